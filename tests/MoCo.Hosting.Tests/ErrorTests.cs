@@ -55,6 +55,20 @@ public sealed class ErrorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pending_rpc_answers_unimplemented_naming_itself_and_what_it_needs()
+    {
+        var client = new ProbeService.ProbeServiceClient(_channel);
+        var later = await Assert.ThrowsAsync<RpcException>(async () => await client.LaterAsync(new ProbeRequest()));
+        Assert.Equal(StatusCode.Unimplemented, later.StatusCode);
+        Assert.StartsWith("moco.testing.ProbeService/Later is not implemented in MoCo.NET", later.Status.Detail);
+        Assert.Contains("it needs a time machine", later.Status.Detail);
+
+        var undeclared = await Assert.ThrowsAsync<RpcException>(async () => await client.UndeclaredAsync(new ProbeRequest()));
+        Assert.Equal(StatusCode.Unimplemented, undeclared.StatusCode);
+        Assert.StartsWith("moco.testing.ProbeService/Undeclared is not implemented", undeclared.Status.Detail);
+    }
+
+    [Fact]
     public void Invalid_argument_lists_every_problem_in_order()
     {
         var error = MocoErrors.InvalidArgument(

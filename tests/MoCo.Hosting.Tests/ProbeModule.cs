@@ -22,6 +22,8 @@ internal sealed class ProbeModule : IMocoServiceModule
     {
         builder.Services.AddSingleton(Readiness);
         builder.Services.AddSingleton<IExceptionStatusMapper, ProbeMapper>();
+        builder.Services.AddSingleton(new PendingCapabilities().Add("moco.testing.ProbeService",
+            new Dictionary<string, string> { ["Later"] = "a time machine" }));
         builder.Services.AddHealthChecks().AddCheck<ReadinessSwitch>("probe-ready", tags: [MocoHost.ReadyTag]);
     }
 

@@ -9,9 +9,11 @@ namespace MoCo.Hosting.Errors;
 /// a mapped library exception its status, and anything else INTERNAL with the defect logged — never a raw
 /// exception text that would leak a stack trace to clients.
 /// </summary>
-internal sealed class ErrorInterceptor(IEnumerable<IExceptionStatusMapper> mappers, ILogger<ErrorInterceptor> logger) : Interceptor
+internal sealed class ErrorInterceptor(IEnumerable<IExceptionStatusMapper> mappers, IEnumerable<PendingCapabilities> pending,
+    ILogger<ErrorInterceptor> logger) : Interceptor
 {
     private readonly IExceptionStatusMapper[] _mappers = mappers.ToArray();
+    private readonly PendingCapabilities[] _pending = pending.ToArray();
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
@@ -20,7 +22,7 @@ internal sealed class ErrorInterceptor(IEnumerable<IExceptionStatusMapper> mappe
         {
             return await continuation(request, context).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not RpcException)
+        catch (Exception e) when (NeedsTranslation(e))
         {
             throw Translate(e, context);
         }
@@ -33,7 +35,7 @@ internal sealed class ErrorInterceptor(IEnumerable<IExceptionStatusMapper> mappe
         {
             return await continuation(requestStream, context).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not RpcException)
+        catch (Exception e) when (NeedsTranslation(e))
         {
             throw Translate(e, context);
         }
@@ -46,7 +48,7 @@ internal sealed class ErrorInterceptor(IEnumerable<IExceptionStatusMapper> mappe
         {
             await continuation(request, responseStream, context).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not RpcException)
+        catch (Exception e) when (NeedsTranslation(e))
         {
             throw Translate(e, context);
         }
@@ -59,14 +61,24 @@ internal sealed class ErrorInterceptor(IEnumerable<IExceptionStatusMapper> mappe
         {
             await continuation(requestStream, responseStream, context).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not RpcException)
+        catch (Exception e) when (NeedsTranslation(e))
         {
             throw Translate(e, context);
         }
     }
 
+    // A bare UNIMPLEMENTED (empty detail) comes from a generated base class: the RPC is not built yet.
+    private static bool NeedsTranslation(Exception e) =>
+        e is not RpcException rpc || (rpc.StatusCode == StatusCode.Unimplemented && string.IsNullOrEmpty(rpc.Status.Detail));
+
     private RpcException Translate(Exception e, ServerCallContext context)
     {
+        if (e is RpcException)
+        {
+            var rpc = context.Method.TrimStart('/');
+            var missing = _pending.Select(p => p.For(context.Method)).FirstOrDefault(m => m is not null);
+            return MocoErrors.Unimplemented(rpc, missing ?? "a capability this build does not have");
+        }
         if (e is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
         {
             return context.Deadline <= DateTime.UtcNow

@@ -63,7 +63,7 @@ public static class MocoErrors
     /// <param name="capability">What was asked for, e.g. "InferenceService.Generate".</param>
     /// <param name="missing">What it waits on, e.g. "the native decoder".</param>
     public static RpcException Unimplemented(string capability, string missing) =>
-        Create(StatusCode.Unimplemented, $"{capability} is not implemented in MoCo.NET {MocoInfo.Version}: it needs {missing}, which this build does not have yet",
+        Create(StatusCode.Unimplemented, $"{capability} is not implemented in MoCo.NET {MocoInfo.Version}: it needs {missing}",
             new Problem(capability, "NOT_IMPLEMENTED", $"{capability} needs {missing}",
                 new Dictionary<string, string> { ["capability"] = capability }));
 
