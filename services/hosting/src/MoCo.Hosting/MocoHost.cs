@@ -103,12 +103,12 @@ public static class MocoHost
 
     /// <summary>Runs a host until SIGTERM/SIGINT, draining in-flight calls. Returns the process exit code:
     /// 0 after a clean stop, 2 for invalid configuration, 4 when a port cannot be bound (contracts.md §8).</summary>
-    public static async Task<int> RunAsync(IMocoServiceModule module, string[] args)
+    public static async Task<int> RunAsync(IMocoServiceModule module, string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         WebApplication app;
         try
         {
-            app = Build(module, args);
+            app = Build(module, args, configure);
         }
         catch (MocoConfigurationException e)
         {

@@ -1,0 +1,3 @@
+using MoCo.Cli;
+
+return await MocoCommandLine.InvokeAsync(args);

@@ -1,0 +1,4 @@
+using MoCo.Hosting;
+using MoCo.Inference;
+
+return await MocoHost.RunAsync(new InferenceModule(), args);

@@ -1,0 +1,26 @@
+namespace MoCo.Inference;
+
+/// <summary>What the inference RPCs not built yet wait on. ListModels and ModelInfo are served; the calls that
+/// name a model check the name first, so an unknown model is NOT_FOUND even where the RPC itself is pending.</summary>
+public static class InferenceCapabilities
+{
+    private const string Engine = "the native model loader and batched forward pass of libmoco";
+
+    /// <summary>RPC name → missing capability.</summary>
+    public static IReadOnlyDictionary<string, string> Pending { get; } = new Dictionary<string, string>
+    {
+        ["LoadModel"] = Engine,
+        ["UnloadModel"] = Engine,
+        ["Tokenize"] = "the tokenizer.json tokenizer and chat templates",
+        ["Detokenize"] = "the tokenizer.json tokenizer",
+        ["Score"] = Engine,
+        ["Embed"] = Engine,
+        ["Generate"] = Engine + " and the continuous-batching scheduler",
+        ["GenerateEnsemble"] = Engine + " and the logit fusion kernels",
+        ["Decode"] = Engine + " and Decode sessions",
+        ["Merge"] = "the native merge kernels",
+        ["ReadWeights"] = "weight streaming from resident models",
+        ["WriteModel"] = "weight streaming into new models",
+        ["Train"] = "the native trainer",
+    };
+}

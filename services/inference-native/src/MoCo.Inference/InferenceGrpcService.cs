@@ -1,0 +1,123 @@
+using Grpc.Core;
+using MoCo.Contracts.V1;
+using MoCo.Inference.Models;
+
+namespace MoCo.Inference;
+
+/// <summary>
+/// moco.v1.InferenceService. ListModels and ModelInfo are served from the model directories and the native
+/// engine. Every other RPC that names a model checks the name first (NOT_FOUND lists every place searched),
+/// then falls through to the generated base, whose bare UNIMPLEMENTED the host turns into a message naming
+/// what the RPC waits on (<see cref="InferenceCapabilities"/>).
+/// </summary>
+public sealed class InferenceGrpcService(ModelCatalog catalog) : InferenceService.InferenceServiceBase
+{
+    /// <inheritdoc/>
+    public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context)
+    {
+        var response = new ListModelsResponse { Engine = ModelCatalog.Engine() };
+        response.Models.Add(catalog.List());
+        return Task.FromResult(response);
+    }
+
+    /// <inheritdoc/>
+    public override Task<ModelInfoResponse> ModelInfo(ModelInfoRequest request, ServerCallContext context)
+    {
+        var resolution = catalog.Require(request.Model);
+        var response = new ModelInfoResponse { Summary = catalog.Summary(resolution), Engine = ModelCatalog.Engine() };
+        response.ResolutionTrace.Add(resolution.Trace.Select(s => new ResolutionStep
+        {
+            Rule = s.Rule,
+            Candidate = s.Candidate,
+            Matched = s.Matched,
+            Note = s.Note ?? "",
+        }));
+        ModelFiles files;
+        try
+        {
+            files = ModelFiles.Read(resolution.Directory!);
+        }
+        catch (InvalidDataException e)
+        {
+            throw Hosting.Errors.MocoErrors.Create(StatusCode.FailedPrecondition, $"model '{request.Model}' cannot be read",
+                new Hosting.Errors.Problem("model", "MODEL_MALFORMED", e.Message));
+        }
+        response.HasChatTemplate = files.HasChatTemplate;
+        response.BosId = files.BosId;
+        response.PadId = files.PadId;
+        response.EosIds = new EosIds { Tokenizer = files.TokenizerEosId };
+        response.EosIds.GenerationConfig.Add(files.GenerationConfigEosIds);
+        response.SpecialTokens.Add(files.SpecialTokens.Select(t => new SpecialToken { Id = t.Id, Content = t.Content }));
+        var g = files.Generation;
+        response.GenerationDefaults = new SamplingParams
+        {
+            Temperature = g.Temperature,
+            TopP = g.TopP,
+            TopK = g.TopK,
+            MinP = g.MinP,
+            RepetitionPenalty = g.RepetitionPenalty,
+            DoSample = g.DoSample,
+            MaxNewTokens = g.MaxNewTokens,
+        };
+        return Task.FromResult(response);
+    }
+
+    /// <inheritdoc/>
+    public override Task<LoadModelResponse> LoadModel(LoadModelRequest request, ServerCallContext context)
+    {
+        catalog.Require(request.Model);
+        return base.LoadModel(request, context);
+    }
+
+    /// <inheritdoc/>
+    public override Task<UnloadModelResponse> UnloadModel(UnloadModelRequest request, ServerCallContext context)
+    {
+        catalog.Require(request.Model);
+        return base.UnloadModel(request, context);
+    }
+
+    /// <inheritdoc/>
+    public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context)
+    {
+        catalog.Require(request.Model);
+        return base.Tokenize(request, context);
+    }
+
+    /// <inheritdoc/>
+    public override Task<DetokenizeResponse> Detokenize(DetokenizeRequest request, ServerCallContext context)
+    {
+        catalog.Require(request.Model);
+        return base.Detokenize(request, context);
+    }
+
+    /// <inheritdoc/>
+    public override Task<ScoreResponse> Score(ScoreRequest request, ServerCallContext context)
+    {
+        catalog.Require(request.Model);
+        return base.Score(request, context);
+    }
+
+    /// <inheritdoc/>
+    public override Task<EmbedResponse> Embed(EmbedRequest request, ServerCallContext context)
+    {
+        catalog.Require(request.Model);
+        return base.Embed(request, context);
+    }
+
+    /// <inheritdoc/>
+    public override Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
+    {
+        catalog.Require(request.Model);
+        return base.Generate(request, responseStream, context);
+    }
+
+    /// <inheritdoc/>
+    public override Task GenerateEnsemble(GenerateEnsembleRequest request, IServerStreamWriter<GenerateEnsembleResponse> responseStream, ServerCallContext context)
+    {
+        for (var i = 0; i < request.Members.Count; i++)
+        {
+            catalog.Require(request.Members[i].Model, $"members[{i}].model");
+        }
+        return base.GenerateEnsemble(request, responseStream, context);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.Json;
+
+namespace MoCo.Cli.Tests;
+
+public sealed class CliTests
+{
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await MocoCommandLine.InvokeAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Help_lists_the_commands()
+    {
+        var (code, output, _) = await Run("--help");
+        Assert.Equal(0, code);
+        Assert.Contains("serve", output);
+        Assert.Contains("doctor", output);
+    }
+
+    [Fact]
+    public async Task An_unknown_service_is_a_usage_error_with_exit_code_2()
+    {
+        var (code, _, error) = await Run("serve", "teleporter");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("teleporter", error);
+    }
+
+    [Fact]
+    public async Task Doctor_reports_the_native_engine_and_folders_as_json()
+    {
+        var (code, output, _) = await Run("doctor", "--json");
+        Assert.Equal(0, code);
+        using var report = JsonDocument.Parse(output);
+        var root = report.RootElement;
+        Assert.Equal(Native.MocoEngine.Version, root.GetProperty("native_version").GetString());
+        Assert.StartsWith("cpu: ", root.GetProperty("devices")[0].GetString());
+        Assert.True(root.GetProperty("data_directories").GetArrayLength() >= 2);
+        Assert.True(root.GetProperty("healthy").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Serve_check_starts_a_service_proves_health_and_stops()
+    {
+        var (code, output, _) = await Run("serve", "router", "--bind", "127.0.0.1", "--grpc-port", "0", "--admin-port", "0", "--check");
+        Assert.Equal(0, code);
+        Assert.True(output.Contains("✓ moco.v1.RouterService: Serving", StringComparison.Ordinal), output);
+    }
+
+    [Fact]
+    public async Task Serve_all_check_proves_every_backend_healthy()
+    {
+        var (code, output, _) = await Run("serve", "all", "--check");
+        Assert.Equal(0, code);
+        foreach (var service in new[] { "Inference", "Router", "Evaluator", "Orchestrator" })
+        {
+            Assert.Contains($"✓ moco.v1.{service}Service: Serving", output);
+        }
+    }
+
+    [Fact]
+    public async Task A_bad_device_is_refused_before_binding_with_exit_code_2()
+    {
+        var (code, output, _) = await Run("serve", "inference", "--bind", "127.0.0.1", "--grpc-port", "0", "--admin-port", "0", "--device", "quantum:3", "--check");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("Moco:Inference:Device", output);
+    }
+}
