@@ -1,6 +1,5 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
-using MoCo.Inference.Models;
 
 namespace MoCo.Inference;
 
@@ -32,16 +31,7 @@ public sealed class InferenceGrpcService(ModelCatalog catalog) : InferenceServic
             Matched = s.Matched,
             Note = s.Note ?? "",
         }));
-        ModelFiles files;
-        try
-        {
-            files = ModelFiles.Read(resolution.Directory!);
-        }
-        catch (InvalidDataException e)
-        {
-            throw Hosting.Errors.MocoErrors.Create(StatusCode.FailedPrecondition, $"model '{request.Model}' cannot be read",
-                new Hosting.Errors.Problem("model", "MODEL_MALFORMED", e.Message));
-        }
+        var files = ModelCatalog.Files(resolution);
         response.HasChatTemplate = files.HasChatTemplate;
         response.BosId = files.BosId;
         response.PadId = files.PadId;

@@ -50,11 +50,18 @@ public sealed class ModelCatalog(ModelResolver resolver, MocoContext context)
 
     /// <summary>Summary of a resolved model.</summary>
     /// <exception cref="RpcException">FAILED_PRECONDITION when its files are malformed, naming the file.</exception>
-    public ModelSummary Summary(ModelResolution resolution)
+    public ModelSummary Summary(ModelResolution resolution) =>
+        ReadOrFail(resolution, dir => Summary(resolution.Name, ModelDirectory.Read(dir)));
+
+    /// <summary>The token-level facts of a resolved model's files.</summary>
+    /// <exception cref="RpcException">FAILED_PRECONDITION when a file is malformed, naming the file.</exception>
+    public static ModelFiles Files(ModelResolution resolution) => ReadOrFail(resolution, ModelFiles.Read);
+
+    private static T ReadOrFail<T>(ModelResolution resolution, Func<string, T> read)
     {
         try
         {
-            return Summary(resolution.Name, ModelDirectory.Read(resolution.Directory!));
+            return read(resolution.Directory!);
         }
         catch (InvalidDataException e)
         {
