@@ -53,11 +53,12 @@ public sealed class CliTests
     [Fact]
     public async Task Serve_all_check_proves_every_backend_healthy()
     {
-        var (code, output, _) = await Run("serve", "all", "--check");
-        Assert.Equal(0, code);
+        var (code, output, _) = await Run("serve", "all", "--grpc-port", "0", "--admin-port", "0", "--check");
+        Assert.True(code == 0, output);
         foreach (var service in new[] { "Inference", "Router", "Evaluator", "Orchestrator" })
         {
             Assert.Contains($"✓ moco.v1.{service}Service: Serving", output);
+            Assert.Contains($"✓ moco.v1.{service}Service through the gateway: Serving", output);
         }
     }
 
@@ -67,5 +68,13 @@ public sealed class CliTests
         var (code, output, _) = await Run("serve", "inference", "--bind", "127.0.0.1", "--grpc-port", "0", "--admin-port", "0", "--device", "quantum:3", "--check");
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("Moco:Inference:Device", output);
+    }
+
+    [Fact]
+    public async Task A_gateway_without_replicas_is_a_configuration_error_naming_the_section()
+    {
+        var (code, output, _) = await Run("serve", "gateway", "--bind", "127.0.0.1", "--grpc-port", "0", "--admin-port", "0", "--check");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("Moco:Gateway:Router:Replicas:0:Address", output);
     }
 }

@@ -6,8 +6,9 @@ using Spectre.Console;
 
 namespace MoCo.Cli.Commands;
 
-/// <summary>`moco serve &lt;service&gt;`: hosts one service on its contract ports, or every backend service in this
-/// process on loopback (`all`); `--check` starts, verifies grpc.health.v1 of each, and stops (the smoke run).</summary>
+/// <summary>`moco serve &lt;service&gt;`: hosts one service on its contract ports, or every service in this process
+/// (`all`: the backends on loopback behind the gateway); `--check` starts, verifies grpc.health.v1 of each - through
+/// the gateway too - and stops (the smoke run).</summary>
 public static class ServeCommand
 {
     /// <summary>Builds the command.</summary>
@@ -15,16 +16,16 @@ public static class ServeCommand
     {
         var service = new Argument<string>("service")
         {
-            Description = "inference, router, evaluator, orchestrator, or all (every service in this process on loopback). " +
-                "The gateway is not built yet.",
+            Description = "inference, router, evaluator, orchestrator, gateway (routes as Moco:Gateway configures), or all " +
+                "(every backend in this process on loopback, behind a gateway on --bind/--grpc-port: one address for all).",
         };
-        service.AcceptOnlyFromAmong([.. ServiceCatalog.Backends, "all"]);
+        service.AcceptOnlyFromAmong([.. ServiceCatalog.Services, "all"]);
         var bind = new Option<string?>("--bind") { Description = "Address to bind: 0.0.0.0 (default for one service), 127.0.0.1 (default for all)." };
-        var grpcPort = new Option<int?>("--grpc-port") { Description = "gRPC (h2c) port of a single service; default per contracts.md §9 (inference 50051 …)." };
-        var adminPort = new Option<int?>("--admin-port") { Description = "Admin HTTP/1.1 port (/healthz, /readyz, /metrics); default per contracts.md §9 (inference 9051 …)." };
+        var grpcPort = new Option<int?>("--grpc-port") { Description = "gRPC port of the service (of the gateway for `all`); default per contracts.md §9 (gateway 50050, inference 50051 …); 0 picks a free one." };
+        var adminPort = new Option<int?>("--admin-port") { Description = "Admin HTTP/1.1 port (/healthz, /readyz, /metrics) of the service (of the gateway for `all`); default per contracts.md §9 (gateway 9050, inference 9051 …)." };
         var device = new Option<string?>("--device") { Description = "Inference device: cpu, cuda:N or auto (default MOCO_DEVICE, else auto)." };
         var modelsDir = new Option<string[]>("--models-dir") { Description = "Models folder searched first (repeatable).", AllowMultipleArgumentsPerToken = false };
-        var check = new Option<bool>("--check") { Description = "Start, check that every service answers grpc.health.v1 SERVING, stop. Exit 0 when all do." };
+        var check = new Option<bool>("--check") { Description = "Start, check that every service answers grpc.health.v1 SERVING (through the gateway too), stop. Exit 0 when all do." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Every host's information-level logs." };
 
         var command = new Command("serve", "Serve MoCo.NET services until SIGINT/SIGTERM, draining in-flight calls on the way out.")
@@ -35,11 +36,6 @@ public static class ServeCommand
         {
             var name = parse.GetValue(service)!;
             var all = name == "all";
-            if (all && (parse.GetValue(grpcPort) is not null || parse.GetValue(adminPort) is not null))
-            {
-                await parse.InvocationConfiguration.Error.WriteLineAsync("error: --grpc-port/--admin-port name one service's ports; `serve all` picks free loopback ports\n  fix: drop them, or serve one service").ConfigureAwait(false);
-                return ExitCodes.Usage;
-            }
             var settings = new ServeSettings
             {
                 BindAddress = parse.GetValue(bind),
@@ -49,12 +45,16 @@ public static class ServeCommand
                 ModelDirectories = parse.GetValue(modelsDir) ?? [],
                 QuietLogs = (all || parse.GetValue(check)) && !parse.GetValue(verbose),
             };
-            return await RunAsync(all ? ServiceCatalog.Backends : [name], settings, !all, parse.GetValue(check), parse.InvocationConfiguration.Output).ConfigureAwait(false);
+            return await RunAsync(all ? null : name, settings, parse.GetValue(check), parse.InvocationConfiguration.Output).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<string> names, ServeSettings settings, bool single, bool check, TextWriter output)
+    // How long --check waits for the gateway's first probes of its replicas to find them ready.
+    private static readonly TimeSpan GatewayPatience = TimeSpan.FromSeconds(30);
+
+    /// <param name="name">One service, or null for all behind the gateway.</param>
+    private static async Task<int> RunAsync(string? name, ServeSettings settings, bool check, TextWriter output)
     {
         var console = Terminal.For(output);
         using var stop = new CancellationTokenSource();
@@ -69,7 +69,9 @@ public static class ServeCommand
         EmbeddedCluster cluster;
         try
         {
-            cluster = await EmbeddedCluster.StartAsync(names, settings, single, stop.Token).ConfigureAwait(false);
+            cluster = name is null
+                ? await EmbeddedCluster.StartAllAsync(settings, stop.Token).ConfigureAwait(false)
+                : await EmbeddedCluster.StartOneAsync(name, settings, stop.Token).ConfigureAwait(false);
         }
         catch (MocoConfigurationException e)
         {
@@ -88,7 +90,7 @@ public static class ServeCommand
 
         await using (cluster.ConfigureAwait(false))
         {
-            var table = new Table().AddColumn("service").AddColumn("gRPC (h2c)").AddColumn("admin (/healthz /readyz /metrics)");
+            var table = new Table().AddColumn("service").AddColumn("gRPC").AddColumn("admin (/healthz /readyz /metrics)");
             foreach (var s in cluster.Services)
             {
                 table.AddRow(s.Module.Name, s.GrpcAddress.ToString(), s.AdminAddress.ToString());
@@ -97,7 +99,7 @@ public static class ServeCommand
 
             if (check)
             {
-                var results = await cluster.CheckHealthAsync(stop.Token).ConfigureAwait(false);
+                var results = await cluster.CheckHealthAsync(GatewayPatience, stop.Token).ConfigureAwait(false);
                 foreach (var (service, serving, detail) in results)
                 {
                     console.MarkupLine($"{(serving ? "[green]✓[/]" : "[red]✗[/]")} {Markup.Escape(service)}: {Markup.Escape(detail)}");
@@ -105,7 +107,8 @@ public static class ServeCommand
                 return results.All(r => r.Serving) ? ExitCodes.Success : ExitCodes.Failed;
             }
 
-            console.MarkupLine($"MoCo.NET {Markup.Escape(MocoInfo.Version)} serving; Ctrl-C or SIGTERM drains and stops.");
+            var entry = cluster.Gateway is { } gateway ? $" at {gateway.GrpcAddress}" : "";
+            console.MarkupLine($"MoCo.NET {Markup.Escape(MocoInfo.Version)} serving{Markup.Escape(entry)}; Ctrl-C or SIGTERM drains and stops.");
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);

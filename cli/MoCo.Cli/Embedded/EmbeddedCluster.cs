@@ -1,16 +1,18 @@
+using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using MoCo.Gateway;
 using MoCo.Hosting;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace MoCo.Cli.Embedded;
 
 /// <summary>
-/// Several services hosted in this process (embedded mode): each module on its own listeners, started in
-/// catalogue order and stopped in reverse. The cluster owns SIGINT/SIGTERM for all of them (see
-/// <see cref="EmbeddedLifetime"/>).
+/// Several services hosted in this process (embedded mode): each module on its own listeners, started in order and
+/// stopped in reverse. The cluster owns SIGINT/SIGTERM for all of them (see <see cref="EmbeddedLifetime"/>).
 /// </summary>
 public sealed class EmbeddedCluster : IAsyncDisposable
 {
@@ -20,28 +22,39 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     {
     }
 
-    /// <summary>The running services in start order.</summary>
+    /// <summary>The running services in start order (the gateway, when there is one, last).</summary>
     public IReadOnlyList<RunningService> Services => _services;
 
-    /// <summary>Starts <paramref name="names"/>; one failing to start stops those already started.</summary>
-    public static async Task<EmbeddedCluster> StartAsync(IEnumerable<string> names, ServeSettings settings, bool singleService, CancellationToken cancel)
+    /// <summary>The gateway in front of the others, when this cluster has one.</summary>
+    public RunningService? Gateway => _services.FirstOrDefault(s => s.Module is GatewayModule);
+
+    /// <summary>Starts one service on the address and ports of <paramref name="settings"/> (contract defaults when
+    /// none are given); a gateway alone routes as its configuration section Moco:Gateway says.</summary>
+    public static Task<EmbeddedCluster> StartOneAsync(string name, ServeSettings settings, CancellationToken cancel) =>
+        StartAsync(async cluster => cluster._services.Add(await StartServiceAsync(ServiceCatalog.Create(name),
+            settings.ToConfiguration(settings.BindAddress, settings.GrpcPort, settings.AdminPort), cancel).ConfigureAwait(false)));
+
+    /// <summary>Starts every backend on loopback with free ports (their defaults are meant for separate hosts), then
+    /// the gateway in front of them on the address and ports of <paramref name="settings"/>: one address for all.</summary>
+    public static Task<EmbeddedCluster> StartAllAsync(ServeSettings settings, CancellationToken cancel) =>
+        StartAsync(async cluster =>
+        {
+            foreach (var name in ServiceCatalog.Backends)
+            {
+                cluster._services.Add(await StartServiceAsync(ServiceCatalog.Create(name),
+                    settings.ToConfiguration("127.0.0.1", 0, 0), cancel).ConfigureAwait(false));
+            }
+            cluster._services.Add(await StartServiceAsync(ServiceCatalog.GatewayFor(cluster._services),
+                settings.ToConfiguration(settings.BindAddress ?? "127.0.0.1", settings.GrpcPort, settings.AdminPort), cancel).ConfigureAwait(false));
+        });
+
+    // One failing to start stops those already started.
+    private static async Task<EmbeddedCluster> StartAsync(Func<EmbeddedCluster, Task> start)
     {
         var cluster = new EmbeddedCluster();
         try
         {
-            foreach (var name in names)
-            {
-                // One service keeps the ports it was given (contract defaults otherwise); several share a
-                // process on loopback with free ports, since their defaults are meant for separate hosts.
-                var values = singleService
-                    ? settings.ToConfiguration(settings.BindAddress, settings.GrpcPort, settings.AdminPort)
-                    : settings.ToConfiguration(settings.BindAddress ?? "127.0.0.1", 0, 0);
-                cluster._services.Add(await MocoHost.StartAsync(ServiceCatalog.Create(name), configure: b =>
-                {
-                    b.Configuration.AddInMemoryCollection(values);
-                    b.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
-                }, cancellationToken: cancel).ConfigureAwait(false));
-            }
+            await start(cluster).ConfigureAwait(false);
             return cluster;
         }
         catch
@@ -51,32 +64,68 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Asks each service's grpc.health.v1 for its own service names; returns one line per check.</summary>
-    public async Task<IReadOnlyList<(string Service, bool Serving, string Detail)>> CheckHealthAsync(CancellationToken cancel)
+    private static Task<RunningService> StartServiceAsync(IMocoServiceModule module, Dictionary<string, string?> values, CancellationToken cancel) =>
+        MocoHost.StartAsync(module, configure: b =>
+        {
+            b.Configuration.AddInMemoryCollection(values);
+            b.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
+        }, cancellationToken: cancel);
+
+    /// <summary>Asks each service's grpc.health.v1 about its own services, one line per check. The gateway answers
+    /// from its probes of the replicas, which start when it does, so for it this waits (Watch) until each routed
+    /// service is SERVING or <paramref name="patience"/> runs out.</summary>
+    public async Task<IReadOnlyList<(string Service, bool Serving, string Detail)>> CheckHealthAsync(TimeSpan patience, CancellationToken cancel)
     {
         var results = new List<(string, bool, string)>();
         foreach (var service in _services)
         {
             using var channel = GrpcChannel.ForAddress(service.GrpcAddress);
             var health = new Health.HealthClient(channel);
+            var viaGateway = service.Module is GatewayModule;
             foreach (var name in service.Module.GrpcServiceNames)
             {
+                var label = viaGateway ? $"{name} through the gateway" : name;
                 try
                 {
-                    var reply = await health.CheckAsync(new HealthCheckRequest { Service = name },
-                        deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancel).ConfigureAwait(false);
-                    results.Add((name, reply.Status == HealthCheckResponse.Types.ServingStatus.Serving, $"{reply.Status} at {service.GrpcAddress}"));
+                    var deadline = DateTime.UtcNow.Add(viaGateway ? patience : TimeSpan.FromSeconds(10));
+                    var status = viaGateway
+                        ? await WaitForServingAsync(health, name, deadline, cancel).ConfigureAwait(false)
+                        : (await health.CheckAsync(new HealthCheckRequest { Service = name }, deadline: deadline, cancellationToken: cancel).ConfigureAwait(false)).Status;
+                    results.Add((label, status == ServingStatus.Serving, $"{status} at {service.GrpcAddress}"));
                 }
-                catch (Grpc.Core.RpcException e)
+                catch (RpcException e)
                 {
-                    results.Add((name, false, $"{e.StatusCode}: {e.Status.Detail}"));
+                    results.Add((label, false, $"{e.StatusCode}: {e.Status.Detail}"));
                 }
             }
         }
         return results;
     }
 
-    /// <summary>Stops every service, last started first, each draining its in-flight calls.</summary>
+    private static async Task<ServingStatus> WaitForServingAsync(Health.HealthClient health, string service, DateTime deadline, CancellationToken cancel)
+    {
+        using var watch = health.Watch(new HealthCheckRequest { Service = service }, deadline: deadline, cancellationToken: cancel);
+        var last = ServingStatus.Unknown;
+        try
+        {
+            while (await watch.ResponseStream.MoveNext(cancel).ConfigureAwait(false))
+            {
+                last = watch.ResponseStream.Current.Status;
+                if (last == ServingStatus.Serving)
+                {
+                    break;
+                }
+            }
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
+        {
+            // Still not serving when patience ran out: report the last status seen.
+        }
+        return last;
+    }
+
+    /// <summary>Stops every service, last started first (the gateway before its backends), each draining its
+    /// in-flight calls.</summary>
     public async ValueTask DisposeAsync()
     {
         for (var i = _services.Count - 1; i >= 0; i--)

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace MoCo.Hosting;
 
@@ -29,6 +30,12 @@ public interface IMocoServiceModule
 
     /// <summary>Maps the module's gRPC services (or proxy routes) on the gRPC listener.</summary>
     void MapEndpoints(IEndpointRouteBuilder endpoints);
+
+    /// <summary>Last say over the gRPC listener once the host has made it HTTP/2 (h2c). Runs when Kestrel binds,
+    /// after <see cref="ConfigureServices"/>, so <see cref="ListenOptions.ApplicationServices"/> holds the module's
+    /// registrations. Returns true when the listener now uses TLS, so the host reports an https address. Only the
+    /// gateway, the one port clients reach from outside, offers TLS; backends stay h2c behind it.</summary>
+    bool ConfigureGrpcListener(ListenOptions listen) => false;
 }
 
 /// <summary>The standard endpoints a host can map for a module.</summary>

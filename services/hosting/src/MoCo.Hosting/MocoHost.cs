@@ -165,6 +165,7 @@ public static class MocoHost
             {
                 listen.Protocols = HttpProtocols.Http2;
                 listen.Use(ListenerRoles.Stamp(ListenerRole.Grpc));
+                listeners.GrpcTls = module.ConfigureGrpcListener(listen);
                 listeners.Grpc = listen;
             });
             kestrel.Listen(address, options.AdminPort ?? module.DefaultPorts.Admin, listen =>

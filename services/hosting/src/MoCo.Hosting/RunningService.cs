@@ -19,7 +19,7 @@ public sealed class RunningService : IAsyncDisposable
     /// <summary>The ASP.NET Core application, for its services and lifetime.</summary>
     public WebApplication App { get; }
 
-    /// <summary>h2c address of the gRPC listener, e.g. http://127.0.0.1:50051.</summary>
+    /// <summary>Address of the gRPC listener, e.g. http://127.0.0.1:50051 (h2c), or https:// when the module enabled TLS.</summary>
     public Uri GrpcAddress { get; }
 
     /// <summary>HTTP/1.1 address of the admin listener, e.g. http://127.0.0.1:9051.</summary>
