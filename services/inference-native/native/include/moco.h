@@ -244,7 +244,9 @@ typedef enum moco_dtype {
 /* Options for moco_model_load. Versioned: see "Versioned structs" above. */
 typedef struct moco_model_options {
     int struct_size;   /* sizeof(moco_model_options) as compiled by the caller */
-    int use_mmap;      /* 1 (default): map the safetensors files; 0: read them into memory */
+    int use_mmap;      /* 1 (default): map the safetensors files (they must not change while the
+                          model lives); 0: read them into memory. Other values are rejected.
+                          Windows builds always read. */
 } moco_model_options;
 
 /* Options with every field at its default (struct_size set, use_mmap 1). */
@@ -259,13 +261,19 @@ MOCO_API moco_model_options moco_model_default_options(void);
  * outputs instead of the LM head, used for reward models). Tensor dtypes F32, F16, BF16.
  *
  * Errors (the message names the file, the tensor or config key, and the fix):
- *   MOCO_ERR_INVALID_ARGUMENT  ctx, directory or out is NULL; opts->struct_size too small;
- *                              config.json unsupported (architecture - the message lists the
- *                              supported ones - rope_scaling type, hidden_act) or inconsistent
- *   MOCO_ERR_NOT_FOUND         the directory, config.json, a shard, or a tensor the config needs
+ *   MOCO_ERR_INVALID_ARGUMENT  ctx, directory or out is NULL; opts->struct_size too small or
+ *                              use_mmap not 0/1; config.json malformed, unsupported
+ *                              (architecture - the message lists the supported ones -
+ *                              rope_scaling type, hidden_act, quantization) or inconsistent
+ *   MOCO_ERR_NOT_FOUND         the directory, config.json, the safetensors weights (a directory
+ *                              with only PyTorch .bin weights is told so), a shard named by the
+ *                              index, or a tensor the config needs
  *   MOCO_ERR_IO                a file cannot be read or mapped; a truncated file; a malformed
- *                              safetensors header (bad JSON, offsets out of range or overlapping,
- *                              shape/dtype mismatch with the config or with the byte size)
+ *                              safetensors header or index (bad JSON, offsets out of range or
+ *                              overlapping, a tensor in two shards, shape/dtype mismatch with the
+ *                              config or with the byte size, a dtype other than F32/F16/BF16)
+ * Tensors the config does not use (rotary inv_freq buffers, a saved lm_head.weight when
+ * tie_word_embeddings is true) are ignored.
  *   MOCO_ERR_OUT_OF_MEMORY     allocation failed
  * The context must outlive the model. Thread-safe.
  */
@@ -288,12 +296,14 @@ typedef struct moco_model_info {
                                      a causal LM, num_labels for a sequence classifier */
     int is_classifier;            /* 1 for *ForSequenceClassification, else 0 */
     int dtype;                    /* a moco_dtype: the dtype the weights were stored in */
-    uint64_t parameter_count;     /* tensors of the checkpoint, tied weights counted once */
+    uint64_t parameter_count;     /* elements of the tensors the model uses, a tied LM head
+                                     counted once */
 } moco_model_info;
 
 /*
- * Fills *info (whose struct_size the caller set). Errors: MOCO_ERR_INVALID_ARGUMENT when model or
- * info is NULL or info->struct_size is too small. Thread-safe.
+ * Fills *info (whose struct_size the caller set), writing no byte beyond struct_size. Errors:
+ * MOCO_ERR_INVALID_ARGUMENT when model or info is NULL or info->struct_size is too small.
+ * Thread-safe.
  */
 MOCO_API moco_status moco_model_get_info(const moco_model* model, moco_model_info* info);
 
@@ -310,10 +320,16 @@ MOCO_API void moco_model_destroy(moco_model* model);
  * peft_type "LORA", target_modules among q_proj k_proj v_proj o_proj gate_proj up_proj down_proj,
  * r, lora_alpha, use_rslora.
  *
- * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL arguments; an unsupported adapter_config.json field
- * value, named), MOCO_ERR_NOT_FOUND (directory or files missing), MOCO_ERR_IO (malformed
- * safetensors; an A/B shape that does not fit the base model, named). The model must outlive the
- * adapter. Thread-safe.
+ * Tensors are read under PEFT's names, base_model.model.model.layers.N.<module>.lora_A.weight and
+ * .lora_B.weight (or .lora_A.default.weight); which modules and layers are adapted follows from
+ * the tensors present.
+ *
+ * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL arguments; malformed adapter_config.json; an
+ * unsupported field value - bias, modules_to_save, use_dora, fan_in_fan_out, rank_pattern,
+ * alpha_pattern, a target module outside the list - or an unsupported tensor such as an lm_head
+ * LoRA, named), MOCO_ERR_NOT_FOUND (directory or files missing), MOCO_ERR_IO (malformed
+ * safetensors; an A/B shape that does not fit the base model or r, a lora_A without its lora_B, a
+ * layer the model lacks, named). The model must outlive the adapter. Thread-safe.
  */
 MOCO_API moco_status moco_adapter_load(moco_model* model, const char* directory,
                                        moco_adapter** out);
@@ -331,9 +347,12 @@ typedef struct moco_kv_cache moco_kv_cache; /* opaque */
 /* Options for moco_kv_cache_create. Versioned: see "Versioned structs" above. */
 typedef struct moco_kv_cache_options {
     int struct_size;        /* sizeof(moco_kv_cache_options) as compiled by the caller */
-    uint64_t memory_bytes;  /* budget for K and V of every layer; 0 = room for 8192 tokens */
+    uint64_t memory_bytes;  /* budget for K and V of every layer; 0 = room for 8192 tokens. The
+                               cache holds memory_bytes / block_bytes blocks, a block taking
+                               num_layers * 2 * num_kv_heads * head_dim * block_tokens * 4 bytes
+                               (K and V in float32) */
     int block_tokens;       /* tokens per block: 0 = 16; else 1..1024 */
-    int max_sequences;      /* live sequences at most: 0 = 256 */
+    int max_sequences;      /* live sequences at most: 0 = 256; else 1..65536 */
 } moco_kv_cache_options;
 
 /* Options with every field at its default. */
@@ -341,8 +360,10 @@ MOCO_API moco_kv_cache_options moco_kv_cache_default_options(void);
 
 /*
  * Creates a KV cache for `model`, allocating the whole budget up front (so it fails now, not
- * mid-generation). Errors: MOCO_ERR_INVALID_ARGUMENT (NULL, bad option values, a budget below
- * one block), MOCO_ERR_OUT_OF_MEMORY. The model must outlive the cache.
+ * mid-generation). Its forward calls run on the model's context's threads (a pool of its own).
+ * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL, bad option values, a budget below one block),
+ * MOCO_ERR_UNIMPLEMENTED (a model on a CUDA context: only the CPU forward exists so far),
+ * MOCO_ERR_OUT_OF_MEMORY. The model must outlive the cache.
  *
  * A cache and its sequences are NOT thread-safe: one thread at a time may call functions on a
  * given cache (different caches may be used concurrently, even on the same model).
@@ -360,6 +381,7 @@ typedef struct moco_kv_cache_stats {
     uint64_t memory_bytes;  /* bytes allocated for K and V */
 } moco_kv_cache_stats;
 
+/* Errors: MOCO_ERR_INVALID_ARGUMENT (NULL cache or stats, stats->struct_size too small). */
 MOCO_API moco_status moco_kv_cache_get_stats(const moco_kv_cache* cache,
                                              moco_kv_cache_stats* stats);
 
@@ -367,7 +389,8 @@ MOCO_API moco_status moco_kv_cache_get_stats(const moco_kv_cache* cache,
 MOCO_API void moco_kv_cache_destroy(moco_kv_cache* cache);
 
 /*
- * Creates an empty sequence; *seq receives its id. Errors: MOCO_ERR_INVALID_ARGUMENT (NULL),
+ * Creates an empty sequence; *seq receives its id, the lowest one not live (ids run from 0 to
+ * max_sequences - 1). Errors: MOCO_ERR_INVALID_ARGUMENT (NULL),
  * MOCO_ERR_RESOURCE_EXHAUSTED (max_sequences live sequences already).
  */
 MOCO_API moco_status moco_seq_create(moco_kv_cache* cache, int32_t* seq);
@@ -414,26 +437,429 @@ typedef struct moco_batch_entry {
     const moco_adapter* adapter;  /* LoRA adapter of the same model, or NULL for the base */
     int logits_mode;              /* a moco_output_mode */
     float* logits;                /* caller-owned: rows * output_size floats, row-major (rows = 1
-                                     for LAST, n_tokens for ALL); NULL when mode is NONE */
+                                     for LAST, n_tokens for ALL); ignored (may be NULL) when the
+                                     mode is NONE */
     int hidden_mode;              /* a moco_output_mode: the final-norm hidden states */
-    float* hidden;                /* caller-owned: rows * hidden_size floats; NULL when NONE */
+    float* hidden;                /* caller-owned: rows * hidden_size floats; ignored when NONE */
 } moco_batch_entry;
 
 /*
  * Runs the model over every entry. Deterministic: on the CPU a sequence's outputs are bit-identical
- * whatever the other entries, the prefill chunking and the thread count.
+ * whatever the other entries, the prefill chunking and the thread count (every reduction has a
+ * fixed order; the kernels give the same bits with AVX-512, AVX2 or neither).
  *
  * All or nothing: on failure no sequence changes (no tokens appended, no K/V kept) and output
- * buffers hold unspecified values.
+ * buffers hold unspecified values. Entries are checked in order and the first fault is reported.
  *
  * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL cache/entries, n_entries < 1, a seq twice, bad mode,
  * NULL buffer for a mode other than NONE, a token id out of range - entry and position named -, an
  * adapter of another model, a sequence longer than max_position_embeddings),
  * MOCO_ERR_NOT_FOUND (unknown seq), MOCO_ERR_RESOURCE_EXHAUSTED (not enough free KV blocks; the
- * message says how many are needed and free), MOCO_ERR_NUMERIC (NaN/Inf in the outputs).
+ * message says how many are needed and free), MOCO_ERR_NUMERIC (NaN/Inf in a requested output,
+ * logits or hidden states; outputs are not checked for entries that request none).
  */
 MOCO_API moco_status moco_forward(moco_kv_cache* cache, const moco_batch_entry* entries,
                                   int n_entries);
+
+/* ---------------------------------------------------------------------------------------------
+ * Kernels: the numerics of the logit-level and weight-level methods (methods-logit-weight.md
+ * section 1) on caller-owned buffers - sampling, logit arithmetic (L1-L6), weight merges (M1-M12).
+ *
+ * No context is needed. Every kernel is thread-safe and deterministic: the same inputs give the
+ * same bits whatever the thread, batch composition or chunking, because every sum runs in one
+ * documented order. Host scalars are float (a caller holding doubles rounds them first, as PyTorch
+ * does with a Python float on an f32 tensor) except densities, which stay double (see M4/M5).
+ * Logits are f32 row-major [rows, vocab]: -inf is allowed (probability 0), NaN and +inf are not
+ * (MOCO_ERR_NUMERIC). Argument errors are MOCO_ERR_INVALID_ARGUMENT naming the argument. On any
+ * failure the output buffers hold unspecified values.
+ * ------------------------------------------------------------------------------------------- */
+
+/* -- Counter-based random stream: Philox4x32-10 (Salmon et al., SC'11; Random123) ------------- */
+
+/* One Philox4x32-10 block: out = philox4x32_10(counter, key). Never fails. */
+MOCO_API void moco_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
+
+/*
+ * The uniform of the L5 draw (contracts.md section 10), i.e. what moco_sample draws with:
+ *   key     = { (uint32_t)seed, (uint32_t)(seed >> 32) }
+ *   counter = { (uint32_t)tokens_generated, (uint32_t)(tokens_generated >> 32),
+ *               (uint32_t)sample_index, (uint32_t)(sample_index >> 32) }
+ *   u       = (out[0] >> 8) * 2^-24      (exact in float; 0 <= u < 1)
+ * tokens_generated counts the tokens this sample produced before the draw (0 for the first), so a
+ * draw depends on neither the batch nor the caller. Never fails.
+ */
+MOCO_API float moco_sampling_uniform(uint64_t seed, uint64_t tokens_generated,
+                                     uint64_t sample_index);
+
+/*
+ * The DARE keep mask (M5) of elements [offset, offset + count) of input `model_index`'s task vector
+ * for tensor `tensor_name`, exactly as the merge kernels draw it:
+ *   key     = seed ^ FNV-1a-64(tensor_name bytes), split as { low 32 bits, high 32 bits }
+ *   counter = { (uint32_t)j, (uint32_t)(j >> 32), (uint32_t)model_index, 0 }   (j = element index)
+ *   keep[j - offset] = 1 iff (double)u < density, u from out[0] as in moco_sampling_uniform.
+ * density >= 1: all 1 and nothing drawn; density <= 0: all 0.
+ * Errors: INVALID_ARGUMENT (tensor_name NULL; keep NULL with count > 0; offset or count < 0;
+ * model_index < 0; density NaN).
+ */
+MOCO_API moco_status moco_dare_mask(uint64_t seed, int model_index, const char* tensor_name,
+                                    int64_t offset, int64_t count, double density, uint8_t* keep);
+
+/* -- Logits (L1-L4 and per-row statistics) --------------------------------------------------- */
+/*
+ * Row reductions share one order: with m = the row max, sum_v exp(z[v] - m) is summed in f64 with
+ * element v in lane v % 8 (each lane in index order), lanes combined as
+ * ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)). exp is libmoco's own f32 exp (Cephes' expf polynomial,
+ * about 1 ulp; results below 2^-126 are 0), identical on every platform.
+ */
+
+/* L1: out[r][v] = (z[r][v] - m) - ln sum_u exp(z[r][u] - m). out may be logits (in place). Errors:
+ * INVALID_ARGUMENT (NULL, rows < 0, vocab < 1), NUMERIC (NaN/+inf, or a row without a finite
+ * entry). */
+MOCO_API moco_status moco_log_softmax(const float* logits, int rows, int vocab, float* out);
+
+/*
+ * L2 weighted fusion of n distributions in logit space:
+ *   out = sum over i with w_i != 0 of w_i * z_i, in input order, the first contributing term
+ *         starting the sum;
+ *   weights NULL (the reference's uniform case): out = (z_1 + ... + z_n) / n, one division.
+ * Weight-0 inputs are skipped, never multiplied (so (1, 0) reproduces input 0 bit for bit). Raw
+ * logits and log-probs give the same softmax; the result is unnormalised, sum(w) != 1 acting as an
+ * inverse temperature. Row r of input i starts at inputs[i] + r * strides[i] (strides NULL: vocab);
+ * only its first vocab columns are read (the L6 common vocabulary). out must not overlap an input.
+ * Errors: INVALID_ARGUMENT (NULL pointers, n < 1, rows < 0, vocab < 1, a stride < vocab, a weight
+ * not finite, every weight 0), NUMERIC (NaN/+inf in a contributing input; a NaN/+inf result).
+ */
+MOCO_API moco_status moco_logits_fuse(const float* const* inputs, const int* strides,
+                                      const float* weights, int n, int rows, int vocab, float* out);
+
+/*
+ * L3 contrastive combination of 2k models in ranking order: inputs[0..k) = top_1..top_k (best
+ * first), inputs[k..2k) = bottom_1..bottom_k (the k worst, in ranking order):
+ *   acc = 0; for j = 1..k: { acc += top_j; acc -= bottom_j; }   out = lambda * acc + top_1
+ * (k = 1: (1 + lambda) z_best - lambda z_worst). Strides as in moco_logits_fuse.
+ * Errors: INVALID_ARGUMENT (NULL, k < 1, lambda not finite, ...), NUMERIC (a non-finite input or
+ * result: contrastive inputs must be finite).
+ */
+MOCO_API moco_status moco_logits_contrast(const float* const* inputs, const int* strides, int k,
+                                          float lambda, int rows, int vocab, float* out);
+
+/*
+ * L4 plausibility cut (apply after L3 with the anchor = top_1's raw row): for alpha > 0,
+ * logits[r][v] = -inf unless anchor[r][v] >= (float)(max anchor[r] + ln alpha) (sum in double);
+ * alpha = 0 leaves logits unchanged. The anchor's argmax always survives; alpha = 1 keeps only its
+ * maximal entries. Row r of the anchor starts at anchor + r * anchor_stride.
+ * Errors: INVALID_ARGUMENT (NULL, alpha outside [0, 1] or NaN, anchor_stride < vocab, ...),
+ * NUMERIC (the anchor row holds NaN/+inf or no finite entry).
+ */
+MOCO_API moco_status moco_logits_plausibility_cut(const float* anchor, int anchor_stride,
+                                                  float alpha, int rows, int vocab, float* logits);
+
+/* Entropy in nats of softmax(z[r]): out[r] = ln s - sum_v exp(z_v - m)(z_v - m) / s with
+ * s = sum_v exp(z_v - m) (both sums in the order above; entries of probability 0 skipped).
+ * Errors as moco_log_softmax. */
+MOCO_API moco_status moco_logits_entropy(const float* logits, int rows, int vocab, float* out);
+
+/* The largest probability of softmax(z[r]): out[r] = 1 / sum_v exp(z_v - m). Untempered.
+ * Errors as moco_log_softmax. */
+MOCO_API moco_status moco_logits_top1_prob(const float* logits, int rows, int vocab, float* out);
+
+/*
+ * The k largest values of each row, in descending order, equal values lowest index first:
+ * ids[r * k + j] and, when top_values is not NULL, top_values[r * k + j]. Pass log-probs for
+ * (id, log-prob) pairs. Errors: INVALID_ARGUMENT (NULL, k < 1 or k > vocab, ...), NUMERIC (NaN).
+ */
+MOCO_API moco_status moco_logits_top_k(const float* values, int rows, int vocab, int k,
+                                       int32_t* ids, float* top_values);
+
+/* -- Vocabulary alignment (L6) --------------------------------------------------------------- */
+
+/* moco_vocab_align modes (GenerateEnsemble's vocab_alignment). */
+typedef enum moco_vocab_alignment {
+    MOCO_VOCAB_MIN_COMMON = 0, /* V* = min head rows, if the tokenizers agree on every id < V* */
+    MOCO_VOCAB_EXACT = 1       /* every head as wide as the others, else INVALID_ARGUMENT */
+} moco_vocab_alignment;
+
+/* One model's vocabulary for moco_vocab_align. Only read during the call. */
+typedef struct moco_vocab {
+    const char* model_name;       /* for messages; may be NULL */
+    int head_rows;                /* V_i: rows of the model's output head (>= 1) */
+    int n_tokens;                 /* ids 0..n_tokens-1 have a token string; higher ids have none */
+    const char* token_bytes;      /* the token strings concatenated (any bytes, no terminators) */
+    const int64_t* token_offsets; /* n_tokens + 1 non-decreasing offsets into token_bytes: token id
+                                     is bytes [token_offsets[id], token_offsets[id + 1]) */
+    int eos_id;                   /* the stopping EOS id */
+} moco_vocab;
+
+/*
+ * L6: the common vocabulary V* of n models whose logits are to be fused or contrasted. V* = the
+ * smallest head_rows; allowed iff every model maps each id < V* to the same token string (or to
+ * none in all of them: alignment padding) and all share eos_id, which must be < V*. Kernels then
+ * use the first V* columns (strides carry each model's own width) and ids >= V* are never emitted.
+ * Errors: INVALID_ARGUMENT (NULL, n < 1, a malformed moco_vocab, an unknown mode; models that
+ * cannot be aligned: the message names both models and the first differing id with its tokens,
+ * or the differing EOS ids or widths).
+ */
+MOCO_API moco_status moco_vocab_align(const moco_vocab* vocabs, int n, int mode,
+                                      int* common_vocab);
+
+/* -- Sampling -------------------------------------------------------------------------------- */
+
+/* Options for moco_sample. Versioned: see "Versioned structs" above. */
+typedef struct moco_sampling_options {
+    int struct_size;          /* sizeof(moco_sampling_options) as compiled by the caller */
+    float temperature;        /* 0 = greedy; else > 0, finite. Default 1 */
+    int top_k;                /* 0 = off (default); else >= 1 */
+    float top_p;              /* in [0, 1]; 1 = off (default) */
+    float min_p;              /* in [0, 1]; 0 = off (default) */
+    float repetition_penalty; /* > 0, finite; 1 = off (default) */
+} moco_sampling_options;
+
+/* Options with every field at its default: plain sampling at temperature 1. */
+MOCO_API moco_sampling_options moco_sampling_default_options(void);
+
+/*
+ * Picks the next token from one row of `vocab` logits with the processors in Hugging Face's order
+ * (methods-text.md section 0.4):
+ *   repetition penalty -> temperature -> top-k -> top-p -> min-p -> draw.
+ *   repetition penalty  each distinct id of history[0..n_history) (prompt and generated tokens)
+ *                       once: z < 0 ? z * penalty : z / penalty
+ *   greedy              temperature 0: the argmax after the penalty, lowest id on ties; nothing
+ *                       else applies and nothing is drawn
+ *   temperature         z / temperature (a division; skipped for 1)
+ *   top-k               keep every id whose logit is >= the k-th largest (ties survive)
+ *   top-p               walking ids by (logit desc, id asc), keep an id while the probability mass
+ *                       strictly before it is < top_p (the first always)
+ *   min-p               keep ids with exp(z - max z) >= min_p
+ *   draw (L5)           u = moco_sampling_uniform(seed, tokens_generated, sample_index); the token
+ *                       is the smallest id whose running sum of exp(z - m) exceeds u * total
+ * Probabilities are exp(z - m) / total with m = the max of the surviving logits and total the sum
+ * of exp(z - m) over them. total and the draw's running sum are sequential f64 sums over the
+ * surviving ids in ascending order; top-p's mass adds the probabilities (f64) in its walking
+ * order. exp is the kernels' f32 exp (see Logits).
+ *   processed  NULL, or vocab floats receiving the logits after the processors (filtered ids
+ *              -inf; greedy: after the penalty) - LogprobOptions' PROCESSED source; may be
+ *              logits itself (in place)
+ *   token      receives the id
+ * Errors: INVALID_ARGUMENT (NULL logits/token, vocab < 1, n_history < 0, history NULL with
+ * n_history > 0, an id outside [0, vocab), an option out of range, struct_size too small),
+ * NUMERIC (NaN/+inf or no finite logit, also after the penalty or the temperature). Thread-safe.
+ */
+MOCO_API moco_status moco_sample(const float* logits, int vocab, const moco_sampling_options* opts,
+                                 const int32_t* history, int n_history, uint64_t seed,
+                                 uint64_t tokens_generated, uint64_t sample_index,
+                                 float* processed, int32_t* token);
+
+/* -- Weight merges (M1-M8, SLERP), streamed chunk by chunk ----------------------------------- */
+
+#define MOCO_MAX_DIMS 8
+
+/* Dtype and shape of one tensor. */
+typedef struct moco_tensor_desc {
+    int dtype;                      /* a moco_dtype */
+    int ndim;                       /* 0..MOCO_MAX_DIMS */
+    int64_t shape[MOCO_MAX_DIMS];   /* the first ndim entries, each >= 1 */
+} moco_tensor_desc;
+
+/* moco_merge_spec.method (the mergekit 0.1.4 methods of M7, plus ExPO and SLERP). */
+typedef enum moco_merge_method {
+    MOCO_MERGE_LINEAR = 0,          /* M1 (+ M2): sum w_i theta_i, divided by sum w_i when normalize
+                                       (default on). No base. Also M10 (normalize 0, per A and B) */
+    MOCO_MERGE_TASK_ARITHMETIC = 1, /* M3 + M6 without consensus (normalize default off) */
+    MOCO_MERGE_TIES = 2,            /* M3 + M4 magnitude trim + M6 (normalize default on) */
+    MOCO_MERGE_DARE_TIES = 3,       /* M3 + M5 random drop + M6 (normalize default off) */
+    MOCO_MERGE_DARE_LINEAR = 4,     /* M3 + M5 + M6 without consensus */
+    MOCO_MERGE_EXTRAPOLATE = 5,     /* M8: theta_t + alpha (theta_t - theta_s); input 0 = theta_t,
+                                       base = theta_s */
+    MOCO_MERGE_SLERP = 6            /* spherical interpolation from base (t = 0) to input 0 (t = 1)
+                                     */
+} moco_merge_method;
+
+/* moco_merge_spec.consensus (TIES, DARE_TIES). */
+typedef enum moco_merge_consensus {
+    MOCO_CONSENSUS_SUM = 0,   /* sign of sum_i w_i delta_i (default) */
+    MOCO_CONSENSUS_COUNT = 1  /* sign of sum_i sign(w_i delta_i) */
+} moco_merge_consensus;
+
+/* moco_merge_spec.rescale (DARE_TIES, DARE_LINEAR). */
+typedef enum moco_merge_rescale {
+    MOCO_RESCALE_NONE = 0,           /* delta~ as dropped */
+    MOCO_RESCALE_L1 = 1,             /* delta~ *= |delta|_1 / |delta~|_1 if both >= 1e-7; default */
+    MOCO_RESCALE_INVERSE_DENSITY = 2 /* delta~ /= density (the DARE paper) */
+} moco_merge_rescale;
+
+/* One input of a tensor merge. Frozen layout. */
+typedef struct moco_merge_input {
+    moco_tensor_desc tensor; /* the input's tensor */
+    float weight;            /* finite; M6 and M1 weight */
+    double density;          /* TIES/DARE: fraction kept (>= 1 keeps all; the default, 1). Other
+                                methods require 1. k = floor(density * numel) in double (M4);
+                                DARE keeps u < density (M5) */
+    int model_index;         /* the input's index in the merge's model list: the M5 stream */
+} moco_merge_input;
+
+/* What to merge for one tensor name. Versioned: see "Versioned structs" above. Only read during
+ * moco_merge_plan_create / moco_merge_tensor. */
+typedef struct moco_merge_spec {
+    int struct_size;                 /* sizeof(moco_merge_spec) as compiled by the caller */
+    int method;                      /* a moco_merge_method */
+    const char* tensor_name;         /* the tensor's name: the M5 stream and messages; not NULL */
+    int is_embedding;                /* 1 for the input embedding / output head (embed_tokens,
+                                        lm_head): M2/M3 shape rectification applies */
+    int n_inputs;                    /* >= 1 */
+    const moco_merge_input* inputs;  /* n_inputs entries */
+    const moco_tensor_desc* base;    /* theta_b (TASK_ARITHMETIC, TIES, DARE_*), theta_s
+                                        (EXTRAPOLATE), the t = 0 end (SLERP); NULL for LINEAR */
+    int out_dtype;                   /* a moco_dtype: the output's storage dtype */
+    int normalize;                   /* -1 = the method's default (M7), 0, 1 */
+    int consensus;                   /* a moco_merge_consensus */
+    int rescale;                     /* -1 = the method's default (L1 for DARE), else a
+                                        moco_merge_rescale; DARE methods only */
+    float lambda;                    /* M6 scale of the merged delta (default 1) */
+    float alpha;                     /* EXTRAPOLATE's alpha (default 0) */
+    float t;                         /* SLERP's t (default 0) */
+    uint64_t seed;                   /* the run seed: the M5 stream */
+} moco_merge_spec;
+
+/* A spec with every field at its default: LINEAR, no inputs, F32 output, normalize -1, lambda 1. */
+MOCO_API moco_merge_spec moco_merge_default_spec(void);
+
+/*
+ * Shapes (M2, M3, M8). The output has the base's shape (LINEAR: the inputs'). Inputs of another
+ * shape: for an embedding whose tensors are all 2-D, LINEAR and SLERP cut every tensor to
+ * [min rows, min cols] (M2) and the base methods cut an input at least as large as the base to
+ * [base rows, base cols] (M3); a non-embedding input of another shape is skipped by the base
+ * methods (no delta, no divisor weight: see moco_merge_plan_input_used) - every other mismatch,
+ * and any for EXTRAPOLATE, is INVALID_ARGUMENT naming the tensor and both shapes.
+ *
+ * Per element, in f32 (each input read in its dtype, one rounding into out_dtype):
+ *   LINEAR          acc = w_1 theta_1 + w_2 theta_2 + ... in input order, weight-0 inputs skipped
+ *                   (0 when none is left); normalize: acc / sum w_i (sum in input order;
+ *                   |sum w_i| < 1e-8 is INVALID_ARGUMENT)
+ *   base methods    delta_i = theta_i - theta_b; sparsify (TIES: keep the k = floor(density *
+ *                   numel) largest |delta| of the tensor, equal magnitudes lowest index first,
+ *                   k = 0 INVALID; DARE: the moco_dare_mask drop at the output's flat element
+ *                   index, then rescale); u_i = w_i delta_i; then M6: consensus methods elect
+ *                   sigma = +1 where sum u_i >= 0 (COUNT: sum sign(u_i) >= 0) else -1,
+ *                   mixed = sum u_i [sign(u_i) = sigma], D = sum w_i [sign(u_i) = sigma]
+ *                   (0 -> 1), sign(0) never agreeing; the others mixed = sum u_i, D = sum w_i
+ *                   (|D| < 1e-8 -> 1); normalize: mixed /= D; lambda != 1: mixed *= lambda;
+ *                   out = theta_b + mixed
+ *   EXTRAPOLATE     out = theta_t + alpha (theta_t - theta_s)
+ *   SLERP           mergekit's slerp over the whole tensor: with c = <theta_b, theta_1> /
+ *                   (|theta_b| |theta_1|) (a norm <= 1e-8 counts as 1), |c| > 0.9995 gives
+ *                   (1 - t) theta_b + t theta_1, else s_0 theta_b + s_1 theta_1 with
+ *                   s_0 = sin((1 - t) phi) / sin phi, s_1 = sin(t phi) / sin phi,
+ *                   phi = acos c (dot product and norms in f64, coefficients rounded to f32)
+ * Adding a zero delta leaves the base's bits unchanged (-0 included), so merging identical models,
+ * alpha = 0 and density-1 single-model TIES reproduce their input exactly when the deltas are
+ * exact (always for F16/BF16 storage). A non-finite result, or one beyond out_dtype's range, is
+ * NUMERIC naming the tensor and element.
+ */
+
+typedef struct moco_merge_plan moco_merge_plan; /* opaque: one tensor's merge */
+
+/*
+ * Validates `spec` and prepares the merge of one tensor. *out is owned by the caller until
+ * moco_merge_plan_destroy. Errors: INVALID_ARGUMENT (NULL, struct_size too small, an unknown
+ * method/dtype/consensus/rescale, a weight not finite, a density NaN or != 1 for a method without
+ * sparsification, a field that does not apply to the method set to a non-default value, a shape
+ * mismatch, TIES k = 0), OUT_OF_MEMORY.
+ */
+MOCO_API moco_status moco_merge_plan_create(const moco_merge_spec* spec, moco_merge_plan** out);
+
+/* What a plan produces. Versioned: set struct_size before calling moco_merge_plan_get_info. */
+typedef struct moco_merge_plan_info {
+    int struct_size;
+    moco_tensor_desc output; /* out_dtype and the output shape */
+    int64_t numel;           /* elements of the output */
+    int64_t cols;            /* output row length: the last dimension (numel for 1-D, 1 for 0-D) */
+    int inputs_used;         /* inputs that take part (the others were skipped, M3) */
+    int needs_scan;          /* 1: a scan pass over the whole tensor must run before apply */
+} moco_merge_plan_info;
+
+MOCO_API moco_status moco_merge_plan_get_info(const moco_merge_plan* plan,
+                                              moco_merge_plan_info* info);
+
+/* *used = 1 if input `input` takes part, 0 if M3 skipped it (a warning the caller reports). */
+MOCO_API moco_status moco_merge_plan_input_used(const moco_merge_plan* plan, int input, int* used);
+
+/*
+ * Streaming. Both scan and apply take one chunk: elements [offset, offset + count) of the output.
+ *   inputs[i]  points at the element of input i that output element `offset` reads: flat index
+ *              (offset / cols) * in_cols + offset % cols, in_cols = input i's last dimension
+ *              (equal to offset unless an embedding is cut); later elements follow the same
+ *              mapping, so a cut input's chunk must span the rows the output chunk touches.
+ *              Skipped inputs are not read (NULL allowed).
+ *   base       likewise for the base (NULL for LINEAR).
+ * TIES (density < 1), DARE with L1 rescale (0 < density < 1) and SLERP need whole-tensor statistics
+ * first: while needs_scan (from moco_merge_plan_get_info, then from end_pass's *more), feed every
+ * chunk to moco_merge_plan_scan in increasing, contiguous offset order from 0 to numel, then call
+ * moco_merge_plan_end_pass. TIES takes 2 or 3 passes, the others 1. Scanning is not thread-safe
+ * on one plan. Results never depend on the chunk sizes. The kernels run on the calling thread: a
+ * caller parallelises by applying chunks (or tensors) from several threads.
+ * Errors: INVALID_ARGUMENT (NULL pointers, a chunk outside [0, numel), out of order, or a pass
+ * ended before it covered the tensor; scan when no pass is needed).
+ */
+MOCO_API moco_status moco_merge_plan_scan(moco_merge_plan* plan, const void* const* inputs,
+                                          const void* base, int64_t offset, int64_t count);
+MOCO_API moco_status moco_merge_plan_end_pass(moco_merge_plan* plan, int* more);
+
+/*
+ * Writes output elements [offset, offset + count) into out (pointing at element `offset`, in
+ * out_dtype). Chunks may come in any order and from several threads at once. Errors:
+ * INVALID_ARGUMENT (NULL, a chunk outside the tensor, scan passes not finished), NUMERIC.
+ */
+MOCO_API moco_status moco_merge_plan_apply(const moco_merge_plan* plan, const void* const* inputs,
+                                           const void* base, int64_t offset, int64_t count,
+                                           void* out);
+
+/* Destroys the plan. NULL is a no-op. No other call on it may be running. Never fails. */
+MOCO_API void moco_merge_plan_destroy(moco_merge_plan* plan);
+
+/*
+ * One whole tensor in one call: inputs[i], base and out point at element 0 of complete tensors
+ * (memory-mapped files are fine: the kernel walks them in chunks, so the working set stays small).
+ * Same rules and errors as the plan functions; bit-identical to any chunked use of them.
+ */
+MOCO_API moco_status moco_merge_tensor(const moco_merge_spec* spec, const void* const* inputs,
+                                       const void* base, void* out);
+
+/* -- LoRA (M9, M10), PSO (M11), weight softmax (M12) ----------------------------------------- */
+
+/*
+ * M9 LoRA apply, rows [row_offset, row_offset + row_count) of W' = W + scale * (B A), rounded once
+ * into out_dtype. W is stored [rows, cols] in w_dtype; w and out point at row row_offset.
+ *   fan_in_fan_out 0: W is [out, in] = [rows, cols], A [rank, cols], B [rows, rank]
+ *   fan_in_fan_out 1: W is [in, out] = [rows, cols], gets (B A)^T: A [rank, rows], B [cols, rank]
+ * A and B are complete. (B A)[o][i] = sum_k B[o][k] A[k][i] in f32, k ascending; then * scale (the
+ * caller's lora_alpha / r or / sqrt(r), per-module patterns resolved); then + W.
+ * Errors: INVALID_ARGUMENT (NULL, sizes < 1 or out of range, rank < 1, scale not finite, a bad
+ * dtype), NUMERIC (a non-finite result or one beyond out_dtype's range).
+ */
+MOCO_API moco_status moco_lora_apply(const void* w, int w_dtype, int64_t rows, int64_t cols,
+                                     const void* a, int a_dtype, const void* b, int b_dtype,
+                                     int rank, float scale, int fan_in_fan_out,
+                                     int64_t row_offset, int64_t row_count, void* out,
+                                     int out_dtype);
+/* M10 (LoRAHub's A' = sum w_i A_i, B' = sum w_i B_i, separately) is MOCO_MERGE_LINEAR with
+ * normalize 0 applied to every A and every B tensor of the adapters. */
+
+/*
+ * M11 particle-swarm step over `count` elements of x (position), v (velocity), p (personal best),
+ * g (global best), w (global worst), all in `dtype`:
+ *   v' = a v + b (p - x) + c (g - x) + d (x - w)   (left to right, f32)
+ *   x' = x + step v'                               (with the f32 v', before its rounding)
+ * written to x_out and v_out in out_dtype (they may alias x and v). Errors: INVALID_ARGUMENT
+ * (NULL, count < 0, a coefficient not finite, a bad dtype), NUMERIC.
+ */
+MOCO_API moco_status moco_pso_step(const void* x, const void* v, const void* p, const void* g,
+                                   const void* w, int dtype, int64_t count, float a, float b,
+                                   float c, float d, float step, void* x_out, void* v_out,
+                                   int out_dtype);
+
+/* M12: out_i = exp(x_i - max x) / sum_j exp(x_j - max x), rounded to f32 (exp and the sum in
+ * double, in index order). out may be x. Errors: INVALID_ARGUMENT (NULL, n < 1, a non-finite x). */
+MOCO_API moco_status moco_softmax_weights(const float* x, int n, float* out);
 
 #ifdef __cplusplus
 } /* extern "C" */

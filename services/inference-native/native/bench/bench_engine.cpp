@@ -1,0 +1,214 @@
+// Benchmarks of the CPU engine on a ~110M-parameter Llama (hidden 768, 12 layers, 12 heads,
+// intermediate 2048, vocab 32000; random weights built in memory), every core of the machine:
+//
+//   BM_Prefill/<dtype>/<batch>  one call prefills `batch` sequences of 32 tokens    tokens/s
+//   BM_Decode/<dtype>/<batch>/<context>
+//                               one call decodes one token for each of `batch`
+//                               sequences holding `context` tokens (kept constant)   tokens/s
+//   BM_Gemm/<impl>/M/N/K        y = x W^T: libmoco's fixed-order GEMM (F32 and BF16 weights)
+//                               against OpenBLAS sgemm, same thread count          GFLOP/s
+//
+// Threads: every usable core, or MOCO_BENCH_THREADS. Besides wall-clock rates each benchmark reports
+// its rate per CPU-second of the whole process ("per_cpu_s"): with MOCO_BENCH_THREADS=1 that is the
+// throughput of one core, which stays meaningful on a machine shared with other work.
+//
+//   moco_engine_bench --benchmark_min_time=0.5
+#include "bench_model.h"
+#include "cpu/cpu_device.h"
+#include "cpu/gemm.h"
+#include "cpu/thread_pool.h"
+#include "moco_config.h"
+
+#include <benchmark/benchmark.h>
+
+#if MOCO_HAVE_OPENBLAS
+#    include <cblas.h>
+extern "C" void openblas_set_num_threads(int);
+#endif
+
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <string>
+#include <memory>
+#include <vector>
+
+namespace {
+
+using moco::DType;
+using moco::bench::BenchModel;
+
+constexpr int kPromptTokens = 32;
+
+int threads() {
+    const char* env = std::getenv("MOCO_BENCH_THREADS");
+    return env != nullptr && std::atoi(env) > 0 ? std::atoi(env) : moco::cpu::info().logical_cores;
+}
+
+// CPU time of every thread of the process, in seconds.
+double process_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Sets `name` (a rate over wall-clock time) and `name`_per_cpu_s (per CPU-second of the process
+// since cpu_start) for `per_iteration` units per iteration.
+void set_rates(benchmark::State& state, const char* name, double per_iteration, double cpu_start) {
+    const double total = per_iteration * static_cast<double>(state.iterations());
+    state.counters[name] = benchmark::Counter(per_iteration, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters[std::string(name) + "_per_cpu_s"] = total / (process_cpu_seconds() - cpu_start);
+}
+
+BenchModel& model(DType dtype) {
+    static std::map<DType, std::unique_ptr<BenchModel>> models;  // built on first use
+    std::unique_ptr<BenchModel>& m = models[dtype];
+    if (!m) {
+        m = std::make_unique<BenchModel>(moco::bench::BenchShape{}, dtype, threads());
+    }
+    return *m;
+}
+
+// A cache with `batch` sequences and one entry per sequence asking for its last logits.
+struct Batch {
+    Batch(moco_model* model, int batch, int tokens_per_entry) {
+        moco_kv_cache_options opts = moco_kv_cache_default_options();
+        if (moco_kv_cache_create(model, &opts, &cache) != MOCO_OK) return;
+        const int vocab = model->config.vocab_size;
+        tokens.resize(static_cast<size_t>(batch) * tokens_per_entry);
+        for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<int32_t>((i * 7919) % vocab);
+        logits.resize(static_cast<size_t>(batch) * vocab);
+        for (int b = 0; b < batch; ++b) {
+            moco_batch_entry e{};
+            moco_seq_create(cache, &e.seq);
+            e.tokens = tokens.data() + static_cast<size_t>(b) * tokens_per_entry;
+            e.n_tokens = tokens_per_entry;
+            e.logits_mode = MOCO_OUTPUT_LAST;
+            e.logits = logits.data() + static_cast<size_t>(b) * vocab;
+            entries.push_back(e);
+        }
+    }
+    ~Batch() { moco_kv_cache_destroy(cache); }
+    bool run() { return moco_forward(cache, entries.data(), static_cast<int>(entries.size())) == MOCO_OK; }
+    void truncate(int n) {
+        for (const moco_batch_entry& e : entries) moco_seq_truncate(cache, e.seq, n);
+    }
+
+    moco_kv_cache* cache = nullptr;
+    std::vector<int32_t> tokens;
+    std::vector<float> logits;
+    std::vector<moco_batch_entry> entries;
+};
+
+void BM_Prefill(benchmark::State& state, DType dtype) {
+    const int batch = static_cast<int>(state.range(0));
+    Batch b(model(dtype).model(), batch, kPromptTokens);
+    const double cpu_start = process_cpu_seconds();
+    for (auto _ : state) {
+        b.truncate(0);
+        if (!b.run()) {
+            state.SkipWithError(moco_last_error());
+            break;
+        }
+    }
+    set_rates(state, "tokens/s", static_cast<double>(batch) * kPromptTokens, cpu_start);
+}
+
+void BM_Decode(benchmark::State& state, DType dtype) {
+    const int batch = static_cast<int>(state.range(0));
+    const int context = static_cast<int>(state.range(1));
+    moco_model* m = model(dtype).model();
+    Batch prompt(m, batch, context);
+    if (!prompt.run()) {
+        state.SkipWithError(moco_last_error());
+        return;
+    }
+    // One token per sequence each step, on the prompts' cache.
+    std::vector<moco_batch_entry> entries = prompt.entries;
+    for (moco_batch_entry& e : entries) e.n_tokens = 1;
+    const double cpu_start = process_cpu_seconds();
+    for (auto _ : state) {
+        if (moco_forward(prompt.cache, entries.data(), batch) != MOCO_OK) {
+            state.SkipWithError(moco_last_error());
+            break;
+        }
+        state.PauseTiming();
+        prompt.truncate(context);  // every step sees the same context length
+        state.ResumeTiming();
+    }
+    set_rates(state, "tokens/s", batch, cpu_start);
+}
+
+BENCHMARK_CAPTURE(BM_Prefill, bf16, DType::BF16)->Arg(1)->Arg(8)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Decode, bf16, DType::BF16)
+    ->Args({1, kPromptTokens})->Args({8, kPromptTokens})->Args({32, kPromptTokens})
+    ->Args({1, 512})->Args({8, 512})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Prefill, f32, DType::F32)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Decode, f32, DType::F32)
+    ->Args({1, kPromptTokens})->Args({32, kPromptTokens})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// ---- GEMM: libmoco's fixed-order kernel vs OpenBLAS ------------------------------------------
+
+struct GemmData {
+    GemmData(int m, int n, int k) : x(static_cast<size_t>(m) * k), w(static_cast<size_t>(n) * k), y(static_cast<size_t>(m) * n) {
+        uint32_t s = 1;
+        auto next = [&] { s = s * 1664525u + 1013904223u; return static_cast<float>(s >> 8) / 8388608.0f - 1.0f; };
+        for (float& v : x) v = next();
+        for (float& v : w) v = next();
+    }
+    std::vector<float> x, w, y;
+};
+
+double gflop(const benchmark::State& state) {
+    return 2e-9 * static_cast<double>(state.range(0)) * static_cast<double>(state.range(1)) *
+           static_cast<double>(state.range(2));
+}
+
+void BM_Gemm(benchmark::State& state, DType dtype) {
+    const int m = static_cast<int>(state.range(0)), n = static_cast<int>(state.range(1)), k = static_cast<int>(state.range(2));
+    GemmData d(m, n, k);
+    std::vector<uint16_t> bf16(d.w.size());
+    for (size_t i = 0; i < d.w.size(); ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, &d.w[i], 4);
+        bf16[i] = static_cast<uint16_t>(bits >> 16);
+    }
+    const moco::cpu::PackedMatrix w = moco::cpu::pack_weights(
+        dtype, n, k, dtype == DType::F32 ? static_cast<const void*>(d.w.data()) : bf16.data());
+    moco::cpu::ThreadPool pool(threads());
+    const double cpu_start = process_cpu_seconds();
+    for (auto _ : state) {
+        moco::cpu::gemm(pool, d.x.data(), m, k, w, moco::cpu::OutRows{d.y.data(), n, nullptr});
+        benchmark::ClobberMemory();
+    }
+    set_rates(state, "GFLOP/s", gflop(state), cpu_start);
+}
+
+#define GEMM_SHAPES                                                                              \
+    Args({1, 2304, 768})->Args({32, 2304, 768})->Args({512, 2304, 768})->Args({1, 768, 2048})    \
+        ->Args({32, 768, 2048})->Args({512, 768, 2048})->Args({1, 32000, 768})->Args({32, 32000, 768}) \
+        ->UseRealTime()
+
+BENCHMARK_CAPTURE(BM_Gemm, moco_f32, DType::F32)->GEMM_SHAPES;
+BENCHMARK_CAPTURE(BM_Gemm, moco_bf16, DType::BF16)->GEMM_SHAPES;
+
+#if MOCO_HAVE_OPENBLAS
+void BM_GemmOpenBlas(benchmark::State& state) {
+    const int m = static_cast<int>(state.range(0)), n = static_cast<int>(state.range(1)), k = static_cast<int>(state.range(2));
+    GemmData d(m, n, k);
+    openblas_set_num_threads(threads());
+    const double cpu_start = process_cpu_seconds();
+    for (auto _ : state) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, d.x.data(), k, d.w.data(), k,
+                    0.0f, d.y.data(), n);
+        benchmark::ClobberMemory();
+    }
+    set_rates(state, "GFLOP/s", gflop(state), cpu_start);
+}
+BENCHMARK(BM_GemmOpenBlas)->GEMM_SHAPES;
+#endif
+
+}  // namespace
+
+BENCHMARK_MAIN();

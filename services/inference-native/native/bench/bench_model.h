@@ -1,0 +1,36 @@
+// A Llama model with random weights built in memory for the benchmarks (no checkpoint on disk):
+// the shapes decide the speed, the values do not.
+#pragma once
+
+#include "context.h"
+#include "model/model.h"
+
+#include <memory>
+#include <vector>
+
+namespace moco::bench {
+
+struct BenchShape {
+    int vocab = 32000;
+    int hidden = 768;
+    int intermediate = 2048;
+    int layers = 12;
+    int heads = 12;
+    int kv_heads = 12;
+    int max_positions = 4096;
+};
+
+class BenchModel {
+public:
+    BenchModel(const BenchShape& shape, DType dtype, int threads);
+    ~BenchModel();
+    moco_model* model() { return model_.get(); }
+    uint64_t parameters() const { return model_->parameter_count; }
+
+private:
+    moco_context ctx_;
+    std::unique_ptr<moco_model> model_;
+    std::vector<std::vector<unsigned char>> buffers_;
+};
+
+}  // namespace moco::bench
