@@ -17,6 +17,8 @@ public static class MocoCommandLine
             "(port, device, server), 130/143 interrupted.");
         root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(DoctorCommand.Build());
+        root.Subcommands.Add(ModelsCommand.Build());
+        root.Subcommands.Add(TasksCommand.Build());
         return root;
     }
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using MoCo.Hosting;
-using MoCo.Inference.Models;
+using MoCo.Models.Catalog;
 using MoCo.Native;
 using Spectre.Console;
 

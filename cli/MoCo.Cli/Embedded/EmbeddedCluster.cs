@@ -41,8 +41,13 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         {
             foreach (var name in ServiceCatalog.Backends)
             {
-                cluster._services.Add(await StartServiceAsync(ServiceCatalog.Create(name),
-                    settings.ToConfiguration("127.0.0.1", 0, 0), cancel).ConfigureAwait(false));
+                var values = settings.ToConfiguration("127.0.0.1", 0, 0);
+                // Backends call inference directly: it starts first, and the gateway only after them all.
+                if (cluster._services.FirstOrDefault(s => s.Module.Name == "inference") is { } inference)
+                {
+                    values["Moco:Evaluator:InferenceAddress"] = inference.GrpcAddress.ToString();
+                }
+                cluster._services.Add(await StartServiceAsync(ServiceCatalog.Create(name), values, cancel).ConfigureAwait(false));
             }
             cluster._services.Add(await StartServiceAsync(ServiceCatalog.GatewayFor(cluster._services),
                 settings.ToConfiguration(settings.BindAddress ?? "127.0.0.1", settings.GrpcPort, settings.AdminPort), cancel).ConfigureAwait(false));

@@ -1,13 +1,12 @@
 namespace MoCo.Evaluator;
 
-/// <summary>What the evaluator's RPCs wait on in this build.</summary>
+/// <summary>What the evaluator's RPCs wait on in this build: nothing — ListTasks, LoadDataset and Evaluate are
+/// served. Task types that need a model report, per item, what the inference service lacks.</summary>
 public static class EvaluatorCapabilities
 {
-    /// <summary>RPC name → missing capability.</summary>
-    public static IReadOnlyDictionary<string, string> Pending { get; } = new Dictionary<string, string>
-    {
-        ["ListTasks"] = "the MoCo dataset loader and the task-type catalogue",
-        ["LoadDataset"] = "the MoCo dataset loader (dev/test splits, views)",
-        ["Evaluate"] = "the task-type scorers, the code sandbox and judge models",
-    };
+    /// <summary>RPC name → missing capability (empty: every RPC is served).</summary>
+    public static IReadOnlyDictionary<string, string> Pending { get; } = new Dictionary<string, string>();
+
+    /// <summary>The RPCs this build serves.</summary>
+    public static IReadOnlySet<string> Served { get; } = new HashSet<string> { "ListTasks", "LoadDataset", "Evaluate" };
 }

@@ -36,7 +36,7 @@ public sealed class InferenceGrpcService(ModelCatalog catalog) : InferenceServic
         response.BosId = files.BosId;
         response.PadId = files.PadId;
         response.EosIds = new EosIds { Tokenizer = files.TokenizerEosId };
-        response.EosIds.GenerationConfig.Add(files.GenerationConfigEosIds);
+        response.EosIds.GenerationConfig.Add(files.Generation.EosTokenIds);
         response.SpecialTokens.Add(files.SpecialTokens.Select(t => new SpecialToken { Id = t.Id, Content = t.Content }));
         var g = files.Generation;
         response.GenerationDefaults = new SamplingParams

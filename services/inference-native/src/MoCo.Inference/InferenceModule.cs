@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
 using MoCo.Hosting.Errors;
-using MoCo.Inference.Models;
+using MoCo.Models.Catalog;
 using MoCo.Native;
 
 namespace MoCo.Inference;

@@ -1,7 +1,7 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
-using MoCo.Inference.Models;
+using MoCo.Models.Catalog;
 using MoCo.Native;
 
 namespace MoCo.Inference;
@@ -33,25 +33,30 @@ public sealed class ModelCatalog(ModelResolver resolver, MocoContext context)
     /// malformed is left out of the list (ModelInfo on it reports why).</summary>
     public IEnumerable<ModelSummary> List()
     {
-        foreach (var (name, directory) in resolver.List())
+        foreach (var resolution in resolver.List())
         {
             ModelDirectory model;
             try
             {
-                model = ModelDirectory.Read(directory);
+                model = ModelDirectory.Read(resolution.Directory!);
             }
             catch (InvalidDataException)
             {
                 continue;
             }
-            yield return Summary(name, model);
+            yield return Summary(resolution.Name, model);
         }
     }
 
     /// <summary>Summary of a resolved model.</summary>
     /// <exception cref="RpcException">FAILED_PRECONDITION when its files are malformed, naming the file.</exception>
     public ModelSummary Summary(ModelResolution resolution) =>
-        ReadOrFail(resolution, dir => Summary(resolution.Name, ModelDirectory.Read(dir)));
+        ReadOrFail(resolution, dir =>
+        {
+            var model = ModelDirectory.Read(dir);
+            ModelInspection.CheckKind(resolution, model);
+            return Summary(resolution.Name, model);
+        });
 
     /// <summary>The token-level facts of a resolved model's files.</summary>
     /// <exception cref="RpcException">FAILED_PRECONDITION when a file is malformed, naming the file.</exception>
@@ -67,6 +72,11 @@ public sealed class ModelCatalog(ModelResolver resolver, MocoContext context)
         {
             throw MocoErrors.Create(StatusCode.FailedPrecondition, $"model '{resolution.Name}' cannot be read",
                 new Problem("model", "MODEL_MALFORMED", e.Message, new Dictionary<string, string> { ["model"] = resolution.Name }));
+        }
+        catch (ModelNotFoundException e)
+        {
+            throw MocoErrors.Create(StatusCode.FailedPrecondition, $"model '{resolution.Name}' is not the kind its catalogue declares",
+                new Problem("model", "MODEL_KIND_MISMATCH", e.Message, new Dictionary<string, string> { ["model"] = resolution.Name }));
         }
     }
 
@@ -96,9 +106,9 @@ public sealed class ModelCatalog(ModelResolver resolver, MocoContext context)
         Id = name,
         Kind = model.Kind switch
         {
-            Models.ModelKind.CausalLm => Contracts.V1.ModelKind.CausalLm,
-            Models.ModelKind.SequenceClassifier => Contracts.V1.ModelKind.SeqClassifier,
-            Models.ModelKind.Adapter => Contracts.V1.ModelKind.Adapter,
+            MoCo.Models.Catalog.ModelKind.CausalLm => Contracts.V1.ModelKind.CausalLm,
+            MoCo.Models.Catalog.ModelKind.SequenceClassifier => Contracts.V1.ModelKind.SeqClassifier,
+            MoCo.Models.Catalog.ModelKind.Adapter => Contracts.V1.ModelKind.Adapter,
             _ => Contracts.V1.ModelKind.Encoder,
         },
         Architecture = model.Architecture,

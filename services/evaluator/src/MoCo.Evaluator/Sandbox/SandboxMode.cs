@@ -1,0 +1,12 @@
+namespace MoCo.Evaluator.Sandbox;
+
+/// <summary>How programs are isolated (evaluation.md §4.2).</summary>
+public enum SandboxMode
+{
+    /// <summary>Fresh mount, PID, network, IPC and UTS namespaces, a minimal read-only root with a tmpfs work folder,
+    /// an unprivileged uid per program, rlimits and the preamble.</summary>
+    Namespaces,
+    /// <summary>rlimits, a new session and the preamble only (allow_weak_isolation; flag sandbox_weak); the uid is
+    /// dropped when the evaluator runs as root.</summary>
+    Weak,
+}
