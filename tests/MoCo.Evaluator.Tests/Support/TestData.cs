@@ -7,8 +7,9 @@ namespace MoCo.Evaluator.Tests.Support;
 /// (config-and-cli.md §6). Tests address items by index or id at run time; no dataset content is copied here.</summary>
 public static class TestData
 {
-    /// <summary>The dataset folder.</summary>
-    public static string Directory { get; } = Find();
+    /// <summary>The dataset folder, as a full path without `..` segments (the service reports files that way, and
+    /// scripts/test sets MOCO_DATA_DIR to `$repo/../shared/...`).</summary>
+    public static string Directory { get; } = Path.GetFullPath(Find());
 
     private static readonly DatasetCache Cache = new();
 

@@ -18,6 +18,12 @@ public sealed record SandboxRun(int? ExitCode, bool TimedOut, bool OutputExceede
     /// memory under RLIMIT_AS, or output beyond the cap.</summary>
     public bool Killed => Flooded || ExitCode is > 128 and <= 128 + 64 || Stderr.Saw(1);
 
+    /// <summary>RLIMIT_CPU's soft limit ended the program (SIGXCPU). A CPU limit is a time limit: on a loaded host the
+    /// kernel can deliver it before the wall-clock watchdog fires, and the program must read as timed out either way.</summary>
+    public bool CpuLimitReached => ExitCode == 128 + SigXcpu;
+
+    private const int SigXcpu = 24;
+
     /// <summary>stdout or stderr went past the cap (killed then, or ended just as the cap was reached).</summary>
     public bool Flooded => OutputExceeded || Stdout.Truncated || Stderr.Truncated;
 }

@@ -86,7 +86,7 @@ public sealed class CodingScorer(ScoringSettings settings, SandboxLimits limits,
 
     private static SandboxStatus Classify(SandboxRun run, string? marker)
     {
-        if (run.TimedOut)
+        if (run.TimedOut || run.CpuLimitReached)
         {
             return SandboxStatus.Timeout;
         }
