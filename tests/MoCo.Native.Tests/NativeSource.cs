@@ -16,20 +16,8 @@ internal static partial class NativeSource
         return match.Groups[1].Value;
     }
 
-    private static string FindCMakeLists()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, CMakeListsRelative);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        Assert.Fail($"{CMakeListsRelative} not found above {AppContext.BaseDirectory}");
-        return string.Empty;
-    }
+    // Through the repository root, so builds with --artifacts-path outside the checkout find it too.
+    private static string FindCMakeLists() => Path.Combine(Support.RepoPaths.NativeDirectory, "CMakeLists.txt");
 
     [GeneratedRegex(@"project\s*\(\s*moco\b[^)]*?\bVERSION\s+(\d+\.\d+\.\d+)", RegexOptions.Singleline)]
     private static partial Regex ProjectVersion();

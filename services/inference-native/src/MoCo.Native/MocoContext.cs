@@ -12,6 +12,10 @@ public sealed unsafe class MocoContext : IDisposable
 {
     private readonly MocoContextHandle _handle;
 
+    // Set by Dispose. The handle alone cannot tell: while children hold references on it, SafeHandle keeps it
+    // open (IsClosed false) until the last one is released.
+    private int _disposed;
+
     private MocoContext(MocoContextHandle handle)
     {
         _handle = handle;
@@ -26,7 +30,7 @@ public sealed unsafe class MocoContext : IDisposable
     public int Threads { get; }
 
     /// <summary>Whether <see cref="Dispose"/> has run.</summary>
-    public bool IsDisposed => _handle.IsClosed;
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>The native handle, for the bindings of later handles that take a context.</summary>
     internal MocoContextHandle Handle => _handle;
@@ -78,8 +82,20 @@ public sealed unsafe class MocoContext : IDisposable
         return new MocoContext(handle);
     }
 
-    /// <summary>Releases the native context. Safe to call more than once.</summary>
-    public void Dispose() => _handle.Dispose();
+    /// <summary>
+    /// Gives up this reference to the native context; it is destroyed once no model loaded onto it is alive.
+    /// Safe to call more than once.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _handle.Dispose();
+        }
+    }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once <see cref="Dispose"/> has run.</summary>
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
 
     /// <inheritdoc />
     public override string ToString() => $"MocoContext({Device}, {Threads} threads)";

@@ -19,6 +19,9 @@ public sealed class MocoException : Exception
     /// <summary>The status the native call returned (never <see cref="MocoStatus.Ok"/>).</summary>
     public MocoStatus Status { get; }
 
+    /// <summary>libmoco's name of <see cref="Status"/> ("MOCO_ERR_RESOURCE_EXHAUSTED"), as logs and the C side spell it.</summary>
+    public string StatusName => NativeMethods.StatusName(Status);
+
     /// <summary>
     /// Throws a <see cref="MocoException"/> when <paramref name="status"/> is not <see cref="MocoStatus.Ok"/>.
     /// Must be called on the thread that made the native call, right after it, since the message is

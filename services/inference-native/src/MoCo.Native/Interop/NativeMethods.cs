@@ -34,6 +34,9 @@ internal static unsafe partial class NativeMethods
     internal static partial MocoStatus moco_devices(NativeDeviceInfo* devices, int capacity, out int count);
 
     [LibraryImport(LibraryName)]
+    internal static partial NativeContextOptions moco_context_default_options();
+
+    [LibraryImport(LibraryName)]
     internal static partial MocoStatus moco_context_create(NativeContextOptions* options, out MocoContextHandle context);
 
     [LibraryImport(LibraryName)]
