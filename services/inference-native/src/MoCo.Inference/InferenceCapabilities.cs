@@ -1,6 +1,6 @@
 namespace MoCo.Inference;
 
-/// <summary>What the inference RPCs not built yet wait on. ListModels and ModelInfo are served; the calls that
+/// <summary>What the inference RPCs not built yet wait on. ListModels, ModelInfo, Tokenize and Detokenize are served; the calls that
 /// name a model check the name first, so an unknown model is NOT_FOUND even where the RPC itself is pending.</summary>
 public static class InferenceCapabilities
 {
@@ -11,8 +11,6 @@ public static class InferenceCapabilities
     {
         ["LoadModel"] = Engine,
         ["UnloadModel"] = Engine,
-        ["Tokenize"] = "the tokenizer.json tokenizer and chat templates",
-        ["Detokenize"] = "the tokenizer.json tokenizer",
         ["Score"] = Engine,
         ["Embed"] = Engine,
         ["Generate"] = Engine + " and the continuous-batching scheduler",

@@ -1,15 +1,16 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
+using MoCo.Inference.Text;
 
 namespace MoCo.Inference;
 
 /// <summary>
 /// moco.v1.InferenceService. ListModels and ModelInfo are served from the model directories and the native
-/// engine. Every other RPC that names a model checks the name first (NOT_FOUND lists every place searched),
+/// engine, Tokenize and Detokenize from the model's text component (<see cref="TextCalls"/>). Every other RPC that names a model checks the name first (NOT_FOUND lists every place searched),
 /// then falls through to the generated base, whose bare UNIMPLEMENTED the host turns into a message naming
 /// what the RPC waits on (<see cref="InferenceCapabilities"/>).
 /// </summary>
-public sealed class InferenceGrpcService(ModelCatalog catalog) : InferenceService.InferenceServiceBase
+public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text) : InferenceService.InferenceServiceBase
 {
     /// <inheritdoc/>
     public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context)
@@ -67,18 +68,12 @@ public sealed class InferenceGrpcService(ModelCatalog catalog) : InferenceServic
     }
 
     /// <inheritdoc/>
-    public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context)
-    {
-        catalog.Require(request.Model);
-        return base.Tokenize(request, context);
-    }
+    public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context) =>
+        Task.FromResult(text.Tokenize(request));
 
     /// <inheritdoc/>
-    public override Task<DetokenizeResponse> Detokenize(DetokenizeRequest request, ServerCallContext context)
-    {
-        catalog.Require(request.Model);
-        return base.Detokenize(request, context);
-    }
+    public override Task<DetokenizeResponse> Detokenize(DetokenizeRequest request, ServerCallContext context) =>
+        Task.FromResult(text.Detokenize(request));
 
     /// <inheritdoc/>
     public override Task<ScoreResponse> Score(ScoreRequest request, ServerCallContext context)

@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
 using MoCo.Hosting.Errors;
+using MoCo.Inference.Requests;
+using MoCo.Inference.Text;
 using MoCo.Models.Catalog;
 using MoCo.Native;
 
@@ -40,6 +42,11 @@ public sealed class InferenceModule() : GrpcServiceModule<InferenceGrpcService>(
         builder.Services.AddSingleton(context);
         builder.Services.AddSingleton(resolver);
         builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<ModelTextCache>();
+        builder.Services.AddSingleton<TextCalls>();
+        // Results are held to the size the host's transport sends (MocoHostOptions.MaxMessageBytes).
+        var host = builder.Configuration.GetSection(MocoHostOptions.Section).Get<MocoHostOptions>() ?? new MocoHostOptions();
+        builder.Services.AddSingleton(new RequestLimits { MaxMessageBytes = host.MaxMessageBytes });
         builder.Services.AddSingleton<IExceptionStatusMapper, NativeStatusMapper>();
     }
 }

@@ -174,6 +174,17 @@ public sealed class HfTokenizer
         return _cleanUpTokenizationSpaces ? CleanUpTokenizationSpaces(text) : text;
     }
 
+    /// <summary>Decodes ids to text, applying transformers' clean-up of spaces before punctuation when
+    /// <paramref name="cleanUpSpaces"/> is true whatever tokenizer_config.json says (the contract's Detokenize flag).</summary>
+    /// <param name="ids">Token ids; ids outside the vocabulary are skipped.</param>
+    /// <param name="skipSpecialTokens">Leave out added tokens marked special.</param>
+    /// <param name="cleanUpSpaces">Apply the clean-up.</param>
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens, bool cleanUpSpaces)
+    {
+        string text = DecodeRaw(ids, skipSpecialTokens);
+        return cleanUpSpaces ? CleanUpTokenizationSpaces(text) : text;
+    }
+
     /// <summary>The id of a token (added tokens first, then the model vocabulary), or null.</summary>
     public int? TokenToId(string token)
     {

@@ -32,4 +32,8 @@ public sealed class TokenizerFormatException : Exception
 
     /// <summary>What is wrong, without the file and path prefix.</summary>
     public string Problem { get; }
+
+    /// <summary>True when the file is well formed but names a component this tokenizer does not implement (e.g. a
+    /// Unigram model), so a server can answer "not built in" rather than "malformed file".</summary>
+    public bool IsUnsupportedFeature { get; init; }
 }

@@ -38,7 +38,10 @@ internal readonly struct JsonNode
 
     /// <summary>The error for a component whose "type" names something this tokenizer does not implement.</summary>
     public TokenizerFormatException Unsupported(string what, string value, string supported) =>
-        new(File, Path.Length == 0 ? "type" : Path + ".type", $"{what} \"{value}\" is not supported; supported: {supported}");
+        new(File, Path.Length == 0 ? "type" : Path + ".type", $"{what} \"{value}\" is not supported; supported: {supported}")
+        {
+            IsUnsupportedFeature = true,
+        };
 
     /// <summary>A child that may be absent; absent and JSON null both read as null.</summary>
     public JsonNode? Optional(string name)
