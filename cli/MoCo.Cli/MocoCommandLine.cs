@@ -19,6 +19,7 @@ public static class MocoCommandLine
         root.Subcommands.Add(DoctorCommand.Build());
         root.Subcommands.Add(ModelsCommand.Build());
         root.Subcommands.Add(TasksCommand.Build());
+        root.Subcommands.Add(ValidateCommand.Build());
         return root;
     }
 

@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace MoCo.Orchestrator.Logs;
+
+/// <summary>
+/// Python's `json.dump(obj, f, indent=4)` (config-and-cli.md §3.1): 4-space indent, `": "` after keys, one element
+/// per line, `[]`/`{}` when empty, no final newline, ASCII only with `\uXXXX` (lowercase hex, surrogate pairs), short
+/// escapes, `/` unescaped, floats as Python repr, ints as ints, NaN/Infinity literals. With <c>ensureAscii</c> false
+/// (text_sparta) non-ASCII text is written as UTF-8.
+/// </summary>
+public static class PyJsonWriter
+{
+    /// <summary>The text of <paramref name="node"/>. Numbers stored as integers (int, long, or an integer literal)
+    /// print as ints; doubles print as Python floats.</summary>
+    public static string Serialize(JsonNode? node, bool ensureAscii = true)
+    {
+        var sb = new StringBuilder();
+        Write(sb, node, 0, ensureAscii);
+        return sb.ToString();
+    }
+
+    private static void Write(StringBuilder sb, JsonNode? node, int depth, bool ascii)
+    {
+        switch (node)
+        {
+            case null:
+                sb.Append("null");
+                break;
+            case JsonObject o when o.Count == 0:
+                sb.Append("{}");
+                break;
+            case JsonObject o:
+                sb.Append("{\n");
+                var i = 0;
+                foreach (var (key, value) in o)
+                {
+                    Indent(sb, depth + 1);
+                    WriteString(sb, key, ascii);
+                    sb.Append(": ");
+                    Write(sb, value, depth + 1, ascii);
+                    sb.Append(++i < o.Count ? ",\n" : "\n");
+                }
+                Indent(sb, depth);
+                sb.Append('}');
+                break;
+            case JsonArray a when a.Count == 0:
+                sb.Append("[]");
+                break;
+            case JsonArray a:
+                sb.Append("[\n");
+                for (var k = 0; k < a.Count; k++)
+                {
+                    Indent(sb, depth + 1);
+                    Write(sb, a[k], depth + 1, ascii);
+                    sb.Append(k + 1 < a.Count ? ",\n" : "\n");
+                }
+                Indent(sb, depth);
+                sb.Append(']');
+                break;
+            case JsonValue v:
+                WriteValue(sb, v, ascii);
+                break;
+        }
+    }
+
+    private static void WriteValue(StringBuilder sb, JsonValue v, bool ascii)
+    {
+        if (v.TryGetValue<double>(out var d) && !v.TryGetValue<long>(out _) && !v.TryGetValue<int>(out _))
+        {
+            sb.Append(PyFloat.Repr(d));
+            return;
+        }
+        if (v.TryGetValue<float>(out var f) && !v.TryGetValue<long>(out _) && !v.TryGetValue<int>(out _))
+        {
+            sb.Append(PyFloat.Repr(f));
+            return;
+        }
+        switch (v.GetValueKind())
+        {
+            case JsonValueKind.String:
+                WriteString(sb, v.GetValue<string>(), ascii);
+                break;
+            case JsonValueKind.True:
+                sb.Append("true");
+                break;
+            case JsonValueKind.False:
+                sb.Append("false");
+                break;
+            case JsonValueKind.Number:
+                sb.Append(Number(v));
+                break;
+            default:
+                sb.Append("null");
+                break;
+        }
+    }
+
+    // A number parsed from JSON text: integer literals stay ints, anything with a fraction or exponent is a Python float.
+    private static string Number(JsonValue v)
+    {
+        var raw = v.ToJsonString();
+        if (raw.IndexOfAny(['.', 'e', 'E']) < 0)
+        {
+            return raw;
+        }
+        return PyFloat.Repr(double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture));
+    }
+
+    private static void Indent(StringBuilder sb, int depth) => sb.Append(' ', depth * 4);
+
+    private static void WriteString(StringBuilder sb, string s, bool ascii)
+    {
+        sb.Append('"');
+        foreach (var c in s)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\b': sb.Append("\\b"); break;
+                case '\f': sb.Append("\\f"); break;
+                default:
+                    // UTF-16 code units: a character outside the BMP is already a surrogate pair, as Python writes it.
+                    if (c < 0x20 || (ascii && c > 0x7E))
+                    {
+                        sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        sb.Append(c);
+                    }
+                    break;
+            }
+        }
+        sb.Append('"');
+    }
+}

@@ -1,0 +1,21 @@
+using MoCo.Orchestrator.Config;
+using MoCo.Orchestrator.Methods.Primitives;
+
+namespace MoCo.Orchestrator.Methods;
+
+/// <summary>Everything a method may use: the validated config, the run's identity and seed, the task's dev/test data,
+/// generation and scoring over the inference service, evaluation, and the run recorder (phases, progress, per-item
+/// persistence, resumable calls).</summary>
+public sealed record MethodContext(
+    RunConfig Config,
+    string RunId,
+    ulong Seed,
+    ITaskData Data,
+    IGenerationService Generation,
+    IScoringService Scoring,
+    IEvaluationService Evaluation,
+    IRunRecorder Recorder)
+{
+    /// <summary>The method's scope of call keys and random streams: {method, compat} as §5.2 names them.</summary>
+    public CallSite Site(string phase, string role) => new(Config.Method, Config.Compat, phase, role);
+}

@@ -1,0 +1,58 @@
+using System.Collections.Frozen;
+
+namespace MoCo.Orchestrator.Methods;
+
+/// <summary>
+/// Every method by config id (config-and-cli.md §1.1: 27 methods + single_model), with its level and key schema,
+/// and the implementations built so far. A known method without an implementation is valid in a config but
+/// answers <see cref="MethodNotImplementedException"/> (UNIMPLEMENTED) when a run starts — never a fake result.
+/// </summary>
+public sealed class MethodRegistry
+{
+    /// <summary>Names configs may write that are not methods (CFG006 with an explanation).</summary>
+    public static IReadOnlyDictionary<string, string> NotMethods { get; } = new Dictionary<string, string>
+    {
+        ["sample_approach"] = "the reference's template for new methods (methods-logit-weight.md §11), not a method",
+        ["distributed_generation"] = "the reference's generation helper, not a method",
+    };
+
+    private readonly FrozenDictionary<string, MethodDescriptor> _methods;
+    private readonly FrozenDictionary<string, Func<ICollaborationMethod>> _implementations;
+
+    /// <summary>The registry with the given implementations (id → factory); ids must be registry methods.</summary>
+    public MethodRegistry(IReadOnlyDictionary<string, Func<ICollaborationMethod>>? implementations = null)
+    {
+        _methods = ApiMethods.All().Concat(TextMethods.All()).Concat(LogitWeightMethods.All()).ToFrozenDictionary(m => m.Id, StringComparer.Ordinal);
+        var built = implementations ?? new Dictionary<string, Func<ICollaborationMethod>>();
+        var unknown = built.Keys.Where(id => !_methods.ContainsKey(id)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ArgumentException($"implementations of unknown methods: {string.Join(", ", unknown)}", nameof(implementations));
+        }
+        _implementations = built.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>The registry of this build (no method implemented yet: issue 10 lands the foundations first).</summary>
+    public static MethodRegistry Default { get; } = new();
+
+    /// <summary>Every method, by level then id.</summary>
+    public IReadOnlyList<MethodDescriptor> All => [.. _methods.Values.OrderBy(m => m.Level).ThenBy(m => m.Id, StringComparer.Ordinal)];
+
+    /// <summary>The method with config id <paramref name="id"/>, or null.</summary>
+    public MethodDescriptor? Find(string id) => _methods.GetValueOrDefault(id);
+
+    /// <summary>Whether <paramref name="id"/> has an implementation in this build.</summary>
+    public bool IsImplemented(string id) => _implementations.ContainsKey(id);
+
+    /// <summary>A fresh instance of the method's implementation.</summary>
+    /// <exception cref="MethodNotImplementedException">The method is known but not built.</exception>
+    /// <exception cref="KeyNotFoundException">Not a method id (validation rejects those first).</exception>
+    public ICollaborationMethod Create(string id)
+    {
+        if (!_methods.ContainsKey(id))
+        {
+            throw new KeyNotFoundException($"unknown method \"{id}\"");
+        }
+        return _implementations.TryGetValue(id, out var factory) ? factory() : throw new MethodNotImplementedException(id);
+    }
+}

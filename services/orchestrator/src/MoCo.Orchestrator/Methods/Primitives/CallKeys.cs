@@ -1,0 +1,54 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using MoCo.Orchestrator.Config;
+using MoCo.Orchestrator.Json;
+
+namespace MoCo.Orchestrator.Methods.Primitives;
+
+/// <summary>
+/// Call keys and sampling seeds (config-and-cli.md §5.2). Key = hex SHA-256 of the canonical JSON of {method, compat,
+/// phase, role, model, item, index, request}; seed = first 8 bytes of SHA-256 of the canonical JSON of {run seed,
+/// method, phase, role, model, item, index} — without the request and the compat mode, so both modes draw the same
+/// random numbers.
+/// </summary>
+public static class CallKeys
+{
+    /// <summary>The call key.</summary>
+    /// <param name="site">Method, compat, phase, role.</param>
+    /// <param name="model">Model fingerprint or artifact id.</param>
+    /// <param name="itemKey">Item key.</param>
+    /// <param name="index">Sample, round or iteration index.</param>
+    /// <param name="request">The full request (messages or prompt, sampling parameters, derived seed).</param>
+    public static string Key(CallSite site, string model, string itemKey, int index, JsonNode? request) =>
+        Hex(new JsonObject
+        {
+            ["method"] = site.Method,
+            ["compat"] = site.Compat.Name(),
+            ["phase"] = site.Phase,
+            ["role"] = site.Role,
+            ["model"] = model,
+            ["item"] = itemKey,
+            ["index"] = index,
+            ["request"] = request?.DeepClone(),
+        });
+
+    /// <summary>The sampling seed of a call.</summary>
+    public static ulong Seed(ulong runSeed, CallSite site, string model, string itemKey, int index)
+    {
+        var canonical = CanonicalJson.Serialize(new JsonObject
+        {
+            ["seed"] = runSeed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["method"] = site.Method,
+            ["phase"] = site.Phase,
+            ["role"] = site.Role,
+            ["model"] = model,
+            ["item"] = itemKey,
+            ["index"] = index,
+        });
+        return BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+    }
+
+    private static string Hex(JsonNode node) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson.Serialize(node))));
+}

@@ -1,0 +1,33 @@
+namespace MoCo.Orchestrator.Methods.Primitives;
+
+/// <summary>Sampling settings of one generation (methods-text.md §0.4): null = the config's general keys.</summary>
+public sealed record GenerationSettings(int? MaxNewTokens = null, double? Temperature = null, double? TopP = null);
+
+/// <summary>One prompt to generate for: chat messages rendered server-side (single user turn; `Prefill` is the trailing
+/// partial assistant message), <paramref name="Samples"/> samples sharing the prefix, and its call-key fields.</summary>
+/// <param name="Site">Method, compat, phase, role.</param>
+/// <param name="ItemKey">The item (split and index), or a method-defined key for non-item calls.</param>
+/// <param name="Index">Round, iteration or other index of the call within its item.</param>
+/// <param name="Prompt">User message.</param>
+/// <param name="Prefill">Assistant prefill; empty = none.</param>
+/// <param name="Samples">Samples (n), each with its own derived seed.</param>
+/// <param name="Settings">Sampling overrides.</param>
+public sealed record GenerationRequest(CallSite Site, string ItemKey, int Index, string Prompt, string Prefill = "", int Samples = 1,
+    GenerationSettings? Settings = null);
+
+/// <summary>Token counts and time of a call.</summary>
+public sealed record CallUsage(int PromptTokens, int CompletionTokens, TimeSpan Latency);
+
+/// <summary>The samples of one request, text after the last `&lt;/think&gt;`, with finish reasons and usage; an item whose
+/// prompt alone does not fit the context has <see cref="Error"/> set and empty texts (methods-text.md §0.3).</summary>
+public sealed record GenerationResult(IReadOnlyList<string> Texts, IReadOnlyList<string> FinishReasons, CallUsage Usage, string? Error = null);
+
+/// <summary>GenerateBatch (methods-text.md §0.4) over the inference service: all requests of a phase at once,
+/// results in request order, each sample's result stored under its call key before it is returned (so a resumed
+/// run gets stored results and only missing calls run).</summary>
+public interface IGenerationService
+{
+    /// <summary>Generates for every request on <paramref name="model"/> (a model_names entry or a run-time model id).</summary>
+    Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(string model, IReadOnlyList<GenerationRequest> requests,
+        CancellationToken cancellationToken);
+}
