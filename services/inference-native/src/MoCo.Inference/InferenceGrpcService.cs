@@ -1,22 +1,26 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
+using MoCo.Inference.Registry;
+using MoCo.Inference.Serving;
 using MoCo.Inference.Text;
 
 namespace MoCo.Inference;
 
 /// <summary>
 /// moco.v1.InferenceService. ListModels and ModelInfo are served from the model directories and the native
-/// engine, Tokenize and Detokenize from the model's text component (<see cref="TextCalls"/>). Every other RPC that names a model checks the name first (NOT_FOUND lists every place searched),
-/// then falls through to the generated base, whose bare UNIMPLEMENTED the host turns into a message naming
-/// what the RPC waits on (<see cref="InferenceCapabilities"/>).
+/// engine, Tokenize and Detokenize from the model's text component (<see cref="TextCalls"/>), LoadModel, UnloadModel
+/// and the model-running RPCs from the registry and its per-model scheduling loops (Serving/). Every other RPC that
+/// names a model checks the name first (NOT_FOUND lists every place searched), then falls through to the generated
+/// base, whose bare UNIMPLEMENTED the host turns into a message naming what the RPC waits on (<see cref="InferenceCapabilities"/>).
 /// </summary>
-public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text) : InferenceService.InferenceServiceBase
+public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text, ModelRegistry registry, ModelCalls models,
+    GenerateCall generate, ScoreCall score, EmbedCall embed) : InferenceService.InferenceServiceBase
 {
     /// <inheritdoc/>
     public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context)
     {
         var response = new ListModelsResponse { Engine = ModelCatalog.Engine() };
-        response.Models.Add(catalog.List());
+        response.Models.Add(registry.List());
         return Task.FromResult(response);
     }
 
@@ -54,18 +58,12 @@ public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text) :
     }
 
     /// <inheritdoc/>
-    public override Task<LoadModelResponse> LoadModel(LoadModelRequest request, ServerCallContext context)
-    {
-        catalog.Require(request.Model);
-        return base.LoadModel(request, context);
-    }
+    public override Task<LoadModelResponse> LoadModel(LoadModelRequest request, ServerCallContext context) =>
+        Task.FromResult(models.Load(request));
 
     /// <inheritdoc/>
-    public override Task<UnloadModelResponse> UnloadModel(UnloadModelRequest request, ServerCallContext context)
-    {
-        catalog.Require(request.Model);
-        return base.UnloadModel(request, context);
-    }
+    public override Task<UnloadModelResponse> UnloadModel(UnloadModelRequest request, ServerCallContext context) =>
+        Task.FromResult(models.Unload(request));
 
     /// <inheritdoc/>
     public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context) =>
@@ -76,25 +74,14 @@ public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text) :
         Task.FromResult(text.Detokenize(request));
 
     /// <inheritdoc/>
-    public override Task<ScoreResponse> Score(ScoreRequest request, ServerCallContext context)
-    {
-        catalog.Require(request.Model);
-        return base.Score(request, context);
-    }
+    public override Task<ScoreResponse> Score(ScoreRequest request, ServerCallContext context) => score.RunAsync(request, context);
 
     /// <inheritdoc/>
-    public override Task<EmbedResponse> Embed(EmbedRequest request, ServerCallContext context)
-    {
-        catalog.Require(request.Model);
-        return base.Embed(request, context);
-    }
+    public override Task<EmbedResponse> Embed(EmbedRequest request, ServerCallContext context) => embed.RunAsync(request, context);
 
     /// <inheritdoc/>
-    public override Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
-    {
-        catalog.Require(request.Model);
-        return base.Generate(request, responseStream, context);
-    }
+    public override Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context) =>
+        generate.RunAsync(request, responseStream, context);
 
     /// <inheritdoc/>
     public override Task GenerateEnsemble(GenerateEnsembleRequest request, IServerStreamWriter<GenerateEnsembleResponse> responseStream, ServerCallContext context)

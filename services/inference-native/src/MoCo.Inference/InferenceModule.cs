@@ -4,7 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
 using MoCo.Hosting.Errors;
+using MoCo.Inference.Registry;
 using MoCo.Inference.Requests;
+using MoCo.Inference.Serving;
 using MoCo.Inference.Text;
 using MoCo.Models.Catalog;
 using MoCo.Native;
@@ -44,6 +46,13 @@ public sealed class InferenceModule() : GrpcServiceModule<InferenceGrpcService>(
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ModelTextCache>();
         builder.Services.AddSingleton<TextCalls>();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<ModelRegistry>();
+        builder.Services.AddSingleton<ModelCalls>();
+        builder.Services.AddSingleton<GenerateCall>();
+        builder.Services.AddSingleton<ScoreCall>();
+        builder.Services.AddSingleton<EmbedCall>();
+        builder.Services.AddHostedService<PreloadService>();
         // Results are held to the size the host's transport sends (MocoHostOptions.MaxMessageBytes).
         var host = builder.Configuration.GetSection(MocoHostOptions.Section).Get<MocoHostOptions>() ?? new MocoHostOptions();
         builder.Services.AddSingleton(new RequestLimits { MaxMessageBytes = host.MaxMessageBytes });

@@ -12,4 +12,25 @@ public sealed class InferenceOptions
 
     /// <summary>Models folders searched before MOCO_MODELS_DIR and the defaults.</summary>
     public List<string> ModelDirectories { get; set; } = [];
+
+    /// <summary>Models loaded at start-up, by name; a model that cannot be loaded stops the host.</summary>
+    public List<string> Preload { get; set; } = [];
+
+    /// <summary>Bytes resident models may take together, weights plus KV caches; null = the device's memory.</summary>
+    public long? MemoryBudgetBytes { get; set; }
+
+    /// <summary>Tokens each resident model's KV cache holds, over all its sequences; the cache is allocated at load.</summary>
+    public int KvCacheTokens { get; set; } = 16384;
+
+    /// <summary>Tokens per KV block: the unit admission reserves in.</summary>
+    public int KvBlockTokens { get; set; } = 16;
+
+    /// <summary>Sequences one model's cache holds at once (n samples of a request count each).</summary>
+    public int MaxSequences { get; set; } = 256;
+
+    /// <summary>Tokens one scheduler step feeds at most, decodes first, prefill chunks in the rest.</summary>
+    public int StepTokens { get; set; } = 256;
+
+    /// <summary>Requests waiting for admission per model beyond which new ones are refused (RESOURCE_EXHAUSTED QUEUE_FULL).</summary>
+    public int MaxQueuedRequests { get; set; } = 256;
 }

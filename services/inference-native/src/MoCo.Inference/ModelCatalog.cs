@@ -29,9 +29,9 @@ public sealed class ModelCatalog(ModelResolver resolver, MocoContext context)
         return resolution;
     }
 
-    /// <summary>Summaries of every model reachable by name, in name order. A directory whose files are
-    /// malformed is left out of the list (ModelInfo on it reports why).</summary>
-    public IEnumerable<ModelSummary> List()
+    /// <summary>Summaries of every model reachable by name, in name order, resident when <paramref name="isResident"/>
+    /// says so for its directory. A directory whose files are malformed is left out of the list (ModelInfo on it reports why).</summary>
+    public IEnumerable<ModelSummary> List(Func<string, bool> isResident)
     {
         foreach (var resolution in resolver.List())
         {
@@ -44,7 +44,9 @@ public sealed class ModelCatalog(ModelResolver resolver, MocoContext context)
             {
                 continue;
             }
-            yield return Summary(resolution.Name, model);
+            var summary = Summary(resolution.Name, model);
+            summary.Resident = isResident(resolution.Directory!);
+            yield return summary;
         }
     }
 

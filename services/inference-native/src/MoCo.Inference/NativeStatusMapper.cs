@@ -8,12 +8,11 @@ namespace MoCo.Inference;
 /// argument and the fix.</summary>
 internal sealed class NativeStatusMapper : IExceptionStatusMapper
 {
-    public RpcException? Map(Exception exception)
+    public RpcException? Map(Exception exception) => exception is MocoException e ? ToRpc(e) : null;
+
+    /// <summary>The gRPC error of a libmoco failure.</summary>
+    public static RpcException ToRpc(MocoException e)
     {
-        if (exception is not MocoException e)
-        {
-            return null;
-        }
         var (code, reason) = e.Status switch
         {
             MocoStatus.InvalidArgument => (StatusCode.InvalidArgument, "INVALID_ARGUMENT"),

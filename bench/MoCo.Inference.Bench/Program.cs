@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Globalization;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using MoCo.Contracts.V1;
+using MoCo.Hosting;
+using MoCo.Inference;
+using MoCo.Inference.Bench;
+using MoCo.Inference.Text;
+
+// Inference throughput through a real inference host on loopback, on a random Llama written to a temp directory:
+//   dotnet run -c Release --project bench/MoCo.Inference.Bench -- [--streams 1,8,32,128] [--new-tokens 32]
+//     [--prompt-tokens 16] [--hidden 256] [--layers 4] [--vocab 4096] [--calls 2000]
+// 1. total generated tokens/s with N concurrent greedy streams vs the same N requests one at a time;
+// 2. per-call cost of a Tokenize over gRPC vs the same work called in-process.
+var streams = (Arg("--streams") ?? "1,8,32,128").Split(',').Select(int.Parse).ToArray();
+var newTokens = Int("--new-tokens", 32);
+var promptTokens = Int("--prompt-tokens", 16);
+var calls = Int("--calls", 2000);
+var root = Directory.CreateTempSubdirectory("moco-inference-bench-").FullName;
+try
+{
+    RandomLlama.Write(Path.Combine(root, "bench-llama"), Int("--vocab", 4096), Int("--hidden", 256), Int("--layers", 4), 8, 4, Int("--hidden", 256) * 2, 2048);
+    await using var host = await MocoHost.StartAsync(new InferenceModule(), configure: b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["Moco:Host:BindAddress"] = "127.0.0.1",
+        ["Moco:Host:GrpcPort"] = "0",
+        ["Moco:Host:AdminPort"] = "0",
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Moco:Inference:Device"] = "cpu",
+        ["Moco:Inference:ModelDirectories:0"] = root,
+        ["Moco:Inference:KvCacheTokens"] = ((promptTokens + newTokens + 16) * streams.Max()).ToString(CultureInfo.InvariantCulture),
+        ["Moco:Inference:MaxQueuedRequests"] = "1024",
+        ["Moco:Inference:Preload:0"] = "bench-llama",
+    }));
+    using var channel = GrpcChannel.ForAddress(host.GrpcAddress);
+    var client = new InferenceService.InferenceServiceClient(channel);
+    Console.WriteLine($"MoCo.NET inference throughput — {Environment.ProcessorCount} cores; random Llama, prompt {promptTokens}, {newTokens} new tokens per stream, greedy");
+    await Generate(client, Request(0));
+
+    Console.WriteLine($"{"streams",8}{"one at a time tok/s",22}{"concurrent tok/s",18}{"ratio",8}");
+    foreach (var n in streams)
+    {
+        var requests = Enumerable.Range(0, n).Select(Request).ToList();
+        var sequential = Stopwatch.StartNew();
+        foreach (var request in requests)
+        {
+            await Generate(client, request);
+        }
+        var one = n * newTokens / sequential.Elapsed.TotalSeconds;
+        var concurrent = Stopwatch.StartNew();
+        await Task.WhenAll(requests.Select(r => Generate(client, r)));
+        var all = n * newTokens / concurrent.Elapsed.TotalSeconds;
+        Console.WriteLine($"{n,8}{one,22:F0}{all,18:F0}{all / one,8:F2}");
+    }
+
+    var text = host.App.Services.GetRequiredService<TextCalls>();
+    var tokenize = new TokenizeRequest { Model = "bench-llama", Inputs = { new Prompt { Text = "hello" } } };
+    for (var i = 0; i < 200; i++)
+    {
+        await client.TokenizeAsync(tokenize);
+        text.Tokenize(tokenize);
+    }
+    var grpc = Stopwatch.StartNew();
+    for (var i = 0; i < calls; i++)
+    {
+        await client.TokenizeAsync(tokenize);
+    }
+    var grpcUs = grpc.Elapsed.TotalMicroseconds / calls;
+    var local = Stopwatch.StartNew();
+    for (var i = 0; i < calls; i++)
+    {
+        text.Tokenize(tokenize);
+    }
+    var localUs = local.Elapsed.TotalMicroseconds / calls;
+    Console.WriteLine($"Tokenize per call: gRPC loopback {grpcUs:F1} us, in-process {localUs:F1} us, gRPC overhead {grpcUs - localUs:F1} us ({grpcUs / localUs:F1}x)");
+}
+finally
+{
+    Directory.Delete(root, recursive: true);
+}
+
+GenerateRequest Request(int i)
+{
+    var random = new Random(i);
+    var request = new GenerateRequest
+    {
+        Model = "bench-llama",
+        Prompt = new Prompt { Tokens = new TokenIds() },
+        Sampling = new SamplingParams { DoSample = false, MaxNewTokens = newTokens },
+        InputSettings = new InputSettings { Eos = EosStop.None },
+    };
+    request.Prompt.Tokens.Ids.Add(Enumerable.Range(0, promptTokens).Select(_ => random.Next(256)));
+    return request;
+}
+
+static async Task Generate(InferenceService.InferenceServiceClient client, GenerateRequest request)
+{
+    using var call = client.Generate(request);
+    await foreach (var _ in call.ResponseStream.ReadAllAsync())
+    {
+    }
+}
+
+string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+
+int Int(string name, int fallback) => Arg(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;

@@ -1,0 +1,75 @@
+using MoCo.Native.Inference;
+
+namespace MoCo.Inference.Scheduling;
+
+/// <summary>
+/// One request as the scheduling loop runs it. Every member but the constructor and <see cref="Cancellation"/> is
+/// called on the loop thread, which owns the KV cache: a job creates its sequences in <see cref="Start"/>, says what it
+/// feeds each step in <see cref="PlanDecode"/> and <see cref="PlanPrefill"/>, re-adds exactly that with
+/// <see cref="AddTo"/> (the loop may run a job alone to isolate a failing forward), reads its outputs in
+/// <see cref="Advance"/>, and frees its sequences in <see cref="Release"/>.
+/// </summary>
+internal abstract class SchedulerJob(CancellationToken cancellation)
+{
+    /// <summary>The caller's cancellation (client cancel or deadline).</summary>
+    public CancellationToken Cancellation { get; } = cancellation;
+
+    /// <summary>Wakes the loop when <see cref="Cancellation"/> fires; disposed when the loop lets the job go.</summary>
+    public CancellationTokenRegistration WakeOnCancel { get; set; }
+
+    /// <summary>True once the job has delivered its result or error; the loop then releases it.</summary>
+    public bool Done { get; protected set; }
+
+    /// <summary>KV blocks the job may use at most: admission reserves them, so a running job never waits for blocks.</summary>
+    public abstract int BlocksNeeded(int blockTokens);
+
+    /// <summary>Sequences the job holds at most at once.</summary>
+    public abstract int SequencesNeeded { get; }
+
+    /// <summary>Admitted: create the sequences.</summary>
+    public abstract void Start(MocoKvCache cache);
+
+    /// <summary>Plans this step's decode entries (one token per live sample); returns the tokens planned.</summary>
+    public virtual int PlanDecode() => 0;
+
+    /// <summary>Plans a prefill chunk of at most <paramref name="budget"/> tokens; returns the tokens planned.</summary>
+    public abstract int PlanPrefill(int budget);
+
+    /// <summary>True when this step planned entries.</summary>
+    public abstract bool HasPlanned { get; }
+
+    /// <summary>Adds this step's planned entries to <paramref name="batch"/>.</summary>
+    public abstract void AddTo(ForwardBatch batch);
+
+    /// <summary>The forward ran: read the outputs, move on, deliver what is done; clears the plan.</summary>
+    public abstract void Advance(MocoKvCache cache);
+
+    /// <summary>Ends the job with <paramref name="error"/> (its own forward failed, the model went away); no-op once done.</summary>
+    public void Fail(Exception error)
+    {
+        if (!Done)
+        {
+            Done = true;
+            OnFail(error);
+        }
+    }
+
+    /// <summary>Ends the job because the caller cancelled it or its deadline passed; no-op once done.</summary>
+    public void Cancel()
+    {
+        if (!Done)
+        {
+            Done = true;
+            OnCancel();
+        }
+    }
+
+    /// <summary>Delivers <paramref name="error"/> to the caller.</summary>
+    protected abstract void OnFail(Exception error);
+
+    /// <summary>Tells the caller the job stopped on its cancellation.</summary>
+    protected abstract void OnCancel();
+
+    /// <summary>Frees every sequence the job still holds.</summary>
+    public abstract void Release(MocoKvCache cache);
+}
