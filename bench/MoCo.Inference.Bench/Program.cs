@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
+using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MoCo.Contracts.V1;
+using MoCo.Gateway;
+using MoCo.Gateway.Configuration;
 using MoCo.Hosting;
 using MoCo.Inference;
 using MoCo.Inference.Bench;
@@ -14,7 +17,7 @@ using MoCo.Inference.Text;
 //   dotnet run -c Release --project bench/MoCo.Inference.Bench -- [--streams 1,8,32,128] [--new-tokens 32]
 //     [--prompt-tokens 16] [--hidden 256] [--layers 4] [--vocab 4096] [--calls 2000]
 // 1. total generated tokens/s with N concurrent greedy streams vs the same N requests one at a time;
-// 2. per-call cost of a Tokenize over gRPC vs the same work called in-process.
+// 2. per-call cost of a Tokenize in-process, over gRPC loopback, and over gRPC through the YARP gateway.
 var streams = (Arg("--streams") ?? "1,8,32,128").Split(',').Select(int.Parse).ToArray();
 var newTokens = Int("--new-tokens", 32);
 var promptTokens = Int("--prompt-tokens", 16);
@@ -75,7 +78,31 @@ try
         text.Tokenize(tokenize);
     }
     var localUs = local.Elapsed.TotalMicroseconds / calls;
-    Console.WriteLine($"Tokenize per call: gRPC loopback {grpcUs:F1} us, in-process {localUs:F1} us, gRPC overhead {grpcUs - localUs:F1} us ({grpcUs / localUs:F1}x)");
+
+    // The same calls through a YARP gateway in front of the host, as a cluster client reaches a replica.
+    await using var gateway = await MocoHost.StartAsync(new GatewayModule([CommonReflection.Descriptor, InferenceReflection.Descriptor],
+        GatewayOptions.ForServices([host])), configure: b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["Moco:Host:BindAddress"] = "127.0.0.1",
+        ["Moco:Host:GrpcPort"] = "0",
+        ["Moco:Host:AdminPort"] = "0",
+        ["Logging:LogLevel:Default"] = "Warning",
+    }));
+    using var gatewayChannel = GrpcChannel.ForAddress(gateway.GrpcAddress);
+    await WaitUntilServing(new Health.HealthClient(gatewayChannel), InferenceService.Descriptor.FullName);
+    var viaGateway = new InferenceService.InferenceServiceClient(gatewayChannel);
+    for (var i = 0; i < 200; i++)
+    {
+        await viaGateway.TokenizeAsync(tokenize);
+    }
+    var routed = Stopwatch.StartNew();
+    for (var i = 0; i < calls; i++)
+    {
+        await viaGateway.TokenizeAsync(tokenize);
+    }
+    var gatewayUs = routed.Elapsed.TotalMicroseconds / calls;
+    Console.WriteLine($"Tokenize per call: in-process {localUs:F1} us; gRPC loopback {grpcUs:F1} us ({grpcUs / localUs:F1}x, +{grpcUs - localUs:F1} us); "
+        + $"gRPC through the gateway {gatewayUs:F1} us ({gatewayUs / localUs:F1}x, +{gatewayUs - localUs:F1} us; gateway hop {gatewayUs / grpcUs:F2}x direct gRPC)");
 }
 finally
 {
@@ -102,6 +129,20 @@ static async Task Generate(InferenceService.InferenceServiceClient client, Gener
     await foreach (var _ in call.ResponseStream.ReadAllAsync())
     {
     }
+}
+
+// The gateway routes a service once its health probe of the replica has answered SERVING.
+static async Task WaitUntilServing(Health.HealthClient health, string service)
+{
+    using var watch = health.Watch(new HealthCheckRequest { Service = service }, deadline: DateTime.UtcNow.AddSeconds(30));
+    await foreach (var status in watch.ResponseStream.ReadAllAsync())
+    {
+        if (status.Status == HealthCheckResponse.Types.ServingStatus.Serving)
+        {
+            return;
+        }
+    }
+    throw new InvalidOperationException($"the gateway never reported {service} SERVING");
 }
 
 string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
