@@ -861,6 +861,188 @@ MOCO_API moco_status moco_pso_step(const void* x, const void* v, const void* p, 
  * double, in index order). out may be x. Errors: INVALID_ARGUMENT (NULL, n < 1, a non-finite x). */
 MOCO_API moco_status moco_softmax_weights(const float* x, int n, float* out);
 
+/* ---------------------------------------------------------------------------------------------
+ * Training: full fine-tuning or LoRA of a loaded causal LM on the CPU, with SFT, DPO,
+ * policy-gradient (GRPO-style) and CoLLM deferral losses, AdamW and gradient accumulation.
+ *
+ * A trainer keeps F32 master copies of what it trains (every tensor for full fine-tuning, whatever
+ * the stored dtype; the LoRA factors otherwise) and never changes the model it was created on: the
+ * model stays the frozen reference of DPO and of the KL term (for LoRA, the base without the
+ * adapter). Each optimizer step takes the micro-batches added since the previous step (gradient
+ * accumulation): add one or more with moco_trainer_add_batch, then call moco_trainer_step.
+ *
+ * Deterministic: for the same model, options, seed and batches the weights after N steps are
+ * bit-identical whatever the thread count (every reduction has a fixed order, as in moco_forward).
+ * A trainer is NOT thread-safe: one call at a time per trainer.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct moco_trainer moco_trainer; /* opaque */
+
+/* moco_trainer_options.mode */
+typedef enum moco_train_mode {
+    MOCO_TRAIN_LORA = 0, /* train a new LoRA adapter; the base stays frozen */
+    MOCO_TRAIN_FULL = 1  /* train every tensor of the model (F32 masters) */
+} moco_train_mode;
+
+/* moco_trainer_options.lora_targets bits (the projections of every layer a LoRA adapts). */
+#define MOCO_LORA_Q_PROJ (1u << 0)
+#define MOCO_LORA_K_PROJ (1u << 1)
+#define MOCO_LORA_V_PROJ (1u << 2)
+#define MOCO_LORA_O_PROJ (1u << 3)
+#define MOCO_LORA_GATE_PROJ (1u << 4)
+#define MOCO_LORA_UP_PROJ (1u << 5)
+#define MOCO_LORA_DOWN_PROJ (1u << 6)
+
+/* moco_trainer_options.schedule: the learning-rate multiplier after warmup_steps of linear warmup
+ * (transformers' get_*_schedule_with_warmup; the first optimizer step is step 0, so with warmup it
+ * has learning rate 0, as in HF). */
+typedef enum moco_lr_schedule {
+    MOCO_LR_CONSTANT = 0, /* 1 */
+    MOCO_LR_LINEAR = 1,   /* linear decay to 0 at total_steps */
+    MOCO_LR_COSINE = 2    /* half a cosine to 0 at total_steps */
+} moco_lr_schedule;
+
+/* Options for moco_trainer_create. Versioned: see "Versioned structs" above. */
+typedef struct moco_trainer_options {
+    int struct_size;           /* sizeof(moco_trainer_options) as compiled by the caller */
+    int mode;                  /* a moco_train_mode; default MOCO_TRAIN_LORA */
+    int lora_rank;             /* >= 1; default 8 */
+    float lora_alpha;          /* > 0; default 8; scale = alpha / rank (alpha / sqrt(rank) with
+                                  use_rslora) */
+    int use_rslora;            /* 0 (default) or 1 */
+    uint32_t lora_targets;     /* MOCO_LORA_* bits, not 0; default Q_PROJ | V_PROJ (PEFT's Llama
+                                  default) */
+    float lora_dropout;        /* in [0, 1); default 0. PEFT's dropout of the adapter input, drawn
+                                  from Philox keyed by seed (reproducible) */
+    float learning_rate;       /* >= 0, finite; default 1e-5 */
+    float adam_beta1;          /* in [0, 1); default 0.9 */
+    float adam_beta2;          /* in [0, 1); default 0.999 */
+    float adam_epsilon;        /* > 0; default 1e-8 */
+    float weight_decay;        /* >= 0; default 0. Decoupled (AdamW); biases and norm weights
+                                  are exempt (HF Trainer) */
+    float max_grad_norm;       /* > 0: clip the global gradient norm to it (torch's
+                                  clip_grad_norm_); 0 = no clipping; default 1 */
+    int schedule;              /* a moco_lr_schedule; default MOCO_LR_LINEAR (HF's default) */
+    int warmup_steps;          /* >= 0; default 0 */
+    int total_steps;           /* >= 1: the schedule's length; default 1 */
+    uint64_t seed;             /* LoRA initialisation and dropout; default 42 */
+    float dpo_beta;            /* > 0; default 0.1 */
+    float kl_beta;             /* >= 0: weight of the policy-gradient KL term; default 0.04 (TRL
+                                  GRPO); 0 skips the reference forward */
+    int added_vocab_rows;      /* 0 (default) or 1 (MOCO_TRAIN_FULL only): append one vocabulary
+                                  entry, CoLLM's <|defer|>, as the last row of the embedding and
+                                  the head: its input row is the mean of the other input rows */
+    const float* added_output_row; /* NULL, or hidden_size floats: the added entry's head row
+                                      (CoLLM's g; with tied embeddings the one row it shares);
+                                      NULL = the mean of the head's rows. Read during create */
+} moco_trainer_options;
+
+/* Options with every field at its default. */
+MOCO_API moco_trainer_options moco_trainer_default_options(void);
+
+/*
+ * Creates a trainer for `model` (a causal LM on a CPU context; it runs on the context's threads).
+ * The model must outlive the trainer; it is only read.
+ * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL model/out, struct_size too small, a field out of range -
+ * named -, a classifier model), MOCO_ERR_UNIMPLEMENTED (a CUDA context), MOCO_ERR_OUT_OF_MEMORY.
+ */
+MOCO_API moco_status moco_trainer_create(moco_model* model, const moco_trainer_options* opts,
+                                         moco_trainer** out);
+
+/* moco_trainer_add_batch's loss_kind: what a micro-batch trains. All micro-batches of one
+ * optimizer step must have the same kind; the step's loss is the mean over its units. */
+typedef enum moco_loss_kind {
+    MOCO_LOSS_SFT = 0,             /* token cross-entropy of the target tokens; unit: target token
+                                      (the sum over every micro-batch of the step divided by their
+                                      total target tokens, as transformers >= 4.46 with
+                                      num_items_in_batch) */
+    MOCO_LOSS_DPO = 1,             /* examples in pairs (chosen, rejected): -log sigmoid(dpo_beta *
+                                      margin), margin = (policy - reference log-prob of chosen) -
+                                      (the same of rejected), log-probs summed over the target
+                                      tokens; unit: pair */
+    MOCO_LOSS_POLICY_GRADIENT = 2, /* GRPO: advantage = (reward - group mean) / (group std + 1e-4)
+                                      (unbiased std over the examples of one call sharing `group`);
+                                      per sequence mean over its target tokens of -advantage * ratio
+                                      + kl_beta * KL(k3 estimator to the reference); unit: sequence */
+    MOCO_LOSS_DEFER = 3            /* CoLLM deferral: per target token, -log(sigmoid(-z) p(y) +
+                                      sigmoid(z) exp(mentor_logprob)), z = the last vocabulary
+                                      entry's logit, p = softmax over the others; unit: target token
+                                      */
+} moco_loss_kind;
+
+/*
+ * One training sequence. Frozen layout. Sequences are trained whole, from position 0; variable
+ * lengths need no padding (right padding with target_mask 0 changes nothing either).
+ */
+typedef struct moco_train_example {
+    const int32_t* tokens;         /* n_tokens ids in [0, vocab) (vocab includes an added row) */
+    int32_t n_tokens;              /* >= 2 */
+    const uint8_t* target_mask;    /* NULL: tokens 1..n_tokens-1 are targets; else n_tokens flags,
+                                      1 = this token is a target (predicted from the ones before;
+                                      a prompt token is 0); flag 0 is ignored. At least one
+                                      target. */
+    float reward;                  /* POLICY_GRADIENT: the sequence's reward; else ignored */
+    int32_t group;                 /* POLICY_GRADIENT: examples of one call with the same group
+                                      are normalised together (>= 2 per group); else ignored */
+    const float* mentor_logprobs;  /* DEFER: n_tokens floats, at each target t the mentor's
+                                      log-prob of tokens[t] (others ignored); else ignored */
+} moco_train_example;
+
+/*
+ * Runs the forward and backward of one micro-batch and accumulates its gradients (and loss) into
+ * the current step. DPO: examples 2i (chosen) and 2i+1 (rejected) form pair i (n_examples even).
+ * All or nothing: on failure nothing is accumulated.
+ * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL trainer/examples, n_examples < 1, an unknown loss_kind or
+ * one other than the step's, a malformed example - index and field named -, a group of one,
+ * DEFER without mentor_logprobs), MOCO_ERR_NUMERIC (a non-finite loss).
+ */
+MOCO_API moco_status moco_trainer_add_batch(moco_trainer* trainer, int loss_kind,
+                                            const moco_train_example* examples, int n_examples);
+
+/* What a step did. Versioned: set struct_size before calling moco_trainer_step. */
+typedef struct moco_train_step_stats {
+    int struct_size;
+    int64_t step;              /* optimizer steps taken, this one included */
+    float loss;                /* the step's mean loss (see moco_loss_kind), before the update */
+    float grad_norm;           /* global gradient norm before clipping */
+    float learning_rate;       /* the learning rate this step used */
+    int64_t tokens;            /* tokens forwarded through the policy in this step */
+    int64_t target_tokens;     /* of which targets */
+    float dpo_margin;          /* DPO: mean over the step's pairs of the margin (log-ratio of
+                                  chosen minus that of rejected, without beta); else 0 */
+} moco_train_step_stats;
+
+/*
+ * Ends the step: divides the accumulated gradients by the step's units, clips, applies AdamW with
+ * this step's learning rate, and clears the accumulation. stats may be NULL.
+ * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL trainer, no micro-batch since the last step,
+ * stats->struct_size too small), MOCO_ERR_NUMERIC (a non-finite gradient: the weights are left
+ * unchanged and the step's batches dropped).
+ */
+MOCO_API moco_status moco_trainer_step(moco_trainer* trainer, moco_train_step_stats* stats);
+
+/*
+ * Writes the trained LoRA adapter as a PEFT directory (created if needed; existing files replaced):
+ * adapter_config.json and adapter_model.safetensors (F32 tensors named
+ * base_model.model.model.layers.N.<module>.lora_{A,B}.weight), loadable by moco_adapter_load and
+ * PEFT. Errors: MOCO_ERR_INVALID_ARGUMENT (NULL, a full fine-tuning trainer), MOCO_ERR_IO.
+ */
+MOCO_API moco_status moco_trainer_save_adapter(const moco_trainer* trainer, const char* directory);
+
+/*
+ * Writes the trained model as a Hugging Face checkpoint directory: config.json copied from
+ * base_directory (vocab_size updated when a row was added) with the other files there that are
+ * not weights (tokenizer, generation config), and model.safetensors in the model's stored dtype
+ * (masters rounded to nearest even), loadable by moco_model_load. A LoRA trainer writes the
+ * merged weights W + scale B A. Errors: MOCO_ERR_INVALID_ARGUMENT (NULL), MOCO_ERR_NOT_FOUND
+ * (base_directory/config.json), MOCO_ERR_IO.
+ */
+MOCO_API moco_status moco_trainer_save_model(const moco_trainer* trainer, const char* base_directory,
+                                             const char* directory);
+
+/* Destroys the trainer. NULL is a no-op. Never fails. */
+MOCO_API void moco_trainer_destroy(moco_trainer* trainer);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
