@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using MoCo.Hosting;
 
@@ -8,6 +9,12 @@ public static class LoopbackHost
 {
     /// <summary>Starts <paramref name="module"/> with extra configuration <paramref name="settings"/>.</summary>
     public static Task<RunningService> StartAsync(IMocoServiceModule module, params (string Key, string? Value)[] settings) =>
+        StartAsync(module, _ => { }, settings);
+
+    /// <summary>Starts <paramref name="module"/> with extra configuration <paramref name="settings"/>;
+    /// <paramref name="configure"/> runs before the module registers its services (e.g. a test's gRPC interceptor).</summary>
+    public static Task<RunningService> StartAsync(IMocoServiceModule module, Action<WebApplicationBuilder> configure,
+        params (string Key, string? Value)[] settings) =>
         MocoHost.StartAsync(module, configure: b =>
         {
             var values = new Dictionary<string, string?>
@@ -22,5 +29,6 @@ public static class LoopbackHost
                 values[key] = value;
             }
             b.Configuration.AddInMemoryCollection(values);
+            configure(b);
         });
 }

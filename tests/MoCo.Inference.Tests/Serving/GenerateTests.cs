@@ -2,6 +2,7 @@ using System.Text;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
+using MoCo.Testing.Inference;
 
 namespace MoCo.Inference.Tests.Serving;
 
@@ -53,7 +54,7 @@ public sealed class GenerateTests(ServingHost host)
     [Fact]
     public async Task Concurrent_seeded_requests_give_the_tokens_they_give_one_at_a_time()
     {
-        var requests = Enumerable.Range(0, ServingHost.QueueLimit)
+        var requests = Enumerable.Range(0, InferenceHost.QueueLimit)
             .Select(i => Requests.Generate(GoldenModels.Llama, Golden.Prompt.Skip(i % 3).Append(i), 12 + i, sample: true, seed: (ulong)(100 + i), n: 1 + i % 2))
             .ToList();
         var alone = new List<Generation>();
@@ -108,7 +109,7 @@ public sealed class GenerateTests(ServingHost host)
     public async Task A_full_queue_refuses_with_resource_exhausted()
     {
         using var hold = host.Hold(GoldenModels.Llama);
-        var waiting = Enumerable.Range(0, ServingHost.QueueLimit).Select(_ => host.Client.Generate(Requests.Generate(GoldenModels.Llama, Golden.Prompt, 2))).ToList();
+        var waiting = Enumerable.Range(0, InferenceHost.QueueLimit).Select(_ => host.Client.Generate(Requests.Generate(GoldenModels.Llama, Golden.Prompt, 2))).ToList();
         foreach (var call in waiting)
         {
             Assert.True(await call.ResponseStream.MoveNext());

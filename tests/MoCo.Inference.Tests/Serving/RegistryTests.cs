@@ -1,7 +1,7 @@
 using Grpc.Core;
-using Grpc.Net.Client;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
+using MoCo.Testing.Inference;
 
 namespace MoCo.Inference.Tests.Serving;
 
@@ -13,9 +13,8 @@ public sealed class RegistryTests : IDisposable
     public async Task Load_and_unload_move_models_in_and_out_of_the_budget_which_names_what_is_resident()
     {
         // Room for the causal model (weights + 1024-token KV cache) but not for the classifier beside it.
-        await using var host = await ServingHost.StartAsync(_models.Root, ("Moco:Inference:MemoryBudgetBytes", "600000"));
-        using var channel = GrpcChannel.ForAddress(host.GrpcAddress);
-        var client = new InferenceService.InferenceServiceClient(channel);
+        await using var host = await InferenceHost.StartAsync(_models.Root, ("Moco:Inference:MemoryBudgetBytes", "600000"));
+        var client = host.Client;
 
         var loaded = await client.LoadModelAsync(new LoadModelRequest { Model = GoldenModels.Llama });
         Assert.True(loaded.Summary.Resident);
@@ -35,24 +34,22 @@ public sealed class RegistryTests : IDisposable
     [Fact]
     public async Task Preloaded_models_are_resident_before_the_first_call_and_a_bad_preload_stops_the_host()
     {
-        await using (var host = await ServingHost.StartAsync(_models.Root, ("Moco:Inference:Preload:0", GoldenModels.Lora)))
+        await using (var host = await InferenceHost.StartAsync(_models.Root, ("Moco:Inference:Preload:0", GoldenModels.Lora)))
         {
-            using var channel = GrpcChannel.ForAddress(host.GrpcAddress);
-            var listed = (await new InferenceService.InferenceServiceClient(channel).ListModelsAsync(new ListModelsRequest())).Models;
+            var listed = (await host.Client.ListModelsAsync(new ListModelsRequest())).Models;
             Assert.Equal([GoldenModels.Llama, GoldenModels.Lora], listed.Where(m => m.Resident).Select(m => m.Id).Order());
         }
 
-        await Assert.ThrowsAnyAsync<Exception>(() => ServingHost.StartAsync(_models.Root, ("Moco:Inference:Preload:0", "nobody/nothing")));
+        await Assert.ThrowsAnyAsync<Exception>(() => InferenceHost.StartAsync(_models.Root, ("Moco:Inference:Preload:0", "nobody/nothing")));
     }
 
     [Fact]
     public async Task A_model_written_at_run_time_is_served_under_its_new_id()
     {
-        await using var host = await ServingHost.StartAsync(_models.Root);
-        var registry = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Registry.ModelRegistry>(host.App.Services);
+        await using var host = await InferenceHost.StartAsync(_models.Root);
+        var registry = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Registry.ModelRegistry>(host.Service.App.Services);
         registry.Register("run-1/merged", _models.Dir(GoldenModels.Llama));
-        using var channel = GrpcChannel.ForAddress(host.GrpcAddress);
-        var client = new InferenceService.InferenceServiceClient(channel);
+        var client = host.Client;
 
         var golden = GoldenModels.GoldenCase("llama_gqa_rope_llama3", 0);
         var generation = await Generation.RunAsync(client, Requests.Generate("run-1/merged", golden.Prompt, 4));

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
+using MoCo.Testing.Inference;
 
 namespace MoCo.Inference.Tests.Serving;
 

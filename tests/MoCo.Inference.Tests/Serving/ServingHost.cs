@@ -1,50 +1,31 @@
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using MoCo.Contracts.V1;
-using MoCo.Hosting;
 using MoCo.Inference.Registry;
 using MoCo.Inference.Scheduling;
-using MoCo.Testing;
+using MoCo.Testing.Inference;
 
 namespace MoCo.Inference.Tests.Serving;
 
-/// <summary>An inference host on loopback serving <see cref="GoldenModels"/>: a small KV cache, prefill chunks of 4
-/// tokens (so the 8-token golden prompts are chunked), a queue of 8.</summary>
+/// <summary>The shared <see cref="InferenceHost"/> over <see cref="GoldenModels"/>, plus what only these tests reach:
+/// the registry and a model's scheduling loop.</summary>
 public sealed class ServingHost : IAsyncLifetime
 {
-    public const int QueueLimit = 8;
-    private RunningService _host = null!;
-    private GrpcChannel _channel = null!;
+    private InferenceHost _host = null!;
 
     public GoldenModels Models { get; } = new();
 
-    public InferenceService.InferenceServiceClient Client { get; private set; } = null!;
+    public InferenceService.InferenceServiceClient Client => _host.Client;
 
-    public ModelRegistry Registry => _host.App.Services.GetRequiredService<ModelRegistry>();
+    public ModelRegistry Registry => _host.Service.App.Services.GetRequiredService<ModelRegistry>();
 
-    public async Task InitializeAsync()
-    {
-        _host = await StartAsync(Models.Root);
-        _channel = GrpcChannel.ForAddress(_host.GrpcAddress, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
-        Client = new InferenceService.InferenceServiceClient(_channel);
-    }
-
-    public static Task<RunningService> StartAsync(string root, params (string Key, string? Value)[] extra) =>
-        LoopbackHost.StartAsync(new InferenceModule(), [
-            ("Moco:Inference:Device", "cpu"),
-            ("Moco:Inference:ModelDirectories:0", root),
-            ("Moco:Inference:KvCacheTokens", "1024"),
-            ("Moco:Inference:StepTokens", "4"),
-            ("Moco:Inference:MaxQueuedRequests", QueueLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            .. extra]);
+    public async Task InitializeAsync() => _host = await InferenceHost.StartAsync(Models.Root);
 
     /// <summary>Holds the loop of a resident model.</summary>
     internal SchedulerHold Hold(string model) => Registry.Acquire(model).Base.Scheduler.Hold();
 
     public async Task DisposeAsync()
     {
-        _channel.Dispose();
         await _host.DisposeAsync();
         Models.Dispose();
     }

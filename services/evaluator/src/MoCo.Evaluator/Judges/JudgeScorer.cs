@@ -8,8 +8,9 @@ namespace MoCo.Evaluator.Judges;
 /// <summary>
 /// What the model-backed scorers share: a preflight that refuses the whole call, before any item, when the model is
 /// not in the inference catalogue (FAILED_PRECONDITION naming the model and its config key, evaluation.md §3); the
-/// cache per (item, output, judge); and item errors, never invented scores, when a call fails — once the
-/// inference service has shown that it cannot run the call at all, later items fail without calling again.
+/// cache per (item, output, judge); and item errors, never invented scores, when a call fails (an unreachable
+/// inference service included: UNAVAILABLE per item, while cached judgements still score) — once the inference
+/// service has shown that it cannot run the call at all, later items fail without calling again.
 /// </summary>
 public abstract class JudgeScorer(ScoringSettings settings, IInferenceBackend backend, JudgeCache cache, JudgeRole role,
     string model, string rpc, string taskType, int parallelism) : IItemScorer
@@ -49,16 +50,12 @@ public abstract class JudgeScorer(ScoringSettings settings, IInferenceBackend ba
                 $"moco models pull-from-dir <folder> --name \"{model}\" (nothing is downloaded), or set {role.ConfigKey} to a catalogue model",
                 new Dictionary<string, string> { ["model"] = model, ["key"] = role.ConfigKey });
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unimplemented or StatusCode.Unavailable)
         {
-            throw EvaluatorException.Single(StatusCode.Unavailable, role.ConfigKey, "UNAVAILABLE",
-                $"task type '{taskType}' needs the {role.Name} '{model}' from the inference service at {backend.Address}, which is unreachable: {e.Status.Detail}",
-                "start the inference service, or point Moco:Evaluator:InferenceAddress at it",
-                new Dictionary<string, string> { ["model"] = model, ["key"] = "Moco:Evaluator:InferenceAddress" });
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
-        {
-            // Whether the model can run is learnt from the first item; its error then names what is missing.
+            // Not a verdict on the model. UNIMPLEMENTED: whether the model can run is learnt from the first item, whose
+            // error then names what is missing. UNAVAILABLE: an unreachable service is an infrastructure failure of
+            // each item that needs a call (evaluation.md §2.11 n_errors), not of the call: judgements already cached
+            // still score, and a service back in time serves the rest.
         }
     }
 

@@ -39,12 +39,11 @@ public sealed partial class RewardModelScorer(ScoringSettings settings, IInferen
                 Prompt = UserMessage(texts.RewardJudge.Render(new Dictionary<string, string> { ["request"] = input, ["response"] = output })),
                 Sampling = new SamplingParams { Temperature = 0, DoSample = false, MaxNewTokens = 1024 },
             };
-            return JudgeAsync(item, output, "reward-judge", async () =>
-                {
-                    var text = await Backend.GenerateAsync(request, cancellationToken).ConfigureAwait(false);
-                    return new Judgement(ParseRating(text), text, null, false);
-                },
-                j => new ItemOutcome { Score = j.Score, Flags = [.. judgeFlags], Detail = new ItemDetail { JudgeText = j.Text } },
+            // The text is what is cached and the rating is parsed from it, so an unparseable answer is not asked
+            // for again on re-evaluation (greedy: the judge would say the same).
+            return JudgeAsync(item, output, "reward-judge",
+                async () => new Judgement(0, await Backend.GenerateAsync(request, cancellationToken).ConfigureAwait(false), null, false),
+                j => new ItemOutcome { Score = ParseRating(j.Text!), Flags = [.. judgeFlags], Detail = new ItemDetail { JudgeText = j.Text } },
                 null, judgeFlags);
         }
 

@@ -2,7 +2,7 @@ using MoCo.Native;
 using MoCo.Native.Inference;
 using MoCo.Native.Models;
 
-namespace MoCo.Inference.Tests.Serving;
+namespace MoCo.Testing.Inference;
 
 /// <summary>Results computed straight on MoCo.Native, one sequence, no scheduler: the independent side of the checks.</summary>
 public static class NativeReference
