@@ -20,6 +20,9 @@ public static class MocoCommandLine
         root.Subcommands.Add(ModelsCommand.Build());
         root.Subcommands.Add(TasksCommand.Build());
         root.Subcommands.Add(ValidateCommand.Build());
+        root.Subcommands.Add(RunCommand.Build());
+        root.Subcommands.Add(RunsCommand.Build());
+        RunCommand.AttachReferenceForm(root);
         return root;
     }
 

@@ -3,4 +3,5 @@ using MoCo.Testing;
 
 namespace MoCo.Orchestrator.Tests;
 
-public sealed class OrchestratorContractTests() : PendingServiceContractTests(new OrchestratorModule(), OrchestratorService.Descriptor, OrchestratorCapabilities.Pending);
+public sealed class OrchestratorContractTests() : PendingServiceContractTests(new OrchestratorModule(), OrchestratorService.Descriptor, OrchestratorCapabilities.Pending,
+    new HashSet<string> { "StartRun", "ResumeRun", "GetRun", "ListRuns", "CancelRun" });

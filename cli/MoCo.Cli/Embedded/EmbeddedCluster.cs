@@ -43,15 +43,44 @@ public sealed class EmbeddedCluster : IAsyncDisposable
             {
                 var values = settings.ToConfiguration("127.0.0.1", 0, 0);
                 // Backends call inference directly: it starts first, and the gateway only after them all.
-                if (cluster._services.FirstOrDefault(s => s.Module.Name == "inference") is { } inference)
-                {
-                    values["Moco:Evaluator:InferenceAddress"] = inference.GrpcAddress.ToString();
-                }
+                cluster.WireBackends(values);
                 cluster._services.Add(await StartServiceAsync(ServiceCatalog.Create(name), values, cancel).ConfigureAwait(false));
             }
             cluster._services.Add(await StartServiceAsync(ServiceCatalog.GatewayFor(cluster._services),
                 settings.ToConfiguration(settings.BindAddress ?? "127.0.0.1", settings.GrpcPort, settings.AdminPort), cancel).ConfigureAwait(false));
         });
+
+    /// <summary>Starts the named backends on loopback with free ports, in <see cref="ServiceCatalog.Backends"/> order
+    /// (inference first: the evaluator calls it for judges); `moco run` uses inference and evaluator and runs the engine
+    /// itself, so the logs land in the user's folder.</summary>
+    public static Task<EmbeddedCluster> StartBackendsAsync(IReadOnlyCollection<string> names, ServeSettings settings, CancellationToken cancel) =>
+        StartAsync(async cluster =>
+        {
+            foreach (var name in ServiceCatalog.Backends.Where(names.Contains))
+            {
+                var values = settings.ToConfiguration("127.0.0.1", 0, 0);
+                cluster.WireBackends(values);
+                cluster._services.Add(await StartServiceAsync(ServiceCatalog.Create(name), values, cancel).ConfigureAwait(false));
+            }
+        });
+
+    // Backends call each other directly on loopback: the evaluator and the orchestrator call inference, the
+    // orchestrator calls the evaluator. Services start in ServiceCatalog.Backends order, so callees come first.
+    private void WireBackends(Dictionary<string, string?> values)
+    {
+        if (Find("inference") is { } inference)
+        {
+            values["Moco:Evaluator:InferenceAddress"] = inference.GrpcAddress.ToString();
+            values["Moco:Orchestrator:InferenceAddress"] = inference.GrpcAddress.ToString();
+        }
+        if (Find("evaluator") is { } evaluator)
+        {
+            values["Moco:Orchestrator:EvaluatorAddress"] = evaluator.GrpcAddress.ToString();
+        }
+    }
+
+    /// <summary>The running service named <paramref name="name"/>, or null.</summary>
+    public RunningService? Find(string name) => _services.FirstOrDefault(s => s.Module.Name == name);
 
     // One failing to start stops those already started.
     private static async Task<EmbeddedCluster> StartAsync(Func<EmbeddedCluster, Task> start)

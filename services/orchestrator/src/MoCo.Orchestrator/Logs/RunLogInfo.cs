@@ -18,6 +18,12 @@ public sealed record RunLogInfo(
     string Status,
     bool Partial)
 {
+    /// <summary>Each distinct model alone on test (run.json `baselines`, config-and-cli.md §4.3).</summary>
+    public IReadOnlyList<Methods.ModelBaseline> Baselines { get; init; } = [];
+
+    /// <summary>"embedded" or "server" (run.json `mode`).</summary>
+    public string Mode { get; init; } = "embedded";
+
     /// <summary>Wall time, seconds.</summary>
     public double WallSeconds => (FinishedAt - StartedAt).TotalSeconds;
 

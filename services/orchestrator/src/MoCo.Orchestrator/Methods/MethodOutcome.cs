@@ -11,4 +11,12 @@ namespace MoCo.Orchestrator.Methods;
 /// <param name="TestScore">avg_test_score as a number (text_generation's integer 0 included).</param>
 /// <param name="TestItems">Test items scored.</param>
 /// <param name="MocoDetails">Method details for the log's `moco` object; empty when none.</param>
-public sealed record MethodOutcome(JsonObject Summary, double TestScore, int TestItems, JsonObject MocoDetails);
+public sealed record MethodOutcome(JsonObject Summary, double TestScore, int TestItems, JsonObject MocoDetails)
+{
+    /// <summary>Single-model test scores the method already produced with the config's general keys (config-and-cli.md
+    /// §4.3: baselines come from the run when the method has them); the engine computes the others.</summary>
+    public IReadOnlyList<ModelBaseline> Baselines { get; init; } = [];
+}
+
+/// <summary>One distinct model alone on the test split.</summary>
+public sealed record ModelBaseline(string Model, double Test);

@@ -32,8 +32,12 @@ public sealed class MethodRegistry
         _implementations = built.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
-    /// <summary>The registry of this build (no method implemented yet: issue 10 lands the foundations first).</summary>
-    public static MethodRegistry Default { get; } = new();
+    /// <summary>The registry of this build: the methods implemented so far; every other id answers UNIMPLEMENTED.</summary>
+    public static MethodRegistry Default { get; } = new(new Dictionary<string, Func<ICollaborationMethod>>
+    {
+        ["single_model"] = () => new Text.SingleModelMethod(),
+        ["text_majority_vote"] = () => new Text.MajorityVoteMethod(),
+    });
 
     /// <summary>Every method, by level then id.</summary>
     public IReadOnlyList<MethodDescriptor> All => [.. _methods.Values.OrderBy(m => m.Level).ThenBy(m => m.Id, StringComparer.Ordinal)];

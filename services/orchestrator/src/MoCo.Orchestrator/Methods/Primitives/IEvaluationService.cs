@@ -18,8 +18,9 @@ public sealed record SplitScore(IReadOnlyList<ItemScore> Items, double Mean);
 /// <summary>The evaluator (evaluation.md §5.1): Evaluate on a split's view, outputs addressed by item index.</summary>
 public interface IEvaluationService
 {
-    /// <summary>Scores <paramref name="outputs"/> (one per item of <paramref name="split"/>, in order).</summary>
-    Task<SplitScore> ScoreAsync(TaskSplit split, IReadOnlyList<string> outputs, OutputKind kind, CancellationToken cancellationToken);
+    /// <summary>Scores <paramref name="outputs"/> (one per item of <paramref name="split"/>, in order); a null output is
+    /// scored as "" with flag empty_output (majority vote's all-null items).</summary>
+    Task<SplitScore> ScoreAsync(TaskSplit split, IReadOnlyList<string?> outputs, OutputKind kind, CancellationToken cancellationToken);
 
     /// <summary>Parses without scoring (Evaluate's extract_only).</summary>
     Task<IReadOnlyList<string?>> ParseAsync(TaskSplit split, IReadOnlyList<string> outputs, CancellationToken cancellationToken);

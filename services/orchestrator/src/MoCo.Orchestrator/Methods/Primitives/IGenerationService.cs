@@ -1,7 +1,9 @@
 namespace MoCo.Orchestrator.Methods.Primitives;
 
-/// <summary>Sampling settings of one generation (methods-text.md §0.4): null = the config's general keys.</summary>
-public sealed record GenerationSettings(int? MaxNewTokens = null, double? Temperature = null, double? TopP = null);
+/// <summary>Sampling settings of one generation (methods-text.md §0.4): null = the config's general keys.
+/// <paramref name="KeepThink"/> returns the raw text instead of the text after the last `&lt;/think&gt;` (single_model in
+/// reference mode, methods-logit-weight.md §2.1).</summary>
+public sealed record GenerationSettings(int? MaxNewTokens = null, double? Temperature = null, double? TopP = null, bool KeepThink = false);
 
 /// <summary>One prompt to generate for: chat messages rendered server-side (single user turn; `Prefill` is the trailing
 /// partial assistant message), <paramref name="Samples"/> samples sharing the prefix, and its call-key fields.</summary>

@@ -1,0 +1,159 @@
+using System.CommandLine;
+using Grpc.Core;
+using Grpc.Net.Client;
+using MoCo.Cli.Embedded;
+using MoCo.Contracts.V1;
+using MoCo.Hosting;
+using MoCo.Models.Catalog;
+using MoCo.Orchestrator.Engine;
+using MoCo.Orchestrator.Logs;
+using MoCo.Orchestrator.Methods;
+using MoCo.Orchestrator.Methods.Primitives.Grpc;
+using MoCo.Orchestrator.Runs;
+
+namespace MoCo.Cli.Commands;
+
+/// <summary>`moco run &lt;config&gt;` (config-and-cli.md §4.1): validates, hosts inference and evaluator in-process on
+/// loopback (embedded) or calls a server's StartRun (`--server`, MOCO_SERVER), shows progress, writes the logs under
+/// `-l` and prints the results table. Ctrl-C cancels cleanly (exit 130) and `--resume` continues the run.</summary>
+public static class RunCommand
+{
+    // One instance per command: an option belongs to the command it is added to.
+    private static Option<string?> LogDirOption() => new("--log-dir", "-l", "--log_dir") { Description = "Log folder (default MOCO_LOG_DIR, else ./logs; created)." };
+
+    /// <summary>Builds the command.</summary>
+    public static Command Build()
+    {
+        var config = new Argument<string?>("config") { Description = "The MoCo config (JSON; comments and trailing commas allowed).", Arity = ArgumentArity.ZeroOrOne };
+        var options = new RunOptions();
+        var logDir = LogDirOption();
+        var command = new Command("run", "Run a collaboration config: validate, host the services in-process (or use --server), run, write the logs, " +
+            "print method vs each model alone. Exit 0 success, 1 failed after start (resumable), 2 invalid config or usage, 3 resume refused " +
+            "(config changed), 4 environment (server, store, method not built), 130 cancelled (resumable).") { config, logDir };
+        options.AddTo(command);
+        command.SetAction((parse, cancel) => RunAsync(parse.GetValue(config), parse.GetValue(logDir), options.Read(parse), parse.InvocationConfiguration.Output,
+            parse.InvocationConfiguration.Error, cancel));
+        return command;
+    }
+
+    /// <summary>The reference's form `moco -c config.json [-l DIR]` (also --config_file, --log_dir) on the root command.</summary>
+    public static void AttachReferenceForm(RootCommand root)
+    {
+        var config = new Option<string?>("-c", "--config_file", "--config") { Description = "Run this config (the reference's form of `moco run`)." };
+        var logDir = LogDirOption();
+        root.Options.Add(config);
+        root.Options.Add(logDir);
+        root.SetAction((parse, cancel) => parse.GetValue(config) is { } file
+            ? RunAsync(file, parse.GetValue(logDir), new RunSettings(), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)
+            : Task.FromResult(Usage(parse.InvocationConfiguration.Error, "name a command or a config: moco run config.json (or moco -c config.json)")));
+    }
+
+    internal static async Task<int> RunAsync(string? file, string? logDir, RunSettings settings, TextWriter output, TextWriter error, CancellationToken cancel)
+    {
+        if (file is null && settings.Resume is null)
+        {
+            return Usage(error, "name a config file, or --resume RUN");
+        }
+        string? text = null;
+        if (file is not null)
+        {
+            if (!File.Exists(file))
+            {
+                return Usage(error, $"no config file \"{file}\"");
+            }
+            text = await File.ReadAllTextAsync(file, cancel).ConfigureAwait(false);
+        }
+        var environment = new MocoEnvironment();
+        var logDirectory = Path.GetFullPath(logDir ?? Environment.GetEnvironmentVariable("MOCO_LOG_DIR") ?? "logs");
+        Directory.CreateDirectory(logDirectory);
+        var console = new RunConsole(output, error, settings.Json);
+        // Ctrl-C: cancel the run (committed calls are kept), then exit 130; the run stays resumable.
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            interrupt.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var server = settings.Server ?? environment.Server;
+            return server is not null
+                ? await RunRemote.RunAsync(server, file, text, settings, logDirectory, console, output, error, interrupt.Token).ConfigureAwait(false)
+                : await RunEmbeddedAsync(file, text, settings, environment, logDirectory, console, output, error, interrupt.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static async Task<int> RunEmbeddedAsync(string? file, string? text, RunSettings settings, MocoEnvironment environment, string logDirectory,
+        RunConsole console, TextWriter output, TextWriter error, CancellationToken cancel)
+    {
+        await using var store = await RunStores.OpenAsync(settings.Store ?? environment.RunStore, cancel).ConfigureAwait(false);
+        var models = new ModelResolver([.. settings.ModelsDirs.Select(Path.GetFullPath), .. environment.ModelDirectories],
+            Path.Combine(environment.InstallDirectory, "models"), ModelResolver.DefaultHuggingFaceCache(Environment.GetEnvironmentVariable));
+        await using var cluster = await EmbeddedCluster.StartBackendsAsync(["inference", "evaluator"],
+            new ServeSettings { QuietLogs = true, ModelDirectories = settings.ModelsDirs, Device = settings.Device }, cancel).ConfigureAwait(false);
+        using var inferenceChannel = GrpcChannel.ForAddress(cluster.Find("inference")!.GrpcAddress);
+        using var evaluatorChannel = GrpcChannel.ForAddress(cluster.Find("evaluator")!.GrpcAddress);
+        var inference = new InferenceService.InferenceServiceClient(inferenceChannel);
+        var engine = new RunEngine(store, new RunServices(new GrpcGenerationBackend(inference), inference, new EvaluatorService.EvaluatorServiceClient(evaluatorChannel)),
+            new RunEnvironment([.. settings.DataDirs.Select(Path.GetFullPath), .. environment.DataDirectories], models), MethodRegistry.Default);
+        var logOptions = new LogWriteOptions(settings.OverwriteLogs, settings.StrictReferenceLogs);
+        RunResult result;
+        Task<RunResult> Execute(Action<RunEvent> show) => settings.Resume is { } reference
+            ? engine.ResumeAsync(new RunResume(reference, text, settings.Force, logDirectory, logOptions, false), show, cancel)
+            : engine.StartAsync(new RunStart(text!, file!, Path.GetDirectoryName(Path.GetFullPath(file!)), settings.Overrides(), logDirectory, logOptions, false),
+                show, cancel);
+        try
+        {
+            var terminal = Terminal.For(output);
+            // Live bars on a terminal; plain lines (stderr) or JSON lines (stdout) otherwise.
+            result = !settings.Json && terminal.Profile.Capabilities.Interactive
+                ? await RunProgressBars.RunAsync(terminal, Execute).ConfigureAwait(false)
+                : await Execute(console.Show).ConfigureAwait(false);
+        }
+        catch (RunRejectedException e)
+        {
+            foreach (var problem in e.Problems)
+            {
+                error.WriteLine(problem.Format(file ?? "config"));
+            }
+            error.WriteLine($"error: {e.Message} [{e.Code}]");
+            return e.Code switch { "RUN_CHANGED" => 3, "RUN_OWNED" => ExitCodes.Environment, _ => ExitCodes.Usage };
+        }
+        catch (MethodNotImplementedException e)
+        {
+            error.WriteLine($"error: {e.Message}\n  fix: `moco validate --list-methods` shows which methods this build runs");
+            return ExitCodes.Environment;
+        }
+        return Finish(result, settings, logDirectory, output, error);
+    }
+
+    internal static int Finish(RunResult result, RunSettings settings, string logDirectory, TextWriter output, TextWriter error)
+    {
+        switch (result.Status)
+        {
+            case RunState.Succeeded:
+                if (!settings.Json)
+                {
+                    RunConsole.Table(Terminal.For(output), result, logDirectory);
+                }
+                return ExitCodes.Success;
+            case RunState.Cancelled:
+                error.WriteLine($"cancelled; resume with: moco run --resume {result.RunId}");
+                return ExitCodes.Interrupted;
+            default:
+                error.WriteLine($"run {result.RunId} failed: {result.Error?.Message}\n  resume with: moco run --resume {result.RunId}");
+                return ExitCodes.Failed;
+        }
+    }
+
+    internal static int Usage(TextWriter error, string message)
+    {
+        error.WriteLine($"error: {message}\n  fix: see `moco run --help`");
+        return ExitCodes.Usage;
+    }
+}

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using MoCo.Contracts.V1;
+
+namespace MoCo.Cli.Commands;
+
+/// <summary>What `moco run` was asked for beyond the config and the log folder.</summary>
+internal sealed record RunSettings
+{
+    public string? Server { get; init; }
+    public string? Resume { get; init; }
+    public bool Force { get; init; }
+    public bool Json { get; init; }
+    public string? Compat { get; init; }
+    public int? Limit { get; init; }
+    public ulong? LimitSeed { get; init; }
+    public ulong? Seed { get; init; }
+    public string? Device { get; init; }
+    public string? Store { get; init; }
+    public IReadOnlyList<string> DataDirs { get; init; } = [];
+    public IReadOnlyList<string> ModelsDirs { get; init; } = [];
+    public bool NoBaselines { get; init; }
+    public bool AllowUnknownKeys { get; init; }
+    public bool OverwriteLogs { get; init; }
+    public bool StrictReferenceLogs { get; init; }
+
+    /// <summary>The overrides StartRun carries (flag &gt; environment &gt; config, config-and-cli.md §6).</summary>
+    public RunOverrides Overrides()
+    {
+        var overrides = new RunOverrides
+        {
+            Compat = Compat switch { "reference" => Contracts.V1.Compat.Reference, "moco" => Contracts.V1.Compat.Moco, _ => Contracts.V1.Compat.Unspecified },
+            Seed = Seed,
+            Limit = Limit,
+            LimitSeed = LimitSeed,
+            Device = Device,
+            AllowUnknownKeys = AllowUnknownKeys,
+            NoBaselines = NoBaselines,
+            Force = Force,
+        };
+        overrides.DataDirs.AddRange(DataDirs.Select(Path.GetFullPath));
+        return overrides;
+    }
+}
+
+/// <summary>The options of `moco run` (config-and-cli.md §4.1) and how they read into <see cref="RunSettings"/>.</summary>
+internal sealed class RunOptions
+{
+    private readonly Option<string?> _server = new("--server", "--gateway") { Description = "Run on a MoCo.NET server (gateway URL; default MOCO_SERVER); unset = embedded." };
+    private readonly Option<string?> _resume = new("--resume") { Description = "Resume a run: id, unique prefix, 4-character suffix, or `last`." };
+    private readonly Option<bool> _force = new("--force") { Description = "With --resume: resume even though the config changed." };
+    private readonly Option<bool> _json = new("--json") { Description = "Events as JSON lines on stdout; no table." };
+    private readonly Option<string?> _compat = new("--compat") { Description = "Override the config's compat mode: moco or reference." };
+    private readonly Option<int?> _limit = new("--limit") { Description = "First N items of every split read (the run is partial when a split is cut)." };
+    private readonly Option<ulong?> _limitSeed = new("--limit-seed") { Description = "With --limit: a seeded random sample of N items instead of the first N." };
+    private readonly Option<ulong?> _seed = new("--seed") { Description = "Run seed (default: the config's `seed`, else drawn and printed)." };
+    private readonly Option<string?> _device = new("--device") { Description = "Inference device: cpu, cuda:N or auto." };
+    private readonly Option<string?> _store = new("--store") { Description = "Run store: SQLite path (default MOCO_RUN_STORE, else $MOCO_HOME/runs.db)." };
+    private readonly Option<string[]> _dataDir = new("--data-dir") { Description = "Dataset folder searched first (repeatable)." };
+    private readonly Option<string[]> _modelsDir = new("--models-dir") { Description = "Models folder searched first (repeatable)." };
+    private readonly Option<bool> _noBaselines = new("--no-baselines") { Description = "Skip the single-model baselines of the results table." };
+    private readonly Option<bool> _allowUnknown = new("--allow-unknown-keys") { Description = "Unknown config keys are warnings, not errors." };
+    private readonly Option<bool> _overwrite = new("--overwrite-logs") { Description = "Replace an existing top-level log with other content." };
+    private readonly Option<bool> _strict = new("--strict-reference-logs") { Description = "Write reference logs without the `moco` object." };
+
+    public RunOptions()
+    {
+        _compat.AcceptOnlyFromAmong("moco", "reference");
+        _limit.Validators.Add(r =>
+        {
+            // Read the token itself: an unparseable value is already a parse error of its own.
+            if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit < 1)
+            {
+                r.AddError("--limit must be at least 1");
+            }
+        });
+    }
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _server, _resume, _force, _json, _compat, _limit, _limitSeed, _seed, _device, _store, _dataDir, _modelsDir,
+            _noBaselines, _allowUnknown, _overwrite, _strict })
+        {
+            command.Options.Add(option);
+        }
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(_force) && r.GetValue(_resume) is null)
+            {
+                r.AddError("--force only applies with --resume");
+            }
+            if (r.GetValue(_limitSeed) is not null && r.GetValue(_limit) is null)
+            {
+                r.AddError("--limit-seed needs --limit");
+            }
+        });
+    }
+
+    public RunSettings Read(ParseResult parse) => new()
+    {
+        Server = parse.GetValue(_server),
+        Resume = parse.GetValue(_resume),
+        Force = parse.GetValue(_force),
+        Json = parse.GetValue(_json),
+        Compat = parse.GetValue(_compat),
+        Limit = parse.GetValue(_limit),
+        LimitSeed = parse.GetValue(_limitSeed),
+        Seed = parse.GetValue(_seed),
+        Device = parse.GetValue(_device),
+        Store = parse.GetValue(_store),
+        DataDirs = parse.GetValue(_dataDir) ?? [],
+        ModelsDirs = parse.GetValue(_modelsDir) ?? [],
+        NoBaselines = parse.GetValue(_noBaselines),
+        AllowUnknownKeys = parse.GetValue(_allowUnknown),
+        OverwriteLogs = parse.GetValue(_overwrite),
+        StrictReferenceLogs = parse.GetValue(_strict),
+    };
+}

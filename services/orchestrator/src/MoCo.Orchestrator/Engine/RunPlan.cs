@@ -1,0 +1,8 @@
+using MoCo.Orchestrator.Config;
+using MoCo.Orchestrator.Logs;
+
+namespace MoCo.Orchestrator.Engine;
+
+/// <summary>One execution of a run, fixed before it starts: id, config, seed, data selection, and log options.</summary>
+public sealed record RunPlan(string RunId, RunConfig Config, ulong Seed, int? Limit, ulong? LimitSeed, IReadOnlyList<string> DataDirectories,
+    bool NoBaselines, bool Resumed, string LogDirectory, LogWriteOptions LogOptions, bool WantItems);

@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using MoCo.Contracts.V1;
+using MoCo.Orchestrator.Methods.Primitives;
+using MoCo.Orchestrator.Runs;
+
+namespace MoCo.Orchestrator.Engine;
+
+/// <summary>
+/// The run-store side of a running method (methods-text.md §0.11): phases persisted with their progress and tokens,
+/// items committed as they finish (insert-or-ignore: a replayed item after resume is not stored twice), phase
+/// checkpoints, and the run's events — phase_started, progress (at most every <see cref="ProgressInterval"/> per
+/// phase, and always at the end), phase_finished, item_finished, warning.
+/// </summary>
+public sealed class RunRecorder(IRunStore store, string runId, Action<RunEvent> emit, bool emitItems) : IRunRecorder, IRunMeter
+{
+    private const string CheckpointKey = "state";
+    private static readonly TimeSpan TokenWindow = TimeSpan.FromSeconds(10);
+    private readonly ConcurrentDictionary<string, PhaseState> _phases = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _modelCalls = new(StringComparer.Ordinal);
+    private long _completionTokens;
+
+    /// <summary>Least time between two progress events of one phase.</summary>
+    public static TimeSpan ProgressInterval { get; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Completion tokens of every call this process made or replayed.</summary>
+    public long CompletionTokens => Interlocked.Read(ref _completionTokens);
+
+    /// <summary>Calls per model, in first-call order of the models (the log's `moco.model_calls`).</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> ModelCalls => [.. _modelCalls.OrderBy(p => p.Key, StringComparer.Ordinal)];
+
+    /// <inheritdoc/>
+    public async Task<JsonNode?> BeginPhaseAsync(string name, string unit, int total, CancellationToken cancellationToken)
+    {
+        var stored = (await store.GetPhasesAsync(runId, cancellationToken).ConfigureAwait(false)).FirstOrDefault(p => p.Name == name);
+        if (stored is { Status: "finished" } && await store.GetCheckpointAsync(runId, name, CheckpointKey, cancellationToken).ConfigureAwait(false) is { } checkpoint)
+        {
+            return JsonNode.Parse(checkpoint);
+        }
+        var state = new PhaseState(name, total, stored?.StartedAt ?? DateTimeOffset.UtcNow);
+        _phases[name] = state;
+        await PutPhaseAsync(state, "running", null).ConfigureAwait(false);
+        emit(RunEvents.Create(runId, e => e.PhaseStarted = new PhaseStarted { Name = name, Unit = unit, Total = total }));
+        return null;
+    }
+
+    /// <inheritdoc/>
+    public void Progress(string phase, int done, string? model = null)
+    {
+        if (_phases.TryGetValue(phase, out var state))
+        {
+            Interlocked.Exchange(ref state.Done, done);
+            Report(state, model, force: done >= state.Total);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void CallFinished(string phase, string model, CallUsage usage, bool fromStore)
+    {
+        Interlocked.Add(ref _completionTokens, usage.CompletionTokens);
+        _modelCalls.AddOrUpdate(model, 1, (_, n) => n + 1);
+        if (!_phases.TryGetValue(phase, out var state))
+        {
+            return;
+        }
+        var done = Interlocked.Increment(ref state.Done);
+        Interlocked.Add(ref state.PromptTokens, usage.PromptTokens);
+        Interlocked.Add(ref state.CompletionTokens, usage.CompletionTokens);
+        if (!fromStore)
+        {
+            // Replayed calls cost nothing now: tokens/s counts only tokens generated in this process.
+            state.Window.Enqueue((DateTimeOffset.UtcNow, usage.CompletionTokens));
+        }
+        Report(state, model, force: done >= state.Total);
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool> ItemFinishedAsync(FinishedItem item, CancellationToken cancellationToken)
+    {
+        var record = new ItemRecord(runId, item.Phase, item.Split, item.Index, item.Id, item.Input, item.Output, item.Parsed, item.Score,
+            item.Extras.ToJsonString(), item.Model);
+        PutOutcome outcome;
+        // Items commit even while the run is cancelled: what finished is kept (config-and-cli.md §5.3).
+        await using (var batch = await store.BeginBatchAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            outcome = await batch.PutItemAsync(record, CancellationToken.None).ConfigureAwait(false);
+            await batch.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        if (emitItems && outcome == PutOutcome.Inserted)
+        {
+            emit(RunEvents.Create(runId, e => e.ItemFinished = new ItemFinished
+            {
+                Phase = item.Phase,
+                Split = item.Split,
+                Index = item.Index,
+                Id = item.Id,
+                Score = item.Score,
+                Parsed = item.Parsed,
+                Model = item.Model ?? "",
+            }));
+        }
+        return outcome == PutOutcome.Inserted;
+    }
+
+    /// <inheritdoc/>
+    public async Task EndPhaseAsync(string name, JsonNode? checkpoint, CancellationToken cancellationToken)
+    {
+        if (!_phases.TryGetValue(name, out var state))
+        {
+            return;
+        }
+        var finished = DateTimeOffset.UtcNow;
+        await PutPhaseAsync(state, "finished", finished, checkpoint?.ToJsonString()).ConfigureAwait(false);
+        var wall = (finished - state.StartedAt).TotalSeconds;
+        emit(RunEvents.Create(runId, e => e.PhaseFinished = new PhaseFinished
+        {
+            Name = name,
+            Items = state.Done,
+            WallS = wall,
+            ItemsPerS = wall > 0 ? state.Done / wall : 0,
+            PromptTokens = state.PromptTokens,
+            CompletionTokens = state.CompletionTokens,
+            TokensPerS = wall > 0 ? state.CompletionTokens / wall : 0,
+        }));
+    }
+
+    /// <inheritdoc/>
+    public void Warn(string message) => emit(RunEvents.Create(runId, e => e.Warning = new RunWarning { Message = message }));
+
+    private async Task PutPhaseAsync(PhaseState state, string status, DateTimeOffset? finished, string? checkpoint = null)
+    {
+        await using var batch = await store.BeginBatchAsync(CancellationToken.None).ConfigureAwait(false);
+        await batch.PutPhaseAsync(runId, new Runs.PhaseRecord(state.Name, status, state.Total, state.Done, state.StartedAt, finished, state.PromptTokens,
+            state.CompletionTokens), CancellationToken.None).ConfigureAwait(false);
+        if (checkpoint is not null)
+        {
+            await batch.PutCheckpointAsync(runId, state.Name, CheckpointKey, checkpoint, CancellationToken.None).ConfigureAwait(false);
+        }
+        await batch.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private void Report(PhaseState state, string? model, bool force)
+    {
+        var now = DateTimeOffset.UtcNow;
+        lock (state)
+        {
+            if (!force && now - state.LastReport < ProgressInterval)
+            {
+                return;
+            }
+            state.LastReport = now;
+        }
+        while (state.Window.TryPeek(out var head) && now - head.At > TokenWindow)
+        {
+            state.Window.TryDequeue(out _);
+        }
+        var span = Math.Min(TokenWindow.TotalSeconds, Math.Max((now - state.StartedAt).TotalSeconds, 1e-3));
+        var elapsed = Math.Max((now - state.StartedAt).TotalSeconds, 1e-3);
+        var done = state.Done;
+        var itemsPerS = done / elapsed;
+        var progress = new Progress
+        {
+            Phase = state.Name,
+            Model = model ?? "",
+            Done = done,
+            Total = state.Total,
+            ItemsPerS = itemsPerS,
+            TokensPerS = state.Window.Sum(w => (double)w.Tokens) / span,
+        };
+        if (state.Total > 0 && itemsPerS > 0)
+        {
+            progress.EtaS = Math.Max(0, state.Total - done) / itemsPerS;
+        }
+        emit(RunEvents.Create(runId, e => e.Progress = progress));
+    }
+
+    private sealed class PhaseState(string name, int total, DateTimeOffset startedAt)
+    {
+        public string Name { get; } = name;
+        public int Total { get; } = total;
+        public DateTimeOffset StartedAt { get; } = startedAt;
+        public DateTimeOffset LastReport { get; set; } = DateTimeOffset.MinValue;
+        public ConcurrentQueue<(DateTimeOffset At, int Tokens)> Window { get; } = new();
+        public int Done;
+        public long PromptTokens;
+        public long CompletionTokens;
+    }
+}

@@ -1,0 +1,25 @@
+namespace MoCo.Orchestrator.Methods.Primitives;
+
+/// <summary>Prompt assembly (methods-text.md §0.3): one user turn; text after the first `&lt;begin&gt;` becomes the
+/// assistant prefill.</summary>
+public static class ChatPrompts
+{
+    private const string Begin = "<begin>";
+
+    /// <summary>A generation request for one item of a split: item key `split/index`, sample/round index 0.</summary>
+    public static GenerationRequest ForItem(CallSite site, TaskSplit split, TaskItem item, GenerationSettings? settings = null, int index = 0)
+    {
+        var (user, prefill) = SplitPrefill(item.Prompt);
+        return new GenerationRequest(site, ItemKey(split, item), index, user, prefill, 1, settings);
+    }
+
+    /// <summary>The call-key item of a split item.</summary>
+    public static string ItemKey(TaskSplit split, TaskItem item) => $"{split.Name}/{item.Index}";
+
+    /// <summary>(user message, prefill) of a prompt.</summary>
+    public static (string User, string Prefill) SplitPrefill(string prompt)
+    {
+        var at = prompt.IndexOf(Begin, StringComparison.Ordinal);
+        return at < 0 ? (prompt, "") : (prompt[..at], prompt[(at + Begin.Length)..]);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+using MoCo.Contracts.V1;
+using MoCo.Orchestrator.Config;
+
+namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
+
+/// <summary>Score on moco.v1.InferenceService (contracts.md §4, continuation mode): log-probs of a continuation after a
+/// single-user-turn prompt, each result committed under its call key and read back on replay, like generation.</summary>
+public sealed class GrpcScoringService(InferenceService.InferenceServiceClient client, IGenerationBackend models, ICallLedger ledger, IRunMeter meter,
+    RunConfig config) : IScoringService
+{
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<ScoreResult>> ScoreAsync(string model, IReadOnlyList<Primitives.ScoreRequest> requests, CancellationToken cancellationToken)
+    {
+        var fingerprint = await models.FingerprintAsync(model, cancellationToken).ConfigureAwait(false);
+        var modelIndex = config.ModelNames.ToList().IndexOf(model);
+        using var gate = new SemaphoreSlim(Math.Max(1, (int)config.Hyperparameters.Int("batch_size")));
+        var pending = requests.Select(async request =>
+        {
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await OneAsync(model, fingerprint, modelIndex, request, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+        return await Task.WhenAll(pending).ConfigureAwait(false);
+    }
+
+    private async Task<ScoreResult> OneAsync(string model, string fingerprint, int modelIndex, Primitives.ScoreRequest request, CancellationToken cancellationToken)
+    {
+        var key = CallKeys.Key(request.Site, fingerprint, request.ItemKey, request.Index,
+            new JsonObject { ["prompt"] = request.Prompt, ["continuation"] = request.Continuation });
+        if (await ledger.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } stored)
+        {
+            meter.CallFinished(request.Site.Phase, model, stored.Usage, fromStore: true);
+            return Parse(stored.ResultJson, stored.Usage);
+        }
+        var chat = new ChatPrompt();
+        chat.Messages.Add(new ChatMessage { Role = "user", Content = request.Prompt });
+        var response = await client.ScoreAsync(new Contracts.V1.ScoreRequest
+        {
+            Model = model,
+            Mode = ScoreMode.Continuation,
+            Prompt = new Prompt { Chat = chat },
+            Continuation = new Continuation { Text = request.Continuation },
+            CallKey = key,
+        }, new global::Grpc.Core.Metadata { { "moco-model", model } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var usage = new CallUsage(response.Usage?.PromptTokens ?? 0, response.Usage?.CompletionTokens ?? 0, response.Usage?.Latency?.ToTimeSpan() ?? TimeSpan.Zero);
+        var result = new JsonObject
+        {
+            ["logprobs"] = new JsonArray([.. response.Logprobs.Select(v => (JsonNode?)JsonValue.Create((double)v))]),
+            ["max_logprobs"] = new JsonArray([.. response.MaxLogprobs.Select(v => (JsonNode?)JsonValue.Create((double)v))]),
+            ["value"] = response.SumLogprob,
+        };
+        await ledger.PutAsync(new LedgerEntry(key, request.Site.Phase, "score", modelIndex, request.ItemKey, request.Index, result.ToJsonString(), usage),
+            cancellationToken).ConfigureAwait(false);
+        meter.CallFinished(request.Site.Phase, model, usage, fromStore: false);
+        return Parse(result.ToJsonString(), usage);
+    }
+
+    private static ScoreResult Parse(string json, CallUsage usage)
+    {
+        var node = JsonNode.Parse(json)!.AsObject();
+        return new ScoreResult([.. node["logprobs"]!.AsArray().Select(v => (double)v!)], [.. node["max_logprobs"]!.AsArray().Select(v => (double)v!)],
+            (double)node["value"]!, usage);
+    }
+}

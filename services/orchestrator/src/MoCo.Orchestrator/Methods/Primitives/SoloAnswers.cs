@@ -1,0 +1,35 @@
+using System.Text.Json.Nodes;
+
+namespace MoCo.Orchestrator.Methods.Primitives;
+
+/// <summary>One model answering every item of a split once and being scored on it — single_model, the baselines of the
+/// results table (config-and-cli.md §4.3) and every method's per-model pass share it.</summary>
+public static class SoloAnswers
+{
+    /// <summary>The items phase of a model's baseline: one per model, because stored items are unique per (run, phase,
+    /// split, index) and every baseline model answers the same items.</summary>
+    public static string BaselinePhase(string model) => "baseline · " + model;
+
+    /// <summary>Model <paramref name="model"/> answers every item of <paramref name="split"/> at <paramref name="site"/>.</summary>
+    public static Task<IReadOnlyList<GenerationResult>> GenerateAsync(IGenerationService generation, string model, CallSite site, TaskSplit split,
+        GenerationSettings? settings, CancellationToken cancellationToken) =>
+        generation.GenerateBatchAsync(model, [.. split.Items.Select(item => ChatPrompts.ForItem(site, split, item, settings))], cancellationToken);
+
+    /// <summary>Records one item per output of <paramref name="model"/> (`test` for a method's own items; baselines use
+    /// <see cref="BaselinePhase"/>), with the generation error in extras when the item failed.</summary>
+    public static async Task RecordAsync(IRunRecorder recorder, string phase, string? model, TaskSplit split, IReadOnlyList<GenerationResult> outputs,
+        SplitScore scores, CancellationToken cancellationToken)
+    {
+        for (var k = 0; k < split.Items.Count; k++)
+        {
+            var item = split.Items[k];
+            var extras = new JsonObject();
+            if (outputs[k].Error is { } error)
+            {
+                extras["error"] = error;
+            }
+            await recorder.ItemFinishedAsync(new FinishedItem(phase, split.Name, item.Index, item.Id, item.Prompt, outputs[k].Texts[0], scores.Items[k].Parsed,
+                scores.Items[k].Score, extras, model), cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+namespace MoCo.Cli.Tests;
+
+/// <summary>`moco run` and `moco runs` argument handling (config-and-cli.md §4.1): usage errors exit 2 before anything
+/// starts, invalid configs list their problems with CFG codes, unknown runs are named.</summary>
+public sealed class RunCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("moco-run-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Store => Path.Combine(_dir, "runs.db");
+
+    private string Config(string text)
+    {
+        var path = Path.Combine(_dir, "config.json");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await MocoCommandLine.InvokeAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("run", "missing.json")]
+    [InlineData("run", "x.json", "--force")]
+    [InlineData("run", "x.json", "--limit", "0")]
+    [InlineData("run", "x.json", "--limit-seed", "3")]
+    [InlineData("run", "x.json", "--compat", "python")]
+    [InlineData("run", "x.json", "--limit", "many")]
+    public async Task Usage_errors_exit_2_before_anything_starts(params string[] args)
+    {
+        var (code, _, err) = await Run(args);
+        Assert.Equal(2, code);
+        Assert.Contains("error", err);
+    }
+
+    [Fact]
+    public async Task An_invalid_config_lists_every_problem_and_exits_2()
+    {
+        var config = Config("""
+            {"method": "text_majority_vote", "task": "agieval_tiny", "task_type": "multiple_choice", "gpu_ids": [0],
+             "model_names": ["nowhere/model-a"], "hyperparameters": {"tie": "coin", "temprature": 0.5}}
+            """);
+        var (code, _, err) = await Run("run", config, "--store", Store, "-l", Path.Combine(_dir, "logs"), "--data-dir", Path.Combine(_dir, "no-data"));
+        Assert.Equal(2, code);
+        Assert.Contains("hyperparameters.tie", err);
+        Assert.Contains("[CFG004]", err);
+        Assert.Contains("[CFG005]", err);
+        Assert.Contains("CONFIG_INVALID", err);
+    }
+
+    [Fact]
+    public async Task The_reference_form_needs_a_config_and_runs_list_an_empty_store()
+    {
+        var (code, _, err) = await Run("-l", Path.Combine(_dir, "logs"));
+        Assert.Equal(2, code);
+        Assert.Contains("moco run config.json", err);
+
+        var (listed, output, _) = await Run("runs", "list", "--store", Store, "--json");
+        Assert.Equal(0, listed);
+        Assert.Equal("[]", output.Trim());
+    }
+
+    [Theory]
+    [InlineData("show")]
+    [InlineData("cancel")]
+    public async Task Unknown_runs_are_named(string sub)
+    {
+        var (code, _, err) = await Run("runs", sub, "nope", "--store", Store);
+        Assert.Equal(2, code);
+        Assert.Contains("no run \"nope\"", err);
+    }
+}
+
+/// <summary>`--json` event lines (config-and-cli.md §4.2): the oneof case becomes `type`, its fields move to the top.</summary>
+public sealed class RunJsonLineTests
+{
+    [Fact]
+    public void A_progress_event_prints_as_one_flat_line_with_its_type()
+    {
+        var e = new MoCo.Contracts.V1.RunEvent
+        {
+            V = 1,
+            RunId = "20261125-143012-k7qz",
+            Ts = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 11, 25, 14, 31, 2, TimeSpan.Zero)),
+            Progress = new MoCo.Contracts.V1.Progress { Phase = "test · candidates", Done = 23, Total = 40, TokensPerS = 655.5 },
+        };
+        var line = Commands.RunConsole.JsonLine(e);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(line)!.AsObject();
+        Assert.DoesNotContain('\n', line);
+        Assert.Equal(["v", "ts", "run_id", "type", "phase", "done", "total", "tokens_per_s"], node.Select(p => p.Key).ToList());
+        Assert.Equal("progress", (string)node["type"]!);
+        Assert.Equal(23, (int)node["done"]!);
+    }
+}

@@ -1,0 +1,175 @@
+using System.Text.Json.Nodes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using MoCo.Cli;
+using MoCo.Cli.Embedded;
+using MoCo.Contracts.V1;
+using MoCo.Testing.Inference;
+
+namespace MoCo.IntegrationTests;
+
+/// <summary>`moco run` end to end in embedded mode: the real inference service (libmoco, a tiny random checkpoint with a
+/// byte tokenizer), the real evaluator over a 3-item subset of a MoCo dataset, the run engine, the logs and the results
+/// table; then `moco runs list|show` over the same store and a resume of the finished run that only rewrites its logs.</summary>
+[Collection(RunEndToEndCollection.Name)]
+public sealed class RunEndToEndTests : IDisposable
+{
+    private const string Model = GoldenModels.Llama;
+    private readonly GoldenModels _models = new(contextTokens: 4096);
+    private readonly string _dir = Directory.CreateTempSubdirectory("moco-run-e2e-").FullName;
+
+    public void Dispose()
+    {
+        _models.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static string DataDir => Environment.GetEnvironmentVariable("MOCO_DATA_DIR")?.Split(Path.PathSeparator)[0]
+        ?? Path.GetFullPath(Path.Combine(GoldenModels.GoldenRoot, "..", "..", "..", "..", "..", "..", "..", "shared", "datasets", "moco"));
+
+    private async Task<(int Code, string Out, string Err)> Moco(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await MocoCommandLine.InvokeAsync([.. args, "--store", Path.Combine(_dir, "runs.db")], output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private string Config(string method, string models, string extra = "")
+    {
+        var path = Path.Combine(_dir, method + ".json");
+        File.WriteAllText(path, $$"""
+            {"method": "{{method}}", "task": "agieval_tiny", "task_type": "multiple_choice", "gpu_ids": [-1],
+             "model_names": [{{models}}], "hyperparameters": {"max_response_length": 8, "temperature": 0, "top_p": 1.0, "batch_size": 4{{extra}}},
+             "seed": 11}
+            """);
+        return path;
+    }
+
+    [Fact]
+    public async Task Majority_vote_runs_end_to_end_writes_logs_prints_the_table_and_resumes()
+    {
+        var logs = Path.Combine(_dir, "logs");
+        var config = Config("text_majority_vote", $"\"{Model}\", \"{Model}\", \"{Model}\"");
+        var (code, output, error) = await Moco("run", config, "-l", logs, "--limit", "3", "--data-dir", DataDir, "--models-dir", _models.Root, "--device", "cpu");
+        Assert.True(code == 0, $"exit {code}\n{error}\n{output}");
+        Assert.Contains("text_majority_vote (3 models)", output);
+        Assert.Contains(Model, output);
+        Assert.Contains("✓ test · generate", error);
+
+        var runDir = Directory.GetDirectories(Path.Combine(logs, "moco")).Single();
+        var log = JsonNode.Parse(File.ReadAllText(Directory.GetFiles(runDir, "agieval_tiny_3_*_majority_vote.json").Single()))!.AsObject();
+        var entries = log["logs"]!.AsArray();
+        Assert.Equal(3, entries.Count);
+        // Greedy decoding of one model three times: every vote is unanimous, so the output is that model's answer and
+        // the method's score equals the model's own (methods-text.md §1 acceptance (b)).
+        foreach (var entry in entries)
+        {
+            var raw = entry!["raw_output"]!.AsArray().Select(n => n?.ToString()).Distinct().ToList();
+            Assert.Single(raw);
+            Assert.Equal(raw[0], entry["output"]?.ToString());
+        }
+        var run = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "run.json")))!;
+        Assert.Equal((double)log["avg_test_score"]!, (double)run["baselines"]![0]!["test"]!, 9);
+
+        var (listed, list, _) = await Moco("runs", "list", "--json");
+        Assert.Equal(0, listed);
+        Assert.Contains("text_majority_vote", list);
+        var (shown, show, _) = await Moco("runs", "show", "last", "--json");
+        Assert.Equal(0, shown);
+        Assert.Equal("RUN_STATUS_SUCCEEDED", (string)JsonNode.Parse(show)!["status"]!);
+
+        // Resuming a finished run replays it from the store: same log, nothing generated again.
+        var (resumed, _, resumeError) = await Moco("run", "--resume", "last", "-l", logs, "--data-dir", DataDir, "--models-dir", _models.Root);
+        Assert.True(resumed == 0, resumeError);
+    }
+
+    [Fact]
+    public async Task A_run_on_a_server_streams_its_events_and_the_cli_writes_the_logs_locally()
+    {
+        var saved = new[] { "MOCO_DATA_DIR", "MOCO_RUN_STORE", "MOCO_LOG_DIR" }.ToDictionary(v => v, Environment.GetEnvironmentVariable);
+        Environment.SetEnvironmentVariable("MOCO_DATA_DIR", DataDir);
+        Environment.SetEnvironmentVariable("MOCO_RUN_STORE", Path.Combine(_dir, "server-runs.db"));
+        Environment.SetEnvironmentVariable("MOCO_LOG_DIR", Path.Combine(_dir, "server-logs"));
+        try
+        {
+            await using var cluster = await EmbeddedCluster.StartBackendsAsync(["inference", "evaluator", "orchestrator"],
+                new ServeSettings { QuietLogs = true, ModelDirectories = [_models.Root] }, default);
+            var server = cluster.Find("orchestrator")!.GrpcAddress.ToString();
+            var logs = Path.Combine(_dir, "client-logs");
+            var output = new StringWriter();
+            var error = new StringWriter();
+            var code = await MocoCommandLine.InvokeAsync(["run", Config("single_model", $"\"{Model}\""), "--server", server, "--limit", "3", "-l", logs], output, error);
+            Assert.True(code == 0, $"exit {code}\n{error}\n{output}");
+            Assert.Contains("single_model (1 model)", output.ToString());
+            var runDir = Directory.GetDirectories(Path.Combine(logs, "moco")).Single();
+            Assert.Equal(3, File.ReadAllLines(Path.Combine(runDir, "items.jsonl")).Length);
+            Assert.Single(Directory.GetFiles(runDir, $"agieval_tiny_{Model}_*_single_model.json"));
+
+            using var channel = GrpcChannel.ForAddress(server);
+            var client = new OrchestratorService.OrchestratorServiceClient(channel);
+            var record = (await client.GetRunAsync(new GetRunRequest { Run = "last", Items = true })).Run;
+            Assert.Equal(RunStatus.Succeeded, record.Status);
+            Assert.Equal("server", record.Mode);
+            Assert.Equal(3, record.Items.Count);
+            Assert.Single((await client.ListRunsAsync(new ListRunsRequest())).Runs);
+            var invalid = await Assert.ThrowsAsync<RpcException>(async () =>
+            {
+                using var call = client.StartRun(new StartRunRequest { ConfigText = "{\"method\": \"nope\"}" });
+                await foreach (var _ in call.ResponseStream.ReadAllAsync())
+                {
+                }
+            });
+            Assert.Equal(StatusCode.InvalidArgument, invalid.StatusCode);
+            var missing = await Assert.ThrowsAsync<RpcException>(async () => await client.CancelRunAsync(new CancelRunRequest { Run = "nope" }));
+            Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        }
+        finally
+        {
+            foreach (var (name, value) in saved)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Single_model_runs_end_to_end_in_the_reference_form()
+    {
+        var logs = Path.Combine(_dir, "ref-logs");
+        var config = Config("single_model", $"\"{Model}\"");
+        // The reference form takes only -c and -l: models, data and store come from the environment.
+        var saved = new[] { "MOCO_MODELS_DIR", "MOCO_DATA_DIR", "MOCO_RUN_STORE" }.ToDictionary(v => v, Environment.GetEnvironmentVariable);
+        Environment.SetEnvironmentVariable("MOCO_MODELS_DIR", _models.Root);
+        Environment.SetEnvironmentVariable("MOCO_DATA_DIR", DataDir);
+        Environment.SetEnvironmentVariable("MOCO_RUN_STORE", Path.Combine(_dir, "runs.db"));
+        int code;
+        var output = new StringWriter();
+        var error = new StringWriter();
+        try
+        {
+            // The full test split (40 items), so the run is complete and the top-level reference log is written.
+            code = await MocoCommandLine.InvokeAsync(["-c", config, "-l", logs], output, error);
+        }
+        finally
+        {
+            foreach (var (name, value) in saved)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
+        }
+        Assert.True(code == 0, $"exit {code}\n{error}\n{output}");
+        var top = Directory.GetFiles(logs, "agieval_tiny_*_single_model.json").Single();
+        Assert.StartsWith($"agieval_tiny_{Model}_", Path.GetFileName(top));
+        var log = JsonNode.Parse(File.ReadAllText(top))!.AsObject();
+        Assert.Equal(["task", "task_type", "model_names", "hyperparameters", "avg_test_score", "logs", "moco"], log.Select(p => p.Key).ToList());
+        Assert.Equal(40, log["logs"]!.AsArray().Count);
+    }
+}
+
+/// <summary>The end-to-end runs set process-wide MOCO_* variables for the reference form: no other test runs beside them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RunEndToEndCollection
+{
+    public const string Name = "moco run end to end";
+}
