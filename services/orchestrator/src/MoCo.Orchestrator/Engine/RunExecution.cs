@@ -36,9 +36,11 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
         {
             var ledger = new StoreCallLedger(store, plan.RunId);
             var data = new GrpcTaskData(services.Evaluator, config, new RunDataOptions(plan.Limit, plan.LimitSeed, plan.DataDirectories));
+            var addresses = ModelAddresses.For(config, environment.Models);
+            var generation = new AddressedGenerationBackend(services.Generation, addresses);
             var context = new MethodContext(config, plan.RunId, plan.Seed, data,
-                new CachedGenerationService(services.Generation, ledger, recorder, config, plan.Seed),
-                new GrpcScoringService(services.Inference, services.Generation, ledger, recorder, config),
+                new CachedGenerationService(generation, ledger, recorder, config, plan.Seed),
+                new GrpcScoringService(services.Inference, generation, addresses, ledger, recorder, config),
                 new GrpcEvaluationService(services.Evaluator, config, plan.RunId), recorder);
             var outcome = await registry.Create(config.Method).RunAsync(context, cancel.Token).ConfigureAwait(false);
             var baselines = plan.NoBaselines ? [] : await BaselinesAsync(context, outcome, ledger, recorder, cancel.Token).ConfigureAwait(false);

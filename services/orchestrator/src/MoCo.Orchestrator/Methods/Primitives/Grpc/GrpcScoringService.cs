@@ -6,8 +6,8 @@ namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 
 /// <summary>Score on moco.v1.InferenceService (contracts.md §4, continuation mode): log-probs of a continuation after a
 /// single-user-turn prompt, each result committed under its call key and read back on replay, like generation.</summary>
-public sealed class GrpcScoringService(InferenceService.InferenceServiceClient client, IGenerationBackend models, ICallLedger ledger, IRunMeter meter,
-    RunConfig config) : IScoringService
+public sealed class GrpcScoringService(InferenceService.InferenceServiceClient client, IGenerationBackend models, Engine.ModelAddresses addresses,
+    ICallLedger ledger, IRunMeter meter, RunConfig config) : IScoringService
 {
     /// <inheritdoc/>
     public async Task<IReadOnlyList<ScoreResult>> ScoreAsync(string model, IReadOnlyList<Primitives.ScoreRequest> requests, CancellationToken cancellationToken)
@@ -41,14 +41,15 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
         }
         var chat = new ChatPrompt();
         chat.Messages.Add(new ChatMessage { Role = "user", Content = request.Prompt });
+        var address = addresses.Of(model);
         var response = await client.ScoreAsync(new Contracts.V1.ScoreRequest
         {
-            Model = model,
+            Model = address,
             Mode = ScoreMode.Continuation,
             Prompt = new Prompt { Chat = chat },
             Continuation = new Continuation { Text = request.Continuation },
             CallKey = key,
-        }, new global::Grpc.Core.Metadata { { "moco-model", model } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }, new global::Grpc.Core.Metadata { { "moco-model", address } }, cancellationToken: cancellationToken).ConfigureAwait(false);
         var usage = new CallUsage(response.Usage?.PromptTokens ?? 0, response.Usage?.CompletionTokens ?? 0, response.Usage?.Latency?.ToTimeSpan() ?? TimeSpan.Zero);
         var result = new JsonObject
         {
