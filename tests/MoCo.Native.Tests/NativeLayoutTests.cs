@@ -24,6 +24,9 @@ public class NativeLayoutTests
         { typeof(NativeMergeInput), 96 },
         { typeof(NativeMergeSpec), 80 },
         { typeof(NativeMergePlanInfo), 104 },
+        { typeof(NativeTrainerOptions), 96 },
+        { typeof(NativeTrainExample), 40 },
+        { typeof(NativeTrainStepStats), 56 },
     };
 
     public static TheoryData<Type, string, int> Offsets => new()
@@ -63,6 +66,21 @@ public class NativeLayoutTests
         { typeof(NativeMergePlanInfo), nameof(NativeMergePlanInfo.Numel), 80 },
         { typeof(NativeMergePlanInfo), nameof(NativeMergePlanInfo.Cols), 88 },
         { typeof(NativeMergePlanInfo), nameof(NativeMergePlanInfo.NeedsScan), 100 },
+        { typeof(NativeTrainerOptions), nameof(NativeTrainerOptions.LoraTargets), 20 },
+        { typeof(NativeTrainerOptions), nameof(NativeTrainerOptions.TotalSteps), 60 },
+        { typeof(NativeTrainerOptions), nameof(NativeTrainerOptions.Seed), 64 },
+        { typeof(NativeTrainerOptions), nameof(NativeTrainerOptions.AddedVocabRows), 80 },
+        { typeof(NativeTrainerOptions), nameof(NativeTrainerOptions.AddedOutputRow), 88 },
+        { typeof(NativeTrainExample), nameof(NativeTrainExample.NTokens), 8 },
+        { typeof(NativeTrainExample), nameof(NativeTrainExample.TargetMask), 16 },
+        { typeof(NativeTrainExample), nameof(NativeTrainExample.Reward), 24 },
+        { typeof(NativeTrainExample), nameof(NativeTrainExample.Group), 28 },
+        { typeof(NativeTrainExample), nameof(NativeTrainExample.MentorLogprobs), 32 },
+        { typeof(NativeTrainStepStats), nameof(NativeTrainStepStats.Step), 8 },
+        { typeof(NativeTrainStepStats), nameof(NativeTrainStepStats.Loss), 16 },
+        { typeof(NativeTrainStepStats), nameof(NativeTrainStepStats.Tokens), 32 },
+        { typeof(NativeTrainStepStats), nameof(NativeTrainStepStats.TargetTokens), 40 },
+        { typeof(NativeTrainStepStats), nameof(NativeTrainStepStats.DpoMargin), 48 },
     };
 
     [Theory]
@@ -88,6 +106,7 @@ public class NativeLayoutTests
         Assert.Equal(Unsafe.SizeOf<NativeKvCacheOptions>(), NativeMethods.moco_kv_cache_default_options().StructSize);
         Assert.Equal(Unsafe.SizeOf<NativeSamplingOptions>(), NativeMethods.moco_sampling_default_options().StructSize);
         Assert.Equal(Unsafe.SizeOf<NativeMergeSpec>(), NativeMethods.moco_merge_default_spec().StructSize);
+        Assert.Equal(Unsafe.SizeOf<NativeTrainerOptions>(), NativeMethods.moco_trainer_default_options().StructSize);
         Assert.Equal(1, NativeMethods.moco_model_default_options().UseMmap);
     }
 
@@ -99,7 +118,7 @@ public class NativeLayoutTests
             .Select(m => m.Groups[1].Value).ToHashSet();
         var bound = typeof(NativeMethods).GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)
             .Select(m => m.Name).Where(n => n.StartsWith("moco_", StringComparison.Ordinal)).ToHashSet();
-        Assert.Equal(52, declared.Count);
+        Assert.Equal(59, declared.Count);
         Assert.Empty(declared.Except(bound));
     }
 }

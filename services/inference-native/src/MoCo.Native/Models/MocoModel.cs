@@ -1,5 +1,6 @@
 using MoCo.Native.Inference;
 using MoCo.Native.Interop;
+using MoCo.Native.Training;
 
 namespace MoCo.Native.Models;
 
@@ -84,6 +85,9 @@ public sealed unsafe class MocoModel : IDisposable
 
     /// <summary>Creates a KV cache for this model; see <see cref="MocoKvCache.Create"/>.</summary>
     public MocoKvCache CreateKvCache(KvCacheOptions? options = null) => MocoKvCache.Create(this, options);
+
+    /// <summary>Creates a trainer over this model; see <see cref="MocoTrainer.Create"/>.</summary>
+    public MocoTrainer CreateTrainer(TrainerOptions? options = null) => MocoTrainer.Create(this, options);
 
     /// <summary>
     /// Gives up this reference to the native model; it is destroyed once no adapter or cache uses it.
