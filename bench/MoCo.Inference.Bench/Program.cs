@@ -17,15 +17,19 @@ using MoCo.Inference.Text;
 //   dotnet run -c Release --project bench/MoCo.Inference.Bench -- [--streams 1,8,32,128] [--new-tokens 32]
 //     [--prompt-tokens 16] [--hidden 256] [--layers 4] [--vocab 4096] [--calls 2000]
 // 1. total generated tokens/s with N concurrent greedy streams vs the same N requests one at a time;
-// 2. per-call cost of a Tokenize in-process, over gRPC loopback, and over gRPC through the YARP gateway.
+// 2. Decode steps/s (full-vocab log-probs vs top-k) and GenerateEnsemble tokens/s with 2 and 3 members vs one model
+//    (--decode-steps 128);
+// 3. per-call cost of a Tokenize in-process, over gRPC loopback, and over gRPC through the YARP gateway.
 var streams = (Arg("--streams") ?? "1,8,32,128").Split(',').Select(int.Parse).ToArray();
 var newTokens = Int("--new-tokens", 32);
 var promptTokens = Int("--prompt-tokens", 16);
 var calls = Int("--calls", 2000);
+var decodeSteps = Int("--decode-steps", 128);
 var root = Directory.CreateTempSubdirectory("moco-inference-bench-").FullName;
 try
 {
     RandomLlama.Write(Path.Combine(root, "bench-llama"), Int("--vocab", 4096), Int("--hidden", 256), Int("--layers", 4), 8, 4, Int("--hidden", 256) * 2, 2048);
+    var members = DecodeEnsembleBench.WriteMembers(root, "bench-llama");
     await using var host = await MocoHost.StartAsync(new InferenceModule(), configure: b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     {
         ["Moco:Host:BindAddress"] = "127.0.0.1",
@@ -34,7 +38,7 @@ try
         ["Logging:LogLevel:Default"] = "Warning",
         ["Moco:Inference:Device"] = "cpu",
         ["Moco:Inference:ModelDirectories:0"] = root,
-        ["Moco:Inference:KvCacheTokens"] = ((promptTokens + newTokens + 16) * streams.Max()).ToString(CultureInfo.InvariantCulture),
+        ["Moco:Inference:KvCacheTokens"] = ((promptTokens + Math.Max(newTokens, decodeSteps) + 16) * streams.Max()).ToString(CultureInfo.InvariantCulture),
         ["Moco:Inference:MaxQueuedRequests"] = "1024",
         ["Moco:Inference:Preload:0"] = "bench-llama",
     }));
@@ -58,6 +62,8 @@ try
         var all = n * newTokens / concurrent.Elapsed.TotalSeconds;
         Console.WriteLine($"{n,8}{one,22:F0}{all,18:F0}{all / one,8:F2}");
     }
+
+    await DecodeEnsembleBench.RunAsync(client, members, [.. Request(0).Prompt.Tokens.Ids], decodeSteps);
 
     var text = host.App.Services.GetRequiredService<TextCalls>();
     var tokenize = new TokenizeRequest { Model = "bench-llama", Inputs = { new Prompt { Text = "hello" } } };

@@ -71,15 +71,14 @@ public sealed class InferenceServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Pending_rpcs_check_the_model_before_answering_unimplemented()
+    public async Task An_ensemble_member_that_is_not_resident_is_not_colocated()
     {
         var request = new GenerateEnsembleRequest();
         request.Members.Add(new EnsembleMember { Model = "Acme/Tiny-Chat" });
         using var call = _client.GenerateEnsemble(request);
-        var pending = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
-        Assert.Equal(StatusCode.Unimplemented, pending.StatusCode);
-        Assert.StartsWith("moco.v1.InferenceService/GenerateEnsemble is not implemented", pending.Status.Detail);
-        Assert.Contains(InferenceCapabilities.Pending["GenerateEnsemble"], pending.Status.Detail);
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Equal(("NOT_COLOCATED", "Acme/Tiny-Chat"), (Assert.Single(MocoErrors.ErrorInfos(error)).Reason, MocoErrors.ErrorInfos(error)[0].Metadata["model"]));
     }
 
     [Fact]
@@ -97,7 +96,7 @@ public sealed class InferenceServiceTests : IAsyncLifetime
     [Fact]
     public async Task Every_rpc_without_a_model_field_answers_unimplemented_naming_its_capability()
     {
-        foreach (var name in new[] { "Merge", "ReadWeights", "WriteModel", "Decode", "Train" })
+        foreach (var name in new[] { "Merge", "ReadWeights", "WriteModel" })
         {
             var method = InferenceService.Descriptor.FindMethodByName(name);
             var status = await RawCalls.CallEmptyAsync(_channel.CreateCallInvoker(), method);
@@ -109,7 +108,7 @@ public sealed class InferenceServiceTests : IAsyncLifetime
     [Fact]
     public void Every_rpc_is_served_or_declared_pending()
     {
-        var served = new[] { "ListModels", "ModelInfo", "Tokenize", "Detokenize", "LoadModel", "UnloadModel", "Generate", "Score", "Embed" };
+        var served = new[] { "ListModels", "ModelInfo", "Tokenize", "Detokenize", "LoadModel", "UnloadModel", "Generate", "Score", "Embed", "Train", "Decode", "GenerateEnsemble" };
         Assert.Equal(InferenceService.Descriptor.Methods.Select(m => m.Name).Order(), InferenceCapabilities.Pending.Keys.Concat(served).Order());
     }
 

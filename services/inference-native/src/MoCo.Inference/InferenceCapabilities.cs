@@ -1,6 +1,6 @@
 namespace MoCo.Inference;
 
-/// <summary>What the inference RPCs not built yet wait on. ListModels, ModelInfo, Tokenize, Detokenize, LoadModel, UnloadModel, Generate, Score and Embed are served; the calls that
+/// <summary>What the inference RPCs not built yet wait on. ListModels, ModelInfo, Tokenize, Detokenize, LoadModel, UnloadModel, Generate, Score, Embed, Decode, GenerateEnsemble and Train (SFT, DPO) are served; the calls that
 /// name a model check the name first, so an unknown model is NOT_FOUND even where the RPC itself is pending.</summary>
 public static class InferenceCapabilities
 {
@@ -9,11 +9,8 @@ public static class InferenceCapabilities
     /// <summary>RPC name → missing capability.</summary>
     public static IReadOnlyDictionary<string, string> Pending { get; } = new Dictionary<string, string>
     {
-        ["GenerateEnsemble"] = Engine + " and the logit fusion kernels",
-        ["Decode"] = Engine + " and Decode sessions",
         ["Merge"] = "the native merge kernels",
         ["ReadWeights"] = "weight streaming from resident models",
         ["WriteModel"] = "weight streaming into new models",
-        ["Train"] = "the native trainer",
     };
 }

@@ -14,7 +14,7 @@ namespace MoCo.Inference;
 /// base, whose bare UNIMPLEMENTED the host turns into a message naming what the RPC waits on (<see cref="InferenceCapabilities"/>).
 /// </summary>
 public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text, ModelRegistry registry, ModelCalls models,
-    GenerateCall generate, ScoreCall score, EmbedCall embed) : InferenceService.InferenceServiceBase
+    GenerateCall generate, ScoreCall score, EmbedCall embed, TrainCall train, DecodeCall decode, EnsembleCall ensemble) : InferenceService.InferenceServiceBase
 {
     /// <inheritdoc/>
     public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context)
@@ -80,16 +80,18 @@ public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text, M
     public override Task<EmbedResponse> Embed(EmbedRequest request, ServerCallContext context) => embed.RunAsync(request, context);
 
     /// <inheritdoc/>
+    public override Task Train(IAsyncStreamReader<TrainRequest> requestStream, IServerStreamWriter<TrainResponse> responseStream, ServerCallContext context) =>
+        train.RunAsync(requestStream, responseStream, context);
+
+    /// <inheritdoc/>
+    public override Task Decode(IAsyncStreamReader<DecodeRequest> requestStream, IServerStreamWriter<DecodeResponse> responseStream, ServerCallContext context) =>
+        decode.RunAsync(requestStream, responseStream, context);
+
+    /// <inheritdoc/>
     public override Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context) =>
         generate.RunAsync(request, responseStream, context);
 
     /// <inheritdoc/>
-    public override Task GenerateEnsemble(GenerateEnsembleRequest request, IServerStreamWriter<GenerateEnsembleResponse> responseStream, ServerCallContext context)
-    {
-        for (var i = 0; i < request.Members.Count; i++)
-        {
-            catalog.Require(request.Members[i].Model, $"members[{i}].model");
-        }
-        return base.GenerateEnsemble(request, responseStream, context);
-    }
+    public override Task GenerateEnsemble(GenerateEnsembleRequest request, IServerStreamWriter<GenerateEnsembleResponse> responseStream, ServerCallContext context) =>
+        ensemble.RunAsync(request, responseStream, context);
 }

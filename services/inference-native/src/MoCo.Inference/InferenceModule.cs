@@ -52,6 +52,9 @@ public sealed class InferenceModule() : GrpcServiceModule<InferenceGrpcService>(
         builder.Services.AddSingleton<GenerateCall>();
         builder.Services.AddSingleton<ScoreCall>();
         builder.Services.AddSingleton<EmbedCall>();
+        builder.Services.AddSingleton<DecodeCall>();
+        builder.Services.AddSingleton<EnsembleCall>();
+        builder.Services.AddSingleton<TrainCall>();
         builder.Services.AddHostedService<PreloadService>();
         // Results are held to the size the host's transport sends (MocoHostOptions.MaxMessageBytes).
         var host = builder.Configuration.GetSection(MocoHostOptions.Section).Get<MocoHostOptions>() ?? new MocoHostOptions();

@@ -33,4 +33,7 @@ public sealed class InferenceOptions
 
     /// <summary>Requests waiting for admission per model beyond which new ones are refused (RESOURCE_EXHAUSTED QUEUE_FULL).</summary>
     public int MaxQueuedRequests { get; set; } = 256;
+
+    /// <summary>Folder Train writes trained models (adapters or checkpoints) to before registering them; null = moco-trained-models under the system temp folder.</summary>
+    public string? TrainedModelsDirectory { get; set; }
 }

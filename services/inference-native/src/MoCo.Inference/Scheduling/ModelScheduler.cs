@@ -26,7 +26,9 @@ internal sealed class ModelScheduler : IDisposable
     private readonly string _model;
     private readonly Thread _thread;
     private readonly int _maxSequences;
+    private readonly List<(Action Action, TaskCompletionSource Done)> _posted = [];
     private bool _stopping;
+    private bool _woken;
     private SchedulerHold? _hold;
     private int _reservedBlocks;
     private int _reservedSequences;
@@ -76,17 +78,67 @@ internal sealed class ModelScheduler : IDisposable
                 throw ServingErrors.QueueFull(_model, _options.MaxQueued);
             }
             _queue.AddLast(job);
+            _woken = true;
             Monitor.Pulse(_gate);
         }
         job.WakeOnCancel = job.Cancellation.Register(Wake);
     }
 
-    /// <summary>Wakes the loop (a job was cancelled, a hold changed).</summary>
+    /// <summary>Wakes the loop (a job was cancelled, a hold changed, a waiting job has work again).</summary>
     public void Wake()
     {
         lock (_gate)
         {
+            _woken = true;
             Monitor.Pulse(_gate);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the loop thread before its next step, even while held and whatever waits in
+    /// the queue: work on the cache that must not queue behind requests (a closed Decode stream frees its sequences
+    /// at once). The task completes when it ran; it throws what the action threw. Once the loop has stopped the
+    /// action runs on the caller's thread during shutdown or not at all (the cache goes with the model).
+    /// </summary>
+    public Task Post(Action action)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                done.SetResult();
+                return done.Task;
+            }
+            _posted.Add((action, done));
+            _woken = true;
+            Monitor.Pulse(_gate);
+        }
+        return done.Task;
+    }
+
+    /// <summary>
+    /// Keeps reserved KV blocks and sequences past the end of the job that reserved them (loop thread): a Decode
+    /// sequence outlives the op that opened or grew it, so what it holds stays out of admission until
+    /// <see cref="Return"/>.
+    /// </summary>
+    internal void Keep(int blocks, int sequences)
+    {
+        lock (_gate)
+        {
+            _reservedBlocks += blocks;
+            _reservedSequences += sequences;
+        }
+    }
+
+    /// <summary>Gives back what <see cref="Keep"/> kept (loop thread).</summary>
+    internal void Return(int blocks, int sequences)
+    {
+        lock (_gate)
+        {
+            _reservedBlocks -= blocks;
+            _reservedSequences -= sequences;
+            _woken = true;
         }
     }
 
@@ -109,6 +161,7 @@ internal sealed class ModelScheduler : IDisposable
             {
                 _hold = null;
             }
+            _woken = true;
             Monitor.Pulse(_gate);
         }
     }
@@ -126,8 +179,12 @@ internal sealed class ModelScheduler : IDisposable
 
     private void Loop()
     {
+        // True when the last step planned nothing: every running job waits on something outside this loop (an
+        // ensemble member on the other members' logits), so the loop sleeps until woken instead of spinning.
+        var idle = false;
         while (true)
         {
+            RunPosted();
             List<SchedulerJob> admitted;
             lock (_gate)
             {
@@ -136,6 +193,17 @@ internal sealed class ModelScheduler : IDisposable
                 {
                     break;
                 }
+                if (_posted.Count > 0)
+                {
+                    continue;
+                }
+                if (idle && !_woken)
+                {
+                    DropCancelledRunning();
+                    Monitor.Wait(_gate, TimeSpan.FromMilliseconds(1000));
+                    continue;
+                }
+                _woken = false;
                 var mayStep = _hold is null || _hold.TryTake();
                 admitted = mayStep ? Admit() : [];
                 if (!mayStep || (_running.Count == 0 && admitted.Count == 0))
@@ -151,9 +219,36 @@ internal sealed class ModelScheduler : IDisposable
                 Guard(job, () => job.Start(_cache));
                 _running.Add(job);
             }
-            Step();
+            idle = !Step();
         }
         Shutdown();
+    }
+
+    private void RunPosted()
+    {
+        List<(Action Action, TaskCompletionSource Done)> posted;
+        lock (_gate)
+        {
+            if (_posted.Count == 0)
+            {
+                return;
+            }
+            posted = [.. _posted];
+            _posted.Clear();
+        }
+        foreach (var (action, done) in posted)
+        {
+            try
+            {
+                action();
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        }
+        Volatile.Write(ref _stats, _cache.GetStats());
     }
 
     // Under _gate. FIFO: stops at the first job that does not fit.
@@ -206,7 +301,8 @@ internal sealed class ModelScheduler : IDisposable
         }
     }
 
-    private void Step()
+    // Returns whether anything was forwarded or admitted work changed state.
+    private bool Step()
     {
         DropCancelledRunning();
         var live = _running.Where(j => !j.Done).ToList();
@@ -228,7 +324,8 @@ internal sealed class ModelScheduler : IDisposable
         {
             Forward(planned);
         }
-        Retire();
+        var retired = Retire();
+        return planned.Count > 0 || retired;
     }
 
     private void Forward(List<SchedulerJob> planned)
@@ -281,8 +378,10 @@ internal sealed class ModelScheduler : IDisposable
 
     private void Advance(SchedulerJob job) => Guard(job, () => job.Advance(_cache));
 
-    private void Retire()
+    // Returns whether a job was let go.
+    private bool Retire()
     {
+        var retired = false;
         for (var i = _running.Count - 1; i >= 0; i--)
         {
             var job = _running[i];
@@ -293,6 +392,7 @@ internal sealed class ModelScheduler : IDisposable
             job.Release(_cache);
             job.WakeOnCancel.Dispose();
             _running.RemoveAt(i);
+            retired = true;
             lock (_gate)
             {
                 _reservedBlocks -= job.BlocksNeeded(BlockTokens);
@@ -300,10 +400,12 @@ internal sealed class ModelScheduler : IDisposable
             }
         }
         Volatile.Write(ref _stats, _cache.GetStats());
+        return retired;
     }
 
     private void Shutdown()
     {
+        RunPosted();
         lock (_gate)
         {
             foreach (var job in _queue)

@@ -1,0 +1,103 @@
+using MoCo.Contracts.V1;
+using MoCo.Inference.Requests;
+using MoCo.Inference.Text;
+using ContractExample = MoCo.Contracts.V1.TrainExample;
+using NativeExample = MoCo.Native.Training.TrainExample;
+
+namespace MoCo.Inference.Training;
+
+/// <summary>
+/// Turns contract examples into training sequences exactly as inference sees them (methods-text.md §0.9): the prompt
+/// through <see cref="PromptEncoder"/> (chat template plus generation prompt), masked; the completion tokenised
+/// without special tokens plus the end-of-turn/EOS id, as targets. SFT keeps the start of a long example; DPO keeps
+/// the prompt's last 512 tokens and the end of each concatenation.
+/// </summary>
+public sealed class TrainEncoder(TrainSettings settings)
+{
+    private const int DpoPromptTokens = 512;
+
+    private readonly ModelText _text = settings.Base.Text;
+    private readonly int _maxLength = Math.Min(settings.Hyper.MaxLength, settings.Base.Text.ContextLength);
+
+    // The tokenizer's EOS when it has one, else the first EOS id generation stops on: what ends a trained completion.
+    private readonly int? _eos = settings.Base.Text.Files.TokenizerEosId
+        ?? MoCo.Models.Generation.EosStopSet.Resolve(MoCo.Models.Generation.EosStop.EosSet, null, settings.Base.Text.Generation).Cast<int?>().FirstOrDefault();
+
+    /// <summary>The sequences of example <paramref name="index"/>: one for SFT, chosen then rejected for DPO.</summary>
+    /// <exception cref="Grpc.Core.RpcException">INVALID_ARGUMENT naming the example's bad field.</exception>
+    public NativeExample[] Encode(ContractExample example, int index)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        var field = $"examples[{index}]";
+        var problems = new FieldProblems();
+        var expected = settings.Kind == TrainKind.Dpo ? ContractExample.TargetOneofCase.Preference : ContractExample.TargetOneofCase.Completion;
+        if (example.TargetCase != expected)
+        {
+            problems.Invalid(field, $"a {TrainJobs.KindName(settings.Kind)} example needs {(expected == ContractExample.TargetOneofCase.Preference ? "preference" : "completion")}, got {example.TargetCase}");
+        }
+        if (example.Prompt is null || example.Prompt.FormCase == Prompt.FormOneofCase.None)
+        {
+            problems.Missing(field + ".prompt", "the prompt is empty: set chat, text or tokens");
+        }
+        problems.ThrowIfAny();
+
+        var prompt = PromptEncoder.Encode(_text, settings.Base.Id, example.Prompt!, new PromptSettings(), field + ".prompt").TokenIds;
+        if (settings.Kind != TrainKind.Dpo)
+        {
+            return [Sequence(prompt, Completion(example.Completion, field + ".completion"), keepEnd: false, field)];
+        }
+        var kept = prompt.Count > DpoPromptTokens ? prompt.Skip(prompt.Count - DpoPromptTokens).ToList() : prompt;
+        return
+        [
+            Sequence(kept, Completion(example.Preference.Chosen, field + ".preference.chosen"), keepEnd: true, field + ".preference.chosen"),
+            Sequence(kept, Completion(example.Preference.Rejected, field + ".preference.rejected"), keepEnd: true, field + ".preference.rejected"),
+        ];
+    }
+
+    private List<int> Completion(Continuation? completion, string field)
+    {
+        var ids = (completion?.FormCase ?? Continuation.FormOneofCase.None) switch
+        {
+            Continuation.FormOneofCase.Text => _text.Tokenizer.Encode(completion!.Text, addSpecialTokens: false).ToList(),
+            Continuation.FormOneofCase.Tokens => Checked(completion!.Tokens.Ids, field + ".tokens.ids"),
+            _ => throw Hosting.Errors.MocoErrors.InvalidArgument(new Hosting.Errors.Problem(field, "MISSING_FIELD", "set the completion's text or tokens")),
+        };
+        if (_eos is { } eos)
+        {
+            ids.Add(eos);
+        }
+        return ids;
+    }
+
+    private List<int> Checked(IReadOnlyList<int> ids, string field)
+    {
+        for (var j = 0; j < ids.Count; j++)
+        {
+            if (!_text.IsValidId(ids[j]) || ids[j] >= _text.HeadRows)
+            {
+                throw TextErrors.BadTokenId(settings.Base.Id, $"{field}[{j}]", ids[j], _text);
+            }
+        }
+        return [.. ids];
+    }
+
+    // Prompt tokens are masked (0), completion tokens are targets (1); a sequence longer than max_length loses its end
+    // (SFT) or its start (DPO).
+    private NativeExample Sequence(IReadOnlyList<int> prompt, List<int> completion, bool keepEnd, string field)
+    {
+        var tokens = prompt.Concat(completion).ToArray();
+        var mask = new byte[tokens.Length];
+        Array.Fill(mask, (byte)1, prompt.Count, completion.Count);
+        var start = keepEnd ? Math.Max(0, tokens.Length - _maxLength) : 0;
+        var length = Math.Min(tokens.Length, _maxLength);
+        tokens = tokens[start..(start + length)];
+        mask = mask[start..(start + length)];
+        // The first token is never a target (nothing predicts it), so a sequence needs a target after it.
+        if (tokens.Length < 2 || !mask.AsSpan(1).Contains((byte)1))
+        {
+            throw Hosting.Errors.MocoErrors.InvalidArgument(new Hosting.Errors.Problem(field, "INVALID_VALUE",
+                $"no completion token is left to train on ({prompt.Count} prompt + {completion.Count} completion tokens, max_length {_maxLength})"));
+        }
+        return new NativeExample(tokens, mask);
+    }
+}

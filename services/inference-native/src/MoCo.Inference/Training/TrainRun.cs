@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using MoCo.Contracts.V1;
+using MoCo.Native.Training;
+using NativeExample = MoCo.Native.Training.TrainExample;
+
+namespace MoCo.Inference.Training;
+
+/// <summary>What a finished job left: the directory of the trained model and the last step's loss.</summary>
+public sealed record TrainResult(string Directory, double FinalLoss);
+
+/// <summary>
+/// One training job on a dedicated thread: a trainer is CPU-bound for seconds to hours and must not hold a thread-pool
+/// thread or the model's scheduling loop. The base model is only read (moco.h: a trainer never changes its model, and
+/// a model handle may be used from several threads), so the model keeps serving inference meanwhile. Epochs shuffle
+/// the examples with a generator seeded by the job's seed, so a fixed seed gives the same batches, hence (libmoco
+/// being deterministic) the same losses and weights.
+/// </summary>
+public sealed class TrainRun
+{
+    private readonly TrainSettings _settings;
+    private readonly IReadOnlyList<NativeExample[]> _units;
+    private readonly string _outputRoot;
+    private readonly ChannelWriter<TrainResponse> _events;
+    private readonly CancellationToken _cancel;
+
+    private TrainRun(TrainSettings settings, IReadOnlyList<NativeExample[]> units, string outputRoot, ChannelWriter<TrainResponse> events, CancellationToken cancel)
+    {
+        _settings = settings;
+        _units = units;
+        _outputRoot = outputRoot;
+        _events = events;
+        _cancel = cancel;
+        MicroBatches = (units.Count + settings.Hyper.MicroBatch - 1) / settings.Hyper.MicroBatch;
+        StepsPerEpoch = (MicroBatches + settings.Hyper.GradAccum - 1) / settings.Hyper.GradAccum;
+    }
+
+    /// <summary>Micro-batches per epoch.</summary>
+    public int MicroBatches { get; }
+
+    /// <summary>Optimizer steps per epoch (a partial accumulation at the epoch's end still steps).</summary>
+    public int StepsPerEpoch { get; }
+
+    /// <summary>Optimizer steps of the whole job.</summary>
+    public int TotalSteps => StepsPerEpoch * _settings.Hyper.Epochs;
+
+    /// <summary>A job over <paramref name="units"/> (one per contract example: one sequence for SFT, a pair for DPO).</summary>
+    public static TrainRun Create(TrainSettings settings, IReadOnlyList<NativeExample[]> units, string outputRoot, ChannelWriter<TrainResponse> events, CancellationToken cancel) =>
+        new(settings, units, outputRoot, events, cancel);
+
+    /// <summary>Starts the job's thread. The task ends with the result, or with <see cref="OperationCanceledException"/>
+    /// or the trainer's error; either way the trainer is freed and <c>events</c> completed first.</summary>
+    public Task<TrainResult> Start(string jobId)
+    {
+        var done = new TaskCompletionSource<TrainResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                var result = Run();
+                _events.TryComplete();
+                done.SetResult(result);
+            }
+            catch (Exception e)
+            {
+                _events.TryComplete();
+                done.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "moco-train-" + jobId,
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private TrainResult Run()
+    {
+        using var trainer = MocoTrainer.Create(_settings.Base.Base.Model, _settings.TrainerOptions(TotalSteps));
+        var order = Enumerable.Range(0, _units.Count).ToArray();
+        var random = new Random(unchecked((int)(_settings.Hyper.Seed ^ (_settings.Hyper.Seed >> 32))));
+        var micro = _settings.Hyper.MicroBatch;
+        var accum = _settings.Hyper.GradAccum;
+        var loss = 0.0;
+        var step = 0;
+        for (var epoch = 0; epoch < _settings.Hyper.Epochs; epoch++)
+        {
+            random.Shuffle(order);
+            for (var first = 0; first < MicroBatches; first += accum)
+            {
+                var started = Stopwatch.GetTimestamp();
+                for (var m = first; m < Math.Min(first + accum, MicroBatches); m++)
+                {
+                    _cancel.ThrowIfCancellationRequested();
+                    var batch = order.Skip(m * micro).Take(micro).SelectMany(i => _units[i]).ToArray();
+                    trainer.AddBatch(_settings.Loss, batch);
+                }
+                var stats = trainer.Step();
+                step++;
+                loss = stats.Loss;
+                var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                _events.TryWrite(new TrainResponse
+                {
+                    Progress = new TrainProgress
+                    {
+                        Step = step,
+                        Epoch = epoch + ((double)(first / accum + 1) / StepsPerEpoch),
+                        Loss = stats.Loss,
+                        Lr = stats.LearningRate,
+                        GradNorm = stats.GradNorm,
+                        TokensPerS = seconds > 0 ? stats.Tokens / seconds : 0,
+                    },
+                });
+                if (_settings.CheckpointEvery > 0 && step % _settings.CheckpointEvery == 0 && step < TotalSteps)
+                {
+                    Save(trainer, Path.Combine(_outputRoot, $"{_settings.OutputId}-checkpoint-{step}"));
+                    _events.TryWrite(new TrainResponse { Checkpoint = new TrainCheckpoint { Step = step } });
+                }
+            }
+        }
+        var directory = Path.Combine(_outputRoot, _settings.OutputId);
+        Save(trainer, directory);
+        return new TrainResult(directory, loss);
+    }
+
+    // The output directory is replaced whole (methods-text.md §0.9: it is deleted first). An adapter records the
+    // registry name of its base, so the registry loads it onto that resident model.
+    private void Save(MocoTrainer trainer, string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        Directory.CreateDirectory(directory);
+        if (_settings.Lora is null)
+        {
+            trainer.SaveModel(_settings.Base.Base.Resolution.Directory!, directory);
+            return;
+        }
+        trainer.SaveAdapter(directory);
+        var configPath = Path.Combine(directory, "adapter_config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!;
+        config["base_model_name_or_path"] = _settings.Base.Base.Resolution.Name;
+        File.WriteAllText(configPath, config.ToJsonString());
+    }
+}
