@@ -1,3 +1,4 @@
+using MoCo.Testing.Models;
 using System.Text;
 using System.Text.Json;
 
@@ -15,33 +16,14 @@ public sealed class ModelsCommandTests : IDisposable
         _source = Path.Combine(_root, "incoming", "tiny-chat");
         Directory.CreateDirectory(_models);
         Directory.CreateDirectory(_source);
-        Write(_source, "config.json", new { architectures = new[] { "Qwen2ForCausalLM" }, torch_dtype = "bfloat16", max_position_embeddings = 4096, vocab_size = 64, tie_word_embeddings = true, _name_or_path = "acme/tiny-chat" });
-        Write(_source, "generation_config.json", new { eos_token_id = new[] { 3, 4 }, temperature = 0.7, top_p = 0.8 });
-        Write(_source, "tokenizer_config.json", new { eos_token = "<|im_end|>", chat_template = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}" });
-        Write(_source, "tokenizer.json", new { model = new { type = "BPE", vocab = new { a = 0 }, merges = Array.Empty<string>() }, pre_tokenizer = new { type = "ByteLevel" } });
-        WriteSafetensors(Path.Combine(_source, "model.safetensors"), new() { ["model.embed_tokens.weight"] = [64, 8], ["lm_head.weight"] = [64, 8], ["model.norm.weight"] = [8] });
+        HfModelFiles.Write(_source, "config.json", new { architectures = new[] { "Qwen2ForCausalLM" }, torch_dtype = "bfloat16", max_position_embeddings = 4096, vocab_size = 64, tie_word_embeddings = true, _name_or_path = "acme/tiny-chat" });
+        HfModelFiles.Write(_source, "generation_config.json", new { eos_token_id = new[] { 3, 4 }, temperature = 0.7, top_p = 0.8 });
+        HfModelFiles.Write(_source, "tokenizer_config.json", new { eos_token = "<|im_end|>", chat_template = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}" });
+        HfModelFiles.Write(_source, "tokenizer.json", new { model = new { type = "BPE", vocab = new { a = 0 }, merges = Array.Empty<string>() }, pre_tokenizer = new { type = "ByteLevel" } });
+        HfModelFiles.WriteSafetensors(Path.Combine(_source, "model.safetensors"), new() { ["model.embed_tokens.weight"] = [64, 8], ["lm_head.weight"] = [64, 8], ["model.norm.weight"] = [8] }, "BF16");
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
-
-    private static void Write(string dir, string file, object content) => File.WriteAllText(Path.Combine(dir, file), JsonSerializer.Serialize(content));
-
-    private static void WriteSafetensors(string path, Dictionary<string, long[]> tensors)
-    {
-        long offset = 0;
-        var header = new Dictionary<string, object>();
-        foreach (var (name, shape) in tensors)
-        {
-            var bytes = shape.Aggregate(2L, (a, b) => a * b);
-            header[name] = new { dtype = "BF16", shape, data_offsets = new[] { offset, offset + bytes } };
-            offset += bytes;
-        }
-        var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
-        using var file = File.Create(path);
-        file.Write(BitConverter.GetBytes((ulong)json.Length));
-        file.Write(json);
-        file.Write(new byte[offset]);
-    }
 
     private async Task<(int Code, string Out, string Err)> Run(params string[] args)
     {

@@ -1,3 +1,4 @@
+using MoCo.Testing.Models;
 using Grpc.Core;
 using Grpc.Net.Client;
 using MoCo.Contracts.V1;

@@ -1,10 +1,11 @@
+using MoCo.Testing.Models;
 using MoCo.Models.Catalog;
 
 namespace MoCo.Models.Tests.Catalog;
 
 public sealed class CatalogTests : IDisposable
 {
-    private readonly CatalogFixture _models = new();
+    private readonly ModelFixture _models = new();
     private readonly ModelResolver _resolver;
 
     public CatalogTests() => _resolver = new ModelResolver([_models.Root], Path.Combine(_models.Root, "zoo"), huggingFaceCache: null);
@@ -26,7 +27,7 @@ public sealed class CatalogTests : IDisposable
             foreach (var dir in new[] { inWorkingDirectory, Path.Combine(configs, name) })
             {
                 Directory.CreateDirectory(dir);
-                CatalogFixture.Write(dir, "config.json", new { architectures = new[] { "LlamaForCausalLM" } });
+                HfModelFiles.Write(dir, "config.json", new { architectures = new[] { "LlamaForCausalLM" } });
             }
             var both = _resolver.Resolve(name, configDirectory: configs);
             Assert.Equal(inWorkingDirectory, both.Directory);
@@ -51,7 +52,7 @@ public sealed class CatalogTests : IDisposable
     [Fact]
     public void A_declared_kind_that_differs_from_the_directory_is_cfg009()
     {
-        CatalogFixture.Write(_models.Root, "catalogue.json", new { models = new Dictionary<string, object> { ["wrong"] = new { path = "acme--tiny-llama", kind = "lora" } } });
+        HfModelFiles.Write(_models.Root, "catalogue.json", new { models = new Dictionary<string, object> { ["wrong"] = new { path = "acme--tiny-llama", kind = "lora" } } });
         var error = Assert.Throws<ModelNotFoundException>(() => ModelInspection.Inspect(_resolver, "wrong"));
         Assert.Contains("declares kind 'lora'", error.Message);
         Assert.Contains("causal-lm", error.Message);
@@ -71,12 +72,12 @@ public sealed class CatalogTests : IDisposable
     {
         var tied = Path.Combine(_models.Root, "tied");
         Directory.CreateDirectory(tied);
-        CatalogFixture.Write(tied, "config.json", new { architectures = new[] { "Qwen2ForCausalLM" }, tie_word_embeddings = true, n_positions = 512 });
-        CatalogFixture.WriteSafetensors(Path.Combine(tied, "model.safetensors"), new() { ["model.embed_tokens.weight"] = [100, 8], ["lm_head.weight"] = [100, 8], ["norm"] = [8] });
+        HfModelFiles.Write(tied, "config.json", new { architectures = new[] { "Qwen2ForCausalLM" }, tie_word_embeddings = true, n_positions = 512 });
+        HfModelFiles.WriteSafetensors(Path.Combine(tied, "model.safetensors"), new() { ["model.embed_tokens.weight"] = [100, 8], ["lm_head.weight"] = [100, 8], ["norm"] = [8] });
         var model = ModelDirectory.Read(tied);
         Assert.Equal((800L + 8, "float32", 512), (model.Parameters, model.Dtype, model.ContextLength));
 
-        CatalogFixture.Write(tied, "config.json", new { architectures = new[] { "Qwen2ForCausalLM" }, tie_word_embeddings = false });
+        HfModelFiles.Write(tied, "config.json", new { architectures = new[] { "Qwen2ForCausalLM" }, tie_word_embeddings = false });
         Assert.Equal(1600L + 8, ModelDirectory.Read(tied).Parameters);
     }
 
@@ -97,8 +98,8 @@ public sealed class CatalogTests : IDisposable
         var zoo = Path.Combine(_models.Root, "zoo");
         var judge = Path.Combine(zoo, "judge-v1");
         Directory.CreateDirectory(judge);
-        CatalogFixture.Write(judge, "config.json", new { architectures = new[] { "LlamaForSequenceClassification" } });
-        CatalogFixture.Write(zoo, "catalogue.json", new { version = 1, models = new { judge = new { path = "judge-v1", kind = "reward" } } });
+        HfModelFiles.Write(judge, "config.json", new { architectures = new[] { "LlamaForSequenceClassification" } });
+        HfModelFiles.Write(zoo, "catalogue.json", new { version = 1, models = new { judge = new { path = "judge-v1", kind = "reward" } } });
         var r = _resolver.Resolve("zoo/judge");
         Assert.Equal(("zoo", judge, "reward"), (r.Rule, r.Directory, r.DeclaredKind));
         Assert.Contains(_resolver.List(), m => m.Name == "zoo/judge");
@@ -122,7 +123,7 @@ public sealed class CatalogTests : IDisposable
         Assert.Equal(ModelFingerprint.Compute(source), pulled.Fingerprint);
         Assert.Contains("already has an entry", Assert.Throws<InvalidDataException>(() => ModelPuller.Pull(source, target)).Message);
 
-        CatalogFixture.Write(source, "config.json", new { architectures = new[] { "LlamaForCausalLM" }, _name_or_path = "acme/checkpoint" });
+        HfModelFiles.Write(source, "config.json", new { architectures = new[] { "LlamaForCausalLM" }, _name_or_path = "acme/checkpoint" });
         var linked = ModelPuller.Pull(source, target, link: true);
         Assert.Equal(("acme/checkpoint", true), (linked.Name, linked.Linked));
         Assert.Equal(source, new DirectoryInfo(Path.Combine(target, "acme--checkpoint")).LinkTarget);
@@ -134,7 +135,7 @@ public sealed class CatalogTests : IDisposable
     {
         var source = Path.Combine(_models.Root, "no-tokenizer");
         Directory.CreateDirectory(source);
-        CatalogFixture.Write(source, "config.json", new { architectures = new[] { "LlamaForCausalLM" } });
+        HfModelFiles.Write(source, "config.json", new { architectures = new[] { "LlamaForCausalLM" } });
         Assert.Contains("no tokenizer", Assert.Throws<InvalidDataException>(() => ModelPuller.Pull(source, Path.Combine(_models.Root, "out"))).Message);
         File.WriteAllBytes(Path.Combine(source, "model.safetensors"), BitConverter.GetBytes(5UL));
         Assert.Contains("model.safetensors", Assert.Throws<InvalidDataException>(() => ModelPuller.Pull(source, Path.Combine(_models.Root, "out"))).Message);
@@ -145,10 +146,10 @@ public sealed class CatalogTests : IDisposable
     {
         var before = ModelFingerprint.Compute(_models.Llama);
         Assert.Equal(before, ModelFingerprint.Compute(_models.Llama));
-        CatalogFixture.WriteSafetensors(Path.Combine(_models.Llama, "model.safetensors"), new() { ["embed.weight"] = [320, 16], ["norm.weight"] = [17] });
+        HfModelFiles.WriteSafetensors(Path.Combine(_models.Llama, "model.safetensors"), new() { ["embed.weight"] = [320, 16], ["norm.weight"] = [17] });
         var afterWeights = ModelFingerprint.Compute(_models.Llama);
         Assert.NotEqual(before, afterWeights);
-        CatalogFixture.Write(_models.Llama, "config.json", new { architectures = new[] { "LlamaForCausalLM" } });
+        HfModelFiles.Write(_models.Llama, "config.json", new { architectures = new[] { "LlamaForCausalLM" } });
         Assert.NotEqual(afterWeights, ModelFingerprint.Compute(_models.Llama));
     }
 
@@ -161,7 +162,7 @@ public sealed class CatalogTests : IDisposable
         Assert.Equal(["Acme/Tiny-Chat", "judge", "short"], CatalogueFile.Load(catalogue.Path).Names);
         Assert.Equal(_models.Llama, _resolver.Resolve("short").Directory);
 
-        CatalogFixture.Write(_models.Root, "catalogue.json", new { models = new { odd = new { path = "x", kind = "vision" } } });
+        HfModelFiles.Write(_models.Root, "catalogue.json", new { models = new { odd = new { path = "x", kind = "vision" } } });
         Assert.Contains("kind 'vision'", Assert.Throws<InvalidDataException>(() => _resolver.Resolve("odd")).Message);
     }
 }

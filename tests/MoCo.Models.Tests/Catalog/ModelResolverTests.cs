@@ -1,3 +1,4 @@
+using MoCo.Testing.Models;
 using MoCo.Models.Catalog;
 using MoCo.Models.Generation;
 
@@ -5,7 +6,7 @@ namespace MoCo.Models.Tests.Catalog;
 
 public sealed class ModelResolverTests : IDisposable
 {
-    private readonly CatalogFixture _models = new();
+    private readonly ModelFixture _models = new();
     private readonly ModelResolver _resolver;
 
     public ModelResolverTests() => _resolver = new ModelResolver([_models.Root], Path.Combine(_models.Root, "zoo"), huggingFaceCache: null);
@@ -58,7 +59,7 @@ public sealed class ModelResolverTests : IDisposable
         Directory.CreateDirectory(snapshot);
         Directory.CreateDirectory(Path.Combine(cache, "models--org--m", "refs"));
         File.WriteAllText(Path.Combine(cache, "models--org--m", "refs", "main"), "abc123\n");
-        CatalogFixture.Write(snapshot, "config.json", new { architectures = new[] { "Qwen2ForCausalLM" } });
+        HfModelFiles.Write(snapshot, "config.json", new { architectures = new[] { "Qwen2ForCausalLM" } });
         var r = new ModelResolver([_models.Root], Path.Combine(_models.Root, "zoo"), cache).Resolve("org/m");
         Assert.Equal(("hf-cache", snapshot), (r.Rule, r.Directory));
     }
@@ -66,7 +67,7 @@ public sealed class ModelResolverTests : IDisposable
     [Fact]
     public void An_alias_cycle_is_reported_naming_the_catalogue()
     {
-        CatalogFixture.Write(_models.Root, "catalogue.json", new { models = new { a = new { alias = "b" }, b = new { alias = "a" } } });
+        HfModelFiles.Write(_models.Root, "catalogue.json", new { models = new { a = new { alias = "b" }, b = new { alias = "a" } } });
         var error = Assert.Throws<InvalidDataException>(() => _resolver.Resolve("a"));
         Assert.Contains("alias cycle", error.Message);
         Assert.Contains("catalogue.json", error.Message);
