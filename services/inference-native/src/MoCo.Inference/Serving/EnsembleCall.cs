@@ -106,15 +106,16 @@ public sealed class EnsembleCall(ModelRegistry registry, RequestLimits limits)
                 throw;
             }
         }
-        await stream.WriteAsync(new GenerateEnsembleResponse { Header = header }).ConfigureAwait(false);
         try
         {
+            await stream.WriteAsync(new GenerateEnsembleResponse { Header = header }).ConfigureAwait(false);
             await foreach (var message in run.Output.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 await stream.WriteAsync(message).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        // As in GenerateCall: a write after the client left fails with InvalidOperationException, still the caller's cancel.
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException && context.CancellationToken.IsCancellationRequested)
         {
             throw context.Deadline <= DateTime.UtcNow
                 ? new RpcException(new Status(StatusCode.DeadlineExceeded, "the deadline passed; the ensemble was stopped and its KV blocks freed"))

@@ -31,15 +31,17 @@ public sealed class GenerateCall(ModelRegistry registry, RequestLimits limits)
         var job = new GenerateJob(new GenerateSettings(effective, served.Text.Tokenizer, served.Text.ContextLength, received),
             served.Info, served.Adapter, context.CancellationToken);
         served.Base.Scheduler.Enqueue(job);
-        await stream.WriteAsync(new GenerateResponse { Header = effective.Header(served.Id) }).ConfigureAwait(false);
         try
         {
+            await stream.WriteAsync(new GenerateResponse { Header = effective.Header(served.Id) }).ConfigureAwait(false);
             await foreach (var message in job.Output.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 await stream.WriteAsync(message).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        // A write after the client went away fails with InvalidOperationException ("the request is complete") rather
+        // than a cancellation; both are the caller's cancel, not a server error worth logging as one.
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException && context.CancellationToken.IsCancellationRequested)
         {
             throw Cancelled(context);
         }
