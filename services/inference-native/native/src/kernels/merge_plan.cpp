@@ -2,6 +2,7 @@
 #include "kernels/merge_plan.h"
 
 #include "common.h"
+#include "cpu/isa.h"
 #include "kernels/dtype_convert.h"
 #include "kernels/merge_math.h"
 #include "kernels/philox.h"
@@ -44,6 +45,29 @@ void load_tile(const Operand& op, int64_t out_cols, int64_t offset, int64_t firs
         dst += run;
         n -= run;
     }
+}
+
+// DARE's keep mask. Philox is integer arithmetic, so the same loop compiled for AVX2 (8 lanes
+// instead of SSE2's 4; it dominates DARE merges, which draw every element in scan and in apply)
+// gives the same bits.
+#if MOCO_X86_KERNELS
+MOCO_TARGET_AVX2 __attribute__((flatten)) void keep_mask_avx2(const DareStream& stream,
+                                                               uint64_t first, int64_t n,
+                                                               double density, uint8_t* keep) {
+    stream.keep_mask(first, n, density, keep);
+}
+#endif
+
+void keep_mask(const DareStream& stream, uint64_t first, int64_t n, double density,
+               uint8_t* keep) {
+#if MOCO_X86_KERNELS
+    static const bool avx2 = cpu::isa_supported(cpu::Isa::Avx2);
+    if (avx2) {
+        keep_mask_avx2(stream, first, n, density, keep);
+        return;
+    }
+#endif
+    stream.keep_mask(first, n, density, keep);
 }
 
 uint32_t magnitude_bits(float x) {
@@ -169,8 +193,8 @@ void MergePlan::scan_tile(const void* const* inputs, const void* base, int64_t o
             for (int64_t e = 0; e < n; ++e) bits[e] = magnitude_bits(x[e]);
             st.select->add(bits, n, first);
         } else {
-            const DareStream stream(spec_.seed, spec_.name_hash, in.model_index);
-            stream.keep_mask(static_cast<uint64_t>(first), n, in.density, buffers.keep);
+            keep_mask(DareStream(spec_.seed, spec_.name_hash, in.model_index),
+                      static_cast<uint64_t>(first), n, in.density, buffers.keep);
             double* magnitude = buffers.wide;
             for (int64_t e = 0; e < n; ++e) magnitude[e] = std::fabs(static_cast<double>(x[e]));
             st.l1_before.add(first, magnitude, n);
@@ -232,9 +256,17 @@ void MergePlan::sparsify(std::size_t input, int64_t first, int64_t n, float* del
     const MergeInput& in = spec_.inputs[input];
     const InputState& st = state_[input];
     if (st.trims) {
+        // select.keep, restated per tile so the loop is branch-free and vectorises (about half
+        // the entries are dropped, which a branch mispredicts): ties with the threshold are kept
+        // up to the tie cut, i.e. for tile positions e < ties_end.
         const MagnitudeSelect& select = *st.select;
-        for (int64_t e = 0; e < n; ++e) {
-            delta[e] = select.keep(magnitude_bits(delta[e]), first + e) ? delta[e] : 0.0f;
+        const uint32_t threshold = select.threshold();
+        const int ties_end =
+            static_cast<int>(std::clamp(select.tie_cut() - first, int64_t{-1}, n - 1) + 1);
+        for (int e = 0; e < static_cast<int>(n); ++e) {
+            const uint32_t bits = magnitude_bits(delta[e]);
+            const bool keep = (bits > threshold) | ((bits == threshold) & (e < ties_end));
+            delta[e] = keep ? delta[e] : 0.0f;
         }
         return;
     }
@@ -244,8 +276,8 @@ void MergePlan::sparsify(std::size_t input, int64_t first, int64_t n, float* del
         return;
     }
     uint8_t keep[kTile];
-    DareStream(spec_.seed, spec_.name_hash, in.model_index)
-        .keep_mask(static_cast<uint64_t>(first), n, in.density, keep);
+    keep_mask(DareStream(spec_.seed, spec_.name_hash, in.model_index),
+              static_cast<uint64_t>(first), n, in.density, keep);
     for (int64_t e = 0; e < n; ++e) delta[e] = keep[e] ? delta[e] : 0.0f;
     if (spec_.rescale == MOCO_RESCALE_L1 && st.dare_factor != 1.0f) {
         for (int64_t e = 0; e < n; ++e) delta[e] *= st.dare_factor;

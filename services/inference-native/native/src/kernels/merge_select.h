@@ -26,6 +26,8 @@ public:
     bool keep(uint32_t magnitude_bits, int64_t index) const {
         return magnitude_bits > threshold_ || (magnitude_bits == threshold_ && index <= tie_cut_);
     }
+    uint32_t threshold() const { return threshold_; }
+    int64_t tie_cut() const { return tie_cut_; }
 
 private:
     int pass_ = 0;

@@ -28,6 +28,7 @@ struct Scratch {
     std::vector<uint64_t> keys;       // top-p: candidates in walk order (walk_key)
     std::vector<double> bucket_mass;  // top-p: probability mass per key bucket
     std::vector<float> values;        // per candidate: its logit, then exp(logit - max)
+    std::vector<double> prefix;       // draw: the running sums of values
     std::vector<int32_t> history;
 };
 
@@ -76,7 +77,12 @@ void filter(float* z, std::vector<int32_t>& candidates, Keep keep) {
 float candidate_weights(const float* z, Scratch& s) {
     const std::size_t n = s.candidates.size();
     s.values.resize(n);
-    for (std::size_t j = 0; j < n; ++j) s.values[j] = z[s.candidates[j]];
+    // Ascending distinct ids ending at n - 1 are exactly 0..n-1 (no filter ran): a plain copy.
+    if (n > 0 && static_cast<std::size_t>(s.candidates[n - 1]) == n - 1) {
+        std::copy(z, z + n, s.values.begin());
+    } else {
+        for (std::size_t j = 0; j < n; ++j) s.values[j] = z[s.candidates[j]];
+    }
     const float m = max_value(s.values.data(), static_cast<int>(n));
     for (std::size_t j = 0; j < n; ++j) s.values[j] = exp_f32(s.values[j] - m);
     return m;
@@ -186,14 +192,21 @@ void min_p(float* z, float min_p_value, Scratch& s) {
 // L5 inverse CDF: the smallest id whose running sum of exp(z - m) (ascending ids, f64) exceeds
 // u * total. total is that same running sum's end and u < 1, so some id always qualifies, and it
 // has a positive probability.
+//
+// The running sums are stored by the one sequential pass that computes total (the stores lengthen
+// no dependency chain); they never decrease, so the first to exceed u * total is a binary search.
 int32_t draw(const float* z, float u, Scratch& s) {
     candidate_weights(z, s);
-    const double target = static_cast<double>(u) * sequential_sum(s.values);
+    const std::size_t n = s.values.size();
+    s.prefix.resize(n);
     double running = 0.0;
-    std::size_t j = 0;
-    while (j + 1 < s.values.size() && !((running += static_cast<double>(s.values[j])) > target))
-        ++j;
-    return s.candidates[j];
+    for (std::size_t j = 0; j < n; ++j) {
+        running += static_cast<double>(s.values[j]);
+        s.prefix[j] = running;
+    }
+    const double target = static_cast<double>(u) * running;
+    const auto first_above = std::upper_bound(s.prefix.begin(), s.prefix.end() - 1, target);
+    return s.candidates[static_cast<std::size_t>(first_above - s.prefix.begin())];
 }
 
 }  // namespace
@@ -248,10 +261,17 @@ moco_status sample(const float* logits, int vocab, const SamplingConfig& config,
     }
 
     s.candidates.resize(static_cast<std::size_t>(vocab));
-    std::size_t live = 0;
-    for (int v = 0; v < vocab; ++v) {  // branch-free compaction of the ids still > -inf
-        s.candidates[live] = v;
-        live += z[v] > -kInf;
+    int dead = 0;  // a flag pass vectorises; the compaction below carries a serial count
+    for (int v = 0; v < vocab; ++v) dead |= !(z[v] > -kInf);
+    std::size_t live = static_cast<std::size_t>(vocab);
+    if (dead) {
+        live = 0;
+        for (int v = 0; v < vocab; ++v) {  // branch-free compaction of the ids still > -inf
+            s.candidates[live] = v;
+            live += z[v] > -kInf;
+        }
+    } else {
+        for (int v = 0; v < vocab; ++v) s.candidates[static_cast<std::size_t>(v)] = v;
     }
     s.candidates.resize(live);
     if (live == 0) return no_finite_logit();
