@@ -1,6 +1,9 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
+using MoCo.Native;
+using MoCo.Native.Inference;
+using MoCo.Native.Models;
 using MoCo.Testing.Inference;
 
 namespace MoCo.Inference.Tests.Serving;
@@ -82,6 +85,54 @@ public sealed class ScoreEmbedTests(ServingHost host)
         // The same text alone or beside another gives the same vector (results never depend on the batch).
         var alone = await host.Client.EmbedAsync(new EmbedRequest { Model = GoldenModels.Llama, Texts = { "hello" }, Pooling = Pooling.Mean });
         Assert.Equal(mean.Vectors[0].Values, alone.Vectors[0].Values);
+    }
+
+    [Fact]
+    public async Task Mean_padded_pads_attend_to_the_text_only_as_under_an_attention_mask()
+    {
+        const int padTo = 40;
+        var request = new EmbedRequest { Model = GoldenModels.Llama, Texts = { "hello", "a longer text to embed" }, Pooling = Pooling.MeanPadded, PadTo = padTo, Normalize = true };
+        var padded = await host.Client.EmbedAsync(request);
+        var tokenize = new TokenizeRequest { Model = GoldenModels.Llama };
+        tokenize.Inputs.Add(request.Texts.Select(t => new Prompt { Text = t }));
+        var ids = await host.Client.TokenizeAsync(tokenize);
+        var info = await host.Client.ModelInfoAsync(new ModelInfoRequest { Model = GoldenModels.Llama });
+        var pad = info.PadId ?? info.EosIds.Tokenizer ?? 0;
+
+        for (var i = 0; i < request.Texts.Count; i++)
+        {
+            var expected = MaskedPaddedMean(host.Models.Dir(GoldenModels.Llama), [.. ids.Results[i].TokenIds], pad, padTo);
+            Assert.Equal(expected.Select(x => (double)x), padded.Vectors[i].Values.Select(x => (double)x), new Tolerance(1e-6));
+        }
+    }
+
+    // MEAN_PADDED straight on MoCo.Native: the text prefilled, then the pads in a second call attending to the text
+    // alone (attendPrefix); all pad_to final-norm rows averaged in double and L2-normalised.
+    private static float[] MaskedPaddedMean(string directory, int[] text, int pad, int padTo)
+    {
+        using var context = MocoContext.Create("cpu");
+        using var model = MocoModel.Load(context, directory);
+        using var cache = model.CreateKvCache(new KvCacheOptions(0, 16, 1));
+        var sequence = cache.CreateSequence();
+        var width = model.Info.HiddenSize;
+        var states = new float[padTo * width];
+        var batch = new ForwardBatch();
+        batch.Add(sequence, text, OutputMode.None, Memory<float>.Empty, hiddenMode: OutputMode.All, hidden: states.AsMemory(0, text.Length * width));
+        cache.Forward(batch);
+        batch.Clear();
+        batch.Add(sequence, Enumerable.Repeat(pad, padTo - text.Length).ToArray(), OutputMode.None, Memory<float>.Empty,
+            hiddenMode: OutputMode.All, hidden: states.AsMemory(text.Length * width), attendPrefix: text.Length);
+        cache.Forward(batch);
+        var mean = new double[width];
+        for (var r = 0; r < padTo; r++)
+        {
+            for (var h = 0; h < width; h++)
+            {
+                mean[h] += states[r * width + h];
+            }
+        }
+        var norm = Math.Sqrt(mean.Sum(v => v / padTo * (v / padTo)));
+        return [.. mean.Select(v => (float)(v / padTo / norm))];
     }
 
     private static ScoreRequest ScoreOf(string model, IEnumerable<int> prompt, IEnumerable<int> continuation)

@@ -146,6 +146,39 @@ public class ForwardTests
     }
 
     [Fact]
+    public void AttendPrefixReachesTheNativeMaskAndIsChecked()
+    {
+        using var context = Engine.Cpu();
+        using var model = Engine.Golden(context, Model);
+        using var cache = model.CreateKvCache();
+        var hiddenSize = model.Info.HiddenSize;
+        var batch = new ForwardBatch();
+        Assert.Equal("attendPrefix", Assert.Throws<ArgumentOutOfRangeException>(() => batch.Add(0, new[] { 1 }, OutputMode.None, default, attendPrefix: -1)).ParamName);
+
+        // The same pads after the same text: masked to the text (4) they differ from plain causal tokens (0).
+        float[] Pads(int attendPrefix)
+        {
+            var seq = cache.CreateSequence();
+            Engine.Forward(cache, seq, Tokens[..4], OutputMode.None);
+            var hidden = new float[3 * hiddenSize];
+            batch.Clear();
+            batch.Add(seq, Tokens[4..7], OutputMode.None, default, hiddenMode: OutputMode.All, hidden: hidden, attendPrefix: attendPrefix);
+            cache.Forward(batch);
+            return hidden;
+        }
+        Assert.NotEqual(Pads(0), Pads(4));
+
+        var prefixOfTwo = cache.CreateSequence();
+        Engine.Forward(cache, prefixOfTwo, Tokens[..2], OutputMode.None);
+        batch.Clear();
+        batch.Add(prefixOfTwo, Tokens[2..4], OutputMode.None, default, attendPrefix: 3);
+        var e = Assert.Throws<MocoException>(() => cache.Forward(batch));
+        Assert.Equal(MocoStatus.InvalidArgument, e.Status);
+        Assert.Contains("attend_prefix is 3", e.Message, StringComparison.Ordinal);
+        Assert.Equal(2, cache.Length(prefixOfTwo));
+    }
+
+    [Fact]
     public void ATokenOutOfRangeIsInvalidArgumentNamingThePosition()
     {
         using var context = Engine.Cpu();

@@ -441,6 +441,14 @@ typedef struct moco_batch_entry {
                                      mode is NONE */
     int hidden_mode;              /* a moco_output_mode: the final-norm hidden states */
     float* hidden;                /* caller-owned: rows * hidden_size floats; ignored when NONE */
+    int32_t attend_prefix;        /* 0: causal (the default of a zero-initialised entry). n > 0:
+                                     every new token of this entry attends only to the sequence's
+                                     first n positions (its own and any later key masked; the
+                                     sliding window still applies) - the padding positions of an
+                                     HF attention_mask whose text is the first n tokens. Their
+                                     K/V are still stored and positions still advance. Requires
+                                     n <= the sequence's length before this call and, with a
+                                     sliding window, at least one of the n keys inside it */
 } moco_batch_entry;
 
 /*
@@ -453,7 +461,8 @@ typedef struct moco_batch_entry {
  *
  * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL cache/entries, n_entries < 1, a seq twice, bad mode,
  * NULL buffer for a mode other than NONE, a token id out of range - entry and position named -, an
- * adapter of another model, a sequence longer than max_position_embeddings),
+ * adapter of another model, a sequence longer than max_position_embeddings, an attend_prefix
+ * outside [0, length before the call] or leaving a token no key inside its sliding window),
  * MOCO_ERR_NOT_FOUND (unknown seq), MOCO_ERR_RESOURCE_EXHAUSTED (not enough free KV blocks; the
  * message says how many are needed and free), MOCO_ERR_NUMERIC (NaN/Inf in a requested output,
  * logits or hidden states; outputs are not checked for entries that request none).

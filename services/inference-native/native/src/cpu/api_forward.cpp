@@ -64,6 +64,18 @@ moco_status check_entry(const moco_kv_cache& cache, const moco_batch_entry& e, i
                        "max_position_embeddings (%lld); truncate or free the sequence", i,
                        static_cast<long long>(start) + e.n_tokens, c.max_position_embeddings);
     }
+    if (e.attend_prefix < 0 || e.attend_prefix > start) {
+        return invalid("%s: entries[%d].attend_prefix is %lld; it must be 0 (causal) or at most the "
+                       "sequence's length before this call (%lld)", i, e.attend_prefix, start);
+    }
+    // Under a sliding window the last new token sees keys from last - window + 1 on; with none of
+    // the prefix among them its softmax would have no key at all.
+    const int last = start + e.n_tokens - 1;
+    if (e.attend_prefix > 0 && c.sliding_window > 0 && last - c.sliding_window + 1 >= e.attend_prefix) {
+        return invalid("%s: entries[%d] has attend_prefix %lld but its last position %lld keeps no "
+                       "key of that prefix inside the sliding window; append fewer tokens", i,
+                       e.attend_prefix, last);
+    }
     out.seq = e.seq;
     out.tokens = e.tokens;
     out.n_tokens = e.n_tokens;
@@ -74,6 +86,7 @@ moco_status check_entry(const moco_kv_cache& cache, const moco_batch_entry& e, i
     out.logits = e.logits_mode != MOCO_OUTPUT_NONE ? e.logits : nullptr;
     out.hidden_mode = e.hidden_mode;
     out.hidden = e.hidden_mode != MOCO_OUTPUT_NONE ? e.hidden : nullptr;
+    out.attend_prefix = e.attend_prefix;
     return MOCO_OK;
 }
 

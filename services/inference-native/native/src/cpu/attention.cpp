@@ -16,15 +16,16 @@ void attend(const KvCache& kv, const std::vector<int>& blocks, const AttentionQu
     const int first = query.sliding_window > 0 && query.pos - query.sliding_window + 1 > 0
                           ? query.pos - query.sliding_window + 1
                           : 0;
-    const int n = query.pos - first + 1;
+    const int last = query.key_limit > 0 ? std::min(query.pos, query.key_limit - 1) : query.pos;
+    const int n = last - first + 1;
     const int64_t k_offset = g.offset(query.layer, 0, query.kv_head);
     const int64_t v_offset = g.offset(query.layer, 1, query.kv_head);
 
-    // Visits the keys first..pos block by block: fn(keys' first index - first, count, slot base).
+    // Visits the keys first..last block by block: fn(keys' first index - first, count, slot base).
     auto for_each_run = [&](auto&& fn) {
-        for (int j = first; j <= query.pos;) {
+        for (int j = first; j <= last;) {
             const int slot = j % g.block_tokens;
-            const int count = std::min(g.block_tokens - slot, query.pos + 1 - j);
+            const int count = std::min(g.block_tokens - slot, last + 1 - j);
             const float* base = kv.block(blocks[static_cast<size_t>(j / g.block_tokens)]);
             fn(j - first, count, base + static_cast<int64_t>(slot) * g.head_dim);
             j += count;

@@ -14,6 +14,8 @@ struct AttentionQuery {
     int kv_head;
     int pos;                   // the query's position; keys 0..pos are cached
     int sliding_window;        // > 0: only keys pos - sliding_window + 1 .. pos (HF semantics)
+    int key_limit;             // > 0: only keys below it (a padding query, moco.h attend_prefix);
+                               // the window must keep at least one of them
     float scale;               // 1 / sqrt(head_dim)
 };
 

@@ -219,6 +219,7 @@ private:
             query.kv_head = head / group_size;
             query.pos = pos_of(r);
             query.sliding_window = c_.sliding_window;
+            query.key_limit = entry_of(r).attend_prefix;
             query.scale = scale;
             attend(kv_, kv_.blocks(entry_of(r).seq), query, scores_ + static_cast<int64_t>(thread) * max_len_,
                    attn_ + r * q_dim_ + head * hd_);

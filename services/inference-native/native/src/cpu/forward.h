@@ -34,6 +34,7 @@ struct ForwardEntry {
     float* logits;
     int hidden_mode;
     float* hidden;
+    int attend_prefix;                  // 0: causal; n > 0: keys 0..n-1 only (moco.h)
 };
 
 // Scratch memory of a cache's forward calls, kept between calls to avoid reallocating.

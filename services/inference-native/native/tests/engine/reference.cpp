@@ -118,7 +118,7 @@ void lora_dims(const TinySpec& s, int target, int& in, int& out) {
 }
 
 Reference reference_forward(const TinySpec& s, const FloatWeights& w, const std::vector<int32_t>& tokens,
-                            const FloatLora* lora) {
+                            const FloatLora* lora, int attend_prefix) {
     const int n = static_cast<int>(tokens.size());
     const int H = s.hidden, hd = s.head_dim, I = s.intermediate;
     const int q_dim = s.heads * hd, kv_dim = s.kv_heads * hd;
@@ -160,11 +160,12 @@ Reference reference_forward(const TinySpec& s, const FloatWeights& w, const std:
         Vec attn(static_cast<size_t>(n) * q_dim, 0.0);
         for (int r = 0; r < n; ++r) {
             const int first = s.sliding_window > 0 ? std::max(0, r - s.sliding_window + 1) : 0;
+            const int last = attend_prefix > 0 ? std::min(r, attend_prefix - 1) : r;
             for (int head = 0; head < s.heads; ++head) {
                 const int kvh = head / (s.heads / s.kv_heads);
                 std::vector<double> scores;
                 double max_score = -INFINITY;
-                for (int j = first; j <= r; ++j) {
+                for (int j = first; j <= last; ++j) {
                     double dot = 0.0;
                     for (int d = 0; d < hd; ++d) {
                         dot += q[static_cast<size_t>(r) * q_dim + head * hd + d] * k[static_cast<size_t>(j) * kv_dim + kvh * hd + d];
@@ -177,7 +178,7 @@ Reference reference_forward(const TinySpec& s, const FloatWeights& w, const std:
                     sc = std::exp(sc - max_score);
                     sum += sc;
                 }
-                for (int j = first; j <= r; ++j) {
+                for (int j = first; j <= last; ++j) {
                     const double p = scores[static_cast<size_t>(j - first)] / sum;
                     for (int d = 0; d < hd; ++d) {
                         attn[static_cast<size_t>(r) * q_dim + head * hd + d] += p * v[static_cast<size_t>(j) * kv_dim + kvh * hd + d];

@@ -76,13 +76,14 @@ struct FloatLora {
 void lora_dims(const TinySpec& spec, int target, int& in, int& out);
 
 // The forward of one sequence from scratch: logits and final-norm hidden states at every
-// position, row-major.
+// position, row-major. attend_prefix > 0 is an HF attention_mask of that many ones then zeros:
+// every position attends only to keys below it (moco.h's moco_batch_entry.attend_prefix).
 struct Reference {
     std::vector<double> logits;
     std::vector<double> hidden;
 };
 Reference reference_forward(const TinySpec& spec, const FloatWeights& w, const std::vector<int32_t>& tokens,
-                            const FloatLora* lora = nullptr);
+                            const FloatLora* lora = nullptr, int attend_prefix = 0);
 
 // W + scale * B A for every targeted projection: the merged-weight equivalent of an adapter.
 FloatWeights merge_lora(const TinySpec& spec, const FloatWeights& w, const FloatLora& lora);

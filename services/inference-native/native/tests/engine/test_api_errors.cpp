@@ -210,6 +210,17 @@ TEST_F(ForwardApi, RejectsEveryInvalidArgument) {
     e[0].n_tokens = 7;
     fails(e, 2, MOCO_ERR_INVALID_ARGUMENT, "length 9, beyond the model's max_position_embeddings (8)");
 
+    e[0] = entry(a_);
+    e[0].attend_prefix = -1;
+    fails(e, 2, MOCO_ERR_INVALID_ARGUMENT, "entries[0].attend_prefix is -1");
+    e[0].attend_prefix = 3;
+    fails(e, 2, MOCO_ERR_INVALID_ARGUMENT, "entries[0].attend_prefix is 3; it must be 0 (causal) or "
+                                           "at most the sequence's length before this call (2)");
+    e[0] = entry(a_);
+    e[1].attend_prefix = 1;
+    fails(e, 2, MOCO_ERR_INVALID_ARGUMENT, "entries[1].attend_prefix is 1");
+    e[1] = entry(b_);
+
     // A buffer with mode NONE is ignored, and the valid batch goes through.
     e[0] = entry(a_);
     e[1] = entry(b_);
@@ -218,6 +229,29 @@ TEST_F(ForwardApi, RejectsEveryInvalidArgument) {
     ASSERT_EQ(moco_forward(cache_.get(), e, 2), MOCO_OK) << moco_last_error();
     EXPECT_EQ(cache_.length(a_), 4);
     EXPECT_EQ(cache_.length(b_), 2);
+}
+
+// With a sliding window of 5, a pad at position 7 after 3 text tokens would see keys 3..7 only:
+// none of the prefix, so no key at all.
+TEST(ForwardApiLimits, RejectsAnAttendPrefixOutsideTheSlidingWindow) {
+    TinySpec spec;
+    spec.sliding_window = 5;
+    TinyModel tm(spec, 96);
+    Cache cache(tm.model());
+    const int32_t seq = cache.create();
+    cache.append(seq, {1, 2, 3}, MOCO_OUTPUT_NONE);
+    const int32_t pads[5] = {0, 0, 0, 0, 0};
+    moco_batch_entry e{};
+    e.seq = seq;
+    e.tokens = pads;
+    e.n_tokens = 5;
+    e.attend_prefix = 3;
+    EXPECT_EQ(moco_forward(cache.get(), &e, 1), MOCO_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(error_mentions("entries[0] has attend_prefix 3 but its last position 7 keeps no key"));
+    EXPECT_EQ(cache.length(seq), 3);
+    e.n_tokens = 4;
+    EXPECT_EQ(moco_forward(cache.get(), &e, 1), MOCO_OK) << moco_last_error();
+    EXPECT_EQ(cache.length(seq), 7);
 }
 
 TEST(ForwardApiLimits, RejectsABatchTooLargeForOneCall) {

@@ -173,6 +173,50 @@ TEST_P(FamilyTest, ThreadCountIsBitIdentical) {
     EXPECT_TRUE(bits_equal(results[2], results[0])) << "3 threads vs 1";
 }
 
+// Padding as an HF attention_mask of 6 ones then 4 zeros: the pads, appended after the text with
+// attend_prefix 6, attend only to the text keys (under the sliding window of 5 too) while their
+// positions run on; attend_prefix 0 leaves them plain causal tokens.
+TEST_P(FamilyTest, AttendPrefixMatchesMaskedReference) {
+    TinyModel tm(GetParam(), 16);
+    const int H = GetParam().hidden;
+    const std::vector<int32_t> text = random_tokens(6, GetParam().vocab, 17);
+    const std::vector<int32_t> pads = random_tokens(4, GetParam().vocab, 18);
+    std::vector<int32_t> padded = text;
+    padded.insert(padded.end(), pads.begin(), pads.end());
+
+    // Prefills the text in one call and appends the pads in the next, the way a sequence must
+    // (once per call); returns the hidden states of all ten rows.
+    Cache cache(tm.model());
+    auto run = [&](int32_t attend_prefix) {
+        const int32_t seq = cache.create();
+        std::vector<float> hidden;
+        cache.append(seq, text, MOCO_OUTPUT_ALL, nullptr, &hidden);
+        std::vector<float> pad_hidden(pads.size() * H);
+        moco_batch_entry e{};
+        e.seq = seq;
+        e.tokens = pads.data();
+        e.n_tokens = static_cast<int32_t>(pads.size());
+        e.hidden_mode = MOCO_OUTPUT_ALL;
+        e.hidden = pad_hidden.data();
+        e.attend_prefix = attend_prefix;
+        EXPECT_EQ(moco_forward(cache.get(), &e, 1), MOCO_OK) << moco_last_error();
+        EXPECT_EQ(cache.length(seq), static_cast<int32_t>(padded.size()));
+        hidden.insert(hidden.end(), pad_hidden.begin(), pad_hidden.end());
+        return hidden;
+    };
+
+    const std::vector<float> masked = run(static_cast<int32_t>(text.size()));
+    const Reference ref = reference_forward(GetParam(), tm.weights(), padded, nullptr,
+                                            static_cast<int>(text.size()));
+    EXPECT_LT(relative_error(masked, ref.hidden), 1e-5);
+    const Reference causal_ref = reference_forward(GetParam(), tm.weights(), padded);
+    EXPECT_GT(relative_error(masked, causal_ref.hidden), 1e-3) << "the mask changed nothing";
+
+    std::vector<float> whole;
+    cache.append(cache.create(), padded, MOCO_OUTPUT_ALL, nullptr, &whole);
+    EXPECT_TRUE(bits_equal(run(0), whole));
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, FamilyTest, ::testing::ValuesIn(all_specs()), spec_name);
 
 TEST(Forward, LastModeGivesTheLastRowOfAll) {

@@ -34,10 +34,8 @@ public sealed class EmbedCall(ModelRegistry registry)
         problems.ThrowIfAny();
 
         var pad = served.Text.Files.PadId ?? served.Text.Files.TokenizerEosId ?? 0;
-        var inputs = effective.Inputs
-            .Select(ids => effective.Pooling == Pooling.MeanPadded ? [.. ids, .. Enumerable.Repeat(pad, effective.PadTo - ids.Count)] : ids.ToArray())
-            .ToList();
-        var job = new EmbedJob(inputs, effective.Pooling, effective.Normalize, served.Info, served.Adapter, context.CancellationToken);
+        var inputs = effective.Inputs.Select(ids => ids.ToArray()).ToList();
+        var job = new EmbedJob(inputs, effective.Pooling, effective.PadTo, pad, effective.Normalize, served.Info, served.Adapter, context.CancellationToken);
         served.Base.Scheduler.Enqueue(job);
         var vectors = await ScoreCall.Await(job.Result, context).ConfigureAwait(false);
         var response = new EmbedResponse { Dim = served.Info.HiddenSize, Substituted = true };

@@ -54,6 +54,12 @@ public sealed unsafe class ForwardBatch
     /// <param name="adapter">A LoRA adapter of the cache's model, or null for the base model.</param>
     /// <param name="hiddenMode">Which positions get the final-norm hidden states.</param>
     /// <param name="hidden">Receives rows * hidden_size floats; may be empty for <see cref="OutputMode.None"/>.</param>
+    /// <param name="attendPrefix">
+    /// 0 for causal attention. n &gt; 0: every new token attends only to the sequence's first n positions - the
+    /// padding positions of an HF attention_mask whose text is those n tokens; their K/V are still stored and
+    /// positions still advance. At most the sequence's length before the call (the native call checks that
+    /// and the sliding window).
+    /// </param>
     public void Add(
         int sequence,
         ReadOnlyMemory<int> tokens,
@@ -61,9 +67,11 @@ public sealed unsafe class ForwardBatch
         Memory<float> logits,
         MocoAdapter? adapter = null,
         OutputMode hiddenMode = OutputMode.None,
-        Memory<float> hidden = default)
+        Memory<float> hidden = default,
+        int attendPrefix = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        ArgumentOutOfRangeException.ThrowIfNegative(attendPrefix);
         if (tokens.IsEmpty)
         {
             throw new ArgumentException("a batch entry needs at least one new token", nameof(tokens));
@@ -76,7 +84,7 @@ public sealed unsafe class ForwardBatch
             Grow();
         }
 
-        _entries[Count++] = new Entry(sequence, tokens, adapter, logitsMode, logits, hiddenMode, hidden);
+        _entries[Count++] = new Entry(sequence, tokens, adapter, logitsMode, logits, hiddenMode, hidden, attendPrefix);
     }
 
     /// <summary>Runs the batch on <paramref name="cache"/>; see <see cref="MocoKvCache.Forward"/>.</summary>
@@ -110,6 +118,7 @@ public sealed unsafe class ForwardBatch
                     Logits = (float*)_pins[pinned - 2].Pointer,
                     HiddenMode = (int)e.HiddenMode,
                     Hidden = (float*)_pins[pinned - 1].Pointer,
+                    AttendPrefix = e.AttendPrefix,
                 };
             }
 
@@ -199,5 +208,6 @@ public sealed unsafe class ForwardBatch
         OutputMode LogitsMode,
         Memory<float> Logits,
         OutputMode HiddenMode,
-        Memory<float> Hidden);
+        Memory<float> Hidden,
+        int AttendPrefix);
 }

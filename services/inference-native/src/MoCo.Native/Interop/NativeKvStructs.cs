@@ -25,7 +25,7 @@ internal struct NativeKvCacheStats
 }
 
 /// <summary>
-/// Mirror of <c>moco_batch_entry</c> (moco.h): 64 bytes on 64-bit platforms. Pointers are raw because
+/// Mirror of <c>moco_batch_entry</c> (moco.h): 72 bytes on 64-bit platforms. Pointers are raw because
 /// the forward call pins every buffer itself for exactly the duration of the call.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
@@ -39,4 +39,5 @@ internal unsafe struct NativeBatchEntry
     public float* Logits;
     public int HiddenMode;
     public float* Hidden;
+    public int AttendPrefix;
 }
