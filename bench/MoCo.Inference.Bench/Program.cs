@@ -19,7 +19,8 @@ using MoCo.Inference.Text;
 // 1. total generated tokens/s with N concurrent greedy streams vs the same N requests one at a time;
 // 2. Decode steps/s (full-vocab log-probs vs top-k) and GenerateEnsemble tokens/s with 2 and 3 members vs one model
 //    (--decode-steps 128);
-// 3. per-call cost of a Tokenize in-process, over gRPC loopback, and over gRPC through the YARP gateway.
+// 3. Merge GB/s (LINEAR, TASK_ARITHMETIC, TIES, DARE_TIES of two members);
+// 4. per-call cost of a Tokenize in-process, over gRPC loopback, and over gRPC through the YARP gateway.
 var streams = (Arg("--streams") ?? "1,8,32,128").Split(',').Select(int.Parse).ToArray();
 var newTokens = Int("--new-tokens", 32);
 var promptTokens = Int("--prompt-tokens", 16);
@@ -41,6 +42,7 @@ try
         ["Moco:Inference:KvCacheTokens"] = ((promptTokens + Math.Max(newTokens, decodeSteps) + 16) * streams.Max()).ToString(CultureInfo.InvariantCulture),
         ["Moco:Inference:MaxQueuedRequests"] = "1024",
         ["Moco:Inference:Preload:0"] = "bench-llama",
+        ["Moco:Inference:TrainedModelsDirectory"] = Path.Combine(root, "runtime"),
     }));
     using var channel = GrpcChannel.ForAddress(host.GrpcAddress);
     var client = new InferenceService.InferenceServiceClient(channel);
@@ -64,6 +66,7 @@ try
     }
 
     await DecodeEnsembleBench.RunAsync(client, members, [.. Request(0).Prompt.Tokens.Ids], decodeSteps);
+    await MergeBench.RunAsync(client, root, members);
 
     var text = host.App.Services.GetRequiredService<TextCalls>();
     var tokenize = new TokenizeRequest { Model = "bench-llama", Inputs = { new Prompt { Text = "hello" } } };

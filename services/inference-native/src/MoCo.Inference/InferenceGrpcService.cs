@@ -14,7 +14,8 @@ namespace MoCo.Inference;
 /// base, whose bare UNIMPLEMENTED the host turns into a message naming what the RPC waits on (<see cref="InferenceCapabilities"/>).
 /// </summary>
 public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text, ModelRegistry registry, ModelCalls models,
-    GenerateCall generate, ScoreCall score, EmbedCall embed, TrainCall train, DecodeCall decode, EnsembleCall ensemble) : InferenceService.InferenceServiceBase
+    GenerateCall generate, ScoreCall score, EmbedCall embed, TrainCall train, DecodeCall decode, EnsembleCall ensemble,
+    ReadWeightsCall readWeights, WriteModelCall writeModel, MergeCall merge) : InferenceService.InferenceServiceBase
 {
     /// <inheritdoc/>
     public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context)
@@ -94,4 +95,15 @@ public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text, M
     /// <inheritdoc/>
     public override Task GenerateEnsemble(GenerateEnsembleRequest request, IServerStreamWriter<GenerateEnsembleResponse> responseStream, ServerCallContext context) =>
         ensemble.RunAsync(request, responseStream, context);
+
+    /// <inheritdoc/>
+    public override Task ReadWeights(ReadWeightsRequest request, IServerStreamWriter<ReadWeightsResponse> responseStream, ServerCallContext context) =>
+        readWeights.RunAsync(request, responseStream, context);
+
+    /// <inheritdoc/>
+    public override Task<WriteModelResponse> WriteModel(IAsyncStreamReader<WriteModelRequest> requestStream, ServerCallContext context) =>
+        writeModel.RunAsync(requestStream, context);
+
+    /// <inheritdoc/>
+    public override Task<MergeResponse> Merge(MergeRequest request, ServerCallContext context) => merge.RunAsync(request, context);
 }

@@ -8,6 +8,7 @@ using MoCo.Inference.Registry;
 using MoCo.Inference.Requests;
 using MoCo.Inference.Serving;
 using MoCo.Inference.Text;
+using MoCo.Inference.Weights;
 using MoCo.Models.Catalog;
 using MoCo.Native;
 
@@ -55,6 +56,10 @@ public sealed class InferenceModule() : GrpcServiceModule<InferenceGrpcService>(
         builder.Services.AddSingleton<DecodeCall>();
         builder.Services.AddSingleton<EnsembleCall>();
         builder.Services.AddSingleton<TrainCall>();
+        builder.Services.AddSingleton<RuntimeModels>();
+        builder.Services.AddSingleton<ReadWeightsCall>();
+        builder.Services.AddSingleton<WriteModelCall>();
+        builder.Services.AddSingleton<MergeCall>();
         builder.Services.AddHostedService<PreloadService>();
         // Results are held to the size the host's transport sends (MocoHostOptions.MaxMessageBytes).
         var host = builder.Configuration.GetSection(MocoHostOptions.Section).Get<MocoHostOptions>() ?? new MocoHostOptions();
