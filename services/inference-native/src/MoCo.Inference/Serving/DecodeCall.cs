@@ -28,9 +28,7 @@ public sealed class DecodeCall(ModelRegistry registry, RequestLimits limits)
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
-            throw context.Deadline <= DateTime.UtcNow
-                ? new RpcException(new Status(StatusCode.DeadlineExceeded, "the deadline passed; every sequence of the stream was freed"))
-                : new RpcException(new Status(StatusCode.Cancelled, "the caller cancelled; every sequence of the stream was freed"));
+            throw ServingErrors.Cancelled(context, "every sequence of the stream was freed");
         }
         finally
         {

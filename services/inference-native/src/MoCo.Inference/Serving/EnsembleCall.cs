@@ -117,9 +117,7 @@ public sealed class EnsembleCall(ModelRegistry registry, RequestLimits limits)
         // As in GenerateCall: a write after the client left fails with InvalidOperationException, still the caller's cancel.
         catch (Exception e) when (e is OperationCanceledException or InvalidOperationException && context.CancellationToken.IsCancellationRequested)
         {
-            throw context.Deadline <= DateTime.UtcNow
-                ? new RpcException(new Status(StatusCode.DeadlineExceeded, "the deadline passed; the ensemble was stopped and its KV blocks freed"))
-                : new RpcException(new Status(StatusCode.Cancelled, "the caller cancelled; the ensemble was stopped and its KV blocks freed"));
+            throw ServingErrors.Cancelled(context, "the ensemble was stopped and its KV blocks freed");
         }
     }
 

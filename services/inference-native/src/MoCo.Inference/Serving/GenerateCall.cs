@@ -43,13 +43,9 @@ public sealed class GenerateCall(ModelRegistry registry, RequestLimits limits)
         // than a cancellation; both are the caller's cancel, not a server error worth logging as one.
         catch (Exception e) when (e is OperationCanceledException or InvalidOperationException && context.CancellationToken.IsCancellationRequested)
         {
-            throw Cancelled(context);
+            throw ServingErrors.Cancelled(context, "the generation was stopped and its KV blocks freed");
         }
     }
-
-    private static RpcException Cancelled(ServerCallContext context) => context.Deadline <= DateTime.UtcNow
-        ? new RpcException(new Status(StatusCode.DeadlineExceeded, "the deadline passed; the generation was stopped and its KV blocks freed"))
-        : new RpcException(new Status(StatusCode.Cancelled, "the caller cancelled; the generation was stopped and its KV blocks freed"));
 
     private static ulong DrawSeed() => BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
 }

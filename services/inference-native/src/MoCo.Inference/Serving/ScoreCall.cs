@@ -71,9 +71,7 @@ public sealed class ScoreCall(ModelRegistry registry)
         }
         catch (OperationCanceledException)
         {
-            throw context.Deadline <= DateTime.UtcNow
-                ? new RpcException(new Status(StatusCode.DeadlineExceeded, "the deadline passed; the request was stopped"))
-                : new RpcException(new Status(StatusCode.Cancelled, "the caller cancelled; the request was stopped"));
+            throw ServingErrors.Cancelled(context, "the request was stopped");
         }
         catch (Exception e) when (e is not RpcException)
         {

@@ -25,6 +25,12 @@ public static class ServingErrors
             new Problem("model", "MODEL_UNLOADED", $"model '{model}' was unloaded while the request waited or ran",
                 new Dictionary<string, string> { ["model"] = model, ["fix"] = "retry: the model is loaded again on use" }));
 
+    /// <summary>The caller's cancel, or its deadline when that has passed; <paramref name="consequence"/> says what the
+    /// server undid ("the generation was stopped and its KV blocks freed").</summary>
+    public static RpcException Cancelled(ServerCallContext context, string consequence) => context.Deadline <= DateTime.UtcNow
+        ? new RpcException(new Status(StatusCode.DeadlineExceeded, "the deadline passed; " + consequence))
+        : new RpcException(new Status(StatusCode.Cancelled, "the caller cancelled; " + consequence));
+
     /// <summary>The error a call fails with when the model is the wrong kind for it.</summary>
     public static RpcException WrongKind(StatusCode code, string model, string kind, string field, string what) =>
         MocoErrors.Create(code, $"model '{model}' is a {kind}",
