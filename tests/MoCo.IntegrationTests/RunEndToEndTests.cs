@@ -134,6 +134,68 @@ public sealed class RunEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task A_run_through_the_gateway_detaches_and_is_watched_to_the_end_with_its_logs_written_locally()
+    {
+        var saved = new[] { "MOCO_DATA_DIR", "MOCO_RUN_STORE", "MOCO_LOG_DIR", "MOCO_SERVER" }.ToDictionary(v => v, Environment.GetEnvironmentVariable);
+        Environment.SetEnvironmentVariable("MOCO_DATA_DIR", DataDir);
+        Environment.SetEnvironmentVariable("MOCO_RUN_STORE", Path.Combine(_dir, "cluster-runs.db"));
+        Environment.SetEnvironmentVariable("MOCO_LOG_DIR", Path.Combine(_dir, "cluster-logs"));
+        Environment.SetEnvironmentVariable("MOCO_SERVER", null);
+        try
+        {
+            // The whole cluster behind one gateway address, as `moco serve all` (and a deployment) runs it.
+            await using var cluster = await EmbeddedCluster.StartAllAsync(new ServeSettings
+            {
+                QuietLogs = true, ModelDirectories = [_models.Root], GrpcPort = 0, AdminPort = 0,
+            }, default);
+            var gateway = cluster.Gateway!.GrpcAddress.ToString();
+            var config = Config("text_majority_vote", $"\"{Model}\", \"{Model}\"");
+
+            var refused = await Cli("run", config, "--detach");
+            Assert.Equal(2, refused.Code);
+            Assert.Contains("--detach needs a server", refused.Err);
+
+            var detached = await Cli("run", config, "--gateway", gateway, "--limit", "2", "--detach");
+            Assert.True(detached.Code == 0, $"exit {detached.Code}\n{detached.Err}\n{detached.Out}");
+            Assert.Contains("moco runs watch", detached.Out);
+
+            var logs = Path.Combine(_dir, "watched-logs");
+            var watched = await Cli("runs", "watch", "last", "--gateway", gateway, "-l", logs);
+            Assert.True(watched.Code == 0, $"exit {watched.Code}\n{watched.Err}\n{watched.Out}");
+            Assert.Contains("text_majority_vote (2 models)", watched.Out);
+            var runDir = Directory.GetDirectories(Path.Combine(logs, "moco")).Single();
+            Assert.Equal(2 * 2, File.ReadAllLines(Path.Combine(runDir, "items.jsonl")).Length);
+            Assert.Single(Directory.GetFiles(runDir, "agieval_tiny_2_*_majority_vote.json"));
+
+            var listed = await Cli("runs", "list", "--gateway", gateway, "--json");
+            Assert.Equal(0, listed.Code);
+            var runs = JsonNode.Parse(listed.Out)!.AsArray();
+            Assert.Equal("text_majority_vote", (string)runs.Single()!["method"]!);
+            Assert.Equal("server", (string)runs.Single()!["mode"]!);
+            var shown = await Cli("runs", "show", "last", "--server", gateway, "--json");
+            Assert.Equal("RUN_STATUS_SUCCEEDED", (string)JsonNode.Parse(shown.Out)!["status"]!);
+            var missing = await Cli("runs", "cancel", "nope", "--gateway", gateway);
+            Assert.Equal(2, missing.Code);
+            Assert.Contains("nope", missing.Err);
+        }
+        finally
+        {
+            foreach (var (name, value) in saved)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
+        }
+    }
+
+    private static async Task<(int Code, string Out, string Err)> Cli(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await MocoCommandLine.InvokeAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
     public async Task Single_model_runs_end_to_end_in_the_reference_form()
     {
         var logs = Path.Combine(_dir, "ref-logs");

@@ -4,4 +4,4 @@ using MoCo.Testing;
 namespace MoCo.Orchestrator.Tests;
 
 public sealed class OrchestratorContractTests() : PendingServiceContractTests(new OrchestratorModule(), OrchestratorService.Descriptor, OrchestratorCapabilities.Pending,
-    new HashSet<string> { "StartRun", "ResumeRun", "GetRun", "ListRuns", "CancelRun" });
+    new HashSet<string> { "StartRun", "ResumeRun", "WatchRun", "GetRun", "ListRuns", "CancelRun" });

@@ -50,7 +50,7 @@ public static class RunCommand
 
     internal static async Task<int> RunAsync(string? file, string? logDir, RunSettings settings, TextWriter output, TextWriter error, CancellationToken cancel)
     {
-        if (file is null && settings.Resume is null)
+        if (file is null && settings.Resume is null && settings.Watch is null)
         {
             return Usage(error, "name a config file, or --resume RUN");
         }
@@ -78,6 +78,11 @@ public static class RunCommand
         try
         {
             var server = settings.Server ?? environment.Server;
+            if (server is null && (settings.Detach || settings.Watch is not null))
+            {
+                return Usage(error, (settings.Detach ? "--detach" : "runs watch") + " needs a server (--server URL or MOCO_SERVER): an embedded run lives and " +
+                    "ends with its own command (see it with `moco runs show`)");
+            }
             return server is not null
                 ? await RunRemote.RunAsync(server, file, text, settings, logDirectory, console, output, error, interrupt.Token).ConfigureAwait(false)
                 : await RunEmbeddedAsync(file, text, settings, environment, logDirectory, console, output, error, interrupt.Token).ConfigureAwait(false);

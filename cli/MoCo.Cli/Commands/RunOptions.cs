@@ -8,6 +8,9 @@ internal sealed record RunSettings
 {
     public string? Server { get; init; }
     public string? Resume { get; init; }
+    /// <summary>`moco runs watch RUN`: re-attach to a server's run (WatchRun) instead of starting one.</summary>
+    public string? Watch { get; init; }
+    public bool Detach { get; init; }
     public bool Force { get; init; }
     public bool Json { get; init; }
     public string? Compat { get; init; }
@@ -47,6 +50,7 @@ internal sealed class RunOptions
 {
     private readonly Option<string?> _server = new("--server", "--gateway") { Description = "Run on a MoCo.NET server (gateway URL; default MOCO_SERVER); unset = embedded." };
     private readonly Option<string?> _resume = new("--resume") { Description = "Resume a run: id, unique prefix, 4-character suffix, or `last`." };
+    private readonly Option<bool> _detach = new("--detach") { Description = "With a server: return once the run has started; `moco runs watch RUN --server URL` re-attaches." };
     private readonly Option<bool> _force = new("--force") { Description = "With --resume: resume even though the config changed." };
     private readonly Option<bool> _json = new("--json") { Description = "Events as JSON lines on stdout; no table." };
     private readonly Option<string?> _compat = new("--compat") { Description = "Override the config's compat mode: moco or reference." };
@@ -77,7 +81,7 @@ internal sealed class RunOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _server, _resume, _force, _json, _compat, _limit, _limitSeed, _seed, _device, _store, _dataDir, _modelsDir,
+        foreach (var option in new Option[] { _server, _resume, _detach, _force, _json, _compat, _limit, _limitSeed, _seed, _device, _store, _dataDir, _modelsDir,
             _noBaselines, _allowUnknown, _overwrite, _strict })
         {
             command.Options.Add(option);
@@ -100,6 +104,7 @@ internal sealed class RunOptions
         Server = parse.GetValue(_server),
         Resume = parse.GetValue(_resume),
         Force = parse.GetValue(_force),
+        Detach = parse.GetValue(_detach),
         Json = parse.GetValue(_json),
         Compat = parse.GetValue(_compat),
         Limit = parse.GetValue(_limit),

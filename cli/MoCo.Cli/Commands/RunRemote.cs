@@ -8,9 +8,10 @@ using MoCo.Orchestrator.Runs;
 
 namespace MoCo.Cli.Commands;
 
-/// <summary>`moco run --server URL` (config-and-cli.md §4.1): the CLI is a client of StartRun/ResumeRun, streams the
-/// events, writes the log files the server sends (want_logs) under the local log folder, and on Ctrl-C calls CancelRun
-/// and waits for the run to stop.</summary>
+/// <summary>`moco run --server URL` (config-and-cli.md §4.1; `--gateway` is the same flag): the CLI is a client of
+/// StartRun/ResumeRun — or of WatchRun for `moco runs watch` — streams the events, writes the log files the server sends
+/// (want_logs) under the local log folder, and on Ctrl-C calls CancelRun and waits for the run to stop. With `--detach`
+/// it returns once the run has started: the run belongs to the server.</summary>
 internal static class RunRemote
 {
     public static async Task<int> RunAsync(string server, string? file, string? text, RunSettings settings, string logDirectory, RunConsole console,
@@ -24,9 +25,18 @@ internal static class RunRemote
         var started = DateTimeOffset.UtcNow;
         try
         {
-            using var call = settings.Resume is { } reference
-                ? Relay(client.ResumeRun(new ResumeRunRequest { Run = reference, ConfigText = text ?? "", Force = settings.Force, WantLogs = true }), r => r.Event)
-                : Relay(client.StartRun(new StartRunRequest { ConfigText = text!, ConfigName = file!, Overrides = settings.Overrides(), WantLogs = true }), r => r.Event);
+            using var call = (settings.Watch, settings.Resume) switch
+            {
+                ({ } watched, _) => Relay(client.WatchRun(new WatchRunRequest { Run = watched, WantLogs = true }), r => r.Event),
+                (_, { } reference) => Relay(client.ResumeRun(new ResumeRunRequest
+                {
+                    Run = reference, ConfigText = text ?? "", Force = settings.Force, WantLogs = true, Detach = settings.Detach,
+                }), r => r.Event),
+                _ => Relay(client.StartRun(new StartRunRequest
+                {
+                    ConfigText = text!, ConfigName = file!, Overrides = settings.Overrides(), WantLogs = true, Detach = settings.Detach,
+                }), r => r.Event),
+            };
             using var cancelOnce = cancel.Register(() =>
             {
                 if (runId is not null)
@@ -60,6 +70,13 @@ internal static class RunRemote
                 StatusCode.InvalidArgument or StatusCode.NotFound => ExitCodes.Usage,
                 _ => ExitCodes.Environment,
             };
+        }
+        if (settings.Detach && runId is not null)
+        {
+            output.WriteLine($"run {runId} started on {server}");
+            output.WriteLine($"  watch:  moco runs watch {runId} --server {server}");
+            output.WriteLine($"  cancel: moco runs cancel {runId} --server {server}");
+            return ExitCodes.Success;
         }
         if (runId is null || finished is null)
         {

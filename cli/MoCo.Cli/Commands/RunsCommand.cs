@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Google.Protobuf;
+using Grpc.Core;
+using MoCo.Cli.Commands.Runs;
 using MoCo.Hosting;
 using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Runs;
@@ -7,9 +9,10 @@ using Spectre.Console;
 
 namespace MoCo.Cli.Commands;
 
-/// <summary>`moco runs list|show|cancel|resume|export` (config-and-cli.md §4.1) over the local run store (`--store`,
-/// MOCO_RUN_STORE). resume is `moco run --resume`; export replays a run from the store (every call is stored, so
-/// nothing is generated again) and rewrites its logs under `-l`.</summary>
+/// <summary>`moco runs list|show|cancel|resume|export|watch` (config-and-cli.md §4.1) over the local run store (`--store`,
+/// MOCO_RUN_STORE) or, for list, show, cancel and watch, a server (`--server`, MOCO_SERVER). resume is `moco run
+/// --resume`; export replays a run from the store (every call is stored, so nothing is generated again) and rewrites
+/// its logs under `-l`; watch re-attaches to a server's run (one started with `moco run --detach`).</summary>
 public static class RunsCommand
 {
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
@@ -19,28 +22,28 @@ public static class RunsCommand
     {
         var store = new Option<string?>("--store") { Description = "Run store (default MOCO_RUN_STORE, else $MOCO_HOME/runs.db)." };
         var json = new Option<bool>("--json") { Description = "JSON output." };
+        var server = new Option<string?>("--server", "--gateway") { Description = "A MoCo.NET server (gateway URL; default MOCO_SERVER) instead of the local store." };
         var command = new Command("runs", "Runs in the run store: list, show, cancel, resume, export.");
 
         var count = new Option<int>("-n") { Description = "Most runs listed.", DefaultValueFactory = _ => 20 };
         var method = new Option<string?>("--method") { Description = "Only this method." };
         var task = new Option<string?>("--task") { Description = "Only this task." };
-        var list = new Command("list", "Runs, newest first: id, status, method, task, models, test score, start, duration, mode.") { store, json, count, method, task };
-        list.SetAction(async (parse, cancel) =>
+        var list = new Command("list", "Runs, newest first: id, status, method, task, models, test score, start, duration, mode.") { store, server, json, count, method, task };
+        list.SetAction((parse, cancel) => WithSource(parse, store, server, async runs =>
         {
-            await using var runs = await Open(parse.GetValue(store), cancel).ConfigureAwait(false);
-            var found = await runs.ListRunsAsync(new RunQuery(null, parse.GetValue(method), parse.GetValue(task), parse.GetValue(count)), cancel).ConfigureAwait(false);
+            var found = await runs.ListAsync(new RunQuery(null, parse.GetValue(method), parse.GetValue(task), parse.GetValue(count)), cancel).ConfigureAwait(false);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
             {
-                output.WriteLine("[" + string.Join(",", found.Select(r => Formatter.Format(RunRecords.Summary(r)))) + "]");
+                output.WriteLine("[" + string.Join(",", found.Select(r => Formatter.Format(r))) + "]");
                 return ExitCodes.Success;
             }
             var table = new Table().Border(TableBorder.None).AddColumns("id", "status", "method", "task", "models", "test", "started", "wall", "mode");
-            foreach (var r in found)
+            foreach (var s in found)
             {
-                var s = RunRecords.Summary(r);
-                table.AddRow(s.Id, r.StatusAt(DateTimeOffset.UtcNow).Name(), s.Method, Markup.Escape(s.Task), $"{s.ModelNames.Count}",
-                    r.TestScore is { } score ? $"{score:0.000}" : "—", r.Run.CreatedAt.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture),
+                table.AddRow(s.Id, RunRecords.State(s.Status).Name(), s.Method, Markup.Escape(s.Task), $"{s.ModelNames.Count}",
+                    s.TestScore is { } score ? $"{score:0.000}" : "—",
+                    s.CreatedAt.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture),
                     $"{s.Wall.ToTimeSpan():h\\:mm\\:ss}", s.Mode);
             }
             var console = Terminal.For(output);
@@ -51,20 +54,15 @@ public static class RunsCommand
             }
             console.Write(table);
             return ExitCodes.Success;
-        });
+        }, cancel));
         command.Subcommands.Add(list);
 
         var runArgument = new Argument<string>("run") { Description = "Run: id, unique prefix, 4-character suffix, or `last`." };
         var items = new Option<bool>("--items") { Description = "Include the items (items.jsonl lines)." };
-        var show = new Command("show", "One run's record: status, config, phases, scores, baselines, error.") { runArgument, store, json, items };
-        show.SetAction(async (parse, cancel) =>
+        var show = new Command("show", "One run's record: status, config, phases, scores, baselines, error.") { runArgument, store, server, json, items };
+        show.SetAction((parse, cancel) => WithSource(parse, store, server, async runs =>
         {
-            await using var runs = await Open(parse.GetValue(store), cancel).ConfigureAwait(false);
-            if (await Resolve(runs, parse.GetValue(runArgument)!, parse.InvocationConfiguration.Error, cancel).ConfigureAwait(false) is not { } id)
-            {
-                return ExitCodes.Usage;
-            }
-            var record = await RunRecords.ToProtoAsync(runs, id, parse.GetValue(items), cancel).ConfigureAwait(false);
+            var record = await runs.ShowAsync(parse.GetValue(runArgument)!, parse.GetValue(items), cancel).ConfigureAwait(false);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
             {
@@ -91,21 +89,17 @@ public static class RunsCommand
                 output.WriteLine(Formatter.Format(item));
             }
             return ExitCodes.Success;
-        });
+        }, cancel));
         command.Subcommands.Add(show);
 
-        var cancelCommand = new Command("cancel", "Set the run's cancel flag: its owner stops at its next heartbeat (≤ 5 s) and marks it cancelled.") { runArgument, store };
-        cancelCommand.SetAction(async (parse, cancel) =>
+        var cancelCommand = new Command("cancel", "Stop a run: sets the store's cancel flag (its owner stops at its next heartbeat, ≤ 5 s) or calls the " +
+            "server's CancelRun; the run is marked cancelled and stays resumable.") { runArgument, store, server };
+        cancelCommand.SetAction((parse, cancel) => WithSource(parse, store, server, async runs =>
         {
-            await using var runs = await Open(parse.GetValue(store), cancel).ConfigureAwait(false);
-            if (await Resolve(runs, parse.GetValue(runArgument)!, parse.InvocationConfiguration.Error, cancel).ConfigureAwait(false) is not { } id)
-            {
-                return ExitCodes.Usage;
-            }
-            await runs.RequestCancelAsync(id, cancel).ConfigureAwait(false);
+            var id = await runs.CancelAsync(parse.GetValue(runArgument)!, cancel).ConfigureAwait(false);
             parse.InvocationConfiguration.Output.WriteLine($"cancel requested for {id}");
             return ExitCodes.Success;
-        });
+        }, cancel));
         command.Subcommands.Add(cancelCommand);
 
         var logDir = new Option<string?>("--log-dir", "-l") { Description = "Log folder (default MOCO_LOG_DIR, else ./logs)." };
@@ -121,25 +115,40 @@ public static class RunsCommand
                 parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel));
             command.Subcommands.Add(sub);
         }
+
+        var watch = new Command("watch", "Re-attach to a server's run (e.g. one started with `moco run --detach`): its progress so far, then live " +
+            "events; the logs are written under -l and the results table printed when it ends. Ctrl-C cancels the run.") { runArgument, server, logDir, json };
+        watch.SetAction((parse, cancel) => RunCommand.RunAsync(null, parse.GetValue(logDir),
+            new RunSettings { Watch = parse.GetValue(runArgument), Server = parse.GetValue(server), Json = parse.GetValue(json) },
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel));
+        command.Subcommands.Add(watch);
         return command;
     }
 
-    private static Task<IRunStore> Open(string? store, CancellationToken cancel) => RunStores.OpenAsync(store ?? new MocoEnvironment().RunStore, cancel);
-
-    private static async Task<string?> Resolve(IRunStore store, string reference, TextWriter error, CancellationToken cancel)
+    // The server when one is named (flag, then MOCO_SERVER), else the local store; a run that is not there is a usage
+    // error (exit 2), an unreachable server an environment one (exit 4).
+    private static async Task<int> WithSource(ParseResult parse, Option<string?> store, Option<string?> server, Func<IRunsSource, Task<int>> action,
+        CancellationToken cancel)
     {
+        var error = parse.InvocationConfiguration.Error;
+        var environment = new MocoEnvironment();
+        var address = parse.GetValue(server) ?? environment.Server;
         try
         {
-            if (await store.ResolveAsync(reference, cancel).ConfigureAwait(false) is { } id)
-            {
-                return id;
-            }
-            error.WriteLine($"error: no run \"{reference}\" in the run store\n  fix: moco runs list");
+            await using IRunsSource runs = address is not null
+                ? new ServerRunsSource(address)
+                : new StoreRunsSource(await RunStores.OpenAsync(parse.GetValue(store) ?? environment.RunStore, cancel).ConfigureAwait(false));
+            return await action(runs).ConfigureAwait(false);
         }
-        catch (AmbiguousRunException e)
+        catch (RunRejectedException e)
         {
-            error.WriteLine($"error: {e.Message}\n  fix: give more of the id");
+            error.WriteLine($"error: {e.Message}\n  fix: moco runs list" + (address is null ? "" : $" --server {address}"));
+            return ExitCodes.Usage;
         }
-        return null;
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        {
+            error.WriteLine($"error: server {address} unreachable: {e.Status.Detail}\n  fix: check the address, or drop --server for the local store");
+            return ExitCodes.Environment;
+        }
     }
 }

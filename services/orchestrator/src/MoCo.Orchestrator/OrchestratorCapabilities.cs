@@ -4,8 +4,5 @@ namespace MoCo.Orchestrator;
 public static class OrchestratorCapabilities
 {
     /// <summary>RPC name → missing capability.</summary>
-    public static IReadOnlyDictionary<string, string> Pending { get; } = new Dictionary<string, string>
-    {
-        ["WatchRun"] = "run events kept for re-attaching clients",
-    };
+    public static IReadOnlyDictionary<string, string> Pending { get; } = new Dictionary<string, string>();
 }

@@ -11,7 +11,7 @@ namespace MoCo.Orchestrator;
 
 /// <summary>moco.v1.OrchestratorService (contracts.md §7) over the <see cref="RunEngine"/>. A run belongs to the server,
 /// not to the call that started it: a dropped stream does not stop it (CancelRun does), and with `detach` the stream
-/// ends after run_started. WatchRun is pending (see <see cref="OrchestratorCapabilities"/>).</summary>
+/// ends after run_started; WatchRun re-attaches to it.</summary>
 public sealed class OrchestratorGrpcService(RunEngine engine, OrchestratorOptions options) : OrchestratorService.OrchestratorServiceBase
 {
     private const int ChunkBytes = 1 << 20;
@@ -29,6 +29,37 @@ public sealed class OrchestratorGrpcService(RunEngine engine, OrchestratorOption
         StreamAsync(emit => engine.ResumeAsync(new RunResume(request.Run, request.ConfigText is { Length: > 0 } t ? t : null, request.Force, LogDirectory,
                 new LogWriteOptions(), request.WantItems), emit, CancellationToken.None),
             request.Detach, request.WantLogs, e => responseStream.WriteAsync(new ResumeRunResponse { Event = e }), context.CancellationToken);
+
+    /// <inheritdoc/>
+    public override async Task WatchRun(WatchRunRequest request, IServerStreamWriter<WatchRunResponse> responseStream, ServerCallContext context)
+    {
+        RunBroadcast.Subscription subscription;
+        try
+        {
+            subscription = await engine.WatchAsync(request.Run, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (RunRejectedException e)
+        {
+            throw ToRpc(e);
+        }
+        using (subscription)
+        {
+            try
+            {
+                await foreach (var e in subscription.Events.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+                {
+                    if (request.WantItems || e.TypeCase is not (RunEvent.TypeOneofCase.ItemFinished or RunEvent.TypeOneofCase.ItemRecord))
+                    {
+                        await RelayAsync(e, request.WantLogs, ev => responseStream.WriteAsync(new WatchRunResponse { Event = ev })).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+            {
+                // The watcher went away; the run goes on.
+            }
+        }
+    }
 
     /// <inheritdoc/>
     public override async Task<GetRunResponse> GetRun(GetRunRequest request, ServerCallContext context)
@@ -70,8 +101,8 @@ public sealed class OrchestratorGrpcService(RunEngine engine, OrchestratorOption
         return new CancelRunResponse { Run = await RunRecords.ToProtoAsync(engine.Store, id, false, context.CancellationToken).ConfigureAwait(false) };
     }
 
-    // Runs the engine in the background and relays its events; with wantLogs every written log file follows its
-    // log_written event as log_file chunks, so a remote CLI can write the logs locally.
+    // Runs the engine in the background and relays its events (with the log files when asked, so a remote CLI can
+    // write the logs locally).
     private async Task StreamAsync(Func<Action<RunEvent>, Task<RunResult>> run, bool detach, bool wantLogs, Func<RunEvent, Task> write,
         CancellationToken callCancelled)
     {
@@ -91,11 +122,7 @@ public sealed class OrchestratorGrpcService(RunEngine engine, OrchestratorOption
         {
             await foreach (var e in events.Reader.ReadAllAsync(callCancelled).ConfigureAwait(false))
             {
-                await write(e).ConfigureAwait(false);
-                if (wantLogs && e.TypeCase == RunEvent.TypeOneofCase.LogWritten)
-                {
-                    await SendFileAsync(e, write).ConfigureAwait(false);
-                }
+                await RelayAsync(e, wantLogs, write).ConfigureAwait(false);
                 if (detach && e.TypeCase == RunEvent.TypeOneofCase.RunStarted)
                 {
                     return;
@@ -118,6 +145,16 @@ public sealed class OrchestratorGrpcService(RunEngine engine, OrchestratorOption
         catch (MethodNotImplementedException e)
         {
             throw e.ToRpcException();
+        }
+    }
+
+    // With wantLogs every written log file follows its log_written event as log_file chunks.
+    private async Task RelayAsync(RunEvent e, bool wantLogs, Func<RunEvent, Task> write)
+    {
+        await write(e).ConfigureAwait(false);
+        if (wantLogs && e.TypeCase == RunEvent.TypeOneofCase.LogWritten)
+        {
+            await SendFileAsync(e, write).ConfigureAwait(false);
         }
     }
 

@@ -19,7 +19,7 @@ namespace MoCo.Orchestrator.Engine;
 /// </summary>
 public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironment environment, MethodRegistry registry)
 {
-    private readonly ConcurrentDictionary<string, CancellationTokenSource> _active = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ActiveRun> _active = new(StringComparer.Ordinal);
 
     /// <summary>This process's owner name in the store (host and process id, plus an instance id so two engines in one
     /// process — tests, embedded clusters — do not share ownership).</summary>
@@ -40,12 +40,14 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
         var limit = overrides.Limit ?? config.Evaluation.Limit;
         var limitSeed = overrides.LimitSeed ?? config.Evaluation.LimitSeed;
         var descriptor = registry.Find(config.Method)!;
+        // Registered before the store has the run, so a watcher never finds it running here without its live events.
+        using var active = Activate(runId, cancellationToken);
         await store.CreateRunAsync(new NewRun(runId, Owner, config.Method, config.Task, config.TaskType, config.ModelNames, config.Compat.Name(), seed,
             config.ConfigText, ResolvedConfig.Build(config, seed, limit, limitSeed).ToJsonString(), limit, limitSeed, DatasetSha256(config), "[]",
             MocoInfo.Version, descriptor.Version, environment.Mode, created), cancellationToken).ConfigureAwait(false);
         var plan = new RunPlan(runId, config, seed, limit, limitSeed, [.. overrides.DataDirs], overrides.NoBaselines, Resumed: false, start.LogDirectory,
             start.LogOptions, start.WantItems);
-        return await ExecuteAsync(plan, emit, cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(plan, active, emit).ConfigureAwait(false);
     }
 
     /// <summary>Resumes a run (config-and-cli.md §5.3).</summary>
@@ -65,13 +67,14 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
         }
         // The run keeps the compat mode it was created with (a --compat override is stored, not re-read from the file).
         var config = Validate(text, "config", null, new RunOverrides { Compat = record.Run.Compat == "reference" ? Compat.Reference : Compat.Moco });
+        using var active = Activate(id, cancellationToken);
         if (!await store.TryTakeOwnershipAsync(id, Owner, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false))
         {
             throw new RunRejectedException("RUN_OWNED", $"run {id} is owned by a live process ({record.Owner})", []);
         }
         var plan = new RunPlan(id, config, record.Run.Seed, record.Run.Limit, record.Run.LimitSeed,
             [], NoBaselines: false, Resumed: true, resume.LogDirectory, resume.LogOptions, resume.WantItems);
-        return await ExecuteAsync(plan, emit, cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(plan, active, emit).ConfigureAwait(false);
     }
 
     /// <summary>Sets the run's cancel flag; a run of this process stops at once, another process's at its next heartbeat.</summary>
@@ -81,14 +84,43 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
         await store.RequestCancelAsync(id, cancellationToken).ConfigureAwait(false);
         if (_active.TryGetValue(id, out var running))
         {
-            await running.CancelAsync().ConfigureAwait(false);
+            await running.Cancel.CancelAsync().ConfigureAwait(false);
         }
         return id;
     }
 
+    /// <summary>WatchRun (contracts.md §1): the live events of a run executing here, after a replay of its state; the
+    /// stored state of a run that is not (finished, cancelled, failed, interrupted), ending with run_finished.</summary>
+    /// <exception cref="RunRejectedException">Unknown run, or a run executing in another live process (RUN_OWNED).</exception>
+    public async Task<RunBroadcast.Subscription> WatchAsync(string reference, CancellationToken cancellationToken)
+    {
+        var id = await ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
+        if (_active.TryGetValue(id, out var running))
+        {
+            return running.Broadcast.Subscribe();
+        }
+        var record = (await store.GetRunAsync(id, cancellationToken).ConfigureAwait(false))!;
+        var now = DateTimeOffset.UtcNow;
+        if (record.StatusAt(now) is RunState.Running or RunState.Cancelling)
+        {
+            throw new RunRejectedException("RUN_OWNED", $"run {id} is executing in another process ({record.Owner}): watch it through the server that runs it", []);
+        }
+        var replay = new RunBroadcast();
+        foreach (var e in await RunReplay.FromStoreAsync(store, record, now, cancellationToken).ConfigureAwait(false))
+        {
+            replay.Publish(e);
+        }
+        replay.Complete();
+        return replay.Subscribe();
+    }
+
     /// <summary>The id a reference names.</summary>
     /// <exception cref="RunRejectedException">RUN_NOT_FOUND, or an ambiguous reference.</exception>
-    public async Task<string> ResolveAsync(string reference, CancellationToken cancellationToken)
+    public Task<string> ResolveAsync(string reference, CancellationToken cancellationToken) => ResolveAsync(store, reference, cancellationToken);
+
+    /// <summary>The id a reference names in <paramref name="store"/>.</summary>
+    /// <exception cref="RunRejectedException">RUN_NOT_FOUND, or an ambiguous reference.</exception>
+    public static async Task<string> ResolveAsync(IRunStore store, string reference, CancellationToken cancellationToken)
     {
         try
         {
@@ -101,18 +133,44 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
         }
     }
 
-    private async Task<RunResult> ExecuteAsync(RunPlan plan, Action<RunEvent> emit, CancellationToken cancellationToken)
+    // Every event goes to the run's broadcast (watchers may want items even when the starter did not); the caller gets
+    // item events only when it asked for them.
+    private async Task<RunResult> ExecuteAsync(RunPlan plan, ActiveRun active, Action<RunEvent> emit)
     {
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _active[plan.RunId] = cancel;
-        try
+        var execution = new RunExecution(store, services, registry, plan with { WantItems = true }, Owner, environment, e =>
         {
-            var execution = new RunExecution(store, services, registry, plan, Owner, environment, emit);
-            return await execution.RunAsync(cancel).ConfigureAwait(false);
+            active.Broadcast.Publish(e);
+            if (plan.WantItems || e.TypeCase is not (RunEvent.TypeOneofCase.ItemFinished or RunEvent.TypeOneofCase.ItemRecord))
+            {
+                emit(e);
+            }
+        });
+        return await execution.RunAsync(active.Cancel).ConfigureAwait(false);
+    }
+
+    private ActiveRun Activate(string id, CancellationToken cancellationToken)
+    {
+        var active = new ActiveRun(id, _active, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
+        if (!_active.TryAdd(id, active))
+        {
+            active.Cancel.Dispose();
+            throw new RunRejectedException("RUN_OWNED", $"run {id} is already running in this process", []);
         }
-        finally
+        return active;
+    }
+
+    // A run executing in this process: its cancel source and its events for watchers. Disposing ends both.
+    private sealed class ActiveRun(string id, ConcurrentDictionary<string, ActiveRun> registry, CancellationTokenSource cancel) : IDisposable
+    {
+        public CancellationTokenSource Cancel { get; } = cancel;
+
+        public RunBroadcast Broadcast { get; } = new();
+
+        public void Dispose()
         {
-            _active.TryRemove(plan.RunId, out _);
+            registry.TryRemove(KeyValuePair.Create(id, this));
+            Broadcast.Complete();
+            Cancel.Dispose();
         }
     }
 

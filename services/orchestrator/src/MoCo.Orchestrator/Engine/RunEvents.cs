@@ -14,6 +14,30 @@ public static class RunEvents
         return e;
     }
 
+    /// <summary>The phase_finished payload: done items and tokens over the phase's wall time.</summary>
+    public static PhaseFinished PhaseFinished(string name, int done, double wallSeconds, long promptTokens, long completionTokens) => new()
+    {
+        Name = name,
+        Items = done,
+        WallS = wallSeconds,
+        ItemsPerS = wallSeconds > 0 ? done / wallSeconds : 0,
+        PromptTokens = promptTokens,
+        CompletionTokens = completionTokens,
+        TokensPerS = wallSeconds > 0 ? completionTokens / wallSeconds : 0,
+    };
+
+    /// <summary>The run_started payload: the config at a glance and the device map.</summary>
+    public static RunStarted Started(string method, string task, string taskType, IReadOnlyList<string> models, int? limit, ulong? limitSeed, ulong seed,
+        bool reference, bool resumed)
+    {
+        var summary = new RunConfigSummary { Method = method, Task = task, TaskType = taskType, Limit = limit, LimitSeed = limitSeed };
+        summary.ModelNames.AddRange(models);
+        var started = new RunStarted { Config = summary, Seed = seed, Compat = reference ? Compat.Reference : Compat.Moco, Resumed = resumed };
+        // Models are placed by the inference service; the map names them in config order.
+        started.DeviceMap.AddRange(models.Select((m, i) => new DeviceAssignment { Name = m, Index = i }));
+        return started;
+    }
+
     /// <summary>The proto status of a stored state.</summary>
     public static RunStatus Status(Runs.RunState state) => state switch
     {

@@ -124,22 +124,8 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
         return all;
     }
 
-    private RunStarted Started()
-    {
-        var config = plan.Config;
-        var summary = new RunConfigSummary { Method = config.Method, Task = config.Task, TaskType = config.TaskType, Limit = plan.Limit, LimitSeed = plan.LimitSeed };
-        summary.ModelNames.AddRange(config.ModelNames);
-        var started = new RunStarted
-        {
-            Config = summary,
-            Seed = plan.Seed,
-            Compat = config.Compat == CompatMode.Reference ? Compat.Reference : Compat.Moco,
-            Resumed = plan.Resumed,
-        };
-        // Models are placed by the inference service; the map names them in config order.
-        started.DeviceMap.AddRange(config.ModelNames.Select((m, i) => new DeviceAssignment { Name = m, Index = i }));
-        return started;
-    }
+    private RunStarted Started() => RunEvents.Started(plan.Config.Method, plan.Config.Task, plan.Config.TaskType, plan.Config.ModelNames, plan.Limit,
+        plan.LimitSeed, plan.Seed, plan.Config.Compat == CompatMode.Reference, plan.Resumed);
 
     // The owner's heartbeat (config-and-cli.md §5.1); a cancel flag set by another process (`moco runs cancel`) stops the run.
     private async Task HeartbeatAsync(CancellationTokenSource cancel, CancellationToken stop)

@@ -111,17 +111,8 @@ public sealed class RunRecorder(IRunStore store, string runId, Action<RunEvent> 
         }
         var finished = DateTimeOffset.UtcNow;
         await PutPhaseAsync(state, "finished", finished, checkpoint?.ToJsonString()).ConfigureAwait(false);
-        var wall = (finished - state.StartedAt).TotalSeconds;
-        emit(RunEvents.Create(runId, e => e.PhaseFinished = new PhaseFinished
-        {
-            Name = name,
-            Items = state.Done,
-            WallS = wall,
-            ItemsPerS = wall > 0 ? state.Done / wall : 0,
-            PromptTokens = state.PromptTokens,
-            CompletionTokens = state.CompletionTokens,
-            TokensPerS = wall > 0 ? state.CompletionTokens / wall : 0,
-        }));
+        emit(RunEvents.Create(runId, e => e.PhaseFinished = RunEvents.PhaseFinished(name, state.Done, (finished - state.StartedAt).TotalSeconds,
+            state.PromptTokens, state.CompletionTokens)));
     }
 
     /// <inheritdoc/>
