@@ -126,7 +126,16 @@ public static class RunCommand
             {
                 error.WriteLine(problem.Format(file ?? "config"));
             }
-            error.WriteLine($"error: {e.Message} [{e.Code}]");
+            var lines = e.Message.Split('\n');
+            error.WriteLine($"error: {lines[0]} [{e.Code}]");
+            foreach (var line in lines.Skip(1))
+            {
+                error.WriteLine(line);
+            }
+            if (e.Code == "RUN_CHANGED")
+            {
+                error.WriteLine("  fix: drop --resume to start a new run, or add --force to resume and recompute what changed");
+            }
             return e.Code switch { "RUN_CHANGED" => 3, "RUN_OWNED" => ExitCodes.Environment, _ => ExitCodes.Usage };
         }
         catch (MethodNotImplementedException e)

@@ -7,6 +7,7 @@ using MoCo.Hosting;
 using MoCo.Orchestrator.Config;
 using MoCo.Orchestrator.Json;
 using MoCo.Orchestrator.Methods;
+using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Orchestrator.Runs;
 
 namespace MoCo.Orchestrator.Engine;
@@ -40,10 +41,11 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
         var limit = overrides.Limit ?? config.Evaluation.Limit;
         var limitSeed = overrides.LimitSeed ?? config.Evaluation.LimitSeed;
         var descriptor = registry.Find(config.Method)!;
+        var fingerprints = await ModelFingerprints.CollectAsync(Models(config), config, cancellationToken).ConfigureAwait(false);
         // Registered before the store has the run, so a watcher never finds it running here without its live events.
         using var active = Activate(runId, cancellationToken);
         await store.CreateRunAsync(new NewRun(runId, Owner, config.Method, config.Task, config.TaskType, config.ModelNames, config.Compat.Name(), seed,
-            config.ConfigText, ResolvedConfig.Build(config, seed, limit, limitSeed).ToJsonString(), limit, limitSeed, DatasetSha256(config), "[]",
+            config.ConfigText, ResolvedConfig.Build(config, seed, limit, limitSeed).ToJsonString(), limit, limitSeed, DatasetSha256(config), fingerprints,
             MocoInfo.Version, descriptor.Version, environment.Mode, created), cancellationToken).ConfigureAwait(false);
         var plan = new RunPlan(runId, config, seed, limit, limitSeed, [.. overrides.DataDirs], overrides.NoBaselines, Resumed: false, start.LogDirectory,
             start.LogOptions, start.WantItems);
@@ -57,16 +59,31 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
         var id = await ResolveAsync(resume.Run, cancellationToken).ConfigureAwait(false);
         var record = (await store.GetRunAsync(id, cancellationToken).ConfigureAwait(false))!;
         var text = record.Run.ConfigText;
-        if (resume.ConfigText is { } given && Canonical(given) != Canonical(text))
+        var changes = new List<string>();
+        if (resume.ConfigText is { } given)
         {
-            if (!resume.Force)
+            changes.AddRange(ConfigDiff.Lines(Canonical(text), Canonical(given)));
+            if (changes.Count > 0 && resume.Force)
             {
-                throw new RunRejectedException("RUN_CHANGED", $"run {id} was started with a different config", []);
+                text = given;
             }
-            text = given;
         }
         // The run keeps the compat mode it was created with (a --compat override is stored, not re-read from the file).
         var config = Validate(text, "config", null, new RunOverrides { Compat = record.Run.Compat == "reference" ? Compat.Reference : Compat.Moco });
+        if (DatasetSha256(config) is { Length: > 0 } dataset && record.Run.DatasetSha256 is { Length: > 0 } stored && dataset != stored)
+        {
+            changes.Add($"dataset {config.DatasetPath}: sha256 {stored[..8]}… → {dataset[..8]}… (file changed)");
+        }
+        changes.AddRange(ModelFingerprints.Changes(record.Run.ModelFingerprintsJson,
+            await ModelFingerprints.CollectAsync(Models(config), config, cancellationToken).ConfigureAwait(false)));
+        if (registry.Find(config.Method)!.Version != record.Run.MethodVersion)
+        {
+            changes.Add($"{config.Method} implementation version {record.Run.MethodVersion} → {registry.Find(config.Method)!.Version}");
+        }
+        if (changes.Count > 0 && !resume.Force)
+        {
+            throw new RunRejectedException("RUN_CHANGED", $"run {id} was started with a different config, data or models:\n  " + string.Join("\n  ", changes), []);
+        }
         using var active = Activate(id, cancellationToken);
         if (!await store.TryTakeOwnershipAsync(id, Owner, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false))
         {
@@ -195,13 +212,15 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
         return result.Config;
     }
 
+    private AddressedGenerationBackend Models(RunConfig config) => new(services.Generation, ModelAddresses.For(config, environment.Models));
+
     private static string DatasetSha256(RunConfig config) => config.DatasetPath is { } path && File.Exists(path)
         ? Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))) : "";
 
-    // Comments and whitespace dropped, keys sorted, 5 = 5.0 (config-and-cli.md §5.3); keys that change placement or
-    // throughput only (gpu_ids, device, batch_size except where graph routing trains on it, judge_batch_size) do not
-    // count as a change.
-    private static string Canonical(string text)
+    // The comparable tree of a config (config-and-cli.md §5.3; ConfigDiff compares it in canonical form): comments
+    // dropped, and keys that change placement or throughput only (gpu_ids, device, batch_size except where graph
+    // routing trains on it, judge_batch_size) left out.
+    private static JsonNode? Canonical(string text)
     {
         var node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         if (node is JsonObject root)
@@ -217,6 +236,6 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
                 hyperparameters.Remove("judge_batch_size");
             }
         }
-        return CanonicalJson.Serialize(node);
+        return node;
     }
 }
