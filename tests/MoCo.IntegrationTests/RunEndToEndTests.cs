@@ -24,7 +24,7 @@ public sealed class RunEndToEndTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    private static string DataDir => Environment.GetEnvironmentVariable("MOCO_DATA_DIR")?.Split(Path.PathSeparator)[0]
+    internal static string DataDir => Environment.GetEnvironmentVariable("MOCO_DATA_DIR")?.Split(Path.PathSeparator)[0]
         ?? Path.GetFullPath(Path.Combine(GoldenModels.GoldenRoot, "..", "..", "..", "..", "..", "..", "..", "shared", "datasets", "moco"));
 
     private async Task<(int Code, string Out, string Err)> Moco(params string[] args)

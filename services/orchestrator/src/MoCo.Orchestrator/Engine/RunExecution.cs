@@ -38,10 +38,13 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
             var data = new GrpcTaskData(services.Evaluator, config, new RunDataOptions(plan.Limit, plan.LimitSeed, plan.DataDirectories));
             var addresses = ModelAddresses.For(config, environment.Models);
             var generation = new AddressedGenerationBackend(services.Generation, addresses);
-            var context = new MethodContext(config, plan.RunId, plan.Seed, data,
-                new CachedGenerationService(generation, ledger, recorder, config, plan.Seed),
+            var generations = new CachedGenerationService(generation, ledger, recorder, config, plan.Seed);
+            var context = new MethodContext(config, plan.RunId, plan.Seed, data, generations,
                 new GrpcScoringService(services.Inference, generation, addresses, ledger, recorder, config),
-                new GrpcEvaluationService(services.Evaluator, config, plan.RunId), recorder);
+                new GrpcEvaluationService(services.Evaluator, config, plan.RunId), recorder)
+            {
+                Ensembles = services.Generation is IEnsembleBackend ? generations : null,
+            };
             var outcome = await registry.Create(config.Method).RunAsync(context, cancel.Token).ConfigureAwait(false);
             var baselines = plan.NoBaselines ? [] : await BaselinesAsync(context, outcome, ledger, recorder, cancel.Token).ConfigureAwait(false);
             var test = await data.TestAsync(cancel.Token).ConfigureAwait(false);

@@ -16,6 +16,10 @@ public sealed record MethodContext(
     IEvaluationService Evaluation,
     IRunRecorder Recorder)
 {
+    /// <summary>Ensemble decoding (logit methods) with the same keys and replay as <see cref="Generation"/>; null where
+    /// the run's services cannot decode ensembles.</summary>
+    public IEnsembleGenerationService? Ensembles { get; init; }
+
     /// <summary>The method's scope of call keys and random streams: {method, compat} as §5.2 names them.</summary>
     public CallSite Site(string phase, string role) => new(Config.Method, Config.Compat, phase, role);
 }

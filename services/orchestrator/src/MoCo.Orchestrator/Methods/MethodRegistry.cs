@@ -37,6 +37,7 @@ public sealed class MethodRegistry
     {
         ["single_model"] = () => new Text.SingleModelMethod(),
         ["text_majority_vote"] = () => new Text.MajorityVoteMethod(),
+        ["logit_logit_fusion"] = () => new Logit.LogitFusionMethod(),
     });
 
     /// <summary>Every method, by level then id.</summary>

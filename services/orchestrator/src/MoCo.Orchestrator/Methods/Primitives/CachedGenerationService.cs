@@ -18,7 +18,7 @@ namespace MoCo.Orchestrator.Methods.Primitives;
 /// <param name="seed">The seed calls derive theirs from: the run seed, or the config seed (else 0) for sites shared
 /// across runs such as baselines.</param>
 public sealed class CachedGenerationService(IGenerationBackend backend, ICallLedger ledger, IRunMeter meter, RunConfig config, ulong seed)
-    : IGenerationService
+    : IGenerationService, IEnsembleGenerationService
 {
     /// <inheritdoc/>
     public async Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(string model, IReadOnlyList<GenerationRequest> requests,
@@ -29,13 +29,42 @@ public sealed class CachedGenerationService(IGenerationBackend backend, ICallLed
             return [];
         }
         var fingerprint = await backend.FingerprintAsync(model, cancellationToken).ConfigureAwait(false);
+        return await BatchAsync(new Target(model, fingerprint, config.ModelNames.ToList().IndexOf(model), backend.GenerateAsync), requests, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="NotSupportedException">The backend cannot decode ensembles.</exception>
+    public async Task<IReadOnlyList<GenerationResult>> GenerateEnsembleBatchAsync(EnsembleSpec ensemble, IReadOnlyList<GenerationRequest> requests,
+        CancellationToken cancellationToken)
+    {
+        if (requests.Count == 0)
+        {
+            return [];
+        }
+        var ensembles = backend as IEnsembleBackend ?? throw new NotSupportedException("this generation backend cannot decode ensembles");
+        var fingerprints = await Task.WhenAll(ensemble.Members.Select(m => backend.FingerprintAsync(m, cancellationToken))).ConfigureAwait(false);
+        // The ensemble's identity in call keys and seeds: its members' files and its combination.
+        var fingerprint = "ensemble:" + CallKeys.Hex(ensemble.Describe(fingerprints));
+        return await BatchAsync(new Target($"ensemble of {string.Join(", ", ensemble.Members)}", fingerprint, -1, (call, ct) =>
+            ensembles.GenerateEnsembleAsync(new EnsembleCall(ensemble, call.Prompt, call.Prefill, call.Samples, call.MaxNewTokens, call.Temperature, call.Seed,
+                call.CallKey), ct)), requests, cancellationToken).ConfigureAwait(false);
+    }
+
+    // What requests generate with: a model, or an ensemble; its label (calls per model), fingerprint (keys and seeds),
+    // model index in stored calls (-1 = an ensemble) and the backend call.
+    private sealed record Target(string Label, string Fingerprint, int ModelIndex,
+        Func<GenerationCall, CancellationToken, Task<IReadOnlyList<GeneratedSample>>> Generate);
+
+    private async Task<IReadOnlyList<GenerationResult>> BatchAsync(Target target, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken)
+    {
         using var gate = new SemaphoreSlim(Math.Max(1, (int)config.Hyperparameters.Int("batch_size")));
         var pending = requests.Select(async request =>
         {
             await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                return await OneAsync(model, fingerprint, request, cancellationToken).ConfigureAwait(false);
+                return await OneAsync(target, request, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -45,8 +74,9 @@ public sealed class CachedGenerationService(IGenerationBackend backend, ICallLed
         return await Task.WhenAll(pending).ConfigureAwait(false);
     }
 
-    private async Task<GenerationResult> OneAsync(string model, string fingerprint, GenerationRequest request, CancellationToken cancellationToken)
+    private async Task<GenerationResult> OneAsync(Target target, GenerationRequest request, CancellationToken cancellationToken)
     {
+        var (model, fingerprint) = (target.Label, target.Fingerprint);
         var settings = request.Settings ?? new GenerationSettings();
         var maxNewTokens = settings.MaxNewTokens ?? (int)config.Hyperparameters.Int("max_response_length");
         var temperature = settings.Temperature ?? config.Hyperparameters.Number("temperature");
@@ -90,7 +120,7 @@ public sealed class CachedGenerationService(IGenerationBackend backend, ICallLed
         IReadOnlyList<GeneratedSample> generated;
         try
         {
-            generated = await backend.GenerateAsync(new GenerationCall(model, request.Prompt, request.Prefill, samples, maxNewTokens, temperature, topP,
+            generated = await target.Generate(new GenerationCall(model, request.Prompt, request.Prefill, samples, maxNewTokens, temperature, topP,
                 callSeed, keys[0]), cancellationToken).ConfigureAwait(false);
         }
         catch (PromptTooLongException e)
@@ -100,11 +130,10 @@ public sealed class CachedGenerationService(IGenerationBackend backend, ICallLed
             meter.CallFinished(request.Site.Phase, model, empty, fromStore: false);
             return new GenerationResult([.. Enumerable.Repeat("", samples)], [.. Enumerable.Repeat("error", samples)], empty, e.Message);
         }
-        var modelIndex = config.ModelNames.ToList().IndexOf(model);
         for (var s = 0; s < samples; s++)
         {
             var result = new JsonObject { ["text"] = generated[s].Text, ["finish_reason"] = generated[s].FinishReason };
-            await ledger.PutAsync(new LedgerEntry(keys[s], request.Site.Phase, "generate", modelIndex, request.ItemKey, s, result.ToJsonString(),
+            await ledger.PutAsync(new LedgerEntry(keys[s], request.Site.Phase, "generate", target.ModelIndex, request.ItemKey, s, result.ToJsonString(),
                 generated[s].Usage), cancellationToken).ConfigureAwait(false);
         }
         var total = Sum(generated.Select(g => g.Usage));

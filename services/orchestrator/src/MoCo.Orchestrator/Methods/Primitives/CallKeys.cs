@@ -50,5 +50,6 @@ public static class CallKeys
         return BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 
-    private static string Hex(JsonNode node) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson.Serialize(node))));
+    /// <summary>Hex SHA-256 of the canonical JSON of <paramref name="node"/>.</summary>
+    public static string Hex(JsonNode node) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson.Serialize(node))));
 }

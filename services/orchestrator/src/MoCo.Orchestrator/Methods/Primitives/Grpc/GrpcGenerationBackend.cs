@@ -5,10 +5,11 @@ using MoCo.Hosting.Errors;
 
 namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 
-/// <summary>Generate on moco.v1.InferenceService (contracts.md §4): one user turn rendered server-side with the prefill
-/// as the trailing partial assistant message, n samples from the given seed, stop at the model's EOS set; sampling
-/// is on unless the temperature is 0 (greedy).</summary>
-public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClient client) : IGenerationBackend
+/// <summary>Generate and GenerateEnsemble on moco.v1.InferenceService (contracts.md §4): one user turn rendered
+/// server-side with the prefill as the trailing partial assistant message, n samples from the given seed, stop at the
+/// model's EOS set; sampling is on unless the temperature is 0 (greedy). Ensemble members are loaded first
+/// (GenerateEnsemble needs them resident on one replica; members spread over replicas answer NOT_COLOCATED).</summary>
+public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClient client) : IGenerationBackend, IEnsembleBackend
 {
     private readonly ConcurrentDictionary<string, Task<string>> _fingerprints = new(StringComparer.Ordinal);
 
@@ -41,17 +42,54 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
             Seed = call.Seed,
             CallKey = call.CallKey,
         };
-        var samples = new GeneratedSample?[call.Samples];
+        using var stream = client.Generate(request, Headers(call.Model), cancellationToken: cancellationToken);
+        return await CollectAsync(stream.ResponseStream.ReadAllAsync(cancellationToken).Select(m => m.PayloadCase == GenerateResponse.PayloadOneofCase.Final ? m.Final : null),
+            call.Samples, $"Generate on {call.Model}").ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<GeneratedSample>> GenerateEnsembleAsync(EnsembleCall call, CancellationToken cancellationToken)
+    {
+        var spec = call.Spec;
+        // LoadModel of a resident model only answers its summary; asking every call keeps members resident after an eviction.
+        await Task.WhenAll(spec.Members.Distinct(StringComparer.Ordinal).Select(m =>
+            client.LoadModelAsync(new LoadModelRequest { Model = m }, Headers(m), cancellationToken: cancellationToken).ResponseAsync)).ConfigureAwait(false);
+        var chat = new ChatPrompt { AssistantPrefill = call.Prefill };
+        chat.Messages.Add(new ChatMessage { Role = "user", Content = call.Prompt });
+        var request = new GenerateEnsembleRequest
+        {
+            Prompt = new Prompt { Chat = chat },
+            Mode = spec.Kind == EnsembleKind.Fuse ? EnsembleMode.Fuse : EnsembleMode.Contrastive,
+            Sampling = new SamplingParams { Temperature = (float)call.Temperature, MaxNewTokens = call.MaxNewTokens },
+            N = call.Samples,
+            Seed = call.Seed,
+            CallKey = call.CallKey,
+        };
+        request.Members.AddRange(spec.Members.Select((m, i) => new EnsembleMember { Model = m, Weight = spec.Weights is { } w ? (float)w[i] : null }));
+        if (spec.Kind == EnsembleKind.Contrastive)
+        {
+            request.Top.AddRange(spec.Top);
+            request.Bottom.AddRange(spec.Bottom);
+            request.Lambda = (float)spec.Lambda;
+            request.PlausibilityAlpha = (float)spec.PlausibilityAlpha;
+        }
+        using var stream = client.GenerateEnsemble(request, Headers(spec.Members[0]), cancellationToken: cancellationToken);
+        return await CollectAsync(stream.ResponseStream.ReadAllAsync(cancellationToken).Select(m => m.PayloadCase == GenerateEnsembleResponse.PayloadOneofCase.Final ? m.Final : null),
+            call.Samples, $"GenerateEnsemble of {string.Join(", ", spec.Members)}").ConfigureAwait(false);
+    }
+
+    // The samples of a Generate or GenerateEnsemble stream, from their final messages (null = another message kind).
+    private static async Task<IReadOnlyList<GeneratedSample>> CollectAsync(IAsyncEnumerable<GenerateFinal?> finals, int count, string what)
+    {
+        var samples = new GeneratedSample?[count];
         try
         {
-            using var stream = client.Generate(request, Headers(call.Model), cancellationToken: cancellationToken);
-            await foreach (var message in stream.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var final in finals.ConfigureAwait(false))
             {
-                if (message.PayloadCase != GenerateResponse.PayloadOneofCase.Final)
+                if (final is null)
                 {
                     continue;
                 }
-                var final = message.Final;
                 if (final.FinishReason == FinishReason.Error)
                 {
                     throw new RpcException(new Status((StatusCode)(final.Error?.Code ?? (int)StatusCode.Internal), final.Error?.Message ?? "generation failed"));
@@ -67,7 +105,7 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
         }
         if (samples.Any(s => s is null))
         {
-            throw new RpcException(new Status(StatusCode.Internal, $"Generate on {call.Model} ended without a final message for every sample"));
+            throw new RpcException(new Status(StatusCode.Internal, $"{what} ended without a final message for every sample"));
         }
         return [.. samples.Select(s => s!)];
     }
