@@ -27,7 +27,11 @@ public static class RunsCommand
         var list = new Command("list", "Runs, newest first: id, status, method, task, models, test score, start, duration, mode.") { store, json, count, method, task };
         list.SetAction(async (parse, cancel) =>
         {
-            await using var runs = await Open(parse.GetValue(store), cancel).ConfigureAwait(false);
+            await using var runs = await Open(parse.GetValue(store), parse.InvocationConfiguration.Error, cancel).ConfigureAwait(false);
+            if (runs is null)
+            {
+                return ExitCodes.Environment;
+            }
             var found = await runs.ListRunsAsync(new RunQuery(null, parse.GetValue(method), parse.GetValue(task), parse.GetValue(count)), cancel).ConfigureAwait(false);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
@@ -59,7 +63,11 @@ public static class RunsCommand
         var show = new Command("show", "One run's record: status, config, phases, scores, baselines, error.") { runArgument, store, json, items };
         show.SetAction(async (parse, cancel) =>
         {
-            await using var runs = await Open(parse.GetValue(store), cancel).ConfigureAwait(false);
+            await using var runs = await Open(parse.GetValue(store), parse.InvocationConfiguration.Error, cancel).ConfigureAwait(false);
+            if (runs is null)
+            {
+                return ExitCodes.Environment;
+            }
             if (await Resolve(runs, parse.GetValue(runArgument)!, parse.InvocationConfiguration.Error, cancel).ConfigureAwait(false) is not { } id)
             {
                 return ExitCodes.Usage;
@@ -97,7 +105,11 @@ public static class RunsCommand
         var cancelCommand = new Command("cancel", "Set the run's cancel flag: its owner stops at its next heartbeat (≤ 5 s) and marks it cancelled.") { runArgument, store };
         cancelCommand.SetAction(async (parse, cancel) =>
         {
-            await using var runs = await Open(parse.GetValue(store), cancel).ConfigureAwait(false);
+            await using var runs = await Open(parse.GetValue(store), parse.InvocationConfiguration.Error, cancel).ConfigureAwait(false);
+            if (runs is null)
+            {
+                return ExitCodes.Environment;
+            }
             if (await Resolve(runs, parse.GetValue(runArgument)!, parse.InvocationConfiguration.Error, cancel).ConfigureAwait(false) is not { } id)
             {
                 return ExitCodes.Usage;
@@ -124,7 +136,19 @@ public static class RunsCommand
         return command;
     }
 
-    private static Task<IRunStore> Open(string? store, CancellationToken cancel) => RunStores.OpenAsync(store ?? new MocoEnvironment().RunStore, cancel);
+    /// <summary>The store, or null after telling why it cannot be opened (exit 4).</summary>
+    private static async Task<IRunStore?> Open(string? store, TextWriter error, CancellationToken cancel)
+    {
+        try
+        {
+            return await RunStores.OpenAsync(store ?? new MocoEnvironment().RunStore, cancel).ConfigureAwait(false);
+        }
+        catch (RunStoreUnavailableException e)
+        {
+            RunCommand.StoreUnavailable(error, e);
+            return null;
+        }
+    }
 
     private static async Task<string?> Resolve(IRunStore store, string reference, TextWriter error, CancellationToken cancel)
     {

@@ -1,7 +1,7 @@
 namespace MoCo.Orchestrator.Runs;
 
 /// <summary>The run store schema (config-and-cli.md §5.1) as ordered migrations; `schema_version` records how many
-/// ran. Plain SQL that PostgreSQL also accepts apart from types, so the Npgsql store can mirror it.</summary>
+/// ran. <see cref="PostgresSchema"/> is the same tables with PostgreSQL's types; the queries are shared.</summary>
 internal static class SqliteSchema
 {
     public static readonly string[] Migrations =
