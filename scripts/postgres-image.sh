@@ -33,10 +33,12 @@ mirror=${mirror:-http://deb.debian.org/debian}
 
 rootfs=$(mktemp -d /tmp/moco-postgres-rootfs.XXXXXX)
 trap 'rm -rf "$rootfs"' EXIT
-debootstrap --variant=minbase --include=postgresql-$version,locales-all bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
+debootstrap --variant=minbase --include=postgresql-$version bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
   || { echo "debootstrap failed:" >&2; tail -20 "$rootfs.log" >&2; exit 1; }
 rm -f "$rootfs.log"
-rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+# What a server never reads: downloaded packages, apt lists, documentation and translations.
+rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* \
+  "$rootfs"/usr/share/locale/*
 install -m 0755 "$here/postgres-entrypoint.sh" "$rootfs/usr/local/bin/docker-entrypoint.sh"
 
 tar -C "$rootfs" -c . | docker import \

@@ -25,7 +25,7 @@ public sealed class PostgresRunStore : SqlRunStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             var store = new PostgresRunStore(connection);
-            await store.MigrateAsync(PostgresSchema.Migrations, cancellationToken).ConfigureAwait(false);
+            await store.MigrateAsync(RunSchema.Postgres.Migrations, cancellationToken).ConfigureAwait(false);
             return store;
         }
         catch (NpgsqlException e)

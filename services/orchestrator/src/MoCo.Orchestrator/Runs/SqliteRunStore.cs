@@ -28,7 +28,7 @@ public sealed class SqliteRunStore : SqlRunStore
         var store = new SqliteRunStore(connection);
         await store.ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             cancellationToken).ConfigureAwait(false);
-        await store.MigrateAsync(SqliteSchema.Migrations, cancellationToken).ConfigureAwait(false);
+        await store.MigrateAsync(RunSchema.Sqlite.Migrations, cancellationToken).ConfigureAwait(false);
         return store;
     }
 
