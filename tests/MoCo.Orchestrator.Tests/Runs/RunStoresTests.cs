@@ -29,6 +29,14 @@ public sealed class RunStoresTests
         Assert.Equal("localhost", PostgresConnectionString.Parse("postgresql:///runs").Host);
     }
 
+    [Fact]
+    public void A_printed_store_hides_the_password()
+    {
+        Assert.Equal("PostgreSQL moco@db:5432/runs", PostgresConnectionString.Redact("postgresql://moco:secret@db/runs"));
+        Assert.Equal("PostgreSQL moco@db:6000/moco", PostgresConnectionString.Redact("Host=db;Port=6000;Username=moco;Password=secret"));
+        Assert.Equal("a malformed PostgreSQL connection string", PostgresConnectionString.Redact("Host=db;Passwrd=secret"));
+    }
+
     [Theory]
     [InlineData("Host=db;Usernam=moco", "Usernam")]
     [InlineData("postgresql://moco@db:port/runs", "postgresql://user:password@host:5432/database")]

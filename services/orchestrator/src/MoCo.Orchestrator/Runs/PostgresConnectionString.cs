@@ -39,6 +39,19 @@ public static class PostgresConnectionString
     public static string Describe(NpgsqlConnectionStringBuilder settings) =>
         $"{settings.Username}@{settings.Host}:{settings.Port}/{settings.Database ?? settings.Username}";
 
+    /// <summary>What <paramref name="value"/> names, safe to print: "PostgreSQL moco@db:5432/runs", or that it is malformed.</summary>
+    public static string Redact(string value)
+    {
+        try
+        {
+            return "PostgreSQL " + Describe(Parse(value));
+        }
+        catch (RunStoreUnavailableException)
+        {
+            return "a malformed PostgreSQL connection string";
+        }
+    }
+
     private static NpgsqlConnectionStringBuilder FromUri(string value)
     {
         var rest = value[(value.IndexOf("://", StringComparison.Ordinal) + 3)..];
