@@ -19,7 +19,7 @@ fi
 if ! docker info >/dev/null 2>&1; then
   [ "$(id -u)" -eq 0 ] || { echo "no Docker engine answers: start dockerd (sudo dockerd &)" >&2; exit 1; }
   log=/var/log/moco-dockerd.log
-  nohup dockerd >"$log" 2>&1 &
+  setsid nohup dockerd >"$log" 2>&1 </dev/null &
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || { echo "dockerd did not start:" >&2; tail -20 "$log" >&2; exit 1; }
 fi

@@ -5,7 +5,8 @@ namespace MoCo.Orchestrator.Tests.Runs;
 
 /// <summary>The run store contract on PostgreSQL (a fresh database per test), plus what only a shared server has:
 /// processes migrating a fresh database at once, and the store chosen from MOCO_RUN_STORE's connection string.</summary>
-public sealed class PostgresRunStoreTests(PostgresServer server) : RunStoreContract, IClassFixture<PostgresServer>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresRunStoreTests(PostgresServer server) : RunStoreContract
 {
     private string? _database;
 

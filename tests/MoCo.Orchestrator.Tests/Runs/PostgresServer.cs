@@ -125,3 +125,11 @@ public sealed class PostgresServer : IAsyncLifetime
         Database = database,
     }.ToString();
 }
+
+/// <summary>The test classes that share one <see cref="PostgresServer"/> container.</summary>
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "PostgreSQL";
+}
