@@ -68,6 +68,20 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Theory]
+    [InlineData("runs", "list")]
+    [InlineData("runs", "show", "last")]
+    [InlineData("run", "CONFIG")]
+    public async Task An_unreachable_postgres_store_exits_4_naming_the_setting(params string[] command)
+    {
+        var config = Config("{}");
+        // Port 1 on loopback refuses at once: nothing listens there.
+        var (code, _, err) = await Run([.. command.Select(a => a == "CONFIG" ? config : a), "--store", "postgresql://moco:secret@127.0.0.1:1/runs"]);
+        Assert.Equal(4, code);
+        Assert.StartsWith("error: the run store set by MOCO_RUN_STORE (or --store) (PostgreSQL moco@127.0.0.1:1/runs) cannot be opened", err);
+        Assert.DoesNotContain("secret", err);
+    }
+
+    [Theory]
     [InlineData("show")]
     [InlineData("cancel")]
     public async Task Unknown_runs_are_named(string sub)

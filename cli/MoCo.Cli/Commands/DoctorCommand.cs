@@ -5,6 +5,7 @@ using Grpc.Net.Client;
 using MoCo.Hosting;
 using MoCo.Models.Catalog;
 using MoCo.Native;
+using MoCo.Orchestrator.Runs;
 using Spectre.Console;
 
 namespace MoCo.Cli.Commands;
@@ -109,8 +110,9 @@ public static class DoctorCommand
 
             var data = env.DataDirectories.Select(d => Folder(d, () => Directory.EnumerateFiles(d, "*.json").Count(f => Path.GetFileName(f) != "catalogue.json"))).ToList();
             var models = env.ModelDirectories.Select(d => Folder(d, () => new ModelResolver([d], d, null).List().Count)).ToList();
-            var store = File.Exists(env.RunStore) || env.RunStore.Contains('=') || env.RunStore.StartsWith("postgresql://", StringComparison.Ordinal)
-                ? env.RunStore
+            // A PostgreSQL value is shown without its password.
+            var store = RunStores.IsPostgres(env.RunStore) ? PostgresConnectionString.Redact(env.RunStore)
+                : File.Exists(env.RunStore) ? env.RunStore
                 : $"{env.RunStore} (created by the first run)";
             var (server, serverError) = await CheckServerAsync(env.Server, cancel).ConfigureAwait(false);
             return new DoctorReport(MocoInfo.Version, nativeVersion, nativeBuild, nativeError, devices, data, models, store, server, serverError);

@@ -96,7 +96,17 @@ public static class RunCommand
     private static async Task<int> RunEmbeddedAsync(string? file, string? text, RunSettings settings, MocoEnvironment environment, string logDirectory,
         RunConsole console, TextWriter output, TextWriter error, CancellationToken cancel)
     {
-        await using var store = await RunStores.OpenAsync(settings.Store ?? environment.RunStore, cancel).ConfigureAwait(false);
+        IRunStore store;
+        try
+        {
+            store = await RunStores.OpenAsync(settings.Store ?? environment.RunStore, cancel).ConfigureAwait(false);
+        }
+        catch (RunStoreUnavailableException e)
+        {
+            StoreUnavailable(error, e);
+            return ExitCodes.Environment;
+        }
+        await using var storeLifetime = store;
         var models = new ModelResolver([.. settings.ModelsDirs.Select(Path.GetFullPath), .. environment.ModelDirectories],
             Path.Combine(environment.InstallDirectory, "models"), ModelResolver.DefaultHuggingFaceCache(Environment.GetEnvironmentVariable));
         await using var cluster = await EmbeddedCluster.StartBackendsAsync(["inference", "evaluator"],
@@ -164,6 +174,10 @@ public static class RunCommand
                 return ExitCodes.Failed;
         }
     }
+
+    /// <summary>Tells why the run store named by MOCO_RUN_STORE / --store cannot be opened (the caller exits 4).</summary>
+    internal static void StoreUnavailable(TextWriter error, RunStoreUnavailableException e) =>
+        error.WriteLine($"error: {e.Message}\n  fix: correct MOCO_RUN_STORE or --store, or start the database it names");
 
     internal static int Usage(TextWriter error, string message)
     {

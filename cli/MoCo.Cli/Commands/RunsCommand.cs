@@ -126,7 +126,7 @@ public static class RunsCommand
     }
 
     // The server when one is named (flag, then MOCO_SERVER), else the local store; a run that is not there is a usage
-    // error (exit 2), an unreachable server an environment one (exit 4).
+    // error (exit 2), an unreachable server or a store that cannot be opened an environment one (exit 4).
     private static async Task<int> WithSource(ParseResult parse, Option<string?> store, Option<string?> server, Func<IRunsSource, Task<int>> action,
         CancellationToken cancel)
     {
@@ -144,6 +144,11 @@ public static class RunsCommand
         {
             error.WriteLine($"error: {e.Message}\n  fix: moco runs list" + (address is null ? "" : $" --server {address}"));
             return ExitCodes.Usage;
+        }
+        catch (RunStoreUnavailableException e)
+        {
+            RunCommand.StoreUnavailable(error, e);
+            return ExitCodes.Environment;
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
         {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Grpc.Net.Client;
 using MoCo.Contracts.V1;
 using MoCo.Evaluator;
@@ -37,10 +38,28 @@ public sealed class EngineHarness : IAsyncLifetime
     public async Task<(RunEngine Engine, IRunStore Store)> EngineAsync(MoCo.Orchestrator.Methods.Primitives.IGenerationBackend backend, string storeName = "runs.db")
     {
         var store = await SqliteRunStore.OpenAsync(Path.Combine(Directory, Guid.NewGuid().ToString("N")[..8] + storeName));
-        var services = new RunServices(backend, new InferenceService.InferenceServiceClient(_nowhere), Evaluator);
-        var engine = new RunEngine(store, services, new RunEnvironment([TestData.DataDir], null) { HeartbeatInterval = TimeSpan.FromMilliseconds(100) },
-            MethodRegistry.Default);
-        return (engine, store);
+        return (Engine(backend, store), store);
+    }
+
+    /// <summary>An engine over <paramref name="store"/>, which the caller owns.</summary>
+    public RunEngine Engine(MoCo.Orchestrator.Methods.Primitives.IGenerationBackend backend, IRunStore store) =>
+        new(store, new RunServices(backend, new InferenceService.InferenceServiceClient(_nowhere), Evaluator),
+            new RunEnvironment([TestData.DataDir], null) { HeartbeatInterval = TimeSpan.FromMilliseconds(100) }, MethodRegistry.Default);
+
+    /// <summary>The reference-format log a run wrote.</summary>
+    public JsonObject ReadRunLog(string runId)
+    {
+        var dir = Path.Combine(LogDirectory, "moco", runId);
+        var file = System.IO.Directory.GetFiles(dir, "agieval_tiny_*.json").Single();
+        return JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+    }
+
+    /// <summary>The reference part of a log: what an uninterrupted run with the same seed must reproduce exactly.</summary>
+    public static JsonObject ReferencePart(JsonObject log)
+    {
+        var copy = (JsonObject)log.DeepClone();
+        copy.Remove("moco");
+        return copy;
     }
 
     public RunStart Start(string config, int? limit = null) =>

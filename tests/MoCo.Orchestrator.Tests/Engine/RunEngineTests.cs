@@ -54,7 +54,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
         Assert.Equal(RunState.Succeeded, result.Status);
 
         var gold = await GoldAsync();
-        var log = ReadRunLog(result.RunId);
+        var log = harness.ReadRunLog(result.RunId);
         var entries = log["logs"]!.AsArray();
         Assert.Equal(Limit, entries.Count);
         var total = 0.0;
@@ -89,7 +89,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
         var (engine, _) = await harness.EngineAsync(new ScriptedBackend());
         var result = await engine.StartAsync(harness.Start(EngineHarness.Config("text_majority_vote", "\"m-a\", \"m-a\", \"m-a\""), Limit), _ => { }, default);
         var gold = await GoldAsync();
-        var entries = ReadRunLog(result.RunId)["logs"]!.AsArray();
+        var entries = harness.ReadRunLog(result.RunId)["logs"]!.AsArray();
         for (var k = 0; k < Limit; k++)
         {
             Assert.Equal(ScriptedBackend.Letter("m-a", gold[k].Prompt), (string)entries[k]!["output"]!);
@@ -125,7 +125,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
         Assert.Equal(all.Count, all.Distinct().Count());
         Assert.Equal(3 * Limit, all.Count);
         Assert.Equal(clean.Score, resumed.Score);
-        Assert.Equal(Strip(ReadRunLog(clean.RunId)).ToJsonString(), Strip(ReadRunLog(resumed.RunId)).ToJsonString());
+        Assert.Equal(EngineHarness.ReferencePart(harness.ReadRunLog(clean.RunId)).ToJsonString(), EngineHarness.ReferencePart(harness.ReadRunLog(resumed.RunId)).ToJsonString());
     }
 
     [Fact]
@@ -185,7 +185,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
     {
         var (engine, _) = await harness.EngineAsync(new ScriptedBackend());
         var result = await engine.StartAsync(harness.Start(EngineHarness.Config("text_majority_vote", ThreeModels), Limit), _ => { }, default);
-        var log = ReadRunLog(result.RunId);
+        var log = harness.ReadRunLog(result.RunId);
         Assert.Equal(["task", "task_type", "method", "model_names", "hyperparameters", "avg_test_score", "logs", "moco"], log.Select(p => p.Key).ToList());
         Assert.Equal(["input", "raw_output", "output", "score"], log["logs"]![0]!.AsObject().Select(p => p.Key).ToList());
         var runDir = Path.Combine(harness.LogDirectory, "moco", result.RunId);
@@ -249,20 +249,5 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
             }
         }
         return items;
-    }
-
-    private JsonObject ReadRunLog(string runId)
-    {
-        var dir = Path.Combine(harness.LogDirectory, "moco", runId);
-        var file = Directory.GetFiles(dir, "agieval_tiny_*.json").Single();
-        return JsonNode.Parse(File.ReadAllText(file))!.AsObject();
-    }
-
-    // The reference part of a log: what an uninterrupted run with the same seed must reproduce exactly.
-    private static JsonObject Strip(JsonObject log)
-    {
-        var copy = (JsonObject)log.DeepClone();
-        copy.Remove("moco");
-        return copy;
     }
 }

@@ -3,9 +3,10 @@ using MoCo.Orchestrator.Runs;
 namespace MoCo.Orchestrator.Tests.Runs;
 
 /// <summary>
-/// The contract every run store passes (SQLite now; PostgreSQL derives the same class later): runs with status,
-/// ownership and heartbeat, idempotent items and calls, transactions that vanish unless committed, resume knowing what
-/// is done, run references.
+/// The contract every run store passes (SQLite and PostgreSQL derive this class): runs with status, ownership and
+/// heartbeat, idempotent items and calls, transactions that vanish unless committed, resume knowing what is done, run
+/// references. Skippable because a store may need a server that a developer's machine lacks (see
+/// PostgresRunStoreTests); SQLite never skips.
 /// </summary>
 public abstract class RunStoreContract : IAsyncLifetime
 {
@@ -30,7 +31,7 @@ public abstract class RunStoreContract : IAsyncLifetime
     protected static ItemRecord Item(string runId, int index, string output = "B") =>
         new(runId, "test", "test", index, (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "q", output, "B", 1.0, "{\"k\":1}");
 
-    [Fact]
+    [SkippableFact]
     public async Task A_created_run_reads_back()
     {
         await Store.CreateRunAsync(Run("20261125-143012-k7qz"));
@@ -45,14 +46,14 @@ public abstract class RunStoreContract : IAsyncLifetime
         Assert.Null(await Store.GetRunAsync("20261125-143012-zzzz"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_taken_id_cannot_be_created_twice()
     {
         await Store.CreateRunAsync(Run("20261125-143012-k7qz"));
         await Assert.ThrowsAnyAsync<Exception>(() => Store.CreateRunAsync(Run("20261125-143012-k7qz")));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Items_are_idempotent_and_conflicts_are_detected()
     {
         await Store.CreateRunAsync(Run("20261125-143012-k7qz"));
@@ -68,7 +69,7 @@ public abstract class RunStoreContract : IAsyncLifetime
         Assert.Equal("{\"k\":1}", item.ExtrasJson);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Calls_are_idempotent_by_key()
     {
         await Store.CreateRunAsync(Run("20261125-143012-k7qz"));
@@ -84,7 +85,7 @@ public abstract class RunStoreContract : IAsyncLifetime
         Assert.Null(await Store.GetCallAsync("20261125-143012-k7qz", "nope"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_crash_mid_write_loses_only_the_uncommitted_batch_and_resume_lists_the_done_items()
     {
         const string id = "20261125-143012-k7qz";
@@ -116,7 +117,7 @@ public abstract class RunStoreContract : IAsyncLifetime
         Assert.Equal(3, (await Store.GetItemsAsync(id)).Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Phases_and_checkpoints_round_trip()
     {
         const string id = "20261125-143012-k7qz";
@@ -137,7 +138,7 @@ public abstract class RunStoreContract : IAsyncLifetime
         Assert.Equal("[0.6]", await Store.GetCheckpointAsync(id, "dev · generate", "scores"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Ownership_heartbeat_cancel_and_finish()
     {
         const string id = "20261125-143012-k7qz";
@@ -162,7 +163,7 @@ public abstract class RunStoreContract : IAsyncLifetime
         Assert.Equal(RunState.Succeeded, done.StatusAt(T0.AddDays(1)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Run_references_resolve_by_id_prefix_suffix_and_last()
     {
         await Store.CreateRunAsync(Run("20261125-143012-k7qz", T0));

@@ -43,15 +43,6 @@ public sealed class SqliteRunStoreTests : RunStoreContract, IDisposable
     }
 
     [Fact]
-    public async Task A_postgres_value_is_unimplemented_not_a_file()
-    {
-        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => RunStores.OpenAsync("postgresql://moco@db/moco"));
-        Assert.Equal(Grpc.Core.StatusCode.Unimplemented, error.StatusCode);
-        Assert.True(RunStores.IsPostgres("Host=db;Username=moco"));
-        Assert.False(RunStores.IsPostgres("/home/me/.local/share/moco/runs.db"));
-    }
-
-    [Fact]
     public void Run_ids_have_the_spec_shape()
     {
         var id = RunIds.New(new DateTimeOffset(2026, 11, 25, 14, 30, 12, TimeSpan.Zero));

@@ -144,7 +144,7 @@ public sealed class RunLogWriter(string logDirectory)
             ["task"] = config.Task,
             ["task_type"] = config.TaskType,
             ["compat"] = config.Compat.Name(),
-            ["config_sha256"] = SqliteRunStore.Sha256(config.ConfigText),
+            ["config_sha256"] = SqlRunStore.Sha256(config.ConfigText),
             ["seed"] = info.Seed,
             ["limit"] = info.Limit,
             ["mode"] = info.Mode,

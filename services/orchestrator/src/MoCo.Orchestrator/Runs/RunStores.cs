@@ -1,10 +1,7 @@
-using Grpc.Core;
-using MoCo.Hosting.Errors;
-
 namespace MoCo.Orchestrator.Runs;
 
 /// <summary>Opens the store named by MOCO_RUN_STORE / `--store` (config-and-cli.md §5.1, §6): a SQLite path ("sqlite:"
-/// optional), or a PostgreSQL URI / Npgsql keyword string, which this build does not include yet.</summary>
+/// optional), or a PostgreSQL `postgresql://` URI / Npgsql keyword string.</summary>
 public static class RunStores
 {
     /// <summary>Whether <paramref name="value"/> names a PostgreSQL database.</summary>
@@ -13,8 +10,8 @@ public static class RunStores
         || (value.Contains('=', StringComparison.Ordinal) && value.Contains("host", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Opens the store.</summary>
-    /// <exception cref="RpcException">UNIMPLEMENTED for PostgreSQL (CLI exit 4).</exception>
+    /// <exception cref="RunStoreUnavailableException">A PostgreSQL value that is malformed or whose database cannot be reached.</exception>
     public static async Task<IRunStore> OpenAsync(string value, CancellationToken cancellationToken = default) => IsPostgres(value)
-        ? throw MocoErrors.Unimplemented("the PostgreSQL run store", "the Npgsql run store (set MOCO_RUN_STORE to a SQLite path meanwhile)")
+        ? await PostgresRunStore.OpenAsync(value, cancellationToken).ConfigureAwait(false)
         : await SqliteRunStore.OpenAsync(value, cancellationToken).ConfigureAwait(false);
 }
