@@ -22,7 +22,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
         var result = await engine.StartAsync(harness.Start(EngineHarness.Config("single_model", "\"m-a\""), Limit), events.Enqueue, default);
 
         Assert.Equal(RunState.Succeeded, result.Status);
-        var gold = await GoldAsync();
+        var gold = await harness.GoldAsync(Split.Test, Limit);
         var expected = gold.Average(g => ScriptedBackend.Letter("m-a", g.Prompt) == g.Letter ? 1.0 : 0.0);
         Assert.Equal(expected, result.Score!.Value, 9);
         Assert.Equal(Limit, backend.CallKeys.Count);
@@ -53,8 +53,8 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
         var result = await engine.StartAsync(harness.Start(EngineHarness.Config("text_majority_vote", ThreeModels), Limit), _ => { }, default);
         Assert.Equal(RunState.Succeeded, result.Status);
 
-        var gold = await GoldAsync();
-        var log = ReadRunLog(result.RunId);
+        var gold = await harness.GoldAsync(Split.Test, Limit);
+        var log = harness.ReadRunLog(result.RunId);
         var entries = log["logs"]!.AsArray();
         Assert.Equal(Limit, entries.Count);
         var total = 0.0;
@@ -88,8 +88,8 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
     {
         var (engine, _) = await harness.EngineAsync(new ScriptedBackend());
         var result = await engine.StartAsync(harness.Start(EngineHarness.Config("text_majority_vote", "\"m-a\", \"m-a\", \"m-a\""), Limit), _ => { }, default);
-        var gold = await GoldAsync();
-        var entries = ReadRunLog(result.RunId)["logs"]!.AsArray();
+        var gold = await harness.GoldAsync(Split.Test, Limit);
+        var entries = harness.ReadRunLog(result.RunId)["logs"]!.AsArray();
         for (var k = 0; k < Limit; k++)
         {
             Assert.Equal(ScriptedBackend.Letter("m-a", gold[k].Prompt), (string)entries[k]!["output"]!);
@@ -125,7 +125,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
         Assert.Equal(all.Count, all.Distinct().Count());
         Assert.Equal(3 * Limit, all.Count);
         Assert.Equal(clean.Score, resumed.Score);
-        Assert.Equal(Strip(ReadRunLog(clean.RunId)).ToJsonString(), Strip(ReadRunLog(resumed.RunId)).ToJsonString());
+        Assert.Equal(Strip(harness.ReadRunLog(clean.RunId)).ToJsonString(), Strip(harness.ReadRunLog(resumed.RunId)).ToJsonString());
     }
 
     [Fact]
@@ -185,7 +185,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
     {
         var (engine, _) = await harness.EngineAsync(new ScriptedBackend());
         var result = await engine.StartAsync(harness.Start(EngineHarness.Config("text_majority_vote", ThreeModels), Limit), _ => { }, default);
-        var log = ReadRunLog(result.RunId);
+        var log = harness.ReadRunLog(result.RunId);
         Assert.Equal(["task", "task_type", "method", "model_names", "hyperparameters", "avg_test_score", "logs", "moco"], log.Select(p => p.Key).ToList());
         Assert.Equal(["input", "raw_output", "output", "score"], log["logs"]![0]!.AsObject().Select(p => p.Key).ToList());
         var runDir = Path.Combine(harness.LogDirectory, "moco", result.RunId);
@@ -207,7 +207,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
         Assert.Equal("CONFIG_INVALID", invalid.Code);
         Assert.Contains(invalid.Problems, p => p.Path == "hyperparameters.tie" && p.Code == "CFG004");
         await Assert.ThrowsAsync<MethodNotImplementedException>(() =>
-            engine.StartAsync(harness.Start(EngineHarness.Config("text_multiagent_refine", ThreeModels)), _ => { }, default));
+            engine.StartAsync(harness.Start(EngineHarness.Config("text_sparta", ThreeModels)), _ => { }, default));
         Assert.Empty(await store.ListRunsAsync(new RunQuery()));
     }
 
@@ -235,27 +235,6 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
             await Task.Delay(Timeout.Infinite, cancellationToken);
             throw new InvalidOperationException("unreachable: the delay only ends by cancellation");
         }
-    }
-
-    private async Task<List<(string Prompt, string Letter)>> GoldAsync()
-    {
-        using var call = harness.Evaluator.LoadDataset(new LoadDatasetRequest { Task = "agieval_tiny", Split = Split.Test, Limit = Limit, IncludeGold = true, TaskType = "multiple_choice" });
-        var items = new List<(string, string)>();
-        await foreach (var message in call.ResponseStream.ReadAllAsync())
-        {
-            if (message.PayloadCase == LoadDatasetResponse.PayloadOneofCase.Item)
-            {
-                items.Add((message.Item.Prompt, message.Item.Gold.Choice.Letter));
-            }
-        }
-        return items;
-    }
-
-    private JsonObject ReadRunLog(string runId)
-    {
-        var dir = Path.Combine(harness.LogDirectory, "moco", runId);
-        var file = Directory.GetFiles(dir, "agieval_tiny_*.json").Single();
-        return JsonNode.Parse(File.ReadAllText(file))!.AsObject();
     }
 
     // The reference part of a log: what an uninterrupted run with the same seed must reproduce exactly.
