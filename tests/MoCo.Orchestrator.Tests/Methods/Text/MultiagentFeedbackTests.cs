@@ -38,7 +38,7 @@ public sealed class MultiagentFeedbackTests(EngineHarness harness) : IClassFixtu
         var outputs = TeamScenario.Outputs(log);
         for (var k = 0; k < Items; k++)
         {
-            var summary = Assert.Single(backend.Of("summary"), s => s.Prompt == TeamSummary.Prompt(scenario.Test[k].Prompt, Enumerable.Range(0, N).Select(i => revised[i, k])));
+            var summary = Assert.Single(backend.Of("summary"), s => s.Prompt == TeamRounds.SummaryPrompt(scenario.Test[k].Prompt, Enumerable.Range(0, N).Select(i => revised[i, k])));
             Assert.Equal("m-b", summary.Model);
             Assert.Equal(summary.Response, outputs[k]);
             Assert.Equal(scenario.Score(outputs[k], k), (double)log["logs"]![k]!["score"]!);

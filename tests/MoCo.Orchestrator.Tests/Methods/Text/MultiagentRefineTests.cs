@@ -40,7 +40,7 @@ public sealed class MultiagentRefineTests(EngineHarness harness) : IClassFixture
         var outputs = TeamScenario.Outputs(log);
         for (var k = 0; k < Items; k++)
         {
-            var prompt = TeamSummary.Prompt(scenario.Test[k].Prompt, Enumerable.Range(0, N).Select(i => lastRound[i, k]));
+            var prompt = TeamRounds.SummaryPrompt(scenario.Test[k].Prompt, Enumerable.Range(0, N).Select(i => lastRound[i, k]));
             Assert.Equal(summaries.Single(s => s.Prompt == prompt).Response, outputs[k]);
         }
         Assert.Equal(Enumerable.Range(0, Items).Average(k => scenario.Score(outputs[k], k)), result.Score!.Value, 9);
@@ -63,7 +63,7 @@ public sealed class MultiagentRefineTests(EngineHarness harness) : IClassFixture
         for (var k = 0; k < Items; k++)
         {
             var question = scenario.Test[k].Prompt;
-            var prompt = TeamSummary.Prompt(question, TeamScenario.Models.Select(m => TeamScenario.Solo(backend, m, question)));
+            var prompt = TeamRounds.SummaryPrompt(question, TeamScenario.Models.Select(m => TeamScenario.Solo(backend, m, question)));
             var summary = backend.Of("summary").Single(s => s.Prompt == prompt);
             Assert.Equal("m-a", summary.Model);
             Assert.Equal(summary.Response, outputs[k]);

@@ -19,6 +19,15 @@ public static class TeamGeneration
         return results;
     }
 
+    /// <summary>Only model <paramref name="model"/> generates, as phase <paramref name="phase"/> (a summarizer, a generator).</summary>
+    public static async Task<IReadOnlyList<GenerationResult>> OneModelPhaseAsync(MethodContext context, string phase, int model,
+        IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken)
+    {
+        var results = await PhaseAsync(context, phase, [.. context.Config.ModelNames.Select((_, i) => i == model ? requests : [])], cancellationToken)
+            .ConfigureAwait(false);
+        return results[model];
+    }
+
     /// <summary>Every model answers every item of <paramref name="split"/> with its formatted prompt and the general keys
     /// (the independent first round of the debate methods), call index <paramref name="index"/>.</summary>
     public static Task<IReadOnlyList<IReadOnlyList<GenerationResult>>> SoloPhaseAsync(MethodContext context, string phase, TaskSplit split, int index,

@@ -48,10 +48,9 @@ public sealed class KnowledgeCardMethod : ICollaborationMethod
 
         var answerRequests = test.Items.Select((item, k) => ChatPrompts.ForPrompt(context.Site(AnswerPhase, $"model/{generator}"), ChatPrompts.ItemKey(test, item), 0,
             AnswerPrompt(item.Prompt, writers.Select(i => knowledge[i][k].Texts[0])))).ToList();
-        var answers = await TeamGeneration.PhaseAsync(context, AnswerPhase,
-            [.. Enumerable.Range(0, n).Select(i => i == generator ? answerRequests : (IReadOnlyList<GenerationRequest>)[])], cancellationToken).ConfigureAwait(false);
+        var answers = await TeamGeneration.OneModelPhaseAsync(context, AnswerPhase, generator, answerRequests, cancellationToken).ConfigureAwait(false);
 
-        var scored = await FinalAnswers.ScoreAsync(context, test, answers[generator], cancellationToken).ConfigureAwait(false);
+        var scored = await FinalAnswers.ScoreAsync(context, test, answers, cancellationToken).ConfigureAwait(false);
         var summary = ReferenceSummary.Standard(config, ReferenceSummary.Score(scored.Scores.Mean), scored.Logs);
         return new MethodOutcome(summary, scored.Scores.Mean, test.Items.Count, selection.Details());
     }

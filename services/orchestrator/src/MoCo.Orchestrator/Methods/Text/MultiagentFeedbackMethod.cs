@@ -1,4 +1,3 @@
-using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods.Primitives;
 
 namespace MoCo.Orchestrator.Methods.Text;
@@ -17,12 +16,12 @@ public sealed class MultiagentFeedbackMethod : ICollaborationMethod
 
     /// <summary>The request for feedback on one team member's answer (its author not named).</summary>
     public static string FeedbackPrompt(string question, string answer) =>
-        TeamSummary.Framing + " Below is one assistant's answer to the question. Provide constructive feedback to help improve the answer.\n\n"
+        TeamRounds.Framing + " Below is one assistant's answer to the question. Provide constructive feedback to help improve the answer.\n\n"
         + $"Question: {question}\n\nAssistant's Answer: {answer}\n\nPlease provide your feedback.";
 
     /// <summary>The revision request: the question, the model's previous answer, the feedback texts in draw order.</summary>
     public static string RevisePrompt(string question, string previous, IEnumerable<string> feedback) =>
-        TeamSummary.Framing + " Below is your previous answer along with feedback from other assistants. Use the feedback to refine and improve your answer.\n\n"
+        TeamRounds.Framing + " Below is your previous answer along with feedback from other assistants. Use the feedback to refine and improve your answer.\n\n"
         + $"Question: {question}\n\nYour Previous Answer: {previous}\n\nFeedback from other assistants:\n"
         + CandidateList.Bulleted(feedback)
         + "\nPlease provide a refined answer to the question.";
@@ -52,32 +51,20 @@ public sealed class MultiagentFeedbackMethod : ICollaborationMethod
     }
 
     /// <inheritdoc/>
-    public async Task<MethodOutcome> RunAsync(MethodContext context, CancellationToken cancellationToken)
+    public Task<MethodOutcome> RunAsync(MethodContext context, CancellationToken cancellationToken) =>
+        TeamRounds.RunAsync(context, (int)context.Config.Hyperparameters.Int("round"), FeedbackAndReviseAsync, cancellationToken);
+
+    // Feedback on every answer from its drawn givers, then every model revises its answer with the feedback it got.
+    private static async Task<IReadOnlyList<IReadOnlyList<GenerationResult>>> FeedbackAndReviseAsync(MethodContext context, int round, TaskSplit test,
+        IReadOnlyList<IReadOnlyList<GenerationResult>> previous, CancellationToken cancellationToken)
     {
-        var config = context.Config;
-        var n = config.ModelNames.Count;
-        var rounds = (int)config.Hyperparameters.Int("round");
-        var feedbackCount = (int)config.Hyperparameters.Int("feedback_count");
-        var selection = await BestOnDev.SelectAsync(context, cancellationToken).ConfigureAwait(false);
-        var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
-
-        var answers = await TeamGeneration.SoloPhaseAsync(context, TeamSummary.Round(1), test, 1, cancellationToken).ConfigureAwait(false);
-        var solo = await SoloAnswers.BaselinesAsync(context, test, answers, cancellationToken).ConfigureAwait(false);
-        for (var round = 2; round <= rounds; round++)
-        {
-            var feedback = await FeedbackAsync(context, test, round, answers, DrawGivers(context.Seed, round, n, test.Items.Count, feedbackCount),
-                cancellationToken).ConfigureAwait(false);
-            var phase = TeamSummary.Round(round, "revise");
-            var previous = answers;
-            answers = await TeamGeneration.PhaseAsync(context, phase, [.. Enumerable.Range(0, n).Select(i => (IReadOnlyList<GenerationRequest>)
-                [.. test.Items.Select((item, k) => ChatPrompts.ForPrompt(context.Site(phase, $"model/{i}"), ChatPrompts.ItemKey(test, item), round,
-                    RevisePrompt(item.Prompt, previous[i][k].Texts[0], feedback[i][k])))])], cancellationToken).ConfigureAwait(false);
-        }
-
-        var summaries = await TeamSummary.RunAsync(context, test, selection.Best, answers, cancellationToken).ConfigureAwait(false);
-        var scored = await FinalAnswers.ScoreAsync(context, test, summaries, cancellationToken).ConfigureAwait(false);
-        var summary = ReferenceSummary.Standard(config, ReferenceSummary.Score(scored.Scores.Mean), scored.Logs);
-        return new MethodOutcome(summary, scored.Scores.Mean, test.Items.Count, selection.Details()) { Baselines = SoloAnswers.Baselines(context, solo) };
+        var n = previous.Count;
+        var givers = DrawGivers(context.Seed, round, n, test.Items.Count, (int)context.Config.Hyperparameters.Int("feedback_count"));
+        var feedback = await FeedbackAsync(context, test, round, previous, givers, cancellationToken).ConfigureAwait(false);
+        var phase = TeamRounds.Round(round, "revise");
+        return await TeamGeneration.PhaseAsync(context, phase, [.. Enumerable.Range(0, n).Select(i => (IReadOnlyList<GenerationRequest>)
+            [.. test.Items.Select((item, k) => ChatPrompts.ForPrompt(context.Site(phase, $"model/{i}"), ChatPrompts.ItemKey(test, item), round,
+                RevisePrompt(item.Prompt, previous[i][k].Texts[0], feedback[i][k])))])], cancellationToken).ConfigureAwait(false);
     }
 
     // Feedback texts per (receiver, item), in giver draw order: one batch per giver holding every answer it reviews.
@@ -85,7 +72,7 @@ public sealed class MultiagentFeedbackMethod : ICollaborationMethod
         IReadOnlyList<IReadOnlyList<GenerationResult>> answers, int[][][] givers, CancellationToken cancellationToken)
     {
         var n = answers.Count;
-        var phase = TeamSummary.Round(round, "feedback");
+        var phase = TeamRounds.Round(round, "feedback");
         var asks = Enumerable.Range(0, n).Select(_ => new List<(int Receiver, int Item)>()).ToList();
         for (var i = 0; i < n; i++)
         {

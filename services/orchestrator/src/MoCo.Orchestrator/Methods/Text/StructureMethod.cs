@@ -43,11 +43,11 @@ public sealed class StructureMethod : ICollaborationMethod
         var selection = await BestOnDev.SelectAsync(context, cancellationToken).ConfigureAwait(false);
         var best = selection.Best;
 
-        var responses = await TeamGeneration.SoloPhaseAsync(context, TeamSummary.Round(1), test, 1, cancellationToken).ConfigureAwait(false);
+        var responses = await TeamGeneration.SoloPhaseAsync(context, TeamRounds.Round(1), test, 1, cancellationToken).ConfigureAwait(false);
         var solo = await SoloAnswers.BaselinesAsync(context, test, responses, cancellationToken).ConfigureAwait(false);
         for (var round = 2; round <= rounds; round++)
         {
-            var phase = TeamSummary.Round(round);
+            var phase = TeamRounds.Round(round);
             var previous = responses;
             var updated = await TeamGeneration.PhaseAsync(context, phase, [.. Enumerable.Range(0, n).Select(t =>
             {
