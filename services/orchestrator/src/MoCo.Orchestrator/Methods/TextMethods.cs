@@ -58,7 +58,7 @@ internal static class TextMethods
             P.Bool("exclude_self", false),
         ])
         {
-            Summary = "the other models write knowledge cards; the best dev model answers with them",
+            Summary = "every model writes a knowledge paragraph; the best dev model answers with them",
         };
 
         yield return new MethodDescriptor("text_llm_blender", MethodLevel.Text, "llm_blender", LlmBlenderKeys())
@@ -81,7 +81,7 @@ internal static class TextMethods
             P.Int("feedback_count", 3, min: 0) with { Description = "feedback messages per answer, capped at n − 1" },
         ])
         {
-            Summary = "models give each other feedback; the best dev model revises",
+            Summary = "models revise their answers on each other's feedback; the best dev model summarizes",
         };
 
         yield return new MethodDescriptor("text_multiagent_finetuning", MethodLevel.Text, "multiagent_finetuning",
@@ -105,7 +105,7 @@ internal static class TextMethods
             P.Int("round", 3, min: 1) with { Description = "rounds including the initial answer" },
         ])
         {
-            Summary = "the best dev model refines its answer using the others'",
+            Summary = "models refine their answers on each other's; the best dev model summarizes",
         };
 
         yield return new MethodDescriptor("text_slm_mux", MethodLevel.Text, "slm_mux",
