@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Grpc.Core;
 using Grpc.Net.Client;
 using MoCo.Contracts.V1;
 using MoCo.Evaluator;
@@ -77,6 +78,22 @@ public sealed class EngineHarness : IAsyncLifetime
             "seed": {{seed}}
         }
         """;
+
+    /// <summary>The formatted prompt and gold letter of the first <paramref name="limit"/> items of an agieval_tiny split,
+    /// as a run with that limit sees them.</summary>
+    public async Task<List<(string Prompt, string Letter)>> GoldAsync(Split split, int limit)
+    {
+        using var call = Evaluator.LoadDataset(new LoadDatasetRequest { Task = "agieval_tiny", Split = split, Limit = limit, IncludeGold = true, TaskType = "multiple_choice" });
+        var items = new List<(string, string)>();
+        await foreach (var message in call.ResponseStream.ReadAllAsync())
+        {
+            if (message.PayloadCase == LoadDatasetResponse.PayloadOneofCase.Item)
+            {
+                items.Add((message.Item.Prompt, message.Item.Gold.Choice.Letter));
+            }
+        }
+        return items;
+    }
 
     public async Task DisposeAsync()
     {

@@ -22,7 +22,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
         var result = await engine.StartAsync(harness.Start(EngineHarness.Config("single_model", "\"m-a\""), Limit), events.Enqueue, default);
 
         Assert.Equal(RunState.Succeeded, result.Status);
-        var gold = await GoldAsync();
+        var gold = await harness.GoldAsync(Split.Test, Limit);
         var expected = gold.Average(g => ScriptedBackend.Letter("m-a", g.Prompt) == g.Letter ? 1.0 : 0.0);
         Assert.Equal(expected, result.Score!.Value, 9);
         Assert.Equal(Limit, backend.CallKeys.Count);
@@ -53,7 +53,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
         var result = await engine.StartAsync(harness.Start(EngineHarness.Config("text_majority_vote", ThreeModels), Limit), _ => { }, default);
         Assert.Equal(RunState.Succeeded, result.Status);
 
-        var gold = await GoldAsync();
+        var gold = await harness.GoldAsync(Split.Test, Limit);
         var log = harness.ReadRunLog(result.RunId);
         var entries = log["logs"]!.AsArray();
         Assert.Equal(Limit, entries.Count);
@@ -88,7 +88,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
     {
         var (engine, _) = await harness.EngineAsync(new ScriptedBackend());
         var result = await engine.StartAsync(harness.Start(EngineHarness.Config("text_majority_vote", "\"m-a\", \"m-a\", \"m-a\""), Limit), _ => { }, default);
-        var gold = await GoldAsync();
+        var gold = await harness.GoldAsync(Split.Test, Limit);
         var entries = harness.ReadRunLog(result.RunId)["logs"]!.AsArray();
         for (var k = 0; k < Limit; k++)
         {
@@ -207,7 +207,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
         Assert.Equal("CONFIG_INVALID", invalid.Code);
         Assert.Contains(invalid.Problems, p => p.Path == "hyperparameters.tie" && p.Code == "CFG004");
         await Assert.ThrowsAsync<MethodNotImplementedException>(() =>
-            engine.StartAsync(harness.Start(EngineHarness.Config("text_multiagent_refine", ThreeModels)), _ => { }, default));
+            engine.StartAsync(harness.Start(EngineHarness.Config("text_sparta", ThreeModels)), _ => { }, default));
         Assert.Empty(await store.ListRunsAsync(new RunQuery()));
     }
 
@@ -235,19 +235,5 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
             await Task.Delay(Timeout.Infinite, cancellationToken);
             throw new InvalidOperationException("unreachable: the delay only ends by cancellation");
         }
-    }
-
-    private async Task<List<(string Prompt, string Letter)>> GoldAsync()
-    {
-        using var call = harness.Evaluator.LoadDataset(new LoadDatasetRequest { Task = "agieval_tiny", Split = Split.Test, Limit = Limit, IncludeGold = true, TaskType = "multiple_choice" });
-        var items = new List<(string, string)>();
-        await foreach (var message in call.ResponseStream.ReadAllAsync())
-        {
-            if (message.PayloadCase == LoadDatasetResponse.PayloadOneofCase.Item)
-            {
-                items.Add((message.Item.Prompt, message.Item.Gold.Choice.Letter));
-            }
-        }
-        return items;
     }
 }

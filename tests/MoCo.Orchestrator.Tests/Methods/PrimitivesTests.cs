@@ -5,7 +5,8 @@ using MoCo.Orchestrator.Methods.Primitives;
 
 namespace MoCo.Orchestrator.Tests.Methods;
 
-/// <summary>The primitives that need no model: RFC 8785 canonical JSON, call keys and seeds, the seeded RNG.</summary>
+/// <summary>The primitives that need no model: RFC 8785 canonical JSON, call keys and seeds, the seeded RNG, the
+/// best-on-dev choice and the candidate-list formatter.</summary>
 public sealed class PrimitivesTests
 {
     [Theory]
@@ -53,5 +54,24 @@ public sealed class PrimitivesTests
         var items = Enumerable.Range(0, 10).ToList();
         SeededRng.For(5, "shuffle").Shuffle(items);
         Assert.Equal(Enumerable.Range(0, 10), items.Order());
+    }
+
+    [Fact]
+    public void Best_on_dev_is_the_first_model_with_the_highest_mean()
+    {
+        var selection = new DevSelection(new Dictionary<int, double> { [2] = 0.75, [0] = 0.5, [1] = 0.75 });
+        Assert.Equal(1, selection.Best);
+        var details = selection.Details();
+        Assert.Equal("{\"dev_scores\":{\"0\":0.5,\"1\":0.75,\"2\":0.75},\"best_on_dev\":1}", details.ToJsonString());
+        Assert.Equal(-1, new DevSelection(new Dictionary<int, double>()).Best);
+    }
+
+    [Fact]
+    public void Candidate_lists_show_each_text_unchanged_under_its_label()
+    {
+        Assert.Equal("- one\n- two\nlines\n", CandidateList.Bulleted(["one", "two\nlines"]));
+        Assert.Equal("Assistant 1: x\nAssistant 2: \n", CandidateList.Numbered(["x", ""], "Assistant"));
+        Assert.Equal("", CandidateList.Bulleted([]));
+        Assert.Equal([0, 2, 3], CandidateList.Others(4, 1));
     }
 }

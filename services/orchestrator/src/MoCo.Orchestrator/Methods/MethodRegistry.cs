@@ -37,6 +37,10 @@ public sealed class MethodRegistry
     {
         ["single_model"] = () => new Text.SingleModelMethod(),
         ["text_majority_vote"] = () => new Text.MajorityVoteMethod(),
+        ["text_knowledge_card"] = () => new Text.KnowledgeCardMethod(),
+        ["text_multiagent_refine"] = () => new Text.MultiagentRefineMethod(),
+        ["text_multiagent_feedback"] = () => new Text.MultiagentFeedbackMethod(),
+        ["text_structure"] = () => new Text.StructureMethod(),
         ["logit_logit_fusion"] = () => new Logit.LogitFusionMethod(),
     });
 

@@ -58,7 +58,7 @@ internal static class TextMethods
             P.Bool("exclude_self", false),
         ])
         {
-            Summary = "the other models write knowledge cards; the best dev model answers with them",
+            Summary = "every model writes a knowledge paragraph; the best dev model answers with them",
         };
 
         yield return new MethodDescriptor("text_llm_blender", MethodLevel.Text, "llm_blender", LlmBlenderKeys())
@@ -81,7 +81,7 @@ internal static class TextMethods
             P.Int("feedback_count", 3, min: 0) with { Description = "feedback messages per answer, capped at n − 1" },
         ])
         {
-            Summary = "models give each other feedback; the best dev model revises",
+            Summary = "models revise their answers on each other's feedback; the best dev model summarizes",
         };
 
         yield return new MethodDescriptor("text_multiagent_finetuning", MethodLevel.Text, "multiagent_finetuning",
@@ -105,7 +105,7 @@ internal static class TextMethods
             P.Int("round", 3, min: 1) with { Description = "rounds including the initial answer" },
         ])
         {
-            Summary = "the best dev model refines its answer using the others'",
+            Summary = "models refine their answers on each other's; the best dev model summarizes",
         };
 
         yield return new MethodDescriptor("text_slm_mux", MethodLevel.Text, "slm_mux",
@@ -134,7 +134,7 @@ internal static class TextMethods
             new ParamSpec("structure_matrix", ParamType.Matrix01) { Default = ParamDefault.Null, Nullable = true },
         ])
         {
-            Rules = [StructureMatrix],
+            Rules = [StructureRules],
             Summary = "models exchange answers along a fixed communication graph",
         };
     }
@@ -197,7 +197,9 @@ internal static class TextMethods
         }
     }
 
-    private static void StructureMatrix(RuleContext c)
+    // methods-text.md §9: `other` needs an N×N matrix, which the built-ins ignore (warning); a star needs a hub and a
+    // rim (the reference crashes with one model); one round means no interaction (warning, as the reference prints).
+    private static void StructureRules(RuleContext c)
     {
         var type = c["structure_type"].ValueKind == JsonValueKind.String ? c["structure_type"].GetString() : null;
         var matrix = c["structure_matrix"];
@@ -209,6 +211,20 @@ internal static class TextMethods
         if (matrix.ValueKind == JsonValueKind.Array && (matrix.GetArrayLength() != c.N || matrix.EnumerateArray().Any(r => r.GetArrayLength() != c.N)))
         {
             c.Fail("structure_matrix", $"must be {c.N}×{c.N} (one row and column per model)", $"give {c.N} rows of {c.N} entries");
+        }
+        if (type is not null and not "other" && matrix.ValueKind != JsonValueKind.Null)
+        {
+            c.Sink.Warning("", RuleContext.PathOf("structure_matrix"), $"ignored: structure_type \"{type}\" builds its own graph",
+                "drop structure_matrix, or set structure_type to \"other\" to use it");
+        }
+        if (type == "star" && c.N < 2)
+        {
+            c.Fail("structure_type", $"\"star\" needs at least 2 models (a hub and a rim), got {c.N}", "add models or choose another structure_type");
+        }
+        if (JsonValues.TryInt(c["num_rounds"], out var rounds) && rounds == 1)
+        {
+            c.Sink.Warning("", RuleContext.PathOf("num_rounds"), "num_rounds 1: the models answer independently and never see each other",
+                "use num_rounds ≥ 2 for interaction");
         }
     }
 }

@@ -13,6 +13,14 @@ public static class ChatPrompts
         return new GenerationRequest(site, ItemKey(split, item), index, user, prefill, 1, settings);
     }
 
+    /// <summary>A generation request for a prompt a method composed (around an item, or for another unit), prefill split off
+    /// as for item prompts.</summary>
+    public static GenerationRequest ForPrompt(CallSite site, string itemKey, int index, string prompt, GenerationSettings? settings = null)
+    {
+        var (user, prefill) = SplitPrefill(prompt);
+        return new GenerationRequest(site, itemKey, index, user, prefill, 1, settings);
+    }
+
     /// <summary>The call-key item of a split item.</summary>
     public static string ItemKey(TaskSplit split, TaskItem item) => $"{split.Name}/{item.Index}";
 

@@ -32,4 +32,30 @@ public static class SoloAnswers
                 scores.Items[k].Score, extras, model), cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Baselines a method already has (config-and-cli.md §4.3): <paramref name="outputs"/>[i] are model_names[i]'s own
+    /// answers to every item of <paramref name="test"/> with the general keys; each distinct model's (its first listing)
+    /// are scored raw and recorded under <see cref="BaselinePhase"/>. Scores by model index, null for a repeated listing.
+    /// </summary>
+    public static async Task<IReadOnlyList<SplitScore?>> BaselinesAsync(MethodContext context, TaskSplit test,
+        IReadOnlyList<IReadOnlyList<GenerationResult>> outputs, CancellationToken cancellationToken)
+    {
+        var models = context.Config.ModelNames;
+        var scores = new SplitScore?[models.Count];
+        for (var i = 0; i < models.Count; i++)
+        {
+            if (models.ToList().IndexOf(models[i]) != i)
+            {
+                continue;
+            }
+            scores[i] = await context.Evaluation.ScoreAsync(test, [.. outputs[i].Select(o => o.Texts[0])], OutputKind.Raw, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(context.Recorder, BaselinePhase(models[i]), models[i], test, outputs[i], scores[i]!, cancellationToken).ConfigureAwait(false);
+        }
+        return scores;
+    }
+
+    /// <summary>The baselines of <see cref="BaselinesAsync"/>'s scores, in model order.</summary>
+    public static IReadOnlyList<ModelBaseline> Baselines(MethodContext context, IReadOnlyList<SplitScore?> scores) =>
+        [.. scores.Select((s, i) => s is null ? null : new ModelBaseline(context.Config.ModelNames[i], s.Mean)).OfType<ModelBaseline>()];
 }

@@ -14,8 +14,6 @@ public sealed class MajorityVoteMethod : ICollaborationMethod
 {
     private const string GeneratePhase = "test · generate";
     private const string ExtractPhase = "test · extract";
-    private const string DevGeneratePhase = "dev · generate";
-    private const string DevScorePhase = "dev · score";
     private const string ScorePhase = "test · score";
 
     /// <inheritdoc/>
@@ -35,28 +33,23 @@ public sealed class MajorityVoteMethod : ICollaborationMethod
 
         await context.Recorder.BeginPhaseAsync(ExtractPhase, "models", models.Count, cancellationToken).ConfigureAwait(false);
         var answers = new List<IReadOnlyList<string?>>();
-        var baselines = new List<ModelBaseline>();
         for (var i = 0; i < models.Count; i++)
         {
-            var texts = outputs[i].Select(o => o.Texts[0]).ToList();
-            answers.Add(await context.Evaluation.ParseAsync(test, texts, cancellationToken).ConfigureAwait(false));
-            if (models.ToList().IndexOf(models[i]) == i)
-            {
-                // The model's own outputs with the general keys are its baseline (config-and-cli.md §4.3), at no extra generation.
-                var solo = await context.Evaluation.ScoreAsync(test, texts, OutputKind.Raw, cancellationToken).ConfigureAwait(false);
-                await SoloAnswers.RecordAsync(context.Recorder, SoloAnswers.BaselinePhase(models[i]), models[i], test, outputs[i], solo, cancellationToken).ConfigureAwait(false);
-                baselines.Add(new ModelBaseline(models[i], solo.Mean));
-            }
+            answers.Add(await context.Evaluation.ParseAsync(test, TeamGeneration.Texts(outputs[i]), cancellationToken).ConfigureAwait(false));
             context.Recorder.Progress(ExtractPhase, i + 1);
         }
+        // The models' own outputs with the general keys are their baselines (config-and-cli.md §4.3), at no extra generation.
+        var solo = await SoloAnswers.BaselinesAsync(context, test, outputs, cancellationToken).ConfigureAwait(false);
         await context.Recorder.EndPhaseAsync(ExtractPhase, null, cancellationToken).ConfigureAwait(false);
 
         var normalise = config.TaskType != "multiple_choice";
         var leaders = test.Items.Select((_, k) => MajorityVote.Leaders([.. answers.Select(a => a[k])], normalise)).ToList();
-        var devScores = config.Hyperparameters.String("tie") == "dev-based"
-            ? await DevScoresAsync(context, [.. leaders.Where(l => l.Count > 1).SelectMany(l => l.SelectMany(g => g.Voters)).Distinct().Order()],
+        // dev-based: every voter in any tie answers the dev split once, in one batch (BOD's dev means).
+        var dev = config.Hyperparameters.String("tie") == "dev-based"
+            ? await BestOnDev.ScoreAsync(context, [.. leaders.Where(l => l.Count > 1).SelectMany(l => l.SelectMany(g => g.Voters)).Distinct().Order()],
                 cancellationToken).ConfigureAwait(false)
             : null;
+        var devScores = dev?.Scores;
         var voted = leaders.Select((groups, k) => Choose(context, test, k, groups, devScores)).ToList();
 
         await context.Recorder.BeginPhaseAsync(ScorePhase, "items", test.Items.Count, cancellationToken).ConfigureAwait(false);
@@ -87,11 +80,11 @@ public sealed class MajorityVoteMethod : ICollaborationMethod
         summary["avg_test_score"] = ReferenceSummary.Score(scores.Mean);
         summary["logs"] = logs;
         var details = new JsonObject { ["tied_items"] = leaders.Count(l => l.Count > 1) };
-        if (devScores is not null)
+        if (dev is not null)
         {
-            details["dev_scores"] = new JsonObject([.. devScores.Select(p => KeyValuePair.Create($"{p.Key}", (JsonNode?)JsonValue.Create(p.Value)))]);
+            details["dev_scores"] = dev.Details()["dev_scores"]!.DeepClone();
         }
-        return new MethodOutcome(summary, scores.Mean, test.Items.Count, details) { Baselines = baselines };
+        return new MethodOutcome(summary, scores.Mean, test.Items.Count, details) { Baselines = SoloAnswers.Baselines(context, solo) };
     }
 
     // The voted answer of item k: the single leader, a seeded draw among tied leaders, or the dev-best tied voter's answer.
@@ -113,29 +106,5 @@ public sealed class MajorityVoteMethod : ICollaborationMethod
         // Voters by tied answer, then model index; the first with the highest dev mean wins.
         var best = groups.SelectMany(g => g.Voters.Select(v => (g.Answer, Voter: v))).Aggregate((a, b) => devScores[b.Voter] > devScores[a.Voter] ? b : a);
         return best.Answer;
-    }
-
-    // Best-on-dev data for the voters in ties: each answers the full dev split once, scored raw.
-    private static async Task<IReadOnlyDictionary<int, double>> DevScoresAsync(MethodContext context, IReadOnlyList<int> voters, CancellationToken cancellationToken)
-    {
-        var scores = new Dictionary<int, double>();
-        if (voters.Count == 0)
-        {
-            return scores;
-        }
-        var dev = await context.Data.DevAsync(1.0, includeGold: false, cancellationToken).ConfigureAwait(false);
-        await context.Recorder.BeginPhaseAsync(DevGeneratePhase, "calls", dev.Items.Count * voters.Count, cancellationToken).ConfigureAwait(false);
-        var outputs = await Task.WhenAll(voters.Select(i => SoloAnswers.GenerateAsync(context.Generation, context.Config.ModelNames[i],
-            context.Site(DevGeneratePhase, $"model/{i}"), dev, null, cancellationToken))).ConfigureAwait(false);
-        await context.Recorder.EndPhaseAsync(DevGeneratePhase, null, cancellationToken).ConfigureAwait(false);
-        await context.Recorder.BeginPhaseAsync(DevScorePhase, "models", voters.Count, cancellationToken).ConfigureAwait(false);
-        for (var v = 0; v < voters.Count; v++)
-        {
-            var split = await context.Evaluation.ScoreAsync(dev, [.. outputs[v].Select(o => o.Texts[0])], OutputKind.Raw, cancellationToken).ConfigureAwait(false);
-            scores[voters[v]] = split.Mean;
-            context.Recorder.Progress(DevScorePhase, v + 1);
-        }
-        await context.Recorder.EndPhaseAsync(DevScorePhase, null, cancellationToken).ConfigureAwait(false);
-        return scores;
     }
 }

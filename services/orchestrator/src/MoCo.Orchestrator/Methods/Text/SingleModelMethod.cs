@@ -15,9 +15,6 @@ public sealed class SingleModelMethod : ICollaborationMethod
     /// <summary>Phase of the test generations.</summary>
     public const string GeneratePhase = "test · generate";
 
-    /// <summary>Phase of the test scoring.</summary>
-    public const string ScorePhase = "test · score";
-
     /// <inheritdoc/>
     public string Id => "single_model";
 
@@ -33,18 +30,8 @@ public sealed class SingleModelMethod : ICollaborationMethod
             .ConfigureAwait(false);
         await context.Recorder.EndPhaseAsync(GeneratePhase, null, cancellationToken).ConfigureAwait(false);
 
-        await context.Recorder.BeginPhaseAsync(ScorePhase, "items", test.Items.Count, cancellationToken).ConfigureAwait(false);
-        var scores = await context.Evaluation.ScoreAsync(test, [.. outputs.Select(o => o.Texts[0])], OutputKind.Raw, cancellationToken).ConfigureAwait(false);
-        await SoloAnswers.RecordAsync(context.Recorder, "test", null, test, outputs, scores, cancellationToken).ConfigureAwait(false);
-        context.Recorder.Progress(ScorePhase, test.Items.Count);
-        await context.Recorder.EndPhaseAsync(ScorePhase, null, cancellationToken).ConfigureAwait(false);
-
-        var logs = new JsonArray();
-        for (var k = 0; k < test.Items.Count; k++)
-        {
-            logs.Add(ReferenceSummary.Item(test.Items[k].Prompt, outputs[k].Texts[0], scores.Items[k].Score is { } s ? ReferenceSummary.Score(s) : null));
-        }
-        var summary = ReferenceSummary.Standard(context.Config, ReferenceSummary.Score(scores.Mean), logs);
-        return new MethodOutcome(summary, scores.Mean, test.Items.Count, new JsonObject()) { Baselines = [new ModelBaseline(model, scores.Mean)] };
+        var scored = await FinalAnswers.ScoreAsync(context, test, outputs, cancellationToken).ConfigureAwait(false);
+        var summary = ReferenceSummary.Standard(context.Config, ReferenceSummary.Score(scored.Scores.Mean), scored.Logs);
+        return new MethodOutcome(summary, scored.Scores.Mean, test.Items.Count, new JsonObject()) { Baselines = [new ModelBaseline(model, scored.Scores.Mean)] };
     }
 }

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace MoCo.Orchestrator.Methods.Primitives;
+
+/// <summary>Dev means of the models that answered the dev split (by model index) and the winner: the first index with
+/// the maximum mean (methods-text.md §0.8).</summary>
+public sealed record DevSelection(IReadOnlyDictionary<int, double> Scores)
+{
+    /// <summary>The first model index with the highest dev mean; -1 when no model was scored.</summary>
+    public int Best => Scores.Count == 0 ? -1 : Scores.OrderBy(p => p.Key).Aggregate((a, b) => b.Value > a.Value ? b : a).Key;
+
+    /// <summary>The log's `moco` details: dev means by model index and the winner.</summary>
+    public JsonObject Details() => new()
+    {
+        ["dev_scores"] = new JsonObject([.. Scores.OrderBy(p => p.Key)
+            .Select(p => KeyValuePair.Create(p.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(p.Value)))]),
+        ["best_on_dev"] = Best,
+    };
+}
+
+/// <summary>
+/// Best-on-dev selection, BOD (methods-text.md §0.8): each model answers every dev item once with the config's general
+/// keys, its raw outputs are scored, dev score = mean. Each model's dev answers are stored as items of its own phase
+/// (<see cref="ItemsPhase"/>, split "dev"); the means are the checkpoint of <see cref="ScorePhase"/>, so a resumed run
+/// takes them from the store without generating or scoring again, and a run stopped in between replays the stored
+/// generations (call keys) and only scores.
+/// </summary>
+public static class BestOnDev
+{
+    /// <summary>Phase of the dev generations.</summary>
+    public const string GeneratePhase = "dev · generate";
+
+    /// <summary>Phase of the dev scoring; its checkpoint holds the means.</summary>
+    public const string ScorePhase = "dev · score";
+
+    /// <summary>The items phase of model <paramref name="index"/>'s dev answers (stored items are unique per phase and
+    /// index, and the same model may be listed twice).</summary>
+    public static string ItemsPhase(int index) => $"dev · model {index}";
+
+    /// <summary>BOD over every model of the config.</summary>
+    public static Task<DevSelection> SelectAsync(MethodContext context, CancellationToken cancellationToken) =>
+        ScoreAsync(context, [.. Enumerable.Range(0, context.Config.ModelNames.Count)], cancellationToken);
+
+    /// <summary>Dev means of the models <paramref name="models"/> (indices into model_names); nothing runs when empty.</summary>
+    public static async Task<DevSelection> ScoreAsync(MethodContext context, IReadOnlyList<int> models, CancellationToken cancellationToken)
+    {
+        if (models.Count == 0)
+        {
+            return new DevSelection(new Dictionary<int, double>());
+        }
+        var recorder = context.Recorder;
+        var dev = await context.Data.DevAsync(1.0, includeGold: false, cancellationToken).ConfigureAwait(false);
+        var generated = await recorder.BeginPhaseAsync(GeneratePhase, "calls", dev.Items.Count * models.Count, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<GenerationResult>[]? outputs = null;
+        if (generated is null)
+        {
+            outputs = await GenerateAsync(context, dev, models, cancellationToken).ConfigureAwait(false);
+            await recorder.EndPhaseAsync(GeneratePhase, new JsonArray([.. models.Select(m => (JsonNode)m)]), cancellationToken).ConfigureAwait(false);
+        }
+        if (await recorder.BeginPhaseAsync(ScorePhase, "models", models.Count, cancellationToken).ConfigureAwait(false) is JsonObject stored)
+        {
+            return new DevSelection(stored.ToDictionary(p => int.Parse(p.Key, CultureInfo.InvariantCulture), p => (double)p.Value!));
+        }
+        // Generation finished in an earlier execution: its calls answer from the store.
+        outputs ??= await GenerateAsync(context, dev, models, cancellationToken).ConfigureAwait(false);
+        var scores = new Dictionary<int, double>();
+        for (var m = 0; m < models.Count; m++)
+        {
+            var index = models[m];
+            var split = await context.Evaluation.ScoreAsync(dev, [.. outputs[m].Select(o => o.Texts[0])], OutputKind.Raw, cancellationToken).ConfigureAwait(false);
+            await SoloAnswers.RecordAsync(recorder, ItemsPhase(index), context.Config.ModelNames[index], dev, outputs[m], split, cancellationToken).ConfigureAwait(false);
+            scores[index] = split.Mean;
+            recorder.Progress(ScorePhase, m + 1, context.Config.ModelNames[index]);
+        }
+        var checkpoint = new JsonObject([.. scores.Select(p => KeyValuePair.Create(p.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(p.Value)))]);
+        await recorder.EndPhaseAsync(ScorePhase, checkpoint, cancellationToken).ConfigureAwait(false);
+        return new DevSelection(scores);
+    }
+
+    private static Task<IReadOnlyList<GenerationResult>[]> GenerateAsync(MethodContext context, TaskSplit dev, IReadOnlyList<int> models,
+        CancellationToken cancellationToken) =>
+        Task.WhenAll(models.Select(i => SoloAnswers.GenerateAsync(context.Generation, context.Config.ModelNames[i], context.Site(GeneratePhase, $"model/{i}"),
+            dev, null, cancellationToken)));
+}
