@@ -36,7 +36,7 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
         {
             var ledger = new StoreCallLedger(store, plan.RunId);
             var data = new GrpcTaskData(services.Evaluator, config, new RunDataOptions(plan.Limit, plan.LimitSeed, plan.DataDirectories));
-            var addresses = ModelAddresses.For(config, environment.Models);
+            var addresses = ModelAddresses.For(config, environment.Models, registry.Find(config.Method));
             var generation = new AddressedGenerationBackend(services.Generation, addresses);
             var context = new MethodContext(config, plan.RunId, plan.Seed, data,
                 new CachedGenerationService(generation, ledger, recorder, config, plan.Seed),
