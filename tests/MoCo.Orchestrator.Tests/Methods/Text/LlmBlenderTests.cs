@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using MoCo.Contracts.V1;
+using MoCo.Hosting.Errors;
 using MoCo.Models.Catalog;
 using MoCo.Orchestrator.Config;
 using MoCo.Orchestrator.Engine;
@@ -127,6 +128,21 @@ public sealed class LlmBlenderTests(EngineHarness harness) : IClassFixture<Engin
     }
 
     [Fact]
+    public async Task A_pair_too_long_for_the_ranker_counts_as_no_verdict_and_the_run_goes_on()
+    {
+        var gold = await SlmMuxGold.LoadAsync(harness, Split.Test, Limit);
+        var scorer = new LlmBlenderAlwaysA { TooLongIfContains = gold[0].Prompt };
+        var (engine, _) = await harness.EngineAsync(new LlmBlenderBackend(), inference: new InferenceService.InferenceServiceClient(scorer));
+        var events = new ConcurrentQueue<RunEvent>();
+        var result = await engine.StartAsync(harness.Start(Config(", \"ranker_decision\": \"logprob\""), Limit), events.Enqueue, default);
+        Assert.Equal(RunState.Succeeded, result.Status);
+        var entries = ReadRunLog(result.RunId)["logs"]!.AsArray();
+        Assert.Equal([1.0, 1.0, 1.0], entries[0]!["ranker_scores"]!.AsArray().Select(s => (double)s!));
+        Assert.All(entries.Skip(1), e => Assert.Equal([2.0, 1.0, 0.0], e!["ranker_scores"]!.AsArray().Select(s => (double)s!)));
+        Assert.Contains(events, e => e.Warning?.Message.StartsWith("3 of 15 ranker comparisons do not fit judge's context", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
     public async Task One_model_needs_no_ranker_and_top_k_is_clamped_to_it()
     {
         var backend = new LlmBlenderBackend();
@@ -233,6 +249,9 @@ internal sealed class LlmBlenderAlwaysA : CallInvoker
 {
     public ConcurrentQueue<Contracts.V1.ScoreRequest> Requests { get; } = new();
 
+    /// <summary>Pair prompts containing this text are "too long for the context" (INVALID_ARGUMENT, PROMPT_TOO_LONG).</summary>
+    public string? TooLongIfContains { get; init; }
+
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
     {
         if (request is not Contracts.V1.ScoreRequest score)
@@ -240,6 +259,10 @@ internal sealed class LlmBlenderAlwaysA : CallInvoker
             throw new RpcException(new Status(StatusCode.Unimplemented, method.FullName));
         }
         Requests.Enqueue(score);
+        if (TooLongIfContains is { } marker && score.Prompt.Chat.Messages[0].Content.Contains(marker, StringComparison.Ordinal))
+        {
+            throw MocoErrors.Create(StatusCode.InvalidArgument, "the prompt does not fit", new Problem("prompt", "PROMPT_TOO_LONG", "too long"));
+        }
         var logprob = score.Continuation.Text == "A" ? -0.1f : -2.3f;
         var response = new ScoreResponse { SumLogprob = logprob, Usage = new Usage { PromptTokens = 10, CompletionTokens = 1 } };
         response.Logprobs.Add(logprob);

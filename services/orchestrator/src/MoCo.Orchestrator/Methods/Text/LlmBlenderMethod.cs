@@ -113,6 +113,7 @@ public sealed class LlmBlenderMethod : ICollaborationMethod
 
         await context.Recorder.BeginPhaseAsync(RankPhase, "calls", logprob ? 2 * judged.Count : judged.Count, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<LlmBlender.Verdict> verdicts;
+        int failed;
         if (logprob)
         {
             var site = context.Site(RankPhase, "ranker");
@@ -120,6 +121,7 @@ public sealed class LlmBlenderMethod : ICollaborationMethod
             var scored = await context.Scoring.ScoreAsync(ranker, [.. judged.SelectMany(j => new[] { "A", "B" }
                 .Select((letter, c) => new ScoreRequest(site, j.Key, 2 * j.Index + c, j.Prompt, letter)))], cancellationToken).ConfigureAwait(false);
             verdicts = [.. judged.Select((_, p) => Decide(FirstToken(scored[2 * p]), FirstToken(scored[2 * p + 1])))];
+            failed = judged.Where((_, p) => scored[2 * p].Error is not null || scored[2 * p + 1].Error is not null).Count();
         }
         else
         {
@@ -127,6 +129,11 @@ public sealed class LlmBlenderMethod : ICollaborationMethod
             var replies = await context.Generation.GenerateBatchAsync(ranker,
                 [.. judged.Select(j => Request(context.Site(RankPhase, "ranker"), j.Key, j.Index, j.Prompt, settings))], cancellationToken).ConfigureAwait(false);
             verdicts = [.. replies.Select(r => LlmBlender.Parse(r.Texts[0]))];
+            failed = replies.Count(r => r.Error is not null);
+        }
+        if (failed > 0)
+        {
+            context.Recorder.Warn($"{failed} of {judged.Count} ranker comparisons do not fit {ranker}'s context and count as no verdict (half a win each)");
         }
         await context.Recorder.EndPhaseAsync(RankPhase, null, cancellationToken).ConfigureAwait(false);
         return [.. test.Items.Select((_, k) => LlmBlender.Wins(n, [.. verdicts.Skip(k * pairs.Count).Take(pairs.Count)]))];
