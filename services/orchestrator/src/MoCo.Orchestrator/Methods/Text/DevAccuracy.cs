@@ -7,7 +7,7 @@ namespace MoCo.Orchestrator.Methods.Text;
 /// keys (one GenerateBatch per model, models concurrently), its raw outputs are scored, dev accuracy = the mean (0 on an
 /// empty dev split). Calls are stored under their keys, so a resumed run regenerates nothing.
 /// Minimal stand-in for the shared BestOnDev primitive being written in parallel: the coordinator folds its callers
-/// (text_slm_mux, text_bbmas) onto BestOnDev at merge and deletes this file.
+/// (text_majority_vote, text_slm_mux) onto BestOnDev at merge and deletes this file.
 /// </summary>
 internal static class DevAccuracy
 {
@@ -23,10 +23,7 @@ internal static class DevAccuracy
             return [.. models.Select(_ => 0.0)];
         }
         var names = context.Config.ModelNames;
-        await context.Recorder.BeginPhaseAsync(GeneratePhase, "calls", dev.Items.Count * models.Count, cancellationToken).ConfigureAwait(false);
-        var outputs = await Task.WhenAll(models.Select(i => SoloAnswers.GenerateAsync(context.Generation, names[i], context.Site(GeneratePhase, $"model/{i}"),
-            dev, null, cancellationToken))).ConfigureAwait(false);
-        await context.Recorder.EndPhaseAsync(GeneratePhase, null, cancellationToken).ConfigureAwait(false);
+        var outputs = await SoloAnswers.EveryModelAsync(context, GeneratePhase, dev, models, cancellationToken).ConfigureAwait(false);
 
         await context.Recorder.BeginPhaseAsync(ScorePhase, "models", models.Count, cancellationToken).ConfigureAwait(false);
         var accuracy = new List<double>();

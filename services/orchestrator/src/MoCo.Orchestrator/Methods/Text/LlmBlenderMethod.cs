@@ -32,10 +32,7 @@ public sealed class LlmBlenderMethod : ICollaborationMethod
         var fuser = hyper.String("fuser_model_name") ?? models[0];
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
 
-        await context.Recorder.BeginPhaseAsync(GeneratePhase, "calls", test.Items.Count * n, cancellationToken).ConfigureAwait(false);
-        var outputs = await Task.WhenAll(models.Select((model, i) =>
-            SoloAnswers.GenerateAsync(context.Generation, model, context.Site(GeneratePhase, $"model/{i}"), test, null, cancellationToken))).ConfigureAwait(false);
-        await context.Recorder.EndPhaseAsync(GeneratePhase, null, cancellationToken).ConfigureAwait(false);
+        var outputs = await SoloAnswers.EveryModelAsync(context, GeneratePhase, test, null, cancellationToken).ConfigureAwait(false);
         var candidates = test.Items.Select((_, k) => models.Select((_, i) => outputs[i][k].Texts[0]).ToList()).ToList();
 
         var wins = await RankAsync(context, test, candidates, cancellationToken).ConfigureAwait(false);
@@ -82,7 +79,7 @@ public sealed class LlmBlenderMethod : ICollaborationMethod
         context.Recorder.Progress(ScorePhase, test.Items.Count);
         await context.Recorder.EndPhaseAsync(ScorePhase, null, cancellationToken).ConfigureAwait(false);
 
-        var baselines = await BaselinesAsync(context, test, outputs, cancellationToken).ConfigureAwait(false);
+        var baselines = await SoloAnswers.BaselinesAsync(context, test, outputs, cancellationToken).ConfigureAwait(false);
         var summary = ReferenceSummary.Head(config);
         summary["method"] = Id;
         summary["model_names"] = ReferenceSummary.ModelNames(config);
@@ -149,24 +146,5 @@ public sealed class LlmBlenderMethod : ICollaborationMethod
     {
         var (user, prefill) = ChatPrompts.SplitPrefill(prompt);
         return new GenerationRequest(site, itemKey, index, user, prefill, 1, settings);
-    }
-
-    // Each distinct model's own answers, scored raw, are its single-model baseline (config-and-cli.md §4.3).
-    private static async Task<IReadOnlyList<ModelBaseline>> BaselinesAsync(MethodContext context, TaskSplit test, IReadOnlyList<IReadOnlyList<GenerationResult>> outputs,
-        CancellationToken cancellationToken)
-    {
-        var models = context.Config.ModelNames;
-        var baselines = new List<ModelBaseline>();
-        for (var i = 0; i < models.Count; i++)
-        {
-            if (models.ToList().IndexOf(models[i]) != i)
-            {
-                continue;
-            }
-            var solo = await context.Evaluation.ScoreAsync(test, [.. outputs[i].Select(o => o.Texts[0])], OutputKind.Raw, cancellationToken).ConfigureAwait(false);
-            await SoloAnswers.RecordAsync(context.Recorder, SoloAnswers.BaselinePhase(models[i]), models[i], test, outputs[i], solo, cancellationToken).ConfigureAwait(false);
-            baselines.Add(new ModelBaseline(models[i], solo.Mean));
-        }
-        return baselines;
     }
 }

@@ -14,8 +14,6 @@ public sealed class MajorityVoteMethod : ICollaborationMethod
 {
     private const string GeneratePhase = "test · generate";
     private const string ExtractPhase = "test · extract";
-    private const string DevGeneratePhase = "dev · generate";
-    private const string DevScorePhase = "dev · score";
     private const string ScorePhase = "test · score";
 
     /// <inheritdoc/>
@@ -28,28 +26,17 @@ public sealed class MajorityVoteMethod : ICollaborationMethod
         var models = config.ModelNames;
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
 
-        await context.Recorder.BeginPhaseAsync(GeneratePhase, "calls", test.Items.Count * models.Count, cancellationToken).ConfigureAwait(false);
-        var outputs = await Task.WhenAll(models.Select((model, i) =>
-            SoloAnswers.GenerateAsync(context.Generation, model, context.Site(GeneratePhase, $"model/{i}"), test, null, cancellationToken))).ConfigureAwait(false);
-        await context.Recorder.EndPhaseAsync(GeneratePhase, null, cancellationToken).ConfigureAwait(false);
+        var outputs = await SoloAnswers.EveryModelAsync(context, GeneratePhase, test, null, cancellationToken).ConfigureAwait(false);
 
         await context.Recorder.BeginPhaseAsync(ExtractPhase, "models", models.Count, cancellationToken).ConfigureAwait(false);
         var answers = new List<IReadOnlyList<string?>>();
-        var baselines = new List<ModelBaseline>();
         for (var i = 0; i < models.Count; i++)
         {
-            var texts = outputs[i].Select(o => o.Texts[0]).ToList();
-            answers.Add(await context.Evaluation.ParseAsync(test, texts, cancellationToken).ConfigureAwait(false));
-            if (models.ToList().IndexOf(models[i]) == i)
-            {
-                // The model's own outputs with the general keys are its baseline (config-and-cli.md §4.3), at no extra generation.
-                var solo = await context.Evaluation.ScoreAsync(test, texts, OutputKind.Raw, cancellationToken).ConfigureAwait(false);
-                await SoloAnswers.RecordAsync(context.Recorder, SoloAnswers.BaselinePhase(models[i]), models[i], test, outputs[i], solo, cancellationToken).ConfigureAwait(false);
-                baselines.Add(new ModelBaseline(models[i], solo.Mean));
-            }
+            answers.Add(await context.Evaluation.ParseAsync(test, [.. outputs[i].Select(o => o.Texts[0])], cancellationToken).ConfigureAwait(false));
             context.Recorder.Progress(ExtractPhase, i + 1);
         }
         await context.Recorder.EndPhaseAsync(ExtractPhase, null, cancellationToken).ConfigureAwait(false);
+        var baselines = await SoloAnswers.BaselinesAsync(context, test, outputs, cancellationToken).ConfigureAwait(false);
 
         var normalise = config.TaskType != "multiple_choice";
         var leaders = test.Items.Select((_, k) => MajorityVote.Leaders([.. answers.Select(a => a[k])], normalise)).ToList();
@@ -118,24 +105,11 @@ public sealed class MajorityVoteMethod : ICollaborationMethod
     // Best-on-dev data for the voters in ties: each answers the full dev split once, scored raw.
     private static async Task<IReadOnlyDictionary<int, double>> DevScoresAsync(MethodContext context, IReadOnlyList<int> voters, CancellationToken cancellationToken)
     {
-        var scores = new Dictionary<int, double>();
         if (voters.Count == 0)
         {
-            return scores;
+            return new Dictionary<int, double>();
         }
-        var dev = await context.Data.DevAsync(1.0, includeGold: false, cancellationToken).ConfigureAwait(false);
-        await context.Recorder.BeginPhaseAsync(DevGeneratePhase, "calls", dev.Items.Count * voters.Count, cancellationToken).ConfigureAwait(false);
-        var outputs = await Task.WhenAll(voters.Select(i => SoloAnswers.GenerateAsync(context.Generation, context.Config.ModelNames[i],
-            context.Site(DevGeneratePhase, $"model/{i}"), dev, null, cancellationToken))).ConfigureAwait(false);
-        await context.Recorder.EndPhaseAsync(DevGeneratePhase, null, cancellationToken).ConfigureAwait(false);
-        await context.Recorder.BeginPhaseAsync(DevScorePhase, "models", voters.Count, cancellationToken).ConfigureAwait(false);
-        for (var v = 0; v < voters.Count; v++)
-        {
-            var split = await context.Evaluation.ScoreAsync(dev, [.. outputs[v].Select(o => o.Texts[0])], OutputKind.Raw, cancellationToken).ConfigureAwait(false);
-            scores[voters[v]] = split.Mean;
-            context.Recorder.Progress(DevScorePhase, v + 1);
-        }
-        await context.Recorder.EndPhaseAsync(DevScorePhase, null, cancellationToken).ConfigureAwait(false);
-        return scores;
+        var accuracy = await DevAccuracy.OfAsync(context, voters, cancellationToken).ConfigureAwait(false);
+        return voters.Select((v, m) => (v, m)).ToDictionary(p => p.v, p => accuracy[p.m]);
     }
 }
