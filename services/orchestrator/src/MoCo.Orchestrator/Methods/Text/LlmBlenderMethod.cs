@@ -80,10 +80,7 @@ public sealed class LlmBlenderMethod : ICollaborationMethod
         await context.Recorder.EndPhaseAsync(ScorePhase, null, cancellationToken).ConfigureAwait(false);
 
         var baselines = await SoloAnswers.BaselinesAsync(context, test, outputs, cancellationToken).ConfigureAwait(false);
-        var summary = ReferenceSummary.Head(config);
-        summary["method"] = Id;
-        summary["model_names"] = ReferenceSummary.ModelNames(config);
-        summary["hyperparameters"] = ReferenceSummary.Hyperparameters(config);
+        var summary = ReferenceSummary.Named(config, Id);
         summary["avg_test_score"] = ReferenceSummary.Score(scores.Mean);
         summary["logs"] = logs;
         var details = new JsonObject

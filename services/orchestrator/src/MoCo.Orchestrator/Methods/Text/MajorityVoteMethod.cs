@@ -67,10 +67,7 @@ public sealed class MajorityVoteMethod : ICollaborationMethod
         context.Recorder.Progress(ScorePhase, test.Items.Count);
         await context.Recorder.EndPhaseAsync(ScorePhase, null, cancellationToken).ConfigureAwait(false);
 
-        var summary = ReferenceSummary.Head(config);
-        summary["method"] = Id;
-        summary["model_names"] = ReferenceSummary.ModelNames(config);
-        summary["hyperparameters"] = ReferenceSummary.Hyperparameters(config);
+        var summary = ReferenceSummary.Named(config, Id);
         summary["avg_test_score"] = ReferenceSummary.Score(scores.Mean);
         summary["logs"] = logs;
         var details = new JsonObject { ["tied_items"] = leaders.Count(l => l.Count > 1) };

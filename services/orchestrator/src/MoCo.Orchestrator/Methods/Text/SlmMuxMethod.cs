@@ -105,10 +105,7 @@ public sealed class SlmMuxMethod : ICollaborationMethod
         }
 
         var mean = test.Items.Count == 0 ? 0.0 : total / test.Items.Count;
-        var summary = ReferenceSummary.Head(config);
-        summary["method"] = Id;
-        summary["model_names"] = ReferenceSummary.ModelNames(config);
-        summary["hyperparameters"] = ReferenceSummary.Hyperparameters(config);
+        var summary = ReferenceSummary.Named(config, Id);
         summary["model_accuracies"] = tie == "dev-based"
             ? new JsonObject([.. models.Select((m, i) => KeyValuePair.Create(m, (JsonNode?)JsonValue.Create(devAccuracy[i])))])
             : new JsonObject();
