@@ -36,6 +36,7 @@ public sealed class MethodRegistry
     public static MethodRegistry Default { get; } = new(new Dictionary<string, Func<ICollaborationMethod>>
     {
         ["single_model"] = () => new Text.SingleModelMethod(),
+        ["text_bbmas"] = () => new Text.BbmasMethod(),
         ["text_llm_blender"] = () => new Text.LlmBlenderMethod(),
         ["text_majority_vote"] = () => new Text.MajorityVoteMethod(),
         ["text_slm_mux"] = () => new Text.SlmMuxMethod(),
