@@ -60,14 +60,14 @@ public sealed class BbmasTests(EngineHarness harness) : IClassFixture<EngineHarn
         var result = await engine.StartAsync(harness.Start(Config(stop: 2), Limit), _ => { }, default);
         Assert.Equal(RunState.Succeeded, result.Status);
 
-        var dev = await SlmMuxGold.LoadAsync(harness, Split.Dev, Limit);
+        var dev = await TextMethodFixtures.GoldAsync(harness, Split.Dev, Limit);
         var accuracy = Models.Select(m => dev.Average(d => ScriptedBackend.Letter(m, d.Prompt) == d.Letter ? 1.0 : 0.0)).ToList();
         var best = Models[accuracy.IndexOf(accuracy.Max())];
         // Every agent call runs on the best dev model.
         Assert.All(backend.AgentCalls, m => Assert.Equal(best, m));
 
-        var gold = await SlmMuxGold.LoadAsync(harness, Split.Test, Limit);
-        var log = ReadRunLog(result.RunId);
+        var gold = await TextMethodFixtures.GoldAsync(harness, Split.Test, Limit);
+        var log = TextMethodFixtures.ReadRunLog(harness, result.RunId);
         Assert.Equal(["task", "task_type", "method", "model_names", "hyperparameters", "avg_test_score", "avg_llm_calls", "logs", "moco"], log.Select(p => p.Key).ToList());
         Assert.Equal("bbmas", (string)log["method"]!);
         // Per item: 2 agents × (select + execute) in each of 2 iterations, then 3 votes over the 2 final conclusions.
@@ -109,10 +109,10 @@ public sealed class BbmasTests(EngineHarness harness) : IClassFixture<EngineHarn
         var start = harness.Start(Config(stop: 3), Limit);
         var reference = await engine.StartAsync(start with { Overrides = new RunOverrides { Limit = Limit, Compat = Compat.Reference } }, _ => { }, default);
 
-        var mocoLogs = ReadRunLog(moco.RunId)["logs"]!.AsArray();
+        var mocoLogs = TextMethodFixtures.ReadRunLog(harness, moco.RunId)["logs"]!.AsArray();
         Assert.All(mocoLogs, e => Assert.StartsWith("The answer is", (string)e!["output"]!));
         Assert.All(await store.GetItemsAsync(moco.RunId, "test"), i => Assert.Equal("max_iterations", (string)JsonNode.Parse(i.ExtrasJson)!["terminated_by"]!));
-        Assert.All(ReadRunLog(reference.RunId)["logs"]!.AsArray(), e =>
+        Assert.All(TextMethodFixtures.ReadRunLog(harness, reference.RunId)["logs"]!.AsArray(), e =>
         {
             Assert.Equal(Bbmas.NoConclusion, (string)e!["output"]!);
             Assert.Equal(0.0, (double)e["score"]!);
@@ -125,8 +125,6 @@ public sealed class BbmasTests(EngineHarness harness) : IClassFixture<EngineHarn
     private static string Config(int stop) => EngineHarness.Config("text_bbmas", string.Join(", ", Models.Select(m => $"\"{m}\"")),
         $", \"max_iterations\": 2, \"max_num_agents_to_act\": 2, \"min_num_agents_to_stop\": {stop}, \"max_num_retries\": 2");
 
-    private JsonObject ReadRunLog(string runId) =>
-        JsonNode.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(harness.LogDirectory, "moco", runId), "agieval_tiny_*.json").Single()))!.AsObject();
 }
 
 /// <summary>A TEST DOUBLE of Generate for BBMAS agents: on an empty blackboard an agent proposes a strategy, otherwise it

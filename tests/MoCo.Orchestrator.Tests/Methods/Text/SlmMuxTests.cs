@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Nodes;
-using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Orchestrator.Methods.Text;
@@ -76,8 +74,8 @@ public sealed class SlmMuxTests(EngineHarness harness) : IClassFixture<EngineHar
         // k = 3 samples in one request per model and item; no dev pass without dev-based.
         Assert.Equal(Limit * models.Length, backend.Calls);
 
-        var gold = await SlmMuxGold.LoadAsync(harness, Split.Test);
-        var log = ReadRunLog(result.RunId);
+        var gold = await TextMethodFixtures.GoldAsync(harness, Split.Test, Limit);
+        var log = TextMethodFixtures.ReadRunLog(harness, result.RunId);
         Assert.Equal(["task", "task_type", "method", "model_names", "hyperparameters", "model_accuracies", "avg_test_score", "logs", "moco"],
             log.Select(p => p.Key).ToList());
         Assert.Empty(log["model_accuracies"]!.AsObject());
@@ -117,7 +115,7 @@ public sealed class SlmMuxTests(EngineHarness harness) : IClassFixture<EngineHar
         Assert.Equal(0.0, result.Baselines.Single(b => b.Model == "m-silent").Test);
 
         var again = await engine.StartAsync(harness.Start(config, Limit), _ => { }, default);
-        Assert.Equal(entries.ToJsonString(), ReadRunLog(again.RunId)["logs"]!.ToJsonString());
+        Assert.Equal(entries.ToJsonString(), TextMethodFixtures.ReadRunLog(harness, again.RunId)["logs"]!.ToJsonString());
     }
 
     [Fact]
@@ -128,9 +126,9 @@ public sealed class SlmMuxTests(EngineHarness harness) : IClassFixture<EngineHar
         var result = await engine.StartAsync(harness.Start(Config(models, "dev-based"), Limit), _ => { }, default);
         Assert.Equal(RunState.Succeeded, result.Status);
 
-        var dev = await SlmMuxGold.LoadAsync(harness, Split.Dev);
+        var dev = await TextMethodFixtures.GoldAsync(harness, Split.Dev, Limit);
         var accuracy = models.ToDictionary(m => m, m => m == "m-silent" ? 0.0 : dev.Average(d => SlmMuxBackend.Letter(m, d.Prompt, 0) == d.Letter ? 1.0 : 0.0));
-        var log = ReadRunLog(result.RunId);
+        var log = TextMethodFixtures.ReadRunLog(harness, result.RunId);
         var recorded = log["model_accuracies"]!.AsObject();
         Assert.Equal(models, recorded.Select(p => p.Key));
         Assert.All(models, m => Assert.Equal(accuracy[m], (double)recorded[m]!, 9));
@@ -145,9 +143,6 @@ public sealed class SlmMuxTests(EngineHarness harness) : IClassFixture<EngineHar
 
     private static string Config(string[] models, string tie) => EngineHarness.Config("text_slm_mux", string.Join(", ", models.Select(m => $"\"{m}\"")),
         $", \"samples_per_model\": 3, \"tie\": \"{tie}\", \"seed\": 5");
-
-    private JsonObject ReadRunLog(string runId) =>
-        JsonNode.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(harness.LogDirectory, "moco", runId), "agieval_tiny_*.json").Single()))!.AsObject();
 }
 
 /// <summary>A TEST DOUBLE of Generate for SLM-MUX: "m-steady…" models give one letter per prompt in every sample,
@@ -176,23 +171,5 @@ internal sealed class SlmMuxBackend : IGenerationBackend
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{model}\n{salt}\n{prompt}"));
         return ((char)('A' + hash[0] % 4)).ToString();
-    }
-}
-
-/// <summary>Prompts and gold letters of a split as the evaluator serves them (the test's independent oracle).</summary>
-internal static class SlmMuxGold
-{
-    public static async Task<List<(string Prompt, string Letter)>> LoadAsync(EngineHarness harness, Split split, int limit = 6)
-    {
-        using var call = harness.Evaluator.LoadDataset(new LoadDatasetRequest { Task = "agieval_tiny", Split = split, Limit = limit, IncludeGold = true, TaskType = "multiple_choice" });
-        var items = new List<(string, string)>();
-        await foreach (var message in call.ResponseStream.ReadAllAsync())
-        {
-            if (message.PayloadCase == LoadDatasetResponse.PayloadOneofCase.Item)
-            {
-                items.Add((message.Item.Prompt, message.Item.Gold.Choice.Letter));
-            }
-        }
-        return items;
     }
 }
