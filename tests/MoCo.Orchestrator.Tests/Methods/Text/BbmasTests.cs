@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using MoCo.Contracts.V1;
+using MoCo.Orchestrator.Engine;
+using MoCo.Orchestrator.Methods;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Orchestrator.Methods.Text;
 using MoCo.Orchestrator.Runs;
@@ -122,6 +124,29 @@ public sealed class BbmasTests(EngineHarness harness) : IClassFixture<EngineHarn
         Assert.Equal(0.0, reference.Score);
     }
 
+    [Fact]
+    public async Task Models_beside_the_config_reach_the_backend_as_directories_in_every_phase_baselines_included()
+    {
+        var configDir = Path.Combine(harness.Directory, "beside-" + Guid.NewGuid().ToString("N")[..6]);
+        foreach (var name in Models)
+        {
+            Directory.CreateDirectory(Path.Combine(configDir, "models", name));
+            File.WriteAllText(Path.Combine(configDir, "models", name, "config.json"), """{"architectures": ["LlamaForCausalLM"], "model_type": "llama"}""");
+        }
+        var resolver = new MoCo.Models.Catalog.ModelResolver([], Path.Combine(configDir, "zoo"), huggingFaceCache: null);
+        var backend = new BbmasBackend();
+        await using var store = await SqliteRunStore.OpenAsync(Path.Combine(configDir, "runs.db"));
+        var engine = new RunEngine(store, new RunServices(backend, new InferenceService.InferenceServiceClient(new LlmBlenderAlwaysA()), harness.Evaluator),
+            new RunEnvironment([TestData.DataDir], resolver) { HeartbeatInterval = TimeSpan.FromMilliseconds(100) }, MethodRegistry.Default);
+        var config = EngineHarness.Config("text_bbmas", string.Join(", ", Models.Select(m => $"\"models/{m}\"")),
+            ", \"max_iterations\": 1, \"max_num_agents_to_act\": 1, \"max_num_retries\": 1");
+        var result = await engine.StartAsync(harness.Start(config, 2) with { ConfigDirectory = configDir }, _ => { }, default);
+
+        Assert.Equal(RunState.Succeeded, result.Status);
+        Assert.Equal(3, result.Baselines.Count);
+        Assert.Equal(Models.Select(m => Path.GetFullPath(Path.Combine(configDir, "models", m))).Order(), backend.Models.Distinct().Order());
+    }
+
     private static string Config(int stop) => EngineHarness.Config("text_bbmas", string.Join(", ", Models.Select(m => $"\"{m}\"")),
         $", \"max_iterations\": 2, \"max_num_agents_to_act\": 2, \"min_num_agents_to_stop\": {stop}, \"max_num_retries\": 2");
 
@@ -135,12 +160,15 @@ internal sealed class BbmasBackend : IGenerationBackend
 {
     public ConcurrentBag<string> AgentCalls { get; } = [];
 
+    public ConcurrentBag<string> Models { get; } = [];
+
     public static string Final(string letter) => $"The answer is {letter}.\n**Final Answer**: {letter}";
 
     public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => Task.FromResult("fp:" + model);
 
     public Task<IReadOnlyList<GeneratedSample>> GenerateAsync(GenerationCall call, CancellationToken cancellationToken)
     {
+        Models.Add(call.Model);
         var prompt = call.Prompt;
         var problemAt = prompt.IndexOf("<problem>\n\n", StringComparison.Ordinal);
         string text;
