@@ -13,7 +13,7 @@ using MoCo.Testing;
 namespace MoCo.Orchestrator.Tests.Engine;
 
 /// <summary>A run engine over a real evaluator host (loopback, the shared datasets), a temporary SQLite store and a
-/// scripted Generate (<see cref="ScriptedBackend"/>). Score is never called by these methods; its client points nowhere.</summary>
+/// scripted Generate (<see cref="ScriptedBackend"/>). Score points nowhere unless a test passes its own client.</summary>
 public sealed class EngineHarness : IAsyncLifetime
 {
     private RunningService _evaluator = null!;
@@ -35,16 +35,18 @@ public sealed class EngineHarness : IAsyncLifetime
         Evaluator = new EvaluatorService.EvaluatorServiceClient(_evaluatorChannel);
     }
 
-    /// <summary>A new store (one per test, so runs do not mix) and an engine over it.</summary>
-    public async Task<(RunEngine Engine, IRunStore Store)> EngineAsync(MoCo.Orchestrator.Methods.Primitives.IGenerationBackend backend, string storeName = "runs.db")
+    /// <summary>A new store (one per test, so runs do not mix) and an engine over it; <paramref name="inference"/> serves
+    /// Score where a test needs it (default: a client that points nowhere).</summary>
+    public async Task<(RunEngine Engine, IRunStore Store)> EngineAsync(MoCo.Orchestrator.Methods.Primitives.IGenerationBackend backend, string storeName = "runs.db",
+        InferenceService.InferenceServiceClient? inference = null)
     {
         var store = await SqliteRunStore.OpenAsync(Path.Combine(Directory, Guid.NewGuid().ToString("N")[..8] + storeName));
-        return (Engine(backend, store), store);
+        return (Engine(backend, store, inference), store);
     }
 
     /// <summary>An engine over <paramref name="store"/>, which the caller owns.</summary>
-    public RunEngine Engine(MoCo.Orchestrator.Methods.Primitives.IGenerationBackend backend, IRunStore store) =>
-        new(store, new RunServices(backend, new InferenceService.InferenceServiceClient(_nowhere), Evaluator),
+    public RunEngine Engine(MoCo.Orchestrator.Methods.Primitives.IGenerationBackend backend, IRunStore store, InferenceService.InferenceServiceClient? inference = null) =>
+        new(store, new RunServices(backend, inference ?? new InferenceService.InferenceServiceClient(_nowhere), Evaluator),
             new RunEnvironment([TestData.DataDir], null) { HeartbeatInterval = TimeSpan.FromMilliseconds(100) }, MethodRegistry.Default);
 
     /// <summary>The reference-format log a run wrote.</summary>

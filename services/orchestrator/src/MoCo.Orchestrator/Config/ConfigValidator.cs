@@ -85,7 +85,7 @@ public sealed class ConfigValidator(MethodRegistry registry, DatasetCache? datas
         }
         if (options.Models is { } resolver)
         {
-            EnvironmentChecks.Models(root, method, resolver, options.ConfigDirectory, sink);
+            EnvironmentChecks.Models(root, method, hyper, resolver, options.ConfigDirectory, sink);
         }
 
         var valid = sink.Problems.All(p => p.Severity != ProblemSeverity.Error);

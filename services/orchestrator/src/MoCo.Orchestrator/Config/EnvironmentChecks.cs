@@ -65,8 +65,9 @@ internal static class EnvironmentChecks
         return (path, effective);
     }
 
-    /// <summary>Resolves model_names and every written model-valued key; CFG009 listing where it looked.</summary>
-    public static void Models(JsonElement root, MethodDescriptor? method, ModelResolver resolver, string? configDirectory, ProblemSink sink)
+    /// <summary>Resolves model_names, every written model-valued key and the implied defaults the run loads
+    /// (<see cref="ParamSpec.LoadedByDefault"/>, from <paramref name="effective"/>); CFG009 listing where it looked.</summary>
+    public static void Models(JsonElement root, MethodDescriptor? method, Hyperparameters? effective, ModelResolver resolver, string? configDirectory, ProblemSink sink)
     {
         var names = new List<(string Path, string Name)>();
         if (root.TryGetProperty("model_names", out var models) && models.ValueKind == JsonValueKind.Array)
@@ -87,6 +88,13 @@ internal static class EnvironmentChecks
                     names.AddRange(property.Value.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String)
                         .Select((e, i) => ($"{RuleContext.PathOf(property.Name)}[{i}]", e.GetString()!)));
                 }
+            }
+        }
+        foreach (var spec in method?.Keys.Where(k => k.LoadedByDefault) ?? [])
+        {
+            if (effective is not null && !names.Any(n => n.Path == RuleContext.PathOf(spec.Name)) && effective[spec.Name].ValueKind == JsonValueKind.String)
+            {
+                names.Add((RuleContext.PathOf(spec.Name), effective[spec.Name].GetString()!));
             }
         }
         foreach (var (path, name) in names.Where(n => n.Name.Trim().Length > 0 && !sink.HasErrorAt(n.Path)))

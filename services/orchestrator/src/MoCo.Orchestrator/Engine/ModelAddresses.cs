@@ -1,5 +1,7 @@
+using System.Text.Json;
 using MoCo.Models.Catalog;
 using MoCo.Orchestrator.Config;
+using MoCo.Orchestrator.Methods;
 
 namespace MoCo.Orchestrator.Engine;
 
@@ -14,16 +16,17 @@ public sealed class ModelAddresses
 {
     private readonly Dictionary<string, string> _addresses = new(StringComparer.Ordinal);
 
-    /// <summary>Addresses of every model name of <paramref name="config"/>; without a resolver (server mode: the config
-    /// folder is the client's) every name goes as written.</summary>
-    public static ModelAddresses For(RunConfig config, ModelResolver? resolver)
+    /// <summary>Addresses of every model name of <paramref name="config"/> — model_names and, with
+    /// <paramref name="method"/>, the effective values of its model-valued keys (a ranker, a fuser); without a resolver
+    /// (server mode: the config folder is the client's) every name goes as written.</summary>
+    public static ModelAddresses For(RunConfig config, ModelResolver? resolver, MethodDescriptor? method = null)
     {
         var addresses = new ModelAddresses();
         if (resolver is null)
         {
             return addresses;
         }
-        foreach (var name in config.ModelNames.Distinct(StringComparer.Ordinal))
+        foreach (var name in config.ModelNames.Concat(KeyModels(config, method)).Distinct(StringComparer.Ordinal))
         {
             if (resolver.Resolve(name, config.ConfigDirectory) is { Found: true, Rule: "path", Directory: { } directory })
             {
@@ -31,6 +34,26 @@ public sealed class ModelAddresses
             }
         }
         return addresses;
+    }
+
+    /// <summary>The model names in the effective values of <paramref name="method"/>'s model-valued keys.</summary>
+    public static IEnumerable<string> KeyModels(RunConfig config, MethodDescriptor? method)
+    {
+        foreach (var spec in method?.Keys ?? [])
+        {
+            var value = config.Hyperparameters[spec.Name];
+            if (spec.Type == ParamType.Model && value.ValueKind == JsonValueKind.String)
+            {
+                yield return value.GetString()!;
+            }
+            else if (spec.Type == ParamType.ModelList && value.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var entry in value.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String))
+                {
+                    yield return entry.GetString()!;
+                }
+            }
+        }
     }
 
     /// <summary>The model id to send for the config's <paramref name="name"/>.</summary>

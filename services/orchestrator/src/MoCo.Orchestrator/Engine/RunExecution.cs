@@ -36,7 +36,7 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
         {
             var ledger = new StoreCallLedger(store, plan.RunId);
             var data = new GrpcTaskData(services.Evaluator, config, new RunDataOptions(plan.Limit, plan.LimitSeed, plan.DataDirectories));
-            var addresses = ModelAddresses.For(config, environment.Models);
+            var addresses = ModelAddresses.For(config, environment.Models, registry.Find(config.Method));
             var generation = new AddressedGenerationBackend(services.Generation, addresses);
             var generations = new CachedGenerationService(generation, ledger, recorder, config, plan.Seed);
             var context = new MethodContext(config, plan.RunId, plan.Seed, data, generations,
@@ -46,7 +46,7 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
                 Ensembles = services.Generation is IEnsembleBackend ? generations : null,
             };
             var outcome = await registry.Create(config.Method).RunAsync(context, cancel.Token).ConfigureAwait(false);
-            var baselines = plan.NoBaselines ? [] : await BaselinesAsync(context, outcome, ledger, recorder, cancel.Token).ConfigureAwait(false);
+            var baselines = plan.NoBaselines ? [] : await BaselinesAsync(context, outcome, generation, ledger, recorder, cancel.Token).ConfigureAwait(false);
             var test = await data.TestAsync(cancel.Token).ConfigureAwait(false);
 
             await recorder.BeginPhaseAsync(LogsPhase, "files", 0, cancel.Token).ConfigureAwait(false);
@@ -99,9 +99,10 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
 
     // Baselines (config-and-cli.md §4.3): each distinct model alone on test with the config's general keys, taken from
     // the method when it produced them; the others are generated at the shared site `single_model/test`, seeded from
-    // the config seed (else 0) rather than the run seed, so identical baselines agree across runs.
-    private async Task<IReadOnlyList<ModelBaseline>> BaselinesAsync(MethodContext context, MethodOutcome outcome, ICallLedger ledger, RunRecorder recorder,
-        CancellationToken cancellationToken)
+    // the config seed (else 0) rather than the run seed, so identical baselines agree across runs. Calls go through the
+    // run's addressed backend, so a model named by a path beside the config is found here too.
+    private async Task<IReadOnlyList<ModelBaseline>> BaselinesAsync(MethodContext context, MethodOutcome outcome, IGenerationBackend generation, ICallLedger ledger,
+        RunRecorder recorder, CancellationToken cancellationToken)
     {
         var config = plan.Config;
         var missing = config.ModelNames.Distinct(StringComparer.Ordinal).Where(m => outcome.Baselines.All(b => b.Model != m)).ToList();
@@ -110,7 +111,7 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
         {
             return [.. done.Select(b => new ModelBaseline((string)b!["model"]!, (double)b["test"]!))];
         }
-        var shared = new CachedGenerationService(services.Generation, ledger, recorder, config, config.Seed ?? 0);
+        var shared = new CachedGenerationService(generation, ledger, recorder, config, config.Seed ?? 0);
         var site = new CallSite("single_model", config.Compat, BaselinePhase, "model");
         var computed = new List<ModelBaseline>();
         foreach (var model in missing)

@@ -22,6 +22,17 @@ public static class ReferenceSummary
     /// <summary>T: {task, task_type}; the caller appends the method's keys in order.</summary>
     public static JsonObject Head(RunConfig config) => new() { ["task"] = config.Task, ["task_type"] = config.TaskType };
 
+    /// <summary>{task, task_type, method, model_names, hyperparameters}: the opening of the methods whose log names
+    /// itself (majority vote, llm_blender, slm_mux…); the caller appends the rest in order.</summary>
+    public static JsonObject Named(RunConfig config, string method)
+    {
+        var summary = Head(config);
+        summary["method"] = method;
+        summary["model_names"] = ModelNames(config);
+        summary["hyperparameters"] = Hyperparameters(config);
+        return summary;
+    }
+
     /// <summary>model_names as written.</summary>
     public static JsonArray ModelNames(RunConfig config) => new([.. config.ModelNames.Select(m => (JsonNode?)JsonValue.Create(m))]);
 

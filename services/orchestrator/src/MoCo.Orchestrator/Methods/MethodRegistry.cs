@@ -36,12 +36,15 @@ public sealed class MethodRegistry
     public static MethodRegistry Default { get; } = new(new Dictionary<string, Func<ICollaborationMethod>>
     {
         ["single_model"] = () => new Text.SingleModelMethod(),
+        ["text_bbmas"] = () => new Text.BbmasMethod(),
+        ["text_llm_blender"] = () => new Text.LlmBlenderMethod(),
         ["text_majority_vote"] = () => new Text.MajorityVoteMethod(),
         ["text_knowledge_card"] = () => new Text.KnowledgeCardMethod(),
         ["text_multiagent_refine"] = () => new Text.MultiagentRefineMethod(),
         ["text_multiagent_feedback"] = () => new Text.MultiagentFeedbackMethod(),
         ["text_structure"] = () => new Text.StructureMethod(),
         ["logit_logit_fusion"] = () => new Logit.LogitFusionMethod(),
+        ["text_slm_mux"] = () => new Text.SlmMuxMethod(),
     });
 
     /// <summary>Every method, by level then id.</summary>

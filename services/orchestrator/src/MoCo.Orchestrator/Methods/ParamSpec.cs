@@ -62,6 +62,10 @@ public sealed record ParamSpec(string Name, ParamType Type)
     /// <summary>Enum values that are valid names but not built (logit fusion's `optimized`): CFG004 "not implemented".</summary>
     public IReadOnlyList<string> NotImplementedValues { get; init; } = [];
 
+    /// <summary>A model key whose default the run loads even when the config does not write the key (llm_blender's
+    /// ranker): validation resolves that implied model too (config-and-cli.md §1.5), so a missing one fails before any work.</summary>
+    public bool LoadedByDefault { get; init; }
+
     /// <summary>One line for help and schema.</summary>
     public string Description { get; init; } = "";
 

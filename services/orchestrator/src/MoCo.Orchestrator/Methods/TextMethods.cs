@@ -63,6 +63,7 @@ internal static class TextMethods
 
         yield return new MethodDescriptor("text_llm_blender", MethodLevel.Text, "llm_blender", LlmBlenderKeys())
         {
+            Rules = [DevTrainingNotBuilt("train_ranker_on_dev", "ranker_model_name"), DevTrainingNotBuilt("train_fuser_on_dev", "fuser_model_name")],
             Summary = "a ranker picks the top-k candidates; a fuser writes the answer",
         };
 
@@ -145,7 +146,7 @@ internal static class TextMethods
         List<ParamSpec> keys =
         [
             P.Int("top_k", 3, min: 1) with { Description = "candidates fused, clipped to [1, n]" },
-            P.Model("ranker_model_name", "Qwen/Qwen2.5-7B-Instruct"),
+            P.Model("ranker_model_name", "Qwen/Qwen2.5-7B-Instruct") with { LoadedByDefault = true },
             first("ranker_gpu_id"),
             P.Int("ranker_max_response_length", 128, min: 1),
             P.Model("fuser_model_name", null) with { Description = "null = model_names[0]" },
@@ -187,6 +188,17 @@ internal static class TextMethods
         P.Bool("freeze_ratings", false),
         P.Bool("debug", false),
     ];
+
+    // LoRA SFT on dev needs the inference Train RPC primitive, which the orchestrator does not have yet: refuse the flag
+    // before any work rather than run without the training it asks for.
+    private static Action<RuleContext> DevTrainingNotBuilt(string flag, string modelKey) => c =>
+    {
+        if (c[flag].ValueKind == JsonValueKind.True)
+        {
+            c.Fail(flag, "true is not implemented in this build (dev SFT needs the Train primitive)",
+                $"set \"{flag}\": false, or fine-tune the model elsewhere and name it in {modelKey}", ConfigCodes.Range);
+        }
+    };
 
     private static void AggModelWarning(RuleContext c)
     {

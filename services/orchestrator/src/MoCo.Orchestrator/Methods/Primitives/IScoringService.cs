@@ -5,8 +5,9 @@ namespace MoCo.Orchestrator.Methods.Primitives;
 public sealed record ScoreRequest(CallSite Site, string ItemKey, int Index, string Prompt, string Continuation);
 
 /// <summary>Per continuation token its log-prob and the position's maximum log-prob; <see cref="Value"/> is the sum
-/// (or the reward-head value).</summary>
-public sealed record ScoreResult(IReadOnlyList<double> TokenLogprobs, IReadOnlyList<double> MaxLogprobs, double Value, CallUsage Usage);
+/// (or the reward-head value). A prompt that alone does not fit the model's context fails that request only
+/// (methods-text.md §0.3): <see cref="Error"/> says why, the lists are empty and the value is −∞.</summary>
+public sealed record ScoreResult(IReadOnlyList<double> TokenLogprobs, IReadOnlyList<double> MaxLogprobs, double Value, CallUsage Usage, string? Error = null);
 
 /// <summary>Scoring over the inference service, cached under call keys like generation.</summary>
 public interface IScoringService

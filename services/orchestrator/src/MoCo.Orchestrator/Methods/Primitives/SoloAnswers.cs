@@ -15,6 +15,21 @@ public static class SoloAnswers
         GenerationSettings? settings, CancellationToken cancellationToken) =>
         generation.GenerateBatchAsync(model, [.. split.Items.Select(item => ChatPrompts.ForItem(site, split, item, settings))], cancellationToken);
 
+    /// <summary>Every model of <paramref name="models"/> (indices into model_names; null = all) answers every item of
+    /// <paramref name="split"/> once with the general keys, one GenerateBatch per model, models concurrently, inside the
+    /// phase <paramref name="phase"/> (role `model/{index}`). Outputs in <paramref name="models"/> order.</summary>
+    public static async Task<IReadOnlyList<GenerationResult>[]> EveryModelAsync(MethodContext context, string phase, TaskSplit split, IReadOnlyList<int>? models,
+        CancellationToken cancellationToken)
+    {
+        var names = context.Config.ModelNames;
+        IReadOnlyList<int> chosen = models ?? [.. Enumerable.Range(0, names.Count)];
+        await context.Recorder.BeginPhaseAsync(phase, "calls", split.Items.Count * chosen.Count, cancellationToken).ConfigureAwait(false);
+        var outputs = await Task.WhenAll(chosen.Select(i =>
+            GenerateAsync(context.Generation, names[i], context.Site(phase, $"model/{i}"), split, null, cancellationToken))).ConfigureAwait(false);
+        await context.Recorder.EndPhaseAsync(phase, null, cancellationToken).ConfigureAwait(false);
+        return outputs;
+    }
+
     /// <summary>Records one item per output of <paramref name="model"/> (`test` for a method's own items; baselines use
     /// <see cref="BaselinePhase"/>), with the generation error in extras when the item failed.</summary>
     public static async Task RecordAsync(IRunRecorder recorder, string phase, string? model, TaskSplit split, IReadOnlyList<GenerationResult> outputs,

@@ -26,10 +26,7 @@ public sealed class MajorityVoteMethod : ICollaborationMethod
         var models = config.ModelNames;
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
 
-        await context.Recorder.BeginPhaseAsync(GeneratePhase, "calls", test.Items.Count * models.Count, cancellationToken).ConfigureAwait(false);
-        var outputs = await Task.WhenAll(models.Select((model, i) =>
-            SoloAnswers.GenerateAsync(context.Generation, model, context.Site(GeneratePhase, $"model/{i}"), test, null, cancellationToken))).ConfigureAwait(false);
-        await context.Recorder.EndPhaseAsync(GeneratePhase, null, cancellationToken).ConfigureAwait(false);
+        var outputs = await SoloAnswers.EveryModelAsync(context, GeneratePhase, test, null, cancellationToken).ConfigureAwait(false);
 
         await context.Recorder.BeginPhaseAsync(ExtractPhase, "models", models.Count, cancellationToken).ConfigureAwait(false);
         var answers = new List<IReadOnlyList<string?>>();
@@ -73,10 +70,7 @@ public sealed class MajorityVoteMethod : ICollaborationMethod
         context.Recorder.Progress(ScorePhase, test.Items.Count);
         await context.Recorder.EndPhaseAsync(ScorePhase, null, cancellationToken).ConfigureAwait(false);
 
-        var summary = ReferenceSummary.Head(config);
-        summary["method"] = Id;
-        summary["model_names"] = ReferenceSummary.ModelNames(config);
-        summary["hyperparameters"] = ReferenceSummary.Hyperparameters(config);
+        var summary = ReferenceSummary.Named(config, Id);
         summary["avg_test_score"] = ReferenceSummary.Score(scores.Mean);
         summary["logs"] = logs;
         var details = new JsonObject { ["tied_items"] = leaders.Count(l => l.Count > 1) };

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Grpc.Core;
 using MoCo.Contracts.V1;
+using MoCo.Hosting.Errors;
 using MoCo.Orchestrator.Config;
 
 namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
@@ -42,14 +44,25 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
         var chat = new ChatPrompt();
         chat.Messages.Add(new ChatMessage { Role = "user", Content = request.Prompt });
         var address = addresses.Of(model);
-        var response = await client.ScoreAsync(new Contracts.V1.ScoreRequest
+        ScoreResponse response;
+        try
         {
-            Model = address,
-            Mode = ScoreMode.Continuation,
-            Prompt = new Prompt { Chat = chat },
-            Continuation = new Continuation { Text = request.Continuation },
-            CallKey = key,
-        }, new global::Grpc.Core.Metadata { { "moco-model", address } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            response = await client.ScoreAsync(new Contracts.V1.ScoreRequest
+            {
+                Model = address,
+                Mode = ScoreMode.Continuation,
+                Prompt = new Prompt { Chat = chat },
+                Continuation = new Continuation { Text = request.Continuation },
+                CallKey = key,
+            }, new global::Grpc.Core.Metadata { { "moco-model", address } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument && MocoErrors.ErrorInfos(e).Any(i => i.Reason == "PROMPT_TOO_LONG"))
+        {
+            // That request fails, the run goes on (methods-text.md §0.3); nothing is stored, so a resume asks again.
+            var none = new CallUsage(0, 0, TimeSpan.Zero);
+            meter.CallFinished(request.Site.Phase, model, none, fromStore: false);
+            return new ScoreResult([], [], double.NegativeInfinity, none, e.Status.Detail);
+        }
         var usage = new CallUsage(response.Usage?.PromptTokens ?? 0, response.Usage?.CompletionTokens ?? 0, response.Usage?.Latency?.ToTimeSpan() ?? TimeSpan.Zero);
         var result = new JsonObject
         {
