@@ -21,11 +21,13 @@ using MoCo.Inference.Text;
 //    (--decode-steps 128);
 // 3. Merge GB/s (LINEAR, TASK_ARITHMETIC, TIES, DARE_TIES of two members);
 // 4. per-call cost of a Tokenize in-process, over gRPC loopback, and over gRPC through the YARP gateway.
+// --merge-only runs part 3 alone (e.g. --merge-only --hidden 1024 --layers 8 --vocab 32000 for a model where bytes dominate).
 var streams = (Arg("--streams") ?? "1,8,32,128").Split(',').Select(int.Parse).ToArray();
 var newTokens = Int("--new-tokens", 32);
 var promptTokens = Int("--prompt-tokens", 16);
 var calls = Int("--calls", 2000);
 var decodeSteps = Int("--decode-steps", 128);
+var mergeOnly = args.Contains("--merge-only");
 var root = Directory.CreateTempSubdirectory("moco-inference-bench-").FullName;
 try
 {
@@ -46,6 +48,11 @@ try
     }));
     using var channel = GrpcChannel.ForAddress(host.GrpcAddress);
     var client = new InferenceService.InferenceServiceClient(channel);
+    if (mergeOnly)
+    {
+        await MergeBench.RunAsync(client, root, members);
+        return;
+    }
     Console.WriteLine($"MoCo.NET inference throughput — {Environment.ProcessorCount} cores; random Llama, prompt {promptTokens}, {newTokens} new tokens per stream, greedy");
     await Generate(client, Request(0));
 
