@@ -21,7 +21,8 @@ using MoCo.Inference.Text;
 //    (--decode-steps 128);
 // 3. Merge GB/s (LINEAR, TASK_ARITHMETIC, TIES, DARE_TIES of two members);
 // 4. per-call cost of a Tokenize in-process, over gRPC loopback, and over gRPC through the YARP gateway.
-// --merge-only runs part 3 alone (e.g. --merge-only --hidden 1024 --layers 8 --vocab 32000 for a model where bytes dominate).
+// --merge-only runs part 3 alone, best of --merge-repeats (3) calls per method (e.g. --merge-only --hidden 1024 --layers 8
+// --vocab 32000 for a model where bytes dominate).
 var streams = (Arg("--streams") ?? "1,8,32,128").Split(',').Select(int.Parse).ToArray();
 var newTokens = Int("--new-tokens", 32);
 var promptTokens = Int("--prompt-tokens", 16);
@@ -50,7 +51,7 @@ try
     var client = new InferenceService.InferenceServiceClient(channel);
     if (mergeOnly)
     {
-        await MergeBench.RunAsync(client, root, members);
+        await MergeBench.RunAsync(client, root, members, Int("--merge-repeats", 3));
         return;
     }
     Console.WriteLine($"MoCo.NET inference throughput — {Environment.ProcessorCount} cores; random Llama, prompt {promptTokens}, {newTokens} new tokens per stream, greedy");

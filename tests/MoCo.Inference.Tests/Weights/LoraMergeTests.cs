@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
-using MoCo.Inference.Tests.Serving;
 using MoCo.Native;
 using MoCo.Native.Kernels;
 using MoCo.Native.Merge;
@@ -12,7 +11,6 @@ using static MoCo.Inference.Tests.Weights.MergeRequests;
 using ContractMergeMethod = MoCo.Contracts.V1.MergeMethod;
 using KernelMergeInput = MoCo.Native.Merge.MergeInput;
 using KernelMergeMethod = MoCo.Native.Merge.MergeMethod;
-using ServingRequests = MoCo.Inference.Tests.Serving.Requests;
 
 namespace MoCo.Inference.Tests.Weights;
 
@@ -53,10 +51,7 @@ public sealed class LoraMergeTests(WeightsHost host)
         await host.Client.MergeAsync(Request(ContractMergeMethod.LoraApply, "zero-applied", GoldenModels.Llama, (GoldenModels.ZeroLora, 1.0, 1.0)));
         var zero = await StreamedModel.ReadAsync(host.Client, "zero-applied");
         Assert.All(baseModel.Tensors, t => Assert.True(t.Value.Data.AsSpan().SequenceEqual(zero.Tensors[t.Key].Data), t.Key));
-        var prompt = GoldenModels.Ids("Hello");
-        var expectedTokens = await Generation.RunAsync(host.Client, ServingRequests.Generate(GoldenModels.Llama, prompt, 8));
-        var actualTokens = await Generation.RunAsync(host.Client, ServingRequests.Generate("zero-applied", prompt, 8));
-        Assert.Equal(Assert.Single(expectedTokens.Finals).TokenIds, Assert.Single(actualTokens.Finals).TokenIds);
+        await WeightsAssert.GeneratesAs(host.Client, "zero-applied", GoldenModels.Llama, "Hello", 8);
     }
 
     [Fact]
@@ -77,8 +72,7 @@ public sealed class LoraMergeTests(WeightsHost host)
             Merges.MergeTensor(spec, [data, b.Tensors[name].Data], ReadOnlyMemory<byte>.Empty, expected);
             Assert.True(expected.AsSpan().SequenceEqual(sum.Tensors[name].Data), name);
         }
-        var generation = await Generation.RunAsync(host.Client, ServingRequests.Generate("lora-sum", GoldenModels.Ids("Hi"), 6));
-        Assert.Equal(6, Assert.Single(generation.Finals).TokenIds.Count);
+        await WeightsAssert.Generates(host.Client, "lora-sum", 6);
     }
 
     [Theory]
@@ -121,7 +115,7 @@ public sealed class LoraMergeTests(WeightsHost host)
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Equal(field, Assert.Single(MocoErrors.FieldViolations(error)).Field);
         Assert.Contains(message, error.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(() => host.Client.ModelInfoAsync(new ModelInfoRequest { Model = $"bad-{fault}" }).ResponseAsync)).StatusCode);
+        await WeightsAssert.NotRegistered(host.Client, $"bad-{fault}");
     }
 
     [Fact]

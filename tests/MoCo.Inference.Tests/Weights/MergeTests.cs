@@ -3,11 +3,9 @@ using System.Text.Json.Nodes;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
-using MoCo.Inference.Tests.Serving;
 using MoCo.Native;
 using MoCo.Native.Merge;
 using MoCo.Testing.Inference;
-using ServingRequests = MoCo.Inference.Tests.Serving.Requests;
 using ContractMergeMethod = MoCo.Contracts.V1.MergeMethod;
 using KernelMergeInput = MoCo.Native.Merge.MergeInput;
 using KernelMergeMethod = MoCo.Native.Merge.MergeMethod;
@@ -56,8 +54,7 @@ public sealed class MergeTests(WeightsHost host)
                 Assert.True(expected.AsSpan().SequenceEqual(merged.Tensors[name].Data), $"{method} {name}");
             }
         }
-        var generation = await Generation.RunAsync(host.Client, ServingRequests.Generate("merged-Ties", GoldenModels.Ids("Hello"), 6));
-        Assert.Equal(6, Assert.Single(generation.Finals).TokenIds.Count);
+        await WeightsAssert.Generates(host.Client, "merged-Ties", 6);
     }
 
     [Fact]
@@ -76,13 +73,8 @@ public sealed class MergeTests(WeightsHost host)
         }
         var linear = await host.Client.MergeAsync(Request(ContractMergeMethod.Linear, "self-linear", null, (GoldenModels.Llama, 1.0, 1.0), (GoldenModels.Llama, 3.0, 1.0)));
         Assert.Empty(linear.Warnings);
-        var prompt = GoldenModels.Ids("Hello");
-        var expected = await Generation.RunAsync(host.Client, ServingRequests.Generate(GoldenModels.Llama, prompt, 10));
-        foreach (var id in new[] { "self-merge", "self-linear" })
-        {
-            var actual = await Generation.RunAsync(host.Client, ServingRequests.Generate(id, prompt, 10));
-            Assert.Equal(Assert.Single(expected.Finals).TokenIds, Assert.Single(actual.Finals).TokenIds);
-        }
+        await WeightsAssert.GeneratesAs(host.Client, "self-merge", GoldenModels.Llama, "Hello", 10);
+        await WeightsAssert.GeneratesAs(host.Client, "self-linear", GoldenModels.Llama, "Hello", 10);
     }
 
     [Fact]
@@ -115,7 +107,7 @@ public sealed class MergeTests(WeightsHost host)
         var linear = await Assert.ThrowsAsync<RpcException>(() => host.Client.MergeAsync(Request(ContractMergeMethod.Linear, "linear-odd", null, (GoldenModels.Llama, 1.0, 1.0), ("odd-shape", 1.0, 1.0))).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, linear.StatusCode);
         Assert.Matches(@"tensor 'model\.layers\.0\.mlp\.(gate|up|down)_proj\.weight'", linear.Status.Detail);
-        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(() => host.Client.ModelInfoAsync(new ModelInfoRequest { Model = "linear-odd" }).ResponseAsync)).StatusCode);
+        await WeightsAssert.NotRegistered(host.Client, "linear-odd");
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
-using MoCo.Inference.Tests.Serving;
 using MoCo.Native;
 using MoCo.Native.Kernels;
 using MoCo.Testing.Inference;
@@ -36,8 +35,7 @@ public sealed class PsoStepTests(WeightsHost host)
             Assert.True(x.AsSpan().SequenceEqual(x1.Tensors[name].Data), $"x' {name}");
             Assert.True(v.AsSpan().SequenceEqual(v1.Tensors[name].Data), $"v' {name}");
         }
-        var generation = await Generation.RunAsync(host.Client, Serving.Requests.Generate("pso-x1", GoldenModels.Ids("Hi"), 4));
-        Assert.Equal(4, Assert.Single(generation.Finals).TokenIds.Count);
+        await WeightsAssert.Generates(host.Client, "pso-x1", 4);
     }
 
     [Fact]
@@ -54,7 +52,7 @@ public sealed class PsoStepTests(WeightsHost host)
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Equal("params.pso_step.p", Assert.Single(MocoErrors.FieldViolations(error)).Field);
         Assert.Contains("this model lacks it", error.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(() => host.Client.ModelInfoAsync(new ModelInfoRequest { Model = "pso-bad" }).ResponseAsync)).StatusCode);
+        await WeightsAssert.NotRegistered(host.Client, "pso-bad");
 
         var same = Step(GoldenModels.Llama, GoldenModels.Llama, GoldenModels.Llama, GoldenModels.Llama, GoldenModels.Llama);
         same.OutputId = "pso-same";

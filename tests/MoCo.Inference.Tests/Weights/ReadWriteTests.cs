@@ -1,9 +1,7 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
-using MoCo.Inference.Tests.Serving;
 using MoCo.Testing.Inference;
-using ServingRequests = MoCo.Inference.Tests.Serving.Requests;
 
 namespace MoCo.Inference.Tests.Weights;
 
@@ -63,10 +61,7 @@ public sealed class ReadWriteTests(WeightsHost host)
         Assert.Equal(original.Manifest.ConfigJson, copy.Manifest.ConfigJson);
         Assert.Equal(ModelOrigin.Runtime, copy.Manifest.Summary.Origin);
 
-        var prompt = GoldenModels.Ids("Hello");
-        var expected = await Generation.RunAsync(host.Client, ServingRequests.Generate(GoldenModels.Llama, prompt, 12));
-        var actual = await Generation.RunAsync(host.Client, ServingRequests.Generate("llama-copy", prompt, 12));
-        Assert.Equal(Assert.Single(expected.Finals).TokenIds, Assert.Single(actual.Finals).TokenIds);
+        await WeightsAssert.GeneratesAs(host.Client, "llama-copy", GoldenModels.Llama, "Hello", 12);
     }
 
     [Fact]
@@ -76,10 +71,7 @@ public sealed class ReadWriteTests(WeightsHost host)
         var (response, _) = await StreamedModel.WriteAsync(host.Client, "lora-copy", original.Chunks(512));
         Assert.Equal(original.Tensors.Count, response.Tensors);
         Assert.Equal(ModelKind.Adapter, (await StreamedModel.ReadAsync(host.Client, "lora-copy")).Manifest.Summary.Kind);
-        var prompt = GoldenModels.Ids("Hi");
-        var expected = await Generation.RunAsync(host.Client, ServingRequests.Generate(GoldenModels.Lora, prompt, 8));
-        var actual = await Generation.RunAsync(host.Client, ServingRequests.Generate("lora-copy", prompt, 8));
-        Assert.Equal(Assert.Single(expected.Finals).TokenIds, Assert.Single(actual.Finals).TokenIds);
+        await WeightsAssert.GeneratesAs(host.Client, "lora-copy", GoldenModels.Lora, "Hi", 8);
     }
 
     [Theory]
@@ -111,8 +103,7 @@ public sealed class ReadWriteTests(WeightsHost host)
         var id = $"broken-{fault}";
         var error = await Assert.ThrowsAsync<RpcException>(() => StreamedModel.WriteAsync(host.Client, id, messages));
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
-        var lookup = await Assert.ThrowsAsync<RpcException>(() => host.Client.ModelInfoAsync(new ModelInfoRequest { Model = id }).ResponseAsync);
-        Assert.Equal(StatusCode.NotFound, lookup.StatusCode);
+        await WeightsAssert.NotRegistered(host.Client, id);
         Assert.DoesNotContain(Directory.EnumerateDirectories(host.Runtime), d => Path.GetFileName(d).StartsWith(".staging", StringComparison.Ordinal));
     }
 
@@ -151,8 +142,7 @@ public sealed class ReadWriteTests(WeightsHost host)
         var replaced = (await StreamedModel.WriteAsync(host.Client, new WriteModelHeader { ModelId = "twice", Overwrite = true }, changed.Chunks(4096))).Response;
         Assert.NotEqual(first.Fingerprint, replaced.Fingerprint);
         Assert.Equal(changed.Tensors["model.norm.weight"].Data, (await StreamedModel.ReadAsync(host.Client, "twice")).Tensors["model.norm.weight"].Data);
-        var generation = await Generation.RunAsync(host.Client, ServingRequests.Generate("twice", GoldenModels.Ids("Hi"), 4));
-        Assert.Equal(4, Assert.Single(generation.Finals).TokenIds.Count);
+        await WeightsAssert.Generates(host.Client, "twice", 4);
         Assert.Equal(folders, Directory.EnumerateDirectories(host.Runtime).Count());
     }
 
@@ -171,7 +161,7 @@ public sealed class ReadWriteTests(WeightsHost host)
             new WriteModelHeader { ModelId = "kept-2", PersistAs = "run-1/final" }, changed.Chunks(4096)));
         Assert.Equal(StatusCode.FailedPrecondition, taken.StatusCode);
         Assert.Equal("header.persist_as", Assert.Single(MocoErrors.FieldViolations(taken)).Field);
-        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(() => host.Client.ModelInfoAsync(new ModelInfoRequest { Model = "kept-2" }).ResponseAsync)).StatusCode);
+        await WeightsAssert.NotRegistered(host.Client, "kept-2");
 
         await StreamedModel.WriteAsync(host.Client, new WriteModelHeader { ModelId = "kept-2", PersistAs = "run-1/final", Overwrite = true }, changed.Chunks(4096));
         Assert.Equal(changed.Tensors["model.norm.weight"].Data, (await StreamedModel.ReadAsync(host.Client, folder, null, "model.norm.weight")).Tensors["model.norm.weight"].Data);

@@ -57,7 +57,7 @@ public sealed class TensorReader : IDisposable
         {
             if (!_handles.TryGetValue(file, out var handle))
             {
-                handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+                handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.None);
                 _handles[file] = handle;
             }
             return handle;
