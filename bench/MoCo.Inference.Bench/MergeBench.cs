@@ -28,6 +28,13 @@ public static class MergeBench
             var read = inputBytes + (method == MergeMethod.Linear ? 0 : WeightBytes(root, members[0]));
             Console.WriteLine($"{method,14}{best,8:F2}{read / best / 1e9,8:F2}{cpu / (read / 1e9),10:F2}{cpu / best,7:F1}");
         }
+
+        // Each call above ends by loading its result (the contract makes it resident at once): how much of a call that is.
+        var loaded = $"bench-merge-{MergeMethod.Linear}-0";
+        await client.UnloadModelAsync(new UnloadModelRequest { Model = loaded });
+        var watch = Stopwatch.StartNew();
+        await client.LoadModelAsync(new LoadModelRequest { Model = loaded });
+        Console.WriteLine($"of which registering: loading one merged model takes {watch.Elapsed.TotalSeconds:F2} s");
     }
 
     private static async Task<(double Seconds, double CpuSeconds)> MergeOnce(InferenceService.InferenceServiceClient client, string[] members, MergeMethod method, string id)

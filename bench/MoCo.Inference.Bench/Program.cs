@@ -42,7 +42,9 @@ try
         ["Logging:LogLevel:Default"] = "Warning",
         ["Moco:Inference:Device"] = "cpu",
         ["Moco:Inference:ModelDirectories:0"] = root,
-        ["Moco:Inference:KvCacheTokens"] = ((promptTokens + Math.Max(newTokens, decodeSteps) + 16) * streams.Max()).ToString(CultureInfo.InvariantCulture),
+        // Merge registers each result as a resident model, KV cache and all: --merge-only keeps that cache small so the
+        // merge itself, not zeroing a cache no stream uses, is what the figure measures.
+        ["Moco:Inference:KvCacheTokens"] = (mergeOnly ? 256 : (promptTokens + Math.Max(newTokens, decodeSteps) + 16) * streams.Max()).ToString(CultureInfo.InvariantCulture),
         ["Moco:Inference:MaxQueuedRequests"] = "1024",
         ["Moco:Inference:Preload:0"] = "bench-llama",
         ["Moco:Inference:TrainedModelsDirectory"] = Path.Combine(root, "runtime"),

@@ -29,7 +29,7 @@ public sealed class LoraApplyRunner(LoraAdapter adapter, string adapterDirectory
         using (var reader = new TensorReader())
         using (var output = new OutputWeights(Path.Combine(staging, ModelFiles.ModelWeights), entries))
         {
-            MergeParallelism.ForEach(tensors, t =>
+            MergeParallelism.ForEach(tensors, t => t.Bytes, t =>
             {
                 if (adapter.Modules.TryGetValue(t.Name, out var module))
                 {

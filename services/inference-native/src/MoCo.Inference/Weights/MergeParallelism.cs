@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 
 namespace MoCo.Inference.Weights;
@@ -18,13 +19,15 @@ public static class MergeParallelism
     /// <summary>Tensors merged at once.</summary>
     public static int MaxTensors => Math.Clamp(Environment.ProcessorCount, 1, 8);
 
-    /// <summary>Runs <paramref name="work"/> on every item with bounded parallelism; the first failure is rethrown as
-    /// itself (an RpcException naming the tensor stays one) and stops items not yet started.</summary>
-    public static void ForEach<T>(IEnumerable<T> items, Action<T> work, CancellationToken cancel)
+    /// <summary>Runs <paramref name="work"/> on every item with bounded parallelism, largest first (by
+    /// <paramref name="bytes"/>) and each to the next free thread, so one embedding does not leave the others idle at the
+    /// end; the first failure is rethrown as itself (an RpcException naming the tensor stays one) and stops items not yet started.</summary>
+    public static void ForEach<T>(IEnumerable<T> items, Func<T, long> bytes, Action<T> work, CancellationToken cancel)
     {
+        var ordered = Partitioner.Create(items.OrderByDescending(bytes), EnumerablePartitionerOptions.NoBuffering);
         try
         {
-            Parallel.ForEach(items, new ParallelOptions { MaxDegreeOfParallelism = MaxTensors, CancellationToken = cancel }, work);
+            Parallel.ForEach(ordered, new ParallelOptions { MaxDegreeOfParallelism = MaxTensors, CancellationToken = cancel }, work);
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {

@@ -49,7 +49,7 @@ public sealed class MergeRunner
         using (var reader = new TensorReader())
         using (var output = new OutputWeights(Path.Combine(staging, weightsFile), entries))
         {
-            MergeParallelism.ForEach(plans, p =>
+            MergeParallelism.ForEach(plans, p => p.Source.Bytes, p =>
             {
                 if (p.Spec is null)
                 {

@@ -28,7 +28,7 @@ public sealed class PsoStepRunner(PsoStepSettings settings)
         using (var position = new OutputWeights(Path.Combine(positionStaging, weightsFile), entries))
         using (var velocity = new OutputWeights(Path.Combine(velocityStaging, weightsFile), entries))
         {
-            MergeParallelism.ForEach(jobs, j =>
+            MergeParallelism.ForEach(jobs, j => j.X.Bytes, j =>
             {
                 if (j.Others is null)
                 {
