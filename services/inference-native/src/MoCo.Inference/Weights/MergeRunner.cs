@@ -10,10 +10,11 @@ namespace MoCo.Inference.Weights;
 public sealed record MergeOutcome(MocoDtype Dtype, int VocabSize, int Merged, int Copied, IReadOnlyList<MergeWarning> Warnings);
 
 /// <summary>
-/// Merges the source model's tensors one by one into a staging folder (methods-logit-weight.md §1.2 "Which tensors"):
-/// every floating tensor present in all inputs goes through a <see cref="MergePlan"/> fed chunks of whole output rows
-/// read from the safetensors files, so at most a few chunks per input are in memory; the others are copied from the
-/// source (base, else first input), whose config and tokenizer files the output takes.
+/// Merges the source model's tensors into a staging folder (methods-logit-weight.md §1.2 "Which tensors"), a few at
+/// once (<see cref="MergeParallelism"/>): every floating tensor present in all inputs goes through a
+/// <see cref="MergePlan"/> fed chunks of whole output rows read from the safetensors files, so at most a few chunks per
+/// input and tensor in flight are in memory; the others are copied from the source (base, else first input), whose
+/// config and tokenizer files the output takes. Also M10 (LORA_LINEAR): the same unnormalised M1 over adapter tensors.
 /// </summary>
 public sealed class MergeRunner
 {
