@@ -43,8 +43,9 @@ public sealed class PsoStepTests(WeightsHost host)
     {
         var missing = Step(GoldenModels.Llama, GoldenModels.Llama, GoldenModels.Llama, GoldenModels.Llama, "");
         missing.Params.PsoStep.Step = null;
+        missing.Params.PsoStep.C = 1e39;
         var error = await Assert.ThrowsAsync<RpcException>(() => host.Client.MergeAsync(missing).ResponseAsync);
-        Assert.Equal(["params.pso_step.w", "params.pso_step.step"], MocoErrors.FieldViolations(error).Select(v => v.Field));
+        Assert.Equal(["params.pso_step.w", "params.pso_step.c", "params.pso_step.step"], MocoErrors.FieldViolations(error).Select(v => v.Field));
 
         var mismatch = Step(GoldenModels.Llama, GoldenModels.Llama, GoldenModels.Lora, GoldenModels.Llama, GoldenModels.Llama);
         mismatch.OutputId = "pso-bad";
@@ -53,6 +54,16 @@ public sealed class PsoStepTests(WeightsHost host)
         Assert.Equal("params.pso_step.p", Assert.Single(MocoErrors.FieldViolations(error)).Field);
         Assert.Contains("this model lacks it", error.Status.Detail, StringComparison.Ordinal);
         await WeightsAssert.NotRegistered(host.Client, "pso-bad");
+
+        // Finite coefficients whose step overflows f32: the kernel refuses a tensor mid-merge, and neither output stays.
+        var overflow = Step(GoldenModels.Llama, GoldenModels.Llama, GoldenModels.Llama, GoldenModels.Llama, GoldenModels.Llama);
+        (overflow.OutputId, overflow.Params.PsoStep.VelocityOutputId, overflow.Params.PsoStep.A, overflow.Params.PsoStep.Step) = ("pso-inf", "pso-inf-v", 3e38, 3e38);
+        error = await Assert.ThrowsAsync<RpcException>(() => host.Client.MergeAsync(overflow).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal("params.pso_step", Assert.Single(MocoErrors.FieldViolations(error)).Field);
+        Assert.Contains("not both finite", error.Status.Detail, StringComparison.Ordinal);
+        await WeightsAssert.NotRegistered(host.Client, "pso-inf");
+        await WeightsAssert.NotRegistered(host.Client, "pso-inf-v");
 
         var same = Step(GoldenModels.Llama, GoldenModels.Llama, GoldenModels.Llama, GoldenModels.Llama, GoldenModels.Llama);
         same.OutputId = "pso-same";

@@ -37,8 +37,8 @@ public sealed record PsoStepSettings(MergeSource X, IReadOnlyList<(string Field,
         var models = new[] { ("x", pso.X), ("v", pso.V), ("p", pso.P), ("g", pso.G), ("w", pso.W) };
         var coefficients = new[] { ("a", pso.A), ("b", pso.B), ("c", pso.C), ("d", pso.D), ("step", pso.Step) };
         var problems = models.Where(m => string.IsNullOrEmpty(m.Item2)).Select(m => new Problem($"{Field}.{m.Item1}", "MISSING_FIELD", $"name the {m.Item1} model"))
-            .Concat(coefficients.Where(c => c.Item2 is not { } v || !double.IsFinite(v))
-                .Select(c => new Problem($"{Field}.{c.Item1}", c.Item2 is null ? "MISSING_FIELD" : "INVALID_VALUE", $"{c.Item1} must be a finite number")))
+            .Concat(coefficients.Where(c => c.Item2 is not { } v || !float.IsFinite((float)v))
+                .Select(c => new Problem($"{Field}.{c.Item1}", c.Item2 is null ? "MISSING_FIELD" : "INVALID_VALUE", $"{c.Item1} must be a number finite in f32, the kernel's precision")))
             .ToList();
         if (problems.Count > 0)
         {
