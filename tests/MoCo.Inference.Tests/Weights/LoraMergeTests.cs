@@ -32,26 +32,25 @@ public sealed class LoraMergeTests(WeightsHost host)
         var adapter = await StreamedModel.ReadAsync(host.Client, GoldenModels.Lora);
         var merged = await StreamedModel.ReadAsync(host.Client, "lora-applied");
         Assert.Equal(ModelKind.CausalLm, merged.Manifest.Summary.Kind);
-        foreach (var (name, (info, data)) in baseModel.Tensors)
-        {
-            var expected = data;
-            if (Adapted.Contains(name))
-            {
-                var path = "base_model.model." + name[..^".weight".Length];
-                var (rows, cols) = (info.Shape[0], info.Shape[1]);
-                expected = new byte[data.Length];
-                LoraApply.Apply(data, MocoDtype.F32, rows, cols, adapter.Tensors[path + ".lora_A.weight"].Data, MocoDtype.F32,
-                    adapter.Tensors[path + ".lora_B.weight"].Data, MocoDtype.F32, 4, 8f / 4, false, 0, rows, expected, MocoDtype.F32);
-                Assert.False(expected.AsSpan().SequenceEqual(data), $"{name}: the adapter changes it");
-            }
-            Assert.True(expected.AsSpan().SequenceEqual(merged.Tensors[name].Data), name);
-        }
+        AssertApplied(baseModel, adapter, merged, _ => 8f / 4);
 
         // An all-zero B adds nothing: the base bit for bit, and it generates as the base does.
         await host.Client.MergeAsync(Request(ContractMergeMethod.LoraApply, "zero-applied", GoldenModels.Llama, (GoldenModels.ZeroLora, 1.0, 1.0)));
         var zero = await StreamedModel.ReadAsync(host.Client, "zero-applied");
         Assert.All(baseModel.Tensors, t => Assert.True(t.Value.Data.AsSpan().SequenceEqual(zero.Tensors[t.Key].Data), t.Key));
         await WeightsAssert.GeneratesAs(host.Client, "zero-applied", GoldenModels.Llama, "Hello", 8);
+    }
+
+    [Fact]
+    public async Task Lora_apply_takes_the_scale_of_a_module_from_alpha_pattern()
+    {
+        using var dir = new AdapterCopy(host.Models.Dir(GoldenModels.Lora));
+        dir.Config(c => c["alpha_pattern"] = new JsonObject { ["v_proj"] = 16.0 });
+        await host.Client.MergeAsync(Request(ContractMergeMethod.LoraApply, "alpha-pattern-applied", null, (dir.Path, 1.0, 1.0)));
+        var baseModel = await StreamedModel.ReadAsync(host.Client, GoldenModels.Llama);
+        var adapter = await StreamedModel.ReadAsync(host.Client, GoldenModels.Lora);
+        var merged = await StreamedModel.ReadAsync(host.Client, "alpha-pattern-applied");
+        AssertApplied(baseModel, adapter, merged, name => name.Contains("v_proj", StringComparison.Ordinal) ? 16f / 4 : 8f / 4);
     }
 
     [Fact]
@@ -78,6 +77,7 @@ public sealed class LoraMergeTests(WeightsHost host)
     [Theory]
     [InlineData("missing-target", "inputs[0].model", "model.layers.7.self_attn.q_proj.weight")]
     [InlineData("rank", "inputs[0].model", "rank mismatch")]
+    [InlineData("rank-pattern", "inputs[0].model", "module 'model.layers.0.self_attn.q_proj': rank mismatch")]
     [InlineData("dora", "inputs[0].model", "DoRA")]
     [InlineData("bias", "inputs[0].model", "bias")]
     [InlineData("full-model", "inputs[0].model", "not a LoRA adapter")]
@@ -85,7 +85,7 @@ public sealed class LoraMergeTests(WeightsHost host)
     [InlineData("two-inputs", "inputs", "exactly one input")]
     public async Task Lora_apply_refuses_what_M9_cannot_merge_naming_the_field(string fault, string field, string message)
     {
-        using var dir = new BrokenAdapter(host.Models.Dir(GoldenModels.Lora));
+        using var dir = new AdapterCopy(host.Models.Dir(GoldenModels.Lora));
         var request = Request(ContractMergeMethod.LoraApply, $"bad-{fault}", null, (dir.Path, 1.0, 1.0));
         switch (fault)
         {
@@ -94,6 +94,9 @@ public sealed class LoraMergeTests(WeightsHost host)
                 break;
             case "rank":
                 dir.Config(c => c["r"] = 2);
+                break;
+            case "rank-pattern":
+                dir.Config(c => c["rank_pattern"] = new JsonObject { ["q_proj"] = 2 });
                 break;
             case "dora":
                 dir.Config(c => c["use_dora"] = true);
@@ -121,7 +124,7 @@ public sealed class LoraMergeTests(WeightsHost host)
     [Fact]
     public async Task Lora_linear_refuses_adapters_of_another_scale_and_a_normalised_sum()
     {
-        using var dir = new BrokenAdapter(host.Models.Dir(GoldenModels.Lora));
+        using var dir = new AdapterCopy(host.Models.Dir(GoldenModels.Lora));
         dir.Config(c => c["lora_alpha"] = 16.0);
         var scale = await Assert.ThrowsAsync<RpcException>(() => host.Client.MergeAsync(Request(ContractMergeMethod.LoraLinear, "bad-scale", null, (GoldenModels.Lora, 0.5, 1.0), (dir.Path, 0.5, 1.0))).ResponseAsync);
         Assert.Equal("inputs[1].model", Assert.Single(MocoErrors.FieldViolations(scale)).Field);
@@ -133,10 +136,29 @@ public sealed class LoraMergeTests(WeightsHost host)
         Assert.Equal("params.normalize", Assert.Single(MocoErrors.FieldViolations(error)).Field);
     }
 
-    // A copy of an adapter folder, named by its path, to break one thing in.
-    private sealed class BrokenAdapter : IDisposable
+    // Each adapted weight of merged equals the kernel applied to the base's with the adapter's A and B at scale(name); the rest is the base's.
+    private static void AssertApplied(StreamedModel baseModel, StreamedModel adapter, StreamedModel merged, Func<string, float> scale)
     {
-        public BrokenAdapter(string source)
+        foreach (var (name, (info, data)) in baseModel.Tensors)
+        {
+            var expected = data;
+            if (Adapted.Contains(name))
+            {
+                var path = "base_model.model." + name[..^".weight".Length];
+                var (rows, cols) = (info.Shape[0], info.Shape[1]);
+                expected = new byte[data.Length];
+                LoraApply.Apply(data, MocoDtype.F32, rows, cols, adapter.Tensors[path + ".lora_A.weight"].Data, MocoDtype.F32,
+                    adapter.Tensors[path + ".lora_B.weight"].Data, MocoDtype.F32, 4, scale(name), false, 0, rows, expected, MocoDtype.F32);
+                Assert.False(expected.AsSpan().SequenceEqual(data), $"{name}: the adapter changes it");
+            }
+            Assert.True(expected.AsSpan().SequenceEqual(merged.Tensors[name].Data), name);
+        }
+    }
+
+    // A copy of an adapter folder, named by its path, to change one thing in.
+    private sealed class AdapterCopy : IDisposable
+    {
+        public AdapterCopy(string source)
         {
             Path = Directory.CreateTempSubdirectory("moco-adapter-").FullName;
             foreach (var file in Directory.EnumerateFiles(source))
