@@ -1,18 +1,15 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
-using MoCo.Inference.Tests.Serving;
 using MoCo.Native;
 using MoCo.Native.Merge;
 using MoCo.Testing.Inference;
-using ServingRequests = MoCo.Inference.Tests.Serving.Requests;
-using ContractMergeInput = MoCo.Contracts.V1.MergeInput;
 using ContractMergeMethod = MoCo.Contracts.V1.MergeMethod;
 using KernelMergeInput = MoCo.Native.Merge.MergeInput;
 using KernelMergeMethod = MoCo.Native.Merge.MergeMethod;
+using static MoCo.Inference.Tests.Weights.MergeRequests;
 
 namespace MoCo.Inference.Tests.Weights;
 
@@ -22,8 +19,8 @@ public sealed class MergeTests(WeightsHost host)
     [Fact]
     public async Task Linear_ties_and_dare_ties_equal_the_native_kernel_applied_to_the_same_tensors()
     {
-        await Perturbed("fine-a", 1);
-        await Perturbed("fine-b", 2);
+        await MergeRequests.Perturbed(host.Client, GoldenModels.Llama, "fine-a", 1);
+        await MergeRequests.Perturbed(host.Client, GoldenModels.Llama, "fine-b", 2);
         var baseModel = await StreamedModel.ReadAsync(host.Client, GoldenModels.Llama);
         var a = await StreamedModel.ReadAsync(host.Client, "fine-a");
         var b = await StreamedModel.ReadAsync(host.Client, "fine-b");
@@ -57,8 +54,7 @@ public sealed class MergeTests(WeightsHost host)
                 Assert.True(expected.AsSpan().SequenceEqual(merged.Tensors[name].Data), $"{method} {name}");
             }
         }
-        var generation = await Generation.RunAsync(host.Client, ServingRequests.Generate("merged-Ties", GoldenModels.Ids("Hello"), 6));
-        Assert.Equal(6, Assert.Single(generation.Finals).TokenIds.Count);
+        await WeightsAssert.Generates(host.Client, "merged-Ties", 6);
     }
 
     [Fact]
@@ -77,13 +73,8 @@ public sealed class MergeTests(WeightsHost host)
         }
         var linear = await host.Client.MergeAsync(Request(ContractMergeMethod.Linear, "self-linear", null, (GoldenModels.Llama, 1.0, 1.0), (GoldenModels.Llama, 3.0, 1.0)));
         Assert.Empty(linear.Warnings);
-        var prompt = GoldenModels.Ids("Hello");
-        var expected = await Generation.RunAsync(host.Client, ServingRequests.Generate(GoldenModels.Llama, prompt, 10));
-        foreach (var id in new[] { "self-merge", "self-linear" })
-        {
-            var actual = await Generation.RunAsync(host.Client, ServingRequests.Generate(id, prompt, 10));
-            Assert.Equal(Assert.Single(expected.Finals).TokenIds, Assert.Single(actual.Finals).TokenIds);
-        }
+        await WeightsAssert.GeneratesAs(host.Client, "self-merge", GoldenModels.Llama, "Hello", 10);
+        await WeightsAssert.GeneratesAs(host.Client, "self-linear", GoldenModels.Llama, "Hello", 10);
     }
 
     [Fact]
@@ -116,11 +107,11 @@ public sealed class MergeTests(WeightsHost host)
         var linear = await Assert.ThrowsAsync<RpcException>(() => host.Client.MergeAsync(Request(ContractMergeMethod.Linear, "linear-odd", null, (GoldenModels.Llama, 1.0, 1.0), ("odd-shape", 1.0, 1.0))).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, linear.StatusCode);
         Assert.Matches(@"tensor 'model\.layers\.0\.mlp\.(gate|up|down)_proj\.weight'", linear.Status.Detail);
-        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(() => host.Client.ModelInfoAsync(new ModelInfoRequest { Model = "linear-odd" }).ResponseAsync)).StatusCode);
+        await WeightsAssert.NotRegistered(host.Client, "linear-odd");
     }
 
     [Fact]
-    public async Task Unknown_inputs_missing_weights_and_unbuilt_methods_are_refused()
+    public async Task Unknown_inputs_missing_weights_and_a_missing_base_are_refused()
     {
         var unknown = await Assert.ThrowsAsync<RpcException>(() => host.Client.MergeAsync(Request(ContractMergeMethod.Linear, "x", null, (GoldenModels.Llama, 1.0, 1.0), ("ghost", 1.0, 1.0))).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
@@ -133,32 +124,5 @@ public sealed class MergeTests(WeightsHost host)
 
         var noBase = await Assert.ThrowsAsync<RpcException>(() => host.Client.MergeAsync(Request(ContractMergeMethod.Ties, "x", null, (GoldenModels.Llama, 1.0, 1.0))).ResponseAsync);
         Assert.Equal("base_model", Assert.Single(MocoErrors.FieldViolations(noBase)).Field);
-
-        var pso = await Assert.ThrowsAsync<RpcException>(() => host.Client.MergeAsync(Request(ContractMergeMethod.PsoStep, "x", null)).ResponseAsync);
-        Assert.Equal(StatusCode.Unimplemented, pso.StatusCode);
-        Assert.Contains("PsoStep", pso.Status.Detail);
-    }
-
-    private static MergeRequest Request(ContractMergeMethod method, string output, string? baseModel, params (string Model, double Weight, double Density)[] inputs)
-    {
-        var request = new MergeRequest { Method = method, OutputId = output, BaseModel = baseModel };
-        request.Inputs.Add(inputs.Select(i => new ContractMergeInput { Model = i.Model, Weight = i.Weight, Density = i.Density }));
-        return request;
-    }
-
-    // A copy of the golden model with every f32 weight nudged by a seeded amount, written through WriteModel.
-    private async Task Perturbed(string id, int seed)
-    {
-        var model = await StreamedModel.ReadAsync(host.Client, GoldenModels.Llama);
-        var random = new Random(seed);
-        foreach (var (_, data) in model.Tensors.Values)
-        {
-            var values = MemoryMarshal.Cast<byte, float>(data.AsSpan());
-            for (var i = 0; i < values.Length; i++)
-            {
-                values[i] += (float)((random.NextDouble() - 0.5) * 0.02);
-            }
-        }
-        await StreamedModel.WriteAsync(host.Client, id, model.Chunks(4096));
     }
 }

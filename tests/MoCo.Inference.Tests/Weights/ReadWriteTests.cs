@@ -1,9 +1,7 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
-using MoCo.Inference.Tests.Serving;
 using MoCo.Testing.Inference;
-using ServingRequests = MoCo.Inference.Tests.Serving.Requests;
 
 namespace MoCo.Inference.Tests.Weights;
 
@@ -63,10 +61,7 @@ public sealed class ReadWriteTests(WeightsHost host)
         Assert.Equal(original.Manifest.ConfigJson, copy.Manifest.ConfigJson);
         Assert.Equal(ModelOrigin.Runtime, copy.Manifest.Summary.Origin);
 
-        var prompt = GoldenModels.Ids("Hello");
-        var expected = await Generation.RunAsync(host.Client, ServingRequests.Generate(GoldenModels.Llama, prompt, 12));
-        var actual = await Generation.RunAsync(host.Client, ServingRequests.Generate("llama-copy", prompt, 12));
-        Assert.Equal(Assert.Single(expected.Finals).TokenIds, Assert.Single(actual.Finals).TokenIds);
+        await WeightsAssert.GeneratesAs(host.Client, "llama-copy", GoldenModels.Llama, "Hello", 12);
     }
 
     [Fact]
@@ -76,10 +71,7 @@ public sealed class ReadWriteTests(WeightsHost host)
         var (response, _) = await StreamedModel.WriteAsync(host.Client, "lora-copy", original.Chunks(512));
         Assert.Equal(original.Tensors.Count, response.Tensors);
         Assert.Equal(ModelKind.Adapter, (await StreamedModel.ReadAsync(host.Client, "lora-copy")).Manifest.Summary.Kind);
-        var prompt = GoldenModels.Ids("Hi");
-        var expected = await Generation.RunAsync(host.Client, ServingRequests.Generate(GoldenModels.Lora, prompt, 8));
-        var actual = await Generation.RunAsync(host.Client, ServingRequests.Generate("lora-copy", prompt, 8));
-        Assert.Equal(Assert.Single(expected.Finals).TokenIds, Assert.Single(actual.Finals).TokenIds);
+        await WeightsAssert.GeneratesAs(host.Client, "lora-copy", GoldenModels.Lora, "Hi", 8);
     }
 
     [Theory]
@@ -111,22 +103,82 @@ public sealed class ReadWriteTests(WeightsHost host)
         var id = $"broken-{fault}";
         var error = await Assert.ThrowsAsync<RpcException>(() => StreamedModel.WriteAsync(host.Client, id, messages));
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
-        var lookup = await Assert.ThrowsAsync<RpcException>(() => host.Client.ModelInfoAsync(new ModelInfoRequest { Model = id }).ResponseAsync);
-        Assert.Equal(StatusCode.NotFound, lookup.StatusCode);
+        await WeightsAssert.NotRegistered(host.Client, id);
         Assert.DoesNotContain(Directory.EnumerateDirectories(host.Runtime), d => Path.GetFileName(d).StartsWith(".staging", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task WriteModel_needs_the_header_first_and_a_free_id()
+    public async Task WriteModel_needs_the_header_first()
     {
-        using (var call = host.Client.WriteModel())
-        {
-            await call.RequestStream.WriteAsync(new WriteModelRequest { File = new FileChunk { Name = "config.json", TotalBytes = 0, Last = true } });
-            await call.RequestStream.CompleteAsync();
-            var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
-            Assert.Equal("header", Assert.Single(MocoErrors.FieldViolations(error)).Field);
-        }
-        var taken = await Assert.ThrowsAsync<RpcException>(() => StreamedModel.WriteAsync(host.Client, GoldenModels.Llama, []));
+        using var call = host.Client.WriteModel();
+        await call.RequestStream.WriteAsync(new WriteModelRequest { File = new FileChunk { Name = "config.json", TotalBytes = 0, Last = true } });
+        await call.RequestStream.CompleteAsync();
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        Assert.Equal("header", Assert.Single(MocoErrors.FieldViolations(error)).Field);
+    }
+
+    [Fact]
+    public async Task Writing_the_same_model_again_is_accepted_and_other_content_needs_overwrite()
+    {
+        var original = await StreamedModel.ReadAsync(host.Client, GoldenModels.Llama);
+        var first = (await StreamedModel.WriteAsync(host.Client, "twice", original.Chunks(4096))).Response;
+        var again = (await StreamedModel.WriteAsync(host.Client, "twice", original.Chunks(1000))).Response;
+        Assert.Equal(first.Fingerprint, again.Fingerprint);
+        // The catalogue model under its own name, written as one file: the same tensors and files, so the same model.
+        Assert.Equal(GoldenModels.Llama, (await StreamedModel.WriteAsync(host.Client, GoldenModels.Llama, original.Chunks(4096))).Response.ModelId);
+
+        var changed = Changed(original);
+        var taken = await Assert.ThrowsAsync<RpcException>(() => StreamedModel.WriteAsync(host.Client, "twice", changed.Chunks(4096)));
         Assert.Equal(StatusCode.FailedPrecondition, taken.StatusCode);
+        Assert.Equal("header.model_id", Assert.Single(MocoErrors.FieldViolations(taken)).Field);
+        Assert.Equal(original.Tensors["model.norm.weight"].Data, (await StreamedModel.ReadAsync(host.Client, "twice")).Tensors["model.norm.weight"].Data);
+        var catalogue = await Assert.ThrowsAsync<RpcException>(() => StreamedModel.WriteAsync(host.Client,
+            new WriteModelHeader { ModelId = GoldenModels.Llama, Overwrite = true }, changed.Chunks(4096)));
+        Assert.Equal(StatusCode.FailedPrecondition, catalogue.StatusCode);
+        Assert.Contains("catalogue", catalogue.Status.Detail, StringComparison.Ordinal);
+
+        // The old folder goes once the new model is registered in its place.
+        var folders = Directory.EnumerateDirectories(host.Runtime).Count();
+        var replaced = (await StreamedModel.WriteAsync(host.Client, new WriteModelHeader { ModelId = "twice", Overwrite = true }, changed.Chunks(4096))).Response;
+        Assert.NotEqual(first.Fingerprint, replaced.Fingerprint);
+        Assert.Equal(changed.Tensors["model.norm.weight"].Data, (await StreamedModel.ReadAsync(host.Client, "twice")).Tensors["model.norm.weight"].Data);
+        await WeightsAssert.Generates(host.Client, "twice", 4);
+        Assert.Equal(folders, Directory.EnumerateDirectories(host.Runtime).Count());
+    }
+
+    [Fact]
+    public async Task Persist_as_writes_the_model_to_its_artifact_folder_and_another_model_there_needs_overwrite()
+    {
+        var original = await StreamedModel.ReadAsync(host.Client, GoldenModels.Llama);
+        await StreamedModel.WriteAsync(host.Client, new WriteModelHeader { ModelId = "kept", PersistAs = "run-1/final" }, original.Chunks(4096));
+        var folder = Path.Combine(host.Artifacts, "run-1", "final");
+        var persisted = await StreamedModel.ReadAsync(host.Client, folder);
+        Assert.All(original.Tensors, t => Assert.Equal(t.Value.Data, persisted.Tensors[t.Key].Data));
+        Assert.Equal(original.Manifest.ConfigJson, persisted.Manifest.ConfigJson);
+
+        var changed = Changed(original);
+        var taken = await Assert.ThrowsAsync<RpcException>(() => StreamedModel.WriteAsync(host.Client,
+            new WriteModelHeader { ModelId = "kept-2", PersistAs = "run-1/final" }, changed.Chunks(4096)));
+        Assert.Equal(StatusCode.FailedPrecondition, taken.StatusCode);
+        Assert.Equal("header.persist_as", Assert.Single(MocoErrors.FieldViolations(taken)).Field);
+        await WeightsAssert.NotRegistered(host.Client, "kept-2");
+
+        await StreamedModel.WriteAsync(host.Client, new WriteModelHeader { ModelId = "kept-2", PersistAs = "run-1/final", Overwrite = true }, changed.Chunks(4096));
+        Assert.Equal(changed.Tensors["model.norm.weight"].Data, (await StreamedModel.ReadAsync(host.Client, folder, null, "model.norm.weight")).Tensors["model.norm.weight"].Data);
+        Assert.Equal(["final"], Directory.EnumerateFileSystemEntries(Path.Combine(host.Artifacts, "run-1")).Select(Path.GetFileName));
+
+        foreach (var bad in new[] { "../escape", "/abs", "a//b", ".hidden" })
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() => StreamedModel.WriteAsync(host.Client, new WriteModelHeader { ModelId = "kept-3", PersistAs = bad }, original.Chunks(4096)));
+            Assert.Equal("header.persist_as", Assert.Single(MocoErrors.FieldViolations(error)).Field);
+        }
+    }
+
+    // The model with model.norm.weight's first element changed.
+    private static StreamedModel Changed(StreamedModel model)
+    {
+        var tensors = model.Tensors.ToDictionary(t => t.Key, t => (t.Value.Info, (byte[])t.Value.Data.Clone()), StringComparer.Ordinal);
+        tensors["model.norm.weight"].Item2[0] ^= 1;
+        return model with { Tensors = tensors };
     }
 }

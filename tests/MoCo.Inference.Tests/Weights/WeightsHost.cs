@@ -14,16 +14,19 @@ public sealed class WeightsHost : IAsyncLifetime
 
     public string Runtime { get; } = Directory.CreateTempSubdirectory("moco-runtime-").FullName;
 
+    public string Artifacts { get; } = Directory.CreateTempSubdirectory("moco-artifacts-").FullName;
+
     public InferenceService.InferenceServiceClient Client => _host.Client;
 
     public async Task InitializeAsync() =>
-        _host = await InferenceHost.StartAsync(Models.Root, ("Moco:Inference:TrainedModelsDirectory", Runtime));
+        _host = await InferenceHost.StartAsync(Models.Root, ("Moco:Inference:TrainedModelsDirectory", Runtime), ("Moco:Inference:ArtifactsDirectory", Artifacts));
 
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
         Models.Dispose();
         Directory.Delete(Runtime, recursive: true);
+        Directory.Delete(Artifacts, recursive: true);
     }
 }
 
@@ -104,12 +107,16 @@ public sealed record StreamedModel(WeightsManifest Manifest, Dictionary<string, 
     }
 
     /// <summary>Sends a header and <paramref name="messages"/> through WriteModel; returns the response and its headers.</summary>
-    public static async Task<(WriteModelResponse Response, Metadata Headers)> WriteAsync(InferenceService.InferenceServiceClient client, string id, IEnumerable<WriteModelRequest> messages)
+    public static Task<(WriteModelResponse Response, Metadata Headers)> WriteAsync(InferenceService.InferenceServiceClient client, string id, IEnumerable<WriteModelRequest> messages) =>
+        WriteAsync(client, new WriteModelHeader { ModelId = id }, messages);
+
+    /// <summary>Sends <paramref name="header"/> and <paramref name="messages"/> through WriteModel; returns the response and its headers.</summary>
+    public static async Task<(WriteModelResponse Response, Metadata Headers)> WriteAsync(InferenceService.InferenceServiceClient client, WriteModelHeader header, IEnumerable<WriteModelRequest> messages)
     {
         using var call = client.WriteModel();
         try
         {
-            await call.RequestStream.WriteAsync(new WriteModelRequest { Header = new WriteModelHeader { ModelId = id } });
+            await call.RequestStream.WriteAsync(new WriteModelRequest { Header = header });
             foreach (var message in messages)
             {
                 await call.RequestStream.WriteAsync(message);

@@ -89,6 +89,35 @@ public sealed class ModelRegistry : IDisposable
         }
     }
 
+    /// <summary>Points the run-time id <paramref name="id"/> at <paramref name="directory"/> instead (WriteModel overwrite):
+    /// the old model is unloaded (failing what runs on it) and the new one loaded; if it does not load, the old
+    /// resolution is restored.</summary>
+    /// <returns>The old model's directory, which the caller may now delete.</returns>
+    /// <exception cref="InvalidOperationException"><paramref name="id"/> is not a run-time model.</exception>
+    public string Replace(string id, string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        if (!_runtime.TryGetValue(id, out var old))
+        {
+            throw new InvalidOperationException($"'{id}' is not a run-time model; only those are replaced");
+        }
+        Unload(id);
+        _runtime[id] = new ModelResolution(id, Path.GetFullPath(directory), "runtime", null, []);
+        try
+        {
+            Acquire(id);
+            return old.Directory!;
+        }
+        catch
+        {
+            _runtime[id] = old;
+            throw;
+        }
+    }
+
+    /// <summary>Whether <paramref name="id"/> is a model registered at run time (not a catalogue model).</summary>
+    public bool IsRuntime(string id) => _runtime.ContainsKey(id);
+
     /// <summary>LoadModel: makes the model resident and reports it.</summary>
     public ModelSummary Load(string name, bool preload)
     {

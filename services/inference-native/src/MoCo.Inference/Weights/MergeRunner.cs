@@ -10,16 +10,14 @@ namespace MoCo.Inference.Weights;
 public sealed record MergeOutcome(MocoDtype Dtype, int VocabSize, int Merged, int Copied, IReadOnlyList<MergeWarning> Warnings);
 
 /// <summary>
-/// Merges the source model's tensors one by one into a staging folder (methods-logit-weight.md §1.2 "Which tensors"):
-/// every floating tensor present in all inputs goes through a <see cref="MergePlan"/> fed chunks of whole output rows
-/// read from the safetensors files, so at most a few chunks per input are in memory; the others are copied from the
-/// source (base, else first input), whose config and tokenizer files the output takes.
+/// Merges the source model's tensors into a staging folder (methods-logit-weight.md §1.2 "Which tensors"), a few at
+/// once (<see cref="MergeParallelism"/>): every floating tensor present in all inputs goes through a
+/// <see cref="MergePlan"/> fed chunks of whole output rows read from the safetensors files, so at most a few chunks per
+/// input and tensor in flight are in memory; the others are copied from the source (base, else first input), whose
+/// config and tokenizer files the output takes. Also M10 (LORA_LINEAR): the same unnormalised M1 over adapter tensors.
 /// </summary>
 public sealed class MergeRunner
 {
-    // About 4 MiB of f32 per input and chunk.
-    private const long ChunkElements = 1 << 20;
-
     private static readonly string[] EmbeddingSuffixes = ["embed_tokens.weight", "lm_head.weight", "wte.weight", "word_embeddings.weight"];
 
     private readonly MergeSettings _settings;
@@ -39,29 +37,30 @@ public sealed class MergeRunner
         _dtype = settings.OutputDtype ?? StorageDtype(_source);
     }
 
-    /// <summary>Writes the merged model (weights file, config, tokenizer) into <paramref name="staging"/>.</summary>
+    /// <summary>Writes the merged model (weights file, config, tokenizer) into <paramref name="staging"/>, tensors in
+    /// parallel as <see cref="MergeParallelism"/> bounds them.</summary>
     /// <exception cref="Grpc.Core.RpcException">INVALID_ARGUMENT naming the tensor the kernels refuse.</exception>
-    public MergeOutcome Run(string staging, string weightsFile)
+    public MergeOutcome Run(string staging, string weightsFile, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(staging);
         var plans = _source.Select(t => (Source: t, Spec: Spec(t))).ToList();
         var entries = plans.Select(p => p.Spec is null
             ? new TensorEntry(p.Source.Name, p.Source.Dtype, p.Source.Shape, p.Source.Bytes)
             : Output(p.Spec)).ToList();
-        var layout = new SafetensorsLayout(entries);
-        using (var output = layout.Create(Path.Combine(staging, weightsFile)))
+        using (var reader = new TensorReader())
+        using (var output = new OutputWeights(Path.Combine(staging, weightsFile), entries))
         {
-            foreach (var (source, spec) in plans)
+            MergeParallelism.ForEach(plans, p => p.Source.Bytes, p =>
             {
-                if (spec is null)
+                if (p.Spec is null)
                 {
-                    Copy(source, output, layout.Position(source.Name));
+                    output.Copy(p.Source.Name, p.Source, reader);
                 }
                 else
                 {
-                    Merge(spec, output, layout.Position(source.Name));
+                    Merge(p.Spec, output, reader);
                 }
-            }
+            }, cancel);
         }
         var vocab = CopyFiles(staging, entries);
         var merged = plans.Count(p => p.Spec is not null);
@@ -114,14 +113,14 @@ public sealed class MergeRunner
         return new TensorEntry(spec.TensorName, WeightDtypes.FromKernel(o.Dtype), [.. o.Shape], o.ByteLength);
     }
 
-    private void Merge(MergeSpec spec, Microsoft.Win32.SafeHandles.SafeFileHandle output, long position)
+    private void Merge(MergeSpec spec, OutputWeights output, TensorReader reader)
     {
         using var plan = Create(spec);
         var cols = Math.Max(1, plan.Info.Cols);
         var rows = plan.Info.Numel / cols;
-        var rowsPerChunk = Math.Max(1, ChunkElements / cols);
-        var tensors = _inputs.Select(d => d[spec.TensorName]).ToList();
-        var baseTensor = _base?[spec.TensorName];
+        var rowsPerChunk = Math.Max(1, MergeParallelism.ChunkElements / cols);
+        var chunk = new ChunkReader(plan, reader, _inputs.Select(d => d[spec.TensorName]).ToList(),
+            _base is not null && spec.Method != MergeMethod.Linear ? _base[spec.TensorName] : null, Math.Min(rows, rowsPerChunk), cols);
         var outBytes = new byte[Math.Min(rows, rowsPerChunk) * cols * _dtype.ElementSize()];
         try
         {
@@ -129,18 +128,19 @@ public sealed class MergeRunner
             {
                 for (var r = 0L; r < rows; r += rowsPerChunk)
                 {
-                    var (buffers, b) = Read(plan, tensors, baseTensor, r, Math.Min(rowsPerChunk, rows - r), cols);
-                    plan.Scan(buffers, b, r * cols, Math.Min(rowsPerChunk, rows - r) * cols);
+                    var n = Math.Min(rowsPerChunk, rows - r);
+                    chunk.Read(r, n);
+                    plan.Scan(chunk.Inputs, chunk.Base, r * cols, n * cols);
                 }
                 plan.EndPass();
             }
             for (var r = 0L; r < rows; r += rowsPerChunk)
             {
                 var n = Math.Min(rowsPerChunk, rows - r);
-                var (buffers, b) = Read(plan, tensors, baseTensor, r, n, cols);
+                chunk.Read(r, n);
                 var bytes = (int)(n * cols * _dtype.ElementSize());
-                plan.Apply(buffers, b, r * cols, n * cols, outBytes.AsSpan(0, bytes));
-                RandomAccess.Write(output, outBytes.AsSpan(0, bytes), position + (r * cols * _dtype.ElementSize()));
+                plan.Apply(chunk.Inputs, chunk.Base, r * cols, n * cols, outBytes.AsSpan(0, bytes));
+                output.Write(spec.TensorName, r * cols * _dtype.ElementSize(), outBytes.AsSpan(0, bytes));
             }
         }
         catch (MocoException e) when (e.Status is MocoStatus.InvalidArgument or MocoStatus.Numeric)
@@ -149,62 +149,30 @@ public sealed class MergeRunner
         }
     }
 
-    // The bytes of each used input (and the base) that output rows [row, row + n) read: whole rows of each tensor's own width.
-    private static (ReadOnlyMemory<byte>[] Inputs, ReadOnlyMemory<byte> Base) Read(MergePlan plan, List<SafetensorsTensor> tensors, SafetensorsTensor? baseTensor,
-        long row, long n, long cols)
-    {
-        var buffers = new ReadOnlyMemory<byte>[tensors.Count];
-        for (var i = 0; i < tensors.Count; i++)
-        {
-            buffers[i] = plan.IsInputUsed(i) ? Rows(tensors[i], row, n, cols) : ReadOnlyMemory<byte>.Empty;
-        }
-        var b = baseTensor is not null && plan.Spec.Method != MergeMethod.Linear ? Rows(baseTensor, row, n, cols) : ReadOnlyMemory<byte>.Empty;
-        return (buffers, b);
-    }
-
-    private static byte[] Rows(SafetensorsTensor t, long row, long n, long cols)
-    {
-        var size = t.Bytes / Math.Max(1, t.Numel);
-        var inCols = t.Shape.Length == 0 ? 1 : t.Shape[^1];
-        var elements = ((n - 1) * inCols) + cols;
-        var buffer = new byte[elements * size];
-        t.Read(row * inCols * size, buffer);
-        return buffer;
-    }
-
-    private static void Copy(SafetensorsTensor t, Microsoft.Win32.SafeHandles.SafeFileHandle output, long position)
-    {
-        var buffer = new byte[(int)Math.Min(t.Bytes, 1 << 22)];
-        for (var done = 0L; done < t.Bytes; done += buffer.Length)
-        {
-            var n = (int)Math.Min(buffer.Length, t.Bytes - done);
-            t.Read(done, buffer.AsSpan(0, n));
-            RandomAccess.Write(output, buffer.AsSpan(0, n), position + done);
-        }
-    }
-
     // Config and tokenizer from the source; M2 (fix): config.json's vocab_size becomes the merged head's rows.
     private int CopyFiles(string staging, List<TensorEntry> entries)
     {
-        var from = _settings.Source.Directory;
-        foreach (var name in ModelFiles.NonWeights(from))
-        {
-            File.Copy(Path.Combine(from, name), Path.Combine(staging, name));
-        }
-        var head = entries.FirstOrDefault(e => e.Name.EndsWith("lm_head.weight", StringComparison.Ordinal))
-            ?? entries.FirstOrDefault(e => EmbeddingSuffixes.Any(s => e.Name.EndsWith(s, StringComparison.Ordinal)));
+        ModelFiles.CopyNonWeights(_settings.Source.Directory, staging);
+        var rows = HeadRows(entries);
         var configPath = Path.Combine(staging, ModelFiles.Config);
-        if (head is null || head.Shape.Length != 2 || !File.Exists(configPath))
+        if (rows == 0 || !File.Exists(configPath))
         {
-            return 0;
+            return rows;
         }
-        var rows = (int)head.Shape[0];
         if (JsonNode.Parse(File.ReadAllText(configPath)) is JsonObject config && config["vocab_size"]?.GetValue<int>() != rows)
         {
             config["vocab_size"] = rows;
             File.WriteAllText(configPath, config.ToJsonString());
         }
         return rows;
+    }
+
+    /// <summary>Rows of the output head (lm_head, else the embedding); 0 when there is no 2-D one.</summary>
+    internal static int HeadRows(IReadOnlyList<TensorEntry> entries)
+    {
+        var head = entries.FirstOrDefault(e => e.Name.EndsWith("lm_head.weight", StringComparison.Ordinal))
+            ?? entries.FirstOrDefault(e => EmbeddingSuffixes.Any(s => e.Name.EndsWith(s, StringComparison.Ordinal)));
+        return head is { Shape.Length: 2 } ? (int)head.Shape[0] : 0;
     }
 
     private static MergePlan Create(MergeSpec spec)
@@ -219,7 +187,8 @@ public sealed class MergeRunner
         }
     }
 
-    private static MocoDtype StorageDtype(IReadOnlyList<SafetensorsTensor> tensors) =>
+    /// <summary>The dtype most of a model's floating tensors have (F32 when none is floating).</summary>
+    internal static MocoDtype StorageDtype(IReadOnlyList<SafetensorsTensor> tensors) =>
         tensors.Select(t => WeightDtypes.ToKernel(t.Dtype)).OfType<MocoDtype>().GroupBy(d => d).OrderByDescending(g => g.Count()).Select(g => g.Key)
             .DefaultIfEmpty(MocoDtype.F32).First();
 

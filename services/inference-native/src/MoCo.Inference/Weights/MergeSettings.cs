@@ -26,7 +26,8 @@ public sealed record MergeSettings(KernelMethod Method, IReadOnlyList<MergeSourc
     public MergeSource Source => Base ?? Inputs[0];
 
     /// <summary>Validates <paramref name="request"/>; <paramref name="resolve"/> maps a model name and its field to its folder.</summary>
-    /// <exception cref="Grpc.Core.RpcException">INVALID_ARGUMENT naming the field; UNIMPLEMENTED for the methods not built; NOT_FOUND from <paramref name="resolve"/>.</exception>
+    /// <exception cref="Grpc.Core.RpcException">INVALID_ARGUMENT naming the field; NOT_FOUND from <paramref name="resolve"/>.</exception>
+    /// <exception cref="ArgumentException">LORA_APPLY and PSO_STEP, which <see cref="LoraApplySettings"/> and <see cref="PsoStepSettings"/> take.</exception>
     public static MergeSettings From(MergeRequest request, Func<string, string, string> resolve)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -39,9 +40,10 @@ public sealed record MergeSettings(KernelMethod Method, IReadOnlyList<MergeSourc
             MergeMethod.DareLinear => KernelMethod.DareLinear,
             MergeMethod.Extrapolate => KernelMethod.Extrapolate,
             MergeMethod.Slerp => KernelMethod.Slerp,
+            // M10: A' = Σ w_i A_i and B' = Σ w_i B_i, each an unnormalised M1 over the adapter files' tensors.
+            MergeMethod.LoraLinear => KernelMethod.Linear,
             MergeMethod.Unspecified => throw Invalid("method", "MISSING_FIELD", "name the merge method"),
-            MergeMethod.LoraApply or MergeMethod.LoraLinear or MergeMethod.PsoStep =>
-                throw MocoErrors.Unimplemented($"InferenceService.Merge method {request.Method}", "the LoRA (M9, M10) and PSO (M11) tensor pairing of the Merge RPC"),
+            MergeMethod.LoraApply or MergeMethod.PsoStep => throw new ArgumentException($"{request.Method} is not a kernel merge: see LoraApplySettings and PsoStepSettings", nameof(request)),
             _ => throw Invalid("method", "INVALID_VALUE", $"unknown merge method {(int)request.Method}"),
         };
         var p = request.Params ?? new MergeParams();
@@ -64,8 +66,17 @@ public sealed record MergeSettings(KernelMethod Method, IReadOnlyList<MergeSourc
         {
             throw Invalid("params.t", "MISSING_FIELD", "SLERP needs t");
         }
+        var lora = request.Method == MergeMethod.LoraLinear;
+        if (lora && p.Normalize == true)
+        {
+            throw Invalid("params.normalize", "INVALID_VALUE", "LORA_LINEAR sums w_i A_i and w_i B_i unnormalised (M10); leave normalize unset or false");
+        }
         var weights = Weights(request, weighted);
         var sources = request.Inputs.Select((input, i) => new MergeSource(input.Model, resolve(input.Model, $"inputs[{i}].model"), weights[i], input.Density ?? 1.0, i)).ToList();
+        if (lora)
+        {
+            LoraAdapter.RequireComposable([.. sources.Select((s, i) => LoraAdapter.Read(s.Directory, $"inputs[{i}].model"))]);
+        }
         var baseSource = request.BaseModel is { } b ? new MergeSource(b, resolve(b, "base_model"), 1f, 1.0, -1) : null;
         if (method == KernelMethod.Slerp)
         {
@@ -73,11 +84,11 @@ public sealed record MergeSettings(KernelMethod Method, IReadOnlyList<MergeSourc
             baseSource = sources[0];
             sources = [sources[1] with { Index = 0 }];
         }
-        return new MergeSettings(method, sources, baseSource, DeriveId(request), Dtype(request.OutputDtype))
+        return new MergeSettings(method, sources, baseSource, DeriveId(request, ""), Dtype(request.OutputDtype))
         {
             Parameters = spec => spec with
             {
-                Normalize = p.Normalize,
+                Normalize = lora ? false : p.Normalize,
                 Lambda = (float)(p.Lambda ?? 1.0),
                 Consensus = p.Consensus == Consensus.Count ? MergeConsensus.Count : MergeConsensus.Sum,
                 Rescale = p.Rescale switch
@@ -115,12 +126,15 @@ public sealed record MergeSettings(KernelMethod Method, IReadOnlyList<MergeSourc
         return weights;
     }
 
-    private static string DeriveId(MergeRequest request) =>
-        request.OutputId ?? (request.CallKey.Length > 0
-            ? "merge-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(request.CallKey)))[..16]
+    /// <summary>An output id: output_id when set and <paramref name="role"/> is empty, else one derived from the call key and
+    /// the role (PSO_STEP's "velocity"), else a fresh one.</summary>
+    internal static string DeriveId(MergeRequest request, string role) =>
+        (role.Length == 0 ? request.OutputId : null) ?? (request.CallKey.Length > 0
+            ? "merge-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(role.Length == 0 ? request.CallKey : $"{request.CallKey}\n{role}")))[..16]
             : $"merge-{Guid.NewGuid():N}");
 
-    private static MocoDtype? Dtype(DType dtype) => dtype switch
+    /// <summary>The kernel dtype of output_dtype; null when unset.</summary>
+    internal static MocoDtype? Dtype(DType dtype) => dtype switch
     {
         DType.Unspecified => null,
         DType.F32 => MocoDtype.F32,

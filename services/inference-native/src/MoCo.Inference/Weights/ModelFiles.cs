@@ -23,6 +23,15 @@ public static class ModelFiles
             .Order(StringComparer.Ordinal),
     ];
 
+    /// <summary>Copies the non-weight files of <paramref name="from"/> into <paramref name="to"/>.</summary>
+    public static void CopyNonWeights(string from, string to)
+    {
+        foreach (var name in NonWeights(from))
+        {
+            File.Copy(Path.Combine(from, name), Path.Combine(to, name));
+        }
+    }
+
     /// <summary>The config text ReadWeights sends: config.json, else adapter_config.json, else empty.</summary>
     public static string ConfigText(string directory)
     {
