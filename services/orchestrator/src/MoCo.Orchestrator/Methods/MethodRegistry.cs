@@ -44,6 +44,7 @@ public sealed class MethodRegistry
         ["text_multiagent_feedback"] = () => new Text.MultiagentFeedbackMethod(),
         ["text_structure"] = () => new Text.StructureMethod(),
         ["logit_logit_fusion"] = () => new Logit.LogitFusionMethod(),
+        ["logit_logit_contrastive"] = () => new Logit.LogitContrastiveMethod(),
         ["text_slm_mux"] = () => new Text.SlmMuxMethod(),
     });
 

@@ -13,7 +13,6 @@ namespace MoCo.Orchestrator.Methods.Logit;
 internal static class EnsembleDecoding
 {
     public const string GeneratePhase = "test · decode";
-    public const string ScorePhase = "test · score";
 
     public static async Task<MethodOutcome> RunTestAsync(MethodContext context, EnsembleSpec ensemble, JsonObject details, CancellationToken cancellationToken)
     {
@@ -35,14 +34,8 @@ internal static class EnsembleDecoding
             cancellationToken).ConfigureAwait(false);
         await context.Recorder.EndPhaseAsync(GeneratePhase, null, cancellationToken).ConfigureAwait(false);
 
-        await context.Recorder.BeginPhaseAsync(ScorePhase, "items", test.Items.Count, cancellationToken).ConfigureAwait(false);
-        var scores = await context.Evaluation.ScoreAsync(test, [.. outputs.Select(o => o.Texts[0])], OutputKind.Raw, cancellationToken).ConfigureAwait(false);
-        await SoloAnswers.RecordAsync(context.Recorder, "test", null, test, outputs, scores, cancellationToken).ConfigureAwait(false);
-        context.Recorder.Progress(ScorePhase, test.Items.Count);
-        await context.Recorder.EndPhaseAsync(ScorePhase, null, cancellationToken).ConfigureAwait(false);
-
-        var logs = new JsonArray([.. test.Items.Select((item, k) =>
-            (JsonNode)ReferenceSummary.Item(item.Prompt, outputs[k].Texts[0], scores.Items[k].Score is { } s ? ReferenceSummary.Score(s) : null))]);
-        return new MethodOutcome(ReferenceSummary.Standard(config, ReferenceSummary.Score(scores.Mean), logs), scores.Mean, test.Items.Count, details);
+        var scored = await FinalAnswers.ScoreAsync(context, test, outputs, cancellationToken).ConfigureAwait(false);
+        return new MethodOutcome(ReferenceSummary.Standard(config, ReferenceSummary.Score(scored.Scores.Mean), scored.Logs), scored.Scores.Mean,
+            test.Items.Count, details);
     }
 }

@@ -10,6 +10,10 @@ public sealed record DevSelection(IReadOnlyDictionary<int, double> Scores)
     /// <summary>The first model index with the highest dev mean; -1 when no model was scored.</summary>
     public int Best => Scores.Count == 0 ? -1 : Scores.OrderBy(p => p.Key).Aggregate((a, b) => b.Value > a.Value ? b : a).Key;
 
+    /// <summary>H5 (methods-logit-weight.md §1.3): the scored model indices by dev mean, best first, ties in config order
+    /// (a stable sort), so "worst" is the last and "bottom-k" the last k.</summary>
+    public IReadOnlyList<int> Ranking => [.. Scores.OrderBy(p => p.Key).OrderByDescending(p => p.Value).Select(p => p.Key)];
+
     /// <summary>The log's `moco` details: dev means by model index and the winner.</summary>
     public JsonObject Details() => new()
     {

@@ -13,7 +13,7 @@ public enum EnsembleKind
 }
 
 /// <summary>An ensemble to decode with (GenerateEnsemble): the members by config name, in order, and the
-/// combination's parameters. The prompt is rendered with member 0's chat template.</summary>
+/// combination's parameters. The prompt is rendered with <see cref="TemplateMember"/>'s chat template.</summary>
 /// <param name="Members">Member model names (config names; the backend addresses them).</param>
 /// <param name="Kind">Fusion or contrastive.</param>
 public sealed record EnsembleSpec(IReadOnlyList<string> Members, EnsembleKind Kind)
@@ -33,6 +33,9 @@ public sealed record EnsembleSpec(IReadOnlyList<string> Members, EnsembleKind Ki
     /// <summary>Plausibility cut α in [0, 1] anchored on top[0]; 0 = off.</summary>
     public double PlausibilityAlpha { get; init; }
 
+    /// <summary>The member whose chat template and tokenizer render the prompt.</summary>
+    public int TemplateMember { get; init; }
+
     /// <summary>The combination as its call key records it, with each member's fingerprint in place of its name.</summary>
     public JsonObject Describe(IReadOnlyList<string> fingerprints)
     {
@@ -40,6 +43,7 @@ public sealed record EnsembleSpec(IReadOnlyList<string> Members, EnsembleKind Ki
         {
             ["members"] = new JsonArray([.. fingerprints.Select(f => (JsonNode)JsonValue.Create(f))]),
             ["kind"] = Kind == EnsembleKind.Fuse ? "fuse" : "contrastive",
+            ["template_member"] = TemplateMember,
         };
         if (Kind == EnsembleKind.Fuse)
         {

@@ -1,6 +1,6 @@
 namespace MoCo.Orchestrator.Methods.Primitives;
 
-/// <summary>One GenerateEnsemble call: the ensemble, one user turn (rendered with member 0's template) and its prefill,
+/// <summary>One GenerateEnsemble call: the ensemble, one user turn (rendered with the template member's template) and its prefill,
 /// n samples of at most <paramref name="MaxNewTokens"/> tokens sampled at <paramref name="Temperature"/> (L5: no top-p
 /// or other processors; 0 = greedy) from <paramref name="Seed"/>.</summary>
 public sealed record EnsembleCall(EnsembleSpec Spec, string Prompt, string Prefill, int Samples, int MaxNewTokens, double Temperature, ulong Seed,

@@ -60,6 +60,7 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
         {
             Prompt = new Prompt { Chat = chat },
             Mode = spec.Kind == EnsembleKind.Fuse ? EnsembleMode.Fuse : EnsembleMode.Contrastive,
+            TemplateMember = spec.TemplateMember,
             Sampling = new SamplingParams { Temperature = (float)call.Temperature, MaxNewTokens = call.MaxNewTokens },
             N = call.Samples,
             Seed = call.Seed,
