@@ -62,14 +62,14 @@ public sealed class BbmasTests(EngineHarness harness) : IClassFixture<EngineHarn
         var result = await engine.StartAsync(harness.Start(Config(stop: 2), Limit), _ => { }, default);
         Assert.Equal(RunState.Succeeded, result.Status);
 
-        var dev = await TextMethodFixtures.GoldAsync(harness, Split.Dev, Limit);
+        var dev = await harness.GoldAsync(Split.Dev, Limit);
         var accuracy = Models.Select(m => dev.Average(d => ScriptedBackend.Letter(m, d.Prompt) == d.Letter ? 1.0 : 0.0)).ToList();
         var best = Models[accuracy.IndexOf(accuracy.Max())];
         // Every agent call runs on the best dev model.
         Assert.All(backend.AgentCalls, m => Assert.Equal(best, m));
 
-        var gold = await TextMethodFixtures.GoldAsync(harness, Split.Test, Limit);
-        var log = TextMethodFixtures.ReadRunLog(harness, result.RunId);
+        var gold = await harness.GoldAsync(Split.Test, Limit);
+        var log = harness.ReadRunLog(result.RunId);
         Assert.Equal(["task", "task_type", "method", "model_names", "hyperparameters", "avg_test_score", "avg_llm_calls", "logs", "moco"], log.Select(p => p.Key).ToList());
         Assert.Equal("bbmas", (string)log["method"]!);
         // Per item: 2 agents × (select + execute) in each of 2 iterations, then 3 votes over the 2 final conclusions.
@@ -111,10 +111,10 @@ public sealed class BbmasTests(EngineHarness harness) : IClassFixture<EngineHarn
         var start = harness.Start(Config(stop: 3), Limit);
         var reference = await engine.StartAsync(start with { Overrides = new RunOverrides { Limit = Limit, Compat = Compat.Reference } }, _ => { }, default);
 
-        var mocoLogs = TextMethodFixtures.ReadRunLog(harness, moco.RunId)["logs"]!.AsArray();
+        var mocoLogs = harness.ReadRunLog(moco.RunId)["logs"]!.AsArray();
         Assert.All(mocoLogs, e => Assert.StartsWith("The answer is", (string)e!["output"]!));
         Assert.All(await store.GetItemsAsync(moco.RunId, "test"), i => Assert.Equal("max_iterations", (string)JsonNode.Parse(i.ExtrasJson)!["terminated_by"]!));
-        Assert.All(TextMethodFixtures.ReadRunLog(harness, reference.RunId)["logs"]!.AsArray(), e =>
+        Assert.All(harness.ReadRunLog(reference.RunId)["logs"]!.AsArray(), e =>
         {
             Assert.Equal(Bbmas.NoConclusion, (string)e!["output"]!);
             Assert.Equal(0.0, (double)e["score"]!);

@@ -59,8 +59,8 @@ public sealed class LlmBlenderTests(EngineHarness harness) : IClassFixture<Engin
         Assert.Equal(Limit * 3, backend.Calls.Count(m => m == "judge"));
         Assert.Equal(Limit, backend.Calls.Count(m => m == "fuser"));
 
-        var gold = await TextMethodFixtures.GoldAsync(harness, Split.Test, Limit);
-        var log = TextMethodFixtures.ReadRunLog(harness, result.RunId);
+        var gold = await harness.GoldAsync(Split.Test, Limit);
+        var log = harness.ReadRunLog(result.RunId);
         Assert.Equal(["task", "task_type", "method", "model_names", "hyperparameters", "avg_test_score", "logs", "moco"], log.Select(p => p.Key).ToList());
         var entries = log["logs"]!.AsArray();
         var items = (await store.GetItemsAsync(result.RunId, "test")).OrderBy(i => i.Index).ToList();
@@ -120,7 +120,7 @@ public sealed class LlmBlenderTests(EngineHarness harness) : IClassFixture<Engin
         // One Score per continuation ("A", "B") per pair, all on the ranker.
         Assert.Equal(Limit * 3 * 2, scorer.Requests.Count);
         Assert.All(scorer.Requests, r => Assert.Equal("judge", r.Model));
-        Assert.All(TextMethodFixtures.ReadRunLog(harness, result.RunId)["logs"]!.AsArray(), e =>
+        Assert.All(harness.ReadRunLog(result.RunId)["logs"]!.AsArray(), e =>
         {
             Assert.Equal([2.0, 1.0, 0.0], e!["ranker_scores"]!.AsArray().Select(s => (double)s!));
             Assert.Equal([0, 1], e["top_k_model_indices"]!.AsArray().Select(t => (int)t!));
@@ -130,13 +130,13 @@ public sealed class LlmBlenderTests(EngineHarness harness) : IClassFixture<Engin
     [Fact]
     public async Task A_pair_too_long_for_the_ranker_counts_as_no_verdict_and_the_run_goes_on()
     {
-        var gold = await TextMethodFixtures.GoldAsync(harness, Split.Test, Limit);
+        var gold = await harness.GoldAsync(Split.Test, Limit);
         var scorer = new LlmBlenderAlwaysA { TooLongIfContains = gold[0].Prompt };
         var (engine, _) = await harness.EngineAsync(new LlmBlenderBackend(), inference: new InferenceService.InferenceServiceClient(scorer));
         var events = new ConcurrentQueue<RunEvent>();
         var result = await engine.StartAsync(harness.Start(Config(", \"ranker_decision\": \"logprob\""), Limit), events.Enqueue, default);
         Assert.Equal(RunState.Succeeded, result.Status);
-        var entries = TextMethodFixtures.ReadRunLog(harness, result.RunId)["logs"]!.AsArray();
+        var entries = harness.ReadRunLog(result.RunId)["logs"]!.AsArray();
         Assert.Equal([1.0, 1.0, 1.0], entries[0]!["ranker_scores"]!.AsArray().Select(s => (double)s!));
         Assert.All(entries.Skip(1), e => Assert.Equal([2.0, 1.0, 0.0], e!["ranker_scores"]!.AsArray().Select(s => (double)s!)));
         Assert.Contains(events, e => e.Warning?.Message.StartsWith("3 of 15 ranker comparisons do not fit judge's context", StringComparison.Ordinal) == true);
@@ -151,7 +151,7 @@ public sealed class LlmBlenderTests(EngineHarness harness) : IClassFixture<Engin
             ", \"top_k\": 3, \"ranker_model_name\": \"judge\", \"fuser_model_name\": \"fuser\""), Limit), _ => { }, default);
         Assert.Equal(RunState.Succeeded, result.Status);
         Assert.DoesNotContain("judge", backend.Calls);
-        Assert.All(TextMethodFixtures.ReadRunLog(harness, result.RunId)["logs"]!.AsArray(), e =>
+        Assert.All(harness.ReadRunLog(result.RunId)["logs"]!.AsArray(), e =>
         {
             Assert.Equal([0.0], e!["ranker_scores"]!.AsArray().Select(s => (double)s!));
             Assert.Equal([0], e["top_k_model_indices"]!.AsArray().Select(t => (int)t!));

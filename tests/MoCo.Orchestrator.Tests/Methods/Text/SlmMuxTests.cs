@@ -74,8 +74,8 @@ public sealed class SlmMuxTests(EngineHarness harness) : IClassFixture<EngineHar
         // k = 3 samples in one request per model and item; no dev pass without dev-based.
         Assert.Equal(Limit * models.Length, backend.Calls);
 
-        var gold = await TextMethodFixtures.GoldAsync(harness, Split.Test, Limit);
-        var log = TextMethodFixtures.ReadRunLog(harness, result.RunId);
+        var gold = await harness.GoldAsync(Split.Test, Limit);
+        var log = harness.ReadRunLog(result.RunId);
         Assert.Equal(["task", "task_type", "method", "model_names", "hyperparameters", "model_accuracies", "avg_test_score", "logs", "moco"],
             log.Select(p => p.Key).ToList());
         Assert.Empty(log["model_accuracies"]!.AsObject());
@@ -115,7 +115,7 @@ public sealed class SlmMuxTests(EngineHarness harness) : IClassFixture<EngineHar
         Assert.Equal(0.0, result.Baselines.Single(b => b.Model == "m-silent").Test);
 
         var again = await engine.StartAsync(harness.Start(config, Limit), _ => { }, default);
-        Assert.Equal(entries.ToJsonString(), TextMethodFixtures.ReadRunLog(harness, again.RunId)["logs"]!.ToJsonString());
+        Assert.Equal(entries.ToJsonString(), harness.ReadRunLog(again.RunId)["logs"]!.ToJsonString());
     }
 
     [Fact]
@@ -126,9 +126,9 @@ public sealed class SlmMuxTests(EngineHarness harness) : IClassFixture<EngineHar
         var result = await engine.StartAsync(harness.Start(Config(models, "dev-based"), Limit), _ => { }, default);
         Assert.Equal(RunState.Succeeded, result.Status);
 
-        var dev = await TextMethodFixtures.GoldAsync(harness, Split.Dev, Limit);
+        var dev = await harness.GoldAsync(Split.Dev, Limit);
         var accuracy = models.ToDictionary(m => m, m => m == "m-silent" ? 0.0 : dev.Average(d => SlmMuxBackend.Letter(m, d.Prompt, 0) == d.Letter ? 1.0 : 0.0));
-        var log = TextMethodFixtures.ReadRunLog(harness, result.RunId);
+        var log = harness.ReadRunLog(result.RunId);
         var recorded = log["model_accuracies"]!.AsObject();
         Assert.Equal(models, recorded.Select(p => p.Key));
         Assert.All(models, m => Assert.Equal(accuracy[m], (double)recorded[m]!, 9));
