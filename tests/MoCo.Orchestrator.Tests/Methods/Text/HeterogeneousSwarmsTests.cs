@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using MoCo.Contracts.V1;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Orchestrator.Methods.Text;
+using MoCo.Orchestrator.Runs;
 using MoCo.Orchestrator.Tests.Engine;
 
 namespace MoCo.Orchestrator.Tests.Methods.Text;
@@ -132,16 +133,19 @@ public sealed class HeterogeneousSwarmsTests(EngineHarness harness) : IClassFixt
         var matrix = log["best_adjacency_matrix"]!.AsArray();
         Assert.Equal(3, matrix.Count);
         Assert.All(Enumerable.Range(0, 3), i => Assert.Equal(0.0, (double)matrix[i]![i]!));
-        Assert.Contains(events, e => e.PhaseStarted?.Name == "search · iteration 1/1");
+        // The search phase counts its calls: 2 particles × 3 nodes × 2 dev items.
+        Assert.Equal(12, Assert.Single(events, e => e.PhaseStarted?.Name == "search · iteration 1/1").PhaseStarted.Total);
+        Assert.Equal(12, Assert.Single(events, e => e.PhaseFinished?.Name == "search · iteration 1/1").PhaseFinished.Items);
     }
 
     [Fact]
     public async Task The_test_graph_is_the_one_behind_the_global_best_and_dev_scores_are_the_sinks_scores()
     {
         var scenario = await TeamScenario.LoadAsync(harness);
-        var backend = scenario.Backend("m-b");
+        const int Expert = 0;
+        var backend = scenario.Backend(TeamScenario.Models[Expert]);
         var events = new ConcurrentQueue<RunEvent>();
-        var (_, log, _) = await scenario.RunAsync(backend, "text_heterogeneous_swarms", Search, events);
+        var (result, log, _) = await scenario.RunAsync(backend, "text_heterogeneous_swarms", Search, events);
 
         var moco = log["moco"]!;
         var iterations = moco["iterations"]!.AsArray();
@@ -160,6 +164,8 @@ public sealed class HeterogeneousSwarmsTests(EngineHarness harness) : IClassFixt
                 var expected = Enumerable.Range(0, 2).Average(k =>
                     TeamScenario.Letter(Simulate(backend, graphs[p], scenario.Dev[k].Prompt)) == scenario.Dev[k].Letter ? 1.0 : 0.0);
                 Assert.Equal(expected, scores[p], 9);
+                // The expert answers right wherever it sits and the others wrong: a graph scores iff the expert is its sink.
+                Assert.Equal(graphs[p].Sink == Expert ? 1.0 : 0.0, scores[p]);
                 all.Add((scores[p], graphs[p]));
             }
             history.Add((double)iteration["global_best_score"]!);
@@ -172,6 +178,30 @@ public sealed class HeterogeneousSwarmsTests(EngineHarness harness) : IClassFixt
         var first = all.First(a => a.Score == best).Graph;
         Assert.Equal(first.Edges, Graph(log).Edges);
         Assert.Equal(first.Order, Graph(log).Order);
+        // Not the first particle of the first iteration (the pick has to follow the scores), and the expert answers the test.
+        Assert.NotEqual(best, all[0].Score);
+        Assert.Equal(Expert, Graph(log).Order[^1]);
+        Assert.Equal(1.0, result.Score!.Value);
+    }
+
+    [Fact]
+    public async Task Reference_mode_answers_the_test_with_a_fresh_decode_of_the_best_particle()
+    {
+        var scenario = await TeamScenario.LoadAsync(harness);
+        var backend = scenario.Backend("m-a");
+        var (engine, _) = await harness.EngineAsync(backend);
+        var config = EngineHarness.Config("text_heterogeneous_swarms", TeamScenario.ThreeModels, Search).Replace("\"seed\": 7", "\"compat\": \"reference\", \"seed\": 7",
+            StringComparison.Ordinal);
+        var result = await engine.StartAsync(harness.Start(config, Items), _ => { }, default);
+        Assert.Equal(RunState.Succeeded, result.Status);
+        var log = harness.ReadRunLog(result.RunId);
+
+        // The logged matrix is the particle (zero diagonal), decoded again with the test's own stream (run seed 7).
+        var matrix = log["best_adjacency_matrix"]!.AsArray().Select(r => r!.AsArray().Select(v => (double)v!).ToArray()).ToArray();
+        var fresh = HeterogeneousSwarms.Decode(matrix, HeterogeneousSwarms.GraphTopP, SeededRng.For(7, "text_heterogeneous_swarms", "decode", "test"));
+        Assert.Equal(fresh.Edges, Graph(log).Edges);
+        var outputs = TeamScenario.Outputs(log);
+        Assert.All(Enumerable.Range(0, Items), k => Assert.Equal(Simulate(backend, fresh, scenario.Test[k].Prompt), outputs[k]));
     }
 
     [Fact]

@@ -62,7 +62,7 @@ public sealed class HeterogeneousSwarmsMethod : ICollaborationMethod
             }
             var graphs = swarm.Positions.Select((x, p) => HeterogeneousSwarms.Decode(HeterogeneousSwarms.Matrix(x), HeterogeneousSwarms.GraphTopP,
                 Rng(context, "decode", i, p))).ToList();
-            var answers = await RunGraphsAsync(context, dev, graphs, "search", i, cancellationToken)
+            var answers = await RunGraphsAsync(context, dev, graphs, phase, i, cancellationToken)
                 .ConfigureAwait(false);
             var scores = new List<double>();
             foreach (var sinkAnswers in answers)
@@ -119,7 +119,8 @@ public sealed class HeterogeneousSwarmsMethod : ICollaborationMethod
 
     /// <summary>Runs every graph of <paramref name="graphs"/> (graph p = particle p) on every item of
     /// <paramref name="split"/>, level by level; returns each graph's sink answers in item order. Calls are keyed by the
-    /// call-site phase <paramref name="site"/>, role `particle/{p}/model/{node}` and <paramref name="index"/>.</summary>
+    /// progress phase <paramref name="site"/> (their progress counts there), role `particle/{p}/model/{node}` and
+    /// <paramref name="index"/>.</summary>
     private static async Task<IReadOnlyList<IReadOnlyList<GenerationResult>>> RunGraphsAsync(MethodContext context, TaskSplit split,
         IReadOnlyList<SwarmGraph> graphs, string site, int index, CancellationToken cancellationToken)
     {
