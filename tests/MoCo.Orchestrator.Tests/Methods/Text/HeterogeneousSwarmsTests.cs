@@ -205,6 +205,23 @@ public sealed class HeterogeneousSwarmsTests(EngineHarness harness) : IClassFixt
     }
 
     [Fact]
+    public async Task A_stalled_global_best_stops_the_search_after_patience_updates()
+    {
+        var scenario = await TeamScenario.LoadAsync(harness);
+        // No expert: every graph scores 0, so with patience 2 the third update stalls and the search stops there.
+        var backend = scenario.Backend();
+        var events = new ConcurrentQueue<RunEvent>();
+        var (_, log, _) = await scenario.RunAsync(backend, "text_heterogeneous_swarms",
+            ", \"population\": 2, \"max_iterations\": 5, \"ratio\": 0.5, \"patience\": 2", events);
+
+        Assert.Equal(3, log["moco"]!["iterations"]!.AsArray().Count);
+        Assert.True((bool)log["moco"]!["early_stop"]!);
+        Assert.DoesNotContain(events, e => e.PhaseStarted?.Name == "search · iteration 4/5");
+        // 3 iterations × 2 particles × 2 dev items + 4 test items per model, besides the baselines.
+        Assert.Equal(3 * (3 * 2 * 2 + Items), backend.Calls.Count(c => c.Prompt.StartsWith("Please answer the following question", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Equal_seeds_give_equal_runs()
     {
         var scenario = await TeamScenario.LoadAsync(harness);
