@@ -62,13 +62,9 @@ public sealed class HeterogeneousSwarmsMethod : ICollaborationMethod
             }
             var graphs = swarm.Positions.Select((x, p) => HeterogeneousSwarms.Decode(HeterogeneousSwarms.Matrix(x), HeterogeneousSwarms.GraphTopP,
                 Rng(context, "decode", i, p))).ToList();
-            var answers = await RunGraphsAsync(context, dev, graphs, phase, i, cancellationToken)
-                .ConfigureAwait(false);
-            var scores = new List<double>();
-            foreach (var sinkAnswers in answers)
-            {
-                scores.Add((await context.Evaluation.ScoreAsync(dev, TeamGeneration.Texts(sinkAnswers), OutputKind.Raw, cancellationToken).ConfigureAwait(false)).Mean);
-            }
+            var answers = await RunGraphsAsync(context, dev, graphs, phase, i, cancellationToken).ConfigureAwait(false);
+            var scores = (await Task.WhenAll(answers.Select(sink => context.Evaluation.ScoreAsync(dev, TeamGeneration.Texts(sink), OutputKind.Raw,
+                cancellationToken))).ConfigureAwait(false)).Select(split => split.Mean).ToList();
             // The swarm takes the first particle with a new maximum as its global best: keep that particle's graph.
             if (swarm.GlobalBestScore is not { } before || scores.Max() > before)
             {
@@ -94,8 +90,7 @@ public sealed class HeterogeneousSwarmsMethod : ICollaborationMethod
             ? HeterogeneousSwarms.Decode(bestMatrix, HeterogeneousSwarms.GraphTopP, Rng(context, "decode", "test"))
             : bestGraph!;
         await context.Recorder.BeginPhaseAsync(TestPhase, "calls", n * test.Items.Count, cancellationToken).ConfigureAwait(false);
-        var outputs = (await RunGraphsAsync(context, test, [graph], TestPhase, 0, cancellationToken)
-            .ConfigureAwait(false))[0];
+        var outputs = (await RunGraphsAsync(context, test, [graph], TestPhase, 0, cancellationToken).ConfigureAwait(false))[0];
         await context.Recorder.EndPhaseAsync(TestPhase, null, cancellationToken).ConfigureAwait(false);
 
         var scored = await FinalAnswers.ScoreAsync(context, test, outputs, cancellationToken).ConfigureAwait(false);
