@@ -13,7 +13,8 @@ public sealed record ServedCall(string Model, string Prompt, string Response, st
 /// A TEST DOUBLE of Generate for the collaboration methods, answering by role: a prompt that is an item's own formatted
 /// question (dev, or test round 1) gets the gold letter from an <see cref="Experts"/> model and a wrong letter from any
 /// other — so best-on-dev and the baselines are fixed by the test — and every composed prompt (knowledge, feedback,
-/// revision, summary…) gets a letter hashed from (model, prompt). Every response ends with a tag naming its kind, model
+/// revision, summary…) gets a letter hashed from (model, prompt) — except a swarm node's prompt (heterogeneous swarms),
+/// which ends with the item's question and is answered like the question itself. Every response ends with a tag naming its kind, model
 /// and prompt hash, so it is unique and can be found verbatim in later prompts. Every call is recorded.
 /// </summary>
 public sealed class TeamBackend(IReadOnlyDictionary<string, string> gold, params string[] experts) : IGenerationBackend
@@ -27,6 +28,7 @@ public sealed class TeamBackend(IReadOnlyDictionary<string, string> gold, params
         ("Other assistants' answers", "refine"),
         ("create a final, comprehensive answer", "summary"),
         ("Responses from other AI assistants", "update"),
+        ("Please answer the following question", "swarm"),
     ];
 
     public IReadOnlySet<string> Experts { get; } = experts.ToHashSet();
@@ -67,7 +69,8 @@ public sealed class TeamBackend(IReadOnlyDictionary<string, string> gold, params
         var kind = KindOf(prompt);
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(model + "\n" + prompt));
         string letter;
-        if (kind == "solo" && gold.TryGetValue(prompt, out var right))
+        var question = kind == "swarm" ? gold.Keys.FirstOrDefault(q => prompt.EndsWith(q, StringComparison.Ordinal)) : prompt;
+        if (kind is "solo" or "swarm" && question is not null && gold.TryGetValue(question, out var right))
         {
             letter = Experts.Contains(model) ? right : ((char)('A' + (right[0] - 'A' + 1) % 4)).ToString();
         }

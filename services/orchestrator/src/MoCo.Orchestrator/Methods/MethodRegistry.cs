@@ -37,6 +37,7 @@ public sealed class MethodRegistry
     {
         ["single_model"] = () => new Text.SingleModelMethod(),
         ["text_bbmas"] = () => new Text.BbmasMethod(),
+        ["text_heterogeneous_swarms"] = () => new Text.HeterogeneousSwarmsMethod(),
         ["text_llm_blender"] = () => new Text.LlmBlenderMethod(),
         ["text_majority_vote"] = () => new Text.MajorityVoteMethod(),
         ["text_knowledge_card"] = () => new Text.KnowledgeCardMethod(),

@@ -13,11 +13,17 @@ public static class TeamGeneration
         IReadOnlyList<IReadOnlyList<GenerationRequest>> requests, CancellationToken cancellationToken)
     {
         await context.Recorder.BeginPhaseAsync(phase, "calls", requests.Sum(r => r.Count), cancellationToken).ConfigureAwait(false);
-        var results = await Task.WhenAll(requests.Select((batch, i) =>
-            context.Generation.GenerateBatchAsync(context.Config.ModelNames[i], batch, cancellationToken))).ConfigureAwait(false);
+        var results = await GenerateAsync(context, requests, cancellationToken).ConfigureAwait(false);
         await context.Recorder.EndPhaseAsync(phase, null, cancellationToken).ConfigureAwait(false);
         return results;
     }
+
+    /// <summary>One step inside a phase the caller runs (several steps per phase): model i generates
+    /// <paramref name="requests"/>[i] in one GenerateBatch, all models concurrently; results per model in request order.</summary>
+    public static async Task<IReadOnlyList<IReadOnlyList<GenerationResult>>> GenerateAsync(MethodContext context,
+        IReadOnlyList<IReadOnlyList<GenerationRequest>> requests, CancellationToken cancellationToken) =>
+        await Task.WhenAll(requests.Select((batch, i) =>
+            context.Generation.GenerateBatchAsync(context.Config.ModelNames[i], batch, cancellationToken))).ConfigureAwait(false);
 
     /// <summary>Only model <paramref name="model"/> generates, as phase <paramref name="phase"/> (a summarizer, a generator).</summary>
     public static async Task<IReadOnlyList<GenerationResult>> OneModelPhaseAsync(MethodContext context, string phase, int model,
