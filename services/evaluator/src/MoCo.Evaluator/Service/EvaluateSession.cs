@@ -75,6 +75,7 @@ public sealed class EvaluateSession(EvaluatorRuntime runtime, ILogger logger)
             SingleWriter = true,
         });
         private readonly Channel<ItemResult> _results = Channel.CreateBounded<ItemResult>(new BoundedChannelOptions(1024) { SingleReader = true });
+        private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(2);
         private readonly Lock _collectorGate = new();
         private Exception? _failure;
 
@@ -131,21 +132,48 @@ public sealed class EvaluateSession(EvaluatorRuntime runtime, ILogger logger)
             var k = 0;
             while (await requests.MoveNext(cancellationToken).ConfigureAwait(false))
             {
-                if (requests.Current.PayloadCase != EvaluateRequest.PayloadOneofCase.Outputs)
+                try
                 {
-                    throw Invalid("header", Reasons.InvalidValue, "a second header arrived after outputs began", "send one header per Evaluate call");
+                    if (requests.Current.PayloadCase != EvaluateRequest.PayloadOneofCase.Outputs)
+                    {
+                        throw Invalid("header", Reasons.InvalidValue, "a second header arrived after outputs began", "send one header per Evaluate call");
+                    }
+                    foreach (var output in requests.Current.Outputs.Outputs)
+                    {
+                        var position = Position(output, k, seen);
+                        seen[position] = true;
+                        k++;
+                        await _work.Writer.WriteAsync(new Work(position, output.Text), cancellationToken).ConfigureAwait(false);
+                    }
                 }
-                foreach (var output in requests.Current.Outputs.Outputs)
+                catch (EvaluatorException)
                 {
-                    var position = Position(output, k, seen);
-                    seen[position] = true;
-                    k++;
-                    await _work.Writer.WriteAsync(new Work(position, output.Text), cancellationToken).ConfigureAwait(false);
+                    await DrainAsync(requests, cancellationToken).ConfigureAwait(false);
+                    throw;
                 }
             }
             if (k == 0)
             {
                 throw Invalid("outputs", Reasons.MissingField, "the request has no outputs", "send at least one output before half-closing");
+            }
+        }
+
+        // A call rejected while the client is still sending would end with trailers and a reset of the half-open
+        // request, and a client that loses that race sees CANCELLED instead of the error; reading what the client
+        // still sends (bounded) first lets the status arrive. Nothing read here is scored.
+        private static async Task DrainAsync(IAsyncStreamReader<EvaluateRequest> requests, CancellationToken cancellationToken)
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(DrainLimit);
+            try
+            {
+                while (await requests.MoveNext(bounded.Token).ConfigureAwait(false))
+                {
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The client kept its stream open past the limit: the error goes out regardless.
             }
         }
 
