@@ -45,6 +45,7 @@ public sealed class MethodRegistry
         ["text_structure"] = () => new Text.StructureMethod(),
         ["logit_logit_fusion"] = () => new Logit.LogitFusionMethod(),
         ["text_slm_mux"] = () => new Text.SlmMuxMethod(),
+        ["weight_greedy_soup"] = () => new Weight.GreedySoupMethod(),
     });
 
     /// <summary>Every method, by level then id.</summary>
