@@ -21,6 +21,11 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
 
     public List<MergeCall> Merges { get; } = [];
 
+    /// <summary>The dev score of a merge without a scripted one; null = such a merge fails the evaluation.</summary>
+    public Func<MergeCall, double>? MergeScore { get; init; }
+
+    private readonly Dictionary<string, MergeCall> _merged = new(StringComparer.Ordinal);
+
     /// <summary>Models evaluated on dev, in order.</summary>
     public List<string> DevEvaluations { get; } = [];
 
@@ -46,7 +51,7 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
     }
 
     public static string MergeId(MergeCall call) =>
-        $"{call.Kind}({string.Join(",", call.Inputs.Select(i => $"{i.Model}:{i.Weight}"))})";
+        $"{call.Kind}({string.Join(",", call.Inputs.Select(i => $"{i.Model}:{i.Weight}"))}){(call.WeightsSoftmax ? "softmax" : "")}";
 
     public Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(string model, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken)
     {
@@ -64,7 +69,9 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
         if (split.Name == "dev")
         {
             DevEvaluations.Add(model);
-            score = _devScores.TryGetValue(model, out var s) ? s : throw new InvalidOperationException($"no dev score scripted for {model}");
+            score = _devScores.TryGetValue(model, out var s) ? s
+                : MergeScore is { } f && _merged.TryGetValue(model, out var call) ? f(call)
+                : throw new InvalidOperationException($"no dev score scripted for {model}");
         }
         else
         {
@@ -80,6 +87,7 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
     {
         Merges.Add(call);
         var id = MergeId(call);
+        _merged[id] = call;
         return Task.FromResult(new MergedModel(id, id));
     }
 

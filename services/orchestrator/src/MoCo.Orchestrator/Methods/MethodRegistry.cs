@@ -46,6 +46,7 @@ public sealed class MethodRegistry
         ["logit_logit_fusion"] = () => new Logit.LogitFusionMethod(),
         ["text_slm_mux"] = () => new Text.SlmMuxMethod(),
         ["weight_greedy_soup"] = () => new Weight.GreedySoupMethod(),
+        ["weight_dare_ties"] = () => new Weight.DareTiesMethod(),
     });
 
     /// <summary>Every method, by level then id.</summary>
