@@ -11,6 +11,7 @@ namespace MoCo.IntegrationTests;
 public sealed class WeightMethodsEndToEndTests : IDisposable
 {
     private const string A = GoldenModels.Llama;
+    private const string B = GoldenModels.Lora;
     private readonly GoldenModels _models = new(contextTokens: 4096);
     private readonly string _dir = Directory.CreateTempSubdirectory("moco-weight-e2e-").FullName;
 
@@ -34,6 +35,21 @@ public sealed class WeightMethodsEndToEndTests : IDisposable
         var soup = Path.Combine(artifacts, runId, "weight_greedy_soup", "model_collaboration", "logs", "greedy_soup");
         Assert.True(File.Exists(Path.Combine(soup, "config.json")), soup + " lacks config.json");
         Assert.NotEmpty(Directory.GetFiles(soup, "*.safetensors"));
+    }
+
+    [Fact]
+    public async Task A_dare_ties_merge_of_one_fine_tune_at_weight_one_answers_as_the_fine_tune()
+    {
+        // θ_b + 1·δ with δ = θ_ft − θ_b: nothing dropped (density 1), every entry agrees with its own sign.
+        var (items, log, artifacts) = await RunAsync("weight_dare_ties", $"\"{B}\"", $", \"base_model_name\": \"{A}\"");
+
+        Assert.Equal([1.0], log["best_weights"]!.AsArray().Select(w => (double)w!));
+        Assert.Equal(3, Outputs(items, "test").Count);
+        Assert.Equal(Outputs(items, "baseline · " + B), Outputs(items, "test"));
+        Assert.DoesNotContain(items, i => ((string?)i["phase"])!.StartsWith("dev", StringComparison.Ordinal));
+        var runId = Path.GetFileName(Directory.GetDirectories(artifacts).Single());
+        var final = Path.Combine(artifacts, runId, "weight_dare_ties", "model_collaboration", "logs", "dare_ties_agieval_tiny", "final_model");
+        Assert.True(File.Exists(Path.Combine(final, "config.json")), final + " lacks config.json");
     }
 
     private async Task<(List<JsonObject> Items, JsonObject Log, string Artifacts)> RunAsync(string method, string models, string hyperparameters)

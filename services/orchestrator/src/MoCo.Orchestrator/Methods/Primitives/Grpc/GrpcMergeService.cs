@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Orchestrator.Engine;
@@ -9,7 +11,9 @@ namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 /// Merge, ReadWeights and WriteModel on moco.v1.InferenceService (contracts.md §4). A merge's call key is
 /// <see cref="CallKeys.Key"/> over the site, the index and the call with every model replaced by its fingerprint, so the
 /// id the service derives from it names the same content on every repeat. Models named by the config go to their
-/// addresses (<see cref="ModelAddresses"/>); run-time ids pass as they are.
+/// addresses (<see cref="ModelAddresses"/>); run-time ids pass as they are. Every kernel here needs full weights, so a
+/// LoRA adapter among the inputs or as the base is first merged into its base (M9, LORA_APPLY, once per adapter and
+/// run; methods-logit-weight.md §2.2) and the merge takes that model; the call key still names the adapter.
 /// </summary>
 /// <param name="client">The inference service.</param>
 /// <param name="models">Fingerprints of names and ids (the run's addressed backend).</param>
@@ -18,6 +22,8 @@ namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 public sealed class GrpcMergeService(InferenceService.InferenceServiceClient client, IGenerationBackend models, ModelAddresses addresses, ulong seed)
     : IMergeService
 {
+    private readonly ConcurrentDictionary<string, Task<string>> _fullWeights = new(StringComparer.Ordinal);
+
     /// <inheritdoc/>
     public async Task<MergedModel> MergeAsync(CallSite site, int index, MergeCall call, CancellationToken cancellationToken)
     {
@@ -28,13 +34,14 @@ public sealed class GrpcMergeService(InferenceService.InferenceServiceClient cli
         var request = new MergeRequest
         {
             Method = Method(call.Kind),
-            BaseModel = call.BaseModel is { } source ? addresses.Of(source) : null,
+            BaseModel = call.BaseModel is { } source ? await FullWeightsAsync(source, baseFingerprint!, cancellationToken).ConfigureAwait(false) : null,
             Params = Params(call),
             Seed = seed,
             WeightsSoftmax = call.WeightsSoftmax,
             CallKey = CallKeys.Key(site, "merge", "", index, call.Describe(fingerprints, baseFingerprint, seed)),
         };
-        request.Inputs.AddRange(call.Inputs.Select(i => new ProtoMergeInput { Model = addresses.Of(i.Model), Weight = i.Weight, Density = i.Density }));
+        var inputs = await Task.WhenAll(call.Inputs.Select((i, k) => FullWeightsAsync(i.Model, fingerprints[k], cancellationToken))).ConfigureAwait(false);
+        request.Inputs.AddRange(call.Inputs.Select((i, k) => new ProtoMergeInput { Model = inputs[k], Weight = i.Weight, Density = i.Density }));
         var response = await client.MergeAsync(request, Headers(request.Inputs[0].Model), cancellationToken: cancellationToken).ConfigureAwait(false);
         return new MergedModel(response.ModelId, response.Fingerprint);
     }
@@ -80,6 +87,22 @@ public sealed class GrpcMergeService(InferenceService.InferenceServiceClient cli
         await write.RequestStream.CompleteAsync().ConfigureAwait(false);
         await write.ResponseAsync.ConfigureAwait(false);
     }
+
+    // The model's address, or for an adapter the id of the adapter merged into its base; the LORA_APPLY call key is the
+    // adapter's fingerprint alone, so every site shares one materialised model.
+    private Task<string> FullWeightsAsync(string model, string fingerprint, CancellationToken cancellationToken) =>
+        _fullWeights.GetOrAdd(addresses.Of(model), async address =>
+        {
+            var info = await client.ModelInfoAsync(new ModelInfoRequest { Model = address }, Headers(address), cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (info.Summary?.Kind != ModelKind.Adapter)
+            {
+                return address;
+            }
+            var request = new MergeRequest { Method = MergeMethod.LoraApply, CallKey = CallKeys.Hex(new JsonObject { ["lora_apply"] = fingerprint }) };
+            request.Inputs.Add(new ProtoMergeInput { Model = address });
+            var merged = await client.MergeAsync(request, Headers(address), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return merged.ModelId;
+        });
 
     private static MergeMethod Method(MergeKind kind) => kind switch
     {
