@@ -52,6 +52,23 @@ public sealed class WeightMethodsEndToEndTests : IDisposable
         Assert.True(File.Exists(Path.Combine(final, "config.json")), final + " lacks config.json");
     }
 
+    [Fact]
+    public async Task An_optimized_dare_ties_search_dev_scores_every_particle_merge()
+    {
+        // The base among its own fine-tunes: every task vector is 0, so each particle's merge is the base whatever its weights.
+        var (items, log, _) = await RunAsync("weight_dare_ties", $"\"{A}\", \"{A}\"",
+            $", \"base_model_name\": \"{A}\", \"mode\": \"optimized\", \"population\": 2, \"max_iterations\": 2");
+
+        var weights = log["best_weights"]!.AsArray().Select(w => (double)w!).ToList();
+        Assert.Equal(2, weights.Count);
+        Assert.Equal(1.0, weights.Sum(), 12);
+        foreach (var phase in new[] { "dev · iteration 1 particle 0", "dev · iteration 1 particle 1", "dev · iteration 2 particle 0", "dev · iteration 2 particle 1" })
+        {
+            Assert.Equal(3, Outputs(items, phase).Count);
+        }
+        Assert.Equal(Outputs(items, "baseline · " + A), Outputs(items, "test"));
+    }
+
     private async Task<(List<JsonObject> Items, JsonObject Log, string Artifacts)> RunAsync(string method, string models, string hyperparameters)
     {
         var config = Path.Combine(_dir, Guid.NewGuid().ToString("N")[..8] + ".json");
