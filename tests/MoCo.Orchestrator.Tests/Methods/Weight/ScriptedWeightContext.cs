@@ -51,7 +51,8 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
     }
 
     public static string MergeId(MergeCall call) =>
-        $"{call.Kind}({string.Join(",", call.Inputs.Select(i => $"{i.Model}:{i.Weight}"))}){(call.WeightsSoftmax ? "softmax" : "")}";
+        $"{call.Kind}({string.Join(",", call.Inputs.Select(i => $"{i.Model}:{i.Weight}"))}){(call.WeightsSoftmax ? "softmax" : "")}"
+        + (call.BaseModel is { } b ? $" from {b}" : "") + (call.Alpha is { } a ? $" alpha {a}" : "");
 
     public Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(string model, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken)
     {
