@@ -69,6 +69,20 @@ public sealed class WeightMethodsEndToEndTests : IDisposable
         Assert.Equal(Outputs(items, "baseline · " + A), Outputs(items, "test"));
     }
 
+    [Fact]
+    public async Task An_expo_extrapolation_with_alpha_zero_answers_as_its_target()
+    {
+        // θ_t + 0·(θ_t − θ_s) = θ_t bit for bit, whichever of the two ranks first on dev; the LoRA side is materialised.
+        var (items, log, artifacts) = await RunAsync("weight_expo", $"\"{A}\", \"{B}\"", ", \"alpha\": 0");
+
+        var target = (string)log["target_model"]!;
+        Assert.Equal(target == A ? B : A, (string)log["source_model"]!);
+        Assert.Equal(3, Outputs(items, "test").Count);
+        Assert.Equal(Outputs(items, "baseline · " + target), Outputs(items, "test"));
+        var runId = Path.GetFileName(Directory.GetDirectories(artifacts).Single());
+        Assert.True(File.Exists(Path.Combine(artifacts, runId, "weight_expo", "model_collaboration", "logs", "expo_agieval_tiny", "final_model", "config.json")));
+    }
+
     private async Task<(List<JsonObject> Items, JsonObject Log, string Artifacts)> RunAsync(string method, string models, string hyperparameters)
     {
         var config = Path.Combine(_dir, Guid.NewGuid().ToString("N")[..8] + ".json");
