@@ -15,9 +15,6 @@ namespace MoCo.Orchestrator.Methods.Weight;
 /// </summary>
 public sealed class DareTiesMethod : ICollaborationMethod
 {
-    /// <summary>Phase of the test generations.</summary>
-    public const string TestPhase = "test · generate";
-
     /// <inheritdoc/>
     public string Id => "weight_dare_ties";
 
@@ -28,7 +25,7 @@ public sealed class DareTiesMethod : ICollaborationMethod
     /// <inheritdoc/>
     public async Task<MethodOutcome> RunAsync(MethodContext context, CancellationToken cancellationToken)
     {
-        var merges = context.Merges ?? throw new InvalidOperationException("the run's inference backend cannot merge models (Merge); run against the inference service");
+        var merges = FinalModel.Merges(context);
         var config = context.Config;
         var keys = config.Hyperparameters;
         var n = config.ModelNames.Count;
@@ -43,12 +40,7 @@ public sealed class DareTiesMethod : ICollaborationMethod
         var artifact = context.ArtifactName($"{folder}/final_model");
         await merges.PersistAsync(final.Id, artifact, cancellationToken).ConfigureAwait(false);
 
-        var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
-        await context.Recorder.BeginPhaseAsync(TestPhase, "calls", test.Items.Count, cancellationToken).ConfigureAwait(false);
-        var outputs = await SoloAnswers.GenerateAsync(context.Generation, final.Id, context.Site(TestPhase, "final_model"), test, null, cancellationToken)
-            .ConfigureAwait(false);
-        await context.Recorder.EndPhaseAsync(TestPhase, null, cancellationToken).ConfigureAwait(false);
-        var scored = await FinalAnswers.ScoreAsync(context, test, outputs, cancellationToken).ConfigureAwait(false);
+        var (test, scored) = await FinalModel.AnswerTestAsync(context, final.Id, cancellationToken).ConfigureAwait(false);
 
         var summary = ReferenceSummary.Head(config);
         summary["model_names"] = ReferenceSummary.ModelNames(config);

@@ -14,16 +14,13 @@ namespace MoCo.Orchestrator.Methods.Weight;
 /// </summary>
 public sealed class ExpoMethod : ICollaborationMethod
 {
-    /// <summary>Phase of the test generations.</summary>
-    public const string TestPhase = "test · generate";
-
     /// <inheritdoc/>
     public string Id => "weight_expo";
 
     /// <inheritdoc/>
     public async Task<MethodOutcome> RunAsync(MethodContext context, CancellationToken cancellationToken)
     {
-        var merges = context.Merges ?? throw new InvalidOperationException("the run's inference backend cannot merge models (Merge); run against the inference service");
+        var merges = FinalModel.Merges(context);
         var config = context.Config;
         var keys = config.Hyperparameters;
         var mode = keys.String("mode")!;
@@ -64,12 +61,7 @@ public sealed class ExpoMethod : ICollaborationMethod
         var artifact = context.ArtifactName($"{folder}/final_model");
         await merges.PersistAsync(chosen!, artifact, cancellationToken).ConfigureAwait(false);
 
-        var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
-        await context.Recorder.BeginPhaseAsync(TestPhase, "calls", test.Items.Count, cancellationToken).ConfigureAwait(false);
-        var outputs = await SoloAnswers.GenerateAsync(context.Generation, chosen!, context.Site(TestPhase, "final_model"), test, null, cancellationToken)
-            .ConfigureAwait(false);
-        await context.Recorder.EndPhaseAsync(TestPhase, null, cancellationToken).ConfigureAwait(false);
-        var scored = await FinalAnswers.ScoreAsync(context, test, outputs, cancellationToken).ConfigureAwait(false);
+        var (test, scored) = await FinalModel.AnswerTestAsync(context, chosen!, cancellationToken).ConfigureAwait(false);
 
         var summary = ReferenceSummary.Head(config);
         summary["method"] = "expo";

@@ -13,9 +13,6 @@ namespace MoCo.Orchestrator.Methods.Weight;
 /// </summary>
 public sealed class GreedySoupMethod : ICollaborationMethod
 {
-    /// <summary>Phase of the test generations.</summary>
-    public const string TestPhase = "test · generate";
-
     /// <summary>The final soup's artifact name in the run's folder (the reference's path).</summary>
     public const string Artifact = "model_collaboration/logs/greedy_soup";
 
@@ -25,7 +22,7 @@ public sealed class GreedySoupMethod : ICollaborationMethod
     /// <inheritdoc/>
     public async Task<MethodOutcome> RunAsync(MethodContext context, CancellationToken cancellationToken)
     {
-        var merges = context.Merges ?? throw new InvalidOperationException("the run's inference backend cannot merge models (Merge); run against the inference service");
+        var merges = FinalModel.Merges(context);
         var config = context.Config;
         var names = config.ModelNames;
         var dev = await BestOnDev.SelectAsync(context, cancellationToken).ConfigureAwait(false);
@@ -64,11 +61,7 @@ public sealed class GreedySoupMethod : ICollaborationMethod
             // A one-model soup is that model unchanged: nothing new to write.
             await merges.PersistAsync(model, context.ArtifactName(Artifact), cancellationToken).ConfigureAwait(false);
         }
-        var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
-        await context.Recorder.BeginPhaseAsync(TestPhase, "calls", test.Items.Count, cancellationToken).ConfigureAwait(false);
-        var outputs = await SoloAnswers.GenerateAsync(context.Generation, model, context.Site(TestPhase, "soup"), test, null, cancellationToken).ConfigureAwait(false);
-        await context.Recorder.EndPhaseAsync(TestPhase, null, cancellationToken).ConfigureAwait(false);
-        var scored = await FinalAnswers.ScoreAsync(context, test, outputs, cancellationToken).ConfigureAwait(false);
+        var (test, scored) = await FinalModel.AnswerTestAsync(context, model, cancellationToken).ConfigureAwait(false);
 
         var summary = ReferenceSummary.Head(config);
         summary["model_names"] = ReferenceSummary.ModelNames(config);
