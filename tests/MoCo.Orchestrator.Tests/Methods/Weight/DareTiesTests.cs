@@ -79,6 +79,25 @@ public sealed class DareTiesTests
     }
 
     [Fact]
+    public async Task A_resumed_search_continues_from_the_last_finished_iteration()
+    {
+        const string Keys = "\"base_model_name\": \"base\", \"mode\": \"optimized\", \"population\": 2, \"max_iterations\": 3";
+        var clean = new ScriptedWeightContext(new Dictionary<string, double>()) { MergeScore = call => call.Inputs[2].Weight!.Value };
+        var expected = await new DareTiesMethod().RunAsync(clean.Context("weight_dare_ties", FineTunes, Keys), default);
+
+        // A run stopped after iteration 2: its first two iterations (and their dev evaluations) are checkpoints.
+        var stored = clean.Checkpoints.Where(p => p.Key.Contains("iteration 1", StringComparison.Ordinal) || p.Key.Contains("iteration 2", StringComparison.Ordinal))
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var resumed = new ScriptedWeightContext(new Dictionary<string, double>()) { MergeScore = clean.MergeScore, Checkpoints = stored };
+        var outcome = await new DareTiesMethod().RunAsync(resumed.Context("weight_dare_ties", FineTunes, Keys), default);
+
+        Assert.Equal(3, resumed.Merges.Count);
+        Assert.Equal(2, resumed.DevEvaluations.Count);
+        Assert.Equal(clean.Merges.Skip(4).Select(ScriptedWeightContext.MergeId), resumed.Merges.Select(ScriptedWeightContext.MergeId));
+        Assert.Equal(expected.Summary["best_weights"]!.ToJsonString(), outcome.Summary["best_weights"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task An_absolute_base_path_is_refused_naming_the_key()
     {
         var world = new ScriptedWeightContext(new Dictionary<string, double>());

@@ -26,6 +26,9 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
 
     private readonly Dictionary<string, MergeCall> _merged = new(StringComparer.Ordinal);
 
+    /// <summary>Checkpoints of finished phases: a phase found here begins as already finished (a resumed run).</summary>
+    public Dictionary<string, JsonNode> Checkpoints { get; init; } = new(StringComparer.Ordinal);
+
     /// <summary>Models evaluated on dev, in order.</summary>
     public List<string> DevEvaluations { get; } = [];
 
@@ -102,7 +105,8 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
 
     public Task<TaskSplit> TestAsync(CancellationToken cancellationToken) => Task.FromResult(_test);
 
-    public Task<JsonNode?> BeginPhaseAsync(string name, string unit, int total, CancellationToken cancellationToken) => Task.FromResult<JsonNode?>(null);
+    public Task<JsonNode?> BeginPhaseAsync(string name, string unit, int total, CancellationToken cancellationToken) =>
+        Task.FromResult(Checkpoints.TryGetValue(name, out var stored) ? stored.DeepClone() : null);
 
     public void Progress(string phase, int done, string? model = null)
     {
@@ -110,7 +114,14 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
 
     public Task<bool> ItemFinishedAsync(FinishedItem item, CancellationToken cancellationToken) => Task.FromResult(true);
 
-    public Task EndPhaseAsync(string name, JsonNode? checkpoint, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task EndPhaseAsync(string name, JsonNode? checkpoint, CancellationToken cancellationToken)
+    {
+        if (checkpoint is not null)
+        {
+            Checkpoints[name] = checkpoint.DeepClone();
+        }
+        return Task.CompletedTask;
+    }
 
     public void Warn(string message)
     {
