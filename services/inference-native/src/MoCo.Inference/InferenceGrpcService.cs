@@ -7,13 +7,13 @@ using MoCo.Inference.Text;
 namespace MoCo.Inference;
 
 /// <summary>
-/// moco.v1.InferenceService. ListModels and ModelInfo are served from the model directories and the native
-/// engine, Tokenize and Detokenize from the model's text component (<see cref="TextCalls"/>), LoadModel, UnloadModel
+/// moco.v1.InferenceService. ListModels and ModelInfo are served from the registry (model directories and run-time
+/// models) and the native engine, Tokenize and Detokenize from the model's text component (<see cref="TextCalls"/>), LoadModel, UnloadModel
 /// and the model-running RPCs from the registry and its per-model scheduling loops (Serving/). Every other RPC that
 /// names a model checks the name first (NOT_FOUND lists every place searched), then falls through to the generated
 /// base, whose bare UNIMPLEMENTED the host turns into a message naming what the RPC waits on (<see cref="InferenceCapabilities"/>).
 /// </summary>
-public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text, ModelRegistry registry, ModelCalls models,
+public sealed class InferenceGrpcService(TextCalls text, ModelRegistry registry, ModelCalls models,
     GenerateCall generate, ScoreCall score, EmbedCall embed, TrainCall train, DecodeCall decode, EnsembleCall ensemble,
     ReadWeightsCall readWeights, WriteModelCall writeModel, MergeCall merge) : InferenceService.InferenceServiceBase
 {
@@ -28,8 +28,9 @@ public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text, M
     /// <inheritdoc/>
     public override Task<ModelInfoResponse> ModelInfo(ModelInfoRequest request, ServerCallContext context)
     {
-        var resolution = catalog.Require(request.Model);
-        var response = new ModelInfoResponse { Summary = catalog.Summary(resolution), Engine = ModelCatalog.Engine() };
+        // Through the registry, so a run-time model (a Merge, Train or WriteModel result) answers like a catalogue one.
+        var resolution = registry.Resolve(request.Model);
+        var response = new ModelInfoResponse { Summary = registry.Summary(resolution), Engine = ModelCatalog.Engine() };
         response.ResolutionTrace.Add(resolution.Trace.Select(s => new ResolutionStep
         {
             Rule = s.Rule,

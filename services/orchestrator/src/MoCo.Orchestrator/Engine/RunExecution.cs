@@ -44,6 +44,7 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
                 new GrpcEvaluationService(services.Evaluator, config, plan.RunId), recorder)
             {
                 Ensembles = services.Generation is IEnsembleBackend ? generations : null,
+                Merges = new GrpcMergeService(services.Inference, generation, addresses, plan.Seed),
             };
             var outcome = await registry.Create(config.Method).RunAsync(context, cancel.Token).ConfigureAwait(false);
             var baselines = plan.NoBaselines ? [] : await BaselinesAsync(context, outcome, generation, ledger, recorder, cancel.Token).ConfigureAwait(false);

@@ -20,6 +20,14 @@ public sealed record MethodContext(
     /// the run's services cannot decode ensembles.</summary>
     public IEnsembleGenerationService? Ensembles { get; init; }
 
+    /// <summary>Merge and model persistence (weight methods); null where the run's services cannot merge.</summary>
+    public IMergeService? Merges { get; init; }
+
+    /// <summary>The artifact name of <paramref name="relative"/> (the reference's path, e.g.
+    /// `model_collaboration/logs/greedy_soup`) in this run's artifact folder, `&lt;run_id&gt;/&lt;method&gt;/…`
+    /// (config-and-cli.md §3.3), relative to the artifacts folder.</summary>
+    public string ArtifactName(string relative) => $"{RunId}/{Config.Method}/{relative.Trim('/')}";
+
     /// <summary>The method's scope of call keys and random streams: {method, compat} as §5.2 names them.</summary>
     public CallSite Site(string phase, string role) => new(Config.Method, Config.Compat, phase, role);
 }

@@ -82,6 +82,30 @@ public static class BestOnDev
         return new DevSelection(scores);
     }
 
+    /// <summary>The dev mean of one model outside model_names — a merge result or other run-time id — as
+    /// <see cref="ScoreAsync"/> computes a listed model's, in its own phase <c>dev · {label}</c> (role = label) whose
+    /// checkpoint is the mean, so a resumed run neither generates nor scores it again.</summary>
+    /// <param name="context">The run.</param>
+    /// <param name="model">The model id to generate with.</param>
+    /// <param name="label">Names the evaluation (e.g. `candidate 2`), unique within the run.</param>
+    /// <param name="cancellationToken">Cancels the evaluation.</param>
+    public static async Task<double> ScoreModelAsync(MethodContext context, string model, string label, CancellationToken cancellationToken)
+    {
+        var phase = $"dev · {label}";
+        var recorder = context.Recorder;
+        var dev = await context.Data.DevAsync(1.0, includeGold: false, cancellationToken).ConfigureAwait(false);
+        if (await recorder.BeginPhaseAsync(phase, "calls", dev.Items.Count, cancellationToken).ConfigureAwait(false) is JsonValue stored)
+        {
+            return (double)stored;
+        }
+        var outputs = await SoloAnswers.GenerateAsync(context.Generation, model, context.Site(phase, label), dev, null, cancellationToken).ConfigureAwait(false);
+        var split = await context.Evaluation.ScoreAsync(dev, [.. outputs.Select(o => o.Texts[0])], OutputKind.Raw, cancellationToken).ConfigureAwait(false);
+        await SoloAnswers.RecordAsync(recorder, phase, model, dev, outputs, split, cancellationToken).ConfigureAwait(false);
+        recorder.Progress(phase, dev.Items.Count, model);
+        await recorder.EndPhaseAsync(phase, JsonValue.Create(split.Mean), cancellationToken).ConfigureAwait(false);
+        return split.Mean;
+    }
+
     private static Task<IReadOnlyList<GenerationResult>[]> GenerateAsync(MethodContext context, TaskSplit dev, IReadOnlyList<int> models,
         CancellationToken cancellationToken) =>
         Task.WhenAll(models.Select(i => SoloAnswers.GenerateAsync(context.Generation, context.Config.ModelNames[i], context.Site(GeneratePhase, $"model/{i}"),

@@ -1,0 +1,117 @@
+using System.Text.Json.Nodes;
+using MoCo.Cli;
+using MoCo.Testing.Inference;
+
+namespace MoCo.IntegrationTests;
+
+/// <summary>The weight-level methods through `moco run` on the real inference service (Merge, Generate, ReadWeights,
+/// WriteModel) with the tiny Llama: merging a model with itself returns it bit for bit, so the method's test outputs
+/// must equal that model's own greedy outputs, which the same run's baselines produce through Generate.</summary>
+[Collection(RunEndToEndCollection.Name)]
+public sealed class WeightMethodsEndToEndTests : IDisposable
+{
+    private const string A = GoldenModels.Llama;
+    private const string B = GoldenModels.Lora;
+    private readonly GoldenModels _models = new(contextTokens: 4096);
+    private readonly string _dir = Directory.CreateTempSubdirectory("moco-weight-e2e-").FullName;
+
+    public void Dispose()
+    {
+        _models.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_greedy_soup_of_a_model_with_itself_answers_as_the_model_and_is_saved_in_the_run_folder()
+    {
+        var (items, log, artifacts) = await RunAsync("weight_greedy_soup", $"\"{A}\", \"{A}\"", "");
+
+        // Equal dev scores: the candidate ties with the best, so it joins (≥) and the soup answers the test.
+        Assert.Equal([A, A], log["selected_models"]!.AsArray().Select(n => (string)n!));
+        Assert.Equal(3, Outputs(items, "dev · candidate 1").Count);
+        Assert.Equal(3, Outputs(items, "test").Count);
+        Assert.Equal(Outputs(items, "baseline · " + A), Outputs(items, "test"));
+        var runId = Path.GetFileName(Directory.GetDirectories(artifacts).Single());
+        var soup = Path.Combine(artifacts, runId, "weight_greedy_soup", "model_collaboration", "logs", "greedy_soup");
+        Assert.True(File.Exists(Path.Combine(soup, "config.json")), soup + " lacks config.json");
+        Assert.NotEmpty(Directory.GetFiles(soup, "*.safetensors"));
+    }
+
+    [Fact]
+    public async Task A_dare_ties_merge_of_one_fine_tune_at_weight_one_answers_as_the_fine_tune()
+    {
+        // θ_b + 1·δ with δ = θ_ft − θ_b: nothing dropped (density 1), every entry agrees with its own sign.
+        var (items, log, artifacts) = await RunAsync("weight_dare_ties", $"\"{B}\"", $", \"base_model_name\": \"{A}\"");
+
+        Assert.Equal([1.0], log["best_weights"]!.AsArray().Select(w => (double)w!));
+        Assert.Equal(3, Outputs(items, "test").Count);
+        Assert.Equal(Outputs(items, "baseline · " + B), Outputs(items, "test"));
+        Assert.DoesNotContain(items, i => ((string?)i["phase"])!.StartsWith("dev", StringComparison.Ordinal));
+        var runId = Path.GetFileName(Directory.GetDirectories(artifacts).Single());
+        var final = Path.Combine(artifacts, runId, "weight_dare_ties", "model_collaboration", "logs", "dare_ties_agieval_tiny", "final_model");
+        Assert.True(File.Exists(Path.Combine(final, "config.json")), final + " lacks config.json");
+    }
+
+    [Fact]
+    public async Task An_optimized_dare_ties_search_dev_scores_every_particle_merge()
+    {
+        // The base among its own fine-tunes: every task vector is 0, so each particle's merge is the base whatever its weights.
+        var (items, log, _) = await RunAsync("weight_dare_ties", $"\"{A}\", \"{A}\"",
+            $", \"base_model_name\": \"{A}\", \"mode\": \"optimized\", \"population\": 2, \"max_iterations\": 2");
+
+        var weights = log["best_weights"]!.AsArray().Select(w => (double)w!).ToList();
+        Assert.Equal(2, weights.Count);
+        Assert.Equal(1.0, weights.Sum(), 12);
+        foreach (var phase in new[] { "dev · iteration 1 particle 0", "dev · iteration 1 particle 1", "dev · iteration 2 particle 0", "dev · iteration 2 particle 1" })
+        {
+            Assert.Equal(3, Outputs(items, phase).Count);
+        }
+        Assert.Equal(Outputs(items, "baseline · " + A), Outputs(items, "test"));
+    }
+
+    [Fact]
+    public async Task An_expo_extrapolation_with_alpha_zero_answers_as_its_target()
+    {
+        // θ_t + 0·(θ_t − θ_s) = θ_t bit for bit, whichever of the two ranks first on dev; the LoRA side is materialised.
+        var (items, log, artifacts) = await RunAsync("weight_expo", $"\"{A}\", \"{B}\"", ", \"alpha\": 0");
+
+        var target = (string)log["target_model"]!;
+        Assert.Equal(target == A ? B : A, (string)log["source_model"]!);
+        Assert.Equal(3, Outputs(items, "test").Count);
+        Assert.Equal(Outputs(items, "baseline · " + target), Outputs(items, "test"));
+        var runId = Path.GetFileName(Directory.GetDirectories(artifacts).Single());
+        Assert.True(File.Exists(Path.Combine(artifacts, runId, "weight_expo", "model_collaboration", "logs", "expo_agieval_tiny", "final_model", "config.json")));
+    }
+
+    private async Task<(List<JsonObject> Items, JsonObject Log, string Artifacts)> RunAsync(string method, string models, string hyperparameters)
+    {
+        var config = Path.Combine(_dir, Guid.NewGuid().ToString("N")[..8] + ".json");
+        File.WriteAllText(config, $$"""
+            {"method": "{{method}}", "task": "agieval_tiny", "task_type": "multiple_choice", "gpu_ids": [-1],
+             "model_names": [{{models}}],
+             "hyperparameters": {"max_response_length": 8, "temperature": 0, "batch_size": 4{{hyperparameters}}}, "seed": 5}
+            """);
+        var logs = Path.Combine(_dir, "logs-" + Path.GetFileNameWithoutExtension(config));
+        var artifacts = Path.Combine(_dir, "artifacts-" + Path.GetFileNameWithoutExtension(config));
+        var saved = Environment.GetEnvironmentVariable("MOCO_ARTIFACTS_DIR");
+        Environment.SetEnvironmentVariable("MOCO_ARTIFACTS_DIR", artifacts);
+        try
+        {
+            var output = new StringWriter();
+            var error = new StringWriter();
+            var code = await MocoCommandLine.InvokeAsync(["run", config, "-l", logs, "--limit", "3", "--data-dir", RunEndToEndTests.DataDir,
+                "--models-dir", _models.Root, "--device", "cpu", "--store", Path.Combine(_dir, "runs.db")], output, error);
+            Assert.True(code == 0, $"exit {code}\n{error}\n{output}");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MOCO_ARTIFACTS_DIR", saved);
+        }
+        var runDir = Directory.GetDirectories(Path.Combine(logs, "moco")).Single();
+        var log = JsonNode.Parse(File.ReadAllText(Directory.GetFiles(runDir, "agieval_tiny_*.json").Single()))!.AsObject();
+        return ([.. File.ReadAllLines(Path.Combine(runDir, "items.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject())], log, artifacts);
+    }
+
+    private static List<string> Outputs(List<JsonObject> items, string phase) =>
+        [.. items.Where(i => (string?)i["phase"] == phase).OrderBy(i => (int)i["index"]!).Select(i => (string)i["output"]!)];
+}
