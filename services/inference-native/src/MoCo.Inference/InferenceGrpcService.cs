@@ -13,7 +13,7 @@ namespace MoCo.Inference;
 /// names a model checks the name first (NOT_FOUND lists every place searched), then falls through to the generated
 /// base, whose bare UNIMPLEMENTED the host turns into a message naming what the RPC waits on (<see cref="InferenceCapabilities"/>).
 /// </summary>
-public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text, ModelRegistry registry, ModelCalls models,
+public sealed class InferenceGrpcService(TextCalls text, ModelRegistry registry, ModelCalls models,
     GenerateCall generate, ScoreCall score, EmbedCall embed, TrainCall train, DecodeCall decode, EnsembleCall ensemble,
     ReadWeightsCall readWeights, WriteModelCall writeModel, MergeCall merge) : InferenceService.InferenceServiceBase
 {
@@ -28,8 +28,9 @@ public sealed class InferenceGrpcService(ModelCatalog catalog, TextCalls text, M
     /// <inheritdoc/>
     public override Task<ModelInfoResponse> ModelInfo(ModelInfoRequest request, ServerCallContext context)
     {
-        var resolution = catalog.Require(request.Model);
-        var response = new ModelInfoResponse { Summary = catalog.Summary(resolution), Engine = ModelCatalog.Engine() };
+        // Run-time models (Train, Merge, WriteModel) answer too: callers key their calls by these models' fingerprints.
+        var resolution = registry.Resolve(request.Model);
+        var response = new ModelInfoResponse { Summary = registry.Summary(resolution), Engine = ModelCatalog.Engine() };
         response.ResolutionTrace.Add(resolution.Trace.Select(s => new ResolutionStep
         {
             Rule = s.Rule,
