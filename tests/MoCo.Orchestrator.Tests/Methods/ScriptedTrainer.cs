@@ -13,7 +13,7 @@ public sealed record ServedJob(TrainJob Job, IReadOnlyList<TrainExample> Example
 /// examples_done, answers started and done (model id = the job's output_id) and from then on ModelInfo knows that id;
 /// any other model is NOT_FOUND. <see cref="Forget"/> drops every trained model, as a restarted service would.
 /// </summary>
-public sealed class ScriptedTrainer : CallInvoker
+public sealed class ScriptedTrainer : RefusingCallInvoker
 {
     private readonly ConcurrentDictionary<string, TrainJob> _trained = new(StringComparer.Ordinal);
 
@@ -51,15 +51,6 @@ public sealed class ScriptedTrainer : CallInvoker
         return new AsyncDuplexStreamingCall<TRequest, TResponse>((IClientStreamWriter<TRequest>)(object)requests,
             (IAsyncStreamReader<TResponse>)(object)new Responses(responses.Reader), Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });
     }
-
-    public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
-        throw new NotSupportedException(method.FullName);
-
-    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host,
-        CallOptions options, TRequest request) => throw new NotSupportedException(method.FullName);
-
-    public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
-        string? host, CallOptions options) => throw new NotSupportedException(method.FullName);
 
     private sealed class Requests(ScriptedTrainer trainer, ChannelWriter<TrainResponse> responses) : IClientStreamWriter<TrainRequest>
     {

@@ -229,7 +229,7 @@ internal sealed class LlmBlenderBackend : IGenerationBackend
 
 /// <summary>A TEST DOUBLE of the inference Score RPC: a ranker that always prefers "A" (log P("A") = −0.1, anything
 /// else −2.3), recording every request.</summary>
-internal sealed class LlmBlenderAlwaysA : CallInvoker
+internal sealed class LlmBlenderAlwaysA : MoCo.Orchestrator.Tests.Methods.RefusingCallInvoker
 {
     public ConcurrentQueue<Contracts.V1.ScoreRequest> Requests { get; } = new();
 
@@ -254,16 +254,4 @@ internal sealed class LlmBlenderAlwaysA : CallInvoker
         return new AsyncUnaryCall<TResponse>(Task.FromResult((TResponse)(object)response), Task.FromResult(new Metadata()), () => Status.DefaultSuccess,
             () => [], () => { });
     }
-
-    public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
-        throw new NotSupportedException(method.FullName);
-
-    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host,
-        CallOptions options, TRequest request) => throw new NotSupportedException(method.FullName);
-
-    public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
-        string? host, CallOptions options) => throw new NotSupportedException(method.FullName);
-
-    public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
-        string? host, CallOptions options) => throw new NotSupportedException(method.FullName);
 }
