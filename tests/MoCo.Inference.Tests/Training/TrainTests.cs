@@ -27,6 +27,8 @@ public sealed class TrainTests(TrainHost host)
         Assert.Equal("sft-lora", done.ModelId);
         Assert.Equal(progress[^1].Loss, done.FinalLoss);
         Assert.Equal(64, done.Fingerprint.Length);
+        var info = await host.Client.ModelInfoAsync(new ModelInfoRequest { Model = "sft-lora" });
+        Assert.Equal(("sft-lora", ModelOrigin.Runtime), (info.Summary.Id, info.Summary.Origin));
 
         foreach (var (prompt, completion) in TrainMessages.Pairs)
         {

@@ -26,6 +26,9 @@ public sealed class EngineHarness : IAsyncLifetime
 
     public string LogDirectory => Path.Combine(Directory, "logs");
 
+    /// <summary>MOCO_ARTIFACTS_DIR of the harness's runs: side files go to {this}/{run id}/{method}/.</summary>
+    public string ArtifactsDirectory => Path.Combine(Directory, "artifacts");
+
     public async Task InitializeAsync()
     {
         _evaluator = await LoopbackHost.StartAsync(new EvaluatorModule(),
@@ -47,7 +50,7 @@ public sealed class EngineHarness : IAsyncLifetime
     /// <summary>An engine over <paramref name="store"/>, which the caller owns.</summary>
     public RunEngine Engine(MoCo.Orchestrator.Methods.Primitives.IGenerationBackend backend, IRunStore store, InferenceService.InferenceServiceClient? inference = null) =>
         new(store, new RunServices(backend, inference ?? new InferenceService.InferenceServiceClient(_nowhere), Evaluator),
-            new RunEnvironment([TestData.DataDir], null) { HeartbeatInterval = TimeSpan.FromMilliseconds(100) }, MethodRegistry.Default);
+            new RunEnvironment([TestData.DataDir], null) { HeartbeatInterval = TimeSpan.FromMilliseconds(100), ArtifactsDirectory = ArtifactsDirectory }, MethodRegistry.Default);
 
     /// <summary>The reference-format log a run wrote.</summary>
     public JsonObject ReadRunLog(string runId)

@@ -158,20 +158,6 @@ public sealed class LlmBlenderTests(EngineHarness harness) : IClassFixture<Engin
         });
     }
 
-    [Theory]
-    [InlineData("train_ranker_on_dev")]
-    [InlineData("train_fuser_on_dev")]
-    public async Task Dev_training_is_refused_before_any_work_until_the_Train_primitive_exists(string flag)
-    {
-        var (engine, store) = await harness.EngineAsync(new LlmBlenderBackend());
-        var refused = await Assert.ThrowsAsync<RunRejectedException>(() => engine.StartAsync(harness.Start(Config($", \"{flag}\": 1")), _ => { }, default));
-        Assert.Equal("CONFIG_INVALID", refused.Code);
-        var problem = Assert.Single(refused.Problems, p => p.Path == $"hyperparameters.{flag}");
-        Assert.Equal(ConfigCodes.Range, problem.Code);
-        Assert.Contains("not implemented", problem.Message, StringComparison.Ordinal);
-        Assert.Empty(await store.ListRunsAsync(new RunQuery()));
-    }
-
     [Fact]
     public void The_default_ranker_must_resolve_and_a_ranker_beside_the_config_is_sent_as_its_directory()
     {
@@ -243,7 +229,7 @@ internal sealed class LlmBlenderBackend : IGenerationBackend
 
 /// <summary>A TEST DOUBLE of the inference Score RPC: a ranker that always prefers "A" (log P("A") = −0.1, anything
 /// else −2.3), recording every request.</summary>
-internal sealed class LlmBlenderAlwaysA : CallInvoker
+internal sealed class LlmBlenderAlwaysA : MoCo.Orchestrator.Tests.Methods.RefusingCallInvoker
 {
     public ConcurrentQueue<Contracts.V1.ScoreRequest> Requests { get; } = new();
 
@@ -268,16 +254,4 @@ internal sealed class LlmBlenderAlwaysA : CallInvoker
         return new AsyncUnaryCall<TResponse>(Task.FromResult((TResponse)(object)response), Task.FromResult(new Metadata()), () => Status.DefaultSuccess,
             () => [], () => { });
     }
-
-    public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
-        throw new NotSupportedException(method.FullName);
-
-    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host,
-        CallOptions options, TRequest request) => throw new NotSupportedException(method.FullName);
-
-    public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
-        string? host, CallOptions options) => throw new NotSupportedException(method.FullName);
-
-    public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
-        string? host, CallOptions options) => throw new NotSupportedException(method.FullName);
 }

@@ -21,6 +21,9 @@ public sealed record RunEnvironment(IReadOnlyList<string> DataDirectories, Model
 
     /// <summary>"embedded" (the CLI hosts everything) or "server".</summary>
     public string Mode { get; init; } = "embedded";
+
+    /// <summary>Where runs keep method side files (config-and-cli.md §6 MOCO_ARTIFACTS_DIR), one folder per run and method.</summary>
+    public string ArtifactsDirectory { get; init; } = new MoCo.Hosting.MocoEnvironment().ArtifactsDirectory;
 }
 
 /// <summary>A run to start (StartRun, `moco run`): the config as written, the command line's overrides, and where the

@@ -28,6 +28,14 @@ public sealed record MethodContext(
     /// (config-and-cli.md §3.3), relative to the artifacts folder.</summary>
     public string ArtifactName(string relative) => $"{RunId}/{Config.Method}/{relative.Trim('/')}";
 
+    /// <summary>LoRA training on the inference service (methods-text.md §0.9), keyed and reused like calls; null where
+    /// the run's services cannot train.</summary>
+    public ITrainingService? Training { get; init; }
+
+    /// <summary>The run's artifact folder for method side files (config-and-cli.md §3.3:
+    /// `&lt;MOCO_ARTIFACTS_DIR&gt;/&lt;run_id&gt;/&lt;method&gt;/`); created by the method that writes there.</summary>
+    public string ArtifactDirectory { get; init; } = Path.Combine(new MoCo.Hosting.MocoEnvironment().ArtifactsDirectory, RunId, Config.Method);
+
     /// <summary>The method's scope of call keys and random streams: {method, compat} as §5.2 names them.</summary>
     public CallSite Site(string phase, string role) => new(Config.Method, Config.Compat, phase, role);
 }

@@ -63,7 +63,6 @@ internal static class TextMethods
 
         yield return new MethodDescriptor("text_llm_blender", MethodLevel.Text, "llm_blender", LlmBlenderKeys())
         {
-            Rules = [DevTrainingNotBuilt("train_ranker_on_dev", "ranker_model_name"), DevTrainingNotBuilt("train_fuser_on_dev", "fuser_model_name")],
             Summary = "a ranker picks the top-k candidates; a fuser writes the answer",
         };
 
@@ -191,15 +190,6 @@ internal static class TextMethods
 
     // LoRA SFT on dev needs the inference Train RPC primitive, which the orchestrator does not have yet: refuse the flag
     // before any work rather than run without the training it asks for.
-    private static Action<RuleContext> DevTrainingNotBuilt(string flag, string modelKey) => c =>
-    {
-        if (c[flag].ValueKind == JsonValueKind.True)
-        {
-            c.Fail(flag, "true is not implemented in this build (dev SFT needs the Train primitive)",
-                $"set \"{flag}\": false, or fine-tune the model elsewhere and name it in {modelKey}", ConfigCodes.Range);
-        }
-    };
-
     private static void AggModelWarning(RuleContext c)
     {
         if (c["agg_model"].ValueKind == JsonValueKind.Null)

@@ -54,7 +54,10 @@ public sealed class GrpcTaskData(EvaluatorService.EvaluatorServiceClient client,
             }
             var item = message.Item;
             var metadata = item.Metadata is null ? new JsonObject() : JsonNode.Parse(Google.Protobuf.JsonFormatter.Default.Format(item.Metadata))!.AsObject();
-            items.Add(new TaskItem(item.Index, item.Id, item.Prompt, metadata, Gold(item.Gold)));
+            items.Add(new TaskItem(item.Index, item.Id, item.Prompt, metadata, Gold(item.Gold))
+            {
+                GoldText = item.Gold?.FormCase == Contracts.V1.Gold.FormOneofCase.Choice ? item.Gold.Choice.Text : Gold(item.Gold),
+            });
         }
         if (info is null)
         {

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Grpc.Core;
+using MoCo.Contracts.V1;
+using MoCo.Orchestrator.Config;
+
+namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
+
+/// <summary>
+/// LoRA SFT and DPO over moco.v1.InferenceService.Train (contracts.md §4) with the settings of methods-text.md §0.9.
+/// Examples go as inference renders them: the prompt as one chat-templated user turn with the generation prompt (and
+/// any prefill), the target with the end-of-turn/EOS token the server appends. The job's call key covers the base
+/// model's fingerprint, the whole job and a digest of the examples; the trained model is named `trained-{key}`, so a
+/// job whose model the service still has (resumed run, or another run of the same job) is answered by that model
+/// without training, and one the service lost (restart) is trained again from the same seed.
+/// </summary>
+public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient client, IGenerationBackend models, Engine.ModelAddresses addresses,
+    ICallLedger ledger, IRunMeter meter, RunConfig config) : ITrainingService
+{
+    private const int ExamplesPerMessage = 64;
+
+    /// <inheritdoc/>
+    public Task<TrainedModel> SftAsync(CallSite site, string baseModel, IReadOnlyList<SftExample> examples, TrainingSettings settings,
+        CancellationToken cancellationToken) =>
+        TrainAsync(site, baseModel, TrainKind.Sft,
+            [.. examples.Select(e => new TrainExample { Prompt = Prompt(e.Prompt), Completion = new Continuation { Text = e.Completion } })], settings, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<TrainedModel> DpoAsync(CallSite site, string baseModel, IReadOnlyList<PreferenceExample> examples, TrainingSettings settings,
+        CancellationToken cancellationToken) =>
+        TrainAsync(site, baseModel, TrainKind.Dpo, [.. examples.Select(e => new TrainExample
+        {
+            Prompt = Prompt(e.Prompt),
+            Preference = new PreferencePair { Chosen = new Continuation { Text = e.Chosen }, Rejected = new Continuation { Text = e.Rejected } },
+        })], settings, cancellationToken);
+
+    /// <summary>The job §0.9 describes, before its base model, output id and call key are set.</summary>
+    public static TrainJob Job(TrainKind kind, TrainingSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var job = new TrainJob
+        {
+            Kind = kind,
+            Lora = new LoraConfig { R = 64, Alpha = 16f, Dropout = 0.1f },
+            Hyper = new TrainHyper
+            {
+                LearningRate = settings.LearningRate,
+                Schedule = LrSchedule.Cosine,
+                WarmupRatio = 0.1,
+                Epochs = settings.Epochs,
+                MicroBatch = settings.BatchSize,
+                GradAccum = settings.GradientAccumulation,
+                WeightDecay = 0,
+                Seed = 42,
+            },
+        };
+        job.Lora.TargetModules.Add(["q_proj", "k_proj", "v_proj", "o_proj"]);
+        if (kind == TrainKind.Dpo)
+        {
+            job.Hyper.Beta = 0.1;
+        }
+        return job;
+    }
+
+    private async Task<TrainedModel> TrainAsync(CallSite site, string baseModel, TrainKind kind, IReadOnlyList<TrainExample> examples, TrainingSettings settings,
+        CancellationToken cancellationToken)
+    {
+        if (examples.Count == 0)
+        {
+            throw new ArgumentException($"training {baseModel} needs at least one example", nameof(examples));
+        }
+        var fingerprint = await models.FingerprintAsync(baseModel, cancellationToken).ConfigureAwait(false);
+        var job = Job(kind, settings);
+        var digest = CallKeys.Hex(new JsonArray([.. examples.Select(e => (JsonNode?)JsonNode.Parse(JsonFormatter.Default.Format(e)))]));
+        var key = CallKeys.Key(site, fingerprint, "train", 0, new JsonObject { ["job"] = JsonNode.Parse(JsonFormatter.Default.Format(job)), ["examples"] = digest });
+        var modelId = "trained-" + key;
+        var modelIndex = config.ModelNames.ToList().IndexOf(baseModel);
+
+        if (await AvailableAsync(modelId, cancellationToken).ConfigureAwait(false))
+        {
+            var stored = await ledger.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            var usage = stored?.Usage ?? new CallUsage(0, 0, TimeSpan.Zero);
+            meter.CallFinished(site.Phase, baseModel, usage, fromStore: true);
+            double? loss = stored is null ? null : (double?)JsonNode.Parse(stored.ResultJson)!["final_loss"];
+            return new TrainedModel(modelId, loss, Reused: true);
+        }
+
+        job.BaseModel = addresses.Of(baseModel);
+        job.OutputId = modelId;
+        job.CallKey = key;
+        var clock = Stopwatch.StartNew();
+        var done = await RunAsync(job, examples, cancellationToken).ConfigureAwait(false);
+        var spent = new CallUsage(0, 0, clock.Elapsed);
+        var result = new JsonObject { ["model_id"] = done.ModelId, ["final_loss"] = done.FinalLoss, ["fingerprint"] = done.Fingerprint };
+        await ledger.PutAsync(new LedgerEntry(key, site.Phase, "train", modelIndex, "train", 0, result.ToJsonString(), spent), cancellationToken).ConfigureAwait(false);
+        meter.CallFinished(site.Phase, baseModel, spent, fromStore: false);
+        return new TrainedModel(done.ModelId, done.FinalLoss, Reused: false);
+    }
+
+    private async Task<TrainDone> RunAsync(TrainJob job, IReadOnlyList<TrainExample> examples, CancellationToken cancellationToken)
+    {
+        using var call = client.Train(Headers(job.BaseModel), cancellationToken: cancellationToken);
+        await call.RequestStream.WriteAsync(new TrainRequest { Job = job }).ConfigureAwait(false);
+        foreach (var chunk in examples.Chunk(ExamplesPerMessage))
+        {
+            var batch = new TrainExamples();
+            batch.Examples.Add(chunk);
+            await call.RequestStream.WriteAsync(new TrainRequest { Examples = batch }).ConfigureAwait(false);
+        }
+        await call.RequestStream.WriteAsync(new TrainRequest { ExamplesDone = new ExamplesDone() }).ConfigureAwait(false);
+        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (response.PayloadCase == TrainResponse.PayloadOneofCase.Done)
+            {
+                return response.Done;
+            }
+        }
+        throw new RpcException(new Status(StatusCode.Internal, $"Train of {job.BaseModel} ended without done; nothing was trained"));
+    }
+
+    private async Task<bool> AvailableAsync(string modelId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.ModelInfoAsync(new ModelInfoRequest { Model = modelId }, Headers(modelId), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    private static Contracts.V1.Prompt Prompt(string prompt)
+    {
+        var (user, prefill) = ChatPrompts.SplitPrefill(prompt);
+        var chat = new ChatPrompt { AssistantPrefill = prefill };
+        chat.Messages.Add(new ChatMessage { Role = "user", Content = user });
+        return new Contracts.V1.Prompt { Chat = chat };
+    }
+
+    private static Metadata Headers(string model) => new() { { "moco-model", model } };
+}

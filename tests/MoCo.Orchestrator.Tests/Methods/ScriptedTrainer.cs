@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Grpc.Core;
+using MoCo.Contracts.V1;
+
+namespace MoCo.Orchestrator.Tests.Methods;
+
+/// <summary>One Train job the double served: the job message and every example sent.</summary>
+public sealed record ServedJob(TrainJob Job, IReadOnlyList<TrainExample> Examples);
+
+/// <summary>
+/// A TEST DOUBLE of the inference service's Train and ModelInfo RPCs: Train reads the job and examples up to
+/// examples_done, answers started and done (model id = the job's output_id) and from then on ModelInfo knows that id;
+/// any other model is NOT_FOUND. <see cref="Forget"/> drops every trained model, as a restarted service would.
+/// </summary>
+public sealed class ScriptedTrainer : RefusingCallInvoker
+{
+    private readonly ConcurrentDictionary<string, TrainJob> _trained = new(StringComparer.Ordinal);
+
+    public ConcurrentQueue<ServedJob> Jobs { get; } = new();
+
+    /// <summary>The base model a trained id was trained from; null for any other id.</summary>
+    public string? BaseOf(string modelId) => _trained.TryGetValue(modelId, out var job) ? job.BaseModel : null;
+
+    public void Forget() => _trained.Clear();
+
+    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
+    {
+        if (request is not ModelInfoRequest info)
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, method.FullName));
+        }
+        if (!_trained.ContainsKey(info.Model))
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"no model '{info.Model}'"));
+        }
+        var response = new ModelInfoResponse { Summary = new ModelSummary { Id = info.Model, Fingerprint = "fp:" + info.Model } };
+        return new AsyncUnaryCall<TResponse>(Task.FromResult((TResponse)(object)response), Task.FromResult(new Metadata()), () => Status.DefaultSuccess,
+            () => [], () => { });
+    }
+
+    public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
+        string? host, CallOptions options)
+    {
+        if (method.Name != "Train")
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, method.FullName));
+        }
+        var responses = Channel.CreateUnbounded<TrainResponse>();
+        var requests = new Requests(this, responses.Writer);
+        return new AsyncDuplexStreamingCall<TRequest, TResponse>((IClientStreamWriter<TRequest>)(object)requests,
+            (IAsyncStreamReader<TResponse>)(object)new Responses(responses.Reader), Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });
+    }
+
+    private sealed class Requests(ScriptedTrainer trainer, ChannelWriter<TrainResponse> responses) : IClientStreamWriter<TrainRequest>
+    {
+        private readonly List<TrainExample> _examples = [];
+        private TrainJob? _job;
+
+        public WriteOptions? WriteOptions { get; set; }
+
+        public Task WriteAsync(TrainRequest message)
+        {
+            switch (message.PayloadCase)
+            {
+                case TrainRequest.PayloadOneofCase.Job:
+                    _job = message.Job;
+                    break;
+                case TrainRequest.PayloadOneofCase.Examples:
+                    _examples.AddRange(message.Examples.Examples);
+                    break;
+                case TrainRequest.PayloadOneofCase.ExamplesDone:
+                    var job = _job ?? throw new InvalidOperationException("examples_done before the job");
+                    trainer.Jobs.Enqueue(new ServedJob(job, [.. _examples]));
+                    trainer._trained[job.OutputId] = job;
+                    responses.TryWrite(new TrainResponse { Started = new TrainStarted { JobId = "job", TotalSteps = 1 } });
+                    responses.TryWrite(new TrainResponse { Done = new TrainDone { ModelId = job.OutputId, FinalLoss = 0.25, Fingerprint = "fp:" + job.OutputId } });
+                    responses.TryComplete();
+                    break;
+                default:
+                    throw new InvalidOperationException($"unexpected {message.PayloadCase}");
+            }
+            return Task.CompletedTask;
+        }
+
+        public Task CompleteAsync() => Task.CompletedTask;
+    }
+
+    private sealed class Responses(ChannelReader<TrainResponse> reader) : IAsyncStreamReader<TrainResponse>
+    {
+        public TrainResponse Current { get; private set; } = null!;
+
+        public async Task<bool> MoveNext(CancellationToken cancellationToken)
+        {
+            if (!await reader.WaitToReadAsync(cancellationToken))
+            {
+                return false;
+            }
+            Current = await reader.ReadAsync(cancellationToken);
+            return true;
+        }
+    }
+}
