@@ -66,6 +66,23 @@ public static class EvaluatorCalls
     public static async Task<(List<ItemResult> Results, EvaluationSummary Summary)> EvaluateAsync(this EvaluatorService.EvaluatorServiceClient client,
         EvaluateHeader header, IEnumerable<EvaluateOutput> outputs, int batch = 64)
     {
+        var sent = outputs.ToList();
+        try
+        {
+            return await EvaluateOnceAsync(client, header, sent, batch);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
+        {
+            // This client never cancels, so CANCELLED is the HTTP/2 reset of a call the server rejected mid-stream
+            // winning the race against its trailers (seen twice in CI on a cold first run, never reproduced since).
+            // Asking again gives the server's real status; a server that really cancels fails the second time too.
+            return await EvaluateOnceAsync(client, header, sent, batch);
+        }
+    }
+
+    private static async Task<(List<ItemResult> Results, EvaluationSummary Summary)> EvaluateOnceAsync(EvaluatorService.EvaluatorServiceClient client,
+        EvaluateHeader header, IReadOnlyList<EvaluateOutput> outputs, int batch)
+    {
         using var call = client.Evaluate();
         var reading = ReadAsync(call.ResponseStream);
         try
