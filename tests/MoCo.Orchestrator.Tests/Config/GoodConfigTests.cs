@@ -86,6 +86,15 @@ public sealed class GoodConfigTests
     }
 
     [Fact]
+    public void An_empty_fuser_model_name_means_the_first_model_and_an_empty_ranker_is_still_an_error()
+    {
+        var config = Valid("""{"method":"text_llm_blender","task":"gsm8k","task_type":"exact_match","gpu_ids":[],"model_names":["a","b"],"hyperparameters":{"ranker_model_name":"a","fuser_model_name":""}}""");
+        Assert.Null(config.Hyperparameters.String("fuser_model_name"));
+        var empty = TestData.Validate("""{"method":"text_llm_blender","task":"gsm8k","task_type":"exact_match","gpu_ids":[],"model_names":["a","b"],"hyperparameters":{"ranker_model_name":""}}""");
+        Assert.Contains(empty.Errors, p => p.Path == "hyperparameters.ranker_model_name");
+    }
+
+    [Fact]
     public void A_missing_task_type_is_taken_from_the_dataset_with_a_notice()
     {
         var result = TestData.Validate("""{"method":"text_majority_vote","task":"gsm8k","gpu_ids":[],"model_names":["a","b","c"],"hyperparameters":{}}""");

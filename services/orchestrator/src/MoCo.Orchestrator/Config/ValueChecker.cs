@@ -78,6 +78,10 @@ internal static class ValueChecker
                 {
                     return TypeError(spec, value, path, sink);
                 }
+                if (type == ParamType.Model && value.GetString()!.Trim().Length == 0 && spec.EmptyMeansDefault)
+                {
+                    return NullValue;
+                }
                 if (type == ParamType.Model && value.GetString()!.Trim().Length == 0)
                 {
                     sink.Error(ConfigCodes.Range, path, "a model name cannot be empty", "write a hub id, a catalogue name or a model folder");
@@ -86,6 +90,8 @@ internal static class ValueChecker
                 return value;
         }
     }
+
+    private static readonly JsonElement NullValue = JsonDocument.Parse("null").RootElement.Clone();
 
     private static JsonElement? List(ParamSpec spec, JsonElement value, string path, ProblemSink sink)
     {

@@ -59,6 +59,10 @@ public sealed record ParamSpec(string Name, ParamType Type)
     /// <summary>Exact list length; null = any.</summary>
     public int? Length { get; init; }
 
+    /// <summary>A model key for which "" means "the default" (llm_blender's fuser: "" = model_names[0], methods-text.md §3)
+    /// instead of an empty-name error.</summary>
+    public bool EmptyMeansDefault { get; init; }
+
     /// <summary>Enum values that are valid names but not built (logit fusion's `optimized`): CFG004 "not implemented".</summary>
     public IReadOnlyList<string> NotImplementedValues { get; init; } = [];
 

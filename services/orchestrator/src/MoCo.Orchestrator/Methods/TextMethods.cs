@@ -148,7 +148,7 @@ internal static class TextMethods
             P.Model("ranker_model_name", "Qwen/Qwen2.5-7B-Instruct") with { LoadedByDefault = true },
             first("ranker_gpu_id"),
             P.Int("ranker_max_response_length", 128, min: 1),
-            P.Model("fuser_model_name", null) with { Description = "null = model_names[0]" },
+            P.Model("fuser_model_name", null) with { Description = "null or \"\" = model_names[0]", EmptyMeansDefault = true },
             first("fuser_gpu_id"),
             P.Derived("fuser_max_response_length", ParamType.Int, "max_response_length", c => c.Effective(GeneralKeys.MaxResponseLength)) with { Min = 1 },
             P.Bool("train_ranker_on_dev", false),
