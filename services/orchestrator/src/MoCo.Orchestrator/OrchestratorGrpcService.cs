@@ -48,7 +48,7 @@ public sealed class OrchestratorGrpcService(RunEngine engine, OrchestratorOption
             {
                 await foreach (var e in subscription.Events.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
                 {
-                    if (request.WantItems || e.TypeCase is not (RunEvent.TypeOneofCase.ItemFinished or RunEvent.TypeOneofCase.ItemRecord))
+                    if (request.WantItems || !RunEvents.IsItem(e))
                     {
                         await RelayAsync(e, request.WantLogs, ev => responseStream.WriteAsync(new WatchRunResponse { Event = ev })).ConfigureAwait(false);
                     }

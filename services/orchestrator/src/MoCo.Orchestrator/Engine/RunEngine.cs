@@ -76,9 +76,10 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
         }
         changes.AddRange(ModelFingerprints.Changes(record.Run.ModelFingerprintsJson,
             await ModelFingerprints.CollectAsync(Models(config), config, cancellationToken).ConfigureAwait(false)));
-        if (registry.Find(config.Method)!.Version != record.Run.MethodVersion)
+        var version = registry.Find(config.Method)!.Version;
+        if (version != record.Run.MethodVersion)
         {
-            changes.Add($"{config.Method} implementation version {record.Run.MethodVersion} → {registry.Find(config.Method)!.Version}");
+            changes.Add($"{config.Method} implementation version {record.Run.MethodVersion} → {version}");
         }
         if (changes.Count > 0 && !resume.Force)
         {
@@ -157,7 +158,7 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
         var execution = new RunExecution(store, services, registry, plan with { WantItems = true }, Owner, environment, e =>
         {
             active.Broadcast.Publish(e);
-            if (plan.WantItems || e.TypeCase is not (RunEvent.TypeOneofCase.ItemFinished or RunEvent.TypeOneofCase.ItemRecord))
+            if (plan.WantItems || !RunEvents.IsItem(e))
             {
                 emit(e);
             }

@@ -14,6 +14,9 @@ public static class RunEvents
         return e;
     }
 
+    /// <summary>Whether <paramref name="e"/> is a per-item event, which only callers asking for items get.</summary>
+    public static bool IsItem(RunEvent e) => e.TypeCase is RunEvent.TypeOneofCase.ItemFinished or RunEvent.TypeOneofCase.ItemRecord;
+
     /// <summary>The phase_finished payload: done items and tokens over the phase's wall time.</summary>
     public static PhaseFinished PhaseFinished(string name, int done, double wallSeconds, long promptTokens, long completionTokens) => new()
     {

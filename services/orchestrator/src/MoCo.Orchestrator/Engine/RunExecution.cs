@@ -46,7 +46,7 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
                 Ensembles = services.Generation is IEnsembleBackend ? generations : null,
                 Merges = new GrpcMergeService(services.Inference, generation, addresses, plan.Seed),
                 Training = new GrpcTrainingService(services.Inference, generation, addresses, ledger, recorder, config),
-                ArtifactDirectory = Path.Combine(environment.ArtifactsDirectory, plan.RunId, config.Method),
+                ArtifactsRoot = environment.ArtifactsDirectory,
             };
             var outcome = await registry.Create(config.Method).RunAsync(context, cancel.Token).ConfigureAwait(false);
             var baselines = plan.NoBaselines ? [] : await BaselinesAsync(context, outcome, generation, ledger, recorder, cancel.Token).ConfigureAwait(false);

@@ -32,9 +32,12 @@ public sealed record MethodContext(
     /// the run's services cannot train.</summary>
     public ITrainingService? Training { get; init; }
 
+    /// <summary>The artifacts folder on this machine (MOCO_ARTIFACTS_DIR); null = the environment's.</summary>
+    public string? ArtifactsRoot { get; init; }
+
     /// <summary>The run's artifact folder for method side files (config-and-cli.md §3.3:
     /// `&lt;MOCO_ARTIFACTS_DIR&gt;/&lt;run_id&gt;/&lt;method&gt;/`); created by the method that writes there.</summary>
-    public string ArtifactDirectory { get; init; } = Path.Combine(new MoCo.Hosting.MocoEnvironment().ArtifactsDirectory, RunId, Config.Method);
+    public string ArtifactDirectory => Path.Combine(ArtifactsRoot ?? new MoCo.Hosting.MocoEnvironment().ArtifactsDirectory, RunId, Config.Method);
 
     /// <summary>The method's scope of call keys and random streams: {method, compat} as §5.2 names them.</summary>
     public CallSite Site(string phase, string role) => new(Config.Method, Config.Compat, phase, role);
