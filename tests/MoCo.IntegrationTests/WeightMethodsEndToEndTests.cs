@@ -83,6 +83,54 @@ public sealed class WeightMethodsEndToEndTests : IDisposable
         Assert.True(File.Exists(Path.Combine(artifacts, runId, "weight_expo", "model_collaboration", "logs", "expo_agieval_tiny", "final_model", "config.json")));
     }
 
+    [Fact]
+    public async Task A_model_swarm_of_a_model_with_itself_steps_it_onto_itself_and_answers_as_the_model()
+    {
+        // v = x_j − x_i = 0 and p = g = w = x, so every PSO step on full weights returns the model bit for bit.
+        var (items, log, artifacts) = await RunAsync("weight_model_swarms", $"\"{A}\", \"{A}\"", ", \"max_iterations\": 2");
+
+        foreach (var phase in new[] { "dev · iteration 1 particle 0", "dev · iteration 1 particle 1", "dev · iteration 2 particle 0", "dev · iteration 2 particle 1" })
+        {
+            Assert.Equal(3, Outputs(items, phase).Count);
+        }
+        Assert.Equal(Outputs(items, "dev · iteration 1 particle 0"), Outputs(items, "dev · iteration 2 particle 0"));
+        Assert.Equal(Outputs(items, "baseline · " + A), Outputs(items, "test"));
+        Assert.Equal(["task", "task_type", "model_names", "hyperparameters", "avg_test_score", "logs", "moco"], log.Select(p => p.Key));
+        var runId = Path.GetFileName(Directory.GetDirectories(artifacts).Single());
+        var folder = Path.Combine(artifacts, runId, "weight_model_swarms", "model_collaboration", "logs", "model_swarms_agieval_tiny");
+        Assert.True(File.Exists(Path.Combine(folder, "global_best", "config.json")), folder + " lacks global_best/config.json");
+        var pad = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "utility_scratchpad.json")))!;
+        Assert.Equal(2, pad["g_history"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task A_fast_model_swarm_of_one_iteration_answers_as_its_best_scored_adapter()
+    {
+        // One iteration scores the two adapters and moves nothing; on equal scores the first is the global best.
+        var (items, _, artifacts) = await RunAsync("weight_model_swarms", $"\"{B}\", \"{GoldenModels.ZeroLora}\"",
+            ", \"max_iterations\": 1, \"fast_merge_flag\": true");
+
+        Assert.Equal(3, Outputs(items, "dev · iteration 1 particle 0").Count);
+        Assert.Equal(3, Outputs(items, "dev · iteration 1 particle 1").Count);
+        Assert.Equal(Outputs(items, "baseline · " + B), Outputs(items, "test"));
+        var runId = Path.GetFileName(Directory.GetDirectories(artifacts).Single());
+        Assert.True(File.Exists(Path.Combine(artifacts, runId, "weight_model_swarms", "model_collaboration", "logs", "model_swarms_agieval_tiny", "global_best",
+            "adapter_config.json")));
+    }
+
+    [Fact]
+    public async Task A_fast_model_swarm_steps_adapters_on_the_service()
+    {
+        var (items, log, _) = await RunAsync("weight_model_swarms", $"\"{B}\", \"{GoldenModels.ZeroLora}\"",
+            ", \"max_iterations\": 2, \"fast_merge_flag\": true");
+
+        // Iteration 2 generates with the stepped adapters (run-time ids served on the base).
+        Assert.Equal(3, Outputs(items, "dev · iteration 2 particle 0").Count);
+        Assert.Equal(3, Outputs(items, "dev · iteration 2 particle 1").Count);
+        Assert.Equal(3, Outputs(items, "test").Count);
+        Assert.NotNull(log["avg_test_score"]);
+    }
+
     private async Task<(List<JsonObject> Items, JsonObject Log, string Artifacts)> RunAsync(string method, string models, string hyperparameters)
     {
         var config = Path.Combine(_dir, Guid.NewGuid().ToString("N")[..8] + ".json");

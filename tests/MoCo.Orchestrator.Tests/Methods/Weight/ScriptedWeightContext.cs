@@ -21,6 +21,15 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
 
     public List<MergeCall> Merges { get; } = [];
 
+    /// <summary>PSO steps, in order; step k makes <c>x{k}</c> and <c>v{k}</c>.</summary>
+    public List<PsoStepCall> Steps { get; } = [];
+
+    /// <summary>The dev score of a model that is neither scripted nor a merge (e.g. a PSO step's position); null = fail.</summary>
+    public Func<string, double>? ModelScore { get; init; }
+
+    /// <summary>The folder MethodContext.ArtifactDirectory lies under.</summary>
+    public string ArtifactsRoot { get; } = Path.Combine(Path.GetTempPath(), "moco-scripted-weight-" + Guid.NewGuid().ToString("N")[..8]);
+
     /// <summary>The dev score of a merge without a scripted one; null = such a merge fails the evaluation.</summary>
     public Func<MergeCall, double>? MergeScore { get; init; }
 
@@ -50,7 +59,7 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
         };
         var result = TestData.Validate(config.ToJsonString(), checkTask: false);
         Assert.True(result.Valid, string.Join("\n", result.Errors.Select(p => p.Format("test.json"))));
-        return new MethodContext(result.Config!, "run-1", 7, this, this, this, this, this) { Merges = this };
+        return new MethodContext(result.Config!, "run-1", 7, this, this, this, this, this) { Merges = this, ArtifactsRoot = ArtifactsRoot };
     }
 
     public static string MergeId(MergeCall call) =>
@@ -72,9 +81,13 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
         double score;
         if (split.Name == "dev")
         {
-            DevEvaluations.Add(model);
+            lock (DevEvaluations)
+            {
+                DevEvaluations.Add(model);
+            }
             score = _devScores.TryGetValue(model, out var s) ? s
                 : MergeScore is { } f && _merged.TryGetValue(model, out var call) ? f(call)
+                : ModelScore is { } g ? g(model)
                 : throw new InvalidOperationException($"no dev score scripted for {model}");
         }
         else
@@ -89,10 +102,23 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
 
     public Task<MergedModel> MergeAsync(CallSite site, int index, MergeCall call, CancellationToken cancellationToken)
     {
-        Merges.Add(call);
-        var id = MergeId(call);
-        _merged[id] = call;
-        return Task.FromResult(new MergedModel(id, id));
+        lock (Merges)
+        {
+            Merges.Add(call);
+            var id = MergeId(call);
+            _merged[id] = call;
+            return Task.FromResult(new MergedModel(id, id));
+        }
+    }
+
+    public Task<PsoStepResult> PsoStepAsync(CallSite site, int index, PsoStepCall call, CancellationToken cancellationToken)
+    {
+        lock (Steps)
+        {
+            Steps.Add(call);
+            var k = Steps.Count - 1;
+            return Task.FromResult(new PsoStepResult(new MergedModel($"x{k}", $"x{k}"), new MergedModel($"v{k}", $"v{k}")));
+        }
     }
 
     public Task PersistAsync(string model, string artifact, CancellationToken cancellationToken)
@@ -105,8 +131,13 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
 
     public Task<TaskSplit> TestAsync(CancellationToken cancellationToken) => Task.FromResult(_test);
 
-    public Task<JsonNode?> BeginPhaseAsync(string name, string unit, int total, CancellationToken cancellationToken) =>
-        Task.FromResult(Checkpoints.TryGetValue(name, out var stored) ? stored.DeepClone() : null);
+    public Task<JsonNode?> BeginPhaseAsync(string name, string unit, int total, CancellationToken cancellationToken)
+    {
+        lock (Checkpoints)
+        {
+            return Task.FromResult(Checkpoints.TryGetValue(name, out var stored) ? stored.DeepClone() : null);
+        }
+    }
 
     public void Progress(string phase, int done, string? model = null)
     {
@@ -118,7 +149,10 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
     {
         if (checkpoint is not null)
         {
-            Checkpoints[name] = checkpoint.DeepClone();
+            lock (Checkpoints)
+            {
+                Checkpoints[name] = checkpoint.DeepClone();
+            }
         }
         return Task.CompletedTask;
     }
