@@ -84,6 +84,18 @@ public sealed class WeightMethodsEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task An_expo_pair_with_alpha_zero_answers_as_its_dpo_model_without_dev_work()
+    {
+        // One consecutive pair (sft A, dpo B): no dev ranking; θ_B + 0·(θ_B − θ_A) = θ_B, the LoRA side materialised.
+        var (items, log, _) = await RunAsync("weight_expo", $"\"{A}\", \"{B}\"", ", \"mode\": \"pairs\", \"alpha\": 0");
+
+        Assert.Equal((A, B), ((string)log["source_model"]!, (string)log["target_model"]!));
+        Assert.DoesNotContain(items, i => ((string?)i["phase"])!.StartsWith("dev", StringComparison.Ordinal));
+        Assert.Equal(Outputs(items, "baseline · " + B), Outputs(items, "test"));
+        Assert.Null(log["model_scores"]);
+    }
+
+    [Fact]
     public async Task A_model_swarm_of_a_model_with_itself_steps_it_onto_itself_and_answers_as_the_model()
     {
         // v = x_j − x_i = 0 and p = g = w = x, so every PSO step on full weights returns the model bit for bit.
