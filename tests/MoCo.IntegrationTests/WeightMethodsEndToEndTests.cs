@@ -96,6 +96,22 @@ public sealed class WeightMethodsEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task A_lorahub_search_evaluates_its_budget_on_the_dev_prefix_and_keeps_the_bare_base_under_a_heavy_penalty()
+    {
+        // Losses: w = 0 costs 1 − S̄ ≤ 1; (0.5, 0) and (0, 0.5) pay 5·0.5/2 = 1.25 more, more than any score gains.
+        var (items, log, _) = await RunAsync("weight_lorahub", $"\"{B}\", \"{GoldenModels.ZeroLora}\"",
+            ", \"max_inference_step\": 3, \"lorahub_dev_samples\": 2, \"regular_coef\": 5");
+
+        for (var k = 0; k < 3; k++)
+        {
+            Assert.Equal(2, Outputs(items, $"dev · evaluation {k}").Count);
+        }
+        Assert.Equal([0.0, 0.0], log["learned_weights"]!.AsArray().Select(w => (double)w!));
+        // The all-zero composition is the bare base, which the all-zero adapter also generates exactly.
+        Assert.Equal(Outputs(items, "baseline · " + GoldenModels.ZeroLora), Outputs(items, "test"));
+    }
+
+    [Fact]
     public async Task A_model_swarm_of_a_model_with_itself_steps_it_onto_itself_and_answers_as_the_model()
     {
         // v = x_j − x_i = 0 and p = g = w = x, so every PSO step on full weights returns the model bit for bit.

@@ -38,6 +38,12 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
     /// <summary>Checkpoints of finished phases: a phase found here begins as already finished (a resumed run).</summary>
     public Dictionary<string, JsonNode> Checkpoints { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>Items of each dev split scored, in order.</summary>
+    public List<int> DevSplitSizes { get; } = [];
+
+    /// <summary>The settings of every GenerateBatch's first request, in order.</summary>
+    public List<GenerationSettings?> Settings { get; } = [];
+
     /// <summary>Models evaluated on dev, in order.</summary>
     public List<string> DevEvaluations { get; } = [];
 
@@ -68,6 +74,10 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
 
     public Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(string model, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken)
     {
+        lock (Settings)
+        {
+            Settings.Add(requests.Count > 0 ? requests[0].Settings : null);
+        }
         if (requests.Count > 0 && requests[0].Site.Phase.StartsWith("test", StringComparison.Ordinal))
         {
             TestModel = model;
@@ -84,6 +94,7 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
             lock (DevEvaluations)
             {
                 DevEvaluations.Add(model);
+                DevSplitSizes.Add(split.Items.Count);
             }
             score = _devScores.TryGetValue(model, out var s) ? s
                 : MergeScore is { } f && _merged.TryGetValue(model, out var call) ? f(call)
