@@ -32,6 +32,8 @@ public sealed class LoraHubTests
         Assert.Equal(0.5125, (double)outcome.MocoDetails["evaluations"]![1]!["loss"]!, 12);
         Assert.Equal(["task", "task_type", "model_names", "learned_weights", "hyperparameters", "avg_test_score", "logs"], outcome.Summary.Select(p => p.Key));
         Assert.Empty(world.Persisted);
+        // Each composition is released once it is no longer the best, the best once it has answered the test.
+        Assert.Equal([Composition(0, 0), Composition(0, 0.5), Composition(0.5, 0)], world.Released);
     }
 
     [Fact]

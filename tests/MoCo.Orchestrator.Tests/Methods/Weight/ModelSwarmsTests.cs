@@ -172,4 +172,17 @@ public sealed class ModelSwarmsTests
         Assert.Equal(clean.TestModel, resumed.TestModel);
         Assert.Equal(expected.MocoDetails["scratchpads"]!.ToJsonString(), outcome.MocoDetails["scratchpads"]!.ToJsonString());
     }
+
+    [Fact]
+    public async Task Every_model_the_swarm_made_is_released_exactly_once_and_no_configured_model_is()
+    {
+        var world = World();
+
+        await new ModelSwarmsMethod().RunAsync(world.Context("weight_model_swarms", Three, "\"max_iterations\": 4, \"patience\": 10"), default);
+
+        var made = world.Merges.Select(ScriptedWeightContext.MergeId).Concat(world.Steps.SelectMany((_, k) => new[] { $"x{k}", $"v{k}" })).ToList();
+        Assert.Equal(made.Order(StringComparer.Ordinal), world.Released.Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(world.Released, Three.Contains);
+        Assert.Contains(world.TestModel!, world.Released);
+    }
 }

@@ -132,6 +132,18 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
         }
     }
 
+    /// <summary>Models released, in order.</summary>
+    public List<string> Released { get; } = [];
+
+    public Task ReleaseAsync(string model, CancellationToken cancellationToken)
+    {
+        lock (Released)
+        {
+            Released.Add(model);
+        }
+        return Task.CompletedTask;
+    }
+
     public Task PersistAsync(string model, string artifact, CancellationToken cancellationToken)
     {
         Persisted.Add((model, artifact));

@@ -123,6 +123,11 @@ public interface IMergeService
     /// <see cref="MergeAsync"/>.</summary>
     Task<PsoStepResult> PsoStepAsync(CallSite site, int index, PsoStepCall call, CancellationToken cancellationToken);
 
+    /// <summary>Frees run-time model <paramref name="model"/> (a merge's id) that the method no longer uses, so a search
+    /// does not keep every candidate resident (methods-logit-weight.md §2.3: candidates are freed when dropped). A
+    /// model already gone is no error.</summary>
+    Task ReleaseAsync(string model, CancellationToken cancellationToken);
+
     /// <summary>Writes model <paramref name="model"/> (a name or run-time id) to artifact folder
     /// <paramref name="artifact"/> (relative to the inference service's artifacts folder, replaced if present).</summary>
     Task PersistAsync(string model, string artifact, CancellationToken cancellationToken);

@@ -14,7 +14,8 @@ namespace MoCo.Orchestrator.Methods.Weight;
 /// reference, prompts use the chat template like every other path (quirk), each candidate is its own adapter id
 /// rather than weights swapped into one model, and an evaluator error fails the run instead of scoring 0. Every
 /// evaluation's dev mean is a checkpoint and COBYLA is deterministic, so a resumed run replays the search without
-/// generating again; `seed` is accepted for the reference's sake, but the search draws nothing.
+/// generating again; `seed` is accepted for the reference's sake, but the search draws nothing. Only the best
+/// composition so far stays resident.
 /// </summary>
 public sealed class LoraHubMethod : ICollaborationMethod
 {
@@ -51,6 +52,8 @@ public sealed class LoraHubMethod : ICollaborationMethod
 
         var adapters = new Dictionary<int, string>();
         var evaluations = new JsonArray();
+        // Only the best composition so far stays resident (the optimiser keeps the earliest of equal losses too).
+        (int Index, double Loss)? kept = null;
         var best = await _optimizer.MinimizeAsync(n, (int)keys.Int("max_inference_step"), keys.Number("lora_weight_bound"), async (k, w) =>
         {
             var composed = await merges.MergeAsync(context.Site("lorahub · compose", "candidate"), k,
@@ -59,11 +62,28 @@ public sealed class LoraHubMethod : ICollaborationMethod
             var score = await BestOnDev.ScoreModelAsync(context, composed.Id, EvaluationLabel(k), prefix, greedy, cancellationToken).ConfigureAwait(false);
             var loss = (1 - score) + coefficient * w.Sum(Math.Abs) / n;
             evaluations.Add(new JsonObject { ["weights"] = Numbers(w), ["dev_score"] = score, ["loss"] = loss, ["adapter"] = composed.Id });
+            if (kept is { } previous && !(loss < previous.Loss))
+            {
+                await merges.ReleaseAsync(composed.Id, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                if (kept is { } superseded)
+                {
+                    await merges.ReleaseAsync(adapters[superseded.Index], cancellationToken).ConfigureAwait(false);
+                }
+                kept = (k, loss);
+            }
             return loss;
         }, cancellationToken).ConfigureAwait(false);
 
+        if (kept?.Index != best.Index)
+        {
+            throw new InvalidOperationException($"the optimiser chose evaluation {best.Index}, but evaluation {kept?.Index} has the lowest loss");
+        }
         var model = adapters[best.Index];
         var (test, scored) = await FinalModel.AnswerTestAsync(context, model, greedy, cancellationToken).ConfigureAwait(false);
+        await merges.ReleaseAsync(model, cancellationToken).ConfigureAwait(false);
 
         var summary = ReferenceSummary.Head(config);
         summary["model_names"] = ReferenceSummary.ModelNames(config);

@@ -16,7 +16,8 @@ namespace MoCo.Orchestrator.Methods.Weight;
 /// infinities — M11 is exact in both modes, particles are resident ids, draws are seeded per (iteration, particle) and
 /// the last iteration's moves, which nothing evaluates, are skipped. Each iteration's scores are its checkpoint: a
 /// resumed run replays the seeded moves (the merges are keyed, so the service returns the models it already made) and
-/// evaluates from the first unfinished iteration on.
+/// evaluates from the first unfinished iteration on. A model no particle, best or worst holds any more is released at
+/// once, and everything the swarm made once the global best is saved and has answered the test.
 /// </summary>
 public sealed class ModelSwarmsMethod : ICollaborationMethod
 {
@@ -44,6 +45,7 @@ public sealed class ModelSwarmsMethod : ICollaborationMethod
         var iterations = (int)keys.Int("max_iterations");
 
         var swarm = await StartAsync(context, merges, fast, cancellationToken).ConfigureAwait(false);
+        var made = new HashSet<string>(swarm.Velocities, StringComparer.Ordinal);
         var scratchpads = new JsonArray();
         var stopped = false;
         for (var t = 1; t <= iterations && !stopped; t++)
@@ -59,7 +61,8 @@ public sealed class ModelSwarmsMethod : ICollaborationMethod
             }
             else if (t < iterations)
             {
-                await MoveAsync(context, merges, swarm, t, fast, cancellationToken).ConfigureAwait(false);
+                made.UnionWith(await MoveAsync(context, merges, swarm, t, fast, cancellationToken).ConfigureAwait(false));
+                await ReleaseDroppedAsync(merges, swarm, made, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -67,6 +70,11 @@ public sealed class ModelSwarmsMethod : ICollaborationMethod
         var artifact = context.ArtifactName($"{folder}/global_best");
         await merges.PersistAsync(best, artifact, cancellationToken).ConfigureAwait(false);
         var (test, scored) = await FinalModel.AnswerTestAsync(context, best, cancellationToken).ConfigureAwait(false);
+        // The global best is saved; nothing the swarm made needs to stay resident.
+        foreach (var model in made)
+        {
+            await merges.ReleaseAsync(model, cancellationToken).ConfigureAwait(false);
+        }
 
         var details = new JsonObject
         {
@@ -111,12 +119,26 @@ public sealed class ModelSwarmsMethod : ICollaborationMethod
         return scores;
     }
 
-    // One update's restarts and moves. Global best and worst are fixed for the whole update, so particles step at once.
-    private static async Task MoveAsync(MethodContext context, IMergeService merges, ModelSwarm swarm, int iteration, bool fast, CancellationToken cancellationToken)
+    // Frees every model the swarm made that no particle, personal best, global best or worst holds any more.
+    private static async Task ReleaseDroppedAsync(IMergeService merges, ModelSwarm swarm, HashSet<string> made, CancellationToken cancellationToken)
+    {
+        var held = new HashSet<string>([.. swarm.Positions, .. swarm.Velocities, .. swarm.PersonalBests, swarm.GlobalBest!, swarm.GlobalWorst!],
+            StringComparer.Ordinal);
+        foreach (var model in made.Where(m => !held.Contains(m)).ToList())
+        {
+            await merges.ReleaseAsync(model, cancellationToken).ConfigureAwait(false);
+            made.Remove(model);
+        }
+    }
+
+    // One update's restarts and moves (global best and worst are fixed for the whole update, so particles step at
+    // once); returns the models it made.
+    private static async Task<IReadOnlyList<string>> MoveAsync(MethodContext context, IMergeService merges, ModelSwarm swarm, int iteration, bool fast, CancellationToken cancellationToken)
     {
         var moves = swarm.PlanMoves(i => SeededRng.For(context.Seed, context.Config.Method, "swarm", "move",
             iteration.ToString(CultureInfo.InvariantCulture), i.ToString(CultureInfo.InvariantCulture)));
         var (best, worst, step) = (swarm.GlobalBest!, swarm.GlobalWorst!, swarm.Step);
+        var made = new List<string>();
         var results = await Task.WhenAll(moves.Select(async move =>
         {
             var i = move.Particle;
@@ -125,6 +147,10 @@ public sealed class ModelSwarmsMethod : ICollaborationMethod
             {
                 velocity = (await merges.MergeAsync(context.Site("swarm · restart", $"particle/{i}"), iteration,
                     Linear(fast, [new MergeInput(swarm.Positions[i], 0.0)]), cancellationToken).ConfigureAwait(false)).Id;
+                lock (made)
+                {
+                    made.Add(velocity);
+                }
             }
             var call = new PsoStepCall(swarm.Positions[i], velocity, swarm.PersonalBests[i], best, worst, move.A, move.B, move.C, move.D, step, fast);
             return await merges.PsoStepAsync(context.Site("swarm · move", $"particle/{i}"), iteration, call, cancellationToken).ConfigureAwait(false);
@@ -132,8 +158,11 @@ public sealed class ModelSwarmsMethod : ICollaborationMethod
         for (var i = 0; i < results.Length; i++)
         {
             swarm.Moved(i, results[i].Position.Id, results[i].Velocity.Id);
+            made.Add(results[i].Position.Id);
+            made.Add(results[i].Velocity.Id);
         }
         swarm.DecayStep();
+        return made;
     }
 
     // M1 without normalisation: on adapter tensors in fast mode (M10, A and B separately), on full weights otherwise.

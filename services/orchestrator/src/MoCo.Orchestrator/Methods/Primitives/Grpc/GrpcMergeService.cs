@@ -87,6 +87,19 @@ public sealed class GrpcMergeService(InferenceService.InferenceServiceClient cli
         return new PsoStepResult(position, new MergedModel(velocityId, await FingerprintOfAsync(velocityId, cancellationToken).ConfigureAwait(false)));
     }
 
+    /// <inheritdoc/>
+    public async Task ReleaseAsync(string model, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.UnloadModelAsync(new UnloadModelRequest { Model = model }, Headers(model), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            // Already gone (a replica restarted, or a replayed merge was released before).
+        }
+    }
+
     // Sends one Merge. Its output id comes from the call key, so a repeated call (a resumed run replaying its merges)
     // finds the model already there (MODEL_EXISTS) and takes it: equal keys name equal inputs and parameters, and the
     // kernels are deterministic.
