@@ -64,6 +64,31 @@ public sealed class DecodeEnsembleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Members_whose_tokenizers_disagree_are_refused_naming_both_and_the_first_differing_id()
+    {
+        // A copy of the causal model whose tokenizer swaps ids 65 and 66 ('A' and 'B').
+        var swapped = _models.Dir("swapped-llama");
+        Directory.CreateDirectory(swapped);
+        foreach (var file in Directory.EnumerateFiles(_models.Dir(GoldenModels.Llama)))
+        {
+            File.Copy(file, Path.Combine(swapped, Path.GetFileName(file)));
+        }
+        var tokenizer = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(swapped, "tokenizer.json")))!;
+        var vocab = tokenizer["model"]!["vocab"]!.AsObject();
+        var a = vocab.First(p => (int)p.Value! == 65).Key;
+        var b = vocab.First(p => (int)p.Value! == 66).Key;
+        (vocab[a], vocab[b]) = (66, 65);
+        File.WriteAllText(Path.Combine(swapped, "tokenizer.json"), tokenizer.ToJsonString());
+        var call = Call(new EnsembleSpec([GoldenModels.Llama, "swapped-llama"], EnsembleKind.Fuse), 0, 1);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => new DecodeEnsembleBackend(_host.Client).GenerateEnsembleAsync(call, default));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains($"'{GoldenModels.Llama}' and 'swapped-llama'", error.Status.Detail);
+        Assert.Contains("id 65", error.Status.Detail);
+    }
+
+    [Fact]
     public void A_per_row_constant_added_to_a_member_leaves_the_fused_distribution_unchanged()
     {
         // Raw logits and log-probs differ by such a constant: the two paths fuse the same distribution (L2, L3).
@@ -93,7 +118,7 @@ public sealed class DecodeEnsembleTests : IAsyncLifetime
     private static EnsembleSpec Spec(string combination) => combination switch
     {
         "uniform" => new EnsembleSpec([GoldenModels.Llama, GoldenModels.Lora], EnsembleKind.Fuse),
-        "weighted" => new EnsembleSpec([GoldenModels.Llama, GoldenModels.Lora], EnsembleKind.Fuse) { Weights = [0.3, 0.9] },
+        "weighted" => new EnsembleSpec([GoldenModels.Llama, GoldenModels.Lora], EnsembleKind.Fuse) { Weights = [0.3, 0.9], TemplateMember = 1 },
         _ => new EnsembleSpec([GoldenModels.Lora, GoldenModels.Llama], EnsembleKind.Contrastive)
         {
             Top = [0],

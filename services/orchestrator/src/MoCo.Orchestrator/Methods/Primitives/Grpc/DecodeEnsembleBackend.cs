@@ -14,20 +14,25 @@ namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 /// V* = min head width ids) and draws with the engine's L5 stream (<see cref="LogitFusion"/>), then appends the token
 /// to every member's sequence. A sample ends on the template member's EOS set, at max_new_tokens or at the tightest
 /// member's context; the text is the template member's detokenisation without special tokens. Members step
-/// concurrently, each on its own stream.
+/// concurrently, each on its own stream. Before the first call of a member set, every id below V* must read the same
+/// in every member's tokenizer and the members must share their tokenizer EOS (L6), else INVALID_ARGUMENT.
 /// </summary>
 /// <param name="client">The inference service (a gateway routes each member's calls by model).</param>
 public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClient client) : IEnsembleBackend
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _vocabularies = new(StringComparer.Ordinal);
+
     /// <inheritdoc/>
     public async Task<IReadOnlyList<GeneratedSample>> GenerateEnsembleAsync(EnsembleCall call, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
         var started = Stopwatch.GetTimestamp();
         var spec = call.Spec;
-        var template = spec.Members[spec.TemplateMember];
         var infos = await Task.WhenAll(spec.Members.Select(m => client.ModelInfoAsync(new ModelInfoRequest { Model = m }, Headers(m), cancellationToken: cancellationToken)
             .ResponseAsync)).ConfigureAwait(false);
+        // The text side of each member: an adapter without a tokenizer of its own is served with its base's.
+        var texts = spec.Members.Select((m, i) => infos[i].Summary is { Kind: ModelKind.Adapter, BaseModel: { Length: > 0 } b } ? b : m).ToList();
+        var template = texts[spec.TemplateMember];
         var stops = StopIds(infos[spec.TemplateMember]);
         var eos = infos.Select(i => i.EosIds?.Tokenizer).ToList();
         if (eos.Distinct().Count() > 1)
@@ -36,6 +41,9 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
                 $"ensemble members do not share a stopping EOS: {string.Join(", ", spec.Members.Select((m, i) => $"'{m}' {eos[i]?.ToString(CultureInfo.InvariantCulture) ?? "none"}"))} (L6)"));
         }
         var context = infos.Min(i => i.Summary?.ContextLength is > 0 and var c ? c : int.MaxValue);
+        var aligned = infos.Min(i => i.Summary?.VocabSize is > 0 and var v ? v : int.MaxValue);
+        await _vocabularies.GetOrAdd(string.Join("\n", texts.Distinct(StringComparer.Ordinal)),
+            _ => CheckVocabulariesAsync([.. texts.Distinct(StringComparer.Ordinal)], aligned, cancellationToken)).ConfigureAwait(false);
 
         var chat = new ChatPrompt { AssistantPrefill = call.Prefill };
         chat.Messages.Add(new ChatMessage { Role = "user", Content = call.Prompt });
@@ -82,20 +90,45 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
                     rows = await Task.WhenAll(members.Select(m => m.AppendAsync(next))).ConfigureAwait(false);
                 }
             }
-            var texts = await client.DetokenizeAsync(new DetokenizeRequest
+            var decoded = await client.DetokenizeAsync(new DetokenizeRequest
             {
                 Model = template,
                 SkipSpecialTokens = true,
                 Sequences = { samples.Select(s => new TokenIds { Ids = { s } }) },
             }, Headers(template), cancellationToken: cancellationToken).ConfigureAwait(false);
             var latency = Stopwatch.GetElapsedTime(started);
-            return [.. samples.Select((s, i) => new GeneratedSample(texts.Texts[i], reasons[i]!, new CallUsage(prompt.Length, s.Count + (reasons[i] == "eos" ? 1 : 0), latency)))];
+            return [.. samples.Select((s, i) => new GeneratedSample(decoded.Texts[i], reasons[i]!, new CallUsage(prompt.Length, s.Count + (reasons[i] == "eos" ? 1 : 0), latency)))];
         }
         finally
         {
             foreach (var member in members)
             {
                 await member.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    // L6: every member's tokenizer maps each id below V* to the same token text (GenerateEnsemble checks the same
+    // natively); checked once per member set.
+    private async Task CheckVocabulariesAsync(IReadOnlyList<string> members, int aligned, CancellationToken cancellationToken)
+    {
+        var request = new DetokenizeRequest { SkipSpecialTokens = false };
+        request.Sequences.AddRange(Enumerable.Range(0, aligned).Select(id => new TokenIds { Ids = { id } }));
+        var texts = await Task.WhenAll(members.Select(async m =>
+        {
+            var one = request.Clone();
+            one.Model = m;
+            return (await client.DetokenizeAsync(one, Headers(m), cancellationToken: cancellationToken).ConfigureAwait(false)).Texts;
+        })).ConfigureAwait(false);
+        for (var i = 1; i < members.Count; i++)
+        {
+            for (var id = 0; id < aligned; id++)
+            {
+                if (texts[i][id] != texts[0][id])
+                {
+                    throw new RpcException(new Status(StatusCode.InvalidArgument,
+                        $"ensemble members '{members[0]}' and '{members[i]}' do not share a vocabulary: id {id} is '{texts[0][id]}' in one and '{texts[i][id]}' in the other (L6)"));
+                }
             }
         }
     }
