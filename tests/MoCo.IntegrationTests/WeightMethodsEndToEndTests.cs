@@ -142,8 +142,31 @@ public sealed class WeightMethodsEndToEndTests : IDisposable
         Assert.Equal(3, Outputs(items, "dev · iteration 1 particle 1").Count);
         Assert.Equal(Outputs(items, "baseline · " + B), Outputs(items, "test"));
         var runId = Path.GetFileName(Directory.GetDirectories(artifacts).Single());
-        Assert.True(File.Exists(Path.Combine(artifacts, runId, "weight_model_swarms", "model_collaboration", "logs", "model_swarms_agieval_tiny", "global_best",
-            "adapter_config.json")));
+        var best = Path.Combine(artifacts, runId, "weight_model_swarms", "model_collaboration", "logs", "model_swarms_agieval_tiny", "global_best");
+        Assert.True(File.Exists(Path.Combine(best, "adapter_config.json")));
+        // The saved global best is the adapter itself, tensor for tensor and bit for bit.
+        var saved = Tensors(Path.Combine(best, "adapter_model.safetensors"));
+        var input = Tensors(Path.Combine(_models.Dir(B), "adapter_model.safetensors"));
+        Assert.Equal(input.Keys.Order(StringComparer.Ordinal), saved.Keys.Order(StringComparer.Ordinal));
+        Assert.All(input, t =>
+        {
+            Assert.Equal((t.Value.Dtype, t.Value.Shape), (saved[t.Key].Dtype, saved[t.Key].Shape));
+            Assert.True(t.Value.Data.AsSpan().SequenceEqual(saved[t.Key].Data), t.Key);
+        });
+    }
+
+    // name → (dtype, shape, bytes) of every tensor of a safetensors file.
+    private static Dictionary<string, (string Dtype, string Shape, byte[] Data)> Tensors(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var headerLength = (int)BitConverter.ToUInt64(bytes, 0);
+        var header = JsonNode.Parse(System.Text.Encoding.UTF8.GetString(bytes, 8, headerLength))!.AsObject();
+        return header.Where(p => p.Key != "__metadata__").ToDictionary(p => p.Key, p =>
+        {
+            var offsets = p.Value!["data_offsets"]!.AsArray();
+            var (start, end) = (8 + headerLength + (int)offsets[0]!, 8 + headerLength + (int)offsets[1]!);
+            return ((string)p.Value!["dtype"]!, p.Value!["shape"]!.ToJsonString(), bytes[start..end]);
+        }, StringComparer.Ordinal);
     }
 
     [Fact]
