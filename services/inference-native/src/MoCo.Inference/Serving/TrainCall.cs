@@ -4,6 +4,7 @@ using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 using MoCo.Inference.Registry;
 using MoCo.Inference.Training;
+using MoCo.Inference.Weights;
 using NativeExample = MoCo.Native.Training.TrainExample;
 
 namespace MoCo.Inference.Serving;
@@ -14,14 +15,14 @@ namespace MoCo.Inference.Serving;
 /// trained model under the output id (resident, so Generate on it works at once) and answers done. A cancel message or
 /// the client going away stops the job, frees the trainer and registers nothing (CANCELLED).
 /// </summary>
-public sealed class TrainCall(ModelRegistry registry, InferenceOptions options)
+public sealed class TrainCall(ModelRegistry registry, InferenceOptions options, RuntimeModels runtime)
 {
     /// <summary>Where trained models are written: <see cref="InferenceOptions.TrainedModelsDirectory"/>, else the system temp folder.</summary>
     public string OutputRoot { get; } = options.TrainedModelsDirectory ?? Path.Combine(Path.GetTempPath(), "moco-trained-models");
 
     /// <summary>Runs one call.</summary>
     /// <exception cref="RpcException">INVALID_ARGUMENT (job fields, examples, protocol order), NOT_FOUND (base model),
-    /// UNIMPLEMENTED (POLICY_GRADIENT, COLLM_DEFERRAL, adapter bases), CANCELLED, a trainer error by its status.</exception>
+    /// UNIMPLEMENTED (POLICY_GRADIENT, COLLM_DEFERRAL), CANCELLED, a trainer error by its status.</exception>
     public async Task RunAsync(IAsyncStreamReader<TrainRequest> requests, IServerStreamWriter<TrainResponse> responses, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(requests);
@@ -34,6 +35,26 @@ public sealed class TrainCall(ModelRegistry registry, InferenceOptions options)
         }
         var jobId = Guid.NewGuid().ToString("N");
         var settings = TrainJobs.Validate(requests.Current.Job, registry, jobId);
+        var adapterBase = new AdapterBase(registry, runtime);
+        settings = await adapterBase.ResolveAsync(settings, cancel).ConfigureAwait(false);
+        var trained = false;
+        try
+        {
+            await TrainAsync(requests, responses, context, jobId, settings).ConfigureAwait(false);
+            trained = true;
+        }
+        finally
+        {
+            if (!trained || settings.Lora is null)
+            {
+                adapterBase.Release(settings);
+            }
+        }
+    }
+
+    private async Task TrainAsync(IAsyncStreamReader<TrainRequest> requests, IServerStreamWriter<TrainResponse> responses, ServerCallContext context, string jobId, TrainSettings settings)
+    {
+        var cancel = context.CancellationToken;
         var units = await ReadExamples(requests, new TrainEncoder(settings), cancel).ConfigureAwait(false);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);

@@ -30,7 +30,8 @@ public static class TrainJobs
     /// <param name="registry">Resolves the base model and checks the output id is free.</param>
     /// <param name="jobId">The server's id of the job, from which an unset output id is derived.</param>
     /// <exception cref="RpcException">INVALID_ARGUMENT naming every bad field; NOT_FOUND for the base model;
-    /// UNIMPLEMENTED for POLICY_GRADIENT, COLLM_DEFERRAL and adapter bases.</exception>
+    /// UNIMPLEMENTED for POLICY_GRADIENT and COLLM_DEFERRAL. An adapter base is
+    /// returned as it is: <see cref="AdapterBase"/> folds it into its base before the job runs.</exception>
     public static TrainSettings Validate(TrainJob job, ModelRegistry registry, string jobId)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -73,11 +74,6 @@ public static class TrainJobs
         if (served.Info.IsClassifier)
         {
             throw ServingErrors.WrongKind(StatusCode.InvalidArgument, served.Id, served.KindName, "job.base_model", "Train needs a causal LM");
-        }
-        if (served.Adapter is not null)
-        {
-            throw MocoErrors.Unimplemented("InferenceService.Train from an adapter model",
-                $"merging '{served.Id}' into its base first (train from the merged model, e.g. made by Merge)");
         }
         return new TrainSettings(job.Kind, served, lora, hyper, outputId, job.CheckpointEvery);
     }
