@@ -11,13 +11,18 @@ public sealed record ServedJob(TrainJob Job, IReadOnlyList<TrainExample> Example
 /// <summary>
 /// A TEST DOUBLE of the inference service's Train and ModelInfo RPCs: Train reads the job and examples up to
 /// examples_done, answers started and done (model id = the job's output_id) and from then on ModelInfo knows that id;
-/// any other model is NOT_FOUND. <see cref="Forget"/> drops every trained model, as a restarted service would.
+/// any other model is NOT_FOUND. <see cref="Forget"/> drops every trained model, as a restarted service would. A
+/// POLICY_GRADIENT job first sends one rollout batch (group_size completions "i:k" per prompt i) and finishes once its
+/// rewards arrive (<see cref="Rewards"/>).
 /// </summary>
 public sealed class ScriptedTrainer : RefusingCallInvoker
 {
     private readonly ConcurrentDictionary<string, TrainJob> _trained = new(StringComparer.Ordinal);
 
     public ConcurrentQueue<ServedJob> Jobs { get; } = new();
+
+    /// <summary>The rewards answered, per batch.</summary>
+    public ConcurrentQueue<TrainRewards> Rewards { get; } = new();
 
     /// <summary>The base model a trained id was trained from; null for any other id.</summary>
     public string? BaseOf(string modelId) => _trained.TryGetValue(modelId, out var job) ? job.BaseModel : null;
@@ -72,10 +77,25 @@ public sealed class ScriptedTrainer : RefusingCallInvoker
                 case TrainRequest.PayloadOneofCase.ExamplesDone:
                     var job = _job ?? throw new InvalidOperationException("examples_done before the job");
                     trainer.Jobs.Enqueue(new ServedJob(job, [.. _examples]));
-                    trainer._trained[job.OutputId] = job;
                     responses.TryWrite(new TrainResponse { Started = new TrainStarted { JobId = "job", TotalSteps = 1 } });
-                    responses.TryWrite(new TrainResponse { Done = new TrainDone { ModelId = job.OutputId, FinalLoss = 0.25, Fingerprint = "fp:" + job.OutputId } });
-                    responses.TryComplete();
+                    if (job.Kind == TrainKind.PolicyGradient)
+                    {
+                        var batch = new TrainRollouts { BatchId = "0" };
+                        for (var i = 0; i < _examples.Count; i++)
+                        {
+                            for (var k = 0; k < job.Hyper.GroupSize; k++)
+                            {
+                                batch.Rollouts.Add(new Rollout { ExampleIndex = i, SampleIndex = k, Text = $"{i}:{k}" });
+                            }
+                        }
+                        responses.TryWrite(new TrainResponse { Rollouts = batch });
+                        break;
+                    }
+                    Finish(job);
+                    break;
+                case TrainRequest.PayloadOneofCase.Rewards:
+                    trainer.Rewards.Enqueue(message.Rewards);
+                    Finish(_job!);
                     break;
                 default:
                     throw new InvalidOperationException($"unexpected {message.PayloadCase}");
@@ -84,6 +104,13 @@ public sealed class ScriptedTrainer : RefusingCallInvoker
         }
 
         public Task CompleteAsync() => Task.CompletedTask;
+
+        private void Finish(TrainJob job)
+        {
+            trainer._trained[job.OutputId] = job;
+            responses.TryWrite(new TrainResponse { Done = new TrainDone { ModelId = job.OutputId, FinalLoss = 0.25, Fingerprint = "fp:" + job.OutputId } });
+            responses.TryComplete();
+        }
     }
 
     private sealed class Responses(ChannelReader<TrainResponse> reader) : IAsyncStreamReader<TrainResponse>

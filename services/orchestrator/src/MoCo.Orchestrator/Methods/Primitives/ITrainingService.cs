@@ -19,6 +19,16 @@ public sealed record TrainingSettings(int BatchSize, int GradientAccumulation, d
     public static TrainingSettings Dpo { get; } = new(1, 16, 1e-6, 1);
 }
 
+/// <summary>GRPO settings of a policy-gradient job (methods-text.md §6): completions per prompt (the group), how they
+/// are sampled (temperature, top-p 1, no top-k, at most <paramref name="MaxNewTokens"/>), and the optimiser's peak
+/// learning rate, weight decay and epochs. Fixed: LoRA r 64, alpha 16, dropout 0.1 on q/k/v/o, one prompt per step,
+/// warmup 0.1 then cosine, KL β 0, token-mean loss, seed 42.</summary>
+public sealed record PolicyGradientSettings(int GroupSize, double Temperature, int MaxNewTokens, double LearningRate, double WeightDecay, int Epochs);
+
+/// <summary>One sampled completion the caller rewards: the index of its prompt, its index within that prompt's group
+/// and its text (special tokens skipped).</summary>
+public sealed record PolicyRollout(int PromptIndex, int SampleIndex, string Text);
+
 /// <summary>A trained model: its id (Generate and Score take it at once), the loss of its last step (null when the
 /// model was found already trained by another run), and whether this call reused a model instead of training.</summary>
 public sealed record TrainedModel(string ModelId, double? FinalLoss, bool Reused);
@@ -36,4 +46,10 @@ public interface ITrainingService
     /// <exception cref="ArgumentException">No examples.</exception>
     Task<TrainedModel> DpoAsync(CallSite site, string baseModel, IReadOnlyList<PreferenceExample> examples, TrainingSettings settings,
         CancellationToken cancellationToken);
+
+    /// <summary>GRPO of <paramref name="baseModel"/> on <paramref name="prompts"/>: at every step the service samples
+    /// completions from the current weights and <paramref name="rewards"/> scores them, one reward per rollout in order.</summary>
+    /// <exception cref="ArgumentException">No prompts.</exception>
+    Task<TrainedModel> PolicyGradientAsync(CallSite site, string baseModel, IReadOnlyList<string> prompts, PolicyGradientSettings settings,
+        Func<IReadOnlyList<PolicyRollout>, CancellationToken, Task<IReadOnlyList<double>>> rewards, CancellationToken cancellationToken);
 }

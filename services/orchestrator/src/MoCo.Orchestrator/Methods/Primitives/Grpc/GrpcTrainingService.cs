@@ -8,7 +8,7 @@ using MoCo.Orchestrator.Config;
 namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 
 /// <summary>
-/// LoRA SFT and DPO over moco.v1.InferenceService.Train (contracts.md §4) with the settings of methods-text.md §0.9.
+/// LoRA SFT, DPO and GRPO over moco.v1.InferenceService.Train (contracts.md §4) with the settings of methods-text.md §0.9.
 /// Examples go as inference renders them: the prompt as one chat-templated user turn with the generation prompt (and
 /// any prefill), the target with the end-of-turn/EOS token the server appends. The job's call key covers the base
 /// model's fingerprint, the whole job and a digest of the examples; the trained model is named `trained-{key}`, so a
@@ -34,6 +34,28 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
             Prompt = Prompt(e.Prompt),
             Preference = new PreferencePair { Chosen = new Continuation { Text = e.Chosen }, Rejected = new Continuation { Text = e.Rejected } },
         })], settings, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<TrainedModel> PolicyGradientAsync(CallSite site, string baseModel, IReadOnlyList<string> prompts, PolicyGradientSettings settings,
+        Func<IReadOnlyList<PolicyRollout>, CancellationToken, Task<IReadOnlyList<double>>> rewards, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(rewards);
+        var job = Job(TrainKind.PolicyGradient, new TrainingSettings(1, 1, settings.LearningRate, settings.Epochs));
+        job.Hyper.WeightDecay = settings.WeightDecay;
+        job.Hyper.GroupSize = settings.GroupSize;
+        job.Hyper.KlBeta = 0;
+        job.RolloutSampling = new SamplingParams
+        {
+            Temperature = (float)settings.Temperature,
+            TopP = 1,
+            TopK = 0,
+            DoSample = true,
+            MaxNewTokens = settings.MaxNewTokens,
+        };
+        return TrainAsync(site, baseModel, job, [.. prompts.Select(p => new TrainExample { Prompt = Prompt(p), PromptOnly = new PromptOnly() })], rewards,
+            cancellationToken);
+    }
 
     /// <summary>The job §0.9 describes, before its base model, output id and call key are set.</summary>
     public static TrainJob Job(TrainKind kind, TrainingSettings settings)
@@ -63,15 +85,18 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         return job;
     }
 
-    private async Task<TrainedModel> TrainAsync(CallSite site, string baseModel, TrainKind kind, IReadOnlyList<TrainExample> examples, TrainingSettings settings,
-        CancellationToken cancellationToken)
+    private Task<TrainedModel> TrainAsync(CallSite site, string baseModel, TrainKind kind, IReadOnlyList<TrainExample> examples, TrainingSettings settings,
+        CancellationToken cancellationToken) =>
+        TrainAsync(site, baseModel, Job(kind, settings), examples, null, cancellationToken);
+
+    private async Task<TrainedModel> TrainAsync(CallSite site, string baseModel, TrainJob job, IReadOnlyList<TrainExample> examples,
+        Func<IReadOnlyList<PolicyRollout>, CancellationToken, Task<IReadOnlyList<double>>>? rewards, CancellationToken cancellationToken)
     {
         if (examples.Count == 0)
         {
             throw new ArgumentException($"training {baseModel} needs at least one example", nameof(examples));
         }
         var fingerprint = await models.FingerprintAsync(baseModel, cancellationToken).ConfigureAwait(false);
-        var job = Job(kind, settings);
         var digest = CallKeys.Hex(new JsonArray([.. examples.Select(e => (JsonNode?)JsonNode.Parse(JsonFormatter.Default.Format(e)))]));
         var key = CallKeys.Key(site, fingerprint, "train", 0, new JsonObject { ["job"] = JsonNode.Parse(JsonFormatter.Default.Format(job)), ["examples"] = digest });
         var modelId = "trained-" + key;
@@ -90,7 +115,7 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         job.OutputId = modelId;
         job.CallKey = key;
         var clock = Stopwatch.StartNew();
-        var done = await RunAsync(job, examples, cancellationToken).ConfigureAwait(false);
+        var done = await RunAsync(job, examples, rewards, cancellationToken).ConfigureAwait(false);
         var spent = new CallUsage(0, 0, clock.Elapsed);
         var result = new JsonObject { ["model_id"] = done.ModelId, ["final_loss"] = done.FinalLoss, ["fingerprint"] = done.Fingerprint };
         await ledger.PutAsync(new LedgerEntry(key, site.Phase, "train", modelIndex, "train", 0, result.ToJsonString(), spent), cancellationToken).ConfigureAwait(false);
@@ -98,7 +123,9 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         return new TrainedModel(done.ModelId, done.FinalLoss, Reused: false);
     }
 
-    private async Task<TrainDone> RunAsync(TrainJob job, IReadOnlyList<TrainExample> examples, CancellationToken cancellationToken)
+    // A policy-gradient job keeps the request stream open: each TrainRollouts is answered with its TrainRewards.
+    private async Task<TrainDone> RunAsync(TrainJob job, IReadOnlyList<TrainExample> examples,
+        Func<IReadOnlyList<PolicyRollout>, CancellationToken, Task<IReadOnlyList<double>>>? rewards, CancellationToken cancellationToken)
     {
         using var call = client.Train(Headers(job.BaseModel), cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new TrainRequest { Job = job }).ConfigureAwait(false);
@@ -109,11 +136,26 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
             await call.RequestStream.WriteAsync(new TrainRequest { Examples = batch }).ConfigureAwait(false);
         }
         await call.RequestStream.WriteAsync(new TrainRequest { ExamplesDone = new ExamplesDone() }).ConfigureAwait(false);
-        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        if (rewards is null)
+        {
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        }
         await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
+            if (response.PayloadCase == TrainResponse.PayloadOneofCase.Rollouts && rewards is not null)
+            {
+                var batch = response.Rollouts;
+                var values = await rewards([.. batch.Rollouts.Select(r => new PolicyRollout(r.ExampleIndex, r.SampleIndex, r.Text))], cancellationToken).ConfigureAwait(false);
+                var answer = new TrainRewards { BatchId = batch.BatchId };
+                answer.Rewards.Add(values);
+                await call.RequestStream.WriteAsync(new TrainRequest { Rewards = answer }).ConfigureAwait(false);
+            }
             if (response.PayloadCase == TrainResponse.PayloadOneofCase.Done)
             {
+                if (rewards is not null)
+                {
+                    await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+                }
                 return response.Done;
             }
         }
