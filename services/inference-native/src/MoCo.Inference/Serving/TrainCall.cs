@@ -23,7 +23,7 @@ public sealed class TrainCall(ModelRegistry registry, InferenceOptions options, 
 
     /// <summary>Runs one call.</summary>
     /// <exception cref="RpcException">INVALID_ARGUMENT (job fields, examples, protocol order), NOT_FOUND (base model),
-    /// UNIMPLEMENTED (POLICY_GRADIENT, COLLM_DEFERRAL), CANCELLED, a trainer error by its status.</exception>
+    /// CANCELLED, a trainer error by its status.</exception>
     public async Task RunAsync(IAsyncStreamReader<TrainRequest> requests, IServerStreamWriter<TrainResponse> responses, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(requests);
@@ -56,13 +56,14 @@ public sealed class TrainCall(ModelRegistry registry, InferenceOptions options, 
     private async Task TrainAsync(IAsyncStreamReader<TrainRequest> requests, IServerStreamWriter<TrainResponse> responses, ServerCallContext context, string jobId, TrainSettings settings)
     {
         var cancel = context.CancellationToken;
-        var units = await ReadExamples(requests, new TrainEncoder(settings), cancel).ConfigureAwait(false);
+        var encoder = new TrainEncoder(settings);
+        var units = await ReadExamples(requests, encoder, cancel).ConfigureAwait(false);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var events = Channel.CreateUnbounded<TrainResponse>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var rewards = settings.Kind == TrainKind.PolicyGradient ? Channel.CreateUnbounded<TrainRewards>() : null;
         var run = rewards is null
-            ? TrainRun.Create(settings, units, OutputRoot, events.Writer, stop.Token)
+            ? TrainRun.Create(settings, units, OutputRoot, events.Writer, stop.Token, probe: settings.Kind == TrainKind.CollmDeferral ? new DeferralProbe(encoder.DeferralLabels) : null)
             : TrainRun.Create(settings, units, OutputRoot, events.Writer, stop.Token,
                 new PolicyGradientBatches(settings, units, registry, limits, OutputRoot, events.Writer, rewards.Reader, stop.Token),
                 PolicyGradientBatches.Temperature(settings, units, limits));

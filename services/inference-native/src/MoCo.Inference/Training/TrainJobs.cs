@@ -30,7 +30,7 @@ public static class TrainJobs
     /// <param name="registry">Resolves the base model and checks the output id is free.</param>
     /// <param name="jobId">The server's id of the job, from which an unset output id is derived.</param>
     /// <exception cref="RpcException">INVALID_ARGUMENT naming every bad field; NOT_FOUND for the base model;
-    /// UNIMPLEMENTED for COLLM_DEFERRAL. An adapter base is
+    /// An adapter base is
     /// returned as it is: <see cref="AdapterBase"/> folds it into its base before the job runs.</exception>
     public static TrainSettings Validate(TrainJob job, ModelRegistry registry, string jobId)
     {
@@ -39,11 +39,8 @@ public static class TrainJobs
         var problems = new FieldProblems();
         switch (job.Kind)
         {
-            case TrainKind.Sft or TrainKind.Dpo or TrainKind.PolicyGradient:
+            case TrainKind.Sft or TrainKind.Dpo or TrainKind.PolicyGradient or TrainKind.CollmDeferral:
                 break;
-            case TrainKind.CollmDeferral:
-                throw MocoErrors.Unimplemented($"InferenceService.Train with kind {KindName(job.Kind)}",
-                    "the deferral probe pass and the added vocabulary entry's tokenizer support; SFT, DPO and POLICY_GRADIENT are served");
             case TrainKind.Unspecified:
                 problems.Missing("job.kind", "set kind: TRAIN_KIND_SFT or TRAIN_KIND_DPO (no default)");
                 break;
@@ -62,9 +59,18 @@ public static class TrainJobs
         {
             problems.Invalid("job.checkpoint_every", $"must be >= 0 (0 = no checkpoints), got {job.CheckpointEvery}");
         }
-        if (job.AddToken is not null)
+        var collm = job.Kind == TrainKind.CollmDeferral;
+        if (job.AddToken is not null && !collm)
         {
             problems.Invalid("job.add_token", "add_token is for TRAIN_KIND_COLLM_DEFERRAL only");
+        }
+        if (collm && string.IsNullOrEmpty(job.AddToken))
+        {
+            problems.Missing("job.add_token", "name the vocabulary entry deferral adds, e.g. \"<|defer|>\"");
+        }
+        if (collm && job.Lora is not null)
+        {
+            problems.Invalid("job.lora", "TRAIN_KIND_COLLM_DEFERRAL fine-tunes full weights (the added row trains with them); leave lora unset");
         }
         var outputId = OutputId(job, jobId, registry, problems);
         problems.ThrowIfAny();
@@ -78,7 +84,12 @@ public static class TrainJobs
         {
             hyper = hyper with { MaxLength = served.Text.ContextLength };
         }
-        return new TrainSettings(job.Kind, served, lora, hyper, outputId, job.CheckpointEvery, rollouts);
+        if (collm && served.Text.Tokenizer.TokenToId(job.AddToken!) is { } existing)
+        {
+            throw MocoErrors.InvalidArgument(new Problem("job.add_token", "INVALID_VALUE",
+                $"'{job.AddToken}' is already in {served.Id}'s vocabulary (id {existing}); deferral adds a new entry"));
+        }
+        return new TrainSettings(job.Kind, served, lora, hyper, outputId, job.CheckpointEvery, rollouts, collm ? job.AddToken : null);
     }
 
     private static LoraSettings Lora(LoraConfig config, FieldProblems problems)
@@ -139,19 +150,21 @@ public static class TrainJobs
     {
         var dpo = kind == TrainKind.Dpo;
         var pg = kind == TrainKind.PolicyGradient;
+        var collm = kind == TrainKind.CollmDeferral;
         var settings = new HyperSettings(
-            LearningRate: h.LearningRate ?? (dpo ? 1e-6 : pg ? 1e-4 : 1e-5),
+            LearningRate: h.LearningRate ?? (dpo ? 1e-6 : pg ? 1e-4 : collm ? 2e-5 : 1e-5),
             Schedule: h.Schedule switch
             {
+                ContractSchedule.Unspecified when collm => NativeSchedule.Linear,
                 ContractSchedule.Unspecified or ContractSchedule.Cosine => NativeSchedule.Cosine,
                 ContractSchedule.Linear => NativeSchedule.Linear,
                 _ => NativeSchedule.Constant,
             },
-            WarmupRatio: h.WarmupRatio ?? 0.1,
-            Epochs: h.Epochs ?? (dpo || pg ? 1 : 3),
+            WarmupRatio: h.WarmupRatio ?? (collm ? 0.04 : 0.1),
+            Epochs: h.Epochs ?? (dpo || pg ? 1 : collm ? 2 : 3),
             MicroBatch: h.MicroBatch ?? 1,
-            GradAccum: h.GradAccum ?? (pg ? 1 : 16),
-            MaxLength: h.MaxLength ?? (dpo ? 1024 : 4096),
+            GradAccum: h.GradAccum ?? (pg ? 1 : collm ? 32 : 16),
+            MaxLength: h.MaxLength ?? (dpo ? 1024 : collm ? 2048 : 4096),
             WeightDecay: h.WeightDecay ?? 0,
             Beta: h.Beta ?? 0.1,
             Seed: h.Seed ?? 42,

@@ -52,8 +52,11 @@ public sealed class TrainRun
     /// prompt for POLICY_GRADIENT); <paramref name="batches"/> turns each step's units into training sequences (null:
     /// the units themselves).</summary>
     public static TrainRun Create(TrainSettings settings, IReadOnlyList<NativeExample[]> units, string outputRoot, ChannelWriter<TrainResponse> events,
-        CancellationToken cancel, IStepBatches? batches = null, float rolloutTemperature = 1f) =>
-        new(settings, units, outputRoot, events, batches, cancel) { RolloutTemperature = rolloutTemperature };
+        CancellationToken cancel, IStepBatches? batches = null, float rolloutTemperature = 1f, DeferralProbe? probe = null) =>
+        new(settings, units, outputRoot, events, batches, cancel) { RolloutTemperature = rolloutTemperature, Probe = probe };
+
+    /// <summary>COLLM_DEFERRAL: the phase-1 probe whose g becomes the added row's head weights; null for the other kinds.</summary>
+    public DeferralProbe? Probe { get; init; }
 
     /// <summary>The rollout temperature the trainer's policy-gradient log-probs use (1 for the other kinds).</summary>
     public float RolloutTemperature { get; private init; } = 1f;
@@ -87,7 +90,13 @@ public sealed class TrainRun
 
     private TrainResult Run()
     {
-        using var trainer = MocoTrainer.Create(_settings.Base.Base.Model, _settings.TrainerOptions(TotalSteps, RolloutTemperature));
+        var options = _settings.TrainerOptions(TotalSteps, RolloutTemperature);
+        if (Probe is not null)
+        {
+            var g = Probe.Fit(_settings.Base.Base.Model, _settings.Base.Base.Resolution.Directory!, _units, _settings.Hyper.LearningRate, _cancel);
+            options = options with { AddVocabularyRow = true, AddedOutputRow = g };
+        }
+        using var trainer = MocoTrainer.Create(_settings.Base.Base.Model, options);
         var order = Enumerable.Range(0, _units.Count).ToArray();
         var random = new Random(unchecked((int)(_settings.Hyper.Seed ^ (_settings.Hyper.Seed >> 32))));
         var micro = _settings.Hyper.MicroBatch;
@@ -150,6 +159,10 @@ public sealed class TrainRun
         if (settings.Lora is null)
         {
             trainer.SaveModel(settings.Base.Base.Resolution.Directory!, directory);
+            if (settings.AddToken is { } token)
+            {
+                AddedToken.Write(directory, token, settings.Base.Info.VocabSize);
+            }
             return;
         }
         trainer.SaveAdapter(directory);

@@ -6,21 +6,23 @@ using LrSchedule = MoCo.Native.Training.LrSchedule;
 namespace MoCo.Inference.Training;
 
 /// <summary>A Train job with every default decided (contracts.md §4 Train, methods-text.md §0.9).</summary>
-/// <param name="Kind">SFT, DPO or POLICY_GRADIENT (the kinds this build trains).</param>
+/// <param name="Kind">SFT, DPO, POLICY_GRADIENT or COLLM_DEFERRAL.</param>
 /// <param name="Base">The resident model trained from; it is only read, so it keeps serving meanwhile.</param>
 /// <param name="Lora">The adapter settings, or null for full fine-tuning.</param>
 /// <param name="Hyper">Optimiser, schedule and batching.</param>
 /// <param name="OutputId">The id the trained model is registered under.</param>
 /// <param name="CheckpointEvery">Optimizer steps between checkpoints; 0 = none.</param>
 /// <param name="Rollouts">POLICY_GRADIENT: how rollouts are sampled; null for the other kinds.</param>
+/// <param name="AddToken">COLLM_DEFERRAL: the vocabulary entry added as the last row; null for the other kinds.</param>
 public sealed record TrainSettings(TrainKind Kind, ServedModel Base, LoraSettings? Lora, HyperSettings Hyper, string OutputId, int CheckpointEvery,
-    RolloutSettings? Rollouts = null)
+    RolloutSettings? Rollouts = null, string? AddToken = null)
 {
     /// <summary>The loss every micro-batch of the job trains.</summary>
     public LossKind Loss => Kind switch
     {
         TrainKind.Dpo => LossKind.Dpo,
         TrainKind.PolicyGradient => LossKind.PolicyGradient,
+        TrainKind.CollmDeferral => LossKind.Defer,
         _ => LossKind.Sft,
     };
 
