@@ -47,6 +47,7 @@ public sealed class MethodRegistry
         ["logit_logit_fusion"] = () => new Logit.LogitFusionMethod(),
         ["logit_logit_contrastive"] = () => new Logit.LogitContrastiveMethod(),
         ["text_slm_mux"] = () => new Text.SlmMuxMethod(),
+        ["text_sparta"] = () => new Text.SpartaMethod(),
         ["weight_greedy_soup"] = () => new Weight.GreedySoupMethod(),
         ["weight_dare_ties"] = () => new Weight.DareTiesMethod(),
         ["weight_expo"] = () => new Weight.ExpoMethod(),

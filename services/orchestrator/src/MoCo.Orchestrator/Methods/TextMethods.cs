@@ -86,7 +86,7 @@ internal static class TextMethods
 
         yield return new MethodDescriptor("text_multiagent_finetuning", MethodLevel.Text, "multiagent_finetuning",
         [
-            P.Int("iterations", 1, min: 1),
+            P.Int("iterations", 1, min: 0) with { Description = "debate → datasets → SFT cycles (0 = plain debate + vote)" },
             P.Int("rounds", 2, min: 1),
             P.Num("w", 0.5, 0, 1),
             P.Num("training_ratio", 1.0, 0, 1, minExclusive: true),
@@ -167,7 +167,7 @@ internal static class TextMethods
 
     private static List<ParamSpec> SpartaKeys() =>
     [
-        P.Int("num_iterations", 3, min: 1),
+        P.Int("num_iterations", 3, min: 0),
         P.Int("current_iteration", 0, min: 0),
         P.Path("base_dir", "model_collaboration/logs/text_sparta"),
         P.Int("judge_batch_size", 8, min: 1),

@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using MoCo.Orchestrator.Methods.Primitives;
+using MoCo.Orchestrator.Tests.Engine;
+
+namespace MoCo.Orchestrator.Tests.Methods.Text;
+
+/// <summary>One call the SPARTA double served.</summary>
+public sealed record SpartaCall(string Model, string Prompt, int MaxNewTokens, string Response, string CallKey);
+
+/// <summary>
+/// A TEST DOUBLE of Generate for text_sparta: a judge prompt gets `{"score": s}` with s in 1…10 hashed from (model,
+/// prompt) — cut to its first character when fewer than 8 new tokens are allowed, so it no longer parses; any other
+/// prompt gets "The answer is X." with a letter hashed from (model, prompt) and a tag naming model and prompt hash, so
+/// every response is unique. Every call is recorded; <see cref="CancelAfter"/> kills the run after that many calls.
+/// </summary>
+public sealed class SpartaBackend : IGenerationBackend
+{
+    public const string JudgeMarker = "Please judge the following response";
+
+    public ConcurrentQueue<SpartaCall> Calls { get; } = new();
+
+    public int? CancelAfter { get; set; }
+
+    public CancellationTokenSource? Kill { get; set; }
+
+    public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => Task.FromResult("fp:" + model);
+
+    public async Task<IReadOnlyList<GeneratedSample>> GenerateAsync(GenerationCall call, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(call.Model + "\n" + call.Prompt));
+        var response = call.Prompt.Contains(JudgeMarker, StringComparison.Ordinal)
+            ? $"{{\"score\": {1 + hash[1] % 10}}}"
+            : $"The answer is {ScriptedBackend.Letter(call.Model, call.Prompt)}. [{call.Model} {Convert.ToHexStringLower(hash)[..8]}]";
+        if (call.MaxNewTokens < 8)
+        {
+            response = response[..1];
+        }
+        lock (Calls)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Calls.Enqueue(new SpartaCall(call.Model, call.Prompt, call.MaxNewTokens, response, call.CallKey));
+            if (CancelAfter is { } limit && Calls.Count >= limit && Kill is { } kill)
+            {
+                kill.Cancel();
+            }
+        }
+        return [new GeneratedSample(response, "stop", new CallUsage(10, 5, TimeSpan.FromMilliseconds(1)))];
+    }
+
+    public IReadOnlyList<SpartaCall> Judgements => [.. Calls.Where(c => c.Prompt.Contains(JudgeMarker, StringComparison.Ordinal))];
+}
