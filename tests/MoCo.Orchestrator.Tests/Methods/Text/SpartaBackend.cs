@@ -10,10 +10,10 @@ namespace MoCo.Orchestrator.Tests.Methods.Text;
 public sealed record SpartaCall(string Model, string Prompt, int MaxNewTokens, string Response, string CallKey);
 
 /// <summary>
-/// A TEST DOUBLE of Generate for text_sparta: a judge prompt gets `{"score": s}` with s in 1…10 hashed from (model,
+/// A TEST DOUBLE of Generate for the training methods (text_sparta, text_multiagent_finetuning): a SPARTA judge prompt gets `{"score": s}` with s in 1…10 hashed from (model,
 /// prompt) — cut to its first character when fewer than 8 new tokens are allowed, so it no longer parses; any other
-/// prompt gets "The answer is X." with a letter hashed from (model, prompt) and a tag naming model and prompt hash, so
-/// every response is unique. Every call is recorded; <see cref="CancelAfter"/> kills the run after that many calls.
+/// prompt gets "The answer is X." with a letter hashed from (model, prompt) (nothing else, so no option text of the
+/// item can match inside it and the evaluator reads exactly X). Every call is recorded; <see cref="CancelAfter"/> kills the run after that many calls.
 /// </summary>
 public sealed class SpartaBackend : IGenerationBackend
 {
@@ -33,7 +33,7 @@ public sealed class SpartaBackend : IGenerationBackend
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(call.Model + "\n" + call.Prompt));
         var response = call.Prompt.Contains(JudgeMarker, StringComparison.Ordinal)
             ? $"{{\"score\": {1 + hash[1] % 10}}}"
-            : $"The answer is {ScriptedBackend.Letter(call.Model, call.Prompt)}. [{call.Model} {Convert.ToHexStringLower(hash)[..8]}]";
+            : $"The answer is {ScriptedBackend.Letter(call.Model, call.Prompt)}.";
         if (call.MaxNewTokens < 8)
         {
             response = response[..1];

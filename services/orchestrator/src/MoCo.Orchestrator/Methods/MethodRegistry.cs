@@ -43,6 +43,7 @@ public sealed class MethodRegistry
         ["text_knowledge_card"] = () => new Text.KnowledgeCardMethod(),
         ["text_multiagent_refine"] = () => new Text.MultiagentRefineMethod(),
         ["text_multiagent_feedback"] = () => new Text.MultiagentFeedbackMethod(),
+        ["text_multiagent_finetuning"] = () => new Text.MultiagentFinetuningMethod(),
         ["text_structure"] = () => new Text.StructureMethod(),
         ["logit_logit_fusion"] = () => new Logit.LogitFusionMethod(),
         ["logit_logit_contrastive"] = () => new Logit.LogitContrastiveMethod(),
