@@ -93,9 +93,9 @@ public sealed class TrainTests(TrainHost host)
         var wrongTarget = await Assert.ThrowsAsync<RpcException>(() => host.RunAsync(TrainMessages.Overfit("wrong-target"), [TrainMessages.Dpo("a", "b", "c")]));
         Assert.Equal("examples[0]", Assert.Single(MocoErrors.FieldViolations(wrongTarget)).Field);
 
-        var pg = await Assert.ThrowsAsync<RpcException>(() => host.RunAsync(TrainMessages.Overfit("pg", TrainKind.PolicyGradient), []));
-        Assert.Equal(StatusCode.Unimplemented, pg.StatusCode);
-        Assert.Contains("POLICY_GRADIENT", pg.Status.Detail, StringComparison.Ordinal);
+        var collm = await Assert.ThrowsAsync<RpcException>(() => host.RunAsync(TrainMessages.Overfit("collm", TrainKind.CollmDeferral), []));
+        Assert.Equal(StatusCode.Unimplemented, collm.StatusCode);
+        Assert.Contains("COLLM_DEFERRAL", collm.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

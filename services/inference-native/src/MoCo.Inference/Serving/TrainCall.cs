@@ -3,6 +3,7 @@ using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 using MoCo.Inference.Registry;
+using MoCo.Inference.Requests;
 using MoCo.Inference.Training;
 using MoCo.Inference.Weights;
 using NativeExample = MoCo.Native.Training.TrainExample;
@@ -15,7 +16,7 @@ namespace MoCo.Inference.Serving;
 /// trained model under the output id (resident, so Generate on it works at once) and answers done. A cancel message or
 /// the client going away stops the job, frees the trainer and registers nothing (CANCELLED).
 /// </summary>
-public sealed class TrainCall(ModelRegistry registry, InferenceOptions options, RuntimeModels runtime)
+public sealed class TrainCall(ModelRegistry registry, InferenceOptions options, RuntimeModels runtime, RequestLimits limits)
 {
     /// <summary>Where trained models are written: <see cref="InferenceOptions.TrainedModelsDirectory"/>, else the system temp folder.</summary>
     public string OutputRoot { get; } = options.TrainedModelsDirectory ?? Path.Combine(Path.GetTempPath(), "moco-trained-models");
@@ -59,10 +60,15 @@ public sealed class TrainCall(ModelRegistry registry, InferenceOptions options, 
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var events = Channel.CreateUnbounded<TrainResponse>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var run = TrainRun.Create(settings, units, OutputRoot, events.Writer, stop.Token);
+        var rewards = settings.Kind == TrainKind.PolicyGradient ? Channel.CreateUnbounded<TrainRewards>() : null;
+        var run = rewards is null
+            ? TrainRun.Create(settings, units, OutputRoot, events.Writer, stop.Token)
+            : TrainRun.Create(settings, units, OutputRoot, events.Writer, stop.Token,
+                new PolicyGradientBatches(settings, units, registry, limits, OutputRoot, events.Writer, rewards.Reader, stop.Token),
+                PolicyGradientBatches.Temperature(settings, units, limits));
         await responses.WriteAsync(new TrainResponse { Started = new TrainStarted { JobId = jobId, TotalSteps = run.TotalSteps } }, cancel).ConfigureAwait(false);
         var result = run.Start(jobId);
-        var listener = new TrainListener(requests, stop);
+        var listener = new TrainListener(requests, stop, rewards?.Writer);
         var listening = listener.ListenAsync();
         try
         {

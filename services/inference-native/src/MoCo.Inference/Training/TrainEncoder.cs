@@ -23,17 +23,23 @@ public sealed class TrainEncoder(TrainSettings settings)
     private readonly int? _eos = settings.Base.Text.Files.TokenizerEosId
         ?? MoCo.Models.Generation.EosStopSet.Resolve(MoCo.Models.Generation.EosStop.EosSet, null, settings.Base.Text.Generation).Cast<int?>().FirstOrDefault();
 
-    /// <summary>The sequences of example <paramref name="index"/>: one for SFT, chosen then rejected for DPO.</summary>
+    /// <summary>The sequences of example <paramref name="index"/>: one for SFT, chosen then rejected for DPO; for
+    /// POLICY_GRADIENT the prompt alone (its completions are sampled during the job).</summary>
     /// <exception cref="Grpc.Core.RpcException">INVALID_ARGUMENT naming the example's bad field.</exception>
     public NativeExample[] Encode(ContractExample example, int index)
     {
         ArgumentNullException.ThrowIfNull(example);
         var field = $"examples[{index}]";
         var problems = new FieldProblems();
-        var expected = settings.Kind == TrainKind.Dpo ? ContractExample.TargetOneofCase.Preference : ContractExample.TargetOneofCase.Completion;
+        var expected = settings.Kind switch
+        {
+            TrainKind.Dpo => ContractExample.TargetOneofCase.Preference,
+            TrainKind.PolicyGradient => ContractExample.TargetOneofCase.PromptOnly,
+            _ => ContractExample.TargetOneofCase.Completion,
+        };
         if (example.TargetCase != expected)
         {
-            problems.Invalid(field, $"a {TrainJobs.KindName(settings.Kind)} example needs {(expected == ContractExample.TargetOneofCase.Preference ? "preference" : "completion")}, got {example.TargetCase}");
+            problems.Invalid(field, $"a {TrainJobs.KindName(settings.Kind)} example needs {TargetName(expected)}, got {example.TargetCase}");
         }
         if (example.Prompt is null || example.Prompt.FormCase == Prompt.FormOneofCase.None)
         {
@@ -42,6 +48,10 @@ public sealed class TrainEncoder(TrainSettings settings)
         problems.ThrowIfAny();
 
         var prompt = PromptEncoder.Encode(_text, settings.Base.Id, example.Prompt!, new PromptSettings(), field + ".prompt").TokenIds;
+        if (settings.Kind == TrainKind.PolicyGradient)
+        {
+            return [PromptOnly(prompt, field)];
+        }
         if (settings.Kind != TrainKind.Dpo)
         {
             return [Sequence(prompt, Completion(example.Completion, field + ".completion"), keepEnd: false, field)];
@@ -52,6 +62,24 @@ public sealed class TrainEncoder(TrainSettings settings)
             Sequence(kept, Completion(example.Preference.Chosen, field + ".preference.chosen"), keepEnd: true, field + ".preference.chosen"),
             Sequence(kept, Completion(example.Preference.Rejected, field + ".preference.rejected"), keepEnd: true, field + ".preference.rejected"),
         ];
+    }
+
+    private static string TargetName(ContractExample.TargetOneofCase target) => target switch
+    {
+        ContractExample.TargetOneofCase.Preference => "preference",
+        ContractExample.TargetOneofCase.PromptOnly => "prompt_only",
+        _ => "completion",
+    };
+
+    // A policy-gradient prompt must leave room for at least one sampled token within max_length.
+    private NativeExample PromptOnly(IReadOnlyList<int> prompt, string field)
+    {
+        if (prompt.Count == 0 || prompt.Count >= _maxLength)
+        {
+            throw Hosting.Errors.MocoErrors.InvalidArgument(new Hosting.Errors.Problem(field + ".prompt", "INVALID_VALUE",
+                $"the prompt has {prompt.Count} tokens; a policy-gradient prompt needs 1 to {_maxLength - 1} (max_length {_maxLength}) so that a completion fits"));
+        }
+        return new NativeExample(prompt.ToArray());
     }
 
     private List<int> Completion(Continuation? completion, string field)
