@@ -7,7 +7,7 @@ using MoCo.Orchestrator.Tests.Engine;
 namespace MoCo.Orchestrator.Tests.Methods.Text;
 
 /// <summary>One call the SPARTA double served.</summary>
-public sealed record SpartaCall(string Model, string Prompt, int MaxNewTokens, string Response, string CallKey);
+public sealed record SpartaCall(string Model, string Prompt, int MaxNewTokens, string Response, string CallKey, double Temperature = 0, int Samples = 1);
 
 /// <summary>
 /// A TEST DOUBLE of Generate for the training methods (text_sparta, text_multiagent_finetuning): a SPARTA judge prompt gets `{"score": s}` with s in 1…10 hashed from (model,
@@ -30,24 +30,29 @@ public sealed class SpartaBackend : IGenerationBackend
     public async Task<IReadOnlyList<GeneratedSample>> GenerateAsync(GenerationCall call, CancellationToken cancellationToken)
     {
         await Task.Yield();
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(call.Model + "\n" + call.Prompt));
-        var response = call.Prompt.Contains(JudgeMarker, StringComparison.Ordinal)
-            ? $"{{\"score\": {1 + hash[1] % 10}}}"
-            : $"The answer is {ScriptedBackend.Letter(call.Model, call.Prompt)}.";
-        if (call.MaxNewTokens < 8)
-        {
-            response = response[..1];
-        }
+        var samples = Enumerable.Range(0, call.Samples).Select(k => Respond(call, k)).ToList();
         lock (Calls)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Calls.Enqueue(new SpartaCall(call.Model, call.Prompt, call.MaxNewTokens, response, call.CallKey));
+            Calls.Enqueue(new SpartaCall(call.Model, call.Prompt, call.MaxNewTokens, samples[0], call.CallKey, call.Temperature, call.Samples));
             if (CancelAfter is { } limit && Calls.Count >= limit && Kill is { } kill)
             {
                 kill.Cancel();
             }
         }
-        return [new GeneratedSample(response, "stop", new CallUsage(10, 5, TimeSpan.FromMilliseconds(1)))];
+        return [.. samples.Select(s => new GeneratedSample(s, "stop", new CallUsage(10, 5, TimeSpan.FromMilliseconds(1))))];
+    }
+
+    /// <summary>Sample <paramref name="sample"/> of a call: sample 0 as described above; a later sample's letter is hashed
+    /// with its index too.</summary>
+    public static string Respond(GenerationCall call, int sample)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(call.Model + "\n" + call.Prompt));
+        var response = call.Prompt.Contains(JudgeMarker, StringComparison.Ordinal)
+            ? $"{{\"score\": {1 + hash[1] % 10}}}"
+            : $"The answer is {ScriptedBackend.Letter(sample == 0 ? call.Model : $"{call.Model}#{sample}", call.Prompt)}.";
+        return call.MaxNewTokens < 8 ? response[..1] : response;
     }
 
     public IReadOnlyList<SpartaCall> Judgements => [.. Calls.Where(c => c.Prompt.Contains(JudgeMarker, StringComparison.Ordinal))];

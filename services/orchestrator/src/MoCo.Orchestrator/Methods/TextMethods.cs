@@ -188,8 +188,7 @@ internal static class TextMethods
         P.Bool("debug", false),
     ];
 
-    // LoRA SFT on dev needs the inference Train RPC primitive, which the orchestrator does not have yet: refuse the flag
-    // before any work rather than run without the training it asks for.
+    // methods-text.md §6: without agg_model the reference warns and aggregates with Qwen/Qwen2.5-1.5B-Instruct.
     private static void AggModelWarning(RuleContext c)
     {
         if (c["agg_model"].ValueKind == JsonValueKind.Null)

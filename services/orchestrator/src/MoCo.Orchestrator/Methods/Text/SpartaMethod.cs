@@ -30,7 +30,7 @@ public sealed class SpartaMethod : ICollaborationMethod
         var names = config.ModelNames;
         var iterations = (int)hyper.Int("num_iterations");
         var first = (int)hyper.Int("current_iteration");
-        var folder = Path.Combine(context.ArtifactDirectory, SideFolder(hyper.String("base_dir")));
+        var folder = Path.Combine(context.ArtifactDirectory, SideFolders.Relative("base_dir", hyper.String("base_dir")));
         var settings = new SpartaRatingSettings(hyper.Number("initial_k"), hyper.Number("min_k"), hyper.Number("decay_rate"), (int)hyper.Int("decay_steps"),
             (int)hyper.Int("window_size"), hyper.Number("min_deviation"), hyper.Number("epsilon"), hyper.Number("scaling_factor"));
         var dev = await context.Data.DevAsync(1.0, includeGold: false, cancellationToken).ConfigureAwait(false);
@@ -57,7 +57,7 @@ public sealed class SpartaMethod : ICollaborationMethod
             history = ratings.History;
         }
 
-        var details = new JsonObject { ["side_files"] = context.ArtifactName(SideFolder(hyper.String("base_dir"))) };
+        var details = new JsonObject { ["side_files"] = context.ArtifactName(SideFolders.Relative("base_dir", hyper.String("base_dir"))) };
         var devScores = new JsonObject();
         string bestName, bestId;
         int bestIteration;
@@ -101,21 +101,6 @@ public sealed class SpartaMethod : ICollaborationMethod
         summary["dev_scores"] = devScores;
         summary["logs"] = scored.Logs;
         return new MethodOutcome(summary, scored.Scores.Mean, test.Items.Count, details);
-    }
-
-    /// <summary>The side-file folder `base_dir` names, relative to the run's artifact folder.</summary>
-    /// <exception cref="ArgumentException">An absolute path or one with `.`/`..` parts.</exception>
-    public static string SideFolder(string? baseDir)
-    {
-        var written = baseDir ?? "";
-        var relative = written.Replace('\\', '/').TrimEnd('/');
-        if (relative.Length == 0 || Path.IsPathRooted(written) || relative.Split('/').Any(s => s is ".." or "."))
-        {
-            throw new ArgumentException($"hyperparameters.base_dir = '{written}': MoCo.NET keeps method files in the run's artifact folder "
-                + "(config-and-cli.md §3.3), so this must be a relative path without '.' or '..' parts; write e.g. the default "
-                + "'model_collaboration/logs/text_sparta'", nameof(baseDir));
-        }
-        return relative;
     }
 
     // Steps 2–8 of one iteration; returns the trained model ids in model order, empty when there was no preference pair.
