@@ -218,12 +218,42 @@ public sealed class SpartaTests(EngineHarness harness) : IClassFixture<EngineHar
     }
 
     [Fact]
-    public async Task A_base_dir_outside_the_artifact_folder_fails_the_run_naming_the_key()
+    public async Task A_base_dir_outside_the_artifact_folder_is_refused_before_the_run_and_a_nested_one_holds_the_side_files()
     {
         var (engine, _) = await harness.EngineAsync(new SpartaBackend(), inference: new InferenceService.InferenceServiceClient(new ScriptedTrainer()));
-        var result = await engine.StartAsync(harness.Start(Config(", \"base_dir\": \"../elsewhere\""), Limit), _ => { }, default);
-        Assert.Equal(RunState.Failed, result.Status);
-        Assert.Contains("hyperparameters.base_dir", result.Error!.Message, StringComparison.Ordinal);
+        var refused = await Assert.ThrowsAsync<RunRejectedException>(() => engine.StartAsync(harness.Start(Config(", \"base_dir\": \"../elsewhere\""), Limit), _ => { }, default));
+        Assert.Contains(refused.Problems, p => p.Path == "hyperparameters.base_dir");
+        Assert.Throws<ArgumentException>(() => SideFolders.Relative("base_dir", "/abs"));
+        Assert.Equal("runs/sparta", SideFolders.Relative("base_dir", "runs\\sparta/"));
+
+        var (result, _, _) = await RunAsync(Config(", \"base_dir\": \"runs/sparta\""));
+        Assert.True(File.Exists(Path.Combine(harness.ArtifactsDirectory, result.RunId, "text_sparta", "runs", "sparta", "iteration_0", "model_info.json")));
+    }
+
+    [Fact]
+    public void Dynamic_and_static_weights_follow_the_earlier_iterations_ratings()
+    {
+        var folder = Path.Combine(harness.Directory, "weights-" + Guid.NewGuid().ToString("N")[..8]);
+        void Info(int iteration, params (string Name, double Score)[] models)
+        {
+            Directory.CreateDirectory(Path.Combine(folder, $"iteration_{iteration}"));
+            File.WriteAllText(Path.Combine(folder, $"iteration_{iteration}", "model_info.json"),
+                new JsonObject([.. models.Select(m => KeyValuePair.Create(m.Name, (JsonNode?)new JsonObject { ["score"] = m.Score, ["deviation"] = 0.5 }))]).ToJsonString());
+        }
+        string[] names = ["A", "B", "C", "D"];
+        Info(1, ("A", 101), ("B", 99), ("C", 99), ("D", 102));
+        Info(2, ("A", 98), ("B", 100), ("C", 103), ("D", 97));
+        Assert.All(SpartaWeights.For("normal", 3, folder, names).Values, w => Assert.Equal(1.0, w));
+        Assert.All(SpartaWeights.For("dynamic", 1, folder, names).Values, w => Assert.Equal(1.0, w));
+        // Dynamic at 3: iteration 2's two lowest, D (0) then A (0.1).
+        Assert.Equal([0.1, 1.0, 1.0, 0.0], SpartaWeights.For("dynamic", 3, folder, names).Values.Select(w => Math.Round(w, 12)));
+        // Static at 3: iteration 1's lowest (B, first of the tie) gets 0, iteration 2's lowest not yet picked (D) 0.1.
+        Assert.Equal([1.0, 0.0, 1.0, 0.1], SpartaWeights.For("static", 3, folder, names).Values.Select(w => Math.Round(w, 12)));
+        // Iteration 7 saves its weights; 8 and later load them.
+        Info(6, ("A", 90), ("B", 95), ("C", 80), ("D", 99));
+        var seventh = SpartaWeights.For("dynamic", 7, folder, names);
+        Assert.True(File.Exists(Path.Combine(folder, "iteration_7", "weights.json")));
+        Assert.Equal(seventh, SpartaWeights.For("dynamic", 9, folder, names));
     }
 
     private async Task<(RunResult Result, SpartaBackend Backend, ScriptedTrainer Trainer)> RunAsync(string config)
