@@ -54,30 +54,6 @@ public sealed class TrainingServiceTests
     }
 
     [Fact]
-    public async Task A_policy_gradient_job_sends_the_grpo_settings_and_answers_each_rollout_batch_with_the_callers_rewards()
-    {
-        var settings = new PolicyGradientSettings(GroupSize: 3, Temperature: 1.0, MaxNewTokens: 16, LearningRate: 1e-4, WeightDecay: 1e-5, Epochs: 1);
-        var seen = new List<PolicyRollout>();
-        var trained = await Service().PolicyGradientAsync(Site, "m-a", ["p0", "p1"], settings, (rollouts, _) =>
-        {
-            seen.AddRange(rollouts);
-            return Task.FromResult<IReadOnlyList<double>>([.. rollouts.Select(r => r.PromptIndex + (0.1 * r.SampleIndex))]);
-        }, default);
-
-        var job = Assert.Single(_trainer.Jobs);
-        Assert.Equal((TrainKind.PolicyGradient, 3, 0.0, 1e-5, 1, 1), (job.Job.Kind, job.Job.Hyper.GroupSize!.Value, job.Job.Hyper.KlBeta!.Value,
-            job.Job.Hyper.WeightDecay!.Value, job.Job.Hyper.MicroBatch!.Value, job.Job.Hyper.GradAccum!.Value));
-        Assert.Equal((1f, 1f, 0, true, 16), (job.Job.RolloutSampling.Temperature!.Value, job.Job.RolloutSampling.TopP!.Value, job.Job.RolloutSampling.TopK!.Value,
-            job.Job.RolloutSampling.DoSample!.Value, job.Job.RolloutSampling.MaxNewTokens!.Value));
-        Assert.All(job.Examples, e => Assert.Equal(TrainExample.TargetOneofCase.PromptOnly, e.TargetCase));
-        Assert.Equal(["0:0", "0:1", "0:2", "1:0", "1:1", "1:2"], seen.Select(r => r.Text));
-        var rewards = Assert.Single(_trainer.Rewards);
-        Assert.Equal("0", rewards.BatchId);
-        Assert.Equal(seen.Select(r => r.PromptIndex + (0.1 * r.SampleIndex)), rewards.Rewards);
-        Assert.Equal(new TrainedModel("trained-" + job.Job.CallKey, 0.25, Reused: false), trained);
-    }
-
-    [Fact]
     public async Task No_examples_is_refused_before_any_call()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() => Service().SftAsync(Site, "m-a", [], TrainingSettings.Sft, default));

@@ -19,15 +19,18 @@ public sealed record TrainingSettings(int BatchSize, int GradientAccumulation, d
     public static TrainingSettings Dpo { get; } = new(1, 16, 1e-6, 1);
 }
 
-/// <summary>GRPO settings of a policy-gradient job (methods-text.md §6): completions per prompt (the group), how they
-/// are sampled (temperature, top-p 1, no top-k, at most <paramref name="MaxNewTokens"/>), and the optimiser's peak
-/// learning rate, weight decay and epochs. Fixed: LoRA r 64, alpha 16, dropout 0.1 on q/k/v/o, one prompt per step,
-/// warmup 0.1 then cosine, KL β 0, token-mean loss, seed 42.</summary>
-public sealed record PolicyGradientSettings(int GroupSize, double Temperature, int MaxNewTokens, double LearningRate, double WeightDecay, int Epochs);
+/// <summary>GRPO as text_agglm configures it (methods-text.md §6): peak learning rate, AdamW weight decay, schedule
+/// (`cosine`, `linear` or `constant`, warmup 0.1), epochs over the prompts, G completions per prompt (one prompt per
+/// optimizer step), and the rollouts' sampling temperature (which also divides the loss's logits) and length.</summary>
+public sealed record PolicyGradientSettings(double LearningRate, double WeightDecay, string Schedule, int Epochs, int GroupSize, double Temperature,
+    int MaxNewTokens);
 
-/// <summary>One sampled completion the caller rewards: the index of its prompt, its index within that prompt's group
-/// and its text (special tokens skipped).</summary>
-public sealed record PolicyRollout(int PromptIndex, int SampleIndex, string Text);
+/// <summary>One completion the trainer sampled: the prompt's index in the job, its sample index in the group, and the
+/// text decoded without special tokens (no `&lt;/think&gt;` stripping).</summary>
+public sealed record PolicyRollout(int Example, int Sample, string Text);
+
+/// <summary>The rewards of a batch of rollouts, one per rollout in order.</summary>
+public delegate Task<IReadOnlyList<double>> RolloutRewards(IReadOnlyList<PolicyRollout> rollouts, CancellationToken cancellationToken);
 
 /// <summary>A trained model: its id (Generate and Score take it at once), the loss of its last step (null when the
 /// model was found already trained by another run), and whether this call reused a model instead of training.</summary>
@@ -47,9 +50,10 @@ public interface ITrainingService
     Task<TrainedModel> DpoAsync(CallSite site, string baseModel, IReadOnlyList<PreferenceExample> examples, TrainingSettings settings,
         CancellationToken cancellationToken);
 
-    /// <summary>GRPO of <paramref name="baseModel"/> on <paramref name="prompts"/>: at every step the service samples
-    /// completions from the current weights and <paramref name="rewards"/> scores them, one reward per rollout in order.</summary>
-    /// <exception cref="ArgumentException">No prompts.</exception>
-    Task<TrainedModel> PolicyGradientAsync(CallSite site, string baseModel, IReadOnlyList<string> prompts, PolicyGradientSettings settings,
-        Func<IReadOnlyList<PolicyRollout>, CancellationToken, Task<IReadOnlyList<double>>> rewards, CancellationToken cancellationToken);
+    /// <summary>Policy-gradient (GRPO) LoRA training of <paramref name="baseModel"/> on <paramref name="prompts"/>: the
+    /// service samples each step's rollouts and <paramref name="rewards"/> scores them. The job's key covers the prompts
+    /// and settings, not the reward source: callers whose rewards may change add that to the site.</summary>
+    /// <exception cref="ArgumentException">No prompts, or an unknown schedule.</exception>
+    Task<TrainedModel> PolicyGradientAsync(CallSite site, string baseModel, IReadOnlyList<string> prompts, PolicyGradientSettings settings, RolloutRewards rewards,
+        CancellationToken cancellationToken);
 }

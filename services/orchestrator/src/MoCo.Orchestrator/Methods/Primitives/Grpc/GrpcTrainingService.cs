@@ -8,7 +8,7 @@ using MoCo.Orchestrator.Config;
 namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 
 /// <summary>
-/// LoRA SFT, DPO and GRPO over moco.v1.InferenceService.Train (contracts.md §4) with the settings of methods-text.md §0.9.
+/// LoRA SFT and DPO over moco.v1.InferenceService.Train (contracts.md §4) with the settings of methods-text.md §0.9.
 /// Examples go as inference renders them: the prompt as one chat-templated user turn with the generation prompt (and
 /// any prefill), the target with the end-of-turn/EOS token the server appends. The job's call key covers the base
 /// model's fingerprint, the whole job and a digest of the examples; the trained model is named `trained-{key}`, so a
@@ -37,24 +37,35 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
 
     /// <inheritdoc/>
     public Task<TrainedModel> PolicyGradientAsync(CallSite site, string baseModel, IReadOnlyList<string> prompts, PolicyGradientSettings settings,
-        Func<IReadOnlyList<PolicyRollout>, CancellationToken, Task<IReadOnlyList<double>>> rewards, CancellationToken cancellationToken)
+        RolloutRewards rewards, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentNullException.ThrowIfNull(rewards);
+        var job = PolicyGradientJob(settings);
+        return TrainAsync(site, baseModel, job, [.. prompts.Select(p => new TrainExample { Prompt = Prompt(p), PromptOnly = new PromptOnly() })], rewards, cancellationToken);
+    }
+
+    /// <summary>The GRPO job of methods-text.md §6 (trl 0.19.1 as text_agglm configures it): LoRA as §0.9, one prompt and
+    /// its G rollouts per optimizer step, warmup 0.1, seed 42, no KL term, rollouts sampled at the given temperature with
+    /// top-p 1 and no top-k.</summary>
+    /// <exception cref="ArgumentException">A schedule other than cosine, linear or constant.</exception>
+    public static TrainJob PolicyGradientJob(PolicyGradientSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(rewards);
+        var schedule = settings.Schedule switch
+        {
+            "cosine" => LrSchedule.Cosine,
+            "linear" => LrSchedule.Linear,
+            "constant" => LrSchedule.Constant,
+            _ => throw new ArgumentException($"lr_scheduler \"{settings.Schedule}\" is not a schedule the trainer runs; use cosine, linear or constant", nameof(settings)),
+        };
         var job = Job(TrainKind.PolicyGradient, new TrainingSettings(1, 1, settings.LearningRate, settings.Epochs));
+        job.Hyper.Schedule = schedule;
         job.Hyper.WeightDecay = settings.WeightDecay;
         job.Hyper.GroupSize = settings.GroupSize;
         job.Hyper.KlBeta = 0;
-        job.RolloutSampling = new SamplingParams
-        {
-            Temperature = (float)settings.Temperature,
-            TopP = 1,
-            TopK = 0,
-            DoSample = true,
-            MaxNewTokens = settings.MaxNewTokens,
-        };
-        return TrainAsync(site, baseModel, job, [.. prompts.Select(p => new TrainExample { Prompt = Prompt(p), PromptOnly = new PromptOnly() })], rewards,
-            cancellationToken);
+        job.RolloutSampling = new SamplingParams { Temperature = (float)settings.Temperature, TopP = 1f, TopK = 0, DoSample = true, MaxNewTokens = settings.MaxNewTokens };
+        return job;
     }
 
     /// <summary>The job §0.9 describes, before its base model, output id and call key are set.</summary>
@@ -89,8 +100,8 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         CancellationToken cancellationToken) =>
         TrainAsync(site, baseModel, Job(kind, settings), examples, null, cancellationToken);
 
-    private async Task<TrainedModel> TrainAsync(CallSite site, string baseModel, TrainJob job, IReadOnlyList<TrainExample> examples,
-        Func<IReadOnlyList<PolicyRollout>, CancellationToken, Task<IReadOnlyList<double>>>? rewards, CancellationToken cancellationToken)
+    private async Task<TrainedModel> TrainAsync(CallSite site, string baseModel, TrainJob job, IReadOnlyList<TrainExample> examples, RolloutRewards? rewards,
+        CancellationToken cancellationToken)
     {
         if (examples.Count == 0)
         {
@@ -123,9 +134,9 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         return new TrainedModel(done.ModelId, done.FinalLoss, Reused: false);
     }
 
-    // A policy-gradient job keeps the request stream open: each TrainRollouts is answered with its TrainRewards.
-    private async Task<TrainDone> RunAsync(TrainJob job, IReadOnlyList<TrainExample> examples,
-        Func<IReadOnlyList<PolicyRollout>, CancellationToken, Task<IReadOnlyList<double>>>? rewards, CancellationToken cancellationToken)
+    // Streams the job and its examples; a policy-gradient job keeps the request side open to answer each rollout batch
+    // with its rewards until the trainer is done.
+    private async Task<TrainDone> RunAsync(TrainJob job, IReadOnlyList<TrainExample> examples, RolloutRewards? rewards, CancellationToken cancellationToken)
     {
         using var call = client.Train(Headers(job.BaseModel), cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new TrainRequest { Job = job }).ConfigureAwait(false);
@@ -145,12 +156,12 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
             if (response.PayloadCase == TrainResponse.PayloadOneofCase.Rollouts && rewards is not null)
             {
                 var batch = response.Rollouts;
-                var values = await rewards([.. batch.Rollouts.Select(r => new PolicyRollout(r.ExampleIndex, r.SampleIndex, r.Text))], cancellationToken).ConfigureAwait(false);
+                var scored = await rewards([.. batch.Rollouts.Select(r => new PolicyRollout(r.ExampleIndex, r.SampleIndex, r.Text))], cancellationToken).ConfigureAwait(false);
                 var answer = new TrainRewards { BatchId = batch.BatchId };
-                answer.Rewards.Add(values);
+                answer.Rewards.Add(scored);
                 await call.RequestStream.WriteAsync(new TrainRequest { Rewards = answer }).ConfigureAwait(false);
             }
-            if (response.PayloadCase == TrainResponse.PayloadOneofCase.Done)
+            else if (response.PayloadCase == TrainResponse.PayloadOneofCase.Done)
             {
                 if (rewards is not null)
                 {
