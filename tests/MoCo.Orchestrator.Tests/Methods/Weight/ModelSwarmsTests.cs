@@ -70,7 +70,7 @@ public sealed class ModelSwarmsTests
     [Fact]
     public async Task Velocities_start_as_the_difference_to_another_particle_and_every_particle_is_dev_scored_each_iteration()
     {
-        var world = World();
+        using var world = World();
 
         await new ModelSwarmsMethod().RunAsync(world.Context("weight_model_swarms", Three, "\"max_iterations\": 2"), default);
 
@@ -93,7 +93,7 @@ public sealed class ModelSwarmsTests
     [Fact]
     public async Task Fast_mode_composes_adapter_tensors_and_steps_adapters()
     {
-        var world = World();
+        using var world = World();
 
         await new ModelSwarmsMethod().RunAsync(world.Context("weight_model_swarms", Three, "\"max_iterations\": 2, \"fast_merge_flag\": true"), default);
 
@@ -104,7 +104,7 @@ public sealed class ModelSwarmsTests
     [Fact]
     public async Task The_global_best_never_gets_worse_and_is_the_model_that_answers_the_test()
     {
-        var world = World();
+        using var world = World();
 
         var outcome = await new ModelSwarmsMethod().RunAsync(world.Context("weight_model_swarms", Three, "\"max_iterations\": 6, \"patience\": 10"), default);
 
@@ -125,7 +125,7 @@ public sealed class ModelSwarmsTests
     [Fact]
     public async Task A_flat_global_best_stops_the_search_after_patience_updates()
     {
-        var world = World(_ => 0.5);
+        using var world = World(_ => 0.5);
 
         var outcome = await new ModelSwarmsMethod().RunAsync(world.Context("weight_model_swarms", Three, "\"max_iterations\": 10, \"patience\": 2"), default);
 
@@ -139,7 +139,7 @@ public sealed class ModelSwarmsTests
     [Fact]
     public async Task The_scratchpad_of_the_last_update_is_written_in_the_task_folder()
     {
-        var world = World();
+        using var world = World();
 
         await new ModelSwarmsMethod().RunAsync(world.Context("weight_model_swarms", Three, "\"max_iterations\": 2"), default);
 
@@ -150,20 +150,19 @@ public sealed class ModelSwarmsTests
             "model_2_now", "model_2_best", "model_2_history"], pad.Select(p => p.Key));
         Assert.Equal(2, pad["g_history"]!.AsArray().Count);
         Assert.Equal(Noise("x0"), (double)pad["model_0_now"]!);
-        Directory.Delete(world.ArtifactsRoot, recursive: true);
     }
 
     [Fact]
     public async Task A_resumed_swarm_continues_from_its_last_finished_iteration()
     {
         const string Keys = "\"max_iterations\": 4, \"patience\": 10";
-        var clean = World();
+        using var clean = World();
         var expected = await new ModelSwarmsMethod().RunAsync(clean.Context("weight_model_swarms", Three, Keys), default);
 
         // A run stopped during iteration 3: iterations 1 and 2 are checkpoints.
         var stored = clean.Checkpoints.Where(p => p.Key == ModelSwarmsMethod.IterationPhase(1) || p.Key == ModelSwarmsMethod.IterationPhase(2))
             .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        var resumed = new ScriptedWeightContext(new Dictionary<string, double>()) { ModelScore = Noise, Checkpoints = stored };
+        using var resumed = new ScriptedWeightContext(new Dictionary<string, double>()) { ModelScore = Noise, Checkpoints = stored };
         var outcome = await new ModelSwarmsMethod().RunAsync(resumed.Context("weight_model_swarms", Three, Keys), default);
 
         // Only iterations 3 and 4 are evaluated; the replayed moves name the same models.
@@ -176,7 +175,7 @@ public sealed class ModelSwarmsTests
     [Fact]
     public async Task Every_model_the_swarm_made_is_released_exactly_once_and_no_configured_model_is()
     {
-        var world = World();
+        using var world = World();
 
         await new ModelSwarmsMethod().RunAsync(world.Context("weight_model_swarms", Three, "\"max_iterations\": 4, \"patience\": 10"), default);
 

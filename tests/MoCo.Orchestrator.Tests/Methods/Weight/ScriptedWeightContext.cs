@@ -11,7 +11,7 @@ namespace MoCo.Orchestrator.Tests.Methods.Weight;
 /// merge returns an id naming its kind and inputs, e.g. <c>Linear(m1:0.5,m2:0.5)</c>; merges, dev evaluations and
 /// persisted models are counted.
 /// </summary>
-internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationService, IMergeService, ITaskData, IRunRecorder, IScoringService
+internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationService, IMergeService, ITaskData, IRunRecorder, IScoringService, IDisposable
 {
     private readonly IReadOnlyDictionary<string, double> _devScores;
     private readonly TaskSplit _dev = Split("dev");
@@ -148,6 +148,15 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
     {
         Persisted.Add((model, artifact));
         return Task.CompletedTask;
+    }
+
+    /// <summary>Deletes what a method wrote under <see cref="ArtifactsRoot"/>.</summary>
+    public void Dispose()
+    {
+        if (Directory.Exists(ArtifactsRoot))
+        {
+            Directory.Delete(ArtifactsRoot, recursive: true);
+        }
     }
 
     public Task<TaskSplit> DevAsync(double ratio, bool includeGold, CancellationToken cancellationToken) => Task.FromResult(_dev);
