@@ -53,6 +53,8 @@ public sealed class MethodRegistry
         ["weight_greedy_soup"] = () => new Weight.GreedySoupMethod(),
         ["weight_dare_ties"] = () => new Weight.DareTiesMethod(),
         ["weight_expo"] = () => new Weight.ExpoMethod(),
+        ["weight_model_swarms"] = () => new Weight.ModelSwarmsMethod(),
+        ["weight_lorahub"] = () => new Weight.LoraHubMethod(),
     });
 
     /// <summary>Every method, by level then id.</summary>
