@@ -36,6 +36,7 @@ public sealed class MethodRegistry
     public static MethodRegistry Default { get; } = new(new Dictionary<string, Func<ICollaborationMethod>>
     {
         ["single_model"] = () => new Text.SingleModelMethod(),
+        ["api_prompt_routing"] = () => new Api.PromptRoutingMethod(),
         ["text_bbmas"] = () => new Text.BbmasMethod(),
         ["text_heterogeneous_swarms"] = () => new Text.HeterogeneousSwarmsMethod(),
         ["text_llm_blender"] = () => new Text.LlmBlenderMethod(),
