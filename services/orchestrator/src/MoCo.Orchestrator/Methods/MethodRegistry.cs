@@ -37,6 +37,7 @@ public sealed class MethodRegistry
     {
         ["single_model"] = () => new Text.SingleModelMethod(),
         ["api_prompt_routing"] = () => new Api.PromptRoutingMethod(),
+        ["api_cascade"] = () => new Api.CascadeMethod(),
         ["text_bbmas"] = () => new Text.BbmasMethod(),
         ["text_heterogeneous_swarms"] = () => new Text.HeterogeneousSwarmsMethod(),
         ["text_llm_blender"] = () => new Text.LlmBlenderMethod(),
