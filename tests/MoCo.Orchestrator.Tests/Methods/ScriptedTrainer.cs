@@ -11,7 +11,8 @@ public sealed record ServedJob(TrainJob Job, IReadOnlyList<TrainExample> Example
 /// <summary>
 /// A TEST DOUBLE of the inference service's Train and ModelInfo RPCs: Train reads the job and examples up to
 /// examples_done, answers started and done (model id = the job's output_id) and from then on ModelInfo knows that id;
-/// any other model is NOT_FOUND. <see cref="Forget"/> drops every trained model, as a restarted service would.
+/// any other model is NOT_FOUND. <see cref="Forget"/> drops every trained model, as a restarted service would. With
+/// <see cref="Rewards"/> set, Score in classification mode answers that function's value (a single-logit reward model).
 /// </summary>
 public sealed class ScriptedTrainer : RefusingCallInvoker
 {
@@ -24,8 +25,22 @@ public sealed class ScriptedTrainer : RefusingCallInvoker
 
     public void Forget() => _trained.Clear();
 
+    /// <summary>The reward of a classification-mode Score request; null = Score is refused.</summary>
+    public Func<ScoreRequest, float>? Rewards { get; set; }
+
+    /// <summary>The classification-mode Score requests served.</summary>
+    public ConcurrentQueue<ScoreRequest> Scored { get; } = new();
+
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
     {
+        if (request is ScoreRequest score && score.Mode == ScoreMode.Classification && Rewards is { } rewards)
+        {
+            Scored.Enqueue(score);
+            var reward = new ScoreResponse { Usage = new Usage { PromptTokens = 7 } };
+            reward.Values.Add(rewards(score));
+            return new AsyncUnaryCall<TResponse>(Task.FromResult((TResponse)(object)reward), Task.FromResult(new Metadata()), () => Status.DefaultSuccess,
+                () => [], () => { });
+        }
         if (request is not ModelInfoRequest info)
         {
             throw new RpcException(new Status(StatusCode.Unimplemented, method.FullName));

@@ -16,6 +16,9 @@ public sealed class RoutingBackend(IReadOnlyDictionary<string, string> gold, Fun
 {
     public ConcurrentQueue<ServedCall> Calls { get; } = new();
 
+    /// <summary>Text a model appends after its answer sentence (default none), so equal answers can differ in style.</summary>
+    public Func<string, string> Style { get; init; } = _ => "";
+
     public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => Task.FromResult("fp:" + model);
 
     public async Task<IReadOnlyList<GeneratedSample>> GenerateAsync(GenerationCall call, CancellationToken cancellationToken)
@@ -40,7 +43,7 @@ public sealed class RoutingBackend(IReadOnlyDictionary<string, string> gold, Fun
     {
         if (gold.ContainsKey(prompt))
         {
-            return $"The answer is {Letter(model, prompt)}.";
+            return $"The answer is {Letter(model, prompt)}.{Style(model)}";
         }
         var question = gold.Keys.FirstOrDefault(q => prompt.Contains(q, StringComparison.Ordinal));
         return question is null ? $"The answer is {ScriptedBackend.Letter(model, prompt)}." : route(model, question, prompt);

@@ -38,6 +38,7 @@ public sealed class MethodRegistry
         ["single_model"] = () => new Text.SingleModelMethod(),
         ["api_prompt_routing"] = () => new Api.PromptRoutingMethod(),
         ["api_cascade"] = () => new Api.CascadeMethod(),
+        ["api_trained_router"] = () => new Api.TrainedRouterMethod(),
         ["text_bbmas"] = () => new Text.BbmasMethod(),
         ["text_heterogeneous_swarms"] = () => new Text.HeterogeneousSwarmsMethod(),
         ["text_llm_blender"] = () => new Text.LlmBlenderMethod(),
