@@ -39,6 +39,7 @@ public sealed class MethodRegistry
         ["api_prompt_routing"] = () => new Api.PromptRoutingMethod(),
         ["api_cascade"] = () => new Api.CascadeMethod(),
         ["api_trained_router"] = () => new Api.TrainedRouterMethod(),
+        ["api_graph_routing"] = () => new Api.GraphRoutingMethod(),
         ["text_bbmas"] = () => new Text.BbmasMethod(),
         ["text_heterogeneous_swarms"] = () => new Text.HeterogeneousSwarmsMethod(),
         ["text_llm_blender"] = () => new Text.LlmBlenderMethod(),
