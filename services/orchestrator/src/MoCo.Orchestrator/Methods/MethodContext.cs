@@ -36,6 +36,10 @@ public sealed record MethodContext(
     /// the run's services cannot embed.</summary>
     public IEmbeddingService? Embeddings { get; init; }
 
+    /// <summary>Token-level decoding (Decode, Tokenize, Detokenize; the api_* token-level methods) with model names
+    /// mapped to the run's addresses; null where the run's services cannot decode.</summary>
+    public MoCo.Router.Decoding.IDecodeBackend? Decoding { get; init; }
+
     /// <summary>The artifacts folder on this machine (MOCO_ARTIFACTS_DIR); null = the environment's.</summary>
     public string? ArtifactsRoot { get; init; }
 

@@ -40,6 +40,7 @@ public sealed class MethodRegistry
         ["api_cascade"] = () => new Api.CascadeMethod(),
         ["api_trained_router"] = () => new Api.TrainedRouterMethod(),
         ["api_graph_routing"] = () => new Api.GraphRoutingMethod(),
+        ["api_nudging"] = () => new Api.NudgingMethod(),
         ["text_bbmas"] = () => new Text.BbmasMethod(),
         ["text_heterogeneous_swarms"] = () => new Text.HeterogeneousSwarmsMethod(),
         ["text_llm_blender"] = () => new Text.LlmBlenderMethod(),
