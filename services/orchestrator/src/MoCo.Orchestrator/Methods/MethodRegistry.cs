@@ -41,6 +41,8 @@ public sealed class MethodRegistry
         ["api_trained_router"] = () => new Api.TrainedRouterMethod(),
         ["api_graph_routing"] = () => new Api.GraphRoutingMethod(),
         ["api_nudging"] = () => new Api.NudgingMethod(),
+        ["api_switch_generation"] = () => new Api.SwitchGenerationMethod(),
+        ["api_mentor_collab"] = () => new Api.MentorCollabMethod(),
         ["text_bbmas"] = () => new Text.BbmasMethod(),
         ["text_heterogeneous_swarms"] = () => new Text.HeterogeneousSwarmsMethod(),
         ["text_llm_blender"] = () => new Text.LlmBlenderMethod(),

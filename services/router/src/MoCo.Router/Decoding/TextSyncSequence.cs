@@ -74,6 +74,13 @@ public sealed class TextSyncSequence
         return await _session.AppendAsync(_seq, ids).ConfigureAwait(false);
     }
 
+    /// <summary>Appends one token id (a greedy patch), the step for the next token.</summary>
+    public async Task<DecodeStep> AppendTokenAsync(int token)
+    {
+        _ids!.Add(token);
+        return await _session.AppendAsync(_seq, [token]).ConfigureAwait(false);
+    }
+
     /// <summary>The piece text of token <paramref name="token"/> after the current ids (§0.6): decode(ids + [t]) minus
     /// decode(ids), special tokens kept, no clean-up; where the longer text does not extend the shorter, the suffix after
     /// their longest common prefix.</summary>

@@ -7,10 +7,11 @@ using MoCo.Testing.Inference;
 
 namespace MoCo.Orchestrator.Tests.Methods.Api;
 
-/// <summary>api_nudging (methods-api.md §1) as a run: the real engine and evaluator, Decode on the real inference service
-/// with the smoke models; each test output is what the nudging library decodes for that item, and a gamma search runs
-/// every grid value on dev and keeps the first best.</summary>
-public sealed class NudgingRunTests(EngineHarness harness) : IClassFixture<EngineHarness>, IAsyncLifetime
+/// <summary>The token-level methods as runs (methods-api.md §1, §7): the real engine and evaluator, Decode on the real
+/// inference service with the smoke models; each test output is what the library decodes for that item, a nudging
+/// gamma search runs every grid value on dev and keeps the first best, and mentor collaboration's train mode answers
+/// "not implemented".</summary>
+public sealed class TokenLevelRunTests(EngineHarness harness) : IClassFixture<EngineHarness>, IAsyncLifetime
 {
     private const int Limit = 2;
     private const string Llama = "smoke-llama";
@@ -23,8 +24,8 @@ public sealed class NudgingRunTests(EngineHarness harness) : IClassFixture<Engin
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private RunStart Start(string extra) => harness.Start(EngineHarness.Config("api_nudging", $"\"{Llama}\", \"{Qwen}\"",
-        """, "do_sample": false""" + extra).Replace("\"max_response_length\": 16", "\"max_response_length\": 6", StringComparison.Ordinal), Limit) with
+    private RunStart Start(string extra, string method = "api_nudging", string mentor = Qwen) => harness.Start(EngineHarness.Config(method,
+        $"\"{Llama}\", \"{mentor}\"", (method == "api_nudging" ? """, "do_sample": false""" : "") + extra).Replace("\"max_response_length\": 16", "\"max_response_length\": 6", StringComparison.Ordinal), Limit) with
     {
         Overrides = new RunOverrides { Limit = Limit, NoBaselines = true },
     };
@@ -59,5 +60,25 @@ public sealed class NudgingRunTests(EngineHarness harness) : IClassFixture<Engin
         var scores = moco["search_dev_scores"]!.AsArray().Select(s => (double)s!).ToList();
         Assert.Equal(4, scores.Count);
         Assert.Equal(new[] { 0.2, 0.3, 0.4, 0.5 }[scores.IndexOf(scores.Max())], (double)moco["gamma"]!);
+    }
+
+    [Fact]
+    public async Task Mentor_collaboration_outputs_are_the_library_decode_and_train_mode_is_not_implemented()
+    {
+        var (engine, _) = await harness.EngineAsync(new ScriptedBackend(), inference: _host.Client);
+        var result = await engine.StartAsync(Start(""", "decision_proportion": 100, "patch_size": 3""", "api_mentor_collab", "smoke-mistral"), _ => { }, default);
+        Assert.True(result.Status == RunState.Succeeded, result.Error?.Message);
+        var test = await harness.GoldAsync(Split.Test, 1);
+        var expected = await MentorCollab.RunAsync(new GrpcDecodeBackend(_host.Client), new MentorSettings(Llama, "smoke-mistral", 100, false, 3, 6), test[0].Prompt,
+            7, "test/0", default);
+        var log = harness.ReadRunLog(result.RunId);
+        Assert.Equal(expected.Text, (string)log["logs"]![0]!["output"]!);
+        Assert.Equal(expected.Consultations, (int)log["moco"]!["consultations"]!);
+
+        // A generator with a published MLP passes validation; the judge registry is what this build lacks.
+        var train = await engine.StartAsync(harness.Start(EngineHarness.Config("api_mentor_collab", "\"Qwen/Qwen3-1.7B\", \"smoke-mistral\"",
+            """, "mode": "train" """), 1), _ => { }, default);
+        Assert.Equal((RunState.Failed, "METHOD_NOT_IMPLEMENTED"), (train.Status, train.Error!.Code));
+        Assert.Contains("MLP", train.Error.Message, StringComparison.Ordinal);
     }
 }
