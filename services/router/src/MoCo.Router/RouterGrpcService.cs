@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
+using MoCo.Router.Decoding;
 using MoCo.Router.Routing;
 using MoCo.Router.Service;
 using MoCo.Router.Store;
@@ -11,10 +12,10 @@ namespace MoCo.Router;
 /// <summary>
 /// moco.v1.RouterService (contracts.md §5): stored, versioned routers (<see cref="RouterStore"/>) listed by
 /// ListRouters and served by id — Route picks a model per prompt, Complete routes and answers; TrainRouter fits an
-/// api_prompt_routing router from an inline dev set. Routers that runs fit (`moco run`) land in the same store, so a
+/// api_prompt_routing router from an inline dev set; Complete also nudges (api_nudging needs no router) over Decode. Routers that runs fit (`moco run`) land in the same store, so a
 /// router trained in a run is deployable behind the gateway.
 /// </summary>
-public sealed class RouterGrpcService(RouterStore store, TextRouting routing) : RouterService.RouterServiceBase
+public sealed class RouterGrpcService(RouterStore store, TextRouting routing, IDecodeBackend decoding) : RouterService.RouterServiceBase
 {
     /// <inheritdoc/>
     public override async Task<RouteResponse> Route(RouteRequest request, ServerCallContext context)
@@ -37,6 +38,11 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing) : 
     /// <inheritdoc/>
     public override async Task Complete(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, ServerCallContext context)
     {
+        if (CheckContext(request.Context) == "api_nudging")
+        {
+            await NudgeAsync(request, responseStream, context.CancellationToken).ConfigureAwait(false);
+            return;
+        }
         var router = Resolve("Complete", request.Context, request.RouterId);
         var done = 0;
         await foreach (var item in routing.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken).ConfigureAwait(false))
@@ -99,6 +105,37 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing) : 
         {
             Done = new TrainRouterDone { RouterId = router.RouterId, Version = router.Version, Artifact = router.Artifact },
         }).ConfigureAwait(false);
+    }
+
+    // api_nudging needs no fitted router (§0.11): each input is nudged over Decode as the run does, items as they finish.
+    private async Task NudgeAsync(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, CancellationToken cancellationToken)
+    {
+        var settings = RouterSettings.Nudging(request.Context);
+        var pending = request.Inputs.Select(async input =>
+        {
+            var text = await Nudging.RunAsync(decoding, settings, input.Prompt, request.Context.Seed,
+                "test/" + input.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+            var item = new CompletedItem
+            {
+                Index = input.Index,
+                Output = text.Text,
+                Extras = new Struct { Fields = { ["nudged_pieces"] = Value.ForNumber(text.Authors.Count(a => a == 1)), ["pieces"] = Value.ForNumber(text.Authors.Count) } },
+                Usage = new Usage { CompletionTokens = text.Steps },
+            };
+            item.ModelsUsed.AddRange(text.Authors.Distinct().Select(a => request.Context.ModelNames.IndexOf(a == 0 ? settings.BaseModel : settings.NudgingModel)));
+            return item;
+        }).ToList();
+        var done = 0;
+        while (pending.Count > 0)
+        {
+            var finished = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(finished);
+            await responseStream.WriteAsync(new CompleteResponse { Item = await finished.ConfigureAwait(false) }).ConfigureAwait(false);
+            await responseStream.WriteAsync(new CompleteResponse
+            {
+                Progress = new Progress { Phase = request.Context.Phase, Done = ++done, Total = request.Inputs.Count },
+            }).ConfigureAwait(false);
+        }
     }
 
     // The stored router a Route or Complete names, checked against the request's method and models.

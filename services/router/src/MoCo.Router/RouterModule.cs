@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
+using MoCo.Router.Decoding;
 using MoCo.Router.Service;
 using MoCo.Router.Store;
 
@@ -31,5 +32,6 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
         builder.Services.AddSingleton(_ => GrpcChannel.ForAddress(options.InferenceAddress));
         builder.Services.AddSingleton<IRouterModels>(s => new GrpcRouterModels(new InferenceService.InferenceServiceClient(s.GetRequiredService<GrpcChannel>())));
         builder.Services.AddSingleton<TextRouting>();
+        builder.Services.AddSingleton<IDecodeBackend>(s => new GrpcDecodeBackend(new InferenceService.InferenceServiceClient(s.GetRequiredService<GrpcChannel>())));
     }
 }
