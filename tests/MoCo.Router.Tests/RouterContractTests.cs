@@ -3,4 +3,5 @@ using MoCo.Testing;
 
 namespace MoCo.Router.Tests;
 
-public sealed class RouterContractTests() : PendingServiceContractTests(new RouterModule(), RouterService.Descriptor, RouterCapabilities.Pending);
+public sealed class RouterContractTests() : PendingServiceContractTests(new RouterModule(), RouterService.Descriptor, RouterCapabilities.Pending,
+    RouterCapabilities.Served);

@@ -64,7 +64,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
             }
         });
 
-    // Backends call each other directly on loopback: the evaluator and the orchestrator call inference, the
+    // Backends call each other directly on loopback: the evaluator, the router and the orchestrator call inference, the
     // orchestrator calls the evaluator. Services start in ServiceCatalog.Backends order, so callees come first.
     private void WireBackends(Dictionary<string, string?> values)
     {
@@ -72,6 +72,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         {
             values["Moco:Evaluator:InferenceAddress"] = inference.GrpcAddress.ToString();
             values["Moco:Orchestrator:InferenceAddress"] = inference.GrpcAddress.ToString();
+            values["Moco:Router:InferenceAddress"] = inference.GrpcAddress.ToString();
         }
         if (Find("evaluator") is { } evaluator)
         {

@@ -14,6 +14,8 @@ public sealed record ServedJob(TrainJob Job, IReadOnlyList<TrainExample> Example
 /// any other model is NOT_FOUND. <see cref="Forget"/> drops every trained model, as a restarted service would. A
 /// POLICY_GRADIENT job sends one rollout batch per example, in order — group_size rollouts whose texts
 /// <see cref="RolloutText"/> gives — and waits for each batch's rewards (kept in <see cref="Rewards"/>) before the next.
+/// With <see cref="RewardModel"/> set, Score in classification mode answers that function's value (a single-logit
+/// reward model).
 /// </summary>
 public sealed class ScriptedTrainer : RefusingCallInvoker
 {
@@ -32,8 +34,22 @@ public sealed class ScriptedTrainer : RefusingCallInvoker
 
     public void Forget() => _trained.Clear();
 
+    /// <summary>The reward of a classification-mode Score request; null = Score is refused.</summary>
+    public Func<ScoreRequest, float>? RewardModel { get; set; }
+
+    /// <summary>The classification-mode Score requests served.</summary>
+    public ConcurrentQueue<ScoreRequest> Scored { get; } = new();
+
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
     {
+        if (request is ScoreRequest score && score.Mode == ScoreMode.Classification && RewardModel is { } rewards)
+        {
+            Scored.Enqueue(score);
+            var reward = new ScoreResponse { Usage = new Usage { PromptTokens = 7 } };
+            reward.Values.Add(rewards(score));
+            return new AsyncUnaryCall<TResponse>(Task.FromResult((TResponse)(object)reward), Task.FromResult(new Metadata()), () => Status.DefaultSuccess,
+                () => [], () => { });
+        }
         if (request is not ModelInfoRequest info)
         {
             throw new RpcException(new Status(StatusCode.Unimplemented, method.FullName));

@@ -1,7 +1,203 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using MoCo.Contracts.V1;
+using MoCo.Hosting.Errors;
+using MoCo.Router.Decoding;
+using MoCo.Router.Routing;
+using MoCo.Router.Service;
+using MoCo.Router.Store;
 
 namespace MoCo.Router;
 
-/// <summary>moco.v1.RouterService. Every RPC is pending (see <see cref="RouterCapabilities"/>): the generated base
-/// answers UNIMPLEMENTED and the host names what each one needs.</summary>
-public sealed class RouterGrpcService : RouterService.RouterServiceBase;
+/// <summary>
+/// moco.v1.RouterService (contracts.md §5): stored, versioned routers (<see cref="RouterStore"/>) listed by
+/// ListRouters and served by id — Route picks a model per prompt, Complete routes and answers; TrainRouter fits an
+/// api_prompt_routing router from an inline dev set; Complete also nudges (api_nudging needs no router) over Decode. Routers that runs fit (`moco run`) land in the same store, so a
+/// router trained in a run is deployable behind the gateway.
+/// </summary>
+public sealed class RouterGrpcService(RouterStore store, TextRouting routing, IDecodeBackend decoding) : RouterService.RouterServiceBase
+{
+    /// <inheritdoc/>
+    public override async Task<RouteResponse> Route(RouteRequest request, ServerCallContext context)
+    {
+        var router = Resolve("Route", request.Context, request.RouterId);
+        var response = new RouteResponse();
+        response.Decisions.AddRange((await routing.RouteAsync(request.Context, router, request.Inputs, context.CancellationToken).ConfigureAwait(false))
+            .Select(d => d.Decision));
+        return response;
+    }
+
+    /// <inheritdoc/>
+    public override Task<ListRoutersResponse> ListRouters(ListRoutersRequest request, ServerCallContext context)
+    {
+        var response = new ListRoutersResponse();
+        response.Routers.AddRange(store.List(request.Method).Select(Summary));
+        return Task.FromResult(response);
+    }
+
+    /// <inheritdoc/>
+    public override async Task Complete(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, ServerCallContext context)
+    {
+        if (CheckContext(request.Context) == "api_nudging")
+        {
+            await NudgeAsync(request, responseStream, context.CancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var router = Resolve("Complete", request.Context, request.RouterId);
+        var done = 0;
+        await foreach (var item in routing.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken).ConfigureAwait(false))
+        {
+            await responseStream.WriteAsync(new CompleteResponse { Item = item }).ConfigureAwait(false);
+            await responseStream.WriteAsync(new CompleteResponse
+            {
+                Progress = new Progress { Phase = request.Context.Phase, Done = ++done, Total = request.Inputs.Count },
+            }).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async Task TrainRouter(TrainRouterRequest request, IServerStreamWriter<TrainRouterResponse> responseStream, ServerCallContext context)
+    {
+        var method = CheckContext(request.Context);
+        if (!RouterMethods.Trainable.Contains(method))
+        {
+            throw RouterMethods.NotServed("TrainRouter", method);
+        }
+        if (request.DevCase != TrainRouterRequest.DevOneofCase.DevSet)
+        {
+            throw MocoErrors.InvalidArgument(new Problem("dev", "DEV_SET_REQUIRED",
+                "api_prompt_routing fits from dev_set here (per-model dev scores); dev_view would make the router generate and score its own dev pass, which runs in `moco run`",
+                new Dictionary<string, string> { ["fix"] = "send dev_set with one score per model for every dev input" }));
+        }
+        if (string.IsNullOrWhiteSpace(request.CallKey))
+        {
+            throw MocoErrors.InvalidArgument(new Problem("call_key", "REQUIRED", "is empty",
+                new Dictionary<string, string> { ["fix"] = "send the fitting call's key; the same key returns the same router" }));
+        }
+        var models = request.Context.ModelNames;
+        var descriptions = Descriptions(request.Context) ?? throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.model_descriptions",
+            "REQUIRED", $"api_prompt_routing needs one description per model ({models.Count})",
+            new Dictionary<string, string> { ["fix"] = "add model_descriptions, a list of strings in model_names order" }));
+        var inputs = request.DevSet.Inputs;
+        var bad = inputs.FirstOrDefault(i => i.Scores.Count != models.Count);
+        if (bad is not null)
+        {
+            throw MocoErrors.InvalidArgument(new Problem("dev_set.inputs.scores", "WRONG_LENGTH",
+                $"dev input {bad.Index} has {bad.Scores.Count} scores for {models.Count} models",
+                new Dictionary<string, string> { ["fix"] = "send one score per model, in model_names order (NaN = unscorable)" }));
+        }
+        var profile = new DevProfile([.. Enumerable.Range(0, models.Count).Select(m => (IReadOnlyList<double>)[.. inputs.Select(i => i.Scores[m])])]);
+        await responseStream.WriteAsync(new TrainRouterResponse
+        {
+            Progress = new Progress { Phase = "dev · profile", Done = inputs.Count, Total = inputs.Count },
+        }).ConfigureAwait(false);
+        var best = profile.Best();
+        var payload = new System.Text.Json.Nodes.JsonObject
+        {
+            ["kind"] = "text",
+            ["router_model"] = models[best],
+            ["prompt"] = "prompt_routing",
+            ["descriptions"] = new System.Text.Json.Nodes.JsonArray([.. descriptions.Select(d => (System.Text.Json.Nodes.JsonNode?)System.Text.Json.Nodes.JsonValue.Create(d))]),
+            ["fallback"] = best,
+        };
+        var router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, payload);
+        await responseStream.WriteAsync(new TrainRouterResponse
+        {
+            Done = new TrainRouterDone { RouterId = router.RouterId, Version = router.Version, Artifact = router.Artifact },
+        }).ConfigureAwait(false);
+    }
+
+    // api_nudging needs no fitted router (§0.11): each input is nudged over Decode as the run does, items as they finish.
+    private async Task NudgeAsync(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, CancellationToken cancellationToken)
+    {
+        var settings = RouterSettings.Nudging(request.Context);
+        var pending = request.Inputs.Select(async input =>
+        {
+            var text = await Nudging.RunAsync(decoding, settings, input.Prompt, request.Context.Seed,
+                "test/" + input.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+            var item = new CompletedItem
+            {
+                Index = input.Index,
+                Output = text.Text,
+                Extras = new Struct { Fields = { ["nudged_pieces"] = Value.ForNumber(text.Authors.Count(a => a == 1)), ["pieces"] = Value.ForNumber(text.Authors.Count) } },
+                Usage = new Usage { CompletionTokens = text.Steps },
+            };
+            item.ModelsUsed.AddRange(text.Authors.Distinct().Select(a => request.Context.ModelNames.IndexOf(a == 0 ? settings.BaseModel : settings.NudgingModel)));
+            return item;
+        }).ToList();
+        var done = 0;
+        while (pending.Count > 0)
+        {
+            var finished = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(finished);
+            await responseStream.WriteAsync(new CompleteResponse { Item = await finished.ConfigureAwait(false) }).ConfigureAwait(false);
+            await responseStream.WriteAsync(new CompleteResponse
+            {
+                Progress = new Progress { Phase = request.Context.Phase, Done = ++done, Total = request.Inputs.Count },
+            }).ConfigureAwait(false);
+        }
+    }
+
+    // The stored router a Route or Complete names, checked against the request's method and models.
+    private StoredRouter Resolve(string rpc, RouterContext? context, string? routerId)
+    {
+        var method = CheckContext(context);
+        if (!RouterMethods.TextRouters.Contains(method))
+        {
+            throw RouterMethods.NotServed(rpc, method);
+        }
+        if (routerId is null)
+        {
+            throw MocoErrors.Create(StatusCode.FailedPrecondition, $"{method} needs a fitted router",
+                new Problem("router_id", "ROUTER_REQUIRED", "is unset",
+                    new Dictionary<string, string> { ["fix"] = "fit one with TrainRouter (or `moco run`) and send its router_id; ListRouters lists them" }));
+        }
+        var router = store.Find(routerId) ?? throw MocoErrors.NotFound("router_id", "ROUTER_NOT_FOUND", $"router \"{routerId}\"",
+            "send an id ListRouters returns");
+        if (router.Method != method || !router.ModelNames.SequenceEqual(context!.ModelNames, StringComparer.Ordinal))
+        {
+            throw MocoErrors.Create(StatusCode.FailedPrecondition, $"router \"{routerId}\" does not fit the request",
+                new Problem("context", "ROUTER_MISMATCH",
+                    $"it routes {router.Method} over [{string.Join(", ", router.ModelNames)}], the request asks {method} over [{string.Join(", ", context!.ModelNames)}]",
+                    new Dictionary<string, string> { ["fix"] = "send the router's method and model_names (ListRouters shows them)" }));
+        }
+        return router;
+    }
+
+    private static string CheckContext(RouterContext? context)
+    {
+        if (context is null || !RouterMethods.All.Contains(context.Method))
+        {
+            throw MocoErrors.InvalidArgument(new Problem("context.method", "UNKNOWN_METHOD", $"\"{context?.Method}\" is not an api_* method",
+                new Dictionary<string, string> { ["fix"] = "use one of " + string.Join(", ", RouterMethods.All.Order()) }));
+        }
+        if (context.ModelNames.Count == 0)
+        {
+            throw MocoErrors.InvalidArgument(new Problem("context.model_names", "REQUIRED", "is empty",
+                new Dictionary<string, string> { ["fix"] = "send the config's model_names" }));
+        }
+        return context.Method;
+    }
+
+    private static List<string>? Descriptions(RouterContext context) =>
+        context.Hyperparameters?.Fields.TryGetValue("model_descriptions", out var value) == true && value.KindCase == Value.KindOneofCase.ListValue
+            && value.ListValue.Values.Count == context.ModelNames.Count && value.ListValue.Values.All(v => v.KindCase == Value.KindOneofCase.StringValue)
+            ? [.. value.ListValue.Values.Select(v => v.StringValue)]
+            : null;
+
+    private static RouterSummary Summary(StoredRouter r)
+    {
+        var summary = new RouterSummary
+        {
+            RouterId = r.RouterId,
+            Method = r.Method,
+            Version = r.Version,
+            Artifact = r.Artifact,
+            RunId = r.RunId,
+            CreatedAt = Timestamp.FromDateTimeOffset(r.CreatedAt),
+            CallKey = r.CallKey,
+        };
+        summary.ModelNames.AddRange(r.ModelNames);
+        return summary;
+    }
+}

@@ -1,8 +1,37 @@
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
+using MoCo.Router.Decoding;
+using MoCo.Router.Service;
+using MoCo.Router.Store;
 
 namespace MoCo.Router;
 
-/// <summary>The router service as a hostable module: moco.v1.RouterService on the default ports of contracts.md §9.</summary>
+/// <summary>The router service as a hostable module: moco.v1.RouterService on the default ports of contracts.md §9,
+/// configured from <c>Moco:Router</c> (<see cref="RouterOptions"/>): the router store, and the inference service the
+/// routers generate on.</summary>
 public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
-    "router", RouterService.Descriptor.FullName, ServicePorts.Router, RouterCapabilities.Pending);
+    "router", RouterService.Descriptor.FullName, ServicePorts.Router, RouterCapabilities.Pending)
+{
+    /// <inheritdoc/>
+    protected override void ConfigureModule(WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(RouterOptions.Section).Get<RouterOptions>() ?? new RouterOptions();
+        if (!Uri.TryCreate(options.InferenceAddress, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new MocoConfigurationException(RouterOptions.Section + ":InferenceAddress", $"\"{options.InferenceAddress}\" is not an http:// or https:// URL",
+                "give the inference service's (or the gateway's) gRPC address, e.g. http://127.0.0.1:50051");
+        }
+        builder.Services.AddSingleton(_ => options.StoreDirectory is { Length: > 0 } dir
+            ? new RouterStore(dir)
+            : RouterStore.InArtifacts(new MocoEnvironment().ArtifactsDirectory));
+        // Registered on its own so the host disposes the channel.
+        builder.Services.AddSingleton(_ => GrpcChannel.ForAddress(options.InferenceAddress));
+        builder.Services.AddSingleton<IRouterModels>(s => new GrpcRouterModels(new InferenceService.InferenceServiceClient(s.GetRequiredService<GrpcChannel>())));
+        builder.Services.AddSingleton<TextRouting>();
+        builder.Services.AddSingleton<IDecodeBackend>(s => new GrpcDecodeBackend(new InferenceService.InferenceServiceClient(s.GetRequiredService<GrpcChannel>())));
+    }
+}

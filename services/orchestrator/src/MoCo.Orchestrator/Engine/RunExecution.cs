@@ -46,6 +46,8 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
                 Ensembles = services.Generation is IEnsembleBackend ? generations : null,
                 Merges = new GrpcMergeService(services.Inference, generation, addresses, plan.Seed),
                 Training = new GrpcTrainingService(services.Inference, generation, addresses, ledger, recorder, config),
+                Embeddings = new GrpcEmbeddingService(services.Inference, generation, addresses, ledger, recorder),
+                Decoding = new MoCo.Router.Decoding.GrpcDecodeBackend(services.Inference, addresses.Of),
                 ArtifactsRoot = environment.ArtifactsDirectory,
             };
             var outcome = await registry.Create(config.Method).RunAsync(context, cancel.Token).ConfigureAwait(false);

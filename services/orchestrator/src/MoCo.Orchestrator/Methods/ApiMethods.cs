@@ -66,7 +66,7 @@ internal static class ApiMethods
         ])
         {
             Aliases = new Dictionary<string, string> { ["embedding_model"] = "embedding_model_name" },
-            Rules = [Rules.OnePerModel("model_descriptions")],
+            Rules = [Rules.OnePerModel("model_descriptions"), ThreeEdgeFeatures],
             Summary = "a graph neural network routes each query to a model",
         };
 
@@ -159,6 +159,15 @@ internal static class ApiMethods
         {
             c.Fail("model_names", $"mode \"train\" needs a generator with a trained MLP, got \"{c.ModelNames[0]}\"",
                 $"use mode \"free\", or a generator among {string.Join(", ", MentorTrainGenerators)}");
+        }
+    }
+
+    // The edge features are (effect, cost, effect): the reference's in_edges must be 3 (methods-api.md §5, fix).
+    private static void ThreeEdgeFeatures(RuleContext c)
+    {
+        if (JsonValues.TryInt(c["in_edges"], out var edges) && edges != 3)
+        {
+            c.Fail("in_edges", $"must be 3 (the edge features are effect, cost, effect), got {edges}", "remove in_edges or set it to 3");
         }
     }
 

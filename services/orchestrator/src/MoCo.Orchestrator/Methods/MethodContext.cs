@@ -32,6 +32,14 @@ public sealed record MethodContext(
     /// the run's services cannot train.</summary>
     public ITrainingService? Training { get; init; }
 
+    /// <summary>Text embeddings (api_graph_routing) with the same keys and replay as <see cref="Generation"/>; null where
+    /// the run's services cannot embed.</summary>
+    public IEmbeddingService? Embeddings { get; init; }
+
+    /// <summary>Token-level decoding (Decode, Tokenize, Detokenize; the api_* token-level methods) with model names
+    /// mapped to the run's addresses; null where the run's services cannot decode.</summary>
+    public MoCo.Router.Decoding.IDecodeBackend? Decoding { get; init; }
+
     /// <summary>The artifacts folder on this machine (MOCO_ARTIFACTS_DIR); null = the environment's.</summary>
     public string? ArtifactsRoot { get; init; }
 

@@ -36,6 +36,13 @@ public sealed class MethodRegistry
     public static MethodRegistry Default { get; } = new(new Dictionary<string, Func<ICollaborationMethod>>
     {
         ["single_model"] = () => new Text.SingleModelMethod(),
+        ["api_prompt_routing"] = () => new Api.PromptRoutingMethod(),
+        ["api_cascade"] = () => new Api.CascadeMethod(),
+        ["api_trained_router"] = () => new Api.TrainedRouterMethod(),
+        ["api_graph_routing"] = () => new Api.GraphRoutingMethod(),
+        ["api_nudging"] = () => new Api.NudgingMethod(),
+        ["api_switch_generation"] = () => new Api.SwitchGenerationMethod(),
+        ["api_mentor_collab"] = () => new Api.MentorCollabMethod(),
         ["text_agglm"] = () => new Text.AggLmMethod(),
         ["text_bbmas"] = () => new Text.BbmasMethod(),
         ["text_heterogeneous_swarms"] = () => new Text.HeterogeneousSwarmsMethod(),

@@ -93,6 +93,10 @@ public sealed class CachedGenerationService(IGenerationBackend backend, ICallLed
             ["top_p"] = topP,
             ["seed"] = callSeed.ToString(CultureInfo.InvariantCulture),
         };
+        if (settings.ConfidenceTopK > 0)
+        {
+            body["confidence_top_k"] = settings.ConfidenceTopK;
+        }
         var keys = Enumerable.Range(0, samples).Select(s =>
         {
             var sampleBody = (JsonObject)body.DeepClone();
@@ -114,14 +118,17 @@ public sealed class CachedGenerationService(IGenerationBackend backend, ICallLed
             var parsed = stored.Select(c => JsonNode.Parse(c.ResultJson)!.AsObject()).ToList();
             var usage = Sum(stored.Select(c => c.Usage));
             meter.CallFinished(request.Site.Phase, model, usage, fromStore: true);
-            return new GenerationResult([.. parsed.Select(p => Visible((string)p["text"]!, settings))], [.. parsed.Select(p => (string)p["finish_reason"]!)], usage);
+            return new GenerationResult([.. parsed.Select(p => Visible((string)p["text"]!, settings))], [.. parsed.Select(p => (string)p["finish_reason"]!)], usage)
+            {
+                Confidences = settings.ConfidenceTopK > 0 ? [.. parsed.Select(p => (double)p["confidence"]!)] : null,
+            };
         }
 
         IReadOnlyList<GeneratedSample> generated;
         try
         {
             generated = await target.Generate(new GenerationCall(model, request.Prompt, request.Prefill, samples, maxNewTokens, temperature, topP,
-                callSeed, keys[0]), cancellationToken).ConfigureAwait(false);
+                callSeed, keys[0], settings.ConfidenceTopK), cancellationToken).ConfigureAwait(false);
         }
         catch (PromptTooLongException e)
         {
@@ -133,12 +140,19 @@ public sealed class CachedGenerationService(IGenerationBackend backend, ICallLed
         for (var s = 0; s < samples; s++)
         {
             var result = new JsonObject { ["text"] = generated[s].Text, ["finish_reason"] = generated[s].FinishReason };
+            if (settings.ConfidenceTopK > 0)
+            {
+                result["confidence"] = generated[s].Confidence ?? throw new InvalidOperationException($"the backend returned no confidence for {model}");
+            }
             await ledger.PutAsync(new LedgerEntry(keys[s], request.Site.Phase, "generate", target.ModelIndex, request.ItemKey, s, result.ToJsonString(),
                 generated[s].Usage), cancellationToken).ConfigureAwait(false);
         }
         var total = Sum(generated.Select(g => g.Usage));
         meter.CallFinished(request.Site.Phase, model, total, fromStore: false);
-        return new GenerationResult([.. generated.Select(g => Visible(g.Text, settings))], [.. generated.Select(g => g.FinishReason)], total);
+        return new GenerationResult([.. generated.Select(g => Visible(g.Text, settings))], [.. generated.Select(g => g.FinishReason)], total)
+        {
+            Confidences = settings.ConfidenceTopK > 0 ? [.. generated.Select(g => g.Confidence!.Value)] : null,
+        };
     }
 
     private static string Visible(string raw, GenerationSettings settings) => settings.KeepThink ? raw : ThinkText.AfterLast(raw);

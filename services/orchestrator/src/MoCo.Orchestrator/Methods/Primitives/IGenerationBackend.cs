@@ -1,12 +1,14 @@
 namespace MoCo.Orchestrator.Methods.Primitives;
 
 /// <summary>One Generate call as the backend sees it: a single user turn (plus prefill), n samples drawn from
-/// <paramref name="Seed"/>, the sampling settings resolved, and the call key for tracing.</summary>
+/// <paramref name="Seed"/>, the sampling settings resolved, and the call key for tracing; <paramref name="ConfidenceTopK"/>
+/// &gt; 0 asks for each sample's confidence (<see cref="GenerationSettings.ConfidenceTopK"/>).</summary>
 public sealed record GenerationCall(string Model, string Prompt, string Prefill, int Samples, int MaxNewTokens, double Temperature, double TopP,
-    ulong Seed, string CallKey);
+    ulong Seed, string CallKey, int ConfidenceTopK = 0);
 
-/// <summary>One generated sample: raw text (nothing stripped), finish reason, usage.</summary>
-public sealed record GeneratedSample(string Text, string FinishReason, CallUsage Usage);
+/// <summary>One generated sample: raw text (nothing stripped), finish reason, usage, and its confidence when the call
+/// asked for one.</summary>
+public sealed record GeneratedSample(string Text, string FinishReason, CallUsage Usage, double? Confidence = null);
 
 /// <summary>The model-serving side of <see cref="CachedGenerationService"/>: the inference service's Generate in
 /// production (<see cref="Grpc.GrpcGenerationBackend"/>). Keys, seeds, caching and concurrency stay in the service,

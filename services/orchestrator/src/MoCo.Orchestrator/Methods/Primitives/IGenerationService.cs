@@ -2,8 +2,10 @@ namespace MoCo.Orchestrator.Methods.Primitives;
 
 /// <summary>Sampling settings of one generation (methods-text.md §0.4): null = the config's general keys.
 /// <paramref name="KeepThink"/> returns the raw text instead of the text after the last `&lt;/think&gt;` (single_model in
-/// reference mode, methods-logit-weight.md §2.1).</summary>
-public sealed record GenerationSettings(int? MaxNewTokens = null, double? Temperature = null, double? TopP = null, bool KeepThink = false);
+/// reference mode, methods-logit-weight.md §2.1). <paramref name="ConfidenceTopK"/> &gt; 0 also returns each sample's
+/// confidence over the k largest processed logits per token (api_cascade's ScoredGen, methods-api.md §6).</summary>
+public sealed record GenerationSettings(int? MaxNewTokens = null, double? Temperature = null, double? TopP = null, bool KeepThink = false,
+    int ConfidenceTopK = 0);
 
 /// <summary>One prompt to generate for: chat messages rendered server-side (single user turn; `Prefill` is the trailing
 /// partial assistant message), <paramref name="Samples"/> samples sharing the prefix, and its call-key fields.</summary>
@@ -22,7 +24,12 @@ public sealed record CallUsage(int PromptTokens, int CompletionTokens, TimeSpan 
 
 /// <summary>The samples of one request, text after the last `&lt;/think&gt;`, with finish reasons and usage; an item whose
 /// prompt alone does not fit the context has <see cref="Error"/> set and empty texts (methods-text.md §0.3).</summary>
-public sealed record GenerationResult(IReadOnlyList<string> Texts, IReadOnlyList<string> FinishReasons, CallUsage Usage, string? Error = null);
+public sealed record GenerationResult(IReadOnlyList<string> Texts, IReadOnlyList<string> FinishReasons, CallUsage Usage, string? Error = null)
+{
+    /// <summary>Per sample the mean over its tokens of the top-k softmax maximum (<see cref="GenerationSettings.ConfidenceTopK"/>);
+    /// null when not asked for.</summary>
+    public IReadOnlyList<double>? Confidences { get; init; }
+}
 
 /// <summary>GenerateBatch (methods-text.md §0.4) over the inference service: all requests of a phase at once,
 /// results in request order, each sample's result stored under its call key before it is returned (so a resumed

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
+using MoCo.Router.Routing;
 
 namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 
@@ -44,9 +45,26 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
             Seed = call.Seed,
             CallKey = call.CallKey,
         };
+        // api_cascade's ScoredGen: the k largest processed logits of every generated token (methods-api.md §6).
+        TopConfidence[]? confidences = null;
+        if (call.ConfidenceTopK > 0)
+        {
+            request.Logprobs = new LogprobOptions { Enabled = true, TopK = call.ConfidenceTopK, Source = LogprobSource.Processed, Value = LogprobValue.Logit };
+            confidences = [.. Enumerable.Range(0, call.Samples).Select(_ => new TopConfidence())];
+        }
         using var stream = client.Generate(request, Headers(call.Model), cancellationToken: cancellationToken);
-        return await CollectAsync(stream.ResponseStream.ReadAllAsync(cancellationToken).Select(m => m.PayloadCase == GenerateResponse.PayloadOneofCase.Final ? m.Final : null),
-            call.Samples, $"Generate on {call.Model}").ConfigureAwait(false);
+        var samples = await CollectAsync(stream.ResponseStream.ReadAllAsync(cancellationToken).Select(m =>
+        {
+            if (confidences is not null && m.PayloadCase == GenerateResponse.PayloadOneofCase.Delta)
+            {
+                foreach (var token in m.Delta.Logprobs)
+                {
+                    confidences[m.Delta.SampleIndex].Add(token.Top.Count > 0 ? [.. token.Top.Select(t => (double)t.Value)] : [token.Value]);
+                }
+            }
+            return m.PayloadCase == GenerateResponse.PayloadOneofCase.Final ? m.Final : null;
+        }), call.Samples, $"Generate on {call.Model}").ConfigureAwait(false);
+        return confidences is null ? samples : [.. samples.Select((s, i) => s with { Confidence = confidences[i].Mean })];
     }
 
     /// <inheritdoc/>

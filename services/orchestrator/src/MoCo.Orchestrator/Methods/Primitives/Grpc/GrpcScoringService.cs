@@ -6,8 +6,9 @@ using MoCo.Orchestrator.Config;
 
 namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 
-/// <summary>Score on moco.v1.InferenceService (contracts.md §4, continuation mode): log-probs of a continuation after a
-/// single-user-turn prompt, each result committed under its call key and read back on replay, like generation.</summary>
+/// <summary>Score on moco.v1.InferenceService (contracts.md §4): log-probs of a continuation after a single-user-turn prompt
+/// (continuation mode), or a reward model's logit on a [user, assistant] conversation (classification mode); each result
+/// committed under its call key and read back on replay, like generation.</summary>
 public sealed class GrpcScoringService(InferenceService.InferenceServiceClient client, IGenerationBackend models, Engine.ModelAddresses addresses,
     ICallLedger ledger, IRunMeter meter, RunConfig config) : IScoringService
 {
@@ -34,8 +35,12 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
 
     private async Task<ScoreResult> OneAsync(string model, string fingerprint, int modelIndex, Primitives.ScoreRequest request, CancellationToken cancellationToken)
     {
-        var key = CallKeys.Key(request.Site, fingerprint, request.ItemKey, request.Index,
-            new JsonObject { ["prompt"] = request.Prompt, ["continuation"] = request.Continuation });
+        var body = new JsonObject { ["prompt"] = request.Prompt, ["continuation"] = request.Continuation };
+        if (request.Reward)
+        {
+            body["mode"] = "classification";
+        }
+        var key = CallKeys.Key(request.Site, fingerprint, request.ItemKey, request.Index, body);
         if (await ledger.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } stored)
         {
             meter.CallFinished(request.Site.Phase, model, stored.Usage, fromStore: true);
@@ -44,17 +49,22 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
         var chat = new ChatPrompt();
         chat.Messages.Add(new ChatMessage { Role = "user", Content = request.Prompt });
         var address = addresses.Of(model);
+        var scoreRequest = new Contracts.V1.ScoreRequest { Model = address, Mode = ScoreMode.Continuation, Prompt = new Prompt { Chat = chat }, CallKey = key };
+        if (request.Reward)
+        {
+            // The whole conversation, no generation prompt: the reward head reads its last token.
+            chat.Messages.Add(new ChatMessage { Role = "assistant", Content = request.Continuation });
+            scoreRequest.Mode = ScoreMode.Classification;
+        }
+        else
+        {
+            scoreRequest.Continuation = new Continuation { Text = request.Continuation };
+        }
         ScoreResponse response;
         try
         {
-            response = await client.ScoreAsync(new Contracts.V1.ScoreRequest
-            {
-                Model = address,
-                Mode = ScoreMode.Continuation,
-                Prompt = new Prompt { Chat = chat },
-                Continuation = new Continuation { Text = request.Continuation },
-                CallKey = key,
-            }, new global::Grpc.Core.Metadata { { "moco-model", address } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            response = await client.ScoreAsync(scoreRequest, new global::Grpc.Core.Metadata { { "moco-model", address } }, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument && MocoErrors.ErrorInfos(e).Any(i => i.Reason == "PROMPT_TOO_LONG"))
         {
@@ -68,13 +78,18 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
         {
             ["logprobs"] = new JsonArray([.. response.Logprobs.Select(v => (JsonNode?)JsonValue.Create((double)v))]),
             ["max_logprobs"] = new JsonArray([.. response.MaxLogprobs.Select(v => (JsonNode?)JsonValue.Create((double)v))]),
-            ["value"] = response.SumLogprob,
+            ["value"] = request.Reward ? RewardOf(response, model) : response.SumLogprob,
         };
         await ledger.PutAsync(new LedgerEntry(key, request.Site.Phase, "score", modelIndex, request.ItemKey, request.Index, result.ToJsonString(), usage),
             cancellationToken).ConfigureAwait(false);
         meter.CallFinished(request.Site.Phase, model, usage, fromStore: false);
         return Parse(result.ToJsonString(), usage);
     }
+
+    private static double RewardOf(ScoreResponse response, string model) => response.Values.Count == 1
+        ? response.Values[0]
+        : throw new RpcException(new Status(StatusCode.FailedPrecondition,
+            $"{model} is not a single-logit reward model: its classification head gave {response.Values.Count} values; use a sequence-classification reward model with num_labels 1"));
 
     private static ScoreResult Parse(string json, CallUsage usage)
     {

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Configuration;
+using MoCo.Contracts.V1;
+using MoCo.Hosting;
+using MoCo.Inference;
+using MoCo.Router.Decoding;
+using MoCo.Router.Service;
+using MoCo.Router.Store;
+
+// Router overhead and token-level cost against single-model baselines measured in the same run, on a real inference
+// host serving examples/smoke/models (CPU):
+//   dotnet run -c Release --project bench/MoCo.Router.Bench -- [--requests 32] [--tokens 16]
+// 1. route-then-answer (a stored api_prompt_routing router: one routing generation of --tokens, then the answer) vs the
+//    answer alone, per request, and the router's own work (store lookup, prompt, ParseChoice) with an instant model;
+// 2. nudging (two models in lock-step over Decode, TextSync) tokens/s vs one model's Generate tokens/s, greedy.
+var requests = Int("--requests", 32);
+var tokens = Int("--tokens", 16);
+var models = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "examples", "smoke", "models"));
+await using var host = await MocoHost.StartAsync(new InferenceModule(), configure: b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+{
+    ["Moco:Host:BindAddress"] = "127.0.0.1",
+    ["Moco:Host:GrpcPort"] = "0",
+    ["Moco:Host:AdminPort"] = "0",
+    ["Logging:LogLevel:Default"] = "Warning",
+    ["Moco:Inference:Device"] = "cpu",
+    ["Moco:Inference:ModelDirectories:0"] = models,
+    ["Moco:Inference:KvCacheTokens"] = "16384",
+}));
+using var channel = GrpcChannel.ForAddress(host.GrpcAddress);
+var client = new InferenceService.InferenceServiceClient(channel);
+var prompts = Enumerable.Range(0, requests).Select(i => $"Question {i}: what is {i} + {i * 3}?").ToList();
+var settings = new SamplingSettings(tokens, 0, 1);
+var generation = new GrpcRouterModels(client);
+Console.WriteLine($"MoCo.NET router bench — {Environment.ProcessorCount} cores; smoke models, {requests} requests, {tokens} tokens, greedy");
+
+// Warm-up: load every model once.
+foreach (var m in new[] { "smoke-llama", "smoke-qwen2", "smoke-mistral" })
+{
+    await generation.GenerateAsync(m, "warm up", settings, 0, "", default);
+}
+
+var direct = await TimeAsync(async () =>
+{
+    foreach (var p in prompts)
+    {
+        await generation.GenerateAsync("smoke-qwen2", p, settings, 1, "", default);
+    }
+});
+var store = new RouterStore(Directory.CreateTempSubdirectory("moco-router-bench-").FullName);
+var router = store.Save("api_prompt_routing", ["smoke-llama", "smoke-qwen2", "smoke-mistral"], "", "bench", new JsonObject
+{
+    ["kind"] = "text",
+    ["router_model"] = "smoke-llama",
+    ["prompt"] = "prompt_routing",
+    ["descriptions"] = new JsonArray("llama", "qwen2", "mistral"),
+    ["fallback"] = 1,
+});
+var context = new RouterContext { Method = "api_prompt_routing", Seed = 1 };
+context.ModelNames.AddRange(router.ModelNames);
+context.Hyperparameters = new Google.Protobuf.WellKnownTypes.Struct
+{
+    Fields = { ["max_response_length"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(tokens), ["temperature"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(0) },
+};
+var routing = new TextRouting(generation);
+var routed = await TimeAsync(async () =>
+{
+    foreach (var (p, i) in prompts.Select((p, i) => (p, i)))
+    {
+        await foreach (var _ in routing.CompleteAsync(context, store.Find(router.RouterId)!, [new RouteInput { Index = i, Prompt = p }], default))
+        {
+        }
+    }
+});
+var instant = new TextRouting(new InstantModels());
+var own = await TimeAsync(async () =>
+{
+    for (var i = 0; i < 2000; i++)
+    {
+        await instant.RouteAsync(context, store.Find(router.RouterId)!, [new RouteInput { Index = i, Prompt = prompts[i % prompts.Count] }], default);
+    }
+});
+Console.WriteLine($"route-then-answer      {Ms(routed / requests),8} ms/request   answer alone {Ms(direct / requests),8} ms/request   ratio {routed / direct:F2}×");
+Console.WriteLine($"router's own work      {own.TotalMilliseconds * 1000 / 2000,8:F1} µs/request (store lookup, prompt, ParseChoice; instant model)");
+
+var backend = new GrpcDecodeBackend(client);
+var single = await TimeAsync(async () =>
+{
+    foreach (var p in prompts)
+    {
+        await generation.GenerateAsync("smoke-llama", p, settings with { MaxNewTokens = tokens }, 2, "", default);
+    }
+});
+var pieces = 0;
+var nudged = 0;
+var nudging = await TimeAsync(async () =>
+{
+    foreach (var (p, i) in prompts.Select((p, i) => (p, i)))
+    {
+        var text = await Nudging.RunAsync(backend, new NudgingSettings("smoke-llama", "smoke-qwen2", 0.4, tokens, 0, false, false), p, 3, $"bench/{i}", default);
+        pieces += text.Authors.Count;
+        nudged += text.Authors.Zip(text.Authors.Skip(1)).Count(a => a.First != a.Second);
+    }
+});
+Console.WriteLine($"single model Generate  {requests * tokens / single.TotalSeconds,8:F1} tok/s");
+Console.WriteLine($"nudging (2 models)     {pieces / nudging.TotalSeconds,8:F1} tok/s   ratio {pieces / nudging.TotalSeconds / (requests * tokens / single.TotalSeconds):F2}×   "
+    + $"{nudged} switches in {pieces} pieces");
+
+static async Task<TimeSpan> TimeAsync(Func<Task> work)
+{
+    var clock = Stopwatch.StartNew();
+    await work();
+    return clock.Elapsed;
+}
+
+static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("F2", CultureInfo.InvariantCulture);
+
+int Int(string name, int fallback)
+{
+    var at = Array.IndexOf(args, name);
+    return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+// A model that answers at once, so the router's own cost is what is timed.
+internal sealed class InstantModels : IRouterModels
+{
+    public Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey, CancellationToken cancellationToken) =>
+        Task.FromResult(new RouterGeneration("2", new Usage()));
+}

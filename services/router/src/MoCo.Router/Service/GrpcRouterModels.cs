@@ -1,0 +1,57 @@
+using Grpc.Core;
+using MoCo.Contracts.V1;
+
+namespace MoCo.Router.Service;
+
+/// <summary>StdGen (methods-api.md §0.2) over moco.v1.InferenceService.Generate: one user turn, the text after the first
+/// `&lt;begin&gt;` as the assistant's prefill, stop at the model's EOS set, the text after the last `&lt;/think&gt;`.</summary>
+public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient client) : IRouterModels
+{
+    private const string Begin = "<begin>";
+    private const string Think = "</think>";
+
+    /// <inheritdoc/>
+    public async Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey,
+        CancellationToken cancellationToken)
+    {
+        var at = prompt.IndexOf(Begin, StringComparison.Ordinal);
+        var chat = new ChatPrompt { AssistantPrefill = at < 0 ? "" : prompt[(at + Begin.Length)..] };
+        chat.Messages.Add(new ChatMessage { Role = "user", Content = at < 0 ? prompt : prompt[..at] });
+        var request = new GenerateRequest
+        {
+            Model = model,
+            Prompt = new Prompt { Chat = chat },
+            Sampling = new SamplingParams
+            {
+                Temperature = (float)settings.Temperature,
+                TopP = (float)settings.TopP,
+                DoSample = settings.Temperature > 0,
+                MaxNewTokens = settings.MaxNewTokens,
+            },
+            N = 1,
+            Seed = seed,
+            CallKey = callKey,
+        };
+        using var stream = client.Generate(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken);
+        await foreach (var message in stream.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (message.PayloadCase != GenerateResponse.PayloadOneofCase.Final)
+            {
+                continue;
+            }
+            if (message.Final.FinishReason == FinishReason.Error)
+            {
+                throw new RpcException(new Status((StatusCode)(message.Final.Error?.Code ?? (int)StatusCode.Internal),
+                    $"Generate on {model}: {message.Final.Error?.Message ?? "generation failed"}"));
+            }
+            return new RouterGeneration(AfterThink(message.Final.Text), message.Final.Usage ?? new Usage());
+        }
+        throw new RpcException(new Status(StatusCode.Internal, $"Generate on {model} ended without a final message"));
+    }
+
+    private static string AfterThink(string text)
+    {
+        var at = text.LastIndexOf(Think, StringComparison.Ordinal);
+        return at < 0 ? text : text[(at + Think.Length)..].Trim();
+    }
+}

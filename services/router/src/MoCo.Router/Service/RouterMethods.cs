@@ -1,0 +1,25 @@
+using MoCo.Hosting.Errors;
+
+namespace MoCo.Router.Service;
+
+/// <summary>Which api_* method each router RPC serves in this build (methods-api.md §0.11), and the UNIMPLEMENTED
+/// answer for the others, naming what they need and where they run today.</summary>
+public static class RouterMethods
+{
+    /// <summary>Methods whose stored routers Route and Complete serve.</summary>
+    public static IReadOnlySet<string> TextRouters { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router"]);
+
+    /// <summary>Methods TrainRouter fits from an inline dev set.</summary>
+    public static IReadOnlySet<string> Trainable { get; } = new HashSet<string>(["api_prompt_routing"]);
+
+    /// <summary>Every api_* method id.</summary>
+    public static IReadOnlySet<string> All { get; } = new HashSet<string>([
+        "api_nudging", "api_prompt_routing", "api_switch_generation", "api_trained_router", "api_graph_routing", "api_cascade",
+        "api_mentor_collab", "api_collm"]);
+
+    /// <summary>UNIMPLEMENTED for <paramref name="method"/> on <paramref name="rpc"/>.</summary>
+    public static Grpc.Core.RpcException NotServed(string rpc, string method) => MocoErrors.Unimplemented($"moco.v1.RouterService/{rpc} for {method}",
+        rpc == "TrainRouter"
+            ? "router training in the router service (today only api_prompt_routing fits here from a dev_set; the others fit inside `moco run`, which stores the router for Complete)"
+            : "its router in the router service (today Route and Complete serve stored api_prompt_routing and api_trained_router routers and Complete nudges for api_nudging; run the method with `moco run`)");
+}

@@ -1,0 +1,46 @@
+using Google.Protobuf.WellKnownTypes;
+using MoCo.Contracts.V1;
+using MoCo.Hosting.Errors;
+using MoCo.Router.Decoding;
+
+namespace MoCo.Router.Service;
+
+/// <summary>The general keys a router call reads from the context's hyperparameters (methods-api.md §0.1): the config as
+/// written, so absent keys take the shared defaults (512 tokens, temperature 0.7, top_p 0.9).</summary>
+public static class RouterSettings
+{
+    /// <summary>StdGen settings of <paramref name="context"/>.</summary>
+    public static SamplingSettings Sampling(RouterContext context) => new(
+        (int)Number(context.Hyperparameters, "max_response_length", 512),
+        Number(context.Hyperparameters, "temperature", 0.7),
+        Number(context.Hyperparameters, "top_p", 0.9));
+
+    /// <summary>api_nudging's settings from the context (methods-api.md §1 defaults), model indices into model_names.</summary>
+    public static NudgingSettings Nudging(RouterContext context)
+    {
+        var h = context.Hyperparameters;
+        var models = context.ModelNames;
+        var baseIndex = (int)Number(h, "base_model_id", 0);
+        var nudger = (int)Number(h, "nudging_model_id", 1);
+        foreach (var (key, index) in new[] { ("base_model_id", baseIndex), ("nudging_model_id", nudger) })
+        {
+            if (index < 0 || index >= models.Count)
+            {
+                throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters." + key, "OUT_OF_RANGE", $"{index} is not an index into model_names ({models.Count} models)",
+                    new Dictionary<string, string> { ["fix"] = $"use 0 to {models.Count - 1}" }));
+            }
+        }
+        return new NudgingSettings(models[baseIndex], models[nudger], Number(h, "gamma", 0.4), (int)Number(h, "max_response_length", 512),
+            Number(h, "temperature", 0.7), Bool(h, "do_sample", true), Bool(h, "use_kv_cache", false));
+    }
+
+    private static bool Bool(Struct? hyperparameters, string key, bool fallback) =>
+        hyperparameters is not null && hyperparameters.Fields.TryGetValue(key, out var value) && value.KindCase == Value.KindOneofCase.BoolValue
+            ? value.BoolValue
+            : fallback;
+
+    private static double Number(Struct? hyperparameters, string key, double fallback) =>
+        hyperparameters is not null && hyperparameters.Fields.TryGetValue(key, out var value) && value.KindCase == Value.KindOneofCase.NumberValue
+            ? value.NumberValue
+            : fallback;
+}

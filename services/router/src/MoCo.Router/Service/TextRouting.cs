@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Google.Protobuf.WellKnownTypes;
+using MoCo.Contracts.V1;
+using MoCo.Router.Routing;
+using MoCo.Router.Store;
+
+namespace MoCo.Router.Service;
+
+/// <summary>
+/// Route and Complete for a stored text router (api_prompt_routing, api_trained_router; methods-api.md §0.4): the
+/// router model reads its routing prompt, ParseChoice (1..N) picks the model, falling back to the stored model
+/// index or, where it is −1, to a counter-based uniform draw keyed on the item (§0.7); Complete answers with the
+/// chosen model. Every draw is keyed on (seed, purpose, item), so results do not depend on batching or order.
+/// </summary>
+public sealed class TextRouting(IRouterModels models)
+{
+    /// <summary>One decision per input, in input order, with the router calls' usage.</summary>
+    public async Task<IReadOnlyList<(RouteDecision Decision, Usage Usage)>> RouteAsync(RouterContext context, StoredRouter router,
+        IReadOnlyList<RouteInput> inputs, CancellationToken cancellationToken)
+    {
+        var payload = router.Payload;
+        var routerModel = (string)payload["router_model"]!;
+        var descriptions = payload["descriptions"]?.AsArray().Select(d => (string)d!).ToList();
+        var fallback = (int)payload["fallback"]!;
+        var n = router.ModelNames.Count;
+        var settings = RouterSettings.Sampling(context);
+        return await Task.WhenAll(inputs.Select(async input =>
+        {
+            var prompt = (string)payload["prompt"]! == "prompt_routing"
+                ? RouterPrompts.PromptRouting(input.Prompt, descriptions!)
+                : RouterPrompts.TrainedRouter(input.Prompt, n, descriptions);
+            var item = input.Index.ToString(CultureInfo.InvariantCulture);
+            var generated = await models.GenerateAsync(routerModel, prompt, settings, CounterRng.Bits(context.Seed, "route", item, -1, 0),
+                $"{context.RunId}/route/{item}", cancellationToken).ConfigureAwait(false);
+            var text = generated.Text.Trim();
+            var chosen = ParseChoice.Find(text, 1, n) is { } label
+                ? label - 1
+                : fallback >= 0 ? fallback : CounterRng.Below(n, context.Seed, "route-fallback", item, -1, 0);
+            var decision = new RouteDecision { Index = input.Index, ModelIndex = chosen, Reason = generated.Text };
+            decision.Scores.AddRange(Enumerable.Range(0, n).Select(m => m == chosen ? 1.0 : 0.0));
+            return (decision, generated.Usage);
+        })).ConfigureAwait(false);
+    }
+
+    /// <summary>Route then answer: each input answered by its routed model, items as they finish.</summary>
+    public async IAsyncEnumerable<CompletedItem> CompleteAsync(RouterContext context, StoredRouter router, IReadOnlyList<RouteInput> inputs,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var decisions = await RouteAsync(context, router, inputs, cancellationToken).ConfigureAwait(false);
+        var settings = RouterSettings.Sampling(context);
+        var key = router.Method == "api_prompt_routing" ? "routed_model" : "selected_model";
+        var pending = decisions.Select(async (d, k) =>
+        {
+            var m = d.Decision.ModelIndex;
+            var item = inputs[k].Index.ToString(CultureInfo.InvariantCulture);
+            var answer = await models.GenerateAsync(router.ModelNames[m], inputs[k].Prompt, settings, CounterRng.Bits(context.Seed, "answer", item, m, 0),
+                $"{context.RunId}/answer/{item}", cancellationToken).ConfigureAwait(false);
+            var completed = new CompletedItem
+            {
+                Index = inputs[k].Index,
+                Output = answer.Text,
+                Extras = new Struct
+                {
+                    Fields =
+                    {
+                        [key] = Value.ForString(router.ModelNames[m]),
+                        ["router_output"] = Value.ForString(d.Decision.Reason),
+                    },
+                },
+                Usage = Sum(d.Usage, answer.Usage),
+            };
+            completed.ModelsUsed.Add(m);
+            return completed;
+        }).ToList();
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(done);
+            yield return await done.ConfigureAwait(false);
+        }
+    }
+
+    private static Usage Sum(Usage a, Usage b) => new()
+    {
+        PromptTokens = a.PromptTokens + b.PromptTokens,
+        CompletionTokens = a.CompletionTokens + b.CompletionTokens,
+        CachedPromptTokens = a.CachedPromptTokens + b.CachedPromptTokens,
+        Latency = Duration.FromTimeSpan((a.Latency?.ToTimeSpan() ?? TimeSpan.Zero) + (b.Latency?.ToTimeSpan() ?? TimeSpan.Zero)),
+    };
+}

@@ -1,0 +1,107 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using MoCo.Contracts.V1;
+using MoCo.Hosting;
+using MoCo.Testing;
+
+namespace MoCo.Router.Tests;
+
+/// <summary>The router service over gRPC (contracts.md §5): TrainRouter fits and stores an api_prompt_routing router
+/// from an inline dev set, ListRouters lists it with its version, and requests that cannot be served are refused with
+/// the field and the fix.</summary>
+public sealed class RouterServiceTests : IAsyncLifetime
+{
+    private readonly string _store = Path.Combine(Path.GetTempPath(), "moco-router-svc-" + Guid.NewGuid().ToString("N")[..8]);
+    private RunningService _host = null!;
+    private GrpcChannel _channel = null!;
+    private RouterService.RouterServiceClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await LoopbackHost.StartAsync(new RouterModule(), ("Moco:Router:StoreDirectory", _store), ("Moco:Router:InferenceAddress", "http://127.0.0.1:9"));
+        _channel = GrpcChannel.ForAddress(_host.GrpcAddress);
+        _client = new RouterService.RouterServiceClient(_channel);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _channel.Dispose();
+        await _host.DisposeAsync();
+        if (Directory.Exists(_store))
+        {
+            Directory.Delete(_store, recursive: true);
+        }
+    }
+
+    private static RouterContext Context(string method = "api_prompt_routing")
+    {
+        var context = new RouterContext { Method = method, Seed = 3, RunId = "" };
+        context.ModelNames.AddRange(["m-a", "m-b"]);
+        var descriptions = new ListValue();
+        descriptions.Values.Add(Value.ForString("cheap"));
+        descriptions.Values.Add(Value.ForString("careful"));
+        context.Hyperparameters = new Struct { Fields = { ["model_descriptions"] = Value.ForList([.. descriptions.Values]) } };
+        return context;
+    }
+
+    private async Task<TrainRouterDone> TrainAsync(string key, params double[][] scores)
+    {
+        var dev = new DevSet();
+        dev.Inputs.AddRange(scores.Select((s, i) =>
+        {
+            var input = new DevInput { Index = i, Prompt = $"q{i}" };
+            input.Scores.AddRange(s);
+            return input;
+        }));
+        using var call = _client.TrainRouter(new TrainRouterRequest { Context = Context(), DevSet = dev, CallKey = key });
+        var messages = await call.ResponseStream.ReadAllAsync().ToListAsync();
+        Assert.Equal(TrainRouterResponse.PayloadOneofCase.Progress, messages[0].PayloadCase);
+        return messages[^1].Done;
+    }
+
+    [Fact]
+    public async Task TrainRouter_stores_a_versioned_router_and_the_same_key_returns_it()
+    {
+        var first = await TrainAsync("key-1", [0, 1], [1, 1]);
+        var again = await TrainAsync("key-1", [1, 0], [1, 0]);
+        var refit = await TrainAsync("key-2", [1, 0], [1, 0]);
+        Assert.Equal((first.RouterId, 1), (again.RouterId, again.Version));
+        Assert.Equal(2, refit.Version);
+        var listed = await _client.ListRoutersAsync(new ListRoutersRequest { Method = "api_prompt_routing" });
+        Assert.Equal([refit.RouterId, first.RouterId], listed.Routers.Select(r => r.RouterId));
+        Assert.Equal(["m-a", "m-b"], listed.Routers[0].ModelNames);
+        Assert.Empty((await _client.ListRoutersAsync(new ListRoutersRequest { Method = "api_cascade" })).Routers);
+        Assert.True(File.Exists(Path.Combine(_store, first.RouterId + ".json")));
+    }
+
+    [Fact]
+    public async Task Requests_that_cannot_be_served_name_the_field_and_the_fix()
+    {
+        var unset = await Assert.ThrowsAsync<RpcException>(() => _client.RouteAsync(new RouteRequest { Context = Context() }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, unset.StatusCode);
+        Assert.Contains("router_id", unset.Status.Detail, StringComparison.Ordinal);
+
+        var missing = await Assert.ThrowsAsync<RpcException>(() => _client.RouteAsync(new RouteRequest { Context = Context(), RouterId = "prompt-routing-0123456789abcdef" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+
+        var trained = await TrainAsync("key-3", [1, 0]);
+        var other = Context();
+        other.ModelNames[1] = "m-z";
+        var mismatch = await Assert.ThrowsAsync<RpcException>(() => _client.RouteAsync(new RouteRequest { Context = other, RouterId = trained.RouterId }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, mismatch.StatusCode);
+        Assert.Contains("m-z", mismatch.Status.Detail, StringComparison.Ordinal);
+
+        var nudging = await Assert.ThrowsAsync<RpcException>(() => _client.RouteAsync(new RouteRequest { Context = Context("api_nudging") }).ResponseAsync);
+        Assert.Equal(StatusCode.Unimplemented, nudging.StatusCode);
+        Assert.Contains("api_nudging", nudging.Status.Detail, StringComparison.Ordinal);
+
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => _client.RouteAsync(new RouteRequest { Context = Context("text_bbmas") }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
+        Assert.Contains("context.method", unknown.Status.Detail, StringComparison.Ordinal);
+
+        using var noKey = _client.TrainRouter(new TrainRouterRequest { Context = Context(), DevSet = new DevSet() });
+        var keyError = await Assert.ThrowsAsync<RpcException>(() => noKey.ResponseStream.ReadAllAsync().ToListAsync().AsTask());
+        Assert.Contains("call_key", keyError.Status.Detail, StringComparison.Ordinal);
+    }
+}
