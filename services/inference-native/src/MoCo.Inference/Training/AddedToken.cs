@@ -20,16 +20,9 @@ public static class AddedToken
             added = [];
             tokenizer["added_tokens"] = added;
         }
-        added.Add(new JsonObject
-        {
-            ["id"] = id,
-            ["content"] = content,
-            ["single_word"] = false,
-            ["lstrip"] = false,
-            ["rstrip"] = false,
-            ["normalized"] = false,
-            ["special"] = true,
-        });
+        var entry = Entry(content);
+        entry.Insert(0, "id", id);
+        added.Add(entry);
         File.WriteAllText(tokenizerPath, tokenizer.ToJsonString());
 
         var configPath = Path.Combine(directory, "tokenizer_config.json");
@@ -43,15 +36,18 @@ public static class AddedToken
             decoder = [];
             config["added_tokens_decoder"] = decoder;
         }
-        decoder[id.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
-        {
-            ["content"] = content,
-            ["single_word"] = false,
-            ["lstrip"] = false,
-            ["rstrip"] = false,
-            ["normalized"] = false,
-            ["special"] = true,
-        };
+        decoder[id.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Entry(content);
         File.WriteAllText(configPath, config.ToJsonString());
     }
+
+    // A special token that neither strips nor is normalised, as add_special_tokens records it.
+    private static JsonObject Entry(string content) => new()
+    {
+        ["content"] = content,
+        ["single_word"] = false,
+        ["lstrip"] = false,
+        ["rstrip"] = false,
+        ["normalized"] = false,
+        ["special"] = true,
+    };
 }

@@ -158,14 +158,7 @@ public sealed class NumericSwarm
     private void Move(int i, SeededRng rng)
     {
         var s = _settings;
-        double Draw() => s.WeightRandomness ? rng.NextDouble() : 1.0;
-        var a = s.Inertia * Draw();
-        var b = s.Cognitive * Draw();
-        var c = s.Social * Draw();
-        var rb = Draw();
-        var d = s.RepelTerm ? s.Repel * rb : 0.0;
-        var sum = a + b + c + d;
-        (a, b, c, d) = (a / sum, b / sum, c / sum, d / sum);
+        var (a, b, c, d) = SwarmCoefficients.Draw(s.WeightRandomness, s.Inertia, s.Cognitive, s.Social, s.Repel, s.RepelTerm, rng.NextDouble);
         var (x, v, p, g, w) = (_x[i], _v[i], _personalBest[i]!, _globalBest!, _globalWorst!);
         for (var k = 0; k < x.Length; k++)
         {

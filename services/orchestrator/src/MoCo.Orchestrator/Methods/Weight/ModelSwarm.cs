@@ -163,14 +163,8 @@ public sealed class ModelSwarm
                 _counter[i] = Math.Max(0, _counter[i] - 1);
             }
             var draws = s.WeightRandomness ? rng(i) : null;
-            double Draw() => draws?.NextDouble() ?? 1.0;
-            var a = s.Inertia * Draw();
-            var b = s.Cognitive * Draw();
-            var c = s.Social * Draw();
-            var rb = Draw();
-            var d = s.RepelTerm ? s.Repel * rb : 0.0;
-            var sum = a + b + c + d;
-            moves.Add(new SwarmMove(i, restart, a / sum, b / sum, c / sum, d / sum));
+            var (a, b, c, d) = SwarmCoefficients.Draw(s.WeightRandomness, s.Inertia, s.Cognitive, s.Social, s.Repel, s.RepelTerm, () => draws!.NextDouble());
+            moves.Add(new SwarmMove(i, restart, a, b, c, d));
         }
         return moves;
     }
