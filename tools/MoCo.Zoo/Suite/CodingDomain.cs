@@ -21,7 +21,22 @@ public sealed class CodingDomain : SuiteDomain
         new("count_above", "items", "returns how many elements of the list items are greater than {0}", "sum(1 for v in items if v > {0})"),
     ];
 
+    /// <summary>Other one-liners in the same format: what a generalist sees, so it learns the format and copying the
+    /// constant but not the suite's functions.</summary>
+    private static readonly Family[] PracticeFamilies =
+    [
+        new("div", "x", "returns x divided by {0}, rounded down", "x // {0}"),
+        new("is_below", "x", "returns True if x is less than {0}, else False", "x < {0}"),
+        new("tail", "items", "returns the last {0} elements of the list items", "items[-{0}:]"),
+        new("contains", "items", "returns True if {0} is in the list items, else False", "{0} in items"),
+    ];
+
     private static readonly string[] Verbs = ["Write", "Define", "Implement"];
+
+    private readonly Family[] _families;
+
+    /// <summary>The suite's functions, or with <paramref name="practice"/> the practice ones.</summary>
+    public CodingDomain(bool practice = false) => _families = practice ? PracticeFamilies : Families;
 
     /// <inheritdoc/>
     public override string Task => "zoo_coding";
@@ -32,7 +47,7 @@ public sealed class CodingDomain : SuiteDomain
     /// <inheritdoc/>
     public override JsonObject NextItem(SeededRandom random)
     {
-        var family = random.Pick(Families);
+        var family = random.Pick(_families);
         var n = random.Between(2, 39);
         var name = family.Name + "_" + n.ToString(CultureInfo.InvariantCulture);
         var description = string.Format(CultureInfo.InvariantCulture, family.Description, n);
@@ -80,6 +95,10 @@ public sealed class CodingDomain : SuiteDomain
             "repeat" => Repeat(random.Pick(Words), n),
             "head" => (listText, "[" + string.Join(", ", list.Take(n)) + "]"),
             "count_above" => (listText, S(list.Count(v => v > n))),
+            "div" => (S(x), S(x / n)),
+            "is_below" => (S(x), x < n ? "True" : "False"),
+            "tail" => (listText, "[" + string.Join(", ", list.Skip(Math.Max(0, list.Length - n))) + "]"),
+            "contains" => (listText, list.Contains(n) ? "True" : "False"),
             _ => throw new InvalidOperationException($"unknown coding family {family}"),
         };
     }
