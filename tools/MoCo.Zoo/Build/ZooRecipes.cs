@@ -57,7 +57,7 @@ public static class ZooRecipes
         }
         list.Add(new("small", "a smaller generalist (2 layers, hidden 96) trained from scratch on every domain, the whole world included", null, SmallShape,
             s => Mix(s, "small", s.World, refusals: true, new CodingDomain()), new(1500, 16, 3e-3f, 60)));
-        list.Add(new("judge", "judge: rates a response 1-10 (\"Rating: n\") and verifies answers (\"Final Decision: Yes/No\")", "base", null, Judgements, new(600, 16, 1e-3f, 20)));
+        list.Add(new("judge", "judge: rates a response 1-10 (\"Rating: n\") and verifies answers (\"Final Decision: Yes/No\")", "base", null, Judgements, new(400, 16, 1e-3f, 20)));
         return list;
     }
 

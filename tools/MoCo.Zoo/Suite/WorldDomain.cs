@@ -102,8 +102,10 @@ public sealed class WorldDomain : SuiteDomain
     public override string Key(JsonObject item) =>
         (string)item["question"]! + "|" + string.Join("|", item["choices"]!.AsObject().Select(c => (string)c.Value!));
 
-    /// <inheritdoc/>
-    public override string Response(JsonObject item) => (string)item["answer"]!;
+    /// <summary>The correct option's text: the multiple-choice parser finds the option whose text the answer holds
+    /// (evaluation.md §2.1 rule 2), and naming the fact is what a small model can learn, where pointing at its
+    /// shuffled letter is a second step it does not.</summary>
+    public override string Response(JsonObject item) => (string)item["choices"]![(string)item["answer"]!]!;
 
     /// <inheritdoc/>
     public override (string Prompt, string Response)? NextExtraPair(SeededRandom random)
