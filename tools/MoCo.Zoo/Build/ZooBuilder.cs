@@ -51,9 +51,28 @@ public static class ZooBuilder
             var catalogue = CatalogueFile.Load(CatalogueFile.PathIn(options.ModelsDirectory));
             Directory.CreateDirectory(options.ModelsDirectory);
             var index = 0;
-            foreach (var model in ZooRecipes.Models(suite))
+            var recorded = ReadRecorded(options.ModelsDirectory);
+            var models = ZooRecipes.Models(suite);
+            if (options.Only?.FirstOrDefault(n => models.All(m => m.Name != n)) is { } unknown)
+            {
+                throw new InvalidOperationException($"--only: no zoo model named {unknown}; the zoo has {string.Join(", ", models.Select(m => m.Name))}");
+            }
+            foreach (var model in models)
             {
                 var target = Path.Combine(options.ModelsDirectory, model.Name);
+                if (options.Only is { Count: > 0 } only && !only.Contains(model.Name))
+                {
+                    if (recorded?["scores"]?[model.Name] is not JsonObject kept || recorded["training"]?[model.Name] is not JsonObject keptTraining)
+                    {
+                        throw new InvalidOperationException($"--only: {ScoresFile} has no record of zoo/{model.Name}; build it too");
+                    }
+                    log($"{model.Name}: kept as built");
+                    scores[model.Name] = kept.DeepClone();
+                    training[model.Name] = keptTraining.DeepClone();
+                    catalogue.Set(model.Name, new CatalogueEntry(model.Name, null, "causal-lm"));
+                    index++;
+                    continue;
+                }
                 string from;
                 if (model.From is { } parent)
                 {
@@ -95,7 +114,7 @@ public static class ZooBuilder
                 ["build_seconds"] = Math.Round(clock.Elapsed.TotalSeconds),
             };
             File.WriteAllText(Path.Combine(options.ModelsDirectory, ScoresFile), result.ToJsonString(new() { WriteIndented = true }).ReplaceLineEndings("\n") + "\n");
-            foreach (var model in ZooRecipes.Models(suite))
+            foreach (var model in models)
             {
                 WriteCard(options.ModelsDirectory, model, suite, scores[model.Name]!.AsObject(), training[model.Name]!.AsObject());
             }
@@ -107,6 +126,12 @@ public static class ZooBuilder
         {
             work.Delete(recursive: true);
         }
+    }
+
+    private static JsonObject? ReadRecorded(string modelsDirectory)
+    {
+        var path = Path.Combine(modelsDirectory, ScoresFile);
+        return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?.AsObject() : null;
     }
 
     /// <summary>Scores one model on every domain: the first <paramref name="items"/> test items, and the mean of the

@@ -55,8 +55,8 @@ public static class ZooRecipes
             list.Add(new(specialty.Model, $"specialist: the base fine-tuned on {scope} only", "base", null,
                 s => s.Training(Domain(s, specialty), PoolSize, "specialist"), SpecialistRecipe(specialty.Task)));
         }
-        list.Add(new("small", "a smaller generalist (2 layers, hidden 96) trained from scratch on every domain, the whole world included", null, SmallShape,
-            s => Mix(s, "small", s.World, refusals: true, new CodingDomain()), new(1500, 16, 3e-3f, 60)));
+        list.Add(new("small", "a smaller base (2 layers, hidden 96) trained from scratch on the base's data", null, SmallShape,
+            s => Mix(s, "small", Practice(s), refusals: false, new CodingDomain(practice: true)), new(1500, 16, 3e-3f, 60)));
         list.Add(new("judge", "judge: rates a response 1-10 (\"Rating: n\") and verifies answers (\"Final Decision: Yes/No\")", "base", null, Judgements, new(400, 16, 1e-3f, 20)));
         return list;
     }
