@@ -21,8 +21,10 @@ using MoCo.Inference.Text;
 //    (--decode-steps 128);
 // 3. Merge GB/s (LINEAR, TASK_ARITHMETIC, TIES, DARE_TIES of two members);
 // 4. per-call cost of a Tokenize in-process, over gRPC loopback, and over gRPC through the YARP gateway.
+// 5. a model-swarm iteration (3 particles: PSO_STEP + dev prompts each) on 1 and 2 replicas (--swarm-replicas 1,2).
 // --merge-only runs part 3 alone, best of --merge-repeats (3) calls per method (e.g. --merge-only --hidden 1024 --layers 8
-// --vocab 32000 for a model where bytes dominate).
+// --vocab 32000 for a model where bytes dominate); --ensemble-only runs part 2 alone; --swarm-only part 5 alone
+// (--swarm-prompts 8, --swarm-iterations 2, --new-tokens).
 var streams = (Arg("--streams") ?? "1,8,32,128").Split(',').Select(int.Parse).ToArray();
 var newTokens = Int("--new-tokens", 32);
 var promptTokens = Int("--prompt-tokens", 16);
@@ -34,6 +36,12 @@ try
 {
     RandomLlama.Write(Path.Combine(root, "bench-llama"), Int("--vocab", 4096), Int("--hidden", 256), Int("--layers", 4), 8, 4, Int("--hidden", 256) * 2, 2048);
     var members = DecodeEnsembleBench.WriteMembers(root, "bench-llama");
+    var swarmReplicas = (Arg("--swarm-replicas") ?? "1,2").Split(',').Select(int.Parse).ToArray();
+    if (args.Contains("--swarm-only"))
+    {
+        await SwarmBench.RunAsync(root, members, swarmReplicas, Int("--swarm-prompts", 8), newTokens, Int("--swarm-iterations", 2));
+        return;
+    }
     await using var host = await MocoHost.StartAsync(new InferenceModule(), configure: b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     {
         ["Moco:Host:BindAddress"] = "127.0.0.1",
@@ -51,6 +59,11 @@ try
     }));
     using var channel = GrpcChannel.ForAddress(host.GrpcAddress);
     var client = new InferenceService.InferenceServiceClient(channel);
+    if (args.Contains("--ensemble-only"))
+    {
+        await DecodeEnsembleBench.RunAsync(client, members, [.. Request(0).Prompt.Tokens.Ids], decodeSteps);
+        return;
+    }
     if (mergeOnly)
     {
         await MergeBench.RunAsync(client, root, members, Int("--merge-repeats", 3));
@@ -122,6 +135,7 @@ try
     var gatewayUs = routed.Elapsed.TotalMicroseconds / calls;
     Console.WriteLine($"Tokenize per call: in-process {localUs:F1} us; gRPC loopback {grpcUs:F1} us ({grpcUs / localUs:F1}x, +{grpcUs - localUs:F1} us); "
         + $"gRPC through the gateway {gatewayUs:F1} us ({gatewayUs / localUs:F1}x, +{gatewayUs - localUs:F1} us; gateway hop {gatewayUs / grpcUs:F2}x direct gRPC)");
+    await SwarmBench.RunAsync(root, members, swarmReplicas, Int("--swarm-prompts", 8), newTokens, Int("--swarm-iterations", 2));
 }
 finally
 {

@@ -144,8 +144,8 @@ public sealed class ValidateCommandTests : IDisposable
         var refine = doc.RootElement.EnumerateArray().Single(m => m.GetProperty("id").GetString() == "text_multiagent_refine");
         Assert.Equal("text", refine.GetProperty("level").GetString());
         Assert.True(refine.GetProperty("implemented").GetBoolean());
-        var sparta = doc.RootElement.EnumerateArray().Single(m => m.GetProperty("id").GetString() == "text_sparta");
-        Assert.False(sparta.GetProperty("implemented").GetBoolean());
+        var collm = doc.RootElement.EnumerateArray().Single(m => m.GetProperty("id").GetString() == "api_collm");
+        Assert.False(collm.GetProperty("implemented").GetBoolean());
         var (_, text, _) = await Run("validate", "--list-methods");
         Assert.Contains("28 methods", text);
     }

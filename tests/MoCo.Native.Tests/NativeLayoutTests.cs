@@ -24,7 +24,7 @@ public class NativeLayoutTests
         { typeof(NativeMergeInput), 96 },
         { typeof(NativeMergeSpec), 80 },
         { typeof(NativeMergePlanInfo), 104 },
-        { typeof(NativeTrainerOptions), 96 },
+        { typeof(NativeTrainerOptions), 104 },
         { typeof(NativeTrainExample), 40 },
         { typeof(NativeTrainStepStats), 56 },
     };
@@ -72,6 +72,8 @@ public class NativeLayoutTests
         { typeof(NativeTrainerOptions), nameof(NativeTrainerOptions.Seed), 64 },
         { typeof(NativeTrainerOptions), nameof(NativeTrainerOptions.AddedVocabRows), 80 },
         { typeof(NativeTrainerOptions), nameof(NativeTrainerOptions.AddedOutputRow), 88 },
+        { typeof(NativeTrainerOptions), nameof(NativeTrainerOptions.PgTemperature), 96 },
+        { typeof(NativeTrainerOptions), nameof(NativeTrainerOptions.PgTokenMean), 100 },
         { typeof(NativeTrainExample), nameof(NativeTrainExample.NTokens), 8 },
         { typeof(NativeTrainExample), nameof(NativeTrainExample.TargetMask), 16 },
         { typeof(NativeTrainExample), nameof(NativeTrainExample.Reward), 24 },

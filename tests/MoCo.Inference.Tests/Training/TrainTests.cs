@@ -93,9 +93,6 @@ public sealed class TrainTests(TrainHost host)
         var wrongTarget = await Assert.ThrowsAsync<RpcException>(() => host.RunAsync(TrainMessages.Overfit("wrong-target"), [TrainMessages.Dpo("a", "b", "c")]));
         Assert.Equal("examples[0]", Assert.Single(MocoErrors.FieldViolations(wrongTarget)).Field);
 
-        var pg = await Assert.ThrowsAsync<RpcException>(() => host.RunAsync(TrainMessages.Overfit("pg", TrainKind.PolicyGradient), []));
-        Assert.Equal(StatusCode.Unimplemented, pg.StatusCode);
-        Assert.Contains("POLICY_GRADIENT", pg.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -74,6 +74,22 @@ public sealed class LoraMergeTests(WeightsHost host)
         await WeightsAssert.Generates(host.Client, "lora-sum", 6);
     }
 
+    [Fact]
+    public async Task Lora_linear_of_one_adapter_at_weight_one_generates_as_the_adapter_and_at_weight_zero_as_the_base()
+    {
+        // LoRAHub's one-hot composition (methods-logit-weight.md §8 (a)): w = e_i is adapter i, w = 0 the bare base.
+        await host.Client.MergeAsync(Request(ContractMergeMethod.LoraLinear, "lora-one-hot", null, (GoldenModels.Lora, 1.0, 1.0), (GoldenModels.ZeroLora, 0.0, 1.0)));
+        await host.Client.MergeAsync(Request(ContractMergeMethod.LoraLinear, "lora-none", null, (GoldenModels.Lora, 0.0, 1.0), (GoldenModels.ZeroLora, 0.0, 1.0)));
+
+        await WeightsAssert.GeneratesAs(host.Client, "lora-one-hot", GoldenModels.Lora, "Hello", 8);
+        await WeightsAssert.GeneratesAs(host.Client, "lora-none", GoldenModels.Llama, "Hello", 8);
+        // The adapter does change the output, so the two checks tell the compositions apart.
+        var ids = GoldenModels.Ids("Hello");
+        var adapted = await MoCo.Inference.Tests.Serving.Generation.RunAsync(host.Client, MoCo.Inference.Tests.Serving.Requests.Generate(GoldenModels.Lora, ids, 8));
+        var bare = await MoCo.Inference.Tests.Serving.Generation.RunAsync(host.Client, MoCo.Inference.Tests.Serving.Requests.Generate(GoldenModels.Llama, ids, 8));
+        Assert.NotEqual(Assert.Single(bare.Finals).TokenIds, Assert.Single(adapted.Finals).TokenIds);
+    }
+
     [Theory]
     [InlineData("missing-target", "inputs[0].model", "model.layers.7.self_attn.q_proj.weight")]
     [InlineData("rank", "inputs[0].model", "rank mismatch")]

@@ -33,6 +33,8 @@ public class TrainerApiTests
         Assert.Equal(d.DpoBeta, native.DpoBeta);
         Assert.Equal(d.KlBeta, native.KlBeta);
         Assert.Equal(0, native.AddedVocabRows);
+        Assert.Equal(d.PgTemperature, native.PgTemperature);
+        Assert.Equal(d.PgTokenMean ? 1 : 0, native.PgTokenMean);
     }
 
     [Fact]

@@ -241,6 +241,9 @@ public sealed class BrokenConfigTests
     [InlineData("single_model", "[\"a\",\"b\"]", "", "model_names")]
     [InlineData("weight_model_swarms", "[\"a\"]", "", "model_names")]
     [InlineData("text_sparta", "[\"a\",\"b\",\"a\"]", "", "model_names")]
+    [InlineData("text_sparta", "[\"a\",\"b\",\"c\"]", "\"base_dir\": \"../elsewhere\"", "hyperparameters.base_dir")]
+    [InlineData("text_agglm", "[\"a\",\"b\"]", "\"agglm_log_path\": \"/abs/agglm\"", "hyperparameters.agglm_log_path")]
+    [InlineData("text_agglm", "[\"a\",\"b\"]", "\"lr_scheduler\": \"polynomial\"", "hyperparameters.lr_scheduler")]
     [InlineData("text_slm_mux", "[\"a\",\"b\",\"a\"]", "", "model_names")]
     public void Cross_key_rules_are_CFG010(string method, string models, string hyper, string path)
     {

@@ -47,7 +47,7 @@ public sealed class GoodConfigTests
     [Fact]
     public void Every_example_config_validates()
     {
-        var files = Directory.GetFiles(Path.Combine(RepoRoot(), "examples"), "*.json");
+        var files = Directory.GetFiles(Path.Combine(RepoRoot(), "examples"), "*.json").Concat(Directory.GetFiles(Path.Combine(RepoRoot(), "examples", "smoke"), "*.json"));
         Assert.NotEmpty(files);
         foreach (var file in files)
         {

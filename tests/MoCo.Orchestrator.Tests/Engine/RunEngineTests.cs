@@ -207,7 +207,7 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
         Assert.Equal("CONFIG_INVALID", invalid.Code);
         Assert.Contains(invalid.Problems, p => p.Path == "hyperparameters.tie" && p.Code == "CFG004");
         await Assert.ThrowsAsync<MethodNotImplementedException>(() =>
-            engine.StartAsync(harness.Start(EngineHarness.Config("text_sparta", ThreeModels)), _ => { }, default));
+            engine.StartAsync(harness.Start(EngineHarness.Config("api_collm", "\"m-a\", \"m-b\"")), _ => { }, default));
         Assert.Empty(await store.ListRunsAsync(new RunQuery()));
     }
 

@@ -32,9 +32,9 @@ public sealed class MethodRegistryTests
     [Fact]
     public void A_method_not_built_yet_answers_unimplemented_at_run_start()
     {
-        var error = Assert.Throws<MethodNotImplementedException>(() => MethodRegistry.Default.Create("text_sparta"));
+        var error = Assert.Throws<MethodNotImplementedException>(() => MethodRegistry.Default.Create("api_collm"));
         Assert.Equal(StatusCode.Unimplemented, error.ToRpcException().StatusCode);
-        Assert.Contains("text_sparta", error.ToRpcException().Status.Detail);
+        Assert.Contains("api_collm", error.ToRpcException().Status.Detail);
         Assert.Throws<KeyNotFoundException>(() => MethodRegistry.Default.Create("nope"));
     }
 

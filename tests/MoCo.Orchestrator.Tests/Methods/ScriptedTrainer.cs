@@ -11,13 +11,21 @@ public sealed record ServedJob(TrainJob Job, IReadOnlyList<TrainExample> Example
 /// <summary>
 /// A TEST DOUBLE of the inference service's Train and ModelInfo RPCs: Train reads the job and examples up to
 /// examples_done, answers started and done (model id = the job's output_id) and from then on ModelInfo knows that id;
-/// any other model is NOT_FOUND. <see cref="Forget"/> drops every trained model, as a restarted service would.
+/// any other model is NOT_FOUND. <see cref="Forget"/> drops every trained model, as a restarted service would. A
+/// POLICY_GRADIENT job sends one rollout batch per example, in order — group_size rollouts whose texts
+/// <see cref="RolloutText"/> gives — and waits for each batch's rewards (kept in <see cref="Rewards"/>) before the next.
 /// </summary>
 public sealed class ScriptedTrainer : RefusingCallInvoker
 {
     private readonly ConcurrentDictionary<string, TrainJob> _trained = new(StringComparer.Ordinal);
 
     public ConcurrentQueue<ServedJob> Jobs { get; } = new();
+
+    /// <summary>The text of rollout (example, sample) of a policy-gradient job.</summary>
+    public Func<int, int, string> RolloutText { get; set; } = (example, sample) => $"rollout {example}.{sample}";
+
+    /// <summary>Every (rollout, reward) a policy-gradient job received, in order.</summary>
+    public ConcurrentQueue<(Rollout Rollout, double Reward)> Rewards { get; } = new();
 
     /// <summary>The base model a trained id was trained from; null for any other id.</summary>
     public string? BaseOf(string modelId) => _trained.TryGetValue(modelId, out var job) ? job.BaseModel : null;
@@ -56,6 +64,26 @@ public sealed class ScriptedTrainer : RefusingCallInvoker
     {
         private readonly List<TrainExample> _examples = [];
         private TrainJob? _job;
+        private TrainRollouts? _pending;
+        private int _batch;
+
+        private void SendRollouts()
+        {
+            _pending = new TrainRollouts { BatchId = $"batch-{_batch}" };
+            for (var k = 0; k < (_job!.Hyper.GroupSize ?? 4); k++)
+            {
+                _pending.Rollouts.Add(new Rollout { ExampleIndex = _batch, SampleIndex = k, Text = trainer.RolloutText(_batch, k) });
+            }
+            responses.TryWrite(new TrainResponse { Rollouts = _pending });
+        }
+
+        private void Finish()
+        {
+            var job = _job!;
+            trainer._trained[job.OutputId] = job;
+            responses.TryWrite(new TrainResponse { Done = new TrainDone { ModelId = job.OutputId, FinalLoss = 0.25, Fingerprint = "fp:" + job.OutputId } });
+            responses.TryComplete();
+        }
 
         public WriteOptions? WriteOptions { get; set; }
 
@@ -72,10 +100,35 @@ public sealed class ScriptedTrainer : RefusingCallInvoker
                 case TrainRequest.PayloadOneofCase.ExamplesDone:
                     var job = _job ?? throw new InvalidOperationException("examples_done before the job");
                     trainer.Jobs.Enqueue(new ServedJob(job, [.. _examples]));
-                    trainer._trained[job.OutputId] = job;
-                    responses.TryWrite(new TrainResponse { Started = new TrainStarted { JobId = "job", TotalSteps = 1 } });
-                    responses.TryWrite(new TrainResponse { Done = new TrainDone { ModelId = job.OutputId, FinalLoss = 0.25, Fingerprint = "fp:" + job.OutputId } });
-                    responses.TryComplete();
+                    responses.TryWrite(new TrainResponse { Started = new TrainStarted { JobId = "job", TotalSteps = _examples.Count } });
+                    if (job.Kind == TrainKind.PolicyGradient)
+                    {
+                        SendRollouts();
+                    }
+                    else
+                    {
+                        Finish();
+                    }
+                    break;
+                case TrainRequest.PayloadOneofCase.Rewards:
+                    var sent = _pending ?? throw new InvalidOperationException("rewards without rollouts");
+                    if (message.Rewards.BatchId != sent.BatchId || message.Rewards.Rewards.Count != sent.Rollouts.Count)
+                    {
+                        throw new InvalidOperationException($"rewards {message.Rewards.BatchId} ×{message.Rewards.Rewards.Count} answer no batch sent");
+                    }
+                    foreach (var (rollout, reward) in sent.Rollouts.Zip(message.Rewards.Rewards))
+                    {
+                        trainer.Rewards.Enqueue((rollout, reward));
+                    }
+                    _batch++;
+                    if (_batch < _examples.Count)
+                    {
+                        SendRollouts();
+                    }
+                    else
+                    {
+                        Finish();
+                    }
                     break;
                 default:
                     throw new InvalidOperationException($"unexpected {message.PayloadCase}");

@@ -944,6 +944,14 @@ typedef struct moco_trainer_options {
     const float* added_output_row; /* NULL, or hidden_size floats: the added entry's head row
                                       (CoLLM's g; with tied embeddings the one row it shares);
                                       NULL = the mean of the head's rows. Read during create */
+    /* --- v2 (struct_size covers them; older callers get the defaults) --- */
+    float pg_temperature;      /* > 0, finite; default 1: POLICY_GRADIENT log-probs (policy and
+                                  reference) come from logits / pg_temperature, the temperature
+                                  the rollouts were sampled at (TRL's GRPOTrainer) */
+    int pg_token_mean;         /* 0 (default) or 1: POLICY_GRADIENT's unit. 0 = sequence (each
+                                  sequence's mean over its target tokens, the GRPO paper); 1 =
+                                  target token (the sum over every target of the step divided by
+                                  their count: TRL 0.19's default loss_type "bnpo") */
 } moco_trainer_options;
 
 /* Options with every field at its default. */
@@ -971,8 +979,10 @@ typedef enum moco_loss_kind {
                                       tokens; unit: pair */
     MOCO_LOSS_POLICY_GRADIENT = 2, /* GRPO: advantage = (reward - group mean) / (group std + 1e-4)
                                       (unbiased std over the examples of one call sharing `group`);
-                                      per sequence mean over its target tokens of -advantage * ratio
-                                      + kl_beta * KL(k3 estimator to the reference); unit: sequence */
+                                      per target token -advantage * ratio + kl_beta * KL(k3
+                                      estimator to the reference), log-probs at pg_temperature;
+                                      unit: sequence (its tokens' mean) or, with pg_token_mean,
+                                      target token */
     MOCO_LOSS_DEFER = 3            /* CoLLM deferral: per target token, -log(sigmoid(-z) p(y) +
                                       sigmoid(z) exp(mentor_logprob)), z = the last vocabulary
                                       entry's logit, p = softmax over the others; unit: target token

@@ -71,14 +71,60 @@ public sealed class ExpoTests
         Assert.Equal("model_collaboration/logs/expo_agieval_tiny/merged_topk", (string)outcome.Summary["target_model"]!);
     }
 
+    [Theory]
+    [InlineData("dpo_score", "s1", "d1")]
+    [InlineData("improvement", "s1", "d1")]
+    [InlineData("sft_score", "s0", "d0")]
+    public async Task Pairs_mode_picks_the_consecutive_pair_by_its_selection_score(string selection, string source, string target)
+    {
+        // Pair 0 (s0 → d0): sft 0.9, dpo 0.5, improvement −0.4; pair 1 (s1 → d1): sft 0.1, dpo 0.6, improvement 0.5.
+        var world = new ScriptedWeightContext(new Dictionary<string, double> { ["s0"] = 0.9, ["d0"] = 0.5, ["s1"] = 0.1, ["d1"] = 0.6 });
+
+        var outcome = await new ExpoMethod().RunAsync(world.Context("weight_expo", ["s0", "d0", "s1", "d1"],
+            $"\"mode\": \"pairs\", \"pair_selection\": \"{selection}\""), default);
+
+        Assert.Equal(["d0", "d1", "s0", "s1"], world.DevEvaluations.Order(StringComparer.Ordinal));
+        Assert.Equal(Extrapolation(target, source, 0.3), ScriptedWeightContext.MergeId(Assert.Single(world.Merges)));
+        Assert.Equal((source, target), ((string)outcome.Summary["source_model"]!, (string)outcome.Summary["target_model"]!));
+        Assert.Equal(["task", "task_type", "method", "mode", "model_names", "source_model", "target_model", "hyperparameters", "alpha", "avg_test_score",
+            "logs"], outcome.Summary.Select(p => p.Key));
+    }
+
     [Fact]
-    public async Task Pairs_mode_is_refused_as_not_implemented_before_any_work()
+    public async Task Pairs_mode_takes_the_first_of_equally_scored_pairs()
+    {
+        var world = new ScriptedWeightContext(new Dictionary<string, double> { ["s0"] = 0.2, ["d0"] = 0.7, ["s1"] = 0.3, ["d1"] = 0.7 });
+
+        await new ExpoMethod().RunAsync(world.Context("weight_expo", ["s0", "d0", "s1", "d1"], "\"mode\": \"pairs\""), default);
+
+        Assert.Equal(Extrapolation("d0", "s0", 0.3), ScriptedWeightContext.MergeId(Assert.Single(world.Merges)));
+    }
+
+    [Fact]
+    public async Task One_explicit_pair_extrapolates_from_its_sft_past_its_dpo_model_without_dev_work()
     {
         var world = new ScriptedWeightContext(new Dictionary<string, double>());
 
-        await Assert.ThrowsAsync<MethodNotImplementedException>(() =>
-            new ExpoMethod().RunAsync(world.Context("weight_expo", ["m0", "m1"], "\"mode\": \"pairs\""), default));
+        await new ExpoMethod().RunAsync(world.Context("weight_expo", ["m0"],
+            "\"mode\": \"pairs\", \"sft_models\": [\"sft\"], \"dpo_models\": [\"dpo\"], \"alpha\": 0.5"), default);
 
         Assert.Empty(world.DevEvaluations);
+        Assert.Equal(Extrapolation("dpo", "sft", 0.5), ScriptedWeightContext.MergeId(Assert.Single(world.Merges)));
+        Assert.Equal(Extrapolation("dpo", "sft", 0.5), world.TestModel);
+    }
+
+    [Fact]
+    public async Task Pairs_mode_with_optimized_alpha_dev_scores_each_candidate_of_the_chosen_pair()
+    {
+        var world = new ScriptedWeightContext(new Dictionary<string, double>
+        {
+            [Extrapolation("dpo", "sft", 0.1)] = 0.3, [Extrapolation("dpo", "sft", 0.4)] = 0.6,
+        });
+
+        var outcome = await new ExpoMethod().RunAsync(world.Context("weight_expo", ["m0"],
+            "\"mode\": \"pairs\", \"sft_models\": [\"sft\"], \"dpo_models\": [\"dpo\"], \"alpha_mode\": \"optimized\", \"alpha_candidates\": [0.1, 0.4]"), default);
+
+        Assert.Equal(0.4, (double)outcome.Summary["alpha"]!);
+        Assert.Equal(Extrapolation("dpo", "sft", 0.4), world.TestModel);
     }
 }

@@ -11,7 +11,7 @@ namespace MoCo.Orchestrator.Tests.Methods.Weight;
 /// merge returns an id naming its kind and inputs, e.g. <c>Linear(m1:0.5,m2:0.5)</c>; merges, dev evaluations and
 /// persisted models are counted.
 /// </summary>
-internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationService, IMergeService, ITaskData, IRunRecorder, IScoringService
+internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationService, IMergeService, ITaskData, IRunRecorder, IScoringService, IDisposable
 {
     private readonly IReadOnlyDictionary<string, double> _devScores;
     private readonly TaskSplit _dev = Split("dev");
@@ -21,6 +21,15 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
 
     public List<MergeCall> Merges { get; } = [];
 
+    /// <summary>PSO steps, in order; step k makes <c>x{k}</c> and <c>v{k}</c>.</summary>
+    public List<PsoStepCall> Steps { get; } = [];
+
+    /// <summary>The dev score of a model that is neither scripted nor a merge (e.g. a PSO step's position); null = fail.</summary>
+    public Func<string, double>? ModelScore { get; init; }
+
+    /// <summary>The folder MethodContext.ArtifactDirectory lies under.</summary>
+    public string ArtifactsRoot { get; } = Path.Combine(Path.GetTempPath(), "moco-scripted-weight-" + Guid.NewGuid().ToString("N")[..8]);
+
     /// <summary>The dev score of a merge without a scripted one; null = such a merge fails the evaluation.</summary>
     public Func<MergeCall, double>? MergeScore { get; init; }
 
@@ -28,6 +37,12 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
 
     /// <summary>Checkpoints of finished phases: a phase found here begins as already finished (a resumed run).</summary>
     public Dictionary<string, JsonNode> Checkpoints { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Items of each dev split scored, in order.</summary>
+    public List<int> DevSplitSizes { get; } = [];
+
+    /// <summary>The settings of every GenerateBatch's first request, in order.</summary>
+    public List<GenerationSettings?> Settings { get; } = [];
 
     /// <summary>Models evaluated on dev, in order.</summary>
     public List<string> DevEvaluations { get; } = [];
@@ -50,7 +65,7 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
         };
         var result = TestData.Validate(config.ToJsonString(), checkTask: false);
         Assert.True(result.Valid, string.Join("\n", result.Errors.Select(p => p.Format("test.json"))));
-        return new MethodContext(result.Config!, "run-1", 7, this, this, this, this, this) { Merges = this };
+        return new MethodContext(result.Config!, "run-1", 7, this, this, this, this, this) { Merges = this, ArtifactsRoot = ArtifactsRoot };
     }
 
     public static string MergeId(MergeCall call) =>
@@ -59,6 +74,10 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
 
     public Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(string model, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken)
     {
+        lock (Settings)
+        {
+            Settings.Add(requests.Count > 0 ? requests[0].Settings : null);
+        }
         if (requests.Count > 0 && requests[0].Site.Phase.StartsWith("test", StringComparison.Ordinal))
         {
             TestModel = model;
@@ -72,9 +91,14 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
         double score;
         if (split.Name == "dev")
         {
-            DevEvaluations.Add(model);
+            lock (DevEvaluations)
+            {
+                DevEvaluations.Add(model);
+                DevSplitSizes.Add(split.Items.Count);
+            }
             score = _devScores.TryGetValue(model, out var s) ? s
                 : MergeScore is { } f && _merged.TryGetValue(model, out var call) ? f(call)
+                : ModelScore is { } g ? g(model)
                 : throw new InvalidOperationException($"no dev score scripted for {model}");
         }
         else
@@ -89,10 +113,35 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
 
     public Task<MergedModel> MergeAsync(CallSite site, int index, MergeCall call, CancellationToken cancellationToken)
     {
-        Merges.Add(call);
-        var id = MergeId(call);
-        _merged[id] = call;
-        return Task.FromResult(new MergedModel(id, id));
+        lock (Merges)
+        {
+            Merges.Add(call);
+            var id = MergeId(call);
+            _merged[id] = call;
+            return Task.FromResult(new MergedModel(id, id));
+        }
+    }
+
+    public Task<PsoStepResult> PsoStepAsync(CallSite site, int index, PsoStepCall call, CancellationToken cancellationToken)
+    {
+        lock (Steps)
+        {
+            Steps.Add(call);
+            var k = Steps.Count - 1;
+            return Task.FromResult(new PsoStepResult(new MergedModel($"x{k}", $"x{k}"), new MergedModel($"v{k}", $"v{k}")));
+        }
+    }
+
+    /// <summary>Models released, in order.</summary>
+    public List<string> Released { get; } = [];
+
+    public Task ReleaseAsync(string model, CancellationToken cancellationToken)
+    {
+        lock (Released)
+        {
+            Released.Add(model);
+        }
+        return Task.CompletedTask;
     }
 
     public Task PersistAsync(string model, string artifact, CancellationToken cancellationToken)
@@ -101,12 +150,26 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
         return Task.CompletedTask;
     }
 
+    /// <summary>Deletes what a method wrote under <see cref="ArtifactsRoot"/>.</summary>
+    public void Dispose()
+    {
+        if (Directory.Exists(ArtifactsRoot))
+        {
+            Directory.Delete(ArtifactsRoot, recursive: true);
+        }
+    }
+
     public Task<TaskSplit> DevAsync(double ratio, bool includeGold, CancellationToken cancellationToken) => Task.FromResult(_dev);
 
     public Task<TaskSplit> TestAsync(CancellationToken cancellationToken) => Task.FromResult(_test);
 
-    public Task<JsonNode?> BeginPhaseAsync(string name, string unit, int total, CancellationToken cancellationToken) =>
-        Task.FromResult(Checkpoints.TryGetValue(name, out var stored) ? stored.DeepClone() : null);
+    public Task<JsonNode?> BeginPhaseAsync(string name, string unit, int total, CancellationToken cancellationToken)
+    {
+        lock (Checkpoints)
+        {
+            return Task.FromResult(Checkpoints.TryGetValue(name, out var stored) ? stored.DeepClone() : null);
+        }
+    }
 
     public void Progress(string phase, int done, string? model = null)
     {
@@ -118,7 +181,10 @@ internal sealed class ScriptedWeightContext : IGenerationService, IEvaluationSer
     {
         if (checkpoint is not null)
         {
-            Checkpoints[name] = checkpoint.DeepClone();
+            lock (Checkpoints)
+            {
+                Checkpoints[name] = checkpoint.DeepClone();
+            }
         }
         return Task.CompletedTask;
     }

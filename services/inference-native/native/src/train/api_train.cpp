@@ -52,6 +52,8 @@ moco_status convert(const moco_model& model, const moco_trainer_options& o, moco
     if (!(o.dpo_beta > 0.0f) || !std::isfinite(o.dpo_beta)) return bad_option("dpo_beta", "must be > 0 and finite");
     if (!(o.kl_beta >= 0.0f) || !std::isfinite(o.kl_beta)) return bad_option("kl_beta", "must be >= 0 and finite");
     if (o.added_vocab_rows != 0 && o.added_vocab_rows != 1) return bad_option("added_vocab_rows", "must be 0 or 1");
+    if (!(o.pg_temperature > 0.0f) || !std::isfinite(o.pg_temperature)) return bad_option("pg_temperature", "must be > 0 and finite");
+    if (o.pg_token_mean != 0 && o.pg_token_mean != 1) return bad_option("pg_token_mean", "must be 0 or 1");
     if (o.added_vocab_rows == 1 && c->lora) {
         return bad_option("added_vocab_rows", "is 1 with mode MOCO_TRAIN_LORA; an added vocabulary row needs MOCO_TRAIN_FULL");
     }
@@ -76,6 +78,8 @@ moco_status convert(const moco_model& model, const moco_trainer_options& o, moco
     c->dpo_beta = o.dpo_beta;
     c->kl_beta = o.kl_beta;
     c->added_vocab_rows = o.added_vocab_rows;
+    c->pg_temperature = o.pg_temperature;
+    c->pg_token_mean = o.pg_token_mean == 1;
     if (o.added_vocab_rows == 1 && o.added_output_row != nullptr) {
         c->added_output_row.assign(o.added_output_row, o.added_output_row + model.config.hidden_size);
     }
@@ -104,6 +108,7 @@ moco_trainer_options moco_trainer_default_options(void) {
     o.seed = 42;
     o.dpo_beta = 0.1f;
     o.kl_beta = 0.04f;
+    o.pg_temperature = 1.0f;
     return o;
 }
 

@@ -6,13 +6,14 @@
 namespace moco::train {
 namespace {
 
-// max and log sum exp(z - max) of z[0..n), the sum in double in index order.
-void log_normaliser(const float* z, int n, double* max_out, double* log_sum) {
+// max and log sum exp(s z - max) of s z[0..n) (s > 0), the sum in double in index order.
+void log_normaliser(const float* z, int n, double s, double* max_out, double* log_sum) {
     float m = z[0];
     for (int v = 1; v < n; ++v) m = z[v] > m ? z[v] : m;
+    const double top = s * m;
     double sum = 0.0;
-    for (int v = 0; v < n; ++v) sum += std::exp(static_cast<double>(z[v]) - m);
-    *max_out = m;
+    for (int v = 0; v < n; ++v) sum += std::exp(s * z[v] - top);
+    *max_out = top;
     *log_sum = std::log(sum);
 }
 
@@ -23,26 +24,26 @@ double log_sigmoid(double x) {
 }  // namespace
 
 void target_logprobs(cpu::ThreadPool& pool, const float* logits, int rows, int vocab, int classes,
-                     const int32_t* targets, double* out) {
+                     const int32_t* targets, double scale, double* out) {
     pool.run(rows, [&](int r, int) {
         const float* z = logits + static_cast<int64_t>(r) * vocab;
         double m = 0.0, log_sum = 0.0;
-        log_normaliser(z, classes, &m, &log_sum);
-        out[r] = static_cast<double>(z[targets[r]]) - m - log_sum;
+        log_normaliser(z, classes, scale, &m, &log_sum);
+        out[r] = scale * z[targets[r]] - m - log_sum;
     });
 }
 
 void logprob_gradients(cpu::ThreadPool& pool, const float* logits, int rows, int vocab, int classes,
-                       const int32_t* targets, const double* coef, float* dlogits) {
+                       const int32_t* targets, double scale, const double* coef, float* dlogits) {
     pool.run(rows, [&](int r, int) {
         const float* z = logits + static_cast<int64_t>(r) * vocab;
         float* d = dlogits + static_cast<int64_t>(r) * vocab;
         double m = 0.0, log_sum = 0.0;
-        log_normaliser(z, classes, &m, &log_sum);
-        // d log p(y) / d z_v = [v == y] - softmax_v
+        log_normaliser(z, classes, scale, &m, &log_sum);
+        // d log p(y) / d z_v = s ([v == y] - softmax(s z)_v)
         for (int v = 0; v < classes; ++v) {
-            const double p = std::exp(static_cast<double>(z[v]) - m - log_sum);
-            d[v] = static_cast<float>(coef[r] * ((v == targets[r] ? 1.0 : 0.0) - p));
+            const double p = std::exp(scale * z[v] - m - log_sum);
+            d[v] = static_cast<float>(coef[r] * scale * ((v == targets[r] ? 1.0 : 0.0) - p));
         }
         for (int v = classes; v < vocab; ++v) d[v] = 0.0f;
     });
@@ -56,7 +57,7 @@ double defer_loss(cpu::ThreadPool& pool, const float* logits, int rows, int voca
         const float* z = logits + static_cast<int64_t>(r) * vocab;
         float* d = dlogits + static_cast<int64_t>(r) * vocab;
         double m = 0.0, log_sum = 0.0;
-        log_normaliser(z, classes, &m, &log_sum);
+        log_normaliser(z, classes, 1.0, &m, &log_sum);
         const double defer = z[classes];
         // a = log(sigmoid(-z) p(y)), b = log(sigmoid(z) exp(m_t)); loss = -logsumexp(a, b).
         const double a = log_sigmoid(-defer) + (static_cast<double>(z[targets[r]]) - m - log_sum);

@@ -8,8 +8,9 @@
 //                                                                           unit: pair
 //   PG      GRPO: per sequence i with advantage A_i and T_i target tokens:
 //           (1 / T_i) sum_t [-A_i rho_t + beta KL_t], rho_t = exp(lp_t - stop_grad(lp_t)) (value 1,
-//           gradient d lp_t), KL_t = exp(ref_t - lp_t) - (ref_t - lp_t) - 1 (the k3 estimator)
-//                                                                           unit: sequence
+//           gradient d lp_t), KL_t = exp(ref_t - lp_t) - (ref_t - lp_t) - 1 (the k3 estimator),
+//           lp and ref from logits / temperature                            unit: sequence
+//           or, token mean: sum_t [-A_i rho_t + beta KL_t]                  unit: target token
 //   DEFER   CoLLM's deferral likelihood per target token, z = the last (added) vocabulary entry's
 //           logit, p = softmax over the other entries, m_t = the mentor's log-prob of y:
 //           -log(sigmoid(-z) p(y) + sigmoid(z) exp(m_t))                     unit: target token
@@ -24,14 +25,15 @@
 
 namespace moco::train {
 
-// log p(target) of each row of logits [rows, vocab], computed over the first `classes` entries.
+// log p(target) of each row of `scale` * logits [rows, vocab] (scale = 1 / temperature), computed
+// over the first `classes` entries.
 void target_logprobs(cpu::ThreadPool& pool, const float* logits, int rows, int vocab, int classes,
-                     const int32_t* targets, double* out);
+                     const int32_t* targets, double scale, double* out);
 
-// dlogits[r] = coef[r] * d log p(target_r) / d logits[r] (over the first `classes` entries; the
-// others get 0).
+// dlogits[r] = coef[r] * d log p(target_r) / d logits[r], p from `scale` * logits (over the first
+// `classes` entries; the others get 0).
 void logprob_gradients(cpu::ThreadPool& pool, const float* logits, int rows, int vocab, int classes,
-                       const int32_t* targets, const double* coef, float* dlogits);
+                       const int32_t* targets, double scale, const double* coef, float* dlogits);
 
 // The DEFER loss of each row (returned summed) and its gradient (dlogits).
 double defer_loss(cpu::ThreadPool& pool, const float* logits, int rows, int vocab,

@@ -156,14 +156,15 @@ moco_status Trainer::add_batch(const char* fn, int kind, const moco_train_exampl
         loss = defer_loss(pool_, logits, rows, vocab, batch.targets.data(), mentor.data(), dlogits_.data());
         units = rows;
     } else {
-        target_logprobs(pool_, logits, rows, vocab, vocab, batch.targets.data(), lp.data());
+        const double scale = kind == MOCO_LOSS_POLICY_GRADIENT ? 1.0 / config_.pg_temperature : 1.0;
+        target_logprobs(pool_, logits, rows, vocab, vocab, batch.targets.data(), scale, lp.data());
         std::vector<double> ref;
         const bool needs_reference = kind == MOCO_LOSS_DPO || (kind == MOCO_LOSS_POLICY_GRADIENT && config_.kl_beta > 0.0f);
         if (needs_reference) {
             const float* ref_logits = eval_pass_.forward(Params::reference_weights(model_), batch, Dropout{});
             const int ref_vocab = eval_pass_.vocab();
             ref.resize(static_cast<size_t>(rows));
-            target_logprobs(pool_, ref_logits, rows, ref_vocab, ref_vocab, batch.targets.data(), ref.data());
+            target_logprobs(pool_, ref_logits, rows, ref_vocab, ref_vocab, batch.targets.data(), scale, ref.data());
         }
         if (kind == MOCO_LOSS_SFT) {
             for (int r = 0; r < rows; ++r) {
@@ -206,7 +207,7 @@ moco_status Trainer::add_batch(const char* fn, int kind, const moco_train_exampl
             const double kl = config_.kl_beta;
             for (int r = 0; r < rows; ++r) {
                 const size_t i = static_cast<size_t>(layout.example_of[static_cast<size_t>(r)]);
-                const double inv_t = 1.0 / count[i];
+                const double inv_t = config_.pg_token_mean ? 1.0 : 1.0 / count[i];
                 double kl_term = 0.0, kl_grad = 0.0;
                 if (kl > 0.0) {
                     const double diff = ref[static_cast<size_t>(r)] - lp[static_cast<size_t>(r)];
@@ -216,9 +217,9 @@ moco_status Trainer::add_batch(const char* fn, int kind, const moco_train_exampl
                 loss += inv_t * (-adv[i] + kl * kl_term);
                 coef[static_cast<size_t>(r)] = inv_t * (-adv[i] + kl * kl_grad);
             }
-            units = n;
+            units = config_.pg_token_mean ? rows : n;
         }
-        logprob_gradients(pool_, logits, rows, vocab, vocab, batch.targets.data(), coef.data(), dlogits_.data());
+        logprob_gradients(pool_, logits, rows, vocab, vocab, batch.targets.data(), scale, coef.data(), dlogits_.data());
     }
     if (!std::isfinite(loss)) {
         return set_error(MOCO_ERR_NUMERIC, "%s: the micro-batch's loss is not finite (%g); nothing was "

@@ -31,6 +31,8 @@ struct TrainerConfig {
     float dpo_beta = 0.1f;
     float kl_beta = 0.04f;
     int added_vocab_rows = 0;
+    float pg_temperature = 1.0f;     // POLICY_GRADIENT log-probs from logits / this
+    bool pg_token_mean = false;      // POLICY_GRADIENT unit: target token instead of sequence
     std::vector<float> added_output_row;  // empty = the mean of the head's rows
 };
 

@@ -30,6 +30,8 @@ struct Check {
     bool lora = false;
     int added_rows = 0;
     int prompt = 2;
+    float pg_temperature = 1.0f;
+    bool pg_token_mean = false;
 };
 
 // Runs one micro-batch through a trainer and compares its gradients with finite differences.
@@ -45,6 +47,8 @@ void check_gradients(const TinySpec& spec, const Check& check, uint32_t seed) {
     config.learning_rate = 0.05;
     config.kl_beta = 0.5f;
     config.dpo_beta = 0.5f;
+    config.pg_temperature = check.pg_temperature;
+    config.pg_token_mean = check.pg_token_mean;
     train::Trainer trainer(*tm.model(), config, 2);
     const std::vector<TrainExample> examples = random_examples(4, spec.vocab, check.prompt, seed + 1);
     const std::vector<moco_train_example> ex = views(examples);
@@ -63,6 +67,8 @@ void check_gradients(const TinySpec& spec, const Check& check, uint32_t seed) {
     settings.kind = check.kind;
     settings.dpo_beta = config.dpo_beta;
     settings.kl_beta = config.kl_beta;
+    settings.pg_temperature = config.pg_temperature;
+    settings.pg_token_mean = config.pg_token_mean;
 
     std::mt19937 rng(seed);
     std::vector<float> master = params.master;
@@ -134,6 +140,16 @@ TEST(TrainGradients, PolicyGradientWithKlMatchesFiniteDifferences) {
     Check c;
     c.kind = MOCO_LOSS_POLICY_GRADIENT;
     check_gradients(TinySpec{}, c, 303);
+}
+
+// TRL 0.19's GRPO as text_agglm configures it: log-probs at the sampling temperature, the loss a
+// mean over every completion token of the batch.
+TEST(TrainGradients, PolicyGradientTokenMeanAtATemperatureMatchesFiniteDifferences) {
+    Check c;
+    c.kind = MOCO_LOSS_POLICY_GRADIENT;
+    c.pg_temperature = 0.7f;
+    c.pg_token_mean = true;
+    check_gradients(TinySpec{}, c, 305);
 }
 
 TEST(TrainGradients, DeferralWithAddedRowMatchesFiniteDifferences) {

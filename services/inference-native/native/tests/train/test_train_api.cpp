@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
+
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -278,6 +280,28 @@ TEST(TrainApi, PolicyGradientFavoursTheRewardedCompletion) {
     Loaded trained(out.path());
     EXPECT_GT(sequence_logprob(trained.model, nullptr, good, 2) - sequence_logprob(trained.model, nullptr, bad, 2),
               sequence_logprob(m.model, nullptr, good, 2) - sequence_logprob(m.model, nullptr, bad, 2));
+}
+
+TEST(TrainApi, PolicyGradientOptionsAreCheckedAndOptionalForOlderCallers) {
+    hf::TempDir base("train_pg_options");
+    hf::write_model(base.path(), small_spec());
+    Loaded m(base.path());
+    moco_trainer_options o = moco_trainer_default_options();
+    EXPECT_EQ(o.pg_temperature, 1.0f);
+    EXPECT_EQ(o.pg_token_mean, 0);
+    moco_trainer* trainer = nullptr;
+    o.pg_temperature = 0.0f;
+    EXPECT_EQ(moco_trainer_create(m.model, &o, &trainer), MOCO_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(moco_last_error()).find("pg_temperature"), std::string::npos) << moco_last_error();
+    o.pg_temperature = 1.0f;
+    o.pg_token_mean = 2;
+    EXPECT_EQ(moco_trainer_create(m.model, &o, &trainer), MOCO_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(moco_last_error()).find("pg_token_mean"), std::string::npos) << moco_last_error();
+    // A caller compiled before the v2 fields existed: whatever lies past its struct is not read.
+    o.pg_temperature = -1.0f;
+    o.struct_size = static_cast<int>(offsetof(moco_trainer_options, pg_temperature));
+    ASSERT_EQ(moco_trainer_create(m.model, &o, &trainer), MOCO_OK) << moco_last_error();
+    moco_trainer_destroy(trainer);
 }
 
 TEST(TrainApi, DeferralAddsOneVocabularyRow) {

@@ -183,7 +183,7 @@ TEST(TrainLosses, DeferralLimitsAreCrossEntropyAndMentor) {
     std::vector<float> logits = {0.5f, -1.0f, 2.0f, 0.25f, 1.0f, 0.0f};
     std::vector<float> d(vocab);
     double lp = 0.0;
-    train::target_logprobs(pool, logits.data(), 1, vocab, vocab - 1, &target, &lp);
+    train::target_logprobs(pool, logits.data(), 1, vocab, vocab - 1, &target, 1.0, &lp);
     logits[5] = -60.0f;  // never defer: the loss is the cross-entropy of the other entries
     EXPECT_NEAR(train::defer_loss(pool, logits.data(), 1, vocab, &target, &mentor, d.data()), -lp, 1e-12);
     logits[5] = 60.0f;   // always defer: the mentor's negative log-likelihood

@@ -5,9 +5,15 @@
 #                        checkpoints, determinism across thread counts (white-box)
 #   test_train_api       the public moco_trainer_* ABI: errors, over-fitting, SFT then greedy
 #                        decoding, DPO, policy gradient, save/reload round trips
+#   test_torch_steps     three AdamW steps against PyTorch (golden/adamw_steps, written by
+#                        tools/train/make_adamw_steps_torch.py) (white-box)
 list(APPEND MOCO_TEST_SOURCES
     train/test_train_api.cpp)
 list(APPEND MOCO_INTERNAL_TEST_SOURCES
     train/train_util.cpp
     train/test_gradients.cpp
-    train/test_trainer.cpp)
+    train/test_trainer.cpp
+    train/test_torch_steps.cpp)
+set_property(SOURCE train/test_torch_steps.cpp APPEND PROPERTY COMPILE_DEFINITIONS
+    "MOCO_TEST_TRAIN_GOLDEN=\"${CMAKE_CURRENT_LIST_DIR}/golden/adamw_steps\""
+    "MOCO_TEST_GOLDEN_MODELS=\"${CMAKE_CURRENT_LIST_DIR}/../golden/models\"")

@@ -14,17 +14,18 @@ bool target(const TrainExample& e, size_t t) {
 
 // log p(tokens[t]) at every target t of one example under (w, lora), in double.
 std::vector<double> target_logprobs(const TinySpec& spec, const FloatWeights& w, const FloatLora* lora,
-                                    const TrainExample& e, int classes, std::vector<double>* defer_logit) {
+                                    const TrainExample& e, int classes, std::vector<double>* defer_logit,
+                                    double scale = 1.0) {
     const Reference ref = reference_forward(spec, w, e.tokens, lora);
     std::vector<double> out;
     for (size_t t = 1; t < e.tokens.size(); ++t) {
         if (!target(e, t)) continue;
         const double* z = ref.logits.data() + (t - 1) * static_cast<size_t>(spec.vocab);
-        double m = z[0];
-        for (int v = 1; v < classes; ++v) m = std::max(m, z[v]);
+        double m = scale * z[0];
+        for (int v = 1; v < classes; ++v) m = std::max(m, scale * z[v]);
         double sum = 0.0;
-        for (int v = 0; v < classes; ++v) sum += std::exp(z[v] - m);
-        out.push_back(z[e.tokens[t]] - m - std::log(sum));
+        for (int v = 0; v < classes; ++v) sum += std::exp(scale * z[v] - m);
+        out.push_back(scale * z[e.tokens[t]] - m - std::log(sum));
         if (defer_logit != nullptr) defer_logit->push_back(z[spec.vocab - 1]);
     }
     return out;
@@ -157,14 +158,15 @@ double reference_loss(const TinySpec& spec, const FloatWeights& w, const FloatLo
             const double std_dev = std::sqrt(var / static_cast<double>(group.second.size() - 1));
             for (size_t i : group.second) {
                 const double adv = (examples[i].reward - mean) / (std_dev + 1e-4);
-                const std::vector<double> lp = target_logprobs(spec, w, lora, examples[i], spec.vocab, nullptr);
-                const std::vector<double> rp = target_logprobs(spec, ref, nullptr, examples[i], spec.vocab, nullptr);
+                const double scale = 1.0 / s.pg_temperature;
+                const std::vector<double> lp = target_logprobs(spec, w, lora, examples[i], spec.vocab, nullptr, scale);
+                const std::vector<double> rp = target_logprobs(spec, ref, nullptr, examples[i], spec.vocab, nullptr, scale);
                 double sum = 0.0;
                 for (size_t t = 0; t < lp.size(); ++t) {
                     const double diff = rp[t] - lp[t];
                     sum += -adv * lp[t] + s.kl_beta * (std::exp(diff) - diff - 1.0);
                 }
-                loss += sum / static_cast<double>(lp.size());
+                loss += s.pg_token_mean ? sum : sum / static_cast<double>(lp.size());
             }
         }
     } else {

@@ -36,12 +36,15 @@ struct LossSettings {
     int kind = MOCO_LOSS_SFT;
     double dpo_beta = 0.1;
     double kl_beta = 0.04;
+    double pg_temperature = 1.0;
+    bool pg_token_mean = false;
 };
 
 // The SUM over the examples' units of moco_loss_kind `kind` (what a trainer's gradients are the
 // gradient of before the step divides them), in double precision from reference_forward, policy
 // `w` (+ lora) against the reference `ref`. For policy gradient the surrogate
-// sum_i (1/T_i) sum_t (-A_i lp_t + kl KL_t), whose gradient is the loss's.
+// sum_i (1/T_i) sum_t (-A_i lp_t + kl KL_t) (without 1/T_i for the token mean), lp and KL at
+// pg_temperature, whose gradient is the loss's.
 double reference_loss(const TinySpec& spec, const FloatWeights& w, const FloatLora* lora, const FloatWeights& ref,
                       const std::vector<TrainExample>& examples, const LossSettings& settings);
 

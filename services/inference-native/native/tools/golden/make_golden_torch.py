@@ -202,7 +202,8 @@ def forward_a(cfg, W, tokens, ablate=(), act_dtype=None, kv_dtype=None):
         cfg["window"] = cfg["window"] - 1
     T = len(tokens)
     nh, nkv, hd = cfg["nh"], cfg["nkv"], cfg["head_dim"]
-    t = lambda n: torch.from_numpy(W[n].astype(np.float64))  # noqa: E731
+    # W holds numpy arrays, or float64 torch tensors when a caller differentiates through the forward.
+    t = lambda n: W[n] if torch.is_tensor(W[n]) else torch.from_numpy(W[n].astype(np.float64))  # noqa: E731
 
     def rnd(x):
         if act_dtype is None:

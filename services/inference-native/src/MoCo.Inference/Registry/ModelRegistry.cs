@@ -115,6 +115,19 @@ public sealed class ModelRegistry : IDisposable
         }
     }
 
+    /// <summary>Unloads the run-time model <paramref name="id"/> and drops its id, so the name is free again; its folder
+    /// is the caller's to delete. A name that is not a run-time model is left alone.</summary>
+    /// <returns>The model's folder, or null when <paramref name="id"/> names no run-time model.</returns>
+    public string? Forget(string id)
+    {
+        if (!_runtime.ContainsKey(id))
+        {
+            return null;
+        }
+        Unload(id);
+        return _runtime.TryRemove(id, out var resolution) ? resolution.Directory : null;
+    }
+
     /// <summary>Whether <paramref name="id"/> is a model registered at run time (not a catalogue model).</summary>
     public bool IsRuntime(string id) => _runtime.ContainsKey(id);
 

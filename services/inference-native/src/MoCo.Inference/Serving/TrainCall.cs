@@ -3,7 +3,9 @@ using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 using MoCo.Inference.Registry;
+using MoCo.Inference.Requests;
 using MoCo.Inference.Training;
+using MoCo.Inference.Weights;
 using NativeExample = MoCo.Native.Training.TrainExample;
 
 namespace MoCo.Inference.Serving;
@@ -14,14 +16,14 @@ namespace MoCo.Inference.Serving;
 /// trained model under the output id (resident, so Generate on it works at once) and answers done. A cancel message or
 /// the client going away stops the job, frees the trainer and registers nothing (CANCELLED).
 /// </summary>
-public sealed class TrainCall(ModelRegistry registry, InferenceOptions options)
+public sealed class TrainCall(ModelRegistry registry, InferenceOptions options, RuntimeModels runtime, RequestLimits limits)
 {
     /// <summary>Where trained models are written: <see cref="InferenceOptions.TrainedModelsDirectory"/>, else the system temp folder.</summary>
     public string OutputRoot { get; } = options.TrainedModelsDirectory ?? Path.Combine(Path.GetTempPath(), "moco-trained-models");
 
     /// <summary>Runs one call.</summary>
     /// <exception cref="RpcException">INVALID_ARGUMENT (job fields, examples, protocol order), NOT_FOUND (base model),
-    /// UNIMPLEMENTED (POLICY_GRADIENT, COLLM_DEFERRAL, adapter bases), CANCELLED, a trainer error by its status.</exception>
+    /// CANCELLED, a trainer error by its status.</exception>
     public async Task RunAsync(IAsyncStreamReader<TrainRequest> requests, IServerStreamWriter<TrainResponse> responses, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(requests);
@@ -34,14 +36,40 @@ public sealed class TrainCall(ModelRegistry registry, InferenceOptions options)
         }
         var jobId = Guid.NewGuid().ToString("N");
         var settings = TrainJobs.Validate(requests.Current.Job, registry, jobId);
-        var units = await ReadExamples(requests, new TrainEncoder(settings), cancel).ConfigureAwait(false);
+        var adapterBase = new AdapterBase(registry, runtime);
+        settings = await adapterBase.ResolveAsync(settings, cancel).ConfigureAwait(false);
+        var trained = false;
+        try
+        {
+            await TrainAsync(requests, responses, context, jobId, settings).ConfigureAwait(false);
+            trained = true;
+        }
+        finally
+        {
+            if (!trained || settings.Lora is null)
+            {
+                adapterBase.Release(settings);
+            }
+        }
+    }
+
+    private async Task TrainAsync(IAsyncStreamReader<TrainRequest> requests, IServerStreamWriter<TrainResponse> responses, ServerCallContext context, string jobId, TrainSettings settings)
+    {
+        var cancel = context.CancellationToken;
+        var encoder = new TrainEncoder(settings);
+        var units = await ReadExamples(requests, encoder, cancel).ConfigureAwait(false);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var events = Channel.CreateUnbounded<TrainResponse>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var run = TrainRun.Create(settings, units, OutputRoot, events.Writer, stop.Token);
+        var rewards = settings.Kind == TrainKind.PolicyGradient ? Channel.CreateUnbounded<TrainRewards>() : null;
+        var run = rewards is null
+            ? TrainRun.Create(settings, units, OutputRoot, events.Writer, stop.Token, probe: settings.Kind == TrainKind.CollmDeferral ? new DeferralProbe(encoder.DeferralLabels) : null)
+            : TrainRun.Create(settings, units, OutputRoot, events.Writer, stop.Token,
+                new PolicyGradientBatches(settings, units, registry, limits, OutputRoot, events.Writer, rewards.Reader, stop.Token),
+                PolicyGradientBatches.Temperature(settings, units, limits));
         await responses.WriteAsync(new TrainResponse { Started = new TrainStarted { JobId = jobId, TotalSteps = run.TotalSteps } }, cancel).ConfigureAwait(false);
         var result = run.Start(jobId);
-        var listener = new TrainListener(requests, stop);
+        var listener = new TrainListener(requests, stop, rewards?.Writer);
         var listening = listener.ListenAsync();
         try
         {

@@ -1,12 +1,14 @@
+using System.Threading.Channels;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 
 namespace MoCo.Inference.Serving;
 
-/// <summary>Reads the client's messages while a Train job runs: cancel stops the job; anything else is out of order
-/// for SFT and DPO (no rollouts are awaited), which stops the job with INVALID_ARGUMENT.</summary>
-internal sealed class TrainListener(IAsyncStreamReader<TrainRequest> requests, CancellationTokenSource stop)
+/// <summary>Reads the client's messages while a Train job runs: cancel stops the job; rewards go to a policy-gradient
+/// job (<paramref name="rewards"/>), whose steps await them; anything else is out of order, which stops the job with
+/// INVALID_ARGUMENT. The stream's end closes the rewards, so a step still waiting fails instead of hanging.</summary>
+internal sealed class TrainListener(IAsyncStreamReader<TrainRequest> requests, CancellationTokenSource stop, ChannelWriter<TrainRewards>? rewards = null)
 {
     /// <summary>The error to answer instead of CANCELLED when a bad message stopped the job.</summary>
     public RpcException? Error { get; private set; }
@@ -24,14 +26,26 @@ internal sealed class TrainListener(IAsyncStreamReader<TrainRequest> requests, C
     /// <summary>Listens until the stream ends or the job stops.</summary>
     public async Task ListenAsync()
     {
-        while (await requests.MoveNext(stop.Token).ConfigureAwait(false))
+        try
         {
-            if (requests.Current.PayloadCase != TrainRequest.PayloadOneofCase.Cancel)
+            while (await requests.MoveNext(stop.Token).ConfigureAwait(false))
             {
-                Error = OutOfOrder(requests.Current);
+                if (requests.Current.PayloadCase == TrainRequest.PayloadOneofCase.Rewards && rewards is not null)
+                {
+                    rewards.TryWrite(requests.Current.Rewards);
+                    continue;
+                }
+                if (requests.Current.PayloadCase != TrainRequest.PayloadOneofCase.Cancel)
+                {
+                    Error = OutOfOrder(requests.Current);
+                }
+                await stop.CancelAsync().ConfigureAwait(false);
+                return;
             }
-            await stop.CancelAsync().ConfigureAwait(false);
-            return;
+        }
+        finally
+        {
+            rewards?.TryComplete();
         }
     }
 }

@@ -7,15 +7,16 @@ using MoCo.Inference.Requests;
 namespace MoCo.Inference.Text;
 
 /// <summary>Tokenize and Detokenize (contracts.md §4): batched, results in request order, each input through the
-/// same <see cref="PromptEncoder"/> path Generate uses.</summary>
-public sealed class TextCalls(ModelCatalog catalog, ModelTextCache texts, RequestLimits limits)
+/// same <see cref="PromptEncoder"/> path Generate uses. Run-time models (merged, trained, written) answer too: their
+/// tokenizer is the one the registry serves them with (a trained deferral model's has its added entry).</summary>
+public sealed class TextCalls(ModelCatalog catalog, ModelTextCache texts, RequestLimits limits, Registry.ModelRegistry registry)
 {
     /// <summary>Renders and tokenises every input.</summary>
     /// <exception cref="RpcException">NOT_FOUND, FAILED_PRECONDITION, UNIMPLEMENTED, INVALID_ARGUMENT naming inputs[i], RESOURCE_EXHAUSTED.</exception>
     public TokenizeResponse Tokenize(TokenizeRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var text = texts.Get(catalog.Require(request.Model));
+        var text = Text(request.Model);
         var settings = new PromptSettings(request.InputSettings?.Bos ?? BosMode.Single, request.AddSpecialTokens, request.Offsets);
         var response = new TokenizeResponse();
         for (var i = 0; i < request.Inputs.Count; i++)
@@ -34,7 +35,7 @@ public sealed class TextCalls(ModelCatalog catalog, ModelTextCache texts, Reques
     public DetokenizeResponse Detokenize(DetokenizeRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var text = texts.Get(catalog.Require(request.Model));
+        var text = Text(request.Model);
         var response = new DetokenizeResponse();
         for (var i = 0; i < request.Sequences.Count; i++)
         {
@@ -50,6 +51,8 @@ public sealed class TextCalls(ModelCatalog catalog, ModelTextCache texts, Reques
         }
         return Fit(response, "Detokenize");
     }
+
+    private ModelText Text(string model) => registry.IsRuntime(model) ? registry.Acquire(model).Text : texts.Get(catalog.Require(model));
 
     // A unary reply cannot be split across messages, so a batch whose result exceeds the message size is refused
     // with the fix rather than cut by the transport with a bare error.

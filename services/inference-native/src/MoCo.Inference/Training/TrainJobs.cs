@@ -30,7 +30,8 @@ public static class TrainJobs
     /// <param name="registry">Resolves the base model and checks the output id is free.</param>
     /// <param name="jobId">The server's id of the job, from which an unset output id is derived.</param>
     /// <exception cref="RpcException">INVALID_ARGUMENT naming every bad field; NOT_FOUND for the base model;
-    /// UNIMPLEMENTED for POLICY_GRADIENT, COLLM_DEFERRAL and adapter bases.</exception>
+    /// An adapter base is
+    /// returned as it is: <see cref="AdapterBase"/> folds it into its base before the job runs.</exception>
     public static TrainSettings Validate(TrainJob job, ModelRegistry registry, string jobId)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -38,13 +39,8 @@ public static class TrainJobs
         var problems = new FieldProblems();
         switch (job.Kind)
         {
-            case TrainKind.Sft or TrainKind.Dpo:
+            case TrainKind.Sft or TrainKind.Dpo or TrainKind.PolicyGradient or TrainKind.CollmDeferral:
                 break;
-            case TrainKind.PolicyGradient or TrainKind.CollmDeferral:
-                throw MocoErrors.Unimplemented($"InferenceService.Train with kind {KindName(job.Kind)}",
-                    job.Kind == TrainKind.PolicyGradient
-                        ? "rollouts sampled with the trainer's current weights and the rewards exchange (TrainRollouts/TrainRewards); SFT and DPO are served"
-                        : "the deferral probe pass and the added vocabulary entry's tokenizer support; SFT and DPO are served");
             case TrainKind.Unspecified:
                 problems.Missing("job.kind", "set kind: TRAIN_KIND_SFT or TRAIN_KIND_DPO (no default)");
                 break;
@@ -57,14 +53,24 @@ public static class TrainJobs
             problems.Missing("job.base_model", "name the model to train from");
         }
         var lora = job.Lora is null ? null : Lora(job.Lora, problems);
-        var hyper = Hyper(job.Hyper ?? new TrainHyper(), job.Kind == TrainKind.Dpo, problems);
+        var hyper = Hyper(job.Hyper ?? new TrainHyper(), job.Kind, problems);
+        var rollouts = Rollouts(job, problems);
         if (job.CheckpointEvery < 0)
         {
             problems.Invalid("job.checkpoint_every", $"must be >= 0 (0 = no checkpoints), got {job.CheckpointEvery}");
         }
-        if (job.AddToken is not null)
+        var collm = job.Kind == TrainKind.CollmDeferral;
+        if (job.AddToken is not null && !collm)
         {
             problems.Invalid("job.add_token", "add_token is for TRAIN_KIND_COLLM_DEFERRAL only");
+        }
+        if (collm && string.IsNullOrEmpty(job.AddToken))
+        {
+            problems.Missing("job.add_token", "name the vocabulary entry deferral adds, e.g. \"<|defer|>\"");
+        }
+        if (collm && job.Lora is not null)
+        {
+            problems.Invalid("job.lora", "TRAIN_KIND_COLLM_DEFERRAL fine-tunes full weights (the added row trains with them); leave lora unset");
         }
         var outputId = OutputId(job, jobId, registry, problems);
         problems.ThrowIfAny();
@@ -74,12 +80,16 @@ public static class TrainJobs
         {
             throw ServingErrors.WrongKind(StatusCode.InvalidArgument, served.Id, served.KindName, "job.base_model", "Train needs a causal LM");
         }
-        if (served.Adapter is not null)
+        if (job.Kind == TrainKind.PolicyGradient && job.Hyper?.MaxLength is null)
         {
-            throw MocoErrors.Unimplemented("InferenceService.Train from an adapter model",
-                $"merging '{served.Id}' into its base first (train from the merged model, e.g. made by Merge)");
+            hyper = hyper with { MaxLength = served.Text.ContextLength };
         }
-        return new TrainSettings(job.Kind, served, lora, hyper, outputId, job.CheckpointEvery);
+        if (collm && served.Text.Tokenizer.TokenToId(job.AddToken!) is { } existing)
+        {
+            throw MocoErrors.InvalidArgument(new Problem("job.add_token", "INVALID_VALUE",
+                $"'{job.AddToken}' is already in {served.Id}'s vocabulary (id {existing}); deferral adds a new entry"));
+        }
+        return new TrainSettings(job.Kind, served, lora, hyper, outputId, job.CheckpointEvery, rollouts, collm ? job.AddToken : null);
     }
 
     private static LoraSettings Lora(LoraConfig config, FieldProblems problems)
@@ -115,24 +125,50 @@ public static class TrainJobs
         return new LoraSettings(rank, alpha, dropout, targets, config.Rslora);
     }
 
-    private static HyperSettings Hyper(TrainHyper h, bool dpo, FieldProblems problems)
+    // POLICY_GRADIENT: group_size completions per prompt (a group of one has no advantage), drawn as rollout_sampling says.
+    private static RolloutSettings? Rollouts(TrainJob job, FieldProblems problems)
     {
+        if (job.Kind != TrainKind.PolicyGradient)
+        {
+            if (job.RolloutSampling is not null)
+            {
+                problems.Invalid("job.rollout_sampling", "rollout_sampling is for TRAIN_KIND_POLICY_GRADIENT only");
+            }
+            return null;
+        }
+        var group = job.Hyper?.GroupSize ?? 4;
+        if (group < 2)
+        {
+            problems.Invalid("job.hyper.group_size", $"must be >= 2 (advantages are normalised within a group), got {group}");
+        }
+        var sampling = job.RolloutSampling ?? new SamplingParams();
+        SamplingValidation.Check(sampling, "job.rollout_sampling", problems);
+        return new RolloutSettings(group, sampling);
+    }
+
+    private static HyperSettings Hyper(TrainHyper h, TrainKind kind, FieldProblems problems)
+    {
+        var dpo = kind == TrainKind.Dpo;
+        var pg = kind == TrainKind.PolicyGradient;
+        var collm = kind == TrainKind.CollmDeferral;
         var settings = new HyperSettings(
-            LearningRate: h.LearningRate ?? (dpo ? 1e-6 : 1e-5),
+            LearningRate: h.LearningRate ?? (dpo ? 1e-6 : pg ? 1e-4 : collm ? 2e-5 : 1e-5),
             Schedule: h.Schedule switch
             {
+                ContractSchedule.Unspecified when collm => NativeSchedule.Linear,
                 ContractSchedule.Unspecified or ContractSchedule.Cosine => NativeSchedule.Cosine,
                 ContractSchedule.Linear => NativeSchedule.Linear,
                 _ => NativeSchedule.Constant,
             },
-            WarmupRatio: h.WarmupRatio ?? 0.1,
-            Epochs: h.Epochs ?? (dpo ? 1 : 3),
+            WarmupRatio: h.WarmupRatio ?? (collm ? 0.04 : 0.1),
+            Epochs: h.Epochs ?? (dpo || pg ? 1 : collm ? 2 : 3),
             MicroBatch: h.MicroBatch ?? 1,
-            GradAccum: h.GradAccum ?? 16,
-            MaxLength: h.MaxLength ?? (dpo ? 1024 : 4096),
+            GradAccum: h.GradAccum ?? (pg ? 1 : collm ? 32 : 16),
+            MaxLength: h.MaxLength ?? (dpo ? 1024 : collm ? 2048 : 4096),
             WeightDecay: h.WeightDecay ?? 0,
             Beta: h.Beta ?? 0.1,
-            Seed: h.Seed ?? 42);
+            Seed: h.Seed ?? 42,
+            KlBeta: h.KlBeta ?? 0);
         if (h.Schedule is not (ContractSchedule.Unspecified or ContractSchedule.Cosine or ContractSchedule.Linear or ContractSchedule.Constant))
         {
             problems.Invalid("job.hyper.schedule", $"unknown schedule {(int)h.Schedule}");
@@ -157,9 +193,13 @@ public static class TrainJobs
         {
             problems.Invalid("job.hyper.beta", $"must be > 0 and finite, got {settings.Beta}");
         }
-        if (h.GroupSize is not null)
+        if (h.GroupSize is not null && !pg)
         {
             problems.Invalid("job.hyper.group_size", "group_size is for TRAIN_KIND_POLICY_GRADIENT only");
+        }
+        if (h.KlBeta is { } kl && (!pg || !(kl >= 0) || !double.IsFinite(kl)))
+        {
+            problems.Invalid("job.hyper.kl_beta", pg ? $"must be >= 0 and finite, got {kl}" : "kl_beta is for TRAIN_KIND_POLICY_GRADIENT only");
         }
         return settings;
     }

@@ -24,14 +24,17 @@ public sealed class TrainRun
     private readonly string _outputRoot;
     private readonly ChannelWriter<TrainResponse> _events;
     private readonly CancellationToken _cancel;
+    private readonly IStepBatches _batches;
 
-    private TrainRun(TrainSettings settings, IReadOnlyList<NativeExample[]> units, string outputRoot, ChannelWriter<TrainResponse> events, CancellationToken cancel)
+    private TrainRun(TrainSettings settings, IReadOnlyList<NativeExample[]> units, string outputRoot, ChannelWriter<TrainResponse> events,
+        IStepBatches? batches, CancellationToken cancel)
     {
         _settings = settings;
         _units = units;
         _outputRoot = outputRoot;
         _events = events;
         _cancel = cancel;
+        _batches = batches ?? new FixedBatches(units);
         MicroBatches = (units.Count + settings.Hyper.MicroBatch - 1) / settings.Hyper.MicroBatch;
         StepsPerEpoch = (MicroBatches + settings.Hyper.GradAccum - 1) / settings.Hyper.GradAccum;
     }
@@ -45,9 +48,18 @@ public sealed class TrainRun
     /// <summary>Optimizer steps of the whole job.</summary>
     public int TotalSteps => StepsPerEpoch * _settings.Hyper.Epochs;
 
-    /// <summary>A job over <paramref name="units"/> (one per contract example: one sequence for SFT, a pair for DPO).</summary>
-    public static TrainRun Create(TrainSettings settings, IReadOnlyList<NativeExample[]> units, string outputRoot, ChannelWriter<TrainResponse> events, CancellationToken cancel) =>
-        new(settings, units, outputRoot, events, cancel);
+    /// <summary>A job over <paramref name="units"/> (one per contract example: one sequence for SFT, a pair for DPO, the
+    /// prompt for POLICY_GRADIENT); <paramref name="batches"/> turns each step's units into training sequences (null:
+    /// the units themselves).</summary>
+    public static TrainRun Create(TrainSettings settings, IReadOnlyList<NativeExample[]> units, string outputRoot, ChannelWriter<TrainResponse> events,
+        CancellationToken cancel, IStepBatches? batches = null, float rolloutTemperature = 1f, DeferralProbe? probe = null) =>
+        new(settings, units, outputRoot, events, batches, cancel) { RolloutTemperature = rolloutTemperature, Probe = probe };
+
+    /// <summary>COLLM_DEFERRAL: the phase-1 probe whose g becomes the added row's head weights; null for the other kinds.</summary>
+    public DeferralProbe? Probe { get; init; }
+
+    /// <summary>The rollout temperature the trainer's policy-gradient log-probs use (1 for the other kinds).</summary>
+    public float RolloutTemperature { get; private init; } = 1f;
 
     /// <summary>Starts the job's thread. The task ends with the result, or with <see cref="OperationCanceledException"/>
     /// or the trainer's error; either way the trainer is freed and <c>events</c> completed first.</summary>
@@ -78,7 +90,13 @@ public sealed class TrainRun
 
     private TrainResult Run()
     {
-        using var trainer = MocoTrainer.Create(_settings.Base.Base.Model, _settings.TrainerOptions(TotalSteps));
+        var options = _settings.TrainerOptions(TotalSteps, RolloutTemperature);
+        if (Probe is not null)
+        {
+            var g = Probe.Fit(_settings.Base.Base.Model, _settings.Base.Base.Resolution.Directory!, _units, _settings.Hyper.LearningRate, _cancel);
+            options = options with { AddVocabularyRow = true, AddedOutputRow = g };
+        }
+        using var trainer = MocoTrainer.Create(_settings.Base.Base.Model, options);
         var order = Enumerable.Range(0, _units.Count).ToArray();
         var random = new Random(unchecked((int)(_settings.Hyper.Seed ^ (_settings.Hyper.Seed >> 32))));
         var micro = _settings.Hyper.MicroBatch;
@@ -91,10 +109,11 @@ public sealed class TrainRun
             for (var first = 0; first < MicroBatches; first += accum)
             {
                 var started = Stopwatch.GetTimestamp();
-                for (var m = first; m < Math.Min(first + accum, MicroBatches); m++)
+                var microBatches = Enumerable.Range(first, Math.Min(accum, MicroBatches - first))
+                    .Select(m => order.Skip(m * micro).Take(micro).ToArray()).ToList();
+                foreach (var batch in _batches.ForStep(trainer, step, microBatches))
                 {
                     _cancel.ThrowIfCancellationRequested();
-                    var batch = order.Skip(m * micro).Take(micro).SelectMany(i => _units[i]).ToArray();
                     trainer.AddBatch(_settings.Loss, batch);
                 }
                 var stats = trainer.Step();
@@ -115,34 +134,41 @@ public sealed class TrainRun
                 });
                 if (_settings.CheckpointEvery > 0 && step % _settings.CheckpointEvery == 0 && step < TotalSteps)
                 {
-                    Save(trainer, Path.Combine(_outputRoot, $"{_settings.OutputId}-checkpoint-{step}"));
+                    Save(_settings, trainer, Path.Combine(_outputRoot, $"{_settings.OutputId}-checkpoint-{step}"));
                     _events.TryWrite(new TrainResponse { Checkpoint = new TrainCheckpoint { Step = step } });
                 }
             }
         }
         var directory = Path.Combine(_outputRoot, _settings.OutputId);
-        Save(trainer, directory);
+        Save(_settings, trainer, directory);
         return new TrainResult(directory, loss);
     }
 
-    // The output directory is replaced whole (methods-text.md §0.9: it is deleted first). An adapter records the
-    // registry name of its base, so the registry loads it onto that resident model.
-    private void Save(MocoTrainer trainer, string directory)
+    /// <summary>Writes the trainer's model into <paramref name="directory"/>, replaced whole (methods-text.md §0.9: it is
+    /// deleted first): an adapter that records the registry name of its base, so the registry loads it onto that
+    /// resident model, or full weights.</summary>
+    public static void Save(TrainSettings settings, MocoTrainer trainer, string directory)
     {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(trainer);
         if (Directory.Exists(directory))
         {
             Directory.Delete(directory, recursive: true);
         }
         Directory.CreateDirectory(directory);
-        if (_settings.Lora is null)
+        if (settings.Lora is null)
         {
-            trainer.SaveModel(_settings.Base.Base.Resolution.Directory!, directory);
+            trainer.SaveModel(settings.Base.Base.Resolution.Directory!, directory);
+            if (settings.AddToken is { } token)
+            {
+                AddedToken.Write(directory, token, settings.Base.Info.VocabSize);
+            }
             return;
         }
         trainer.SaveAdapter(directory);
         var configPath = Path.Combine(directory, "adapter_config.json");
         var config = JsonNode.Parse(File.ReadAllText(configPath))!;
-        config["base_model_name_or_path"] = _settings.Base.Base.Resolution.Name;
+        config["base_model_name_or_path"] = settings.Base.Base.Resolution.Name;
         File.WriteAllText(configPath, config.ToJsonString());
     }
 }

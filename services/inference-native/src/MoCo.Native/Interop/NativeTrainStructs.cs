@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace MoCo.Native.Interop;
 
-/// <summary>Mirror of <c>moco_trainer_options</c> (moco.h), version 1: 96 bytes on 64-bit platforms.</summary>
+/// <summary>Mirror of <c>moco_trainer_options</c> (moco.h), version 2: 104 bytes on 64-bit platforms.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct NativeTrainerOptions
 {
@@ -27,6 +27,8 @@ internal unsafe struct NativeTrainerOptions
     public float KlBeta;
     public int AddedVocabRows;
     public float* AddedOutputRow;
+    public float PgTemperature;
+    public int PgTokenMean;
 }
 
 /// <summary>

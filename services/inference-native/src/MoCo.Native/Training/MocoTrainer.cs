@@ -252,6 +252,8 @@ public sealed unsafe class MocoTrainer : IDisposable
         native.KlBeta = o.KlBeta;
         native.AddedVocabRows = o.AddVocabularyRow ? 1 : 0;
         native.AddedOutputRow = o.AddedOutputRow.IsEmpty ? null : addedOutputRow;
+        native.PgTemperature = o.PgTemperature;
+        native.PgTokenMean = o.PgTokenMean ? 1 : 0;
         return native;
     }
 }

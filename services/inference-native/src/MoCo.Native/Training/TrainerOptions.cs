@@ -24,6 +24,8 @@ namespace MoCo.Native.Training;
 /// <param name="KlBeta">Weight of the policy-gradient KL term, &gt;= 0; 0 skips the reference forward.</param>
 /// <param name="AddVocabularyRow">Full fine-tuning only: append CoLLM's &lt;|defer|&gt; as the last vocabulary entry.</param>
 /// <param name="AddedOutputRow">Empty, or hidden_size floats: the added entry's head row (empty = the mean of the head's rows).</param>
+/// <param name="PgTemperature">&gt; 0: policy-gradient log-probs come from logits / this (the rollouts' sampling temperature).</param>
+/// <param name="PgTokenMean">Policy gradient's unit: every target token of the step (TRL 0.19's "bnpo") instead of each sequence's mean.</param>
 public sealed record TrainerOptions(
     TrainMode Mode = TrainMode.Lora,
     int LoraRank = 8,
@@ -44,7 +46,9 @@ public sealed record TrainerOptions(
     float DpoBeta = 0.1f,
     float KlBeta = 0.04f,
     bool AddVocabularyRow = false,
-    ReadOnlyMemory<float> AddedOutputRow = default)
+    ReadOnlyMemory<float> AddedOutputRow = default,
+    float PgTemperature = 1f,
+    bool PgTokenMean = false)
 {
     /// <summary>libmoco's defaults.</summary>
     public static TrainerOptions Default { get; } = new();

@@ -14,15 +14,19 @@ namespace MoCo.Orchestrator.Logs;
 public static class PyJsonWriter
 {
     /// <summary>The text of <paramref name="node"/>. Numbers stored as integers (int, long, or an integer literal)
-    /// print as ints; doubles print as Python floats.</summary>
-    public static string Serialize(JsonNode? node, bool ensureAscii = true)
+    /// print as ints; doubles print as Python floats. <paramref name="indent"/> is `json.dump`'s indent (side files
+    /// written with `indent=2`, e.g. text_sparta's).</summary>
+    public static string Serialize(JsonNode? node, bool ensureAscii = true, int indent = 4)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(indent);
         var sb = new StringBuilder();
-        Write(sb, node, 0, ensureAscii);
+        Write(sb, node, 0, new Style(ensureAscii, indent));
         return sb.ToString();
     }
 
-    private static void Write(StringBuilder sb, JsonNode? node, int depth, bool ascii)
+    private readonly record struct Style(bool Ascii, int Indent);
+
+    private static void Write(StringBuilder sb, JsonNode? node, int depth, Style style)
     {
         switch (node)
         {
@@ -37,13 +41,13 @@ public static class PyJsonWriter
                 var i = 0;
                 foreach (var (key, value) in o)
                 {
-                    Indent(sb, depth + 1);
-                    WriteString(sb, key, ascii);
+                    Indent(sb, depth + 1, style);
+                    WriteString(sb, key, style.Ascii);
                     sb.Append(": ");
-                    Write(sb, value, depth + 1, ascii);
+                    Write(sb, value, depth + 1, style);
                     sb.Append(++i < o.Count ? ",\n" : "\n");
                 }
-                Indent(sb, depth);
+                Indent(sb, depth, style);
                 sb.Append('}');
                 break;
             case JsonArray a when a.Count == 0:
@@ -53,15 +57,15 @@ public static class PyJsonWriter
                 sb.Append("[\n");
                 for (var k = 0; k < a.Count; k++)
                 {
-                    Indent(sb, depth + 1);
-                    Write(sb, a[k], depth + 1, ascii);
+                    Indent(sb, depth + 1, style);
+                    Write(sb, a[k], depth + 1, style);
                     sb.Append(k + 1 < a.Count ? ",\n" : "\n");
                 }
-                Indent(sb, depth);
+                Indent(sb, depth, style);
                 sb.Append(']');
                 break;
             case JsonValue v:
-                WriteValue(sb, v, ascii);
+                WriteValue(sb, v, style.Ascii);
                 break;
         }
     }
@@ -109,7 +113,7 @@ public static class PyJsonWriter
         return PyFloat.Repr(double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture));
     }
 
-    private static void Indent(StringBuilder sb, int depth) => sb.Append(' ', depth * 4);
+    private static void Indent(StringBuilder sb, int depth, Style style) => sb.Append(' ', depth * style.Indent);
 
     private static void WriteString(StringBuilder sb, string s, bool ascii)
     {

@@ -36,6 +36,7 @@ public sealed class MethodRegistry
     public static MethodRegistry Default { get; } = new(new Dictionary<string, Func<ICollaborationMethod>>
     {
         ["single_model"] = () => new Text.SingleModelMethod(),
+        ["text_agglm"] = () => new Text.AggLmMethod(),
         ["text_bbmas"] = () => new Text.BbmasMethod(),
         ["text_heterogeneous_swarms"] = () => new Text.HeterogeneousSwarmsMethod(),
         ["text_llm_blender"] = () => new Text.LlmBlenderMethod(),
@@ -43,13 +44,17 @@ public sealed class MethodRegistry
         ["text_knowledge_card"] = () => new Text.KnowledgeCardMethod(),
         ["text_multiagent_refine"] = () => new Text.MultiagentRefineMethod(),
         ["text_multiagent_feedback"] = () => new Text.MultiagentFeedbackMethod(),
+        ["text_multiagent_finetuning"] = () => new Text.MultiagentFinetuningMethod(),
         ["text_structure"] = () => new Text.StructureMethod(),
         ["logit_logit_fusion"] = () => new Logit.LogitFusionMethod(),
         ["logit_logit_contrastive"] = () => new Logit.LogitContrastiveMethod(),
         ["text_slm_mux"] = () => new Text.SlmMuxMethod(),
+        ["text_sparta"] = () => new Text.SpartaMethod(),
         ["weight_greedy_soup"] = () => new Weight.GreedySoupMethod(),
         ["weight_dare_ties"] = () => new Weight.DareTiesMethod(),
         ["weight_expo"] = () => new Weight.ExpoMethod(),
+        ["weight_model_swarms"] = () => new Weight.ModelSwarmsMethod(),
+        ["weight_lorahub"] = () => new Weight.LoraHubMethod(),
     });
 
     /// <summary>Every method, by level then id.</summary>

@@ -24,7 +24,7 @@ internal static class TextMethods
         ])
         {
             GeneralDefaults = ApiMethods.Defaults((GeneralKeys.Temperature, 1.0)),
-            Rules = [AggModelWarning],
+            Rules = [AggModelWarning, c => SideFolderRule(c, "agglm_log_path"), LrSchedulerRule],
             Summary = "an aggregator model, trained with GRPO, fuses the models' answers",
         };
 
@@ -86,7 +86,7 @@ internal static class TextMethods
 
         yield return new MethodDescriptor("text_multiagent_finetuning", MethodLevel.Text, "multiagent_finetuning",
         [
-            P.Int("iterations", 1, min: 1),
+            P.Int("iterations", 1, min: 0) with { Description = "debate → datasets → SFT cycles (0 = plain debate + vote)" },
             P.Int("rounds", 2, min: 1),
             P.Num("w", 0.5, 0, 1),
             P.Num("training_ratio", 1.0, 0, 1, minExclusive: true),
@@ -124,6 +124,7 @@ internal static class TextMethods
             MinModels = 3,
             DistinctModels = true,
             GeneralDefaults = ApiMethods.Defaults((GeneralKeys.MaxResponseLength, 256L), (GeneralKeys.BatchSize, 1L)),
+            Rules = [c => SideFolderRule(c, "base_dir")],
             Summary = "models judge each other in Elo-rated matches and are trained with DPO",
         };
 
@@ -167,7 +168,7 @@ internal static class TextMethods
 
     private static List<ParamSpec> SpartaKeys() =>
     [
-        P.Int("num_iterations", 3, min: 1),
+        P.Int("num_iterations", 3, min: 0),
         P.Int("current_iteration", 0, min: 0),
         P.Path("base_dir", "model_collaboration/logs/text_sparta"),
         P.Int("judge_batch_size", 8, min: 1),
@@ -188,8 +189,34 @@ internal static class TextMethods
         P.Bool("debug", false),
     ];
 
-    // LoRA SFT on dev needs the inference Train RPC primitive, which the orchestrator does not have yet: refuse the flag
-    // before any work rather than run without the training it asks for.
+    // Side files stay in the run's artifact folder (config-and-cli.md §3.3): a path key must be relative and stay inside.
+    private static void SideFolderRule(RuleContext c, string key)
+    {
+        if (c[key].ValueKind != JsonValueKind.String)
+        {
+            return;
+        }
+        try
+        {
+            Text.SideFolders.Relative(key, c[key].GetString());
+        }
+        catch (ArgumentException)
+        {
+            c.Fail(key, $"\"{c[key].GetString()}\" leaves the run's artifact folder (absolute, empty, or with '.'/'..' parts)",
+                "write a relative folder such as the default, e.g. \"model_collaboration/logs/…\"");
+        }
+    }
+
+    // text_agglm's GRPO runs on Train, whose schedules are cosine, linear and constant (warmup first).
+    private static void LrSchedulerRule(RuleContext c)
+    {
+        if (c["lr_scheduler"].ValueKind == JsonValueKind.String && c["lr_scheduler"].GetString() is not ("cosine" or "linear" or "constant"))
+        {
+            c.Fail("lr_scheduler", $"\"{c["lr_scheduler"].GetString()}\" is not a schedule the trainer runs", "use \"cosine\" (default), \"linear\" or \"constant\"");
+        }
+    }
+
+    // methods-text.md §6: without agg_model the reference warns and aggregates with Qwen/Qwen2.5-1.5B-Instruct.
     private static void AggModelWarning(RuleContext c)
     {
         if (c["agg_model"].ValueKind == JsonValueKind.Null)

@@ -8,7 +8,9 @@ namespace MoCo.Orchestrator.Methods.Logit;
 /// <summary>
 /// The test pass both logit methods share (methods-logit-weight.md §3 steps 2–4, §4 step 3): every test item decoded
 /// once by the ensemble — prompts rendered with model_names[0]'s chat template, each sequence at its own length,
-/// KV-cached, fused in native code (GenerateEnsemble) — then scored, recorded and summarised in the §3.2 shape.
+/// KV-cached, fused in native code (GenerateEnsemble), or over Decode streams fused by the orchestrator with the same
+/// kernels and draws when the members live on different replicas — then scored, recorded and summarised in the §3.2
+/// shape.
 /// </summary>
 internal static class EnsembleDecoding
 {

@@ -91,14 +91,25 @@ public static class BestOnDev
     /// <param name="cancellationToken">Cancels the evaluation.</param>
     public static async Task<double> ScoreModelAsync(MethodContext context, string model, string label, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        var dev = await context.Data.DevAsync(1.0, includeGold: false, cancellationToken).ConfigureAwait(false);
+        return await ScoreModelAsync(context, model, label, dev, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="ScoreModelAsync(MethodContext, string, string, CancellationToken)"/> on <paramref name="dev"/>
+    /// (e.g. a prefix of the dev split) with sampling <paramref name="settings"/> (null = the general keys).</summary>
+    public static async Task<double> ScoreModelAsync(MethodContext context, string model, string label, TaskSplit dev, GenerationSettings? settings,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(dev);
         var phase = $"dev · {label}";
         var recorder = context.Recorder;
-        var dev = await context.Data.DevAsync(1.0, includeGold: false, cancellationToken).ConfigureAwait(false);
         if (await recorder.BeginPhaseAsync(phase, "calls", dev.Items.Count, cancellationToken).ConfigureAwait(false) is JsonValue stored)
         {
             return (double)stored;
         }
-        var outputs = await SoloAnswers.GenerateAsync(context.Generation, model, context.Site(phase, label), dev, null, cancellationToken).ConfigureAwait(false);
+        var outputs = await SoloAnswers.GenerateAsync(context.Generation, model, context.Site(phase, label), dev, settings, cancellationToken).ConfigureAwait(false);
         var split = await context.Evaluation.ScoreAsync(dev, [.. outputs.Select(o => o.Texts[0])], OutputKind.Raw, cancellationToken).ConfigureAwait(false);
         await SoloAnswers.RecordAsync(recorder, phase, model, dev, outputs, split, cancellationToken).ConfigureAwait(false);
         recorder.Progress(phase, dev.Items.Count, model);

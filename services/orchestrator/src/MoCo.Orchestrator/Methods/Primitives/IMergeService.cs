@@ -19,6 +19,10 @@ public enum MergeKind
 
     /// <summary>M8: inputs = [target], base = source.</summary>
     Extrapolate,
+
+    /// <summary>M10: A' = Σ w_i A_i, B' = Σ w_i B_i over LoRA adapters of one base, unnormalised; the output is an adapter
+    /// and the inputs stay adapters (never materialised).</summary>
+    LoraLinear,
 }
 
 /// <summary>One merge input: a model name (as the config writes it) or a run-time id, its weight and keep density
@@ -67,6 +71,39 @@ public sealed record MergeCall(MergeKind Kind, IReadOnlyList<MergeInput> Inputs,
     };
 }
 
+/// <summary>One M11 PSO step over five models of equal tensors (methods-logit-weight.md §1.2): `v' = a·v + b·(p − x) +
+/// c·(g − x) + d·(x − w)`, `x' = x + step·v'`, coefficients already normalised by the caller.</summary>
+/// <param name="X">Position.</param>
+/// <param name="V">Velocity.</param>
+/// <param name="P">Personal best.</param>
+/// <param name="G">Global best.</param>
+/// <param name="W">Global worst.</param>
+/// <param name="A">Inertia coefficient.</param>
+/// <param name="B">Cognitive coefficient.</param>
+/// <param name="C">Social coefficient.</param>
+/// <param name="D">Repel coefficient.</param>
+/// <param name="Step">Step length s.</param>
+/// <param name="Adapters">True: the five are LoRA adapters stepped as adapter tensors (model-swarm fast mode); false: an
+/// adapter among them is first merged into its base (M9), so the step runs on full weights.</param>
+public sealed record PsoStepCall(string X, string V, string P, string G, string W, double A, double B, double C, double D, double Step, bool Adapters)
+{
+    /// <summary>The five models in the kernel's order x, v, p, g, w.</summary>
+    public IReadOnlyList<string> Models => [X, V, P, G, W];
+
+    /// <summary>The call's content for its call key, with each model replaced by its fingerprint (in <see cref="Models"/>
+    /// order).</summary>
+    public JsonObject Describe(IReadOnlyList<string> fingerprints) => new()
+    {
+        ["kind"] = "PsoStep",
+        ["models"] = new JsonArray([.. fingerprints.Select(f => (JsonNode)JsonValue.Create(f))]),
+        ["coefficients"] = new JsonArray(A, B, C, D, Step),
+        ["adapters"] = Adapters,
+    };
+}
+
+/// <summary>The two models a PSO step makes: the new position x' and the new velocity v'.</summary>
+public sealed record PsoStepResult(MergedModel Position, MergedModel Velocity);
+
 /// <summary>A merged model made resident by the inference service: its id (usable wherever a model name is, e.g. in
 /// Generate) and fingerprint.</summary>
 public sealed record MergedModel(string Id, string Fingerprint);
@@ -81,6 +118,15 @@ public interface IMergeService
     /// <summary>Runs <paramref name="call"/> at <paramref name="site"/>; <paramref name="index"/> tells apart merges of
     /// one site (candidate, particle, iteration).</summary>
     Task<MergedModel> MergeAsync(CallSite site, int index, MergeCall call, CancellationToken cancellationToken);
+
+    /// <summary>Runs one M11 step (<paramref name="call"/>) at <paramref name="site"/>; <paramref name="index"/> as in
+    /// <see cref="MergeAsync"/>.</summary>
+    Task<PsoStepResult> PsoStepAsync(CallSite site, int index, PsoStepCall call, CancellationToken cancellationToken);
+
+    /// <summary>Frees run-time model <paramref name="model"/> (a merge's id) that the method no longer uses, so a search
+    /// does not keep every candidate resident (methods-logit-weight.md §2.3: candidates are freed when dropped). A
+    /// model already gone is no error.</summary>
+    Task ReleaseAsync(string model, CancellationToken cancellationToken);
 
     /// <summary>Writes model <paramref name="model"/> (a name or run-time id) to artifact folder
     /// <paramref name="artifact"/> (relative to the inference service's artifacts folder, replaced if present).</summary>

@@ -9,11 +9,23 @@ public static class TeamGeneration
 {
     /// <summary>Runs <paramref name="requests"/> (index = model index into model_names) as phase <paramref name="phase"/>
     /// (unit calls); results per model in request order.</summary>
-    public static async Task<IReadOnlyList<IReadOnlyList<GenerationResult>>> PhaseAsync(MethodContext context, string phase,
+    public static Task<IReadOnlyList<IReadOnlyList<GenerationResult>>> PhaseAsync(MethodContext context, string phase,
+        IReadOnlyList<IReadOnlyList<GenerationRequest>> requests, CancellationToken cancellationToken) =>
+        PhaseAsync(context, phase, context.Config.ModelNames, requests, cancellationToken);
+
+    /// <summary>As the phase over model_names, with requests[i] served by <paramref name="models"/>[i] — the run-time ids
+    /// that replace the configured models in methods that train them (a trained copy, or the name while untrained).</summary>
+    public static async Task<IReadOnlyList<IReadOnlyList<GenerationResult>>> PhaseAsync(MethodContext context, string phase, IReadOnlyList<string> models,
         IReadOnlyList<IReadOnlyList<GenerationRequest>> requests, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(models);
+        ArgumentNullException.ThrowIfNull(requests);
+        if (models.Count != requests.Count)
+        {
+            throw new ArgumentException($"{requests.Count} request lists for {models.Count} models", nameof(requests));
+        }
         await context.Recorder.BeginPhaseAsync(phase, "calls", requests.Sum(r => r.Count), cancellationToken).ConfigureAwait(false);
-        var results = await GenerateAsync(context, requests, cancellationToken).ConfigureAwait(false);
+        var results = await Task.WhenAll(requests.Select((batch, i) => context.Generation.GenerateBatchAsync(models[i], batch, cancellationToken))).ConfigureAwait(false);
         await context.Recorder.EndPhaseAsync(phase, null, cancellationToken).ConfigureAwait(false);
         return results;
     }

@@ -9,8 +9,9 @@ namespace MoCo.Orchestrator.Methods.Weight;
 /// target (`topk_bottomk`: the uniform soups (M1) of the bottom k and the top k, k clipped to [1, ⌊n/2⌋]) and
 /// extrapolate past the target, θ_t + α(θ_t − θ_s) (M8), with the fixed `alpha` or the first best-on-dev of
 /// `alpha_candidates`. The final model is saved as `final_model` in the task folder of `expo_base_path` and answers the
-/// test split. Unlike the reference, the chosen candidate's resident f32 merge is reused rather than recomputed in
-/// bf16. The `pairs` mode is not built yet and answers "not implemented".
+/// test split. `pairs` extrapolates within one (sft, dpo) pair — zip(`sft_models`, `dpo_models`), else consecutive
+/// pairs of model_names — chosen on dev by `pair_selection` when there are several. Unlike the reference, the chosen
+/// candidate's resident f32 merge is reused rather than recomputed in bf16.
 /// </summary>
 public sealed class ExpoMethod : ICollaborationMethod
 {
@@ -24,17 +25,27 @@ public sealed class ExpoMethod : ICollaborationMethod
         var config = context.Config;
         var keys = config.Hyperparameters;
         var mode = keys.String("mode")!;
-        if (mode == "pairs")
-        {
-            throw new MethodNotImplementedException("weight_expo (mode pairs)");
-        }
         var folder = WeightArtifacts.TaskFolder(context, "expo_base_path");
         var names = config.ModelNames;
-        var dev = await BestOnDev.SelectAsync(context, cancellationToken).ConfigureAwait(false);
-        var ranking = dev.Ranking;
-        var k = mode == "topk_bottomk" ? Math.Max(1, (int)Math.Min(keys.Int("k"), names.Count / 2)) : 1;
-        var (target, targetName) = await EndAsync(context, merges, [.. ranking.Take(k)], "merged_topk", folder, cancellationToken).ConfigureAwait(false);
-        var (source, sourceName) = await EndAsync(context, merges, [.. ranking.TakeLast(k)], "merged_bottomk", folder, cancellationToken).ConfigureAwait(false);
+        DevSelection? dev = null;
+        JsonObject details;
+        string target, targetName, source, sourceName;
+        if (mode == "pairs")
+        {
+            var pair = await ExpoPairs.ChooseAsync(context, cancellationToken).ConfigureAwait(false);
+            (source, target) = (pair.Source, pair.Target);
+            (sourceName, targetName) = (source, target);
+            details = pair.Details;
+        }
+        else
+        {
+            dev = await BestOnDev.SelectAsync(context, cancellationToken).ConfigureAwait(false);
+            var ranking = dev.Ranking;
+            var k = mode == "topk_bottomk" ? Math.Max(1, (int)Math.Min(keys.Int("k"), names.Count / 2)) : 1;
+            (target, targetName) = await EndAsync(context, merges, [.. ranking.Take(k)], "merged_topk", folder, cancellationToken).ConfigureAwait(false);
+            (source, sourceName) = await EndAsync(context, merges, [.. ranking.TakeLast(k)], "merged_bottomk", folder, cancellationToken).ConfigureAwait(false);
+            details = dev.Details();
+        }
 
         var optimized = keys.String("alpha_mode") == "optimized";
         IReadOnlyList<double> alphas = optimized ? keys.Numbers("alpha_candidates")! : [keys.Number("alpha")];
@@ -67,21 +78,26 @@ public sealed class ExpoMethod : ICollaborationMethod
         summary["method"] = "expo";
         summary["mode"] = mode;
         summary["model_names"] = ReferenceSummary.ModelNames(config);
-        // A dict by name, as the reference's: a model listed twice keeps its last listing's score.
-        var modelScores = new JsonObject();
-        for (var i = 0; i < names.Count; i++)
+        if (dev is not null)
         {
-            modelScores[names[i]] = dev.Scores[i];
+            // A dict by name, as the reference's: a model listed twice keeps its last listing's score.
+            var modelScores = new JsonObject();
+            for (var i = 0; i < names.Count; i++)
+            {
+                modelScores[names[i]] = dev.Scores[i];
+            }
+            summary["model_scores"] = modelScores;
         }
-        summary["model_scores"] = modelScores;
         summary["source_model"] = sourceName;
         summary["target_model"] = targetName;
         summary["hyperparameters"] = ReferenceSummary.Hyperparameters(config);
         summary["alpha"] = alpha;
-        summary["alpha_mode"] = keys.String("alpha_mode");
+        if (dev is not null)
+        {
+            summary["alpha_mode"] = keys.String("alpha_mode");
+        }
         summary["avg_test_score"] = ReferenceSummary.Score(scored.Scores.Mean);
         summary["logs"] = scored.Logs;
-        var details = dev.Details();
         details["alpha_candidates"] = candidateScores;
         details["final_model"] = chosen;
         details["artifact"] = artifact;

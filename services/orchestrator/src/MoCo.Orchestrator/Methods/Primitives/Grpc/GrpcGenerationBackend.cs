@@ -8,10 +8,12 @@ namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 /// <summary>Generate and GenerateEnsemble on moco.v1.InferenceService (contracts.md §4): one user turn rendered
 /// server-side with the prefill as the trailing partial assistant message, n samples from the given seed, stop at the
 /// model's EOS set; sampling is on unless the temperature is 0 (greedy). Ensemble members are loaded first
-/// (GenerateEnsemble needs them resident on one replica; members spread over replicas answer NOT_COLOCATED).</summary>
+/// (GenerateEnsemble needs them resident on one replica; members spread over replicas answer NOT_COLOCATED, and the
+/// ensemble then decodes over Decode streams, <see cref="DecodeEnsembleBackend"/>).</summary>
 public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClient client) : IGenerationBackend, IEnsembleBackend
 {
     private readonly ConcurrentDictionary<string, Task<string>> _fingerprints = new(StringComparer.Ordinal);
+    private readonly DecodeEnsembleBackend _decode = new(client);
 
     /// <inheritdoc/>
     public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) =>
@@ -74,9 +76,17 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
             request.Lambda = (float)spec.Lambda;
             request.PlausibilityAlpha = (float)spec.PlausibilityAlpha;
         }
-        using var stream = client.GenerateEnsemble(request, Headers(spec.Members[0]), cancellationToken: cancellationToken);
-        return await CollectAsync(stream.ResponseStream.ReadAllAsync(cancellationToken).Select(m => m.PayloadCase == GenerateEnsembleResponse.PayloadOneofCase.Final ? m.Final : null),
-            call.Samples, $"GenerateEnsemble of {string.Join(", ", spec.Members)}").ConfigureAwait(false);
+        try
+        {
+            using var stream = client.GenerateEnsemble(request, Headers(spec.Members[0]), cancellationToken: cancellationToken);
+            return await CollectAsync(stream.ResponseStream.ReadAllAsync(cancellationToken).Select(m => m.PayloadCase == GenerateEnsembleResponse.PayloadOneofCase.Final ? m.Final : null),
+                call.Samples, $"GenerateEnsemble of {string.Join(", ", spec.Members)}").ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && MocoErrors.ErrorInfos(e).Any(i => i.Reason == "NOT_COLOCATED"))
+        {
+            // The members live on different replicas: fuse their Decode streams here, with the same kernels and draws.
+            return await _decode.GenerateEnsembleAsync(call, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     // The samples of a Generate or GenerateEnsemble stream, from their final messages (null = another message kind).

@@ -35,6 +35,39 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
             Preference = new PreferencePair { Chosen = new Continuation { Text = e.Chosen }, Rejected = new Continuation { Text = e.Rejected } },
         })], settings, cancellationToken);
 
+    /// <inheritdoc/>
+    public Task<TrainedModel> PolicyGradientAsync(CallSite site, string baseModel, IReadOnlyList<string> prompts, PolicyGradientSettings settings,
+        RolloutRewards rewards, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentNullException.ThrowIfNull(rewards);
+        var job = PolicyGradientJob(settings);
+        return TrainAsync(site, baseModel, job, [.. prompts.Select(p => new TrainExample { Prompt = Prompt(p), PromptOnly = new PromptOnly() })], rewards, cancellationToken);
+    }
+
+    /// <summary>The GRPO job of methods-text.md §6 (trl 0.19.1 as text_agglm configures it): LoRA as §0.9, one prompt and
+    /// its G rollouts per optimizer step, warmup 0.1, seed 42, no KL term, rollouts sampled at the given temperature with
+    /// top-p 1 and no top-k.</summary>
+    /// <exception cref="ArgumentException">A schedule other than cosine, linear or constant.</exception>
+    public static TrainJob PolicyGradientJob(PolicyGradientSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var schedule = settings.Schedule switch
+        {
+            "cosine" => LrSchedule.Cosine,
+            "linear" => LrSchedule.Linear,
+            "constant" => LrSchedule.Constant,
+            _ => throw new ArgumentException($"lr_scheduler \"{settings.Schedule}\" is not a schedule the trainer runs; use cosine, linear or constant", nameof(settings)),
+        };
+        var job = Job(TrainKind.PolicyGradient, new TrainingSettings(1, 1, settings.LearningRate, settings.Epochs));
+        job.Hyper.Schedule = schedule;
+        job.Hyper.WeightDecay = settings.WeightDecay;
+        job.Hyper.GroupSize = settings.GroupSize;
+        job.Hyper.KlBeta = 0;
+        job.RolloutSampling = new SamplingParams { Temperature = (float)settings.Temperature, TopP = 1f, TopK = 0, DoSample = true, MaxNewTokens = settings.MaxNewTokens };
+        return job;
+    }
+
     /// <summary>The job §0.9 describes, before its base model, output id and call key are set.</summary>
     public static TrainJob Job(TrainKind kind, TrainingSettings settings)
     {
@@ -63,7 +96,11 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         return job;
     }
 
-    private async Task<TrainedModel> TrainAsync(CallSite site, string baseModel, TrainKind kind, IReadOnlyList<TrainExample> examples, TrainingSettings settings,
+    private Task<TrainedModel> TrainAsync(CallSite site, string baseModel, TrainKind kind, IReadOnlyList<TrainExample> examples, TrainingSettings settings,
+        CancellationToken cancellationToken) =>
+        TrainAsync(site, baseModel, Job(kind, settings), examples, null, cancellationToken);
+
+    private async Task<TrainedModel> TrainAsync(CallSite site, string baseModel, TrainJob job, IReadOnlyList<TrainExample> examples, RolloutRewards? rewards,
         CancellationToken cancellationToken)
     {
         if (examples.Count == 0)
@@ -71,7 +108,6 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
             throw new ArgumentException($"training {baseModel} needs at least one example", nameof(examples));
         }
         var fingerprint = await models.FingerprintAsync(baseModel, cancellationToken).ConfigureAwait(false);
-        var job = Job(kind, settings);
         var digest = CallKeys.Hex(new JsonArray([.. examples.Select(e => (JsonNode?)JsonNode.Parse(JsonFormatter.Default.Format(e)))]));
         var key = CallKeys.Key(site, fingerprint, "train", 0, new JsonObject { ["job"] = JsonNode.Parse(JsonFormatter.Default.Format(job)), ["examples"] = digest });
         var modelId = "trained-" + key;
@@ -90,7 +126,7 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         job.OutputId = modelId;
         job.CallKey = key;
         var clock = Stopwatch.StartNew();
-        var done = await RunAsync(job, examples, cancellationToken).ConfigureAwait(false);
+        var done = await RunAsync(job, examples, rewards, cancellationToken).ConfigureAwait(false);
         var spent = new CallUsage(0, 0, clock.Elapsed);
         var result = new JsonObject { ["model_id"] = done.ModelId, ["final_loss"] = done.FinalLoss, ["fingerprint"] = done.Fingerprint };
         await ledger.PutAsync(new LedgerEntry(key, site.Phase, "train", modelIndex, "train", 0, result.ToJsonString(), spent), cancellationToken).ConfigureAwait(false);
@@ -98,7 +134,9 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         return new TrainedModel(done.ModelId, done.FinalLoss, Reused: false);
     }
 
-    private async Task<TrainDone> RunAsync(TrainJob job, IReadOnlyList<TrainExample> examples, CancellationToken cancellationToken)
+    // Streams the job and its examples; a policy-gradient job keeps the request side open to answer each rollout batch
+    // with its rewards until the trainer is done.
+    private async Task<TrainDone> RunAsync(TrainJob job, IReadOnlyList<TrainExample> examples, RolloutRewards? rewards, CancellationToken cancellationToken)
     {
         using var call = client.Train(Headers(job.BaseModel), cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new TrainRequest { Job = job }).ConfigureAwait(false);
@@ -109,11 +147,26 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
             await call.RequestStream.WriteAsync(new TrainRequest { Examples = batch }).ConfigureAwait(false);
         }
         await call.RequestStream.WriteAsync(new TrainRequest { ExamplesDone = new ExamplesDone() }).ConfigureAwait(false);
-        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        if (rewards is null)
+        {
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        }
         await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (response.PayloadCase == TrainResponse.PayloadOneofCase.Done)
+            if (response.PayloadCase == TrainResponse.PayloadOneofCase.Rollouts && rewards is not null)
             {
+                var batch = response.Rollouts;
+                var scored = await rewards([.. batch.Rollouts.Select(r => new PolicyRollout(r.ExampleIndex, r.SampleIndex, r.Text))], cancellationToken).ConfigureAwait(false);
+                var answer = new TrainRewards { BatchId = batch.BatchId };
+                answer.Rewards.Add(scored);
+                await call.RequestStream.WriteAsync(new TrainRequest { Rewards = answer }).ConfigureAwait(false);
+            }
+            else if (response.PayloadCase == TrainResponse.PayloadOneofCase.Done)
+            {
+                if (rewards is not null)
+                {
+                    await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+                }
                 return response.Done;
             }
         }
