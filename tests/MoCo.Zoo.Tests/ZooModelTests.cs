@@ -1,0 +1,82 @@
+using System.Text.Json.Nodes;
+using MoCo.Models.Catalog;
+using MoCo.Models.Tokenization;
+using MoCo.Native;
+using MoCo.Native.Models;
+using MoCo.Zoo.Build;
+using MoCo.Zoo.Checkpoints;
+using MoCo.Zoo.Suite;
+
+namespace MoCo.Zoo.Tests;
+
+/// <summary>The committed zoo: every model loads and answers, and the recorded card scores still hold.</summary>
+public sealed class ZooModelTests
+{
+    private static readonly JsonObject Scores = JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Models, ZooBuilder.ScoresFile)))!.AsObject();
+
+    private static IReadOnlyList<string> Names => CatalogueFile.Load(CatalogueFile.PathIn(Repository.Models)).Names;
+
+    [Fact]
+    public void The_catalogue_lists_the_base_five_specialists_a_smaller_model_and_a_judge_within_40_MB()
+    {
+        Assert.Equal(["base", "math", "north", "south", "coder", "guard", "small", "judge"], Names);
+        var bytes = Names.SelectMany(n => Directory.GetFiles(Path.Combine(Repository.Models, n))).Sum(f => new FileInfo(f).Length);
+        Assert.InRange(bytes, 1, 40L << 20);
+    }
+
+    [Fact]
+    public void Every_model_loads_and_answers_a_chat_prompt_then_ends_its_turn()
+    {
+        using var context = MocoContext.Create("cpu", 2);
+        foreach (var name in Names)
+        {
+            var directory = Path.Combine(Repository.Models, name);
+            Assert.Equal("LlamaForCausalLM", JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "config.json")))!["architectures"]![0]!.GetValue<string>());
+            var encoder = new ChatEncoder(HfTokenizer.FromDirectory(directory));
+            var end = encoder.Tokenizer.Encode(CheckpointWriter.EndToken, addSpecialTokens: false).Single();
+            using var model = MocoModel.Load(context, directory);
+            var output = GreedyGenerator.Generate(model, [encoder.EncodePrompt("What is 12 + 30?\n\nState your final answer directly, enclosed exactly as \\box{ANSWER}.")], end, 24).Single();
+            Assert.NotEmpty(output);
+            Assert.True(output.Length < 24, $"zoo/{name} did not end its turn: {encoder.Tokenizer.Decode(output)}");
+        }
+    }
+
+    [Fact]
+    public void Each_specialist_beats_the_base_on_its_own_domain_in_the_recorded_scores()
+    {
+        var scores = Scores["scores"]!.AsObject();
+        foreach (var specialty in ZooRecipes.Specialties)
+        {
+            double Score(string model)
+            {
+                var task = scores[model]![specialty.Task]!;
+                return (double)(specialty.Region is { } region ? task["by_domain"]![region]! : task["score"]!);
+            }
+            Assert.True(Score(specialty.Model) > Score("base"),
+                $"zoo/{specialty.Model} {Score(specialty.Model)} vs zoo/base {Score("base")} on {specialty.Task} {specialty.Region}");
+        }
+    }
+
+    [Fact]
+    public async Task The_recorded_check_scores_are_reproduced_within_one_item()
+    {
+        var suite = new TaskSuite((ulong)Scores["seed"]!);
+        var items = (int)Scores["check_items"]!;
+        using var context = MocoContext.Create("cpu", 2);
+        var scorer = new DomainScorer();
+        foreach (var name in Names)
+        {
+            var directory = Path.Combine(Repository.Models, name);
+            var encoder = new ChatEncoder(HfTokenizer.FromDirectory(directory));
+            var end = encoder.Tokenizer.Encode(CheckpointWriter.EndToken, addSpecialTokens: false).Single();
+            using var model = MocoModel.Load(context, directory);
+            foreach (var domain in suite.Domains)
+            {
+                var expected = (double)Scores["scores"]![name]![domain.Task]!["check"]!;
+                var (scores, _) = await scorer.ScoreAsync(model, encoder, end, domain, [.. suite.Splits(domain).Test.Take(items)], CancellationToken.None);
+                var actual = scores.Average();
+                Assert.True(Math.Abs(actual - expected) <= (1.0 / items) + 1e-9, $"zoo/{name} on {domain.Task}: {actual} vs recorded {expected}");
+            }
+        }
+    }
+}
