@@ -191,6 +191,23 @@ public sealed class GenerateTests(ServingHost host)
     }
 
     [Fact]
+    public async Task Tokenize_and_detokenize_answer_an_adapter_with_its_bases_tokenizer()
+    {
+        async Task<int[]> Ids(string model)
+        {
+            var request = new TokenizeRequest { Model = model };
+            request.Inputs.Add(new Prompt { Text = "adapter text" });
+            return [.. (await host.Client.TokenizeAsync(request)).Results[0].TokenIds];
+        }
+
+        var ids = await Ids(GoldenModels.Lora);
+        Assert.Equal(await Ids(GoldenModels.Llama), ids);
+        var detokenize = new DetokenizeRequest { Model = GoldenModels.Lora };
+        detokenize.Sequences.Add(new TokenIds { Ids = { ids } });
+        Assert.Equal("adapter text", Assert.Single((await host.Client.DetokenizeAsync(detokenize)).Texts));
+    }
+
+    [Fact]
     public async Task An_adapter_changes_the_output_and_a_zero_adapter_does_not()
     {
         var plain = (await Generation.RunAsync(host.Client, Requests.Generate(GoldenModels.Llama, Golden.Prompt, 16))).Finals[0].TokenIds;

@@ -7,8 +7,9 @@ using MoCo.Inference.Requests;
 namespace MoCo.Inference.Text;
 
 /// <summary>Tokenize and Detokenize (contracts.md §4): batched, results in request order, each input through the
-/// same <see cref="PromptEncoder"/> path Generate uses. Run-time models (merged, trained, written) answer too: their
-/// tokenizer is the one the registry serves them with (a trained deferral model's has its added entry).</summary>
+/// same <see cref="PromptEncoder"/> path Generate uses. Run-time models (merged, trained, written) and adapters answer
+/// too: their tokenizer is the one the registry serves them with (a trained deferral model's has its added entry; an
+/// adapter without tokenizer files has its base's).</summary>
 public sealed class TextCalls(ModelCatalog catalog, ModelTextCache texts, RequestLimits limits, Registry.ModelRegistry registry)
 {
     /// <summary>Renders and tokenises every input.</summary>
@@ -52,7 +53,16 @@ public sealed class TextCalls(ModelCatalog catalog, ModelTextCache texts, Reques
         return Fit(response, "Detokenize");
     }
 
-    private ModelText Text(string model) => registry.IsRuntime(model) ? registry.Acquire(model).Text : texts.Get(catalog.Require(model));
+    // An adapter has no text of its own unless it ships a tokenizer: the registry serves it with its base's.
+    private ModelText Text(string model)
+    {
+        if (registry.IsRuntime(model))
+        {
+            return registry.Acquire(model).Text;
+        }
+        var resolution = catalog.Require(model);
+        return Weights.LoraAdapter.IsAdapter(resolution.Directory!) ? registry.Acquire(model).Text : texts.Get(resolution);
+    }
 
     // A unary reply cannot be split across messages, so a batch whose result exceeds the message size is refused
     // with the fix rather than cut by the transport with a bare error.
