@@ -91,12 +91,12 @@ public sealed class GatewayFrontTests(ClusterFixture fixture) : IClassFixture<Cl
     }
 
     [Fact]
-    public async Task An_rpc_not_built_yet_is_unimplemented_through_the_gateway_not_a_proxy_error()
+    public async Task A_method_the_router_does_not_serve_yet_is_unimplemented_through_the_gateway_not_a_proxy_error()
     {
-        var method = RouterService.Descriptor.Methods[0];
-        var status = await Testing.RawCalls.CallEmptyAsync(Cluster.Channel.CreateCallInvoker(), method);
-        Assert.Equal(StatusCode.Unimplemented, status.StatusCode);
-        Assert.Contains(method.Name, status.Detail);
+        var request = new RouteRequest { Context = new RouterContext { Method = "api_collm", ModelNames = { "m-a", "m-b" } } };
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await new RouterService.RouterServiceClient(Cluster.Channel).RouteAsync(request));
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        Assert.Contains("RouterService/Route for api_collm", error.Status.Detail, StringComparison.Ordinal);
     }
 
     /// <summary>The inference replica named by the backend's moco-served-by value (the gateway adds its own).</summary>
