@@ -13,15 +13,18 @@ public sealed class DecodeTests(DecodeHost host)
 
     private static StepOutputs Full => new() { FullLogprobs = true, Argmax = true };
 
-    [Fact]
-    public async Task Stepping_with_greedy_choices_reproduces_generate_token_for_token()
+    // On a LoRA adapter too: the sequence runs on the resident base with the adapter applied, as Generate runs it.
+    [Theory]
+    [InlineData(GoldenModels.Llama)]
+    [InlineData(GoldenModels.Lora)]
+    public async Task Stepping_with_greedy_choices_reproduces_generate_token_for_token(string model)
     {
         const int tokens = 24;
-        var generated = Assert.Single((await Generation.RunAsync(host.Client, ServingRequests.Generate(GoldenModels.Llama, Prompt, tokens))).Finals).TokenIds;
+        var generated = Assert.Single((await Generation.RunAsync(host.Client, ServingRequests.Generate(model, Prompt, tokens))).Finals).TokenIds;
 
         await using var session = new DecodeSession(host.Client.Decode());
         var path = new List<int>();
-        var step = await session.StepAsync(Ops.Open("s", GoldenModels.Llama, Prompt, new StepOutputs { Argmax = true, TopK = 3 }));
+        var step = await session.StepAsync(Ops.Open("s", model, Prompt, new StepOutputs { Argmax = true, TopK = 3 }));
         for (var i = 0; i < tokens; i++)
         {
             Assert.Equal(Prompt.Length + i, step.Length);
