@@ -1,3 +1,4 @@
+using MoCo.Hosting.Randomness;
 using MoCo.Router.Graph;
 using MoCo.Router.Routing;
 

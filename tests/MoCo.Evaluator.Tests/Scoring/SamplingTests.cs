@@ -1,4 +1,5 @@
 using MoCo.Evaluator.Views;
+using MoCo.Hosting.Randomness;
 
 namespace MoCo.Evaluator.Tests.Scoring;
 

@@ -1,3 +1,5 @@
+using MoCo.Hosting.Randomness;
+
 namespace MoCo.Zoo.Suite;
 
 /// <summary>
@@ -6,17 +8,10 @@ namespace MoCo.Zoo.Suite;
 /// </summary>
 public sealed class SeededRandom(ulong seed)
 {
-    private ulong _state = seed;
+    private readonly SplitMix64 _bits = new(seed);
 
     /// <summary>The next 64 random bits.</summary>
-    public ulong NextUInt64()
-    {
-        _state += 0x9E3779B97F4A7C15UL;
-        var z = _state;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    public ulong NextUInt64() => _bits.Next();
 
     /// <summary>An integer in [0, <paramref name="count"/>).</summary>
     public int Next(int count)
@@ -29,7 +24,7 @@ public sealed class SeededRandom(ulong seed)
     public int Between(int min, int max) => min + Next(max - min + 1);
 
     /// <summary>A double in [0, 1).</summary>
-    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+    public double NextDouble() => _bits.NextDouble();
 
     /// <summary>A standard normal draw (Box–Muller).</summary>
     public double NextGaussian()

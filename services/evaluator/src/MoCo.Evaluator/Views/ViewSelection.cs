@@ -1,3 +1,5 @@
+using MoCo.Hosting.Randomness;
+
 namespace MoCo.Evaluator.Views;
 
 /// <summary>How a view's items were chosen (evaluation.md §5.3).</summary>

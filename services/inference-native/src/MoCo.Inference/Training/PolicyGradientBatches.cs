@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
+using MoCo.Hosting.Randomness;
 using MoCo.Inference.Registry;
 using MoCo.Inference.Requests;
 using MoCo.Inference.Scheduling;
@@ -177,14 +178,7 @@ public sealed class PolicyGradientBatches(
     }
 
     // Counter-based per (job seed, step, prompt): the same job draws the same rollouts whatever else the loop serves.
-    private ulong Seed(int step, int index)
-    {
-        var x = settings.Hyper.Seed ^ ((ulong)(uint)step << 32) ^ (uint)index;
-        x += 0x9E3779B97F4A7C15UL;
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
-        return x ^ (x >> 31);
-    }
+    private ulong Seed(int step, int index) => new SplitMix64(settings.Hyper.Seed ^ ((ulong)(uint)step << 32) ^ (uint)index).Next();
 
     // The job runs on its own thread (TrainRun), so blocking it on the loop and the client is what it is for.
     private T Await<T>(Task<T> task)

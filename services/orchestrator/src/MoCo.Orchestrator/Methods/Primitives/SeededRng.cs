@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using MoCo.Evaluator.Views;
+using MoCo.Hosting.Randomness;
 
 namespace MoCo.Orchestrator.Methods.Primitives;
 
@@ -12,7 +12,7 @@ namespace MoCo.Orchestrator.Methods.Primitives;
 /// </summary>
 public sealed class SeededRng
 {
-    private SplitMix64 _state;
+    private readonly SplitMix64 _state;
 
     private SeededRng(ulong seed) => _state = new SplitMix64(seed);
 
@@ -24,7 +24,7 @@ public sealed class SeededRng
     }
 
     /// <summary>A uniform double in [0, 1) (53 random bits).</summary>
-    public double NextDouble() => (_state.Next() >> 11) * (1.0 / (1UL << 53));
+    public double NextDouble() => _state.NextDouble();
 
     /// <summary>A uniform integer in [0, <paramref name="n"/>), without modulo bias.</summary>
     public int Next(int n)
