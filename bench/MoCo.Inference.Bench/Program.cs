@@ -42,21 +42,10 @@ try
         await SwarmBench.RunAsync(root, members, swarmReplicas, Int("--swarm-prompts", 8), newTokens, Int("--swarm-iterations", 2));
         return;
     }
-    await using var host = await MocoHost.StartAsync(new InferenceModule(), configure: b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-    {
-        ["Moco:Host:BindAddress"] = "127.0.0.1",
-        ["Moco:Host:GrpcPort"] = "0",
-        ["Moco:Host:AdminPort"] = "0",
-        ["Logging:LogLevel:Default"] = "Warning",
-        ["Moco:Inference:Device"] = "cpu",
-        ["Moco:Inference:ModelDirectories:0"] = root,
-        // Merge registers each result as a resident model, KV cache and all: --merge-only keeps that cache small so the
-        // merge itself, not zeroing a cache no stream uses, is what the figure measures.
-        ["Moco:Inference:KvCacheTokens"] = (mergeOnly ? 256 : (promptTokens + Math.Max(newTokens, decodeSteps) + 16) * streams.Max()).ToString(CultureInfo.InvariantCulture),
-        ["Moco:Inference:MaxQueuedRequests"] = "1024",
-        ["Moco:Inference:Preload:0"] = "bench-llama",
-        ["Moco:Inference:TrainedModelsDirectory"] = Path.Combine(root, "runtime"),
-    }));
+    // Merge registers each result as a resident model, KV cache and all: --merge-only keeps that cache small so the
+    // merge itself, not zeroing a cache no stream uses, is what the figure measures.
+    await using var host = await BenchHost.StartAsync(root, Path.Combine(root, "runtime"),
+        mergeOnly ? 256 : (promptTokens + Math.Max(newTokens, decodeSteps) + 16) * streams.Max(), ("Moco:Inference:Preload:0", "bench-llama"));
     using var channel = GrpcChannel.ForAddress(host.GrpcAddress);
     var client = new InferenceService.InferenceServiceClient(channel);
     if (args.Contains("--ensemble-only"))

@@ -106,17 +106,5 @@ public static class SwarmBench
         }));
     }
 
-    private static Task<RunningService> StartHostAsync(string root, string runtime) =>
-        MocoHost.StartAsync(new InferenceModule(), configure: b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Moco:Host:BindAddress"] = "127.0.0.1",
-            ["Moco:Host:GrpcPort"] = "0",
-            ["Moco:Host:AdminPort"] = "0",
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Moco:Inference:Device"] = "cpu",
-            ["Moco:Inference:ModelDirectories:0"] = root,
-            ["Moco:Inference:KvCacheTokens"] = "4096",
-            ["Moco:Inference:MaxQueuedRequests"] = "1024",
-            ["Moco:Inference:TrainedModelsDirectory"] = runtime,
-        }));
+    private static Task<RunningService> StartHostAsync(string root, string runtime) => BenchHost.StartAsync(root, runtime, 4096);
 }
