@@ -68,6 +68,27 @@ public sealed class ModelRegistry : IDisposable
         }
     }
 
+    /// <summary>The tokenizer and template a call on <paramref name="name"/> uses, as served: a catalogue model's own
+    /// (read without loading weights), an adapter's (its base's unless it ships tokenizer files) and a run-time
+    /// model's (a trained deferral model's has its added entry) from the resident model.</summary>
+    /// <exception cref="RpcException">As <see cref="Resolve"/>; for adapters and run-time models as <see cref="Acquire"/>.</exception>
+    public ModelText Text(string name, string field = "model")
+    {
+        var resolution = Resolve(name, field);
+        var directory = resolution.Directory!;
+        if (_models.TryGetValue(directory, out var resident))
+        {
+            return resident.Text;
+        }
+        if (_adapters.TryGetValue(directory, out var adapter))
+        {
+            return adapter.Text;
+        }
+        return _runtime.ContainsKey(name) || File.Exists(Path.Combine(directory, "adapter_config.json"))
+            ? Acquire(name, field).Text
+            : _texts.Get(resolution);
+    }
+
     /// <summary>Registers a model made at run time (merged, trained, written) under <paramref name="id"/> and loads it.</summary>
     /// <exception cref="RpcException">INVALID_ARGUMENT when the id names a catalogue model or another run-time model; as <see cref="Acquire"/>.</exception>
     public ServedModel Register(string id, string directory)

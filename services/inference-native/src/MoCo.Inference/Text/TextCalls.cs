@@ -10,14 +10,14 @@ namespace MoCo.Inference.Text;
 /// same <see cref="PromptEncoder"/> path Generate uses. Run-time models (merged, trained, written) and adapters answer
 /// too: their tokenizer is the one the registry serves them with (a trained deferral model's has its added entry; an
 /// adapter without tokenizer files has its base's).</summary>
-public sealed class TextCalls(ModelCatalog catalog, ModelTextCache texts, RequestLimits limits, Registry.ModelRegistry registry)
+public sealed class TextCalls(RequestLimits limits, Registry.ModelRegistry registry)
 {
     /// <summary>Renders and tokenises every input.</summary>
     /// <exception cref="RpcException">NOT_FOUND, FAILED_PRECONDITION, UNIMPLEMENTED, INVALID_ARGUMENT naming inputs[i], RESOURCE_EXHAUSTED.</exception>
     public TokenizeResponse Tokenize(TokenizeRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var text = Text(request.Model);
+        var text = registry.Text(request.Model);
         var settings = new PromptSettings(request.InputSettings?.Bos ?? BosMode.Single, request.AddSpecialTokens, request.Offsets);
         var response = new TokenizeResponse();
         for (var i = 0; i < request.Inputs.Count; i++)
@@ -36,7 +36,7 @@ public sealed class TextCalls(ModelCatalog catalog, ModelTextCache texts, Reques
     public DetokenizeResponse Detokenize(DetokenizeRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var text = Text(request.Model);
+        var text = registry.Text(request.Model);
         var response = new DetokenizeResponse();
         for (var i = 0; i < request.Sequences.Count; i++)
         {
@@ -51,17 +51,6 @@ public sealed class TextCalls(ModelCatalog catalog, ModelTextCache texts, Reques
             response.Texts.Add(text.Tokenizer.Decode([.. ids], request.SkipSpecialTokens, request.CleanUpSpaces));
         }
         return Fit(response, "Detokenize");
-    }
-
-    // An adapter has no text of its own unless it ships a tokenizer: the registry serves it with its base's.
-    private ModelText Text(string model)
-    {
-        if (registry.IsRuntime(model))
-        {
-            return registry.Acquire(model).Text;
-        }
-        var resolution = catalog.Require(model);
-        return Weights.LoraAdapter.IsAdapter(resolution.Directory!) ? registry.Acquire(model).Text : texts.Get(resolution);
     }
 
     // A unary reply cannot be split across messages, so a batch whose result exceeds the message size is refused
