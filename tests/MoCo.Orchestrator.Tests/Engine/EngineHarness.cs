@@ -48,9 +48,11 @@ public sealed class EngineHarness : IAsyncLifetime
     }
 
     /// <summary>An engine over <paramref name="store"/>, which the caller owns.</summary>
-    public RunEngine Engine(MoCo.Orchestrator.Methods.Primitives.IGenerationBackend backend, IRunStore store, InferenceService.InferenceServiceClient? inference = null) =>
+    public RunEngine Engine(MoCo.Orchestrator.Methods.Primitives.IGenerationBackend backend, IRunStore store, InferenceService.InferenceServiceClient? inference = null,
+        MethodRegistry? registry = null) =>
         new(store, new RunServices(backend, inference ?? new InferenceService.InferenceServiceClient(_nowhere), Evaluator),
-            new RunEnvironment([TestData.DataDir], null) { HeartbeatInterval = TimeSpan.FromMilliseconds(100), ArtifactsDirectory = ArtifactsDirectory }, MethodRegistry.Default);
+            new RunEnvironment([TestData.DataDir], null) { HeartbeatInterval = TimeSpan.FromMilliseconds(100), ArtifactsDirectory = ArtifactsDirectory },
+            registry ?? MethodRegistry.Default);
 
     /// <summary>The reference-format log a run wrote.</summary>
     public JsonObject ReadRunLog(string runId)

@@ -206,8 +206,10 @@ public sealed class RunEngineTests(EngineHarness harness) : IClassFixture<Engine
             engine.StartAsync(harness.Start(EngineHarness.Config("text_majority_vote", ThreeModels, ", \"tie\": \"coin\"")), _ => { }, default));
         Assert.Equal("CONFIG_INVALID", invalid.Code);
         Assert.Contains(invalid.Problems, p => p.Path == "hyperparameters.tie" && p.Code == "CFG004");
+        // A build without api_collm (every method is built in the default registry) still validates it, then refuses it.
+        var partial = harness.Engine(new ScriptedBackend(), store, registry: new MethodRegistry(new Dictionary<string, Func<ICollaborationMethod>>()));
         await Assert.ThrowsAsync<MethodNotImplementedException>(() =>
-            engine.StartAsync(harness.Start(EngineHarness.Config("api_collm", "\"m-a\", \"m-b\"")), _ => { }, default));
+            partial.StartAsync(harness.Start(EngineHarness.Config("api_collm", "\"m-a\", \"m-b\"")), _ => { }, default));
         Assert.Empty(await store.ListRunsAsync(new RunQuery()));
     }
 

@@ -43,6 +43,7 @@ public sealed class MethodRegistry
         ["api_nudging"] = () => new Api.NudgingMethod(),
         ["api_switch_generation"] = () => new Api.SwitchGenerationMethod(),
         ["api_mentor_collab"] = () => new Api.MentorCollabMethod(),
+        ["api_collm"] = () => new Api.CoLlm.CoLlmMethod(),
         ["text_agglm"] = () => new Text.AggLmMethod(),
         ["text_bbmas"] = () => new Text.BbmasMethod(),
         ["text_heterogeneous_swarms"] = () => new Text.HeterogeneousSwarmsMethod(),

@@ -38,6 +38,19 @@ public sealed class GrpcDecodeBackend(InferenceService.InferenceServiceClient cl
     }
 
     /// <inheritdoc/>
+    public async Task<(int[] Ids, string Text)> TokenizeChatAsync(string model, IReadOnlyList<ChatTurn> messages, bool generationPrompt,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var chat = new ChatPrompt { AddGenerationPrompt = generationPrompt };
+        chat.Messages.Add(messages.Select(m => new ChatMessage { Role = m.Role, Content = m.Content }));
+        var request = new TokenizeRequest { Model = Address(model) };
+        request.Inputs.Add(new Prompt { Chat = chat });
+        var response = await client.TokenizeAsync(request, Headers(model), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return ([.. response.Results[0].TokenIds], response.Results[0].RenderedText);
+    }
+
+    /// <inheritdoc/>
     public async Task<int[]> TokenizeAsync(string model, string text, bool special, CancellationToken cancellationToken)
     {
         var request = new TokenizeRequest

@@ -13,6 +13,10 @@ public interface IDecodeBackend
     /// itself when the model has no template).</summary>
     Task<string> RenderAsync(string model, string user, CancellationToken cancellationToken);
 
+    /// <summary>The chat template of <paramref name="messages"/> (with the generation prompt when
+    /// <paramref name="generationPrompt"/>): its ids exactly as Generate would see them, and its text.</summary>
+    Task<(int[] Ids, string Text)> TokenizeChatAsync(string model, IReadOnlyList<ChatTurn> messages, bool generationPrompt, CancellationToken cancellationToken);
+
     /// <summary>The ids of <paramref name="text"/> as one string: a BOS added unless it already starts with one
     /// (<paramref name="special"/>), or no special tokens at all.</summary>
     Task<int[]> TokenizeAsync(string model, string text, bool special, CancellationToken cancellationToken);
@@ -23,6 +27,9 @@ public interface IDecodeBackend
     /// <summary>A new Decode stream; disposing it frees its sequences.</summary>
     IDecodeSession OpenSession(CancellationToken cancellationToken);
 }
+
+/// <summary>One chat message: role ("system", "user", "assistant") and content.</summary>
+public sealed record ChatTurn(string Role, string Content);
 
 /// <summary>One Decode stream (methods-api.md §0.6): sequences named by the caller, every open, append and truncate
 /// answered by the next token's step outputs.</summary>

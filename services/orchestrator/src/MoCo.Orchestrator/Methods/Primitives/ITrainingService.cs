@@ -32,6 +32,17 @@ public sealed record PolicyRollout(int Example, int Sample, string Text);
 /// <summary>The rewards of a batch of rollouts, one per rollout in order.</summary>
 public delegate Task<IReadOnlyList<double>> RolloutRewards(IReadOnlyList<PolicyRollout> rollouts, CancellationToken cancellationToken);
 
+/// <summary>One CoLLM deferral example (methods-api.md §8): the prompt's chat messages (rendered with the generation
+/// prompt), the completion text (tokenised without special tokens, no end token added: the caller scored exactly
+/// those tokens), and per completion token its deferral label (1 defer, 0 keep, -100 ignored) and the mentor's
+/// log-prob of it.</summary>
+public sealed record DeferralExample(IReadOnlyList<MoCo.Router.Decoding.ChatTurn> Prompt, string Completion, IReadOnlyList<int> Labels,
+    IReadOnlyList<float> MentorLogprobs);
+
+/// <summary>What a CoLLM deferral job sets (methods-api.md §8); the rest is the service's COLLM_DEFERRAL defaults (lr 2e-5
+/// linear, warmup 0.04, 2 epochs, micro-batch 1, accumulation 32, full weights) with seed 42 and no weight decay.</summary>
+public sealed record DeferralSettings(string AddToken, int MaxLength);
+
 /// <summary>A trained model: its id (Generate and Score take it at once), the loss of its last step (null when the
 /// model was found already trained by another run), and whether this call reused a model instead of training.</summary>
 public sealed record TrainedModel(string ModelId, double? FinalLoss, bool Reused);
@@ -55,5 +66,11 @@ public interface ITrainingService
     /// and settings, not the reward source: callers whose rewards may change add that to the site.</summary>
     /// <exception cref="ArgumentException">No prompts, or an unknown schedule.</exception>
     Task<TrainedModel> PolicyGradientAsync(CallSite site, string baseModel, IReadOnlyList<string> prompts, PolicyGradientSettings settings, RolloutRewards rewards,
+        CancellationToken cancellationToken);
+
+    /// <summary>CoLLM deferral training of <paramref name="generator"/> (probe pass, then full fine-tuning with the added
+    /// vocabulary entry); the trained model's tokenizer has <see cref="DeferralSettings.AddToken"/> as its last id.</summary>
+    /// <exception cref="ArgumentException">No examples.</exception>
+    Task<TrainedModel> DeferralAsync(CallSite site, string generator, IReadOnlyList<DeferralExample> examples, DeferralSettings settings,
         CancellationToken cancellationToken);
 }

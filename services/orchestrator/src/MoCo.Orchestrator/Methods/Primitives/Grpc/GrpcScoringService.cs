@@ -40,6 +40,10 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
         {
             body["mode"] = "classification";
         }
+        if (request.System is { } system)
+        {
+            body["system"] = system;
+        }
         var key = CallKeys.Key(request.Site, fingerprint, request.ItemKey, request.Index, body);
         if (await ledger.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } stored)
         {
@@ -47,6 +51,10 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
             return Parse(stored.ResultJson, stored.Usage);
         }
         var chat = new ChatPrompt();
+        if (request.System is { } systemMessage)
+        {
+            chat.Messages.Add(new ChatMessage { Role = "system", Content = systemMessage });
+        }
         chat.Messages.Add(new ChatMessage { Role = "user", Content = request.Prompt });
         var address = addresses.Of(model);
         var scoreRequest = new Contracts.V1.ScoreRequest { Model = address, Mode = ScoreMode.Continuation, Prompt = new Prompt { Chat = chat }, CallKey = key };

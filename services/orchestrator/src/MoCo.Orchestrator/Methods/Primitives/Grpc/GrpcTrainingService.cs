@@ -45,6 +45,31 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         return TrainAsync(site, baseModel, job, [.. prompts.Select(p => new TrainExample { Prompt = Prompt(p), PromptOnly = new PromptOnly() })], rewards, cancellationToken);
     }
 
+    /// <inheritdoc/>
+    public Task<TrainedModel> DeferralAsync(CallSite site, string generator, IReadOnlyList<DeferralExample> examples, DeferralSettings settings,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        ArgumentNullException.ThrowIfNull(settings);
+        var job = new TrainJob
+        {
+            Kind = TrainKind.CollmDeferral,
+            AddToken = settings.AddToken,
+            Hyper = new TrainHyper { MaxLength = settings.MaxLength, WeightDecay = 0, Seed = 42 },
+        };
+        return TrainAsync(site, generator, job, [.. examples.Select(DeferralExample)], null, cancellationToken);
+    }
+
+    private static TrainExample DeferralExample(DeferralExample example)
+    {
+        var chat = new ChatPrompt();
+        chat.Messages.Add(example.Prompt.Select(m => new ChatMessage { Role = m.Role, Content = m.Content }));
+        var target = new DeferralTarget { Completion = new Continuation { Text = example.Completion } };
+        target.DeferralLabels.Add(example.Labels);
+        target.MentorLogprobs.Add(example.MentorLogprobs);
+        return new TrainExample { Prompt = new Contracts.V1.Prompt { Chat = chat }, Deferral = target };
+    }
+
     /// <summary>The GRPO job of methods-text.md §6 (trl 0.19.1 as text_agglm configures it): LoRA as §0.9, one prompt and
     /// its G rollouts per optimizer step, warmup 0.1, seed 42, no KL term, rollouts sampled at the given temperature with
     /// top-p 1 and no top-k.</summary>

@@ -1,0 +1,151 @@
+using System.Text.Json.Nodes;
+using MoCo.Orchestrator.Methods.Primitives;
+using MoCo.Orchestrator.Logs;
+using MoCo.Router.Decoding;
+
+namespace MoCo.Orchestrator.Methods.Api.CoLlm;
+
+/// <summary>
+/// CoLLM's training pipeline (methods-api.md §8 steps 1–5) on the inference service: each row becomes the chat
+/// [system, user: `Problem: ` + problem, assistant: solution] in the generator's own template (MoCo.NET: the template
+/// inference uses, not the reference's Qwen format for every family); both models score the assistant turn (its end
+/// of turn included) in one Score call each, cached under call keys; the labels follow; one COLLM_DEFERRAL Train job
+/// (probe pass, then full fine-tuning with the added entry) makes the trained generator. The reference's
+/// `model_checkpoints_init` run, never read again, is skipped. Side files go to the run's `co-llm/{generator}-{mentor}/`.
+/// </summary>
+public static class CoLlmTraining
+{
+    /// <summary>The system message of training and inference (the reference's one sentence).</summary>
+    public const string SystemMessage = "You are a helpful assistant that solves problems step by step.";
+
+    /// <summary>The vocabulary entry the generator learns.</summary>
+    public const string DeferToken = "<|defer|>";
+
+    /// <summary>Phase of the two models' scoring.</summary>
+    public const string ScorePhase = "train · score";
+
+    /// <summary>Phase of the Train job.</summary>
+    public const string TrainPhase = "train · deferral";
+
+    /// <summary>The user message of a problem.</summary>
+    public static string User(string problem) => "Problem: " + problem.Trim();
+
+    /// <summary>The [system, user] turns of a problem.</summary>
+    public static IReadOnlyList<ChatTurn> Prompt(string problem) => [new("system", SystemMessage), new("user", User(problem))];
+
+    /// <summary>Scores the rows, writes the side files and trains; returns the trained generator's id.</summary>
+    public static async Task<TrainedModel> TrainAsync(MethodContext context, IReadOnlyList<CoLlmRow> rows, string sideFolder, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(rows);
+        var config = context.Config;
+        var (generator, mentor) = (config.ModelNames[0], config.ModelNames[1]);
+        var decoding = context.Decoding ?? throw new InvalidOperationException(
+            "api_collm renders and tokenises with the inference service, and this run's services cannot: run it against an inference service");
+        var training = context.Training ?? throw new InvalidOperationException(
+            "api_collm trains its generator with inference Train, and this run's services cannot train: run it against an inference service");
+        if (rows.Count == 0)
+        {
+            throw new InvalidOperationException("hyperparameters.training_dataset_name: the training set has no rows; give it rows or raise training_num");
+        }
+        var maxLength = (int)config.Hyperparameters.Int("max_sequence_length");
+        var dataset = LogFileName.LastSegment(config.Hyperparameters.String("training_dataset_name")!);
+        WriteLines(Path.Combine(sideFolder, "training_data.jsonl"), rows.Select(r => Messages(dataset, r)));
+
+        var completions = await Task.WhenAll(rows.Select(r => CompletionAsync(decoding, generator, r, cancellationToken))).ConfigureAwait(false);
+        await CheckSharedTokenizerAsync(decoding, generator, mentor, rows[0], cancellationToken).ConfigureAwait(false);
+
+        await context.Recorder.BeginPhaseAsync(ScorePhase, "rows", 2 * rows.Count, cancellationToken).ConfigureAwait(false);
+        var site = context.Site(ScorePhase, "score");
+        var requests = rows.Select((r, i) => new ScoreRequest(site, r.Id, i, User(r.Problem), completions[i], System: SystemMessage)).ToList();
+        var scored = await Task.WhenAll(context.Scoring.ScoreAsync(generator, requests, cancellationToken), context.Scoring.ScoreAsync(mentor, requests, cancellationToken))
+            .ConfigureAwait(false);
+        var (own, mentors) = (scored[0], scored[1]);
+        context.Recorder.Progress(ScorePhase, 2 * rows.Count);
+        await context.Recorder.EndPhaseAsync(ScorePhase, null, cancellationToken).ConfigureAwait(false);
+
+        var examples = new List<DeferralExample>();
+        var labelled = new List<JsonNode>();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            // A row the models could not score (beyond the context) or whose prompt fills max_sequence_length has no
+            // trainable token: the reference drops rows without unmasked labels.
+            if (own[i].Error is not null || mentors[i].Error is not null || own[i].Usage.PromptTokens >= maxLength || own[i].TokenLogprobs.Count == 0)
+            {
+                continue;
+            }
+            var labels = CoLlmLabels.Of(own[i].TokenLogprobs, own[i].MaxLogprobs, mentors[i].TokenLogprobs, mentors[i].MaxLogprobs);
+            examples.Add(new DeferralExample(Prompt(rows[i].Problem), completions[i], labels, [.. mentors[i].TokenLogprobs.Select(v => (float)v)]));
+            labelled.Add(new JsonObject { ["id"] = rows[i].Id, ["labels"] = new JsonArray([.. labels.Select(l => (JsonNode?)l)]) });
+        }
+        WriteLines(Path.Combine(sideFolder, "generator_scored_data", "scored.jsonl"), rows.Select((r, i) => Scored(r, own[i])));
+        WriteLines(Path.Combine(sideFolder, "mentor_scored_data", "scored.jsonl"), rows.Select((r, i) => Scored(r, mentors[i])));
+        WriteLines(Path.Combine(sideFolder, "train_data_initializer", "labels.jsonl"), labelled);
+        if (examples.Count == 0)
+        {
+            throw new InvalidOperationException($"api_collm: none of the {rows.Count} training rows fits max_sequence_length {maxLength} and the models' context; " +
+                "raise max_sequence_length or use shorter rows");
+        }
+
+        await context.Recorder.BeginPhaseAsync(TrainPhase, "jobs", 1, cancellationToken).ConfigureAwait(false);
+        var trained = await training.DeferralAsync(context.Site(TrainPhase, "generator"), generator, examples, new DeferralSettings(DeferToken, maxLength),
+            cancellationToken).ConfigureAwait(false);
+        context.Recorder.Progress(TrainPhase, 1);
+        await context.Recorder.EndPhaseAsync(TrainPhase, null, cancellationToken).ConfigureAwait(false);
+        return trained;
+    }
+
+    // The assistant turn as the template closes it: the rendered [system, user, assistant] conversation (trailing
+    // whitespace stripped, as the reference strips its text) after the rendered prompt. A template whose prompt is not
+    // a prefix of the conversation (or none at all) leaves the bare solution.
+    private static async Task<string> CompletionAsync(IDecodeBackend decoding, string generator, CoLlmRow row, CancellationToken cancellationToken)
+    {
+        var prompt = await decoding.TokenizeChatAsync(generator, Prompt(row.Problem), generationPrompt: true, cancellationToken).ConfigureAwait(false);
+        var whole = await decoding.TokenizeChatAsync(generator, [.. Prompt(row.Problem), new ChatTurn("assistant", row.Solution.Trim())], generationPrompt: false,
+            cancellationToken).ConfigureAwait(false);
+        var text = whole.Text.TrimEnd();
+        return text.StartsWith(prompt.Text, StringComparison.Ordinal) && text.Length > prompt.Text.Length ? text[prompt.Text.Length..] : row.Solution.Trim();
+    }
+
+    // Training aligns the two models' positions and inference exchanges ids, so both must tokenise alike: the first
+    // row's whole conversation and the EOS ids are compared (the reference never checks).
+    private static async Task CheckSharedTokenizerAsync(IDecodeBackend decoding, string generator, string mentor, CoLlmRow row, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ChatTurn> turns = [.. Prompt(row.Problem), new ChatTurn("assistant", row.Solution.Trim())];
+        var (g, m) = (await decoding.TokenizeChatAsync(generator, turns, false, cancellationToken).ConfigureAwait(false),
+            await decoding.TokenizeChatAsync(mentor, turns, false, cancellationToken).ConfigureAwait(false));
+        var (ge, me) = (await decoding.EosAsync(generator, cancellationToken).ConfigureAwait(false), await decoding.EosAsync(mentor, cancellationToken).ConfigureAwait(false));
+        if (!g.Ids.SequenceEqual(m.Ids) || !ge.SetEquals(me))
+        {
+            throw new InvalidOperationException($"model_names: api_collm's generator {generator} and mentor {mentor} tokenise differently " +
+                $"({g.Ids.Length} vs {m.Ids.Length} ids for the first training row, EOS {string.Join(",", ge)} vs {string.Join(",", me)}); " +
+                "training aligns their positions and inference exchanges token ids, so pick two models that share one tokenizer and chat template");
+        }
+    }
+
+    private static JsonObject Messages(string dataset, CoLlmRow row)
+    {
+        var line = new JsonObject { ["dataset"] = dataset, ["id"] = row.Id };
+        foreach (var (key, value) in row.Fields.Where(f => f.Key is "level" or "type"))
+        {
+            line[key] = value?.DeepClone();
+        }
+        line["messages"] = new JsonArray([.. Prompt(row.Problem).Append(new ChatTurn("assistant", row.Solution.Trim()))
+            .Select(t => (JsonNode)new JsonObject { ["role"] = t.Role, ["content"] = t.Content })]);
+        return line;
+    }
+
+    private static JsonObject Scored(CoLlmRow row, ScoreResult result) => new()
+    {
+        ["id"] = row.Id,
+        ["logprobs"] = new JsonArray([.. result.TokenLogprobs.Select(v => (JsonNode?)v)]),
+        ["max_logprobs"] = new JsonArray([.. result.MaxLogprobs.Select(v => (JsonNode?)v)]),
+        ["error"] = result.Error,
+    };
+
+    private static void WriteLines(string path, IEnumerable<JsonNode> lines)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllLines(path, lines.Select(l => l.ToJsonString()));
+    }
+}
