@@ -12,7 +12,7 @@ public sealed record CoLlmRow(string Id, string Problem, string Solution, JsonOb
 /// <summary>
 /// Where api_collm's `training_dataset_name` comes from, resolved locally (the reference downloads it from the Hub): the
 /// run's own task — its `training_split` must then be "dev", since training on test would leak the answers — gives each
-/// item's formatted prompt as the problem and its gold answer as the solution; any other name is a folder or file on the
+/// item's formatted prompt as the problem and its gold answer, in the form the prompt asks for, as the solution; any other name is a folder or file on the
 /// data path (the config's `evaluation.data_dirs`, then MOCO_DATA_DIR and the default folders): `{name}/{split}.jsonl`,
 /// `{name}/{split}.json` (an array) or `{name}.json` (an object of splits), rows with `problem` and `solution`. The
 /// first `training_num` rows are used, in order, as the reference does.
@@ -39,9 +39,24 @@ public static class CoLlmTrainingData
                     "(the test split is what the run is scored on); set training_split to \"dev\"");
             }
             var dev = await context.Data.DevAsync(1.0, includeGold: true, cancellationToken).ConfigureAwait(false);
-            return [.. dev.Items.Take(count).Select((item, i) => new CoLlmRow(Id(split, i), item.Prompt, item.GoldText ?? item.Gold ?? "", new JsonObject()))];
+            return [.. dev.Items.Take(count).Select((item, i) => new CoLlmRow(Id(split, i), item.Prompt, Solution(config.TaskType, item), new JsonObject()))
+                .Where(r => r.Solution.Length > 0)];
         }
         return [.. Read(name, split, Search(config)).Take(count)];
+    }
+
+    /// <summary>A task item's solution in the form its prompt asks for: `\box{gold}` for exact_match and f1_match (the
+    /// evaluator's prompt asks for that literal form), the option's letter for multiple_choice, else the gold text
+    /// (empty when the item has none, e.g. coding: such rows are not trained on).</summary>
+    public static string Solution(string taskType, MoCo.Orchestrator.Methods.Primitives.TaskItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        return taskType switch
+        {
+            "exact_match" or "f1_match" when item.Gold is { } gold => "\\box{" + gold + "}",
+            "multiple_choice" => item.Gold ?? "",
+            _ => item.GoldText ?? item.Gold ?? "",
+        };
     }
 
     /// <summary>The reference's `{split}_{index}` row id.</summary>
