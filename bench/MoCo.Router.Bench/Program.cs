@@ -15,7 +15,9 @@ using MoCo.Router.Store;
 //   dotnet run -c Release --project bench/MoCo.Router.Bench -- [--requests 32] [--tokens 16]
 // 1. route-then-answer (a stored api_prompt_routing router: one routing generation of --tokens, then the answer) vs the
 //    answer alone, per request, and the router's own work (store lookup, prompt, ParseChoice) with an instant model;
-// 2. nudging (two models in lock-step over Decode, TextSync) tokens/s vs one model's Generate tokens/s, greedy.
+// 2. nudging (two models in lock-step over Decode, TextSync) tokens/s vs one model's Generate tokens/s, greedy;
+// 3. api_collm deferral decoding (the generator's last id standing in for the trained entry) never deferring (τ 1) and
+//    always deferring (τ −1), tokens/s vs the same Generate, and the cost of one deferred token.
 var requests = Int("--requests", 32);
 var tokens = Int("--tokens", 16);
 var models = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "examples", "smoke", "models"));
@@ -107,6 +109,28 @@ var nudging = await TimeAsync(async () =>
 Console.WriteLine($"single model Generate  {requests * tokens / single.TotalSeconds,8:F1} tok/s");
 Console.WriteLine($"nudging (2 models)     {pieces / nudging.TotalSeconds,8:F1} tok/s   ratio {pieces / nudging.TotalSeconds / (requests * tokens / single.TotalSeconds):F2}×   "
     + $"{nudged} switches in {pieces} pieces");
+
+var collm = new Dictionary<double, (TimeSpan Time, int Tokens, int Deferred)>();
+foreach (var threshold in new[] { 1.0, -1.0 })
+{
+    var (written, deferred) = (0, 0);
+    var time = await TimeAsync(async () =>
+    {
+        foreach (var (p, i) in prompts.Select((p, i) => (p, i)))
+        {
+            var ids = await backend.TokenizeAsync("smoke-llama", p, special: true, default);
+            var text = await CoLlmDecoding.RunAsync(backend, new CoLlmSettings("smoke-llama", "smoke-qwen2", 255, 255, new CoLlmThresholds(threshold, "none", 0, tokens),
+                false, tokens), ids, $"collm/{i}", default);
+            (written, deferred) = (written + text.Ids.Count, deferred + text.Deferred);
+        }
+    });
+    collm[threshold] = (time, written, deferred);
+}
+var (never, always) = (collm[1.0], collm[-1.0]);
+var singleRate = requests * tokens / single.TotalSeconds;
+Console.WriteLine($"collm, never deferring {never.Tokens / never.Time.TotalSeconds,8:F1} tok/s   ratio {never.Tokens / never.Time.TotalSeconds / singleRate:F2}×");
+Console.WriteLine($"collm, always deferring{always.Tokens / always.Time.TotalSeconds,8:F1} tok/s   ratio {always.Tokens / always.Time.TotalSeconds / singleRate:F2}×   "
+    + $"{Ms((always.Time - (never.Time * always.Tokens / Math.Max(1, never.Tokens))) / Math.Max(1, always.Deferred))} ms per deferred token");
 
 static async Task<TimeSpan> TimeAsync(Func<Task> work)
 {
