@@ -44,8 +44,11 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, ID
             return;
         }
         var router = Resolve("Complete", request.Context, request.RouterId);
+        var items = router.Method == "api_collm"
+            ? CoLlmCompletion.CompleteAsync(decoding, request.Context, router, request.Inputs, context.CancellationToken)
+            : routing.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken);
         var done = 0;
-        await foreach (var item in routing.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken).ConfigureAwait(false))
+        await foreach (var item in items.ConfigureAwait(false))
         {
             await responseStream.WriteAsync(new CompleteResponse { Item = item }).ConfigureAwait(false);
             await responseStream.WriteAsync(new CompleteResponse
@@ -142,7 +145,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, ID
     private StoredRouter Resolve(string rpc, RouterContext? context, string? routerId)
     {
         var method = CheckContext(context);
-        if (!RouterMethods.TextRouters.Contains(method))
+        if (!(rpc == "Complete" ? RouterMethods.Completable : RouterMethods.TextRouters).Contains(method))
         {
             throw RouterMethods.NotServed(rpc, method);
         }

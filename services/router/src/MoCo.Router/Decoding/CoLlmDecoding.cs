@@ -24,6 +24,15 @@ public sealed record CoLlmText(string Text, IReadOnlyList<int> Ids, int Deferred
 /// </summary>
 public static class CoLlmDecoding
 {
+    /// <summary>The system message of CoLLM's training rows and prompts (the reference's one sentence).</summary>
+    public const string SystemMessage = "You are a helpful assistant that solves problems step by step.";
+
+    /// <summary>The user message of a problem.</summary>
+    public static string User(string problem) => "Problem: " + (problem ?? "").Trim();
+
+    /// <summary>The [system, user] turns of a problem, rendered with the generation prompt to decode.</summary>
+    public static IReadOnlyList<ChatTurn> Prompt(string problem) => [new("system", SystemMessage), new("user", User(problem))];
+
     /// <summary>Texts that end an item once the output contains them (the reference's stop strings).</summary>
     public static readonly IReadOnlyList<string> StopTexts = ["\n\nProblem", "\n\nQuestion"];
 

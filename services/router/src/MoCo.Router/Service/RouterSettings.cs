@@ -34,6 +34,31 @@ public static class RouterSettings
             Number(h, "temperature", 0.7), Bool(h, "do_sample", true), Bool(h, "use_kv_cache", false));
     }
 
+    /// <summary>api_collm's decoding settings (methods-api.md §8 defaults) for a stored deferral router: its payload names
+    /// the trained generator and its deferral id; the mentor is model_names[1].</summary>
+    public static CoLlmSettings CoLlm(RouterContext context, System.Text.Json.Nodes.JsonObject payload)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(payload);
+        var h = context.Hyperparameters;
+        var maxTokens = (int)Number(h, "max_response_length", 512);
+        var threshold = Number(h, "deferral_threshold", 0.5);
+        var schedule = String(h, "threshold_warmup_schedule", "none");
+        if (schedule is not ("none" or "linear" or "cosine"))
+        {
+            throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.threshold_warmup_schedule", "UNKNOWN_VALUE", $"\"{schedule}\" is not a schedule",
+                new Dictionary<string, string> { ["fix"] = "use none, linear or cosine" }));
+        }
+        var deferId = (int)payload["defer_id"]!;
+        return new CoLlmSettings((string)payload["generator"]!, context.ModelNames[1], deferId, deferId,
+            new CoLlmThresholds(threshold, schedule, (int)Number(h, "threshold_warmup_steps", 15), maxTokens), String(h, "deferral_strategy", "defer") == "compose", maxTokens);
+    }
+
+    private static string String(Struct? hyperparameters, string key, string fallback) =>
+        hyperparameters is not null && hyperparameters.Fields.TryGetValue(key, out var value) && value.KindCase == Value.KindOneofCase.StringValue
+            ? value.StringValue
+            : fallback;
+
     private static bool Bool(Struct? hyperparameters, string key, bool fallback) =>
         hyperparameters is not null && hyperparameters.Fields.TryGetValue(key, out var value) && value.KindCase == Value.KindOneofCase.BoolValue
             ? value.BoolValue

@@ -11,7 +11,7 @@ namespace MoCo.Orchestrator.Tests.Methods.Api.CoLlm;
 
 /// <summary>api_collm as a run (methods-api.md §8) on the real engine, evaluator and inference service with the smoke
 /// models: the generator trained on the task's dev split through Train, the trained vocabulary's last id the deferral
-/// entry, the reference log's keys and name, the side files, a threshold of 1.0 never calling the mentor and writing
+/// entry, the stored router, the reference log's keys and name, the side files, a threshold of 1.0 never calling the mentor and writing
 /// what the trained generator decodes alone, and a second run answered by the same trained model.</summary>
 public sealed class CoLlmRunTests(EngineHarness harness) : IClassFixture<EngineHarness>, IAsyncLifetime
 {
@@ -62,8 +62,11 @@ public sealed class CoLlmRunTests(EngineHarness harness) : IClassFixture<EngineH
         var backend = new GrpcDecodeBackend(_host.Client);
         var defer = Assert.Single(await backend.TokenizeAsync(trained, CoLlmTraining.DeferToken, special: false, default));
         Assert.Equal(256, defer);
+        // The trained generator is stored as the run's router, which the router service's Complete serves by id.
+        var stored = MoCo.Router.Store.RouterStore.InArtifacts(harness.ArtifactsDirectory).Find((string)moco["router_id"]!);
+        Assert.Equal(("api_collm", trained, defer), (stored!.Method, stored.Artifact, (int)stored.Payload["defer_id"]!));
         var test = await harness.GoldAsync(Split.Test, Limit);
-        var prompt = await backend.TokenizeChatAsync(trained, CoLlmTraining.Prompt(test[0].Prompt), true, default);
+        var prompt = await backend.TokenizeChatAsync(trained, CoLlmDecoding.Prompt(test[0].Prompt), true, default);
         var alone = await CoLlmDecoding.RunAsync(backend, new CoLlmSettings(trained, Mentor, defer, defer, new CoLlmThresholds(1.0, "none", 0, 6), false, 6),
             prompt.Ids, "check", default);
         Assert.Equal(alone.Text, (string)log["logs"]![0]!["output"]!);

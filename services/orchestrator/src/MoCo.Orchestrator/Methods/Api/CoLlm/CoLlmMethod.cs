@@ -40,6 +40,8 @@ public sealed class CoLlmMethod : ICollaborationMethod
         var rows = await CoLlmTrainingData.LoadAsync(context, cancellationToken).ConfigureAwait(false);
         var trained = await CoLlmTraining.TrainAsync(context, rows, sideFolder, cancellationToken).ConfigureAwait(false);
         var deferId = await DeferIdAsync(decoding, trained.ModelId, cancellationToken).ConfigureAwait(false);
+        // The trained generator is the run's router: the router service's Complete serves it by this id after the run.
+        var router = ApiRouters.Save(context, new JsonObject { ["kind"] = "collm", ["generator"] = trained.ModelId, ["defer_id"] = deferId }, trained.ModelId);
         if (context.Merges is { } merges)
         {
             await merges.PersistAsync(trained.ModelId, context.ArtifactName($"co-llm/{generator}-{mentor}/model_checkpoints_final"), cancellationToken).ConfigureAwait(false);
@@ -87,6 +89,7 @@ public sealed class CoLlmMethod : ICollaborationMethod
         var details = new JsonObject
         {
             ["trained_generator"] = trained.ModelId,
+            ["router_id"] = router.RouterId,
             ["training_rows"] = rows.Count,
             ["deferred_tokens"] = texts.Sum(t => t.Deferred),
             ["mentor_steps"] = texts.Sum(t => t.MentorSteps),
@@ -104,7 +107,7 @@ public sealed class CoLlmMethod : ICollaborationMethod
             await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var prompt = await decoding.TokenizeChatAsync(settings.Generator, CoLlmTraining.Prompt(item.Prompt), generationPrompt: true, cancellationToken)
+                var prompt = await decoding.TokenizeChatAsync(settings.Generator, CoLlmDecoding.Prompt(item.Prompt), generationPrompt: true, cancellationToken)
                     .ConfigureAwait(false);
                 var text = await CoLlmDecoding.RunAsync(decoding, settings, prompt.Ids, $"{test.Name}/{item.Index.ToString(CultureInfo.InvariantCulture)}",
                     cancellationToken).ConfigureAwait(false);

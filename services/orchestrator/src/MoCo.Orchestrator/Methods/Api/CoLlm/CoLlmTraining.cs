@@ -15,9 +15,6 @@ namespace MoCo.Orchestrator.Methods.Api.CoLlm;
 /// </summary>
 public static class CoLlmTraining
 {
-    /// <summary>The system message of training and inference (the reference's one sentence).</summary>
-    public const string SystemMessage = "You are a helpful assistant that solves problems step by step.";
-
     /// <summary>The vocabulary entry the generator learns.</summary>
     public const string DeferToken = "<|defer|>";
 
@@ -26,12 +23,6 @@ public static class CoLlmTraining
 
     /// <summary>Phase of the Train job.</summary>
     public const string TrainPhase = "train · deferral";
-
-    /// <summary>The user message of a problem.</summary>
-    public static string User(string problem) => "Problem: " + problem.Trim();
-
-    /// <summary>The [system, user] turns of a problem.</summary>
-    public static IReadOnlyList<ChatTurn> Prompt(string problem) => [new("system", SystemMessage), new("user", User(problem))];
 
     /// <summary>Scores the rows, writes the side files and trains; returns the trained generator's id.</summary>
     public static async Task<TrainedModel> TrainAsync(MethodContext context, IReadOnlyList<CoLlmRow> rows, string sideFolder, CancellationToken cancellationToken)
@@ -57,7 +48,7 @@ public static class CoLlmTraining
 
         await context.Recorder.BeginPhaseAsync(ScorePhase, "rows", 2 * rows.Count, cancellationToken).ConfigureAwait(false);
         var site = context.Site(ScorePhase, "score");
-        var requests = rows.Select((r, i) => new ScoreRequest(site, r.Id, i, User(r.Problem), completions[i], System: SystemMessage)).ToList();
+        var requests = rows.Select((r, i) => new ScoreRequest(site, r.Id, i, CoLlmDecoding.User(r.Problem), completions[i], System: CoLlmDecoding.SystemMessage)).ToList();
         var scored = await Task.WhenAll(context.Scoring.ScoreAsync(generator, requests, cancellationToken), context.Scoring.ScoreAsync(mentor, requests, cancellationToken))
             .ConfigureAwait(false);
         var (own, mentors) = (scored[0], scored[1]);
@@ -75,7 +66,7 @@ public static class CoLlmTraining
                 continue;
             }
             var labels = CoLlmLabels.Of(own[i].TokenLogprobs, own[i].MaxLogprobs, mentors[i].TokenLogprobs, mentors[i].MaxLogprobs);
-            examples.Add(new DeferralExample(Prompt(rows[i].Problem), completions[i], labels, [.. mentors[i].TokenLogprobs.Select(v => (float)v)]));
+            examples.Add(new DeferralExample(CoLlmDecoding.Prompt(rows[i].Problem), completions[i], labels, [.. mentors[i].TokenLogprobs.Select(v => (float)v)]));
             labelled.Add(new JsonObject { ["id"] = rows[i].Id, ["labels"] = new JsonArray([.. labels.Select(l => (JsonNode?)l)]) });
         }
         WriteLines(Path.Combine(sideFolder, "generator_scored_data", "scored.jsonl"), rows.Select((r, i) => Scored(r, own[i])));
@@ -100,8 +91,8 @@ public static class CoLlmTraining
     // a prefix of the conversation (or none at all) leaves the bare solution.
     private static async Task<string> CompletionAsync(IDecodeBackend decoding, string generator, CoLlmRow row, CancellationToken cancellationToken)
     {
-        var prompt = await decoding.TokenizeChatAsync(generator, Prompt(row.Problem), generationPrompt: true, cancellationToken).ConfigureAwait(false);
-        var whole = await decoding.TokenizeChatAsync(generator, [.. Prompt(row.Problem), new ChatTurn("assistant", row.Solution.Trim())], generationPrompt: false,
+        var prompt = await decoding.TokenizeChatAsync(generator, CoLlmDecoding.Prompt(row.Problem), generationPrompt: true, cancellationToken).ConfigureAwait(false);
+        var whole = await decoding.TokenizeChatAsync(generator, [.. CoLlmDecoding.Prompt(row.Problem), new ChatTurn("assistant", row.Solution.Trim())], generationPrompt: false,
             cancellationToken).ConfigureAwait(false);
         var text = whole.Text.TrimEnd();
         return text.StartsWith(prompt.Text, StringComparison.Ordinal) && text.Length > prompt.Text.Length ? text[prompt.Text.Length..] : row.Solution.Trim();
@@ -111,7 +102,7 @@ public static class CoLlmTraining
     // row's whole conversation and the EOS ids are compared (the reference never checks).
     private static async Task CheckSharedTokenizerAsync(IDecodeBackend decoding, string generator, string mentor, CoLlmRow row, CancellationToken cancellationToken)
     {
-        IReadOnlyList<ChatTurn> turns = [.. Prompt(row.Problem), new ChatTurn("assistant", row.Solution.Trim())];
+        IReadOnlyList<ChatTurn> turns = [.. CoLlmDecoding.Prompt(row.Problem), new ChatTurn("assistant", row.Solution.Trim())];
         var (g, m) = (await decoding.TokenizeChatAsync(generator, turns, false, cancellationToken).ConfigureAwait(false),
             await decoding.TokenizeChatAsync(mentor, turns, false, cancellationToken).ConfigureAwait(false));
         var (ge, me) = (await decoding.EosAsync(generator, cancellationToken).ConfigureAwait(false), await decoding.EosAsync(mentor, cancellationToken).ConfigureAwait(false));
@@ -130,7 +121,7 @@ public static class CoLlmTraining
         {
             line[key] = value?.DeepClone();
         }
-        line["messages"] = new JsonArray([.. Prompt(row.Problem).Append(new ChatTurn("assistant", row.Solution.Trim()))
+        line["messages"] = new JsonArray([.. CoLlmDecoding.Prompt(row.Problem).Append(new ChatTurn("assistant", row.Solution.Trim()))
             .Select(t => (JsonNode)new JsonObject { ["role"] = t.Role, ["content"] = t.Content })]);
         return line;
     }
