@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using Grpc.Core;
 using MoCo.Orchestrator.Config;
 using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods.Primitives;
@@ -44,28 +42,9 @@ public sealed class MentorCollabMethod : ICollaborationMethod
         }
         else
         {
-            using var gate = new SemaphoreSlim(Math.Max(1, (int)hyper.Int(GeneralKeys.BatchSize)));
-            var finished = 0;
-            texts = await Task.WhenAll(test.Items.Select(async item =>
-            {
-                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    var text = await MentorCollab.RunAsync(decoding, settings, item.Prompt, context.Seed,
-                        $"{test.Name}/{item.Index.ToString(CultureInfo.InvariantCulture)}", cancellationToken).ConfigureAwait(false);
-                    context.Recorder.Progress(TestPhase, Interlocked.Increment(ref finished));
-                    return text;
-                }
-                catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
-                {
-                    // A prompt beyond a model's context fails its item and the run goes on (methods-text.md §0.3).
-                    return new MentorText("", 0, 0, 0, e.Status.Detail);
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            })).ConfigureAwait(false);
+            texts = await DecodedItems.EachAsync(context, TestPhase, test, (int)hyper.Int(GeneralKeys.BatchSize),
+                (item, key) => MentorCollab.RunAsync(decoding, settings, item.Prompt, context.Seed, key, cancellationToken),
+                error => new MentorText("", 0, 0, 0, error), cancellationToken).ConfigureAwait(false);
             await context.Recorder.EndPhaseAsync(TestPhase, new JsonArray([.. texts.Select(t => (JsonNode)new JsonObject
             {
                 ["text"] = t.Text,

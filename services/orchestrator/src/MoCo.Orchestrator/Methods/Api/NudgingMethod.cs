@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using Grpc.Core;
 using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Router.Decoding;
@@ -96,35 +94,9 @@ public sealed class NudgingMethod : ICollaborationMethod
         return new MethodOutcome(summary, scored.Scores.Mean, test.Items.Count, details);
     }
 
-    private static async Task<IReadOnlyList<NudgedText>> DecodeAsync(MethodContext context, IDecodeBackend decoding, NudgingSettings settings, TaskSplit split,
-        string phase, CancellationToken cancellationToken)
-    {
-        using var gate = new SemaphoreSlim(Math.Max(1, (int)context.Config.Hyperparameters.Int(GeneralKeys.BatchSize)));
-        var finished = 0;
-        return await Task.WhenAll(split.Items.Select(async item =>
-        {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                NudgedText text;
-                try
-                {
-                    text = await Nudging.RunAsync(decoding, settings, item.Prompt, context.Seed,
-                        $"{split.Name}/{item.Index.ToString(CultureInfo.InvariantCulture)}", cancellationToken).ConfigureAwait(false);
-                }
-                catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
-                {
-                    // A prompt beyond a model's context fails its item (output "", error recorded) and the run goes on
-                    // (methods-text.md §0.3).
-                    text = new NudgedText("", [], 0, e.Status.Detail);
-                }
-                context.Recorder.Progress(phase, Interlocked.Increment(ref finished));
-                return text;
-            }
-            finally
-            {
-                gate.Release();
-            }
-        })).ConfigureAwait(false);
-    }
+    private static Task<IReadOnlyList<NudgedText>> DecodeAsync(MethodContext context, IDecodeBackend decoding, NudgingSettings settings, TaskSplit split,
+        string phase, CancellationToken cancellationToken) =>
+        DecodedItems.EachAsync(context, phase, split, (int)context.Config.Hyperparameters.Int(GeneralKeys.BatchSize),
+            (item, key) => Nudging.RunAsync(decoding, settings, item.Prompt, context.Seed, key, cancellationToken),
+            error => new NudgedText("", [], 0, error), cancellationToken);
 }

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using Grpc.Core;
 using MoCo.Orchestrator.Config;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Router.Decoding;
@@ -97,34 +95,14 @@ public sealed class CoLlmMethod : ICollaborationMethod
         return new MethodOutcome(summary, scored.Scores.Mean, test.Items.Count, details);
     }
 
-    private static async Task<IReadOnlyList<CoLlmText>> DecodeAsync(MethodContext context, IDecodeBackend decoding, CoLlmSettings settings, TaskSplit test,
-        CancellationToken cancellationToken)
-    {
-        using var gate = new SemaphoreSlim(Concurrency);
-        var finished = 0;
-        return await Task.WhenAll(test.Items.Select(async item =>
+    private static Task<IReadOnlyList<CoLlmText>> DecodeAsync(MethodContext context, IDecodeBackend decoding, CoLlmSettings settings, TaskSplit test,
+        CancellationToken cancellationToken) =>
+        DecodedItems.EachAsync(context, TestPhase, test, Concurrency, async (item, key) =>
         {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                var prompt = await decoding.TokenizeChatAsync(settings.Generator, CoLlmDecoding.Prompt(item.Prompt), generationPrompt: true, cancellationToken)
-                    .ConfigureAwait(false);
-                var text = await CoLlmDecoding.RunAsync(decoding, settings, prompt.Ids, $"{test.Name}/{item.Index.ToString(CultureInfo.InvariantCulture)}",
-                    cancellationToken).ConfigureAwait(false);
-                context.Recorder.Progress(TestPhase, Interlocked.Increment(ref finished));
-                return text;
-            }
-            catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
-            {
-                // A prompt beyond a model's context fails its item and the run goes on (methods-text.md §0.3).
-                return new CoLlmText("", [], 0, 0, e.Status.Detail);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        })).ConfigureAwait(false);
-    }
+            var prompt = await decoding.TokenizeChatAsync(settings.Generator, CoLlmDecoding.Prompt(item.Prompt), generationPrompt: true, cancellationToken)
+                .ConfigureAwait(false);
+            return await CoLlmDecoding.RunAsync(decoding, settings, prompt.Ids, key, cancellationToken).ConfigureAwait(false);
+        }, error => new CoLlmText("", [], 0, 0, error), cancellationToken);
 
     // The entry must tokenise to one id of its own (the reference silently takes the last id when it is missing).
     private static async Task<int> DeferIdAsync(IDecodeBackend decoding, string model, CancellationToken cancellationToken)
