@@ -1,5 +1,5 @@
 # CUDA backend (CUDA builds only, see ../../CMakeLists.txt): device enumeration, the weights and KV
-# cache on the GPU, the forward's kernels and its cuBLAS GEMMs.
+# cache on the GPU, the forward's kernels and its cuBLAS GEMMs, the device logit kernels.
 set(MOCO_CUDA_SOURCES
     src/cuda/cuda_device.cu
     src/cuda/cuda_check.cu
@@ -13,4 +13,5 @@ set(MOCO_CUDA_SOURCES
     src/cuda/swiglu.cu
     src/cuda/convert.cu
     src/cuda/gemm.cu
-    src/cuda/forward.cu)
+    src/cuda/forward.cu
+    src/cuda/logits.cu)

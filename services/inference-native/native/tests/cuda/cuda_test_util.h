@@ -81,7 +81,7 @@ inline void expect_close(const std::vector<float>& actual, const std::vector<flo
                           << ", atol " << atol << ", rtol " << rtol << ")";
         }
     }
-    RecordProperty(what + "_max_abs_diff", std::to_string(worst));
+    ::testing::Test::RecordProperty(what + "_max_abs_diff", std::to_string(worst));
 }
 
 }  // namespace moco::cuda_test

@@ -16,6 +16,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 
 namespace moco::cuda_test {
@@ -160,7 +161,9 @@ TEST_P(CudaForward, BatchWithForkCopiesOnWriteLikeCpu) {
         // After the batch, b continues on its own copy of the shared block; a is untouched by it.
         const std::vector<float> lb2 = e.forward(b, {1}, MOCO_OUTPUT_LAST);
         const std::vector<float> la2 = e.forward(a, {2}, MOCO_OUTPUT_LAST);
-        for (const std::vector<float>* v : {&la, &lb, &lc, &lb2, &la2}) logits[d].insert(logits[d].end(), v->begin(), v->end());
+        for (const std::vector<float>* v : std::initializer_list<const std::vector<float>*>{&la, &lb, &lc, &lb2, &la2}) {
+            logits[d].insert(logits[d].end(), v->begin(), v->end());
+        }
     }
     expect_close(logits[1], logits[0], tol_, tol_, "batch_fork");
 }

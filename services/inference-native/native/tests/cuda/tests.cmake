@@ -1,12 +1,14 @@
 # Tests of the CUDA backend (src/cuda), built only in CUDA builds: moco_cuda_tests, white-box
-# (kernels against the CPU's) and public-API (cuda:0 against cpu). Every test skips where no GPU
-# is visible, so the executable also runs, and passes by skipping, on a CPU-only machine with nvcc.
+# (forward and logit kernels against the CPU's) and public-API (cuda:0 against cpu). Every test
+# skips where no GPU is visible, so the executable also runs, and passes by skipping, on a
+# CPU-only machine with nvcc.
 # tools/cuda/device_check.sh runs it on the GPU machine.
 if(MOCO_HAVE_CUDA)
     add_executable(moco_cuda_tests
         support/hf_writer.cpp
         cuda/engine_pair.cpp
         cuda/test_cuda_kernels.cpp
+        cuda/test_cuda_logits.cpp
         cuda/test_cuda_forward.cpp)
     target_link_libraries(moco_cuda_tests PRIVATE moco_core GTest::gtest GTest::gtest_main CUDA::cudart_static
                                                   CUDA::cublas)
