@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run HERE (the development machine), before a device call: copies the build dependencies the GPU
 # machine's image lacks (nlohmann/json, GoogleTest, Google Benchmark: headers, static libraries,
-# CMake packages) into <repo>/.cuda-deps, ignored by git, for the call to carry. device_check.sh
+# CMake packages) into <repo>/.cuda-deps (ignored by .gitignore) for the call to carry. device_check.sh
 # uses them when they are there. Needs: apt-get install nlohmann-json3-dev libgtest-dev
 # libgmock-dev libbenchmark-dev (the CPU build's own dependencies).
 set -euo pipefail
@@ -21,7 +21,5 @@ if [ -d /usr/include/benchmark ]; then
     cp -P /usr/lib/"$arch"/libbenchmark* "$dest/lib/$arch/"
     cp -r /usr/lib/"$arch"/cmake/benchmark "$dest/lib/$arch/cmake/"
 fi
-grep -qx '/.cuda-deps/' "$repo/.git/info/exclude" 2>/dev/null ||
-    echo '/.cuda-deps/' >>"$(git -C "$repo" rev-parse --git-path info/exclude)"
 du -sh "$repo/.cuda-deps"
 echo "carry: [\".cuda-deps\"]"
