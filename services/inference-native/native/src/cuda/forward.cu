@@ -112,24 +112,24 @@ private:
             hi.insert(hi.end(), static_cast<size_t>(entries_[e].n_tokens), entry_table[e]);
         }
         logit_rows_ = hi.size();
-        hidden_rows_ = 0;
-        for (size_t e = 0; e < entries_.size(); ++e) {
-            const ForwardEntry& entry = entries_[e];
-            const int rows = output_rows(entry.logits_mode, entry.n_tokens);
-            for (int i = 0; i < rows; ++i) {
-                hi.push_back(first_row_[e] + entry.n_tokens - rows + i);
-            }
-            n_logits_ += rows;
-        }
+        n_logits_ = append_output_rows([](const ForwardEntry& e) { return e.logits_mode; });
         hidden_rows_ = hi.size();
+        n_hidden_ = append_output_rows([](const ForwardEntry& e) { return e.hidden_mode; });
+    }
+
+    // Appends the row index of every position an output `mode` asks for (each entry's last rows),
+    // entry after entry; returns how many.
+    template <class Mode>
+    int append_output_rows(Mode mode) {
+        int count = 0;
         for (size_t e = 0; e < entries_.size(); ++e) {
-            const ForwardEntry& entry = entries_[e];
-            const int rows = output_rows(entry.hidden_mode, entry.n_tokens);
+            const int rows = output_rows(mode(entries_[e]), entries_[e].n_tokens);
             for (int i = 0; i < rows; ++i) {
-                hi.push_back(first_row_[e] + entry.n_tokens - rows + i);
+                s_.scratch.host_ints.push_back(first_row_[e] + entries_[e].n_tokens - rows + i);
             }
-            n_hidden_ += rows;
+            count += rows;
         }
+        return count;
     }
 
     void allocate() {

@@ -62,11 +62,16 @@ if [ -d "$repo/.cuda-deps/usr" ]; then
     export LD_LIBRARY_PATH="$d/lib/$arch${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
+if [ ! -f "$build/CMakeCache.txt" ] && command -v ninja >/dev/null; then
+    generator=(-G Ninja)
+fi
+if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
+    export PATH="/usr/local/cuda/bin:$PATH"
+fi
 
 blog="$out/build.full.log"
 step configure "$blog" 120 cmake -S "$native" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-    -DMOCO_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="80;90" "${deps[@]}" &&
+    -DMOCO_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="80;90" -DCMAKE_POLICY_VERSION_MINIMUM=3.5 "${deps[@]}" &&
     step build "$blog" 360 cmake --build "$build" -j16 --target moco moco_tests moco_cuda_tests \
         moco_cuda_bench
 tail -n 400 "$blog" >"$out/build.log"
