@@ -3,9 +3,15 @@
 #include "cpu/cpu_device.h"
 #include "cpu/prepared_weights.h"  // complete types for constructing moco_model
 #include "model/weight_storage.h"
+#include "moco_config.h"
+
+#if MOCO_HAVE_CUDA
+#    include "cuda/backend.h"
+#endif
 
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace moco::bench {
 namespace {
@@ -21,9 +27,10 @@ struct Random {
 
 }  // namespace
 
-BenchModel::BenchModel(const BenchShape& s, DType dtype, int threads) {
-    ctx_.device = "cpu";
-    ctx_.kind = MOCO_DEVICE_CPU;
+BenchModel::BenchModel(const BenchShape& s, DType dtype, int threads, const char* device) {
+    ctx_.device = device;
+    ctx_.kind = ctx_.device == "cpu" ? MOCO_DEVICE_CPU : MOCO_DEVICE_CUDA;
+    ctx_.cuda_index = ctx_.kind == MOCO_DEVICE_CUDA ? std::stoi(ctx_.device.substr(5)) : -1;
     ctx_.threads = threads > 0 ? threads : cpu::info().logical_cores;
     model_ = std::make_unique<moco_model>();
     moco_model& m = *model_;
@@ -86,6 +93,15 @@ BenchModel::BenchModel(const BenchShape& s, DType dtype, int threads) {
     w.lm_head = tensor({s.vocab, s.hidden}, a, false);
     if (prepare_weights(m) != MOCO_OK) {
         throw std::runtime_error(moco_last_error());
+    }
+    if (ctx_.kind == MOCO_DEVICE_CUDA) {
+#if MOCO_HAVE_CUDA
+        if (cuda::upload_model(m) != MOCO_OK) {
+            throw std::runtime_error(moco_last_error());
+        }
+#else
+        throw std::runtime_error("BenchModel: " + ctx_.device + " needs a CUDA build");
+#endif
     }
 }
 

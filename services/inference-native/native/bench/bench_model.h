@@ -6,6 +6,7 @@
 #include "model/model.h"
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace moco::bench {
@@ -22,7 +23,8 @@ struct BenchShape {
 
 class BenchModel {
 public:
-    BenchModel(const BenchShape& shape, DType dtype, int threads);
+    // device "cpu", or "cuda:N" in a CUDA build (the weights are then uploaded to that GPU too).
+    BenchModel(const BenchShape& shape, DType dtype, int threads, const char* device = "cpu");
     ~BenchModel();
     moco_model* model() { return model_.get(); }
     uint64_t parameters() const { return model_->parameter_count; }

@@ -360,10 +360,13 @@ MOCO_API moco_kv_cache_options moco_kv_cache_default_options(void);
 
 /*
  * Creates a KV cache for `model`, allocating the whole budget up front (so it fails now, not
- * mid-generation). Its forward calls run on the model's context's threads (a pool of its own).
+ * mid-generation). Its forward calls run on the model's context's threads (a pool of its own), or
+ * on the model's GPU for a CUDA context (the blocks then live in device memory; memory_bytes
+ * budgets them as on the CPU: K and V in float32).
  * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL, bad option values, a budget below one block),
- * MOCO_ERR_UNIMPLEMENTED (a model on a CUDA context: only the CPU forward exists so far),
- * MOCO_ERR_OUT_OF_MEMORY. The model must outlive the cache.
+ * MOCO_ERR_UNIMPLEMENTED (a model on a CUDA context whose weights are not on the GPU, e.g. in a
+ * build without CUDA), MOCO_ERR_OUT_OF_MEMORY (host or device memory). The model must outlive the
+ * cache.
  *
  * A cache and its sequences are NOT thread-safe: one thread at a time may call functions on a
  * given cache (different caches may be used concurrently, even on the same model).
@@ -465,7 +468,9 @@ typedef struct moco_batch_entry {
  * outside [0, length before the call] or leaving a token no key inside its sliding window),
  * MOCO_ERR_NOT_FOUND (unknown seq), MOCO_ERR_RESOURCE_EXHAUSTED (not enough free KV blocks; the
  * message says how many are needed and free), MOCO_ERR_NUMERIC (NaN/Inf in a requested output,
- * logits or hidden states; outputs are not checked for entries that request none).
+ * logits or hidden states; outputs are not checked for entries that request none). On a CUDA
+ * context also MOCO_ERR_UNIMPLEMENTED (an entry with an adapter: LoRA runs on the CPU only so far),
+ * MOCO_ERR_OUT_OF_MEMORY (device scratch memory) and MOCO_ERR_INTERNAL (a failed CUDA call, named).
  */
 MOCO_API moco_status moco_forward(moco_kv_cache* cache, const moco_batch_entry* entries,
                                   int n_entries);

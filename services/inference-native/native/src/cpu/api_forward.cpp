@@ -2,6 +2,11 @@
 // commits - or rolls everything back, so a failed call changes no sequence (moco.h).
 #include "common.h"
 #include "cpu/kv_cache_handle.h"
+#include "moco_config.h"
+
+#if MOCO_HAVE_CUDA
+#    include "cuda/backend.h"
+#endif
 
 #include <algorithm>
 #include <climits>
@@ -152,7 +157,18 @@ extern "C" moco_status moco_forward(moco_kv_cache* cache, const moco_batch_entry
         kv.begin(growth, tx);
         bool finite = false;
         try {
-            finite = moco::cpu::forward(*cache->model, kv, cache->pool, cache->workspace, batch);
+#if MOCO_HAVE_CUDA
+            if (cache->device != nullptr) {
+                const moco_status status = moco::cuda::forward(*cache, batch, tx, &finite);
+                if (status != MOCO_OK) {
+                    kv.rollback(tx);
+                    return status;
+                }
+            } else
+#endif
+            {
+                finite = moco::cpu::forward(*cache->model, kv, cache->pool, cache->workspace, batch);
+            }
         } catch (...) {
             kv.rollback(tx);
             throw;

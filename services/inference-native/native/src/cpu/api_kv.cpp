@@ -2,6 +2,11 @@
 #include "common.h"
 #include "context.h"
 #include "cpu/kv_cache_handle.h"
+#include "moco_config.h"
+
+#if MOCO_HAVE_CUDA
+#    include "cuda/backend.h"
+#endif
 
 #include <climits>
 #include <cstddef>
@@ -73,10 +78,16 @@ moco_status moco_kv_cache_create(moco_model* model, const moco_kv_cache_options*
             return moco::set_error(MOCO_ERR_INVALID_ARGUMENT,
                                    "%s: model is not a loaded model; pass one from moco_model_load", fn);
         }
-        if (model->ctx->kind != MOCO_DEVICE_CPU) {
+        const bool on_cuda = model->ctx->kind == MOCO_DEVICE_CUDA;
+        if (on_cuda && (!MOCO_HAVE_CUDA || model->device == nullptr)) {
             return moco::set_error(MOCO_ERR_UNIMPLEMENTED,
-                                   "%s: the model is on %s but only the CPU forward exists so far; "
-                                   "load the model on a \"cpu\" context", fn, model->ctx->device.c_str());
+                                   "%s: the model is on %s but has no weights there (this libmoco %s); "
+                                   "load the model with moco_model_load on a \"cpu\" context, or on a "
+                                   "CUDA context of a libmoco built with MOCO_CUDA=ON", fn,
+                                   model->ctx->device.c_str(),
+                                   MOCO_HAVE_CUDA ? "has a CUDA backend, but the model was not "
+                                                    "loaded through it"
+                                                  : "has no CUDA backend");
         }
         moco_kv_cache_options o = moco_kv_cache_default_options();
         if (opts != nullptr) {
@@ -129,8 +140,18 @@ moco_status moco_kv_cache_create(moco_model* model, const moco_kv_cache_options*
                                    static_cast<unsigned long long>(blocks), INT_MAX);
         }
         const int max_sequences = o.max_sequences == 0 ? kDefaultMaxSequences : o.max_sequences;
-        *out = new moco_kv_cache(model, geometry, static_cast<int>(blocks), max_sequences,
-                                 model->ctx->threads);
+        auto cache = std::make_unique<moco_kv_cache>(
+            model, geometry, static_cast<int>(blocks), max_sequences, on_cuda ? 1 : model->ctx->threads,
+            on_cuda ? moco::cpu::KvCache::Storage::External : moco::cpu::KvCache::Storage::Host);
+#if MOCO_HAVE_CUDA
+        if (on_cuda) {
+            const moco_status status = moco::cuda::create_cache(*cache);
+            if (status != MOCO_OK) {
+                return status;
+            }
+        }
+#endif
+        *out = cache.release();
         return MOCO_OK;
     });
 }

@@ -4,9 +4,12 @@
 
 namespace moco::cpu {
 
-KvCache::KvCache(const KvGeometry& geometry, int total_blocks, int max_sequences)
+KvCache::KvCache(const KvGeometry& geometry, int total_blocks, int max_sequences, Storage storage)
     : geometry_(geometry),
-      data_(static_cast<size_t>(total_blocks) * static_cast<size_t>(geometry.floats_per_block())),
+      storage_(storage),
+      data_(storage == Storage::Host
+                ? static_cast<size_t>(total_blocks) * static_cast<size_t>(geometry.floats_per_block())
+                : 0),
       refcount_(static_cast<size_t>(total_blocks), 0),
       sequences_(static_cast<size_t>(max_sequences)) {
     free_.reserve(static_cast<size_t>(total_blocks));
@@ -81,6 +84,7 @@ void KvCache::begin(const std::vector<Growth>& growth, Transaction& tx) {
     tx.saved_tables.clear();
     tx.taken.clear();
     tx.replaced.clear();
+    tx.copies.clear();
     for (const Growth& g : growth) {
         Sequence& s = sequences_[static_cast<size_t>(g.seq)];
         tx.saved_tables.push_back(s.blocks);
@@ -88,8 +92,12 @@ void KvCache::begin(const std::vector<Growth>& growth, Transaction& tx) {
             const int shared = s.blocks.back();
             const int copy = take();
             tx.taken.push_back(copy);
-            std::memcpy(block(copy), block(shared),
-                        static_cast<size_t>(geometry_.floats_per_block()) * sizeof(float));
+            if (storage_ == Storage::Host) {
+                std::memcpy(block(copy), block(shared),
+                            static_cast<size_t>(geometry_.floats_per_block()) * sizeof(float));
+            } else {
+                tx.copies.push_back({shared, copy});
+            }
             s.blocks.back() = copy;
             tx.replaced.push_back(shared);
         }

@@ -7,6 +7,11 @@
 // Block layout (floats): [layer][K or V][kv_head][slot][head_dim]; the keys of one kv head in one
 // block are contiguous, which is what attention reads.
 //
+// The block data lives in host memory (Storage::Host, the CPU backend) or elsewhere
+// (Storage::External: the CUDA backend keeps the blocks on the device and only this bookkeeping on
+// the host); in the latter case begin() records the copy-on-write copies in the transaction for the
+// owner of the data to perform, instead of copying.
+//
 // A forward is a transaction: begin() takes every block the batch needs (copies and new ones)
 // before any computation, commit() makes the new lengths official and drops the replaced shared
 // blocks, rollback() returns the taken blocks and restores the tables. A write lands only in a
@@ -43,14 +48,22 @@ public:
         int seq;
         int tokens;
     };
+    // Copy-on-write of a shared block: block `to` gets block `from`'s data.
+    struct BlockCopy {
+        int from;
+        int to;
+    };
     struct Transaction {
         std::vector<std::vector<int>> saved_tables;  // per growth, before begin()
         std::vector<int> taken;                      // blocks begin() took
         std::vector<int> replaced;                   // shared blocks a copy replaced
         std::vector<Growth> growth;
+        std::vector<BlockCopy> copies;               // Storage::External: copies still to make
     };
+    enum class Storage { Host, External };
 
-    KvCache(const KvGeometry& geometry, int total_blocks, int max_sequences);
+    KvCache(const KvGeometry& geometry, int total_blocks, int max_sequences,
+            Storage storage = Storage::Host);
 
     const KvGeometry& geometry() const { return geometry_; }
     int total_blocks() const { return static_cast<int>(refcount_.size()); }
@@ -64,6 +77,7 @@ public:
     int length(int seq) const { return sequences_[static_cast<size_t>(seq)].length; }
     const std::vector<int>& blocks(int seq) const { return sequences_[static_cast<size_t>(seq)].blocks; }
 
+    // Storage::Host only.
     float* block(int b) { return data_.data() + b * geometry_.floats_per_block(); }
     const float* block(int b) const { return data_.data() + b * geometry_.floats_per_block(); }
 
@@ -96,7 +110,8 @@ private:
     void release(int b);
 
     KvGeometry geometry_;
-    AlignedBuffer<float> data_;
+    Storage storage_;
+    AlignedBuffer<float> data_;  // empty with Storage::External
     std::vector<int> refcount_;
     std::vector<int> free_;  // a stack of free block ids
     std::vector<Sequence> sequences_;

@@ -1,5 +1,5 @@
-// CUDA backend: device enumeration through the CUDA runtime API. Host code only for now; kernels
-// arrive with later backends, one family per file beside this one.
+// CUDA backend: device enumeration through the CUDA runtime API (the forward's kernels are in the
+// files beside this one, one family per file).
 #include "moco_config.h"
 
 #if MOCO_HAVE_CUDA

@@ -90,6 +90,13 @@ struct ModelWeights {
     TensorView score;                    // [num_labels, hidden]; classifiers only
 };
 
+// What a device backend (src/cuda/) keeps for a model or a KV cache (weights uploaded to the GPU,
+// device KV blocks, streams): owned by the handle, opaque to everyone else, so the CPU-only build
+// and the handles' definitions need no CUDA type.
+struct DeviceState {
+    virtual ~DeviceState() = default;
+};
+
 // Where the bytes behind the TensorViews live (mapped files, owned buffers). Defined by the loader.
 struct WeightStorage;
 // What the backend derived from the weights in prepare_weights (converted copies, packed panels).
@@ -118,6 +125,7 @@ struct moco_model {
     uint64_t parameter_count = 0;
     std::unique_ptr<moco::WeightStorage> storage;
     std::unique_ptr<moco::PreparedWeights> prepared;
+    std::unique_ptr<moco::DeviceState> device;  // CUDA contexts: the weights on the GPU
     ~moco_model();                       // defined where WeightStorage / PreparedWeights are complete
 };
 

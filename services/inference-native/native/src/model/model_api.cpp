@@ -1,6 +1,6 @@
 // moco_model_load, moco_model_get_info, moco_model_destroy: config.json, then the safetensors
-// files, then every tensor bound and checked, then the backend's prepare_weights. Nothing is
-// handed out until all of it succeeded.
+// files, then every tensor bound and checked, then the backend's prepare_weights (and, on a CUDA
+// context, the upload to the GPU). Nothing is handed out until all of it succeeded.
 #include "common.h"
 #include "context.h"
 #include "cpu/prepared_weights.h"  // complete, so the handles can be constructed here
@@ -8,7 +8,12 @@
 #include "model/model_config.h"
 #include "model/model_weights.h"
 #include "model/weight_storage.h"
+#include "moco_config.h"
 #include "safetensors/mapped_file.h"
+
+#if MOCO_HAVE_CUDA
+#    include "cuda/backend.h"
+#endif
 
 #include <algorithm>
 #include <cstddef>
@@ -64,6 +69,14 @@ moco_status load(moco_context* ctx, const std::string& directory, bool use_mmap,
     if (status != MOCO_OK) {
         return status;
     }
+#if MOCO_HAVE_CUDA
+    if (ctx->kind == MOCO_DEVICE_CUDA) {
+        status = moco::cuda::upload_model(*model);
+        if (status != MOCO_OK) {
+            return status;
+        }
+    }
+#endif
     *out = std::move(model);
     return MOCO_OK;
 }

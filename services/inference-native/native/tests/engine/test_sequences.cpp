@@ -1,11 +1,13 @@
 // Sequences in the paged cache: fork (copy-on-write prefix sharing) and truncate equal independent
 // sequences bit for bit; a fork's writes never reach its source; an exhausted cache and a NaN
 // output both leave every sequence exactly as it was.
+#include "cpu/kv_cache.h"
 #include "tiny_model.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace moco::test {
 namespace {
@@ -235,6 +237,35 @@ TEST_F(SequenceTest, IdsAreReusedAndStatsAreReported) {
     EXPECT_EQ(cache.create(), 1);
     ASSERT_EQ(moco_kv_cache_get_stats(cache.get(), &stats), MOCO_OK);
     EXPECT_EQ(stats.sequences, 3);
+}
+
+// A cache whose blocks live elsewhere (the CUDA backend's, on the GPU): the tables behave the same,
+// and the copy-on-write copies are handed to the owner of the data in the transaction.
+TEST(KvCacheStorage, ExternalStorageRecordsCopiesInsteadOfCopying) {
+    const cpu::KvGeometry g{1, 1, 2, 4};
+    cpu::KvCache host(g, 8, 2);
+    cpu::KvCache external(g, 8, 2, cpu::KvCache::Storage::External);
+    std::vector<int> tables[2];
+    std::vector<cpu::KvCache::BlockCopy> copies[2];
+    int k = 0;
+    for (cpu::KvCache* kv : {&host, &external}) {
+        const int a = kv->create();
+        cpu::KvCache::Transaction tx;
+        kv->begin({{a, 6}}, tx);  // blocks 0 and 1, the second half full
+        kv->commit(tx);
+        const int b = kv->fork(a);
+        kv->begin({{b, 1}}, tx);
+        copies[k] = tx.copies;
+        kv->commit(tx);
+        tables[k] = kv->blocks(b);
+        ++k;
+    }
+    EXPECT_EQ(tables[0], tables[1]);
+    EXPECT_TRUE(copies[0].empty());
+    ASSERT_EQ(copies[1].size(), 1u);
+    EXPECT_EQ(copies[1][0].from, external.blocks(0).back());
+    EXPECT_EQ(copies[1][0].to, tables[1].back());
+    EXPECT_NE(copies[1][0].from, copies[1][0].to);
 }
 
 }  // namespace

@@ -1,0 +1,169 @@
+// The CUDA backend's throughput on a ~1.2B-parameter Llama (Llama-3.2-1B's shapes: hidden 2048,
+// 16 layers, 32 heads / 8 kv heads, intermediate 8192, vocab 128256, untied head; random BF16
+// weights built in memory), against the memory-bandwidth bound of decoding:
+//
+//   HBM copy bandwidth   cudaMemcpy device-to-device of 1 GiB, bytes read + written per second
+//   decode tokens/s      batch 1, 32, 128; one token per sequence per call over a 512-token context
+//   bound (batch 1)      bandwidth / bytes of the weights read per token (every matrix once)
+//   prefill tokens/s     one call of 1 x 2048 and of 8 x 512 new tokens
+//
+// Prints a markdown table (tools/cuda/device_check.sh saves it). Plain timing with a warm-up call,
+// not Google Benchmark, so it builds wherever the CUDA backend does.
+//
+//   moco_cuda_bench [device]      (default cuda:0)
+#include "bench_model.h"
+#include "moco.h"
+
+#include <cuda_runtime.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+namespace {
+
+using moco::bench::BenchModel;
+using moco::bench::BenchShape;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+[[noreturn]] void die(const char* what) {
+    std::fprintf(stderr, "moco_cuda_bench: %s: %s\n", what, moco_last_error());
+    std::exit(1);
+}
+
+// Bytes read plus written per second by a device-to-device copy of 1 GiB (best of 10).
+double copy_bandwidth() {
+    const size_t bytes = size_t{1} << 30;
+    void* a = nullptr;
+    void* b = nullptr;
+    if (cudaMalloc(&a, bytes) != cudaSuccess || cudaMalloc(&b, bytes) != cudaSuccess) {
+        std::fprintf(stderr, "moco_cuda_bench: cudaMalloc of 2 GiB failed\n");
+        std::exit(1);
+    }
+    cudaEvent_t start, stop;
+    cudaEventCreate(&start);
+    cudaEventCreate(&stop);
+    float best_ms = 1e30f;
+    for (int i = 0; i < 11; ++i) {
+        cudaEventRecord(start);
+        cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice);
+        cudaEventRecord(stop);
+        cudaEventSynchronize(stop);
+        float ms = 0.0f;
+        cudaEventElapsedTime(&ms, start, stop);
+        if (i > 0 && ms < best_ms) best_ms = ms;
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    cudaFree(a);
+    cudaFree(b);
+    return 2.0 * static_cast<double>(bytes) / (best_ms * 1e-3);
+}
+
+// `batch` sequences on one cache sized for them.
+struct Batch {
+    Batch(moco_model* model, int batch, int max_tokens) : vocab(model->config.vocab_size) {
+        moco_kv_cache_options o = moco_kv_cache_default_options();
+        const moco::ModelConfig& c = model->config;
+        const uint64_t per_token = uint64_t{2} * c.num_layers * c.num_kv_heads * c.head_dim * sizeof(float);
+        o.memory_bytes = per_token * static_cast<uint64_t>(batch) * static_cast<uint64_t>(max_tokens + 16);
+        o.max_sequences = batch;
+        if (moco_kv_cache_create(model, &o, &cache) != MOCO_OK) die("moco_kv_cache_create");
+        entries.resize(static_cast<size_t>(batch));
+        logits.resize(static_cast<size_t>(batch) * vocab);
+        for (int b = 0; b < batch; ++b) {
+            if (moco_seq_create(cache, &entries[static_cast<size_t>(b)].seq) != MOCO_OK) die("moco_seq_create");
+        }
+    }
+    ~Batch() { moco_kv_cache_destroy(cache); }
+
+    // Appends n tokens to every sequence; the last position's logits come back.
+    void append(int n) {
+        tokens.resize(entries.size() * static_cast<size_t>(n));
+        for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<int32_t>((i * 7919 + step++) % vocab);
+        for (size_t b = 0; b < entries.size(); ++b) {
+            moco_batch_entry& e = entries[b];
+            e.tokens = tokens.data() + b * static_cast<size_t>(n);
+            e.n_tokens = n;
+            e.logits_mode = MOCO_OUTPUT_LAST;
+            e.logits = logits.data() + b * static_cast<size_t>(vocab);
+        }
+        if (moco_forward(cache, entries.data(), static_cast<int>(entries.size())) != MOCO_OK) die("moco_forward");
+    }
+    void truncate(int n) {
+        for (const moco_batch_entry& e : entries) moco_seq_truncate(cache, e.seq, n);
+    }
+
+    int vocab;
+    moco_kv_cache* cache = nullptr;
+    std::vector<moco_batch_entry> entries;
+    std::vector<int32_t> tokens;
+    std::vector<float> logits;
+    size_t step = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const char* device = argc > 1 ? argv[1] : "cuda:0";
+    const double bandwidth = copy_bandwidth();
+
+    BenchShape shape;
+    shape.vocab = 128256;
+    shape.hidden = 2048;
+    shape.intermediate = 8192;
+    shape.layers = 16;
+    shape.heads = 32;
+    shape.kv_heads = 8;
+    shape.max_positions = 4096;
+    const auto load_start = Clock::now();
+    BenchModel bench(shape, moco::DType::BF16, 0, device);
+    const double load_s = seconds_since(load_start);
+    moco_model* model = bench.model();
+    // Per decoded token every matrix is read once, the embedding only one row.
+    const double weight_bytes =
+        2.0 * (static_cast<double>(bench.parameters()) - static_cast<double>(shape.vocab) * shape.hidden);
+    const double bound = bandwidth / weight_bytes;
+
+    std::printf("## moco_cuda_bench on %s\n\n", device);
+    std::printf("model: Llama %.2fB parameters (BF16), built and uploaded in %.1f s\n", bench.parameters() / 1e9, load_s);
+    std::printf("HBM copy bandwidth: %.0f GB/s (read + write); weights read per token: %.2f GB; "
+                "batch-1 bound: %.1f tokens/s\n\n", bandwidth / 1e9, weight_bytes / 1e9, bound);
+    std::printf("| workload | tokens/s | ms/call | vs batch-1 bandwidth bound |\n|---|---|---|---|\n");
+
+    const int context = 512;
+    const int steps = 32;
+    for (int batch : {1, 32, 128}) {
+        Batch b(model, batch, context + steps + 1);
+        b.append(context);
+        b.append(1);  // warm-up: the decode-shaped scratch is allocated here
+        const auto start = Clock::now();
+        for (int s = 0; s < steps; ++s) b.append(1);
+        const double t = seconds_since(start);
+        const double tps = batch * steps / t;
+        std::printf("| decode batch %d, context %d | %.1f | %.2f | %.2f |\n", batch, context, tps, 1e3 * t / steps,
+                    batch == 1 ? tps / bound : tps / (bound * batch));
+        std::fflush(stdout);
+    }
+    struct Prefill {
+        int batch;
+        int tokens;
+    };
+    for (const Prefill p : {Prefill{1, 2048}, Prefill{8, 512}}) {
+        Batch b(model, p.batch, p.tokens);
+        b.append(p.tokens);  // warm-up
+        b.truncate(0);
+        const auto start = Clock::now();
+        b.append(p.tokens);
+        const double t = seconds_since(start);
+        std::printf("| prefill %d x %d | %.0f | %.1f | - |\n", p.batch, p.tokens, p.batch * p.tokens / t, 1e3 * t);
+        std::fflush(stdout);
+    }
+    std::printf("\n(ratio column: decode tokens/s per sequence over the batch-1 bound)\n");
+    return 0;
+}

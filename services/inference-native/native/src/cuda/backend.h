@@ -1,0 +1,28 @@
+// The CUDA backend's entry points, called by the C ABI's functions when the context is "cuda:N"
+// (CUDA builds only). Each returns a status with moco_last_error set, never throws a CUDA error.
+#pragma once
+
+#include "cpu/forward.h"
+#include "cpu/kv_cache.h"
+#include "moco.h"
+
+#include <vector>
+
+struct moco_kv_cache;
+
+namespace moco::cuda {
+
+// moco_model_load: copies the bound weights to the context's GPU (moco_model::device).
+moco_status upload_model(moco_model& model);
+
+// moco_kv_cache_create: allocates the cache's blocks on the model's GPU, its stream and cuBLAS
+// handle (moco_kv_cache::device). MOCO_ERR_OUT_OF_MEMORY when the device cannot hold the blocks.
+moco_status create_cache(moco_kv_cache& cache);
+
+// moco_forward after KvCache::begin: performs the transaction's copy-on-write copies, runs the model
+// over `entries` on the GPU and copies the requested outputs to the callers' host buffers.
+// *finite tells whether they are free of NaN and Inf. On an error the caller rolls back.
+moco_status forward(moco_kv_cache& cache, const std::vector<cpu::ForwardEntry>& entries,
+                    const cpu::KvCache::Transaction& tx, bool* finite);
+
+}  // namespace moco::cuda

@@ -1,0 +1,321 @@
+// cuda::forward: one moco_forward on the GPU, the same pass as cpu::forward (cpu/forward.h):
+//
+//   x = embed[token];  per layer:  h = rmsnorm(x);  qkv = h Wqkv^T;  bias, q/k norm, RoPE, k/v ->
+//   cache;  a = attention;  x += a Wo^T (cuBLAS beta = 1);  h = rmsnorm(x);  g = h Wgu^T;
+//   x += (silu(g) * u) Wd^T;  outputs: rmsnorm of the requested rows, logits = . Whead^T.
+//
+// The batch's new tokens are the rows of every matrix, entry after entry. The per-call indices
+// (tokens, positions, block tables, output rows) go to the GPU in one upload; everything else stays
+// on the device until the outputs are copied into the callers' buffers.
+#include "cuda/backend.h"
+
+#include "common.h"
+#include "cpu/kv_cache_handle.h"
+#include "cuda/cache_state.h"
+#include "cuda/cuda_check.h"
+#include "cuda/device_weights.h"
+#include "cuda/gemm.h"
+#include "cuda/kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace moco::cuda {
+namespace {
+
+using cpu::ForwardEntry;
+
+int output_rows(int mode, int n_tokens) {
+    return mode == MOCO_OUTPUT_ALL ? n_tokens : mode == MOCO_OUTPUT_LAST ? 1 : 0;
+}
+
+bool all_finite(const float* v, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        if (!std::isfinite(v[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+class Pass {
+public:
+    Pass(moco_kv_cache& cache, const std::vector<ForwardEntry>& entries)
+        : c_(cache.model->config), w_(static_cast<const DeviceWeights&>(*cache.model->device)),
+          kv_(cache.kv), s_(static_cast<CacheState&>(*cache.device)), entries_(entries) {
+        H_ = c_.hidden_size;
+        hd_ = c_.head_dim;
+        q_dim_ = c_.num_heads * hd_;
+        kv_dim_ = c_.num_kv_heads * hd_;
+        qkv_dim_ = q_dim_ + 2 * kv_dim_;
+        inter_ = c_.intermediate_size;
+        vocab_ = w_.head.n;
+    }
+
+    bool run(const cpu::KvCache::Transaction& tx) {
+        use_device(s_.device);
+        plan();
+        allocate();
+        copy_on_write(tx);
+        upload_indices();
+        embed_rows(ints(tokens_), R_, w_.embed.data, w_.embed.dtype, H_, f(s_.scratch.x), s_.stream);
+        rope_tables(ints(pos_), R_, w_.inv_freq, hd_ / 2, f(s_.scratch.cos), f(s_.scratch.sin), s_.stream);
+        for (int l = 0; l < c_.num_layers; ++l) {
+            layer(w_.layers[static_cast<size_t>(l)], l);
+            check_launch("the forward's kernels");
+        }
+        return outputs();
+    }
+
+private:
+    static float* f(const DeviceBuffer& b) { return b.as<float>(); }
+    const int32_t* ints(size_t offset) const { return s_.scratch.ints.as<int32_t>() + offset; }
+
+    // The host-side index arrays, laid out one after the other in scratch.host_ints.
+    void plan() {
+        std::vector<int32_t>& hi = s_.scratch.host_ints;
+        hi.clear();
+        first_row_.assign(entries_.size(), 0);
+        for (size_t e = 0; e < entries_.size(); ++e) {
+            first_row_[e] = R_;
+            R_ += entries_[e].n_tokens;
+            max_len_ = std::max(max_len_, entries_[e].start + entries_[e].n_tokens);
+        }
+        const int bt = kv_.geometry().block_tokens;
+        auto each_row = [&](auto&& fn) {
+            for (const ForwardEntry& e : entries_) {
+                for (int i = 0; i < e.n_tokens; ++i) {
+                    hi.push_back(fn(e, i));
+                }
+            }
+        };
+        tokens_ = hi.size();
+        each_row([](const ForwardEntry& e, int i) { return e.tokens[i]; });
+        pos_ = hi.size();
+        each_row([](const ForwardEntry& e, int i) { return e.start + i; });
+        kv_block_ = hi.size();
+        each_row([&](const ForwardEntry& e, int i) {
+            return kv_.blocks(e.seq)[static_cast<size_t>((e.start + i) / bt)];
+        });
+        key_limit_ = hi.size();
+        each_row([](const ForwardEntry& e, int) { return e.attend_prefix; });
+        std::vector<int32_t> entry_table(entries_.size());
+        tables_ = hi.size();
+        for (size_t e = 0; e < entries_.size(); ++e) {
+            entry_table[e] = static_cast<int32_t>(hi.size() - tables_);
+            const std::vector<int>& blocks = kv_.blocks(entries_[e].seq);
+            hi.insert(hi.end(), blocks.begin(), blocks.end());
+        }
+        table_start_ = hi.size();
+        for (size_t e = 0; e < entries_.size(); ++e) {
+            hi.insert(hi.end(), static_cast<size_t>(entries_[e].n_tokens), entry_table[e]);
+        }
+        logit_rows_ = hi.size();
+        n_logits_ = append_output_rows([](const ForwardEntry& e) { return e.logits_mode; });
+        hidden_rows_ = hi.size();
+        n_hidden_ = append_output_rows([](const ForwardEntry& e) { return e.hidden_mode; });
+    }
+
+    // Appends the row index of every position an output `mode` asks for (each entry's last rows),
+    // entry after entry; returns how many.
+    template <class Mode>
+    int append_output_rows(Mode mode) {
+        int count = 0;
+        for (size_t e = 0; e < entries_.size(); ++e) {
+            const int rows = output_rows(mode(entries_[e]), entries_[e].n_tokens);
+            for (int i = 0; i < rows; ++i) {
+                s_.scratch.host_ints.push_back(first_row_[e] + entries_[e].n_tokens - rows + i);
+            }
+            count += rows;
+        }
+        return count;
+    }
+
+    void allocate() {
+        ForwardScratch& s = s_.scratch;
+        const size_t R = static_cast<size_t>(R_);
+        const size_t fl = sizeof(float);
+        s.ints.reserve(s.host_ints.size() * sizeof(int32_t), "the forward's indices");
+        s.x.reserve(R * H_ * fl, "the forward's activations");
+        s.h.reserve(R * H_ * fl, "the forward's activations");
+        s.qkv.reserve(R * qkv_dim_ * fl, "the forward's q/k/v");
+        s.attn.reserve(R * q_dim_ * fl, "the forward's attention output");
+        s.gate_up.reserve(R * 2 * inter_ * fl, "the forward's MLP activations");
+        s.act.reserve(R * inter_ * fl, "the forward's MLP activations");
+        s.cos.reserve(R * (hd_ / 2) * fl, "the RoPE tables");
+        s.sin.reserve(R * (hd_ / 2) * fl, "the RoPE tables");
+        s.partial.reserve(attention_partial_floats(R_, c_.num_heads, hd_, max_len_) * fl,
+                          "the attention's split-K partial results");
+        const size_t widest = static_cast<size_t>(std::max({H_, q_dim_, inter_}));
+        s.gemm_in.reserve(R * widest * fl, "the GEMM inputs");
+        const size_t out_rows = static_cast<size_t>(std::max(n_logits_, n_hidden_));
+        s.normed.reserve(std::max<size_t>(1, out_rows * H_ * fl), "the output rows");
+        s.logits.reserve(std::max<size_t>(1, static_cast<size_t>(n_logits_) * vocab_ * fl), "the logits");
+    }
+
+    void copy_on_write(const cpu::KvCache::Transaction& tx) {
+        const size_t block_bytes = static_cast<size_t>(kv_.geometry().floats_per_block()) * sizeof(float);
+        for (const cpu::KvCache::BlockCopy& copy : tx.copies) {
+            check(cudaMemcpyAsync(s_.blocks.as<char>() + copy.to * block_bytes,
+                                  s_.blocks.as<char>() + copy.from * block_bytes, block_bytes,
+                                  cudaMemcpyDeviceToDevice, s_.stream),
+                  "copy-on-write of a shared KV block");
+        }
+    }
+
+    void upload_indices() {
+        const std::vector<int32_t>& hi = s_.scratch.host_ints;
+        check(cudaMemcpyAsync(s_.scratch.ints.data(), hi.data(), hi.size() * sizeof(int32_t),
+                              cudaMemcpyHostToDevice, s_.stream),
+              "upload of the forward's indices");
+    }
+
+    // The GEMM input for `act` (rows x k floats): itself for an F32 weight, else a 16-bit copy.
+    const void* gemm_input(const float* act, int rows, int k, DType dtype) {
+        if (dtype == DType::F32) {
+            return act;
+        }
+        convert_f32(act, static_cast<int64_t>(rows) * k, dtype, s_.scratch.gemm_in.data(), s_.stream);
+        return s_.scratch.gemm_in.data();
+    }
+
+    void layer(const DeviceLayer& L, int l) {
+        ForwardScratch& s = s_.scratch;
+        const float eps = c_.rms_norm_eps;
+        rmsnorm_rows(f(s.x), nullptr, R_, L.input_norm, H_, eps, f(s.h), s_.stream);
+        gemm(s_.blas, L.qkv, gemm_input(f(s.h), R_, H_, L.qkv.dtype), R_, H_, f(s.qkv), qkv_dim_, 1.0f, 0.0f);
+
+        const cpu::KvGeometry& g = kv_.geometry();
+        QkvArgs q;
+        q.qkv = f(s.qkv);
+        q.rows = R_;
+        q.heads = c_.num_heads;
+        q.kv_heads = c_.num_kv_heads;
+        q.head_dim = hd_;
+        q.bias = L.qkv_bias;
+        q.q_norm = L.q_norm;
+        q.k_norm = L.k_norm;
+        q.eps = eps;
+        q.cos = f(s.cos);
+        q.sin = f(s.sin);
+        q.kv_blocks = s_.blocks.as<float>();
+        q.floats_per_block = g.floats_per_block();
+        q.block_tokens = g.block_tokens;
+        q.layer = l;
+        q.kv_block = ints(kv_block_);
+        q.pos = ints(pos_);
+        qkv_finish(q, s_.stream);
+
+        // Every row's K/V is stored (above, same stream) before any row attends.
+        AttentionArgs a;
+        a.q = f(s.qkv);
+        a.ld_q = qkv_dim_;
+        a.kv_blocks = s_.blocks.as<float>();
+        a.floats_per_block = g.floats_per_block();
+        a.block_tokens = g.block_tokens;
+        a.layer = l;
+        a.tables = ints(tables_);
+        a.table_start = ints(table_start_);
+        a.pos = ints(pos_);
+        a.key_limit = ints(key_limit_);
+        a.rows = R_;
+        a.heads = c_.num_heads;
+        a.kv_heads = c_.num_kv_heads;
+        a.head_dim = hd_;
+        a.sliding_window = c_.sliding_window;
+        a.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd_)));
+        a.max_len = max_len_;
+        a.partial = f(s.partial);
+        a.out = f(s.attn);
+        a.ld_out = q_dim_;
+        attention(a, s_.stream);
+
+        gemm(s_.blas, L.o, gemm_input(f(s.attn), R_, q_dim_, L.o.dtype), R_, q_dim_, f(s.x), H_, 1.0f, 1.0f);
+        rmsnorm_rows(f(s.x), nullptr, R_, L.post_attention_norm, H_, eps, f(s.h), s_.stream);
+        gemm(s_.blas, L.gate_up, gemm_input(f(s.h), R_, H_, L.gate_up.dtype), R_, H_, f(s.gate_up), 2 * inter_,
+             1.0f, 0.0f);
+        silu_mul_rows(f(s.gate_up), R_, inter_, f(s.act), s_.stream);
+        gemm(s_.blas, L.down, gemm_input(f(s.act), R_, inter_, L.down.dtype), R_, inter_, f(s.x), H_, 1.0f, 1.0f);
+    }
+
+    // Final norm of the requested rows, the head GEMM, and the copies into the callers' buffers.
+    bool outputs() {
+        ForwardScratch& s = s_.scratch;
+        const float eps = c_.rms_norm_eps;
+        if (n_logits_ > 0) {
+            rmsnorm_rows(f(s.x), ints(logit_rows_), n_logits_, w_.final_norm, H_, eps, f(s.normed), s_.stream);
+            gemm(s_.blas, w_.head, gemm_input(f(s.normed), n_logits_, H_, w_.head.dtype), n_logits_, H_,
+                 f(s.logits), vocab_, 1.0f, 0.0f);
+            copy_out(f(s.logits), vocab_, [](const ForwardEntry& e) { return e.logits_mode; },
+                     [](const ForwardEntry& e) { return e.logits; });
+        }
+        if (n_hidden_ > 0) {
+            rmsnorm_rows(f(s.x), ints(hidden_rows_), n_hidden_, w_.final_norm, H_, eps, f(s.normed), s_.stream);
+            copy_out(f(s.normed), H_, [](const ForwardEntry& e) { return e.hidden_mode; },
+                     [](const ForwardEntry& e) { return e.hidden; });
+        }
+        check_launch("the forward's output kernels");
+        check(cudaStreamSynchronize(s_.stream), "the forward on the GPU");
+        bool finite = true;
+        for (const ForwardEntry& e : entries_) {
+            finite = finite &&
+                     all_finite(e.logits, static_cast<int64_t>(output_rows(e.logits_mode, e.n_tokens)) * vocab_) &&
+                     all_finite(e.hidden, static_cast<int64_t>(output_rows(e.hidden_mode, e.n_tokens)) * H_);
+        }
+        return finite;
+    }
+
+    // Each entry's output rows are consecutive in `device_rows` (width floats each).
+    template <class Mode, class Dest>
+    void copy_out(const float* device_rows, int width, Mode mode, Dest dest) {
+        int64_t row = 0;
+        for (const ForwardEntry& e : entries_) {
+            const int rows = output_rows(mode(e), e.n_tokens);
+            if (rows > 0) {
+                check(cudaMemcpyAsync(dest(e), device_rows + row * width,
+                                      static_cast<size_t>(rows) * width * sizeof(float), cudaMemcpyDeviceToHost,
+                                      s_.stream),
+                      "copy of the outputs to the host");
+            }
+            row += rows;
+        }
+    }
+
+    const ModelConfig& c_;
+    const DeviceWeights& w_;
+    const cpu::KvCache& kv_;
+    CacheState& s_;
+    const std::vector<ForwardEntry>& entries_;
+
+    int H_ = 0, hd_ = 0, q_dim_ = 0, kv_dim_ = 0, qkv_dim_ = 0, inter_ = 0, vocab_ = 0;
+    int R_ = 0;
+    int max_len_ = 0;
+    int n_logits_ = 0;
+    int n_hidden_ = 0;
+    std::vector<int> first_row_;
+    // Offsets of the index arrays in scratch.ints.
+    size_t tokens_ = 0, pos_ = 0, kv_block_ = 0, key_limit_ = 0, tables_ = 0, table_start_ = 0;
+    size_t logit_rows_ = 0, hidden_rows_ = 0;
+};
+
+}  // namespace
+
+moco_status forward(moco_kv_cache& cache, const std::vector<ForwardEntry>& entries,
+                    const cpu::KvCache::Transaction& tx, bool* finite) {
+    return run("moco_forward", [&]() -> moco_status {
+        for (size_t i = 0; i < entries.size(); ++i) {
+            if (entries[i].lora != nullptr) {
+                return set_error(MOCO_ERR_UNIMPLEMENTED,
+                                 "moco_forward: entries[%zu] uses a LoRA adapter, which the CUDA backend "
+                                 "does not apply yet; run adapters on a \"cpu\" context or merge the "
+                                 "adapter into the weights",
+                                 i);
+            }
+        }
+        *finite = Pass(cache, entries).run(tx);
+        return MOCO_OK;
+    });
+}
+
+}  // namespace moco::cuda

@@ -1,0 +1,17 @@
+# CUDA backend (CUDA builds only, see ../../CMakeLists.txt): device enumeration, the weights and KV
+# cache on the GPU, the forward's kernels and its cuBLAS GEMMs, the device logit kernels.
+set(MOCO_CUDA_SOURCES
+    src/cuda/cuda_device.cu
+    src/cuda/cuda_check.cu
+    src/cuda/device_buffer.cu
+    src/cuda/upload_weights.cu
+    src/cuda/cache_state.cu
+    src/cuda/embed.cu
+    src/cuda/rmsnorm.cu
+    src/cuda/rope.cu
+    src/cuda/attention.cu
+    src/cuda/swiglu.cu
+    src/cuda/convert.cu
+    src/cuda/gemm.cu
+    src/cuda/forward.cu
+    src/cuda/logits.cu)

@@ -1,0 +1,85 @@
+// The device logit kernels (src/cuda/logit_kernels.h) against the CPU's (src/kernels/logits.h) on
+// the same rows. log-softmax and entropy sum in double on both sides but in different orders and
+// with CUDA's expf against the CPU's exp_f32: atol 1e-5. Fusion and contrast are elementwise in the
+// same order of terms: equal up to FMA contraction (atol 1e-6). top-k is exact (ids and values).
+#include "cuda/logit_kernels.h"
+#include "cuda_test_util.h"
+#include "kernels/logits.h"
+
+#include <limits>
+
+namespace moco::cuda_test {
+namespace {
+
+constexpr int kRows = 3;
+constexpr int kVocab = 5003;  // not a multiple of the block size
+
+std::vector<float> logits_with_masked_entries(uint32_t seed) {
+    std::vector<float> z = random_floats(static_cast<size_t>(kRows) * kVocab, seed, -12.0f, 12.0f);
+    for (size_t i = 7; i < z.size(); i += 97) z[i] = -std::numeric_limits<float>::infinity();
+    return z;
+}
+
+TEST(CudaLogits, LogSoftmaxMatchesCpu) {
+    MOCO_REQUIRE_GPU();
+    const std::vector<float> z = logits_with_masked_entries(31);
+    std::vector<float> want(z.size());
+    ASSERT_EQ(kernels::log_softmax(z.data(), kRows, kVocab, want.data()), MOCO_OK);
+    DeviceArray<float> dz(z), out(z.size());
+    cuda::log_softmax_rows(dz.get(), kRows, kVocab, out.get(), nullptr);
+    expect_close(out.host(), want, 1e-5f, 0.0f, "log_softmax");
+}
+
+TEST(CudaLogits, EntropyMatchesCpu) {
+    MOCO_REQUIRE_GPU();
+    std::vector<float> z = logits_with_masked_entries(32);
+    for (int v = 0; v < kVocab; ++v) z[2 * kVocab + v] = v == 5 ? 40.0f : 0.0f;  // nearly one-hot
+    std::vector<float> want(kRows);
+    ASSERT_EQ(kernels::entropy(z.data(), kRows, kVocab, want.data()), MOCO_OK);
+    DeviceArray<float> dz(z), out(kRows);
+    cuda::entropy_rows(dz.get(), kRows, kVocab, out.get(), nullptr);
+    expect_close(out.host(), want, 1e-5f, 1e-6f, "entropy");
+}
+
+TEST(CudaLogits, FuseAndContrastMatchCpu) {
+    MOCO_REQUIRE_GPU();
+    const std::vector<float> a = random_floats(static_cast<size_t>(kRows) * kVocab, 33, -5.0f, 5.0f);
+    const std::vector<float> b = random_floats(static_cast<size_t>(kRows) * kVocab, 34, -5.0f, 5.0f);
+    const std::vector<float> c = random_floats(static_cast<size_t>(kRows) * kVocab, 35, -5.0f, 5.0f);
+    const std::vector<float> d = random_floats(static_cast<size_t>(kRows) * kVocab, 36, -5.0f, 5.0f);
+    DeviceArray<float> da(a), db(b), dc(c), dd(d), out(a.size());
+    const float* host_inputs[4] = {a.data(), b.data(), c.data(), d.data()};
+    DeviceArray<const float*> device_inputs(std::vector<const float*>{da.get(), db.get(), dc.get(), dd.get()});
+
+    const std::vector<float> weights = {0.5f, 0.0f, 1.5f};
+    DeviceArray<float> dweights(weights);
+    std::vector<float> want(a.size());
+    ASSERT_EQ(kernels::fuse(host_inputs, nullptr, weights.data(), 3, kRows, kVocab, want.data()), MOCO_OK);
+    cuda::fuse_rows(device_inputs.get(), nullptr, dweights.get(), 3, kRows, kVocab, out.get(), nullptr);
+    expect_close(out.host(), want, 1e-6f, 1e-6f, "fuse_weighted");
+    ASSERT_EQ(kernels::fuse(host_inputs, nullptr, nullptr, 2, kRows, kVocab, want.data()), MOCO_OK);
+    cuda::fuse_rows(device_inputs.get(), nullptr, nullptr, 2, kRows, kVocab, out.get(), nullptr);
+    expect_close(out.host(), want, 1e-6f, 1e-6f, "fuse_mean");
+
+    ASSERT_EQ(kernels::contrast(host_inputs, nullptr, 2, 0.7f, kRows, kVocab, want.data()), MOCO_OK);
+    cuda::contrast_rows(device_inputs.get(), nullptr, 2, 0.7f, kRows, kVocab, out.get(), nullptr);
+    expect_close(out.host(), want, 1e-5f, 1e-6f, "contrast");
+}
+
+TEST(CudaLogits, TopKMatchesCpuIncludingTies) {
+    MOCO_REQUIRE_GPU();
+    std::vector<float> z = logits_with_masked_entries(37);
+    for (int v = 100; v < 110; ++v) z[v] = 50.0f;  // ten-way tie at the top of row 0: lowest ids first
+    const int k = 16;
+    std::vector<int32_t> want_ids(static_cast<size_t>(kRows) * k);
+    std::vector<float> want_values(want_ids.size());
+    ASSERT_EQ(kernels::top_k(z.data(), kRows, kVocab, k, want_ids.data(), want_values.data()), MOCO_OK);
+    DeviceArray<float> dz(z), values(want_values.size());
+    DeviceArray<int32_t> ids(want_ids.size());
+    cuda::top_k_rows(dz.get(), kRows, kVocab, k, ids.get(), values.get(), nullptr);
+    EXPECT_EQ(ids.host(), want_ids);
+    EXPECT_EQ(values.host(), want_values);
+}
+
+}  // namespace
+}  // namespace moco::cuda_test
