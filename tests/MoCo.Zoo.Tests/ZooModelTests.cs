@@ -79,4 +79,40 @@ public sealed class ZooModelTests
             }
         }
     }
+
+    [Fact]
+    public void Judge_cases_pair_items_alternately_with_their_own_and_the_next_items_ideal_response()
+    {
+        var suite = new TaskSuite((ulong)Scores["seed"]!);
+        var domain = suite.Domains.Single(d => d.Task == "zoo_arithmetic");
+        var test = suite.Splits(domain).Test;
+        var cases = JudgeAccuracy.Cases(suite, domain, 4);
+        bool Same(int a, int b) => domain.Response(test[a]) == domain.Response(test[b]);
+        Assert.Equal([domain.Response(test[0]), domain.Response(test[2]), domain.Response(test[2]), domain.Response(test[0])], cases.Select(c => c.Response));
+        Assert.Equal([true, Same(1, 2), true, Same(3, 0)], cases.Select(c => c.Good));
+        Assert.All(cases, c => Assert.Contains(c.Ideal, JudgePrompts.Verification(c.Request, c.Ideal, c.Response)));
+    }
+
+    [Fact]
+    public void The_recorded_judge_check_accuracy_is_reproduced_within_one_item()
+    {
+        var suite = new TaskSuite((ulong)Scores["seed"]!);
+        var items = (int)Scores["check_items"]!;
+        var recorded = Scores["judge"]!["by_task"]!;
+        var directory = Path.Combine(Repository.Models, ZooBuilder.JudgeModel);
+        var encoder = new ChatEncoder(HfTokenizer.FromDirectory(directory));
+        var end = encoder.Tokenizer.Encode(CheckpointWriter.EndToken, addSpecialTokens: false).Single();
+        using var context = MocoContext.Create("cpu", 2);
+        using var judge = MocoModel.Load(context, directory);
+        foreach (var domain in suite.Domains)
+        {
+            var (rating, verification) = JudgeAccuracy.Judge(judge, encoder, end, JudgeAccuracy.Cases(suite, domain, items));
+            foreach (var (kind, right) in new[] { ("rating", rating), ("verification", verification) })
+            {
+                var expected = (double)recorded[domain.Task]!["check_" + kind]!;
+                var actual = JudgeAccuracy.Accuracy(right);
+                Assert.True(Math.Abs(actual - expected) <= (1.0 / items) + 1e-9, $"zoo/judge {kind} on {domain.Task}: {actual} vs recorded {expected}");
+            }
+        }
+    }
 }

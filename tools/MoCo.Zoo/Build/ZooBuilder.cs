@@ -21,6 +21,9 @@ public static class ZooBuilder
     /// <summary>The scores file beside the models.</summary>
     public const string ScoresFile = "zoo-scores.json";
 
+    /// <summary>The zoo model that rates and verifies (its accuracy is measured as well as its scores).</summary>
+    public const string JudgeModel = "judge";
+
     /// <summary>Test items per domain re-scored by CI against the recorded scores.</summary>
     public const int CheckItems = 16;
 
@@ -73,6 +76,16 @@ public static class ZooBuilder
                     index++;
                     continue;
                 }
+                if (options.Rescore)
+                {
+                    training[model.Name] = recorded?["training"]?[model.Name]?.DeepClone()
+                        ?? throw new InvalidOperationException($"--rescore: {ScoresFile} has no training record of zoo/{model.Name}; build it");
+                    log($"{model.Name}: re-scored as built");
+                    catalogue.Set(model.Name, new CatalogueEntry(model.Name, null, "causal-lm"));
+                    scores[model.Name] = await ScoreModelAsync(context, target, suite, encoder, endToken, scorer, options.ScoreItems, log, cancellationToken).ConfigureAwait(false);
+                    index++;
+                    continue;
+                }
                 string from;
                 if (model.From is { } parent)
                 {
@@ -102,6 +115,7 @@ public static class ZooBuilder
                 index++;
             }
             catalogue.Save();
+            var judge = JudgeReport(context, options, suite, encoder, endToken, recorded, log);
             var result = new JsonObject
             {
                 ["seed"] = options.Seed,
@@ -110,13 +124,14 @@ public static class ZooBuilder
                 ["items"] = options.ScoreItems,
                 ["check_items"] = CheckItems,
                 ["scores"] = scores,
+                ["judge"] = judge,
                 ["training"] = training,
                 ["build_seconds"] = Math.Round(clock.Elapsed.TotalSeconds),
             };
             File.WriteAllText(Path.Combine(options.ModelsDirectory, ScoresFile), result.ToJsonString(new() { WriteIndented = true }).ReplaceLineEndings("\n") + "\n");
             foreach (var model in models)
             {
-                WriteCard(options.ModelsDirectory, model, suite, scores[model.Name]!.AsObject(), training[model.Name]!.AsObject());
+                WriteCard(options.ModelsDirectory, model, suite, scores[model.Name]!.AsObject(), training[model.Name]!.AsObject(), model.Name == JudgeModel ? judge : null);
             }
             log(Table(suite, scores));
             log($"zoo built in {clock.Elapsed.TotalMinutes:F1} min");
@@ -126,6 +141,24 @@ public static class ZooBuilder
         {
             work.Delete(recursive: true);
         }
+    }
+
+    /// <summary>zoo/judge's accuracy (<see cref="JudgeAccuracy"/>) when this build trained or re-scored it, else as recorded.</summary>
+    private static JsonNode? JudgeReport(MocoContext context, ZooBuildOptions options, TaskSuite suite, ChatEncoder encoder, int endToken, JsonObject? recorded,
+        Action<string> log)
+    {
+        if (options.Only is { Count: > 0 } only && !only.Contains(JudgeModel))
+        {
+            return recorded?["judge"]?.DeepClone();
+        }
+        var trained = ZooRecipes.Models(suite).Single(m => m.Name == JudgeModel).Data(suite).Select(p => p.Prompt).ToHashSet(StringComparer.Ordinal);
+        using var model = MocoModel.Load(context, Path.Combine(options.ModelsDirectory, JudgeModel));
+        var accuracy = JudgeAccuracy.Measure(model, encoder, endToken, suite, options.ScoreItems, CheckItems, trained);
+        foreach (var (task, row) in accuracy)
+        {
+            log($"    {JudgeModel} on {task}: rating {(double)row!["rating"]!:F3}, verification {(double)row["verification"]!:F3} (prompts seen in training {(double)row["seen_in_training"]!:F3})");
+        }
+        return new JsonObject { ["items"] = options.ScoreItems, ["by_task"] = accuracy };
     }
 
     private static JsonObject? ReadRecorded(string modelsDirectory)
@@ -192,7 +225,7 @@ public static class ZooBuilder
         return text.ToString();
     }
 
-    private static void WriteCard(string modelsDirectory, ZooModel model, TaskSuite suite, JsonObject scores, JsonObject training)
+    private static void WriteCard(string modelsDirectory, ZooModel model, TaskSuite suite, JsonObject scores, JsonObject training, JsonNode? judge)
     {
         var card = new StringBuilder();
         card.Append(CultureInfo.InvariantCulture, $"# zoo/{model.Name}\n\n{char.ToUpperInvariant(model.Purpose[0])}{model.Purpose[1..]}.\n\n");
@@ -204,6 +237,16 @@ public static class ZooBuilder
         foreach (var domain in suite.Domains)
         {
             card.Append(CultureInfo.InvariantCulture, $"| {domain.Task} | {domain.TaskType} | {(double)scores[domain.Task]!["score"]!:F3} |\n");
+        }
+        if (judge?["by_task"] is JsonObject accuracy)
+        {
+            card.Append(CultureInfo.InvariantCulture, $"\nAs a judge, on {judge["items"]} test items per task, each paired alternately with its own ideal response and ");
+            card.Append("another item's (right when it rates above 5, or verifies Yes, exactly the right ones):\n\n");
+            card.Append("| task | rating accuracy | verification accuracy | prompts seen in training |\n|---|---|---|---|\n");
+            foreach (var (task, row) in accuracy)
+            {
+                card.Append(CultureInfo.InvariantCulture, $"| {task} | {(double)row!["rating"]!:F3} | {(double)row["verification"]!:F3} | {(double)row["seen_in_training"]!:F3} |\n");
+            }
         }
         File.WriteAllText(Path.Combine(modelsDirectory, model.Name, "README.md"), card.ToString());
     }

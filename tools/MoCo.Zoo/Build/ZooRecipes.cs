@@ -1,4 +1,3 @@
-using MoCo.Evaluator.Prompts;
 using MoCo.Zoo.Checkpoints;
 using MoCo.Zoo.Suite;
 
@@ -117,7 +116,6 @@ public static class ZooRecipes
     /// evaluator's reward-judge prompt (rated 9 or 2) and as its verifier prompt (Yes or No).</summary>
     private static List<TrainingPair> Judgements(TaskSuite suite)
     {
-        var texts = PromptTexts.Default;
         var pairs = new List<TrainingPair>();
         foreach (var domain in suite.Domains)
         {
@@ -129,20 +127,9 @@ public static class ZooRecipes
                 var response = random.Next(2) == 0 ? domain.Response(item) : domain.Response(other);
                 var good = response == domain.Response(item);
                 var request = TaskSuite.Prompt(domain, item);
-                if (random.Next(2) == 0)
-                {
-                    pairs.Add(new(texts.RewardJudge.Render(new Dictionary<string, string> { ["request"] = request, ["response"] = response }),
-                        good ? "Rating: 9" : "Rating: 2"));
-                }
-                else
-                {
-                    pairs.Add(new(texts.Verifier.Render(new Dictionary<string, string>
-                    {
-                        ["question"] = request,
-                        ["ground_truth"] = domain.Response(item),
-                        ["student_answer"] = response,
-                    }), good ? "Final Decision: Yes" : "Final Decision: No"));
-                }
+                pairs.Add(random.Next(2) == 0
+                    ? new(JudgePrompts.Rating(request, response), JudgePrompts.RatingAnswer(good))
+                    : new(JudgePrompts.Verification(request, domain.Response(item), response), JudgePrompts.VerificationAnswer(good)));
             }
         }
         SeededRandom.For(suite.Seed, "judge/mix").Shuffle(pairs);
