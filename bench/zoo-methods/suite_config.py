@@ -9,9 +9,10 @@ model playing the same role there (the same rule for every method, so each metho
 base-sharing rule: weight merges still merge fine-tunes of `zoo/base`):
 
   A     the task's specialist (zoo_arithmetic: zoo/math, zoo_coding: zoo/coder, zoo_refusal: zoo/guard)
-  B     zoo/south on zoo_world; elsewhere the other fine-tune of zoo/base (not the specialist, not zoo/judge) with the
+  B     zoo/south on zoo_world; elsewhere the other full fine-tune of zoo/base (not the specialist, not zoo/judge) with the
         best greedy score on the task in models/zoo-scores.json, ties broken by catalogue order
   base  zoo/base everywhere; zoo/judge and zoo/small stay as they are
+  A's and B's LoRA twins (zoo/<name>-lora, weight_lorahub) follow them
 
 `task`, `task_type` and `max_response_length` (and `fuser_max_response_length`) follow the task: an answer of
 zoo_coding or zoo_refusal is a code block or a sentence, so 48 tokens there, 16 on the one-word and one-number tasks.
@@ -53,7 +54,7 @@ def second_model(task):
     scores = json.load(open(os.path.join(ROOT, "models", "zoo-scores.json")))["scores"]
     catalogue = json.load(open(os.path.join(ROOT, "models", "catalogue.json")))["models"]
     excluded = {"base", "judge", "small", TASKS[task]["specialist"].removeprefix("zoo/")}
-    candidates = [name for name in catalogue if name not in excluded]
+    candidates = [name for name, entry in catalogue.items() if name not in excluded and entry.get("kind") != "lora"]
     best = max(candidates, key=lambda name: (scores[name][task]["score"], -candidates.index(name)))
     return "zoo/" + best
 
@@ -70,8 +71,13 @@ def move(config, task, folder):
         raise SystemExit(f"unknown task {task!r}: one of {', '.join(TASKS)}")
     mapping = roles(task)
     # A model given as a path relative to the config's folder (config-and-cli.md §6) keeps pointing there.
-    rename = lambda name: mapping.get(name) or (os.path.abspath(os.path.join(folder, name))
-                                                if os.path.isdir(os.path.join(folder, name)) else name)
+    # A specialist's LoRA twin (zoo/<name>-lora) follows its specialist.
+    def rename(name):
+        if name.endswith("-lora") and name.removesuffix("-lora") in mapping:
+            return mapping[name.removesuffix("-lora")] + "-lora"
+        if name in mapping:
+            return mapping[name]
+        return os.path.abspath(os.path.join(folder, name)) if os.path.isdir(os.path.join(folder, name)) else name
     moved = json.loads(json.dumps(config))
     moved["task"] = task
     moved["task_type"] = TASKS[task]["type"]

@@ -57,8 +57,20 @@ public static class ZooRecipes
         list.Add(new("small", "a smaller base (2 layers, hidden 96) trained from scratch on the base's data", null, SmallShape,
             s => Mix(s, "small", Practice(s), refusals: false, new CodingDomain(practice: true)), new(1500, 16, 3e-3f, 60)));
         list.Add(new("judge", "judge: rates a response 1-10 (\"Rating: n\") and verifies answers (\"Final Decision: Yes/No\")", "base", null, Judgements, new(400, 16, 1e-3f, 20)));
+        foreach (var specialty in Specialties)
+        {
+            var scope = specialty.Region is { } region ? $"{specialty.Task}'s {region} half" : specialty.Task;
+            list.Add(new(specialty.Model + AdapterSuffix, $"LoRA adapter of the base (rank {LoraRank}, every projection) trained on {scope} only, like zoo/{specialty.Model}", "base", null,
+                s => s.Training(Domain(s, specialty), PoolSize, "specialist"), AdapterRecipe(specialty.Task), Adapter: true));
+        }
         return list;
     }
+
+    /// <summary>The name of a specialist's LoRA twin: the specialist's name and this suffix.</summary>
+    public const string AdapterSuffix = "-lora";
+
+    /// <summary>The rank of the zoo's LoRA adapters.</summary>
+    public const int LoraRank = 8;
 
     /// <summary>How long a specialist trains: multi-digit arithmetic needs the most steps, refusing the fewest.</summary>
     private static TrainingRecipe SpecialistRecipe(string task) => task switch
@@ -67,6 +79,9 @@ public static class ZooRecipes
         "zoo_refusal" => new(400, 16, 1e-3f, 20),
         _ => new(700, 16, 1e-3f, 20),
     };
+
+    /// <summary>How long a LoRA adapter trains: arithmetic again needs the most steps (at 300 its adapter stays below the base).</summary>
+    private static TrainingRecipe AdapterRecipe(string task) => task == "zoo_arithmetic" ? new(1500, 16, 4e-3f, 40) : new(300, 16, 4e-3f, 20);
 
     /// <summary>The domain a specialist trains on: the suite's, or the world restricted to its region.</summary>
     public static SuiteDomain Domain(TaskSuite suite, Specialty specialty)
