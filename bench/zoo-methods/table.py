@@ -35,7 +35,10 @@ def failure(root, name, run):
     ran = [re.sub(r"^run \S+ failed: ", "", line) for line in lines if re.match(r"run \S+ failed: ", line)]
     errors = [line for line in lines if re.search(r"error|exception|failed", line, re.IGNORECASE)]
     if rejected:
-        text = "config rejected: " + rejected[0]
+        # "task_type: <method> votes on ... [CFG008]" -> "config rejected [CFG008]: votes on ..."
+        code = re.search(r"\[(CFG\d+)\]", rejected[0]).group(1)
+        message = re.sub(r"^\w+: (\w+ )?", "", re.sub(r"\s*\[CFG\d+\]", "", rejected[0]))
+        text = f"config rejected [{code}]: {message}"
     else:
         text = (ran or errors or [line for line in lines if line] or ["no output"])[-1]
     return re.sub(r"\s+", " ", text).replace("|", "/")[:160]
@@ -90,7 +93,8 @@ def mixed_table(root, folders):
         return cell[0] if isinstance(cell, tuple) else cell
 
     print(f"Mixed suite: each method once per task, {'the whole test split' if limit == '0' else f'the first {limit} test items'}"
-          " per run. Cell: test score (difference to the best model of the same run alone).")
+          " per run. Cell: test score (difference to the best model of the same run alone). The first row's"
+          " mean picks the best model of each task, which no single model does.")
     print()
     print("| method | " + " | ".join(tasks) + " | mean | wall s |")
     print("|---|" + "---|" * (len(tasks) + 2))
@@ -103,7 +107,7 @@ def mixed_table(root, folders):
         else:
             best_row.append(None)
     best_mean = (f"{sum(b[0] for b in best_row) / len(best_row):.3f}" if all(best_row) else "")
-    print("| best single model (runs' baselines) | "
+    print("| best single model per task (runs' baselines) | "
           + " | ".join(f"{b[0]:.3f} {b[1]}" if b else "" for b in best_row) + f" | {best_mean} | |")
     for method in methods:
         row = [cells.get((method, task), "not run") for task in tasks]
