@@ -26,13 +26,14 @@ public static class ZooCommand
         var scale = new Option<double>("--scale") { Description = "Multiplies every model's training steps (1 = the committed zoo; 0.05 = a quick trial).", DefaultValueFactory = _ => 1.0 };
         var items = new Option<int>("--items") { Description = "Test items per domain scored for the model cards (1-200).", DefaultValueFactory = _ => 200 };
         var only = new Option<string[]>("--only") { Description = "Retrain only these zoo models (repeatable); the others keep their files and recorded scores.", AllowMultipleArgumentsPerToken = true };
+        var rescore = new Option<bool>("--rescore") { Description = "Train nothing: score the --only models (default every model) from their committed files again, keeping their training records." };
         var check = new Option<bool>("--check") { Description = "Only regenerate the suite in memory and compare it with the committed data/ files (exit 1 on a difference); trains nothing." };
         var command = new Command("build",
             "Regenerate data/zoo_*.json and every zoo model from seeds (tokenizer, base, specialists, a smaller model, a judge), " +
             "then print each model's per-domain test scores. Writes models/catalogue.json, models/zoo-scores.json and a README.md " +
             "card per model. Exit 1 if a step fails.")
         {
-            output, seed, threads, scale, items, only, check,
+            output, seed, threads, scale, items, only, rescore, check,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -56,7 +57,7 @@ public static class ZooCommand
             try
             {
                 await ZooBuilder.BuildAsync(new ZooBuildOptions(Path.Combine(root, "data"), Path.Combine(root, "models"), parse.GetValue(seed),
-                    parse.GetValue(threads), parse.GetValue(scale), parse.GetValue(items), parse.GetValue(only)), stdout.WriteLine, cancel).ConfigureAwait(false);
+                    parse.GetValue(threads), parse.GetValue(scale), parse.GetValue(items), parse.GetValue(only), parse.GetValue(rescore)), stdout.WriteLine, cancel).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
             catch (Exception e) when (e is MocoException or IOException or InvalidOperationException)

@@ -24,15 +24,15 @@ public sealed class DomainScorer
     private readonly PythonLocator _pythons = new();
 
     /// <summary>The score of <paramref name="model"/> on each of <paramref name="items"/> of <paramref name="domain"/>,
-    /// and the generated outputs.</summary>
+    /// and the generated outputs; with <paramref name="adapter"/>, of the model with that LoRA adapter.</summary>
     public async Task<(IReadOnlyList<double> Scores, IReadOnlyList<string> Outputs)> ScoreAsync(MocoModel model, ChatEncoder encoder, int endToken,
-        SuiteDomain domain, IReadOnlyList<JsonObject> items, CancellationToken cancellationToken)
+        SuiteDomain domain, IReadOnlyList<JsonObject> items, CancellationToken cancellationToken, MocoAdapter? adapter = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(domain);
         ArgumentNullException.ThrowIfNull(items);
         var prompts = items.Select(item => encoder.EncodePrompt(TaskSuite.Prompt(domain, item))).ToList();
-        var generated = GreedyGenerator.Generate(model, prompts, endToken, MaxNewTokens);
+        var generated = GreedyGenerator.Generate(model, prompts, endToken, MaxNewTokens, adapter: adapter);
         var outputs = generated.Select(ids => encoder.Tokenizer.Decode(ids, skipSpecialTokens: true)).ToList();
         var scorer = CreateScorer(domain);
         await scorer.PrepareAsync(cancellationToken).ConfigureAwait(false);

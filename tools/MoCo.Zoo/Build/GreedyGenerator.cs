@@ -10,8 +10,9 @@ namespace MoCo.Zoo.Build;
 public static class GreedyGenerator
 {
     /// <summary>Decodes each prompt until <paramref name="endToken"/> or <paramref name="maxNewTokens"/>; returns
-    /// the generated ids without the end token.</summary>
-    public static IReadOnlyList<int[]> Generate(MocoModel model, IReadOnlyList<int[]> prompts, int endToken, int maxNewTokens, int batchSize = 32)
+    /// the generated ids without the end token; with <paramref name="adapter"/>, the model with that LoRA adapter.</summary>
+    public static IReadOnlyList<int[]> Generate(MocoModel model, IReadOnlyList<int[]> prompts, int endToken, int maxNewTokens, int batchSize = 32,
+        MocoAdapter? adapter = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(prompts);
@@ -32,7 +33,7 @@ public static class GreedyGenerator
                 sequences[i] = cache.CreateSequence();
                 generated[i] = [];
                 logits[i] = new float[vocabulary];
-                batch.Add(sequences[i], prompts[start + i], OutputMode.Last, logits[i]);
+                batch.Add(sequences[i], prompts[start + i], OutputMode.Last, logits[i], adapter);
             }
             cache.Forward(batch);
             for (var step = 0; ; step++)
@@ -56,7 +57,7 @@ public static class GreedyGenerator
                         done[i] = true;
                         continue;
                     }
-                    batch.Add(sequences[i], new[] { token }, OutputMode.Last, logits[i]);
+                    batch.Add(sequences[i], new[] { token }, OutputMode.Last, logits[i], adapter);
                 }
                 if (batch.Count == 0)
                 {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Diagnostics;
 using MoCo.Native;
 using MoCo.Native.Models;
@@ -25,8 +26,10 @@ public static class TrainingRun
     /// Trains the model in <paramref name="fromDirectory"/> on <paramref name="examples"/> (visited in a seeded
     /// shuffled order, epoch after epoch) and saves it to <paramref name="toDirectory"/>.
     /// </summary>
+    /// With <paramref name="adapterBase"/> it trains a LoRA adapter of <paramref name="fromDirectory"/> instead, saved as a
+    /// PEFT directory whose base_model_name_or_path is <paramref name="adapterBase"/>.
     public static TrainingReport Run(MocoContext context, string fromDirectory, string toDirectory, IReadOnlyList<TrainExample> examples,
-        TrainingRecipe recipe, ulong seed, Action<string> log)
+        TrainingRecipe recipe, ulong seed, Action<string> log, string? adapterBase = null)
     {
         ArgumentNullException.ThrowIfNull(examples);
         ArgumentNullException.ThrowIfNull(log);
@@ -36,7 +39,10 @@ public static class TrainingRun
         }
         using var model = MocoModel.Load(context, fromDirectory);
         using var trainer = MocoTrainer.Create(model, new TrainerOptions(
-            Mode: TrainMode.Full,
+            Mode: adapterBase is null ? TrainMode.Full : TrainMode.Lora,
+            LoraRank: ZooRecipes.LoraRank,
+            LoraAlpha: 2f * ZooRecipes.LoraRank,
+            LoraTargets: LoraTargets.QProj | LoraTargets.KProj | LoraTargets.VProj | LoraTargets.OProj | LoraTargets.GateProj | LoraTargets.UpProj | LoraTargets.DownProj,
             LearningRate: recipe.LearningRate,
             WeightDecay: 0.01f,
             Schedule: LrSchedule.Cosine,
@@ -79,7 +85,18 @@ public static class TrainingRun
                 log($"    step {step + 1}/{recipe.Steps}  loss {stats.Loss:F3}  lr {stats.LearningRate:G3}  {tokens / clock.Elapsed.TotalSeconds:F0} tok/s");
             }
         }
-        trainer.SaveModel(fromDirectory, toDirectory);
+        if (adapterBase is null)
+        {
+            trainer.SaveModel(fromDirectory, toDirectory);
+        }
+        else
+        {
+            trainer.SaveAdapter(toDirectory);
+            var configPath = Path.Combine(toDirectory, "adapter_config.json");
+            var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+            config["base_model_name_or_path"] = adapterBase;
+            File.WriteAllText(configPath, config.ToJsonString(new() { WriteIndented = true }).ReplaceLineEndings("\n") + "\n");
+        }
         return new TrainingReport(recipe.Steps, tokens, clock.Elapsed.TotalSeconds, firstLoss, tail.Average());
     }
 }

@@ -11,5 +11,7 @@ namespace MoCo.Zoo.Build;
 /// <param name="ScoreItems">Test items per domain scored for the model cards (at most the split size).</param>
 /// <param name="Only">Retrain only these models (their parents must be in place); the others keep their files and
 /// their recorded scores. Empty = every model.</param>
+/// <param name="Rescore">Train nothing: score the selected models (<paramref name="Only"/>, or every model) from their
+/// committed files again, keeping their training records.</param>
 public sealed record ZooBuildOptions(string DataDirectory, string ModelsDirectory, ulong Seed = TaskSuite.DefaultSeed, int Threads = 0,
-    double Scale = 1.0, int ScoreItems = 200, IReadOnlyList<string>? Only = null);
+    double Scale = 1.0, int ScoreItems = 200, IReadOnlyList<string>? Only = null, bool Rescore = false);

@@ -21,6 +21,9 @@ public static class ZooBuilder
     /// <summary>The scores file beside the models.</summary>
     public const string ScoresFile = "zoo-scores.json";
 
+    /// <summary>The zoo model that rates and verifies (its accuracy is measured as well as its scores).</summary>
+    public const string JudgeModel = "judge";
+
     /// <summary>Test items per domain re-scored by CI against the recorded scores.</summary>
     public const int CheckItems = 16;
 
@@ -69,7 +72,17 @@ public static class ZooBuilder
                     log($"{model.Name}: kept as built");
                     scores[model.Name] = kept.DeepClone();
                     training[model.Name] = keptTraining.DeepClone();
-                    catalogue.Set(model.Name, new CatalogueEntry(model.Name, null, "causal-lm"));
+                    catalogue.Set(model.Name, new CatalogueEntry(model.Name, null, model.Kind));
+                    index++;
+                    continue;
+                }
+                if (options.Rescore)
+                {
+                    training[model.Name] = recorded?["training"]?[model.Name]?.DeepClone()
+                        ?? throw new InvalidOperationException($"--rescore: {ScoresFile} has no training record of zoo/{model.Name}; build it");
+                    log($"{model.Name}: re-scored as built");
+                    catalogue.Set(model.Name, new CatalogueEntry(model.Name, null, model.Kind));
+                    scores[model.Name] = await ScoreModelAsync(context, options.ModelsDirectory, model, suite, encoder, endToken, scorer, options.ScoreItems, log, cancellationToken).ConfigureAwait(false);
                     index++;
                     continue;
                 }
@@ -86,7 +99,7 @@ public static class ZooBuilder
                 var examples = model.Data(suite).Select(encoder.Encode).ToList();
                 var recipe = model.Recipe.Scaled(options.Scale);
                 log($"{model.Name}: {model.Purpose}; {recipe.Steps} steps x {recipe.BatchSize} from {model.From ?? "a seeded init"}");
-                var report = TrainingRun.Run(context, from, target, examples, recipe, options.Seed + (ulong)index, log);
+                var report = TrainingRun.Run(context, from, target, examples, recipe, options.Seed + (ulong)index, log, model.Adapter ? "zoo/" + model.From : null);
                 log($"{model.Name}: loss {report.FirstLoss:F3} -> {report.LastLoss:F3}, {report.Tokens} tokens in {report.Seconds:F0} s ({report.TokensPerSecond:F0} tok/s)");
                 training[model.Name] = new JsonObject
                 {
@@ -97,11 +110,12 @@ public static class ZooBuilder
                     ["first_loss"] = Math.Round(report.FirstLoss, 4),
                     ["last_loss"] = Math.Round(report.LastLoss, 4),
                 };
-                catalogue.Set(model.Name, new CatalogueEntry(model.Name, null, "causal-lm"));
-                scores[model.Name] = await ScoreModelAsync(context, target, suite, encoder, endToken, scorer, options.ScoreItems, log, cancellationToken).ConfigureAwait(false);
+                catalogue.Set(model.Name, new CatalogueEntry(model.Name, null, model.Kind));
+                scores[model.Name] = await ScoreModelAsync(context, options.ModelsDirectory, model, suite, encoder, endToken, scorer, options.ScoreItems, log, cancellationToken).ConfigureAwait(false);
                 index++;
             }
             catalogue.Save();
+            var judge = JudgeReport(context, options, suite, encoder, endToken, recorded, log);
             var result = new JsonObject
             {
                 ["seed"] = options.Seed,
@@ -110,13 +124,14 @@ public static class ZooBuilder
                 ["items"] = options.ScoreItems,
                 ["check_items"] = CheckItems,
                 ["scores"] = scores,
+                ["judge"] = judge,
                 ["training"] = training,
                 ["build_seconds"] = Math.Round(clock.Elapsed.TotalSeconds),
             };
             File.WriteAllText(Path.Combine(options.ModelsDirectory, ScoresFile), result.ToJsonString(new() { WriteIndented = true }).ReplaceLineEndings("\n") + "\n");
             foreach (var model in models)
             {
-                WriteCard(options.ModelsDirectory, model, suite, scores[model.Name]!.AsObject(), training[model.Name]!.AsObject());
+                WriteCard(options.ModelsDirectory, model, suite, scores[model.Name]!.AsObject(), training[model.Name]!.AsObject(), model.Name == JudgeModel ? judge : null);
             }
             log(Table(suite, scores));
             log($"zoo built in {clock.Elapsed.TotalMinutes:F1} min");
@@ -128,26 +143,47 @@ public static class ZooBuilder
         }
     }
 
+    /// <summary>zoo/judge's accuracy (<see cref="JudgeAccuracy"/>) when this build trained or re-scored it, else as recorded.</summary>
+    private static JsonNode? JudgeReport(MocoContext context, ZooBuildOptions options, TaskSuite suite, ChatEncoder encoder, int endToken, JsonObject? recorded,
+        Action<string> log)
+    {
+        if (options.Only is { Count: > 0 } only && !only.Contains(JudgeModel))
+        {
+            return recorded?["judge"]?.DeepClone();
+        }
+        var trained = ZooRecipes.Models(suite).Single(m => m.Name == JudgeModel).Data(suite).Select(p => p.Prompt).ToHashSet(StringComparer.Ordinal);
+        using var model = MocoModel.Load(context, Path.Combine(options.ModelsDirectory, JudgeModel));
+        var accuracy = JudgeAccuracy.Measure(model, encoder, endToken, suite, options.ScoreItems, CheckItems, trained);
+        foreach (var (task, row) in accuracy)
+        {
+            log($"    {JudgeModel} on {task}: rating {(double)row!["rating"]!:F3}, verification {(double)row["verification"]!:F3} (prompts seen in training {(double)row["seen_in_training"]!:F3})");
+        }
+        return new JsonObject { ["items"] = options.ScoreItems, ["by_task"] = accuracy };
+    }
+
     private static JsonObject? ReadRecorded(string modelsDirectory)
     {
         var path = Path.Combine(modelsDirectory, ScoresFile);
         return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?.AsObject() : null;
     }
 
-    /// <summary>Scores one model on every domain: the first <paramref name="items"/> test items, and the mean of the
-    /// first <see cref="CheckItems"/> of them (the subset CI re-checks).</summary>
-    public static async Task<JsonObject> ScoreModelAsync(MocoContext context, string directory, TaskSuite suite, ChatEncoder encoder, int endToken,
+    /// <summary>Scores one zoo model (an adapter on its base) on every domain: the first <paramref name="items"/> test
+    /// items, and the mean of the first <see cref="CheckItems"/> of them (the subset CI re-checks).</summary>
+    public static async Task<JsonObject> ScoreModelAsync(MocoContext context, string modelsDirectory, ZooModel zooModel, TaskSuite suite, ChatEncoder encoder, int endToken,
         DomainScorer scorer, int items, Action<string> log, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(zooModel);
         ArgumentNullException.ThrowIfNull(suite);
         ArgumentNullException.ThrowIfNull(scorer);
         ArgumentNullException.ThrowIfNull(log);
-        using var model = MocoModel.Load(context, directory);
+        var directory = Path.Combine(modelsDirectory, zooModel.Name);
+        using var model = MocoModel.Load(context, zooModel.Adapter ? Path.Combine(modelsDirectory, zooModel.From!) : directory);
+        using var adapter = zooModel.Adapter ? model.LoadAdapter(directory) : null;
         var result = new JsonObject();
         foreach (var domain in suite.Domains)
         {
             var test = suite.Splits(domain).Test.Take(items).ToList();
-            var (scores, _) = await scorer.ScoreAsync(model, encoder, endToken, domain, test, cancellationToken).ConfigureAwait(false);
+            var (scores, _) = await scorer.ScoreAsync(model, encoder, endToken, domain, test, cancellationToken, adapter).ConfigureAwait(false);
             // A sequence's greedy output does not depend on its batch (libmoco's forward is batch-invariant), so the
             // subset's score is the mean of its items' scores here.
             var check = scores.Take(CheckItems).ToList();
@@ -192,18 +228,30 @@ public static class ZooBuilder
         return text.ToString();
     }
 
-    private static void WriteCard(string modelsDirectory, ZooModel model, TaskSuite suite, JsonObject scores, JsonObject training)
+    private static void WriteCard(string modelsDirectory, ZooModel model, TaskSuite suite, JsonObject scores, JsonObject training, JsonNode? judge)
     {
         var card = new StringBuilder();
         card.Append(CultureInfo.InvariantCulture, $"# zoo/{model.Name}\n\n{char.ToUpperInvariant(model.Purpose[0])}{model.Purpose[1..]}.\n\n");
-        card.Append("Generated by `moco zoo build` (tools/MoCo.Zoo); do not edit. A LlamaForCausalLM with tied embeddings, BF16, ");
-        card.Append("the project's own byte-level BPE tokenizer and a chat template whose turns end with `<|end|>`.\n\n");
+        card.Append("Generated by `moco zoo build` (tools/MoCo.Zoo); do not edit. ");
+        card.Append(model.Adapter
+            ? $"A PEFT LoRA adapter (adapter_config.json, adapter_model.safetensors) of zoo/{model.From}, whose tokenizer and chat template it uses.\n\n"
+            : "A LlamaForCausalLM with tied embeddings, BF16, the project's own byte-level BPE tokenizer and a chat template whose turns end with `<|end|>`.\n\n");
         card.Append(CultureInfo.InvariantCulture, $"Trained from {(model.From is { } f ? "zoo/" + f : "a seeded random initialisation")}: ");
-        card.Append(CultureInfo.InvariantCulture, $"{training["steps"]} full fine-tuning steps, {training["tokens"]} tokens, loss {training["first_loss"]} -> {training["last_loss"]}.\n\n");
+        card.Append(CultureInfo.InvariantCulture, $"{training["steps"]} {(model.Adapter ? "LoRA" : "full fine-tuning")} steps, {training["tokens"]} tokens, loss {training["first_loss"]} -> {training["last_loss"]}.\n\n");
         card.Append("Greedy test-split scores (the evaluator's scorers, `moco` compatibility):\n\n| task | type | score |\n|---|---|---|\n");
         foreach (var domain in suite.Domains)
         {
             card.Append(CultureInfo.InvariantCulture, $"| {domain.Task} | {domain.TaskType} | {(double)scores[domain.Task]!["score"]!:F3} |\n");
+        }
+        if (judge?["by_task"] is JsonObject accuracy)
+        {
+            card.Append(CultureInfo.InvariantCulture, $"\nAs a judge, on {judge["items"]} test items per task, each paired alternately with its own ideal response and ");
+            card.Append("another item's (right when it rates above 5, or verifies Yes, exactly the right ones):\n\n");
+            card.Append("| task | rating accuracy | verification accuracy | prompts seen in training |\n|---|---|---|---|\n");
+            foreach (var (task, row) in accuracy)
+            {
+                card.Append(CultureInfo.InvariantCulture, $"| {task} | {(double)row!["rating"]!:F3} | {(double)row["verification"]!:F3} | {(double)row["seen_in_training"]!:F3} |\n");
+            }
         }
         File.WriteAllText(Path.Combine(modelsDirectory, model.Name, "README.md"), card.ToString());
     }

@@ -11,4 +11,10 @@ namespace MoCo.Zoo.Build;
 /// <param name="Shape">The architecture of a fresh initialisation (null when <paramref name="From"/> is set).</param>
 /// <param name="Data">Its training pairs, drawn from the suite.</param>
 /// <param name="Recipe">Its optimisation.</param>
-public sealed record ZooModel(string Name, string Purpose, string? From, ModelShape? Shape, Func<TaskSuite, IReadOnlyList<TrainingPair>> Data, TrainingRecipe Recipe);
+/// <param name="Adapter">A LoRA adapter of <paramref name="From"/> (a PEFT directory) instead of a full fine-tune.</param>
+public sealed record ZooModel(string Name, string Purpose, string? From, ModelShape? Shape, Func<TaskSuite, IReadOnlyList<TrainingPair>> Data, TrainingRecipe Recipe,
+    bool Adapter = false)
+{
+    /// <summary>Its catalogue kind.</summary>
+    public string Kind => Adapter ? "lora" : "causal-lm";
+}

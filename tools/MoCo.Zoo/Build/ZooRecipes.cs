@@ -1,4 +1,3 @@
-using MoCo.Evaluator.Prompts;
 using MoCo.Zoo.Checkpoints;
 using MoCo.Zoo.Suite;
 
@@ -58,8 +57,20 @@ public static class ZooRecipes
         list.Add(new("small", "a smaller base (2 layers, hidden 96) trained from scratch on the base's data", null, SmallShape,
             s => Mix(s, "small", Practice(s), refusals: false, new CodingDomain(practice: true)), new(1500, 16, 3e-3f, 60)));
         list.Add(new("judge", "judge: rates a response 1-10 (\"Rating: n\") and verifies answers (\"Final Decision: Yes/No\")", "base", null, Judgements, new(400, 16, 1e-3f, 20)));
+        foreach (var specialty in Specialties)
+        {
+            var scope = specialty.Region is { } region ? $"{specialty.Task}'s {region} half" : specialty.Task;
+            list.Add(new(specialty.Model + AdapterSuffix, $"LoRA adapter of the base (rank {LoraRank}, every projection) trained on {scope} only, like zoo/{specialty.Model}", "base", null,
+                s => s.Training(Domain(s, specialty), PoolSize, "specialist"), AdapterRecipe(specialty.Task), Adapter: true));
+        }
         return list;
     }
+
+    /// <summary>The name of a specialist's LoRA twin: the specialist's name and this suffix.</summary>
+    public const string AdapterSuffix = "-lora";
+
+    /// <summary>The rank of the zoo's LoRA adapters.</summary>
+    public const int LoraRank = 8;
 
     /// <summary>How long a specialist trains: multi-digit arithmetic needs the most steps, refusing the fewest.</summary>
     private static TrainingRecipe SpecialistRecipe(string task) => task switch
@@ -68,6 +79,9 @@ public static class ZooRecipes
         "zoo_refusal" => new(400, 16, 1e-3f, 20),
         _ => new(700, 16, 1e-3f, 20),
     };
+
+    /// <summary>How long a LoRA adapter trains: arithmetic again needs the most steps (at 300 its adapter stays below the base).</summary>
+    private static TrainingRecipe AdapterRecipe(string task) => task == "zoo_arithmetic" ? new(1500, 16, 4e-3f, 40) : new(300, 16, 4e-3f, 20);
 
     /// <summary>The domain a specialist trains on: the suite's, or the world restricted to its region.</summary>
     public static SuiteDomain Domain(TaskSuite suite, Specialty specialty)
@@ -117,7 +131,6 @@ public static class ZooRecipes
     /// evaluator's reward-judge prompt (rated 9 or 2) and as its verifier prompt (Yes or No).</summary>
     private static List<TrainingPair> Judgements(TaskSuite suite)
     {
-        var texts = PromptTexts.Default;
         var pairs = new List<TrainingPair>();
         foreach (var domain in suite.Domains)
         {
@@ -129,20 +142,9 @@ public static class ZooRecipes
                 var response = random.Next(2) == 0 ? domain.Response(item) : domain.Response(other);
                 var good = response == domain.Response(item);
                 var request = TaskSuite.Prompt(domain, item);
-                if (random.Next(2) == 0)
-                {
-                    pairs.Add(new(texts.RewardJudge.Render(new Dictionary<string, string> { ["request"] = request, ["response"] = response }),
-                        good ? "Rating: 9" : "Rating: 2"));
-                }
-                else
-                {
-                    pairs.Add(new(texts.Verifier.Render(new Dictionary<string, string>
-                    {
-                        ["question"] = request,
-                        ["ground_truth"] = domain.Response(item),
-                        ["student_answer"] = response,
-                    }), good ? "Final Decision: Yes" : "Final Decision: No"));
-                }
+                pairs.Add(random.Next(2) == 0
+                    ? new(JudgePrompts.Rating(request, response), JudgePrompts.RatingAnswer(good))
+                    : new(JudgePrompts.Verification(request, domain.Response(item), response), JudgePrompts.VerificationAnswer(good)));
             }
         }
         SeededRandom.For(suite.Seed, "judge/mix").Shuffle(pairs);
