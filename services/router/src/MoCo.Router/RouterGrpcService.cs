@@ -13,19 +13,21 @@ namespace MoCo.Router;
 /// moco.v1.RouterService (contracts.md §5): stored, versioned routers (<see cref="RouterStore"/>) listed by
 /// ListRouters and served by id — Route picks a model per prompt, Complete routes and answers; TrainRouter fits an
 /// api_prompt_routing router from an inline dev set; Complete also nudges (api_nudging needs no router) over Decode. Routers that runs fit (`moco run`) land in the same store, so a
-/// router trained in a run is deployable behind the gateway.
+/// router trained in a run is deployable behind the gateway. Requests, errors, decisions and model calls are counted
+/// in <see cref="RouterMetrics"/>.
 /// </summary>
-public sealed class RouterGrpcService(RouterStore store, TextRouting routing, IDecodeBackend decoding) : RouterService.RouterServiceBase
+public sealed class RouterGrpcService(RouterStore store, TextRouting routing, IDecodeBackend decoding, RouterMetrics metrics) : RouterService.RouterServiceBase
 {
     /// <inheritdoc/>
-    public override async Task<RouteResponse> Route(RouteRequest request, ServerCallContext context)
-    {
-        var router = Resolve("Route", request.Context, request.RouterId);
-        var response = new RouteResponse();
-        response.Decisions.AddRange((await routing.RouteAsync(request.Context, router, request.Inputs, context.CancellationToken).ConfigureAwait(false))
-            .Select(d => d.Decision));
-        return response;
-    }
+    public override Task<RouteResponse> Route(RouteRequest request, ServerCallContext context) =>
+        MeteredAsync("Route", request.Context, async () =>
+        {
+            var router = Resolve("Route", request.Context, request.RouterId);
+            var response = new RouteResponse();
+            response.Decisions.AddRange((await routing.RouteAsync(request.Context, router, request.Inputs, context.CancellationToken).ConfigureAwait(false))
+                .Select(d => d.Decision));
+            return response;
+        });
 
     /// <inheritdoc/>
     public override Task<ListRoutersResponse> ListRouters(ListRoutersRequest request, ServerCallContext context)
@@ -36,7 +38,45 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, ID
     }
 
     /// <inheritdoc/>
-    public override async Task Complete(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, ServerCallContext context)
+    public override Task Complete(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, ServerCallContext context) =>
+        MeteredAsync("Complete", request.Context, async () =>
+        {
+            await CompleteAsync(request, responseStream, context).ConfigureAwait(false);
+            return true;
+        });
+
+    /// <inheritdoc/>
+    public override Task TrainRouter(TrainRouterRequest request, IServerStreamWriter<TrainRouterResponse> responseStream, ServerCallContext context) =>
+        MeteredAsync("TrainRouter", request.Context, async () =>
+        {
+            await TrainAsync(request, responseStream).ConfigureAwait(false);
+            return true;
+        });
+
+    // Counts the request, and its failure by status code (an exception that is not an RpcException reaches the client as
+    // INTERNAL, or CANCELLED when the client went away).
+    private async Task<T> MeteredAsync<T>(string rpc, RouterContext? context, Func<Task<T>> call)
+    {
+        // Only known method ids become tag values: a client's free text must not grow the metric series.
+        var method = context is not null && RouterMethods.All.Contains(context.Method) ? context.Method : "unknown";
+        metrics.Request(rpc, method);
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            metrics.Error(rpc, method, e switch
+            {
+                RpcException r => r.StatusCode,
+                OperationCanceledException => StatusCode.Cancelled,
+                _ => StatusCode.Internal,
+            });
+            throw;
+        }
+    }
+
+    private async Task CompleteAsync(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, ServerCallContext context)
     {
         if (CheckContext(request.Context) == "api_nudging")
         {
@@ -55,8 +95,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, ID
         }
     }
 
-    /// <inheritdoc/>
-    public override async Task TrainRouter(TrainRouterRequest request, IServerStreamWriter<TrainRouterResponse> responseStream, ServerCallContext context)
+    private async Task TrainAsync(TrainRouterRequest request, IServerStreamWriter<TrainRouterResponse> responseStream)
     {
         var method = CheckContext(request.Context);
         if (!RouterMethods.Trainable.Contains(method))
@@ -113,8 +152,13 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, ID
         var settings = RouterSettings.Nudging(request.Context);
         var pending = request.Inputs.Select(async input =>
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var text = await Nudging.RunAsync(decoding, settings, input.Prompt, request.Context.Seed,
                 "test/" + input.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+            // The two models decode in lock-step, so each one's call lasts the item.
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            metrics.ModelCall("api_nudging", settings.BaseModel, "decode", elapsed);
+            metrics.ModelCall("api_nudging", settings.NudgingModel, "decode", elapsed);
             var item = new CompletedItem
             {
                 Index = input.Index,
