@@ -132,6 +132,8 @@ public sealed class RouterBehindGatewayTests : IAsyncLifetime
         }
         Assert.Equal(2 * inputs.Count, Value("moco_router_model_calls_total", $"model=\"{Judge}\"", "purpose=\"route\""));
         Assert.Equal(1, Value("moco_router_requests_total", "rpc=\"Complete\"", "method=\"api_prompt_routing\""));
-        Assert.True(Value("moco_router_request_errors_total") == 0, string.Join("\n", metrics.Where(l => l.Contains("errors", StringComparison.Ordinal))));
+        // Hosts in one process export every instance of the "MoCo.Router" meter, so the other clusters' routers (which
+        // serve other methods) show here too: these counts are of this test's method and models only.
+        Assert.Equal(0, Value("moco_router_request_errors_total", "method=\"api_prompt_routing\""));
     }
 }
