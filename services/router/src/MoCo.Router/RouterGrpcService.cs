@@ -2,7 +2,6 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
-using MoCo.Router.Decoding;
 using MoCo.Router.Routing;
 using MoCo.Router.Service;
 using MoCo.Router.Store;
@@ -12,11 +11,12 @@ namespace MoCo.Router;
 /// <summary>
 /// moco.v1.RouterService (contracts.md §5): stored, versioned routers (<see cref="RouterStore"/>) listed by
 /// ListRouters and served by id — Route picks a model per prompt, Complete routes and answers; TrainRouter fits an
-/// api_prompt_routing router from an inline dev set; Complete also nudges (api_nudging needs no router) over Decode. Routers that runs fit (`moco run`) land in the same store, so a
+/// api_prompt_routing router from an inline dev set; Complete also decodes api_nudging and api_mentor_collab, which need no
+/// router (<see cref="TokenLevelCompletion"/>). Routers that runs fit (`moco run`) land in the same store, so a
 /// router trained in a run is deployable behind the gateway. Requests, errors, decisions and model calls are counted
 /// in <see cref="RouterMetrics"/>.
 /// </summary>
-public sealed class RouterGrpcService(RouterStore store, TextRouting routing, IDecodeBackend decoding, RouterMetrics metrics) : RouterService.RouterServiceBase
+public sealed class RouterGrpcService(RouterStore store, TextRouting routing, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
 {
     /// <inheritdoc/>
     public override Task<RouteResponse> Route(RouteRequest request, ServerCallContext context) =>
@@ -78,14 +78,11 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, ID
 
     private async Task CompleteAsync(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, ServerCallContext context)
     {
-        if (CheckContext(request.Context) == "api_nudging")
-        {
-            await NudgeAsync(request, responseStream, context.CancellationToken).ConfigureAwait(false);
-            return;
-        }
-        var router = Resolve("Complete", request.Context, request.RouterId);
+        var items = TokenLevelCompletion.Methods.Contains(CheckContext(request.Context))
+            ? tokenLevel.CompleteAsync(request.Context, request.Inputs, context.CancellationToken)
+            : routing.CompleteAsync(request.Context, Resolve("Complete", request.Context, request.RouterId), request.Inputs, context.CancellationToken);
         var done = 0;
-        await foreach (var item in routing.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken).ConfigureAwait(false))
+        await foreach (var item in items.ConfigureAwait(false))
         {
             await responseStream.WriteAsync(new CompleteResponse { Item = item }).ConfigureAwait(false);
             await responseStream.WriteAsync(new CompleteResponse
@@ -144,42 +141,6 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, ID
         {
             Done = new TrainRouterDone { RouterId = router.RouterId, Version = router.Version, Artifact = router.Artifact },
         }).ConfigureAwait(false);
-    }
-
-    // api_nudging needs no fitted router (§0.11): each input is nudged over Decode as the run does, items as they finish.
-    private async Task NudgeAsync(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, CancellationToken cancellationToken)
-    {
-        var settings = RouterSettings.Nudging(request.Context);
-        var pending = request.Inputs.Select(async input =>
-        {
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var text = await Nudging.RunAsync(decoding, settings, input.Prompt, request.Context.Seed,
-                "test/" + input.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-            // The two models decode in lock-step, so each one's call lasts the item.
-            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-            metrics.ModelCall("api_nudging", settings.BaseModel, "decode", elapsed);
-            metrics.ModelCall("api_nudging", settings.NudgingModel, "decode", elapsed);
-            var item = new CompletedItem
-            {
-                Index = input.Index,
-                Output = text.Text,
-                Extras = new Struct { Fields = { ["nudged_pieces"] = Value.ForNumber(text.Authors.Count(a => a == 1)), ["pieces"] = Value.ForNumber(text.Authors.Count) } },
-                Usage = new Usage { CompletionTokens = text.Steps },
-            };
-            item.ModelsUsed.AddRange(text.Authors.Distinct().Select(a => request.Context.ModelNames.IndexOf(a == 0 ? settings.BaseModel : settings.NudgingModel)));
-            return item;
-        }).ToList();
-        var done = 0;
-        while (pending.Count > 0)
-        {
-            var finished = await Task.WhenAny(pending).ConfigureAwait(false);
-            pending.Remove(finished);
-            await responseStream.WriteAsync(new CompleteResponse { Item = await finished.ConfigureAwait(false) }).ConfigureAwait(false);
-            await responseStream.WriteAsync(new CompleteResponse
-            {
-                Progress = new Progress { Phase = request.Context.Phase, Done = ++done, Total = request.Inputs.Count },
-            }).ConfigureAwait(false);
-        }
     }
 
     // The stored router a Route or Complete names, checked against the request's method and models.

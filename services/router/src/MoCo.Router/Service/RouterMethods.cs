@@ -21,5 +21,5 @@ public static class RouterMethods
     public static Grpc.Core.RpcException NotServed(string rpc, string method) => MocoErrors.Unimplemented($"moco.v1.RouterService/{rpc} for {method}",
         rpc == "TrainRouter"
             ? "router training in the router service (today only api_prompt_routing fits here from a dev_set; the others fit inside `moco run`, which stores the router for Complete)"
-            : "its router in the router service (today Route and Complete serve stored api_prompt_routing and api_trained_router routers and Complete nudges for api_nudging; run the method with `moco run`)");
+            : "its router in the router service (today Route and Complete serve stored api_prompt_routing and api_trained_router routers and Complete decodes api_nudging and api_mentor_collab; run the method with `moco run`)");
 }

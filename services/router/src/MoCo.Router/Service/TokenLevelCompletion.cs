@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Google.Protobuf.WellKnownTypes;
+using MoCo.Contracts.V1;
+using MoCo.Router.Decoding;
+
+namespace MoCo.Router.Service;
+
+/// <summary>
+/// Complete for the token-level methods that need no fitted router (methods-api.md §0.11): api_nudging (TextSync
+/// lock-step) and api_mentor_collab (TextSync and forks; mode "train" judges with the generator's MLP from the judge
+/// registry). Each input is decoded over Decode exactly as a run decodes its test item (item key `test/{index}`, the
+/// request's seed), items as they finish; each model's decode is counted in <see cref="RouterMetrics"/> with the item's
+/// duration, since the models step in lock-step.
+/// </summary>
+public sealed class TokenLevelCompletion(IDecodeBackend decoding, MentorMlpRegistry judges, RouterMetrics metrics)
+{
+    /// <summary>The methods this class completes.</summary>
+    public static IReadOnlySet<string> Methods { get; } = new HashSet<string>(["api_nudging", "api_mentor_collab"]);
+
+    /// <summary>The answered inputs of <paramref name="context"/>'s method, as they finish.</summary>
+    public async IAsyncEnumerable<CompletedItem> CompleteAsync(RouterContext context, IReadOnlyList<RouteInput> inputs,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Func<RouteInput, Task<CompletedItem>> answer = context.Method switch
+        {
+            "api_nudging" => Nudger(context, cancellationToken),
+            "api_mentor_collab" => Mentor(context, cancellationToken),
+            _ => throw new ArgumentException($"{context.Method} is not a token-level method completed here", nameof(context)),
+        };
+        var pending = inputs.Select(answer).ToList();
+        while (pending.Count > 0)
+        {
+            var finished = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(finished);
+            yield return await finished.ConfigureAwait(false);
+        }
+    }
+
+    private Func<RouteInput, Task<CompletedItem>> Nudger(RouterContext context, CancellationToken cancellationToken)
+    {
+        var settings = RouterSettings.Nudging(context);
+        return async input =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            var text = await Nudging.RunAsync(decoding, settings, input.Prompt, context.Seed, ItemKey(input), cancellationToken).ConfigureAwait(false);
+            Count(context.Method, started, settings.BaseModel, settings.NudgingModel);
+            var item = new CompletedItem
+            {
+                Index = input.Index,
+                Output = text.Text,
+                Extras = new Struct { Fields = { ["nudged_pieces"] = Value.ForNumber(text.Authors.Count(a => a == 1)), ["pieces"] = Value.ForNumber(text.Authors.Count) } },
+                Usage = new Usage { CompletionTokens = text.Steps },
+            };
+            item.ModelsUsed.AddRange(text.Authors.Distinct().Select(a => context.ModelNames.IndexOf(a == 0 ? settings.BaseModel : settings.NudgingModel)));
+            return item;
+        };
+    }
+
+    private Func<RouteInput, Task<CompletedItem>> Mentor(RouterContext context, CancellationToken cancellationToken)
+    {
+        var settings = RouterSettings.Mentor(context, judges);
+        return async input =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            var text = await MentorCollab.RunAsync(decoding, settings, input.Prompt, context.Seed, ItemKey(input), cancellationToken).ConfigureAwait(false);
+            Count(context.Method, started, settings.Generator, settings.Mentor);
+            var item = new CompletedItem
+            {
+                Index = input.Index,
+                Output = text.Text,
+                Extras = new Struct
+                {
+                    Fields =
+                    {
+                        ["consultations"] = Value.ForNumber(text.Consultations),
+                        ["divergences"] = Value.ForNumber(text.Divergences),
+                        ["mentor_patches"] = Value.ForNumber(text.MentorPatches),
+                    },
+                },
+            };
+            item.ModelsUsed.Add(0);
+            if (text.MentorPatches > 0)
+            {
+                item.ModelsUsed.Add(1);
+            }
+            return item;
+        };
+    }
+
+    private void Count(string method, long started, params string[] models)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        foreach (var model in models.Distinct())
+        {
+            metrics.ModelCall(method, model, "decode", elapsed);
+        }
+    }
+
+    private static string ItemKey(RouteInput input) => "test/" + input.Index.ToString(CultureInfo.InvariantCulture);
+}
