@@ -7,8 +7,8 @@ namespace MoCo.Router.Service;
 /// The router service's instruments (meter "MoCo.Router", exported at /metrics on the admin port): requests and
 /// errors per RPC and method, route decisions per chosen model, and every call the router makes to a model — its
 /// count and latency per (method, model, purpose) — so a router deployed behind the gateway shows how its traffic
-/// splits over the models and what each costs. One instance per host: a test listening to this meter sees only its
-/// own host's measurements.
+/// splits over the models and what each costs. One instance per host: a MeterListener can tell instances apart, but
+/// OpenTelemetry exports every "MoCo.Router" meter of the process, so hosts sharing a process (tests) see each other's.
 /// </summary>
 public sealed class RouterMetrics : IDisposable
 {
