@@ -104,6 +104,15 @@ var ownMetered = await TimeAsync(async () =>
         await metered.RouteAsync(context, store.Find(router.RouterId)!, [new RouteInput { Index = i, Prompt = prompts[i % prompts.Count] }], default);
     }
 });
+// The first loop also warms the JIT and the file cache: time the plain loop again after the metered one, keep the faster.
+var ownAgain = await TimeAsync(async () =>
+{
+    for (var i = 0; i < 2000; i++)
+    {
+        await instant.RouteAsync(context, store.Find(router.RouterId)!, [new RouteInput { Index = i, Prompt = prompts[i % prompts.Count] }], default);
+    }
+});
+own = own < ownAgain ? own : ownAgain;
 Console.WriteLine($"route-then-answer      {Ms(routed / requests),8} ms/request   answer alone {Ms(direct / requests),8} ms/request   ratio {routed / direct:F2}×");
 Console.WriteLine($"router's own work      {own.TotalMilliseconds * 1000 / 2000,8:F1} µs/request (store lookup, prompt, ParseChoice; instant model)");
 Console.WriteLine($"  with metrics         {ownMetered.TotalMilliseconds * 1000 / 2000,8:F1} µs/request   ratio {ownMetered / own:F2}× (model call, latency, decision per request)");
