@@ -12,7 +12,7 @@ namespace MoCo.IntegrationTests;
 /// <summary>
 /// Two inference replicas, one router, evaluator and orchestrator, and the gateway in front, each a real host on
 /// loopback with free ports; the gateway is the one built for `moco serve all`, probing every 200 ms so health
-/// changes show within a second.
+/// changes show within a second. The router generates on the first inference replica.
 /// </summary>
 public sealed class LoopbackCluster : IAsyncDisposable
 {
@@ -29,19 +29,26 @@ public sealed class LoopbackCluster : IAsyncDisposable
     /// <summary>The two inference replicas.</summary>
     public IReadOnlyList<RunningService> Inference => [.. _backends.Where(b => b.Module.Name == "inference")];
 
+    /// <summary>The router service.</summary>
+    public RunningService Router => _backends.Single(b => b.Module.Name == "router");
+
     /// <summary>The gateway.</summary>
     public RunningService Gateway { get; }
 
     /// <summary>A channel to the gateway, the only address a client uses.</summary>
     public GrpcChannel Channel { get; }
 
-    /// <summary>Starts the backends, then the gateway routing to them.</summary>
-    public static async Task<LoopbackCluster> StartAsync()
+    /// <summary>Starts the backends, each with the extra configuration <paramref name="settings"/> (e.g. the inference
+    /// models folder, the router store), then the gateway routing to them.</summary>
+    public static async Task<LoopbackCluster> StartAsync(params (string Key, string? Value)[] settings)
     {
         var backends = new List<RunningService>();
         foreach (var name in new[] { "inference", "inference", "router", "evaluator", "orchestrator" })
         {
-            backends.Add(await LoopbackHost.StartAsync(ServiceCatalog.Create(name)));
+            (string, string?)[] values = name == "router"
+                ? [.. settings, ("Moco:Router:InferenceAddress", backends.First(b => b.Module.Name == "inference").GrpcAddress.ToString())]
+                : settings;
+            backends.Add(await LoopbackHost.StartAsync(ServiceCatalog.Create(name), values));
         }
         var options = GatewayOptions.ForServices(backends);
         options.HealthChecks.Interval = TimeSpan.FromMilliseconds(200);

@@ -5,7 +5,8 @@ namespace MoCo.Router.Tests;
 
 /// <summary>api_mentor_collab free mode (methods-api.md §7 acceptance) on the real inference service's Decode with the
 /// smoke models: a proportion of 0 never consults the mentor, a model mentoring itself never diverges and writes what
-/// it writes alone, and consulting a different mentor diverges and judges within the token budget.</summary>
+/// it writes alone, consulting a different mentor diverges and judges within the token budget, and in train mode an MLP
+/// judge whose score never exceeds the threshold takes every mentor patch.</summary>
 public sealed class MentorCollabTests : IAsyncLifetime
 {
     private const string Input = "Question: name a prime number.\nAnswer:";
@@ -43,6 +44,20 @@ public sealed class MentorCollabTests : IAsyncLifetime
         Assert.True(text.Divergences <= text.Consultations);
         // The loop stops once the generator's tokens reach the budget; the last step adds at most one patch or word.
         Assert.True(System.Text.Encoding.UTF8.GetByteCount(text.Text) < 12 + 16);
+    }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(-1.0)]
+    public async Task Train_mode_with_an_mlp_score_never_above_the_threshold_takes_every_mentor_patch(double threshold)
+    {
+        // A synthetic judge on the generator's 32-wide hidden state: its sigmoid lies in (0, 1), so threshold 1.0 never
+        // keeps the generator's patch and −1 always does.
+        var judge = MentorMlpTests.Synthetic(32, (name, i) => (float)Math.Cos(name.Length * 7 + i) / 8, 0.2f);
+        var text = await MentorCollab.RunAsync(_backend, new MentorSettings("smoke-llama", "smoke-mistral", 100, StrictConsult: false, PatchSize: 4, MaxTokens: 12,
+            judge, threshold), Input, 3, "test/0", default);
+        Assert.True(text.Divergences > 0, "the smoke models' next words differ somewhere");
+        Assert.Equal(threshold >= 1 ? text.Divergences : 0, text.MentorPatches);
     }
 
     [Fact]

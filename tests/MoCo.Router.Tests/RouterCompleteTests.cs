@@ -9,11 +9,13 @@ using MoCo.Testing.Inference;
 
 namespace MoCo.Router.Tests;
 
-/// <summary>The router service answering Complete for a method that needs no fitted router (api_nudging, methods-api.md
-/// §0.11) and for a stored api_collm generator (§8) over the real inference service: each item is what the nudging or
-/// deferral library decodes for it.</summary>
+/// <summary>The router service answering Complete for the methods that need no fitted router (api_nudging,
+/// api_mentor_collab; methods-api.md §0.11) and for a stored api_collm generator (§8) over the real inference service:
+/// each item is what the library decodes for it; mentor collaboration's train mode judges with the judge registered for
+/// the generator, and a generator without one is refused naming it.</summary>
 public sealed class RouterCompleteTests : IAsyncLifetime
 {
+    private readonly string _judges = Path.Combine(Path.GetTempPath(), "moco-router-judges-" + Guid.NewGuid().ToString("N")[..8]);
     private InferenceHost _inference = null!;
     private RunningService _router = null!;
     private GrpcChannel _channel = null!;
@@ -22,7 +24,8 @@ public sealed class RouterCompleteTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _inference = await InferenceHost.StartAsync(Path.GetFullPath(Path.Combine(GoldenModels.GoldenRoot, "..", "..", "..", "..", "..", "..", "examples", "smoke", "models")));
-        _router = await LoopbackHost.StartAsync(new RouterModule(), ("Moco:Router:InferenceAddress", _inference.Address), ("Moco:Router:StoreDirectory", _store));
+        _router = await LoopbackHost.StartAsync(new RouterModule(), ("Moco:Router:InferenceAddress", _inference.Address), ("Moco:Router:StoreDirectory", _store),
+            ("Moco:Router:MentorMlpDirectory", _judges));
         _channel = GrpcChannel.ForAddress(_router.GrpcAddress);
     }
 
@@ -31,6 +34,61 @@ public sealed class RouterCompleteTests : IAsyncLifetime
         _channel.Dispose();
         await _router.DisposeAsync();
         await _inference.DisposeAsync();
+        if (Directory.Exists(_judges))
+        {
+            Directory.Delete(_judges, recursive: true);
+        }
+    }
+
+    private async Task<List<CompletedItem>> CompleteAsync(RouterContext context, params string[] prompts)
+    {
+        var request = new CompleteRequest { Context = context };
+        request.Inputs.AddRange(prompts.Select((p, i) => new RouteInput { Index = i, Prompt = p }));
+        using var call = new RouterService.RouterServiceClient(_channel).Complete(request);
+        return [.. (await call.ResponseStream.ReadAllAsync().ToListAsync()).Where(m => m.PayloadCase == CompleteResponse.PayloadOneofCase.Item)
+            .Select(m => m.Item).OrderBy(i => i.Index)];
+    }
+
+    private static RouterContext MentorContext(string mode, string generator = "smoke-llama")
+    {
+        var context = new RouterContext { Method = "api_mentor_collab", Seed = 5 };
+        context.ModelNames.AddRange([generator, "smoke-mistral"]);
+        context.Hyperparameters = new Struct
+        {
+            Fields =
+            {
+                ["max_response_length"] = Value.ForNumber(12), ["decision_proportion"] = Value.ForNumber(100), ["patch_size"] = Value.ForNumber(4),
+                ["mode"] = Value.ForString(mode), ["mlp_threshold"] = Value.ForNumber(1.0),
+            },
+        };
+        return context;
+    }
+
+    [Fact]
+    public async Task Complete_decodes_mentor_collaboration_free_and_train_as_the_library_does()
+    {
+        const string Prompt = "Question: name a prime number.\nAnswer:";
+        var backend = new GrpcDecodeBackend(_inference.Client);
+        var free = Assert.Single(await CompleteAsync(MentorContext("free"), Prompt));
+        var expected = await MentorCollab.RunAsync(backend, new MentorSettings("smoke-llama", "smoke-mistral", 100, false, 4, 12), Prompt, 5, "test/0", default);
+        Assert.Equal(expected.Text, free.Output);
+        Assert.Equal(expected.Divergences, (int)free.Extras.Fields["divergences"].NumberValue);
+
+        // Train mode with the generator's registered judge: its sigmoid never exceeds mlp_threshold 1.0, so every
+        // divergence takes the mentor's patch.
+        var judge = MentorMlpTests.Synthetic(32, (name, i) => (float)Math.Cos(name.Length * 7 + i) / 8, 0.2f);
+        new MentorMlpRegistry(_judges).Save("smoke-llama", "General", judge);
+        var train = Assert.Single(await CompleteAsync(MentorContext("train"), Prompt));
+        var divergences = (int)train.Extras.Fields["divergences"].NumberValue;
+        Assert.True(divergences > 0, "the smoke models' next words differ somewhere");
+        Assert.Equal(divergences, (int)train.Extras.Fields["mentor_patches"].NumberValue);
+        Assert.Equal([0, 1], train.ModelsUsed);
+        var trained = await MentorCollab.RunAsync(backend, new MentorSettings("smoke-llama", "smoke-mistral", 100, false, 4, 12, judge, 1.0), Prompt, 5, "test/0", default);
+        Assert.Equal(trained.Text, train.Output);
+
+        var missing = await Assert.ThrowsAsync<RpcException>(() => CompleteAsync(MentorContext("train", "smoke-qwen2"), Prompt));
+        Assert.Equal(StatusCode.FailedPrecondition, missing.StatusCode);
+        Assert.Contains("\"smoke-qwen2\"", missing.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

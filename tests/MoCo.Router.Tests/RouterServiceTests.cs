@@ -76,6 +76,29 @@ public sealed class RouterServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Requests_and_errors_appear_per_rpc_and_method_at_the_admin_metrics_endpoint()
+    {
+        await TrainAsync("key-m", [1, 0]);
+        await Assert.ThrowsAsync<RpcException>(() => _client.RouteAsync(new RouteRequest { Context = Context() }).ResponseAsync);
+        await Assert.ThrowsAsync<RpcException>(() => _client.RouteAsync(new RouteRequest { Context = Context() }).ResponseAsync);
+        await Assert.ThrowsAsync<RpcException>(() => _client.RouteAsync(new RouteRequest { Context = Context("no_such_method") }).ResponseAsync);
+
+        // OpenTelemetry exports every "MoCo.Router" meter in the process, so the other test classes' routers show here
+        // too; none of them sends these (rpc, method, code) combinations.
+        using var http = new HttpClient();
+        var lines = (await http.GetStringAsync(new Uri(_host.AdminAddress, "/metrics"))).Split('\n');
+        double Value(string metric, params string[] labels) => lines
+            .Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal) && labels.All(x => l.Contains(x, StringComparison.Ordinal)))
+            .Sum(l => double.Parse(l[(l.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, Value("moco_router_requests_total", "rpc=\"TrainRouter\"", "method=\"api_prompt_routing\""));
+        Assert.Equal(2, Value("moco_router_requests_total", "rpc=\"Route\"", "method=\"api_prompt_routing\""));
+        Assert.Equal(2, Value("moco_router_request_errors_total", "rpc=\"Route\"", "code=\"FailedPrecondition\""));
+        // An unknown method id is counted under one label, not under the client's text.
+        Assert.Equal(1, Value("moco_router_request_errors_total", "method=\"unknown\"", "code=\"InvalidArgument\""));
+        Assert.DoesNotContain(lines, l => l.Contains("no_such_method", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Requests_that_cannot_be_served_name_the_field_and_the_fix()
     {
         var unset = await Assert.ThrowsAsync<RpcException>(() => _client.RouteAsync(new RouteRequest { Context = Context() }).ResponseAsync);

@@ -2,7 +2,6 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
-using MoCo.Router.Decoding;
 using MoCo.Router.Routing;
 using MoCo.Router.Service;
 using MoCo.Router.Store;
@@ -12,20 +11,23 @@ namespace MoCo.Router;
 /// <summary>
 /// moco.v1.RouterService (contracts.md §5): stored, versioned routers (<see cref="RouterStore"/>) listed by
 /// ListRouters and served by id — Route picks a model per prompt, Complete routes and answers; TrainRouter fits an
-/// api_prompt_routing router from an inline dev set; Complete also nudges (api_nudging needs no router) over Decode. Routers that runs fit (`moco run`) land in the same store, so a
-/// router trained in a run is deployable behind the gateway.
+/// api_prompt_routing router from an inline dev set; Complete also decodes api_nudging and api_mentor_collab, which need no
+/// router (<see cref="TokenLevelCompletion"/>). Routers that runs fit (`moco run`) land in the same store, so a
+/// router trained in a run is deployable behind the gateway. Requests, errors, decisions and model calls are counted
+/// in <see cref="RouterMetrics"/>.
 /// </summary>
-public sealed class RouterGrpcService(RouterStore store, TextRouting routing, IDecodeBackend decoding) : RouterService.RouterServiceBase
+public sealed class RouterGrpcService(RouterStore store, TextRouting routing, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
 {
     /// <inheritdoc/>
-    public override async Task<RouteResponse> Route(RouteRequest request, ServerCallContext context)
-    {
-        var router = Resolve("Route", request.Context, request.RouterId);
-        var response = new RouteResponse();
-        response.Decisions.AddRange((await routing.RouteAsync(request.Context, router, request.Inputs, context.CancellationToken).ConfigureAwait(false))
-            .Select(d => d.Decision));
-        return response;
-    }
+    public override Task<RouteResponse> Route(RouteRequest request, ServerCallContext context) =>
+        MeteredAsync("Route", request.Context, async () =>
+        {
+            var router = Resolve("Route", request.Context, request.RouterId);
+            var response = new RouteResponse();
+            response.Decisions.AddRange((await routing.RouteAsync(request.Context, router, request.Inputs, context.CancellationToken).ConfigureAwait(false))
+                .Select(d => d.Decision));
+            return response;
+        });
 
     /// <inheritdoc/>
     public override Task<ListRoutersResponse> ListRouters(ListRoutersRequest request, ServerCallContext context)
@@ -36,17 +38,58 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, ID
     }
 
     /// <inheritdoc/>
-    public override async Task Complete(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, ServerCallContext context)
-    {
-        if (CheckContext(request.Context) == "api_nudging")
+    public override Task Complete(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, ServerCallContext context) =>
+        MeteredAsync("Complete", request.Context, async () =>
         {
-            await NudgeAsync(request, responseStream, context.CancellationToken).ConfigureAwait(false);
-            return;
+            await CompleteAsync(request, responseStream, context).ConfigureAwait(false);
+            return true;
+        });
+
+    /// <inheritdoc/>
+    public override Task TrainRouter(TrainRouterRequest request, IServerStreamWriter<TrainRouterResponse> responseStream, ServerCallContext context) =>
+        MeteredAsync("TrainRouter", request.Context, async () =>
+        {
+            await TrainAsync(request, responseStream).ConfigureAwait(false);
+            return true;
+        });
+
+    // Counts the request, and its failure by status code (an exception that is not an RpcException reaches the client as
+    // INTERNAL, or CANCELLED when the client went away).
+    private async Task<T> MeteredAsync<T>(string rpc, RouterContext? context, Func<Task<T>> call)
+    {
+        // Only known method ids become tag values: a client's free text must not grow the metric series.
+        var method = context is not null && RouterMethods.All.Contains(context.Method) ? context.Method : "unknown";
+        metrics.Request(rpc, method);
+        try
+        {
+            return await call().ConfigureAwait(false);
         }
-        var router = Resolve("Complete", request.Context, request.RouterId);
-        var items = router.Method == "api_collm"
-            ? CoLlmCompletion.CompleteAsync(decoding, request.Context, router, request.Inputs, context.CancellationToken)
-            : routing.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken);
+        catch (Exception e)
+        {
+            metrics.Error(rpc, method, e switch
+            {
+                RpcException r => r.StatusCode,
+                OperationCanceledException => StatusCode.Cancelled,
+                _ => StatusCode.Internal,
+            });
+            throw;
+        }
+    }
+
+    private async Task CompleteAsync(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, ServerCallContext context)
+    {
+        IAsyncEnumerable<CompletedItem> items;
+        if (TokenLevelCompletion.Methods.Contains(CheckContext(request.Context)))
+        {
+            items = tokenLevel.CompleteAsync(request.Context, request.Inputs, context.CancellationToken);
+        }
+        else
+        {
+            var router = Resolve("Complete", request.Context, request.RouterId);
+            items = router.Method == "api_collm"
+                ? tokenLevel.CoLlmAsync(request.Context, router, request.Inputs, context.CancellationToken)
+                : routing.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken);
+        }
         var done = 0;
         await foreach (var item in items.ConfigureAwait(false))
         {
@@ -58,8 +101,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, ID
         }
     }
 
-    /// <inheritdoc/>
-    public override async Task TrainRouter(TrainRouterRequest request, IServerStreamWriter<TrainRouterResponse> responseStream, ServerCallContext context)
+    private async Task TrainAsync(TrainRouterRequest request, IServerStreamWriter<TrainRouterResponse> responseStream)
     {
         var method = CheckContext(request.Context);
         if (!RouterMethods.Trainable.Contains(method))
@@ -108,37 +150,6 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, ID
         {
             Done = new TrainRouterDone { RouterId = router.RouterId, Version = router.Version, Artifact = router.Artifact },
         }).ConfigureAwait(false);
-    }
-
-    // api_nudging needs no fitted router (§0.11): each input is nudged over Decode as the run does, items as they finish.
-    private async Task NudgeAsync(CompleteRequest request, IServerStreamWriter<CompleteResponse> responseStream, CancellationToken cancellationToken)
-    {
-        var settings = RouterSettings.Nudging(request.Context);
-        var pending = request.Inputs.Select(async input =>
-        {
-            var text = await Nudging.RunAsync(decoding, settings, input.Prompt, request.Context.Seed,
-                "test/" + input.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-            var item = new CompletedItem
-            {
-                Index = input.Index,
-                Output = text.Text,
-                Extras = new Struct { Fields = { ["nudged_pieces"] = Value.ForNumber(text.Authors.Count(a => a == 1)), ["pieces"] = Value.ForNumber(text.Authors.Count) } },
-                Usage = new Usage { CompletionTokens = text.Steps },
-            };
-            item.ModelsUsed.AddRange(text.Authors.Distinct().Select(a => request.Context.ModelNames.IndexOf(a == 0 ? settings.BaseModel : settings.NudgingModel)));
-            return item;
-        }).ToList();
-        var done = 0;
-        while (pending.Count > 0)
-        {
-            var finished = await Task.WhenAny(pending).ConfigureAwait(false);
-            pending.Remove(finished);
-            await responseStream.WriteAsync(new CompleteResponse { Item = await finished.ConfigureAwait(false) }).ConfigureAwait(false);
-            await responseStream.WriteAsync(new CompleteResponse
-            {
-                Progress = new Progress { Phase = request.Context.Phase, Done = ++done, Total = request.Inputs.Count },
-            }).ConfigureAwait(false);
-        }
     }
 
     // The stored router a Route or Complete names, checked against the request's method and models.

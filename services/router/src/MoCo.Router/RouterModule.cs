@@ -31,7 +31,12 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
         // Registered on its own so the host disposes the channel.
         builder.Services.AddSingleton(_ => GrpcChannel.ForAddress(options.InferenceAddress));
         builder.Services.AddSingleton<IRouterModels>(s => new GrpcRouterModels(new InferenceService.InferenceServiceClient(s.GetRequiredService<GrpcChannel>())));
+        builder.Services.AddSingleton<RouterMetrics>();
         builder.Services.AddSingleton<TextRouting>();
+        builder.Services.AddSingleton(_ => options.MentorMlpDirectory is { Length: > 0 } judges
+            ? new MentorMlpRegistry(judges)
+            : MentorMlpRegistry.InArtifacts(new MocoEnvironment().ArtifactsDirectory));
+        builder.Services.AddSingleton<TokenLevelCompletion>();
         builder.Services.AddSingleton<IDecodeBackend>(s => new GrpcDecodeBackend(new InferenceService.InferenceServiceClient(s.GetRequiredService<GrpcChannel>())));
     }
 }

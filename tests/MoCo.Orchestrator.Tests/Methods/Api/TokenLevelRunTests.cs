@@ -9,8 +9,8 @@ namespace MoCo.Orchestrator.Tests.Methods.Api;
 
 /// <summary>The token-level methods as runs (methods-api.md §1, §7): the real engine and evaluator, Decode on the real
 /// inference service with the smoke models; each test output is what the library decodes for that item, a nudging
-/// gamma search runs every grid value on dev and keeps the first best, and mentor collaboration's train mode answers
-/// "not implemented".</summary>
+/// gamma search runs every grid value on dev and keeps the first best, and mentor collaboration's train mode without a
+/// registered MLP judge fails naming the file and the conversion.</summary>
 public sealed class TokenLevelRunTests(EngineHarness harness) : IClassFixture<EngineHarness>, IAsyncLifetime
 {
     private const int Limit = 2;
@@ -63,7 +63,7 @@ public sealed class TokenLevelRunTests(EngineHarness harness) : IClassFixture<En
     }
 
     [Fact]
-    public async Task Mentor_collaboration_outputs_are_the_library_decode_and_train_mode_is_not_implemented()
+    public async Task Mentor_collaboration_outputs_are_the_library_decode_and_train_mode_needs_a_registered_judge()
     {
         var (engine, _) = await harness.EngineAsync(new ScriptedBackend(), inference: _host.Client);
         var result = await engine.StartAsync(Start(""", "decision_proportion": 100, "patch_size": 3""", "api_mentor_collab", "smoke-mistral"), _ => { }, default);
@@ -75,10 +75,13 @@ public sealed class TokenLevelRunTests(EngineHarness harness) : IClassFixture<En
         Assert.Equal(expected.Text, (string)log["logs"]![0]!["output"]!);
         Assert.Equal(expected.Consultations, (int)log["moco"]!["consultations"]!);
 
-        // A generator with a published MLP passes validation; the judge registry is what this build lacks.
+        // A generator with a published MLP passes validation; without its converted judge in the registry the run fails
+        // before decoding, naming the generator, the file and the conversion.
         var train = await engine.StartAsync(harness.Start(EngineHarness.Config("api_mentor_collab", "\"Qwen/Qwen3-1.7B\", \"smoke-mistral\"",
             """, "mode": "train" """), 1), _ => { }, default);
-        Assert.Equal((RunState.Failed, "METHOD_NOT_IMPLEMENTED"), (train.Status, train.Error!.Code));
-        Assert.Contains("MLP", train.Error.Message, StringComparison.Ordinal);
+        Assert.Equal((RunState.Failed, "MISSING_FILE"), (train.Status, train.Error!.Code));
+        Assert.Contains("\"Qwen/Qwen3-1.7B\"", train.Error.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine("mentor_mlp", "Qwen3_1.7B", "General", "branch_mlp.safetensors"), train.Error.Message, StringComparison.Ordinal);
+        Assert.Contains("SeanWang0027/MentorCollab-MLP", train.Error.Message, StringComparison.Ordinal);
     }
 }

@@ -174,6 +174,7 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
             Message = r.Status.Detail,
             Fix = r.StatusCode == StatusCode.Unimplemented ? "this build's services do not offer that yet" : "check the services' logs, then resume the run",
         },
+        FileNotFoundException f => new RunError { Code = "MISSING_FILE", Message = f.Message, Fix = "put the file where the message says, then resume the run" },
         _ => new RunError { Code = "INTERNAL", Message = e.Message, Fix = "resume the run; report the error if it repeats" },
     };
 }

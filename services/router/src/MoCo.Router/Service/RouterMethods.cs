@@ -25,5 +25,5 @@ public static class RouterMethods
         rpc == "TrainRouter"
             ? "router training in the router service (today only api_prompt_routing fits here from a dev_set; the others fit inside `moco run`, which stores the router for Complete)"
             : "its router in the router service (today Route and Complete serve stored api_prompt_routing and api_trained_router routers, Complete serves "
-              + "api_collm's trained generators and nudges for api_nudging; run the method with `moco run`)");
+              + "api_collm's trained generators and decodes api_nudging and api_mentor_collab; run the method with `moco run`)");
 }

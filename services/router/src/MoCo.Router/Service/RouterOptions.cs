@@ -12,4 +12,8 @@ public sealed class RouterOptions
     /// <summary>Folder of the router store; null = `&lt;MOCO_ARTIFACTS_DIR&gt;/routers`, where runs store the routers
     /// they fit.</summary>
     public string? StoreDirectory { get; set; }
+
+    /// <summary>Folder of api_mentor_collab's MLP judges; null = `&lt;MOCO_ARTIFACTS_DIR&gt;/mentor_mlp`, where runs look for
+    /// them.</summary>
+    public string? MentorMlpDirectory { get; set; }
 }

@@ -54,6 +54,45 @@ public static class RouterSettings
             new CoLlmThresholds(threshold, schedule, (int)Number(h, "threshold_warmup_steps", 15), maxTokens), String(h, "deferral_strategy", "defer") == "compose", maxTokens);
     }
 
+    /// <summary>api_mentor_collab's settings from the context (methods-api.md §7 defaults; compat reference keeps the
+    /// reference's default proportion 0.25 and its strict test); mode "train" loads the generator's judge from
+    /// <paramref name="judges"/>.</summary>
+    public static MentorSettings Mentor(RouterContext context, MentorMlpRegistry judges)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(judges);
+        var h = context.Hyperparameters;
+        var models = context.ModelNames;
+        if (models.Count != 2)
+        {
+            throw MocoErrors.InvalidArgument(new Problem("context.model_names", "WRONG_LENGTH", $"api_mentor_collab takes exactly 2 models, got {models.Count}",
+                new Dictionary<string, string> { ["fix"] = "send [generator, mentor]" }));
+        }
+        var reference = context.Compat == Compat.Reference;
+        var mode = String(h, "mode", "free");
+        if (mode is not ("free" or "train"))
+        {
+            throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.mode", "UNKNOWN_VALUE", $"\"{mode}\" is not a mentor_collab mode",
+                new Dictionary<string, string> { ["fix"] = "use \"free\" or \"train\"" }));
+        }
+        MentorMlp? judge = null;
+        if (mode == "train")
+        {
+            try
+            {
+                judge = judges.Load(models[0], String(h, "task", "General"));
+            }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
+            {
+                throw MocoErrors.Create(Grpc.Core.StatusCode.FailedPrecondition, "api_mentor_collab mode \"train\" has no usable MLP judge",
+                    new Problem("context.model_names[0]", "JUDGE_MISSING", e.Message,
+                        new Dictionary<string, string> { ["fix"] = "register the generator's judge (the message says where and how), or use mode \"free\"" }));
+            }
+        }
+        return new MentorSettings(models[0], models[1], Number(h, "decision_proportion", reference ? 0.25 : 25), reference,
+            (int)Number(h, "patch_size", 16), (int)Number(h, "max_response_length", 512), judge, Number(h, "mlp_threshold", 0.5));
+    }
+
     private static string String(Struct? hyperparameters, string key, string fallback) =>
         hyperparameters is not null && hyperparameters.Fields.TryGetValue(key, out var value) && value.KindCase == Value.KindOneofCase.StringValue
             ? value.StringValue

@@ -11,9 +11,10 @@ namespace MoCo.Router.Service;
 /// Route and Complete for a stored text router (api_prompt_routing, api_trained_router; methods-api.md §0.4): the
 /// router model reads its routing prompt, ParseChoice (1..N) picks the model, falling back to the stored model
 /// index or, where it is −1, to a counter-based uniform draw keyed on the item (§0.7); Complete answers with the
-/// chosen model. Every draw is keyed on (seed, purpose, item), so results do not depend on batching or order.
+/// chosen model. Every draw is keyed on (seed, purpose, item), so results do not depend on batching or order. Each
+/// model call and decision is counted in <paramref name="metrics"/> when given.
 /// </summary>
-public sealed class TextRouting(IRouterModels models)
+public sealed class TextRouting(IRouterModels models, RouterMetrics? metrics = null)
 {
     /// <summary>One decision per input, in input order, with the router calls' usage.</summary>
     public async Task<IReadOnlyList<(RouteDecision Decision, Usage Usage)>> RouteAsync(RouterContext context, StoredRouter router,
@@ -31,12 +32,13 @@ public sealed class TextRouting(IRouterModels models)
                 ? RouterPrompts.PromptRouting(input.Prompt, descriptions!)
                 : RouterPrompts.TrainedRouter(input.Prompt, n, descriptions);
             var item = input.Index.ToString(CultureInfo.InvariantCulture);
-            var generated = await models.GenerateAsync(routerModel, prompt, settings, CounterRng.Bits(context.Seed, "route", item, -1, 0),
+            var generated = await CallAsync(router.Method, routerModel, "route", prompt, settings, CounterRng.Bits(context.Seed, "route", item, -1, 0),
                 $"{context.RunId}/route/{item}", cancellationToken).ConfigureAwait(false);
             var text = generated.Text.Trim();
             var chosen = ParseChoice.Find(text, 1, n) is { } label
                 ? label - 1
                 : fallback >= 0 ? fallback : CounterRng.Below(n, context.Seed, "route-fallback", item, -1, 0);
+            metrics?.Decision(router.Method, router.ModelNames[chosen]);
             var decision = new RouteDecision { Index = input.Index, ModelIndex = chosen, Reason = generated.Text };
             decision.Scores.AddRange(Enumerable.Range(0, n).Select(m => m == chosen ? 1.0 : 0.0));
             return (decision, generated.Usage);
@@ -54,8 +56,8 @@ public sealed class TextRouting(IRouterModels models)
         {
             var m = d.Decision.ModelIndex;
             var item = inputs[k].Index.ToString(CultureInfo.InvariantCulture);
-            var answer = await models.GenerateAsync(router.ModelNames[m], inputs[k].Prompt, settings, CounterRng.Bits(context.Seed, "answer", item, m, 0),
-                $"{context.RunId}/answer/{item}", cancellationToken).ConfigureAwait(false);
+            var answer = await CallAsync(router.Method, router.ModelNames[m], "answer", inputs[k].Prompt, settings,
+                CounterRng.Bits(context.Seed, "answer", item, m, 0), $"{context.RunId}/answer/{item}", cancellationToken).ConfigureAwait(false);
             var completed = new CompletedItem
             {
                 Index = inputs[k].Index,
@@ -79,6 +81,15 @@ public sealed class TextRouting(IRouterModels models)
             pending.Remove(done);
             yield return await done.ConfigureAwait(false);
         }
+    }
+
+    private async Task<RouterGeneration> CallAsync(string method, string model, string purpose, string prompt, SamplingSettings settings, ulong seed,
+        string callKey, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var generated = await models.GenerateAsync(model, prompt, settings, seed, callKey, cancellationToken).ConfigureAwait(false);
+        metrics?.ModelCall(method, model, purpose, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        return generated;
     }
 
     private static Usage Sum(Usage a, Usage b) => new()

@@ -7,10 +7,11 @@ using MoCo.Router.Decoding;
 namespace MoCo.Orchestrator.Methods.Api;
 
 /// <summary>
-/// api_mentor_collab (methods-api.md §7), free mode: each test item decoded by [generator, mentor] over Decode
+/// api_mentor_collab (methods-api.md §7): each test item decoded by [generator, mentor] over Decode
 /// (<see cref="MentorCollab"/>), items concurrently up to `batch_size`; the outputs are the checkpoint of
-/// `test · mentor`, so a resumed run does not decode them again. Train mode needs the published MLP judges, which this
-/// build has no registry for: it answers "not implemented" instead of judging differently.
+/// `test · mentor`, so a resumed run does not decode them again. Mode "train" judges with the generator's MLP from the
+/// judge registry of the artifacts folder (<see cref="MentorMlpRegistry"/>, `&lt;MOCO_ARTIFACTS_DIR&gt;/mentor_mlp/`); a
+/// generator without one fails the run before decoding, naming the file and how to convert the published judge.
 /// </summary>
 public sealed class MentorCollabMethod : ICollaborationMethod
 {
@@ -25,14 +26,14 @@ public sealed class MentorCollabMethod : ICollaborationMethod
     {
         var config = context.Config;
         var hyper = config.Hyperparameters;
-        if (hyper.String("mode") == "train")
-        {
-            throw new MethodNotImplementedException("api_mentor_collab (mode \"train\": the MLP judge registry is not built; use mode \"free\")");
-        }
+        var judge = hyper.String("mode") == "train"
+            ? MentorMlpRegistry.InArtifacts(context.ArtifactsRoot ?? new MoCo.Hosting.MocoEnvironment().ArtifactsDirectory)
+                .Load(config.ModelNames[0], hyper.String("task") ?? "General")
+            : null;
         var decoding = context.Decoding ?? throw new InvalidOperationException(
             "api_mentor_collab decodes token by token with inference Decode, and this run's services cannot decode: run it against an inference service");
         var settings = new MentorSettings(config.ModelNames[0], config.ModelNames[1], hyper.Number("decision_proportion"), config.Compat == CompatMode.Reference,
-            (int)hyper.Int("patch_size"), (int)hyper.Int(GeneralKeys.MaxResponseLength));
+            (int)hyper.Int("patch_size"), (int)hyper.Int(GeneralKeys.MaxResponseLength), judge, hyper.Number("mlp_threshold"));
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
         IReadOnlyList<MentorText> texts;
         if (await context.Recorder.BeginPhaseAsync(TestPhase, "items", test.Items.Count, cancellationToken).ConfigureAwait(false) is JsonArray done)
