@@ -94,6 +94,9 @@ def move(config, task, folder):
         hyper["model_descriptions"] = [DESCRIPTIONS[m] for m in moved["model_names"]]
     if "task_description" in hyper:
         hyper["task_description"] = task
+    if hyper.get("training_dataset_name") == config["task"]:
+        # api_collm trains on the task's own dev split: it moves with the task.
+        hyper["training_dataset_name"] = task
     moved.setdefault("evaluation", {})["data_dirs"] = [os.path.join(ROOT, "data")]
     return moved
 
