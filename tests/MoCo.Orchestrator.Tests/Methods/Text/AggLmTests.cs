@@ -46,7 +46,8 @@ public sealed class AggLmTests(EngineHarness harness) : IClassFixture<EngineHarn
         var trainer = new ScriptedTrainer { RolloutText = (_, k) => $"The answer is {"ABCD"[k]}." };
         var backend = new SpartaBackend();
         var (engine, _) = await harness.EngineAsync(backend, inference: new InferenceService.InferenceServiceClient(trainer));
-        var result = await engine.StartAsync(harness.Start(Config(), Limit), _ => { }, default);
+        var events = new System.Collections.Concurrent.ConcurrentQueue<RunEvent>();
+        var result = await engine.StartAsync(harness.Start(Config(), Limit), events.Enqueue, default);
         Assert.True(result.Status == RunState.Succeeded, result.Error?.Message);
         var dev = await harness.GoldAsync(Split.Dev, Limit);
 
@@ -79,6 +80,9 @@ public sealed class AggLmTests(EngineHarness harness) : IClassFixture<EngineHarn
         var prompts = job.Examples.Select(e => Assert.Single(e.Prompt.Chat.Messages).Content).ToList();
         Assert.Equal(hard.Count + Math.Min(hard.Count, easy.Count), prompts.Count);
         Assert.Equal(hard, prompts.Take(hard.Count));
+        // GRPO's steps (one prompt each) are the aggregator's progress in the training phase, the last with its loss.
+        var last = events.Last(e => e.Progress is { Phase: "dev · grpo", Model: "agg", Loss: not null }).Progress;
+        Assert.Equal((prompts.Count, prompts.Count, 1.0 / prompts.Count), (last.Done, last.Total, last.Loss));
         Assert.All(prompts.Skip(hard.Count), p => Assert.Contains(p, easy));
 
         // Each rollout's reward is its dev item's score: 1 for the gold letter.
