@@ -261,6 +261,37 @@ public sealed class SpartaTests(EngineHarness harness) : IClassFixture<EngineHar
     }
 
     [Fact]
+    public async Task The_rating_side_files_hold_the_deltas_the_ratings_after_every_pair_and_a_timestamped_copy_of_the_judged_pairs()
+    {
+        var (result, _, _) = await RunAsync(Config());
+        var judged = ReadSide(result.RunId, "iteration_0/judged_results/judged_pairs.json").AsArray();
+        var copy = Assert.Single(Directory.GetFiles(Path.Combine(SideFolder(result.RunId), "iteration_0", "judged_results"), "judged_pairs_*.json"));
+        Assert.Matches(@"judged_pairs_\d{8}_\d{6}\.json$", copy);
+        Assert.Equal(judged.ToJsonString(), JsonNode.Parse(File.ReadAllText(copy))!.ToJsonString());
+
+        // Replaying the updates from the judged pairs gives the history after every pair and the kept deltas.
+        var replay = new SpartaRatings(Models, null, null, SpartaRatingSettings.Defaults);
+        var history = ReadSide(result.RunId, "iteration_0_rating_history.json").AsObject();
+        Assert.Equal(["iteration", "total_pairs", "history", "final_ratings", "timestamp"], history.Select(p => p.Key));
+        Assert.Equal((0, judged.Count), ((int)history["iteration"]!, (int)history["total_pairs"]!));
+        var entries = history["history"]!.AsArray();
+        for (var p = 0; p < judged.Count; p++)
+        {
+            var players = judged[p]!["models"]!.AsArray().Select(m => (string)m!).ToArray();
+            replay.Update(p + 1, players[0], players[1],
+                [.. judged[p]!["judges"]!.AsObject().Select(j => new SpartaVerdict(j.Key, (double)j.Value!["ave_scores"]![0]!, (double)j.Value["ave_scores"]![1]!))]);
+            Assert.Equal((p, judged[p]!.ToJsonString()), ((int)entries[p]!["pair_index"]!, entries[p]!["pair"]!.ToJsonString()));
+            Assert.Equal(replay.Ratings.Select(r => (r.Key, r.Value.Score, r.Value.Deviation)),
+                entries[p]!["ratings"]!.AsObject().Select(r => (r.Key, (double)r.Value!["score"]!, (double)r.Value["deviation"]!)));
+        }
+        Assert.Equal(ReadSide(result.RunId, "iteration_0/model_info.json").ToJsonString(), history["final_ratings"]!.ToJsonString());
+        var deltas = ReadSide(result.RunId, "rating_deltas.json").AsObject();
+        Assert.Equal(judged.Count, (int)deltas["update_count"]!);
+        Assert.Equal(Models.Select(m => (m, string.Join(",", replay.History.GetValueOrDefault(m) ?? []))),
+            deltas["delta_history"]!.AsObject().Select(d => (d.Key, string.Join(",", d.Value!.AsArray().Select(x => (double)x!)))));
+    }
+
+    [Fact]
     public async Task Without_debug_no_rating_phase_update_list_or_judge_chunk_is_written()
     {
         var (result, _, _) = await RunAsync(Config());
