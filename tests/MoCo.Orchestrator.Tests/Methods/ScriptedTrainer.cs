@@ -10,7 +10,8 @@ public sealed record ServedJob(TrainJob Job, IReadOnlyList<TrainExample> Example
 
 /// <summary>
 /// A TEST DOUBLE of the inference service's Train and ModelInfo RPCs: Train reads the job and examples up to
-/// examples_done, answers started and done (model id = the job's output_id) and from then on ModelInfo knows that id;
+/// examples_done, answers started, a progress message per step (one per example: loss 0.25 at the last; a
+/// POLICY_GRADIENT job's step k after its rollouts' rewards, loss 1/k) and done (model id = the job's output_id) and from then on ModelInfo knows that id;
 /// any other model is NOT_FOUND. <see cref="Forget"/> drops every trained model, as a restarted service would. A
 /// POLICY_GRADIENT job sends one rollout batch per example, in order — group_size rollouts whose texts
 /// <see cref="RolloutText"/> gives — and waits for each batch's rewards (kept in <see cref="Rewards"/>) before the next.
@@ -96,6 +97,10 @@ public sealed class ScriptedTrainer : RefusingCallInvoker
         private void Finish()
         {
             var job = _job!;
+            if (job.Kind != TrainKind.PolicyGradient)
+            {
+                responses.TryWrite(new TrainResponse { Progress = new TrainProgress { Step = _examples.Count, Loss = 0.25 } });
+            }
             trainer._trained[job.OutputId] = job;
             responses.TryWrite(new TrainResponse { Done = new TrainDone { ModelId = job.OutputId, FinalLoss = 0.25, Fingerprint = "fp:" + job.OutputId } });
             responses.TryComplete();
@@ -137,6 +142,7 @@ public sealed class ScriptedTrainer : RefusingCallInvoker
                         trainer.Rewards.Enqueue((rollout, reward));
                     }
                     _batch++;
+                    responses.TryWrite(new TrainResponse { Progress = new TrainProgress { Step = _batch, Loss = 1.0 / _batch } });
                     if (_batch < _examples.Count)
                     {
                         SendRollouts();

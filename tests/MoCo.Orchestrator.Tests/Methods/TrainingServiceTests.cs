@@ -15,6 +15,7 @@ public sealed class TrainingServiceTests
     private static readonly CallSite Site = new("text_llm_blender", CompatMode.Reference, "dev · train", "role");
     private readonly ScriptedTrainer _trainer = new();
     private readonly MemoryLedger _ledger = new();
+    private readonly StepMeter _meter = new();
 
     [Fact]
     public async Task A_dpo_job_sends_preference_pairs_with_beta_and_the_fixed_lora_and_commits_the_model_under_its_key()
@@ -30,6 +31,8 @@ public sealed class TrainingServiceTests
         Assert.Equal(("good", "bad"), (example.Preference.Chosen.Text, example.Preference.Rejected.Text));
 
         Assert.Equal(new TrainedModel("trained-" + job.Job.CallKey, 0.25, Reused: false), trained);
+        // The trainer's steps reach the phase as the base model's progress with their loss.
+        Assert.Equal([("dev · train", "m-a", 1, 1, 0.25)], _meter.Steps);
         var entry = Assert.Single(_ledger.Entries.Values);
         Assert.Equal((job.Job.CallKey, "train", "dev · train", 0), (entry.CallKey, entry.Kind, entry.Phase, entry.ModelIndex));
         Assert.Equal(trained with { Reused = true }, await Service().DpoAsync(Site, "m-a", [new PreferenceExample("Pick one.<begin>Answer:", "good", "bad")],
@@ -62,7 +65,7 @@ public sealed class TrainingServiceTests
     }
 
     private GrpcTrainingService Service() => new(new InferenceService.InferenceServiceClient(_trainer), new ScriptedBackend(), new ModelAddresses(), _ledger,
-        new NoMeter(), TestData.Validate(EngineHarness.Config("text_llm_blender", "\"m-a\", \"m-b\"", ", \"ranker_model_name\": \"judge\"")).Config!);
+        _meter, TestData.Validate(EngineHarness.Config("text_llm_blender", "\"m-a\", \"m-b\"", ", \"ranker_model_name\": \"judge\"")).Config!);
 
     private sealed class MemoryLedger : ICallLedger
     {
@@ -78,10 +81,18 @@ public sealed class TrainingServiceTests
         }
     }
 
-    private sealed class NoMeter : IRunMeter
+    private sealed class StepMeter : IRunMeter
     {
+        public ConcurrentQueue<(string Phase, string Model, int Step, int Total, double Loss)> Steps { get; } = new();
+
         public void CallFinished(string phase, string model, CallUsage usage, bool fromStore)
         {
+        }
+
+        public void TrainingStep(string phase, string model, int step, int totalSteps, double loss, double stepsPerSecond)
+        {
+            Assert.True(stepsPerSecond > 0);
+            Steps.Enqueue((phase, model, step, totalSteps, loss));
         }
     }
 }

@@ -37,6 +37,9 @@ public sealed class InferenceOptions
     /// <summary>Folder Train writes trained models (adapters or checkpoints) to before registering them; null = moco-trained-models under the system temp folder.</summary>
     public string? TrainedModelsDirectory { get; set; }
 
+    /// <summary>The folder trained models are written to: <see cref="TrainedModelsDirectory"/>, else moco-trained-models under the system temp folder.</summary>
+    public string TrainedModelsRoot => TrainedModelsDirectory ?? Path.Combine(Path.GetTempPath(), "moco-trained-models");
+
     /// <summary>Folder WriteModel's persist_as names are relative to; null = MOCO_ARTIFACTS_DIR, else $MOCO_HOME/artifacts (config-and-cli.md §6).</summary>
     public string? ArtifactsDirectory { get; set; }
 }

@@ -46,7 +46,8 @@ public sealed class AggLmTests(EngineHarness harness) : IClassFixture<EngineHarn
         var trainer = new ScriptedTrainer { RolloutText = (_, k) => $"The answer is {"ABCD"[k]}." };
         var backend = new SpartaBackend();
         var (engine, _) = await harness.EngineAsync(backend, inference: new InferenceService.InferenceServiceClient(trainer));
-        var result = await engine.StartAsync(harness.Start(Config(), Limit), _ => { }, default);
+        var events = new System.Collections.Concurrent.ConcurrentQueue<RunEvent>();
+        var result = await engine.StartAsync(harness.Start(Config(), Limit), events.Enqueue, default);
         Assert.True(result.Status == RunState.Succeeded, result.Error?.Message);
         var dev = await harness.GoldAsync(Split.Dev, Limit);
 
@@ -79,6 +80,9 @@ public sealed class AggLmTests(EngineHarness harness) : IClassFixture<EngineHarn
         var prompts = job.Examples.Select(e => Assert.Single(e.Prompt.Chat.Messages).Content).ToList();
         Assert.Equal(hard.Count + Math.Min(hard.Count, easy.Count), prompts.Count);
         Assert.Equal(hard, prompts.Take(hard.Count));
+        // GRPO's steps (one prompt each) are the aggregator's progress in the training phase, the last with its loss.
+        var last = events.Last(e => e.Progress is { Phase: "dev · grpo", Model: "agg", Loss: not null }).Progress;
+        Assert.Equal((prompts.Count, prompts.Count, 1.0 / prompts.Count), (last.Done, last.Total, last.Loss));
         Assert.All(prompts.Skip(hard.Count), p => Assert.Contains(p, easy));
 
         // Each rollout's reward is its dev item's score: 1 for the gold letter.
@@ -116,6 +120,60 @@ public sealed class AggLmTests(EngineHarness harness) : IClassFixture<EngineHarn
         Assert.Equal(RunState.Succeeded, fresh.Status);
         Assert.Equal(2, trainer.Jobs.Count);
         Assert.NotEqual(trainer.Jobs.First().Job.OutputId, trainer.Jobs.Last().Job.OutputId);
+    }
+
+    [Fact]
+    public async Task A_run_killed_mid_grpo_resumes_with_its_candidates_from_the_store_and_the_same_job_from_step_zero()
+    {
+        var (clean, _) = await RunAsync(new ScriptedTrainer());
+
+        // Killed while the trainer waits on the rewards of its second rollout batch.
+        using var kill = new CancellationTokenSource();
+        var trainer = new ScriptedTrainer
+        {
+            RolloutText = (example, sample) =>
+            {
+                if (example == 1)
+                {
+                    kill.Cancel();
+                }
+                return $"rollout {example}.{sample}";
+            },
+        };
+        var backend = new SpartaBackend();
+        var (engine, store) = await harness.EngineAsync(backend, inference: new InferenceService.InferenceServiceClient(trainer));
+        var killed = await engine.StartAsync(harness.Start(Config(), Limit), _ => { }, kill.Token);
+        Assert.Equal(RunState.Cancelled, killed.Status);
+        var interrupted = Assert.Single(trainer.Jobs);
+        var generated = backend.Calls.Count;
+        Assert.Equal(2 * Limit, generated);
+
+        var rewarded = trainer.Rewards.Count;
+        trainer.RolloutText = (example, sample) => $"rollout {example}.{sample}";
+        var resumed = await engine.ResumeAsync(new RunResume(killed.RunId, null, false, harness.LogDirectory, new MoCo.Orchestrator.Logs.LogWriteOptions(), false),
+            _ => { }, default);
+        Assert.True(resumed.Status == RunState.Succeeded, resumed.Error?.Message);
+
+        // The dev candidates come from the store (no generation ran twice); the cancelled job registered nothing, so the
+        // same job (key, examples) runs again, from its first step, and the run ends as an uninterrupted one.
+        var keys = backend.Calls.Select(c => c.CallKey).ToList();
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+        Assert.DoesNotContain(backend.Calls.Skip(generated), c => c.Samples == 2);
+        var rerun = trainer.Jobs.Last();
+        Assert.Equal(2, trainer.Jobs.Count);
+        Assert.Equal(interrupted.Job.CallKey, rerun.Job.CallKey);
+        Assert.Equal(interrupted.Examples, rerun.Examples);
+        Assert.Equal(4 * rerun.Examples.Count, trainer.Rewards.Count - rewarded);
+        Assert.Equal(RunState.Succeeded, (await store.GetRunAsync(killed.RunId))!.StoredStatus);
+        Assert.Equal(EngineHarness.ReferencePart(harness.ReadRunLog(clean.RunId)).ToJsonString(), EngineHarness.ReferencePart(harness.ReadRunLog(resumed.RunId)).ToJsonString());
+    }
+
+    private async Task<(RunResult Result, ScriptedTrainer Trainer)> RunAsync(ScriptedTrainer trainer)
+    {
+        var (engine, _) = await harness.EngineAsync(new SpartaBackend(), inference: new InferenceService.InferenceServiceClient(trainer));
+        var result = await engine.StartAsync(harness.Start(Config(), Limit), _ => { }, default);
+        Assert.True(result.Status == RunState.Succeeded, result.Error?.Message);
+        return (result, trainer);
     }
 
     private static string Config(string extra = "") => EngineHarness.Config("text_agglm", string.Join(", ", Models.Select(m => $"\"{m}\"")),

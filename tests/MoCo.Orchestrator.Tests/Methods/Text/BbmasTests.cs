@@ -74,6 +74,10 @@ public sealed class BbmasTests(EngineHarness harness) : IClassFixture<EngineHarn
         Assert.Equal("bbmas", (string)log["method"]!);
         // Per item: 2 agents × (select + execute) in each of 2 iterations, then 3 votes over the 2 final conclusions.
         Assert.Equal(11.0, (double)log["avg_llm_calls"]!);
+        // The agents' calls count in phases of their own, so every generated token shows in a phase.
+        var phases = (await store.GetPhasesAsync(result.RunId)).ToDictionary(p => p.Name);
+        Assert.Equal((8 * Limit, 3 * Limit), (phases["test · act"].Done, phases["test · ballot"].Done));
+        Assert.Equal((long)log["moco"]!["completion_tokens"]!, phases.Values.Sum(p => p.CompletionTokens));
         var items = (await store.GetItemsAsync(result.RunId, "test")).OrderBy(i => i.Index).ToList();
         var total = 0.0;
         for (var k = 0; k < Limit; k++)

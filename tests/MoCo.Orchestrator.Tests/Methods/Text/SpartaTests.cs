@@ -21,13 +21,16 @@ public sealed class SpartaTests(EngineHarness harness) : IClassFixture<EngineHar
     {
         var ratings = new SpartaRatings(["A", "B", "C"], null, null, SpartaRatingSettings.Defaults);
         Assert.Equal(9.895192582062144, ratings.K(1), 1e-12);
-        Assert.True(ratings.Update(1, "A", "B", [new SpartaVerdict("C", 8, 6)]));
+        var first = ratings.Update(1, "A", "B", [new SpartaVerdict("C", 8, 6)])!;
+        Assert.Equal((ratings.K(1), 2.0, 0.5, 0.5), (first.K, first.Delta, first.DeviationA, first.DeviationB));
+        Assert.Equal(0.00457273826656, first.ChangeA, 1e-9);
+        Assert.Equal(-0.00457273826656, first.ChangeB, 1e-9);
         Assert.Equal(100.00457273826656, ratings.Ratings["A"].Score, 1e-9);
         Assert.Equal(99.99542726173344, ratings.Ratings["B"].Score, 1e-9);
         Assert.Equal((0.5, 0.5, 0.5), (ratings.Ratings["A"].Deviation, ratings.Ratings["B"].Deviation, ratings.Ratings["C"].Deviation));
 
         Assert.Equal(9.791483623609768, ratings.K(2), 1e-12);
-        Assert.True(ratings.Update(2, "A", "B", [new SpartaVerdict("C", 8, 6)]));
+        Assert.Equal((0.1, 0.1), (ratings.Update(2, "A", "B", [new SpartaVerdict("C", 8, 6)])!.DeviationA, ratings.Ratings["B"].Deviation));
         Assert.Equal(100.0092420179251, ratings.Ratings["A"].Score, 1e-9);
         Assert.Equal(99.98837430447948, ratings.Ratings["B"].Score, 1e-9);
         Assert.Equal((0.1, 0.1, 0.5), (ratings.Ratings["A"].Deviation, ratings.Ratings["B"].Deviation, ratings.Ratings["C"].Deviation));
@@ -40,7 +43,7 @@ public sealed class SpartaTests(EngineHarness harness) : IClassFixture<EngineHar
         var ratings = new SpartaRatings(["A", "B", "C"], null, null, SpartaRatingSettings.Defaults);
         Assert.Equal(10 * Math.Pow(0.9, 0.5), ratings.K(5), 1e-12);
         Assert.Equal(5.0, ratings.K(1000));
-        Assert.False(ratings.Update(1, "A", "B", [new SpartaVerdict("A", 9, 1), new SpartaVerdict("X", 9, 1)]));
+        Assert.Null(ratings.Update(1, "A", "B", [new SpartaVerdict("A", 9, 1), new SpartaVerdict("X", 9, 1)]));
         Assert.Equal(100.0, ratings.Ratings["A"].Score);
         Assert.Null(ratings.Prefer("A", "B", [new SpartaVerdict("B", 9, 1)]));
         Assert.Null(ratings.Prefer("A", "B", [new SpartaVerdict("C", 6, 6)]));
@@ -215,6 +218,85 @@ public sealed class SpartaTests(EngineHarness harness) : IClassFixture<EngineHar
         var keys = backend.Calls.Select(c => c.CallKey).ToList();
         Assert.Equal(keys.Count, keys.Distinct().Count());
         Assert.Equal(EngineHarness.ReferencePart(harness.ReadRunLog(clean.RunId)).ToJsonString(), EngineHarness.ReferencePart(harness.ReadRunLog(resumed.RunId)).ToJsonString());
+    }
+
+    [Fact]
+    public async Task Debug_reports_each_rating_update_as_progress_and_writes_its_k_and_deviations_and_each_judges_pairs()
+    {
+        var events = new System.Collections.Concurrent.ConcurrentQueue<RunEvent>();
+        var (engine, _) = await harness.EngineAsync(new SpartaBackend(), inference: new InferenceService.InferenceServiceClient(new ScriptedTrainer()));
+        var result = await engine.StartAsync(harness.Start(Config(", \"debug\": true"), Limit), events.Enqueue, default);
+        Assert.True(result.Status == RunState.Succeeded, result.Error?.Message);
+
+        Assert.Equal(6, Assert.Single(events, e => e.PhaseStarted?.Name == "iteration 0 · ratings").PhaseStarted.Total);
+        Assert.Contains(events, e => e.Progress is { Phase: "iteration 0 · ratings", Done: 6 });
+        Assert.Single(events, e => e.PhaseFinished?.Name == "iteration 0 · ratings");
+
+        // Replaying the updates from the judged pairs gives every logged K, Δ, change and deviation.
+        var judged = ReadSide(result.RunId, "iteration_0/judged_results/judged_pairs.json").AsArray();
+        var updates = ReadSide(result.RunId, "iteration_0/rating_updates.json").AsArray();
+        Assert.Equal(judged.Count, updates.Count);
+        var replay = new SpartaRatings(Models, null, null, SpartaRatingSettings.Defaults);
+        for (var p = 0; p < judged.Count; p++)
+        {
+            var players = judged[p]!["models"]!.AsArray().Select(m => (string)m!).ToArray();
+            var verdicts = judged[p]!["judges"]!.AsObject().Select(j => new SpartaVerdict(j.Key, (double)j.Value!["ave_scores"]![0]!, (double)j.Value["ave_scores"]![1]!)).ToList();
+            var expected = replay.Update(p + 1, players[0], players[1], verdicts)!;
+            var logged = updates[p]!;
+            Assert.Equal((p + 1, p, players[0], players[1]), ((int)logged["update"]!, (int)logged["pair_index"]!, (string)logged["players"]![0]!, (string)logged["players"]![1]!));
+            Assert.Equal((expected.K, expected.Delta, expected.ChangeA, expected.ChangeB, expected.DeviationA, expected.DeviationB),
+                ((double)logged["k"]!, (double)logged["delta"]!, (double)logged["changes"]![0]!, (double)logged["changes"]![1]!, (double)logged["deviations"]![0]!,
+                    (double)logged["deviations"]![1]!));
+        }
+        Assert.Equal(replay.Ratings.Select(r => (r.Key, r.Value.Score)), ReadSide(result.RunId, "iteration_0/model_info.json").AsObject()
+            .Select(r => (r.Key, (double)r.Value!["score"]!)));
+
+        // Each judge's chunk holds exactly the pairs it judged, in pair order.
+        foreach (var judge in Models)
+        {
+            var chunk = ReadSide(result.RunId, $"intermediate_results/{judge}/chunk_0.json").AsArray();
+            Assert.Equal(judged.Where(p => p!["judges"]!.AsObject().ContainsKey(judge)).Select(p => p!.ToJsonString()), chunk.Select(p => p!.ToJsonString()));
+            Assert.False(File.Exists(Path.Combine(SideFolder(result.RunId), "intermediate_results", judge, "chunk_1.json")));
+        }
+    }
+
+    [Fact]
+    public async Task The_rating_side_files_hold_the_deltas_the_ratings_after_every_pair_and_a_timestamped_copy_of_the_judged_pairs()
+    {
+        var (result, _, _) = await RunAsync(Config());
+        var judged = ReadSide(result.RunId, "iteration_0/judged_results/judged_pairs.json").AsArray();
+        var copy = Assert.Single(Directory.GetFiles(Path.Combine(SideFolder(result.RunId), "iteration_0", "judged_results"), "judged_pairs_*.json"));
+        Assert.Matches(@"judged_pairs_\d{8}_\d{6}\.json$", copy);
+        Assert.Equal(judged.ToJsonString(), JsonNode.Parse(File.ReadAllText(copy))!.ToJsonString());
+
+        // Replaying the updates from the judged pairs gives the history after every pair and the kept deltas.
+        var replay = new SpartaRatings(Models, null, null, SpartaRatingSettings.Defaults);
+        var history = ReadSide(result.RunId, "iteration_0_rating_history.json").AsObject();
+        Assert.Equal(["iteration", "total_pairs", "history", "final_ratings", "timestamp"], history.Select(p => p.Key));
+        Assert.Equal((0, judged.Count), ((int)history["iteration"]!, (int)history["total_pairs"]!));
+        var entries = history["history"]!.AsArray();
+        for (var p = 0; p < judged.Count; p++)
+        {
+            var players = judged[p]!["models"]!.AsArray().Select(m => (string)m!).ToArray();
+            replay.Update(p + 1, players[0], players[1],
+                [.. judged[p]!["judges"]!.AsObject().Select(j => new SpartaVerdict(j.Key, (double)j.Value!["ave_scores"]![0]!, (double)j.Value["ave_scores"]![1]!))]);
+            Assert.Equal((p, judged[p]!.ToJsonString()), ((int)entries[p]!["pair_index"]!, entries[p]!["pair"]!.ToJsonString()));
+            Assert.Equal(replay.Ratings.Select(r => (r.Key, r.Value.Score, r.Value.Deviation)),
+                entries[p]!["ratings"]!.AsObject().Select(r => (r.Key, (double)r.Value!["score"]!, (double)r.Value["deviation"]!)));
+        }
+        Assert.Equal(ReadSide(result.RunId, "iteration_0/model_info.json").ToJsonString(), history["final_ratings"]!.ToJsonString());
+        var deltas = ReadSide(result.RunId, "rating_deltas.json").AsObject();
+        Assert.Equal(judged.Count, (int)deltas["update_count"]!);
+        Assert.Equal(Models.Select(m => (m, string.Join(",", replay.History.GetValueOrDefault(m) ?? []))),
+            deltas["delta_history"]!.AsObject().Select(d => (d.Key, string.Join(",", d.Value!.AsArray().Select(x => (double)x!)))));
+    }
+
+    [Fact]
+    public async Task Without_debug_no_rating_phase_update_list_or_judge_chunk_is_written()
+    {
+        var (result, _, _) = await RunAsync(Config());
+        Assert.False(File.Exists(Path.Combine(SideFolder(result.RunId), "iteration_0", "rating_updates.json")));
+        Assert.False(Directory.Exists(Path.Combine(SideFolder(result.RunId), "intermediate_results")));
     }
 
     [Fact]

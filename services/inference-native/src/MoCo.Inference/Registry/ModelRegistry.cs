@@ -18,7 +18,7 @@ namespace MoCo.Inference.Registry;
 /// scheduling loop; an adapter is loaded onto its resident base (loaded too when needed) and served through the
 /// base's loop. Loads run one at a time; lookups of resident models take no lock.
 /// </summary>
-public sealed class ModelRegistry : IDisposable
+public sealed partial class ModelRegistry : IDisposable
 {
     private readonly ModelCatalog _catalog;
     private readonly ModelTextCache _texts;
@@ -43,10 +43,28 @@ public sealed class ModelRegistry : IDisposable
     /// <summary>The memory budget and what holds it.</summary>
     public MemoryBudget Budget { get; }
 
-    /// <summary>The directory <paramref name="name"/> names: a run-time id, else the catalogue's resolution.</summary>
+    /// <summary>The directory <paramref name="name"/> names: a run-time id, else a content-addressed trained model an
+    /// earlier process left, else the catalogue's resolution.</summary>
     /// <exception cref="RpcException">NOT_FOUND naming the model.</exception>
     public ModelResolution Resolve(string name, string field = "model") =>
-        _runtime.TryGetValue(name, out var runtime) ? runtime : _catalog.Require(name, field);
+        _runtime.TryGetValue(name, out var runtime) ? runtime : Trained(name) ?? _catalog.Require(name, field);
+
+    // A content-addressed trained model (`trained-{call key}`, the id the orchestrator gives every job) that an earlier
+    // process of this service left in the trained-models folder, registered again on first use: Train publishes a
+    // model's folder only complete, and the id fixes the job, so a resumed run (a new process) finds the model its
+    // finished job trained instead of training it again (config-and-cli.md §5.2). Other ids live only as long as the process.
+    private ModelResolution? Trained(string name)
+    {
+        if (!TrainedId().IsMatch(name))
+        {
+            return null;
+        }
+        var directory = Path.Combine(_options.TrainedModelsRoot, name);
+        return Directory.Exists(directory) ? _runtime.GetOrAdd(name, new ModelResolution(name, Path.GetFullPath(directory), "runtime", null, [])) : null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^trained-[0-9a-f]{64}$")]
+    private static partial System.Text.RegularExpressions.Regex TrainedId();
 
     /// <summary>The model a call runs on, loading it (and an adapter's base) on first use.</summary>
     /// <exception cref="RpcException">NOT_FOUND, FAILED_PRECONDITION (unreadable files), RESOURCE_EXHAUSTED (budget), a load's engine error.</exception>
@@ -95,7 +113,8 @@ public sealed class ModelRegistry : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
         var resolution = new ModelResolution(id, Path.GetFullPath(directory), "runtime", null, []);
-        if (!_runtime.TryAdd(id, resolution))
+        // The same folder may already be registered: a trained model found on disk (Resolve) while its job finished.
+        if (!_runtime.TryAdd(id, resolution) && _runtime[id].Directory != resolution.Directory)
         {
             throw MocoErrors.InvalidArgument(new Problem("model_id", "INVALID_VALUE", $"a run-time model '{id}' is already registered"));
         }

@@ -19,7 +19,7 @@ namespace MoCo.Inference.Serving;
 public sealed class TrainCall(ModelRegistry registry, InferenceOptions options, RuntimeModels runtime, RequestLimits limits)
 {
     /// <summary>Where trained models are written: <see cref="InferenceOptions.TrainedModelsDirectory"/>, else the system temp folder.</summary>
-    public string OutputRoot { get; } = options.TrainedModelsDirectory ?? Path.Combine(Path.GetTempPath(), "moco-trained-models");
+    public string OutputRoot { get; } = options.TrainedModelsRoot;
 
     /// <summary>Runs one call.</summary>
     /// <exception cref="RpcException">INVALID_ARGUMENT (job fields, examples, protocol order), NOT_FOUND (base model),

@@ -140,8 +140,31 @@ public sealed class TrainRun
             }
         }
         var directory = Path.Combine(_outputRoot, _settings.OutputId);
-        Save(_settings, trainer, directory);
+        Publish(trainer, directory);
         return new TrainResult(directory, loss);
+    }
+
+    // The final model is written to a staging folder and renamed into place, so its folder exists only complete: the
+    // registry takes a content-addressed one it finds there after a restart for the trained model (ModelRegistry).
+    private void Publish(MocoTrainer trainer, string directory)
+    {
+        var staging = Path.Combine(_outputRoot, $".staging-{Guid.NewGuid():N}");
+        try
+        {
+            Save(_settings, trainer, staging);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            Directory.Move(staging, directory);
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
     }
 
     /// <summary>Writes the trainer's model into <paramref name="directory"/>, replaced whole (methods-text.md §0.9: it is

@@ -17,7 +17,7 @@ public sealed class RuntimeModels(InferenceOptions options, ModelRegistry regist
     public const string ReplicaHeader = "moco-replica";
 
     /// <summary>The folder.</summary>
-    public string Root { get; } = options.TrainedModelsDirectory ?? Path.Combine(Path.GetTempPath(), "moco-trained-models");
+    public string Root { get; } = options.TrainedModelsRoot;
 
     /// <summary>The folder persisted models go to (WriteModel persist_as).</summary>
     public string Artifacts { get; } = Path.GetFullPath(options.ArtifactsDirectory ?? new MocoEnvironment().ArtifactsDirectory);

@@ -18,6 +18,7 @@ public sealed class RunRecorder(IRunStore store, string runId, Action<RunEvent> 
     private static readonly TimeSpan TokenWindow = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, PhaseState> _phases = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _modelCalls = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Phase, string Model), DateTimeOffset> _trainingReports = new();
     private long _completionTokens;
 
     /// <summary>Least time between two progress events of one phase.</summary>
@@ -72,6 +73,25 @@ public sealed class RunRecorder(IRunStore store, string runId, Action<RunEvent> 
             state.Window.Enqueue((DateTimeOffset.UtcNow, usage.CompletionTokens));
         }
         Report(state, model, force: done >= state.Total);
+    }
+
+    /// <inheritdoc/>
+    public void TrainingStep(string phase, string model, int step, int totalSteps, double loss, double stepsPerSecond)
+    {
+        // A child row per trained model: at most one event per ProgressInterval, and always the last step.
+        var now = DateTimeOffset.UtcNow;
+        var last = _trainingReports.GetOrAdd((phase, model), DateTimeOffset.MinValue);
+        if (step < totalSteps && now - last < ProgressInterval)
+        {
+            return;
+        }
+        _trainingReports[(phase, model)] = now;
+        var progress = new Progress { Phase = phase, Model = model, Done = step, Total = totalSteps, ItemsPerS = stepsPerSecond, Loss = loss };
+        if (stepsPerSecond > 0)
+        {
+            progress.EtaS = Math.Max(0, totalSteps - step) / stepsPerSecond;
+        }
+        emit(RunEvents.Create(runId, e => e.Progress = progress));
     }
 
     /// <inheritdoc/>

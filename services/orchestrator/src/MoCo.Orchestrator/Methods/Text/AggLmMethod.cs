@@ -14,7 +14,10 @@ namespace MoCo.Orchestrator.Methods.Text;
 /// MoCo.NET (fix): the reference caches by model names only and silently reuses another task's generations and adapter;
 /// here generations replay by call key and the trained aggregator is reused only for the identical job; `reuse_log`
 /// false trains afresh (the run id joins the job's key) and deletes nothing. The candidates and the test answers use the
-/// config's temperature or 0.7 when absent; `temperature`'s own default 1.0 is the rollouts' (§6).
+/// config's temperature or 0.7 when absent; `temperature`'s own default 1.0 is the rollouts' (§6). Resume: the
+/// candidates replay from the store; a GRPO job cancelled midway starts again from its first step (same key, examples and
+/// seed, so the same model: Train has no way to continue a job from a checkpoint), a finished one is reused, also by a
+/// new process of the inference service (its model is kept under the job's call key).
 /// </summary>
 public sealed class AggLmMethod : ICollaborationMethod
 {

@@ -15,7 +15,8 @@ public sealed class BbmasMethod : ICollaborationMethod
 {
     private const string IteratePhase = "test · iterations";
     private const string VotePhase = "test · vote";
-    // Call sites of the agents' calls, apart from the progress phases (those count iterations and items, not calls).
+    // Call sites of the agents' calls, apart from the progress phases (those count iterations and items, not calls); each
+    // is a phase of its own (unit calls, total unknown) while it runs, so its calls' tokens and tokens/s are reported.
     private const string ActSite = "test · act";
     private const string BallotSite = "test · ballot";
     private const string ScorePhase = "test · score";
@@ -45,6 +46,7 @@ public sealed class BbmasMethod : ICollaborationMethod
         var toAct = Math.Min(n, (int)hyper.Int("max_num_agents_to_act"));
         var toStop = (int)hyper.Int("min_num_agents_to_stop");
         await context.Recorder.BeginPhaseAsync(IteratePhase, "iterations", maxIterations, cancellationToken).ConfigureAwait(false);
+        await context.Recorder.BeginPhaseAsync(ActSite, "calls", 0, cancellationToken).ConfigureAwait(false);
         for (var t = 1; t <= maxIterations && boards.Any(b => b.TerminatedBy is null); t++)
         {
             var acting = boards.Where(b => b.TerminatedBy is null).ToList();
@@ -70,6 +72,7 @@ public sealed class BbmasMethod : ICollaborationMethod
             }
             context.Recorder.Progress(IteratePhase, t);
         }
+        await context.Recorder.EndPhaseAsync(ActSite, null, cancellationToken).ConfigureAwait(false);
         await context.Recorder.EndPhaseAsync(IteratePhase, null, cancellationToken).ConfigureAwait(false);
 
         // Reaching max_iterations: the reference reads iteration max + 1, which has no entries; MoCo.NET (quirk) reads
@@ -83,7 +86,9 @@ public sealed class BbmasMethod : ICollaborationMethod
         }
 
         await context.Recorder.BeginPhaseAsync(VotePhase, "items", boards.Count(b => b.Conclusions.Count > 1), cancellationToken).ConfigureAwait(false);
+        await context.Recorder.BeginPhaseAsync(BallotSite, "calls", 0, cancellationToken).ConfigureAwait(false);
         var answers = await run.VoteAsync(boards, reference, cancellationToken).ConfigureAwait(false);
+        await context.Recorder.EndPhaseAsync(BallotSite, null, cancellationToken).ConfigureAwait(false);
         await context.Recorder.EndPhaseAsync(VotePhase, null, cancellationToken).ConfigureAwait(false);
 
         await context.Recorder.BeginPhaseAsync(ScorePhase, "items", test.Items.Count, cancellationToken).ConfigureAwait(false);

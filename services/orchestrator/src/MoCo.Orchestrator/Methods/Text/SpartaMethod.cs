@@ -15,7 +15,9 @@ namespace MoCo.Orchestrator.Methods.Text;
 /// competition batch per player and one judge batch per judge, all models concurrently, then N concurrent DPO jobs;
 /// calls and trained models are keyed, so a resumed run replays them and rebuilds the same ratings and side files.
 /// Ratings, opponents and judges go by name (the reference looks opponents up by trained path, and from its second
-/// iteration matches uniformly); responses are kept per pair, not per instruction text.
+/// iteration matches uniformly); responses are kept per pair, not per instruction text. `debug` makes the rating
+/// updates a phase with a progress event per pair and writes what the reference prints per update (K, Δ, each player's
+/// change and deviation) as `iteration_{it}/rating_updates.json`, beside the per-judge `intermediate_results` chunks.
 /// </summary>
 public sealed class SpartaMethod : ICollaborationMethod
 {
@@ -125,8 +127,15 @@ public sealed class SpartaMethod : ICollaborationMethod
         // Step 5, pair by pair; the history keeps the ratings after every pair (frozen ratings too).
         var weights = SpartaWeights.For(hyper.String("score_type")!, it, folder, names);
         var freeze = hyper.Bool("freeze_ratings");
+        var debug = hyper.Bool("debug");
+        var ratingPhase = $"iteration {it} · ratings";
+        if (debug)
+        {
+            await context.Recorder.BeginPhaseAsync(ratingPhase, "pairs", matches.Count, cancellationToken).ConfigureAwait(false);
+        }
         var judged = new JsonArray();
         var ratingHistory = new JsonArray();
+        var debugUpdates = new JsonArray();
         var updates = 0;
         for (var p = 0; p < matches.Count; p++)
         {
@@ -135,13 +144,21 @@ public sealed class SpartaMethod : ICollaborationMethod
             if (!freeze)
             {
                 updates++;
-                ratings.Update(updates, names[matches[p].A], names[matches[p].B], verdicts[p], weights);
+                var (a, b) = (names[matches[p].A], names[matches[p].B]);
+                var update = ratings.Update(updates, a, b, verdicts[p], weights);
+                debugUpdates.Add(UpdateJson(updates, p, a, b, update));
             }
             ratingHistory.Add(new JsonObject { ["pair_index"] = p, ["pair"] = pair.DeepClone(), ["ratings"] = RatingsJson(ratings) });
+            if (debug)
+            {
+                context.Recorder.Progress(ratingPhase, p + 1);
+            }
         }
         SaveRatings(folder, it, ratings, names, updates, ratingHistory, judged);
-        if (hyper.Bool("debug"))
+        if (debug)
         {
+            await context.Recorder.EndPhaseAsync(ratingPhase, null, cancellationToken).ConfigureAwait(false);
+            Write(Path.Combine(folder, $"iteration_{it}", "rating_updates.json"), debugUpdates);
             SaveJudgeChunks(folder, matches, judged, names);
         }
 
@@ -286,6 +303,23 @@ public sealed class SpartaMethod : ICollaborationMethod
             ["score_diff"] = diff,
             ["winner"] = diff > 0 ? 0 : diff < 0 ? 1 : null,
         };
+    }
+
+    // debug: one rating update as iteration_{it}/rating_updates.json lists it (the reference prints K and the deviations
+    // per update); a pair no rated judge judged is `skipped`.
+    private static JsonObject UpdateJson(int u, int pairIndex, string a, string b, SpartaUpdate? update)
+    {
+        var entry = new JsonObject { ["update"] = u, ["pair_index"] = pairIndex, ["players"] = new JsonArray(a, b) };
+        if (update is null)
+        {
+            entry["skipped"] = true;
+            return entry;
+        }
+        entry["k"] = update.K;
+        entry["delta"] = update.Delta;
+        entry["changes"] = new JsonArray(update.ChangeA, update.ChangeB);
+        entry["deviations"] = new JsonArray(update.DeviationA, update.DeviationB);
+        return entry;
     }
 
     private static JsonObject RatingsJson(SpartaRatings ratings) => new([.. ratings.Ratings.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)new JsonObject

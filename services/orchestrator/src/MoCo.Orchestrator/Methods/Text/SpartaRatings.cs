@@ -18,6 +18,10 @@ public sealed record SpartaRatingSettings(double InitialK, double MinK, double D
 /// <summary>One judge's verdict on a pair: its name and its `ave_scores` [s_a, s_b].</summary>
 public sealed record SpartaVerdict(string Judge, double ScoreA, double ScoreB);
 
+/// <summary>What one rating update did (the reference's `debug` output): K of the update, Δ, and each player's change
+/// actually applied (the floor of 10 may cut it) with its deviation after the update.</summary>
+public sealed record SpartaUpdate(double K, double Delta, double ChangeA, double ChangeB, double DeviationA, double DeviationB);
+
 /// <summary>A preference pair of step 7 before its texts are attached: which player won and the rating-weighted scores
 /// [w_chosen, w_rejected].</summary>
 public sealed record SpartaPreference(bool ChosenIsA, double ChosenScore, double RejectedScore)
@@ -68,8 +72,8 @@ public sealed class SpartaRatings
     public double K(int update) => Math.Max(_settings.MinK, _settings.InitialK * Math.Pow(_settings.DecayRate, (double)update / _settings.DecaySteps));
 
     /// <summary>Updates a and b from the verdicts of pair number <paramref name="update"/>; <paramref name="weights"/>
-    /// are the score-type weights W (null or absent = 1). False when no judge has a rating (Σ R_j = 0): skipped.</summary>
-    public bool Update(int update, string a, string b, IReadOnlyList<SpartaVerdict> verdicts, IReadOnlyDictionary<string, double>? weights = null)
+    /// are the score-type weights W (null or absent = 1). Null when no judge has a rating (Σ R_j = 0): skipped.</summary>
+    public SpartaUpdate? Update(int update, string a, string b, IReadOnlyList<SpartaVerdict> verdicts, IReadOnlyDictionary<string, double>? weights = null)
     {
         ArgumentNullException.ThrowIfNull(verdicts);
         var wa = weights?.GetValueOrDefault(a, 1.0) ?? 1.0;
@@ -83,7 +87,7 @@ public sealed class SpartaRatings
         }
         if (den == 0.0)
         {
-            return false;
+            return null;
         }
         var delta = num / den;
         var k = K(update);
@@ -91,7 +95,7 @@ public sealed class SpartaRatings
         var changeB = Move(b, a, -k * delta);
         Record(a, changeA);
         Record(b, changeB);
-        return true;
+        return new SpartaUpdate(k, delta, changeA, changeB, _ratings[a].Deviation, _ratings[b].Deviation);
     }
 
     /// <summary>Step 7: w_x = Σ R_j·s_x / Σ R_j over the judges with a rating (no W); null when Σ R_j ≤ 0 or the

@@ -151,7 +151,7 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         job.OutputId = modelId;
         job.CallKey = key;
         var clock = Stopwatch.StartNew();
-        var done = await RunAsync(job, examples, rewards, cancellationToken).ConfigureAwait(false);
+        var done = await RunAsync(site.Phase, baseModel, job, examples, rewards, cancellationToken).ConfigureAwait(false);
         var spent = new CallUsage(0, 0, clock.Elapsed);
         var result = new JsonObject { ["model_id"] = done.ModelId, ["final_loss"] = done.FinalLoss, ["fingerprint"] = done.Fingerprint };
         await ledger.PutAsync(new LedgerEntry(key, site.Phase, "train", modelIndex, "train", 0, result.ToJsonString(), spent), cancellationToken).ConfigureAwait(false);
@@ -160,9 +160,12 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
     }
 
     // Streams the job and its examples; a policy-gradient job keeps the request side open to answer each rollout batch
-    // with its rewards until the trainer is done.
-    private async Task<TrainDone> RunAsync(TrainJob job, IReadOnlyList<TrainExample> examples, RolloutRewards? rewards, CancellationToken cancellationToken)
+    // with its rewards until the trainer is done. Each optimizer step is reported to the phase as the model's progress.
+    private async Task<TrainDone> RunAsync(string phase, string baseModel, TrainJob job, IReadOnlyList<TrainExample> examples, RolloutRewards? rewards,
+        CancellationToken cancellationToken)
     {
+        var clock = Stopwatch.StartNew();
+        var totalSteps = 0;
         using var call = client.Train(Headers(job.BaseModel), cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new TrainRequest { Job = job }).ConfigureAwait(false);
         foreach (var chunk in examples.Chunk(ExamplesPerMessage))
@@ -178,7 +181,16 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         }
         await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (response.PayloadCase == TrainResponse.PayloadOneofCase.Rollouts && rewards is not null)
+            if (response.PayloadCase == TrainResponse.PayloadOneofCase.Started)
+            {
+                (totalSteps, clock) = (response.Started.TotalSteps, Stopwatch.StartNew());
+            }
+            else if (response.PayloadCase == TrainResponse.PayloadOneofCase.Progress)
+            {
+                var step = response.Progress.Step;
+                meter.TrainingStep(phase, baseModel, step, Math.Max(totalSteps, step), response.Progress.Loss, step / Math.Max(clock.Elapsed.TotalSeconds, 1e-3));
+            }
+            else if (response.PayloadCase == TrainResponse.PayloadOneofCase.Rollouts && rewards is not null)
             {
                 var batch = response.Rollouts;
                 var scored = await rewards([.. batch.Rollouts.Select(r => new PolicyRollout(r.ExampleIndex, r.SampleIndex, r.Text))], cancellationToken).ConfigureAwait(false);
