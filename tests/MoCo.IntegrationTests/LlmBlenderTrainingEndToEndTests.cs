@@ -54,6 +54,10 @@ public sealed class LlmBlenderTrainingEndToEndTests : IDisposable
         var records = File.ReadAllLines(Path.Combine(artifacts, Path.GetFileName(runDir), "text_llm_blender", "fuser_sft_agieval_tiny_2.jsonl"));
         Assert.Single(records);
         Assert.All(records, r => Assert.False(string.IsNullOrEmpty((string?)JsonNode.Parse(r)!["completion"])));
+        // The trained fuser's adapter folder, where the reference leaves it beside the SFT file.
+        var fuserFolder = Path.Combine(artifacts, Path.GetFileName(runDir), "text_llm_blender", "fuser_model_agieval_tiny_2");
+        Assert.True(File.Exists(Path.Combine(fuserFolder, "adapter_config.json")), string.Join(", ", Directory.Exists(fuserFolder) ? Directory.GetFiles(fuserFolder) : []));
+        Assert.True(File.Exists(Path.Combine(fuserFolder, "adapter_model.safetensors")));
 
         var tested = File.ReadAllLines(Path.Combine(runDir, "items.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).Where(i => (string?)i["phase"] == "test").ToList();
         Assert.Single(tested);

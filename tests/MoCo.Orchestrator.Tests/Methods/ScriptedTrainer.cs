@@ -64,6 +64,10 @@ public sealed class ScriptedTrainer : RefusingCallInvoker
             () => [], () => { });
     }
 
+    // The scripted service serves no weights (ReadWeights), as a service that does not implement it answers.
+    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host,
+        CallOptions options, TRequest request) => throw new RpcException(new Status(StatusCode.Unimplemented, method.FullName));
+
     public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
         string? host, CallOptions options)
     {

@@ -141,6 +141,8 @@ public sealed class AggLmMethod : ICollaborationMethod
         await context.Recorder.BeginPhaseAsync(TrainPhase, "jobs", 1, cancellationToken).ConfigureAwait(false);
         var model = await trainer.PolicyGradientAsync(context.Site(TrainPhase, role), aggregator, [.. training.Select(g => g.Prompt)], settings, RewardAsync, cancellationToken)
             .ConfigureAwait(false);
+        await TrainedModelFolders.ExportAsync(context, model.ModelId,
+            $"{SideFolders.Relative("agglm_log_path", hyper.String("agglm_log_path"))}/{AggLm.Stem(names, s)}", cancellationToken).ConfigureAwait(false);
         await context.Recorder.EndPhaseAsync(TrainPhase, null, cancellationToken).ConfigureAwait(false);
         details["training_prompts"] = training.Count;
         details["mean_reward"] = rewards.Count > 0 ? rewards.Average() : null;

@@ -177,7 +177,7 @@ public sealed class LlmBlenderMethod : ICollaborationMethod
             }
             else
             {
-                ranker = await TrainAsync(context, training, RankerTrainPhase, "ranker", ranker, records, cancellationToken).ConfigureAwait(false);
+                ranker = await TrainAsync(context, training, RankerTrainPhase, "ranker", ranker, records, $"ranker_model_{suffix}", cancellationToken).ConfigureAwait(false);
                 details["trained_ranker"] = ranker;
             }
         }
@@ -185,20 +185,21 @@ public sealed class LlmBlenderMethod : ICollaborationMethod
         {
             var records = LlmBlenderTraining.FuserRecords(config.TaskType, dev, models, candidates, scores, (int)hyper.Int("top_k"));
             LlmBlenderTraining.Write(Path.Combine(context.ArtifactDirectory, $"fuser_sft_{suffix}.jsonl"), records);
-            fuser = await TrainAsync(context, training, FuserTrainPhase, "fuser", fuser, records, cancellationToken).ConfigureAwait(false);
+            fuser = await TrainAsync(context, training, FuserTrainPhase, "fuser", fuser, records, $"fuser_model_{suffix}", cancellationToken).ConfigureAwait(false);
             details["trained_fuser"] = fuser;
         }
         return (ranker, fuser);
     }
 
     private static async Task<string> TrainAsync(MethodContext context, ITrainingService training, string phase, string role, string model,
-        IReadOnlyList<SftExample> records, CancellationToken cancellationToken)
+        IReadOnlyList<SftExample> records, string folder, CancellationToken cancellationToken)
     {
         var hyper = context.Config.Hyperparameters;
         var settings = new TrainingSettings((int)hyper.Int($"{role}_sft_batch_size"), (int)hyper.Int($"{role}_sft_gradient_accumulation_steps"),
             hyper.Number($"{role}_sft_learning_rate"), (int)hyper.Int($"{role}_sft_epoch"));
         await context.Recorder.BeginPhaseAsync(phase, "jobs", 1, cancellationToken).ConfigureAwait(false);
         var trained = await training.SftAsync(context.Site(phase, role), model, records, settings, cancellationToken).ConfigureAwait(false);
+        await TrainedModelFolders.ExportAsync(context, trained.ModelId, folder, cancellationToken).ConfigureAwait(false);
         await context.Recorder.EndPhaseAsync(phase, null, cancellationToken).ConfigureAwait(false);
         return trained.ModelId;
     }

@@ -152,6 +152,8 @@ public sealed class MultiagentFinetuningMethod : ICollaborationMethod
         foreach (var (copies, debater, job) in jobs)
         {
             copies[debater] = (await job.ConfigureAwait(false)).ModelId;
+            var role = ReferenceEquals(copies, generators) ? "gen" : "critic";
+            await TrainedModelFolders.ExportAsync(context, copies[debater], $"{Folder}/iteration_{t}/{role}_model_agent_{debater}", cancellationToken).ConfigureAwait(false);
         }
         await context.Recorder.EndPhaseAsync(phase, null, cancellationToken).ConfigureAwait(false);
         return new JsonObject

@@ -267,6 +267,12 @@ public sealed class SpartaMethod : ICollaborationMethod
         await context.Recorder.BeginPhaseAsync(phase, "jobs", current.Count, cancellationToken).ConfigureAwait(false);
         var trained = await Task.WhenAll(current.Select((model, i) =>
             training.DpoAsync(context.Site(phase, $"model/{i}"), model, examples, TrainingSettings.Dpo, cancellationToken))).ConfigureAwait(false);
+        var folder = SideFolders.Relative("base_dir", context.Config.Hyperparameters.String("base_dir"));
+        for (var i = 0; i < current.Count; i++)
+        {
+            await TrainedModelFolders.ExportAsync(context, trained[i].ModelId, $"{folder}/iteration_{it}/dpo_{TrainedModelFolders.SpartaName(current[i])}", cancellationToken)
+                .ConfigureAwait(false);
+        }
         await context.Recorder.EndPhaseAsync(phase, null, cancellationToken).ConfigureAwait(false);
         return [.. trained.Select(t => t.ModelId)];
     }
