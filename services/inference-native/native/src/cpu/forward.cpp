@@ -21,20 +21,6 @@ T* sized(std::vector<T>& v, size_t n) {
     return v.data();
 }
 
-// Rows an output mode writes for an entry of n_tokens tokens (its last `rows` positions).
-int output_rows(int mode, int n_tokens) {
-    return mode == MOCO_OUTPUT_ALL ? n_tokens : mode == MOCO_OUTPUT_LAST ? 1 : 0;
-}
-
-bool all_finite(const float* v, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-        if (!std::isfinite(v[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 // The rows of the entries that use one adapter: contiguous, so one LoRA product covers them all.
 struct LoraGroup {
     const PreparedWeights* lora;

@@ -17,6 +17,7 @@
 #include "cpu/thread_pool.h"
 #include "model/model.h"
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -36,6 +37,21 @@ struct ForwardEntry {
     float* hidden;
     int attend_prefix;                  // 0: causal; n > 0: keys 0..n-1 only (moco.h)
 };
+
+// Rows an output mode writes for an entry of n_tokens tokens (its last `rows` positions).
+inline int output_rows(int mode, int n_tokens) {
+    return mode == MOCO_OUTPUT_ALL ? n_tokens : mode == MOCO_OUTPUT_LAST ? 1 : 0;
+}
+
+// Whether n outputs hold no NaN or Inf (both passes refuse such a forward and roll it back).
+inline bool all_finite(const float* v, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        if (!std::isfinite(v[i])) {
+            return false;
+        }
+    }
+    return true;
+}
 
 // Scratch memory of a cache's forward calls, kept between calls to avoid reallocating.
 struct Workspace {

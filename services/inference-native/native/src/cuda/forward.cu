@@ -24,20 +24,9 @@
 namespace moco::cuda {
 namespace {
 
+using cpu::all_finite;
 using cpu::ForwardEntry;
-
-int output_rows(int mode, int n_tokens) {
-    return mode == MOCO_OUTPUT_ALL ? n_tokens : mode == MOCO_OUTPUT_LAST ? 1 : 0;
-}
-
-bool all_finite(const float* v, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-        if (!std::isfinite(v[i])) {
-            return false;
-        }
-    }
-    return true;
-}
+using cpu::output_rows;
 
 class Pass {
 public:
