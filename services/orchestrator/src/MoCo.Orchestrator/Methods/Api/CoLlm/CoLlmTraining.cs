@@ -92,8 +92,7 @@ public static class CoLlmTraining
     private static async Task<string> CompletionAsync(IDecodeBackend decoding, string generator, CoLlmRow row, CancellationToken cancellationToken)
     {
         var prompt = await decoding.TokenizeChatAsync(generator, CoLlmDecoding.Prompt(row.Problem), generationPrompt: true, cancellationToken).ConfigureAwait(false);
-        var whole = await decoding.TokenizeChatAsync(generator, [.. CoLlmDecoding.Prompt(row.Problem), new ChatTurn("assistant", row.Solution.Trim())], generationPrompt: false,
-            cancellationToken).ConfigureAwait(false);
+        var whole = await decoding.TokenizeChatAsync(generator, Conversation(row), generationPrompt: false, cancellationToken).ConfigureAwait(false);
         var text = whole.Text.TrimEnd();
         return text.StartsWith(prompt.Text, StringComparison.Ordinal) && text.Length > prompt.Text.Length ? text[prompt.Text.Length..] : row.Solution.Trim();
     }
@@ -102,7 +101,7 @@ public static class CoLlmTraining
     // row's whole conversation and the EOS ids are compared (the reference never checks).
     private static async Task CheckSharedTokenizerAsync(IDecodeBackend decoding, string generator, string mentor, CoLlmRow row, CancellationToken cancellationToken)
     {
-        IReadOnlyList<ChatTurn> turns = [.. CoLlmDecoding.Prompt(row.Problem), new ChatTurn("assistant", row.Solution.Trim())];
+        var turns = Conversation(row);
         var (g, m) = (await decoding.TokenizeChatAsync(generator, turns, false, cancellationToken).ConfigureAwait(false),
             await decoding.TokenizeChatAsync(mentor, turns, false, cancellationToken).ConfigureAwait(false));
         var (ge, me) = (await decoding.EosAsync(generator, cancellationToken).ConfigureAwait(false), await decoding.EosAsync(mentor, cancellationToken).ConfigureAwait(false));
@@ -114,6 +113,9 @@ public static class CoLlmTraining
         }
     }
 
+    // A training row as the chat it is trained on: [system, user: `Problem: ` + problem, assistant: solution].
+    private static IReadOnlyList<ChatTurn> Conversation(CoLlmRow row) => [.. CoLlmDecoding.Prompt(row.Problem), new ChatTurn("assistant", row.Solution.Trim())];
+
     private static JsonObject Messages(string dataset, CoLlmRow row)
     {
         var line = new JsonObject { ["dataset"] = dataset, ["id"] = row.Id };
@@ -121,8 +123,7 @@ public static class CoLlmTraining
         {
             line[key] = value?.DeepClone();
         }
-        line["messages"] = new JsonArray([.. CoLlmDecoding.Prompt(row.Problem).Append(new ChatTurn("assistant", row.Solution.Trim()))
-            .Select(t => (JsonNode)new JsonObject { ["role"] = t.Role, ["content"] = t.Content })]);
+        line["messages"] = new JsonArray([.. Conversation(row).Select(t => (JsonNode)new JsonObject { ["role"] = t.Role, ["content"] = t.Content })]);
         return line;
     }
 
