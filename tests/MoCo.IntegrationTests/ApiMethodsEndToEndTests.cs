@@ -1,6 +1,8 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
 using MoCo.Cli;
+using MoCo.Contracts.V1;
+using MoCo.Router.Service;
 using MoCo.Router.Store;
 using MoCo.Testing.Inference;
 
@@ -101,7 +103,24 @@ public sealed class ApiMethodsEndToEndTests : IDisposable
             Assert.NotNull(router);
             Assert.Equal(method, router.Method);
             Assert.Equal(models, router.ModelNames);
+            if (method == "api_graph_routing")
+            {
+                await ServedGraphRouterRoutesAsTheRun(router, models, entries, [.. tested.Select(i => i["extras"]!.AsObject())]);
+            }
         }
+    }
+
+    // The router service, embedding through a fresh inference service, routes the run's test prompts to the models the
+    // run chose, with the very edge scores the run recorded.
+    private static async Task ServedGraphRouterRoutesAsTheRun(StoredRouter router, string[] models, List<JsonObject> entries, List<JsonObject> extras)
+    {
+        await using var inference = await InferenceHost.StartAsync(Path.Combine(RepoRoot, "models"));
+        var context = new RouterContext { Method = router.Method, Seed = 3, RunId = "served", Phase = "test" };
+        context.ModelNames.AddRange(models);
+        var decisions = await new GraphRouting(new GrpcRouterModels(inference.Client)).RouteAsync(context, router,
+            [.. entries.Select((e, i) => new RouteInput { Index = i, Prompt = (string)e["input"]! })], default);
+        Assert.Equal(entries.Select(e => (string)e["selected_model"]!), decisions.Select(d => models[d.Decision.ModelIndex]));
+        Assert.Equal(extras.Select(x => x["edge_scores"]!.AsArray().Select(v => (double)v!).ToList()), decisions.Select(d => d.Decision.Scores.ToList()));
     }
 
     // What each method adds per item: the model it chose, the level that accepted, the authors of the text.

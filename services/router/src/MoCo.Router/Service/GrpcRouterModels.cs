@@ -4,7 +4,8 @@ using MoCo.Contracts.V1;
 namespace MoCo.Router.Service;
 
 /// <summary>StdGen (methods-api.md §0.2) over moco.v1.InferenceService.Generate: one user turn, the text after the first
-/// `&lt;begin&gt;` as the assistant's prefill, stop at the model's EOS set, the text after the last `&lt;/think&gt;`.</summary>
+/// `&lt;begin&gt;` as the assistant's prefill, stop at the model's EOS set, the text after the last `&lt;/think&gt;`; and
+/// Embed with the orchestrator's settings (mean pooling, L2-normalised).</summary>
 public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient client) : IRouterModels
 {
     private const string Begin = "<begin>";
@@ -47,6 +48,15 @@ public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient cli
             return new RouterGeneration(AfterThink(message.Final.Text), message.Final.Usage ?? new Usage());
         }
         throw new RpcException(new Status(StatusCode.Internal, $"Generate on {model} ended without a final message"));
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<double[]>> EmbedAsync(string model, IReadOnlyList<string> texts, string callKey, CancellationToken cancellationToken)
+    {
+        var request = new EmbedRequest { Model = model, Pooling = Pooling.Mean, Normalize = true, CallKey = callKey };
+        request.Texts.AddRange(texts);
+        var response = await client.EmbedAsync(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return [.. response.Vectors.Select(v => v.Values.Select(x => (double)x).ToArray())];
     }
 
     private static string AfterThink(string text)

@@ -15,4 +15,8 @@ public interface IRouterModels
     /// <summary>StdGen of <paramref name="model"/> on <paramref name="prompt"/> (a `&lt;begin&gt;` splits off an assistant
     /// prefill) with <paramref name="settings"/>, drawing from <paramref name="seed"/>.</summary>
     Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey, CancellationToken cancellationToken);
+
+    /// <summary>Embeddings of <paramref name="texts"/> with <paramref name="model"/> as the orchestrator embeds them (mean
+    /// pooling, L2-normalised), one vector per text in order.</summary>
+    Task<IReadOnlyList<double[]>> EmbedAsync(string model, IReadOnlyList<string> texts, string callKey, CancellationToken cancellationToken);
 }
