@@ -6,6 +6,8 @@
 #include "cuda_test_util.h"
 #include "kernels/logits.h"
 
+#include <gtest/gtest-spi.h>
+
 #include <limits>
 
 namespace moco::cuda_test {
@@ -18,6 +20,19 @@ std::vector<float> logits_with_masked_entries(uint32_t seed) {
     std::vector<float> z = random_floats(static_cast<size_t>(kRows) * kVocab, seed, -12.0f, 12.0f);
     for (size_t i = 7; i < z.size(); i += 97) z[i] = -std::numeric_limits<float>::infinity();
     return z;
+}
+
+// The comparison itself (no GPU needed): log-softmax rows hold -inf where the logits are masked,
+// equal on both backends, yet -inf - -inf is NaN; an infinity against anything else, and NaN, still
+// fail.
+TEST(CudaLogits, ComparisonAcceptsOnlyEqualInfinities) {
+    const float inf = std::numeric_limits<float>::infinity();
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    expect_close({-inf, 1.0f, inf}, {-inf, 1.0f + 1e-7f, inf}, 1e-6f, 0.0f, "equal");
+    EXPECT_NONFATAL_FAILURE(expect_close({-inf}, {-1.0f}, 1e-6f, 0.0f, "a"), "a[0]");
+    EXPECT_NONFATAL_FAILURE(expect_close({-1.0f}, {-inf}, 1e-6f, 0.0f, "b"), "b[0]");
+    EXPECT_NONFATAL_FAILURE(expect_close({inf}, {-inf}, 1e-6f, 0.0f, "c"), "c[0]");
+    EXPECT_NONFATAL_FAILURE(expect_close({nan}, {nan}, 1e-6f, 0.0f, "d"), "d[0]");
 }
 
 TEST(CudaLogits, LogSoftmaxMatchesCpu) {
