@@ -6,6 +6,7 @@
 #include "cpu/attention.h"
 #include "cpu/kv_cache.h"
 #include "cpu/ops.h"
+#include "cuda/cuda_check.h"
 #include "cuda/device_weights.h"
 #include "cuda/gemm.h"
 #include "cuda/kernels.h"
@@ -20,6 +21,33 @@ namespace moco::cuda_test {
 namespace {
 
 using moco::DType;
+
+// The errors the backend reports (no GPU needed): the call, the status by name, the moco status.
+TEST(CudaKernels, CheckNamesTheFailedCallAndItsStatus) {
+    auto message_of = [](auto status, moco_status* code) {
+        try {
+            cuda::check(status, "cublasGemmEx of q/k/v");
+        } catch (const cuda::Error& e) {
+            *code = e.status();
+            return std::string(e.what());
+        }
+        return std::string("no error thrown");
+    };
+    moco_status code = MOCO_OK;
+    std::string m = message_of(CUBLAS_STATUS_NOT_INITIALIZED, &code);
+    EXPECT_EQ(code, MOCO_ERR_INTERNAL);
+    EXPECT_NE(m.find("cublasGemmEx of q/k/v: cuBLAS error CUBLAS_STATUS_NOT_INITIALIZED"), std::string::npos) << m;
+    m = message_of(CUBLAS_STATUS_ALLOC_FAILED, &code);
+    EXPECT_EQ(code, MOCO_ERR_OUT_OF_MEMORY) << m;
+    m = message_of(cudaErrorInvalidValue, &code);
+    EXPECT_EQ(code, MOCO_ERR_INTERNAL);
+    EXPECT_NE(m.find("CUDA error cudaErrorInvalidValue"), std::string::npos) << m;
+    m = message_of(cudaErrorMemoryAllocation, &code);
+    EXPECT_EQ(code, MOCO_ERR_OUT_OF_MEMORY);
+    EXPECT_NE(m.find("out of device memory"), std::string::npos) << m;
+    EXPECT_NO_THROW(cuda::check(cudaSuccess, "nothing"));
+    EXPECT_NO_THROW(cuda::check(CUBLAS_STATUS_SUCCESS, "nothing"));
+}
 
 TEST(CudaKernels, RmsNormMatchesCpu) {
     MOCO_REQUIRE_GPU();
