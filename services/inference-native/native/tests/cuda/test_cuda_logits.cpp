@@ -96,5 +96,45 @@ TEST(CudaLogits, TopKMatchesCpuIncludingTies) {
     EXPECT_EQ(values.host(), want_values);
 }
 
+// A vocabulary smaller than a row's 256 threads (most hold no entry), many equal values, and a row
+// with a single finite entry: top-k as a full sort (k = vocab) must order equal values, the -inf
+// ones included, by id like the CPU's; log-softmax gives 0 and -inf, entropy 0.
+TEST(CudaLogits, SmallVocabTiesAndOneFiniteEntryMatchCpu) {
+    MOCO_REQUIRE_GPU();
+    const float inf = std::numeric_limits<float>::infinity();
+    const int rows = 2, vocab = 100;
+    std::vector<float> z(static_cast<size_t>(rows) * vocab);
+    for (int v = 0; v < vocab; ++v) {
+        z[v] = v == 13 || v == 77 ? -inf : static_cast<float>(v % 7) - 3.0f;
+        z[vocab + v] = v == 42 ? 1.5f : -inf;
+    }
+    DeviceArray<float> dz(z);
+
+    std::vector<int32_t> want_ids(z.size());
+    std::vector<float> want_values(z.size());
+    ASSERT_EQ(kernels::top_k(z.data(), rows, vocab, vocab, want_ids.data(), want_values.data()), MOCO_OK);
+    DeviceArray<int32_t> ids(want_ids.size());
+    DeviceArray<float> values(want_values.size());
+    cuda::top_k_rows(dz.get(), rows, vocab, vocab, ids.get(), values.get(), nullptr);
+    EXPECT_EQ(ids.host(), want_ids);
+    EXPECT_EQ(values.host(), want_values);
+
+    std::vector<float> want(z.size());
+    ASSERT_EQ(kernels::log_softmax(z.data(), rows, vocab, want.data()), MOCO_OK);
+    DeviceArray<float> out(z.size());
+    cuda::log_softmax_rows(dz.get(), rows, vocab, out.get(), nullptr);
+    const std::vector<float> got = out.host();
+    expect_close(got, want, 1e-5f, 0.0f, "small_log_softmax");
+    EXPECT_EQ(got[vocab + 42], 0.0f);
+
+    std::vector<float> want_h(rows);
+    ASSERT_EQ(kernels::entropy(z.data(), rows, vocab, want_h.data()), MOCO_OK);
+    DeviceArray<float> h(static_cast<size_t>(rows));
+    cuda::entropy_rows(dz.get(), rows, vocab, h.get(), nullptr);
+    const std::vector<float> got_h = h.host();
+    expect_close(got_h, want_h, 1e-5f, 1e-6f, "small_entropy");
+    EXPECT_EQ(got_h[1], 0.0f);
+}
+
 }  // namespace
 }  // namespace moco::cuda_test
