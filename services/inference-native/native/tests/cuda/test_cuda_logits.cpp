@@ -81,6 +81,26 @@ TEST(CudaLogits, FuseAndContrastMatchCpu) {
     expect_close(out.host(), want, 1e-5f, 1e-6f, "contrast");
 }
 
+// Rows `strides` floats apart: input 0 is the second half of rows 2 * kVocab wide (two models'
+// logits side by side in one buffer), input 1 is dense.
+TEST(CudaLogits, FuseAndContrastReadStridedRows) {
+    MOCO_REQUIRE_GPU();
+    const std::vector<float> wide = random_floats(static_cast<size_t>(kRows) * 2 * kVocab, 38, -5.0f, 5.0f);
+    const std::vector<float> b = random_floats(static_cast<size_t>(kRows) * kVocab, 39, -5.0f, 5.0f);
+    const float* host_inputs[2] = {wide.data() + kVocab, b.data()};
+    const int strides[2] = {2 * kVocab, kVocab};
+    DeviceArray<float> dwide(wide), db(b), out(b.size());
+    DeviceArray<const float*> device_inputs(std::vector<const float*>{dwide.get() + kVocab, db.get()});
+    DeviceArray<int> dstrides(std::vector<int>(strides, strides + 2));
+    std::vector<float> want(b.size());
+    ASSERT_EQ(kernels::fuse(host_inputs, strides, nullptr, 2, kRows, kVocab, want.data()), MOCO_OK);
+    cuda::fuse_rows(device_inputs.get(), dstrides.get(), nullptr, 2, kRows, kVocab, out.get(), nullptr);
+    expect_close(out.host(), want, 1e-6f, 1e-6f, "fuse_strided");
+    ASSERT_EQ(kernels::contrast(host_inputs, strides, 1, 0.5f, kRows, kVocab, want.data()), MOCO_OK);
+    cuda::contrast_rows(device_inputs.get(), dstrides.get(), 1, 0.5f, kRows, kVocab, out.get(), nullptr);
+    expect_close(out.host(), want, 1e-5f, 1e-6f, "contrast_strided");
+}
+
 TEST(CudaLogits, TopKMatchesCpuIncludingTies) {
     MOCO_REQUIRE_GPU();
     std::vector<float> z = logits_with_masked_entries(37);
