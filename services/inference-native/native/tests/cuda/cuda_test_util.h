@@ -67,13 +67,15 @@ inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0
     return v;
 }
 
-// Every |actual - expected| <= atol + rtol * |expected|; reports the first few violations.
+// Every |actual - expected| <= atol + rtol * |expected|, or both the same infinity (a masked
+// log-probability: inf - inf is NaN, which no tolerance accepts); reports the first few violations.
 inline void expect_close(const std::vector<float>& actual, const std::vector<float>& expected, float atol,
                          float rtol, const std::string& what) {
     ASSERT_EQ(actual.size(), expected.size()) << what;
     int reported = 0;
     float worst = 0.0f;
     for (size_t i = 0; i < actual.size(); ++i) {
+        if (std::isinf(expected[i]) && actual[i] == expected[i]) continue;
         const float diff = std::fabs(actual[i] - expected[i]);
         worst = std::max(worst, diff);
         if (!(diff <= atol + rtol * std::fabs(expected[i])) && reported++ < 5) {
