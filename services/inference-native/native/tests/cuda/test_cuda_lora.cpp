@@ -170,7 +170,8 @@ TEST(CudaLoraKernels, ApplyLoraMatchesHostProduct) {
     cuda::apply_lora(blas, groups, 0, kLoraV, dx.get(), ld_in, dy.get() + col, ld_out, t.get());
     (void)cublasDestroy(blas);
     const std::vector<float> got = dy.host();
-    expect_close(got, std::vector<float>(want.begin(), want.end()), 1e-5f, 1e-5f, "apply_lora");
+    // F32 products of ~30 terms of magnitude ~1 against double: a few 1e-6; a bug is off by ~1.
+    expect_close(got, std::vector<float>(want.begin(), want.end()), 5e-5f, 1e-5f, "apply_lora");
     for (int r = 0; r < rows; ++r) {  // outside [col, col + out) every value is untouched, bit for bit
         for (int c = 0; c < ld_out; ++c) {
             if (c >= col && c < col + out) continue;
