@@ -14,7 +14,7 @@
 //    CPU's logits by far more than the tolerance, so an adapter ignored on the GPU cannot pass.
 //  - CudaLora/*.MixedBatchEqualsSingleEntries: entries {A, none, B, A} in one call equal each
 //    entry run alone on the GPU and the CPU's batch: regrouping rows, per-row indices (positions,
-//    block tables) in the new order, outputs copied back to the right entry.
+//    block tables) in the new order, logits and hidden states copied back to the right entry.
 //  - CudaLora/*.GreedyGenerationIdenticalToCpu: decode steps through the paged cache with an adapter
 //    pick the CPU's tokens (F32: at least 12 of 24 steps have a clear margin).
 //  - CudaLoraLifecycle.DestroyThenForwardWithoutIt: destroying an adapter frees its device memory
@@ -324,6 +324,7 @@ TEST_P(CudaLora, PrefillDecodeMatchesCpu) {
 TEST_P(CudaLora, MixedBatchEqualsSingleEntries) {
     const int vocab = cpu().info().vocab_size;
     const int out = cpu().info().output_size;
+    const int hidden = cpu().info().hidden_size;
     const int n = 4;
     const int lengths[n] = {5, 3, 6, 2};
     std::vector<std::vector<int32_t>> prompts;
@@ -332,9 +333,12 @@ TEST_P(CudaLora, MixedBatchEqualsSingleEntries) {
     for (int d = 0; d < 2; ++d) {
         Engine& e = *engines_[d];
         const moco_adapter* per_entry[n] = {a_[d]->get(), nullptr, b_[d]->get(), a_[d]->get()};
-        std::vector<std::vector<float>> logits;
+        std::vector<std::vector<float>> logits, states;
         std::vector<moco_batch_entry> entries(n);
-        for (int i = 0; i < n; ++i) logits.emplace_back(static_cast<size_t>(lengths[i]) * out);
+        for (int i = 0; i < n; ++i) {
+            logits.emplace_back(static_cast<size_t>(lengths[i]) * out);
+            states.emplace_back(static_cast<size_t>(lengths[i]) * hidden);
+        }
         for (int i = 0; i < n; ++i) {
             std::memset(&entries[static_cast<size_t>(i)], 0, sizeof(moco_batch_entry));
             moco_batch_entry& entry = entries[static_cast<size_t>(i)];
@@ -344,16 +348,22 @@ TEST_P(CudaLora, MixedBatchEqualsSingleEntries) {
             entry.adapter = per_entry[i];
             entry.logits_mode = MOCO_OUTPUT_ALL;
             entry.logits = logits[static_cast<size_t>(i)].data();
+            entry.hidden_mode = MOCO_OUTPUT_ALL;
+            entry.hidden = states[static_cast<size_t>(i)].data();
         }
         ASSERT_EQ(moco_forward(e.cache(), entries.data(), n), MOCO_OK) << moco_last_error();
         for (int i = 0; i < n; ++i) {
+            const size_t u = static_cast<size_t>(i);
+            std::vector<float> alone_states;
             const std::vector<float> alone =
-                e.forward(e.new_sequence(), prompts[static_cast<size_t>(i)], MOCO_OUTPUT_ALL, nullptr, 0, per_entry[i]);
+                e.forward(e.new_sequence(), prompts[u], MOCO_OUTPUT_ALL, &alone_states, 0, per_entry[i]);
             // CPU: bit-identical (moco.h). GPU: cuBLAS may pick another kernel for another row count.
-            expect_close(logits[static_cast<size_t>(i)], alone, d == 0 ? 0.0f : tol_, d == 0 ? 0.0f : tol_,
-                         std::string(d == 0 ? "cpu" : "gpu") + "_batch_vs_alone" + std::to_string(i));
-            batched[d].insert(batched[d].end(), logits[static_cast<size_t>(i)].begin(),
-                              logits[static_cast<size_t>(i)].end());
+            const float t = d == 0 ? 0.0f : tol_;
+            const std::string what = std::string(d == 0 ? "cpu" : "gpu") + "_batch_vs_alone" + std::to_string(i);
+            expect_close(logits[u], alone, t, t, what + "_logits");
+            expect_close(states[u], alone_states, t, t, what + "_hidden");
+            batched[d].insert(batched[d].end(), logits[u].begin(), logits[u].end());
+            batched[d].insert(batched[d].end(), states[u].begin(), states[u].end());
         }
     }
     expect_close(batched[1], batched[0], tol_, tol_, "mixed_batch");
