@@ -11,13 +11,13 @@ namespace MoCo.Router;
 /// <summary>
 /// moco.v1.RouterService (contracts.md §5): stored, versioned routers (<see cref="RouterStore"/>) listed by
 /// ListRouters and served by id — Route picks a model per prompt (text routers: <see cref="TextRouting"/>, graph
-/// routers: <see cref="GraphRouting"/>), Complete routes and answers; TrainRouter fits an
+/// routers: <see cref="GraphRouting"/>), Complete routes and answers (api_cascade: <see cref="CascadeCompletion"/>'s level loop); TrainRouter fits an
 /// api_prompt_routing router from an inline dev set; Complete also decodes api_nudging and api_mentor_collab, which need no
 /// router (<see cref="TokenLevelCompletion"/>). Routers that runs fit (`moco run`) land in the same store, so a
 /// router trained in a run is deployable behind the gateway. Requests, errors, decisions and model calls are counted
 /// in <see cref="RouterMetrics"/>.
 /// </summary>
-public sealed class RouterGrpcService(RouterStore store, TextRouting routing, GraphRouting graphs, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
+public sealed class RouterGrpcService(RouterStore store, TextRouting routing, GraphRouting graphs, CascadeCompletion cascades, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
 {
     /// <inheritdoc/>
     public override Task<RouteResponse> Route(RouteRequest request, ServerCallContext context) =>
@@ -93,6 +93,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
             {
                 "api_collm" => tokenLevel.CoLlmAsync(request.Context, router, request.Inputs, context.CancellationToken),
                 "api_graph_routing" => graphs.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken),
+                "api_cascade" => cascades.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken),
                 _ => routing.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken),
             };
         }

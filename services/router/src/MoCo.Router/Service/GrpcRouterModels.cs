@@ -1,5 +1,6 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
+using MoCo.Router.Routing;
 
 namespace MoCo.Router.Service;
 
@@ -33,9 +34,23 @@ public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient cli
             Seed = seed,
             CallKey = callKey,
         };
+        // ScoredGen as the orchestrator's generation backend asks it: the k largest processed logits of every token.
+        TopConfidence? confidence = null;
+        if (settings.ConfidenceTopK > 0)
+        {
+            request.Logprobs = new LogprobOptions { Enabled = true, TopK = settings.ConfidenceTopK, Source = LogprobSource.Processed, Value = LogprobValue.Logit };
+            confidence = new TopConfidence();
+        }
         using var stream = client.Generate(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken);
         await foreach (var message in stream.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
+            if (confidence is not null && message.PayloadCase == GenerateResponse.PayloadOneofCase.Delta)
+            {
+                foreach (var token in message.Delta.Logprobs)
+                {
+                    confidence.Add(token.Top.Count > 0 ? [.. token.Top.Select(t => (double)t.Value)] : [token.Value]);
+                }
+            }
             if (message.PayloadCase != GenerateResponse.PayloadOneofCase.Final)
             {
                 continue;
@@ -45,7 +60,7 @@ public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient cli
                 throw new RpcException(new Status((StatusCode)(message.Final.Error?.Code ?? (int)StatusCode.Internal),
                     $"Generate on {model}: {message.Final.Error?.Message ?? "generation failed"}"));
             }
-            return new RouterGeneration(AfterThink(message.Final.Text), message.Final.Usage ?? new Usage());
+            return new RouterGeneration(AfterThink(message.Final.Text), message.Final.Usage ?? new Usage(), confidence?.Mean);
         }
         throw new RpcException(new Status(StatusCode.Internal, $"Generate on {model} ended without a final message"));
     }

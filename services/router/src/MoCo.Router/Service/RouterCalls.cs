@@ -74,7 +74,7 @@ public sealed class RouterCalls(IRouterModels models, RouterMetrics? metrics = n
         }
     }
 
-    private static Usage Sum(Usage a, Usage b) => new()
+    internal static Usage Sum(Usage a, Usage b) => new()
     {
         PromptTokens = a.PromptTokens + b.PromptTokens,
         CompletionTokens = a.CompletionTokens + b.CompletionTokens,
