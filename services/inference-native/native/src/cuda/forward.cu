@@ -326,7 +326,14 @@ moco_status forward(moco_kv_cache& cache, const std::vector<ForwardEntry>& entri
                                  i);
             }
         }
-        *finite = Pass(cache, entries).run(tx);
+        try {
+            *finite = Pass(cache, entries).run(tx);
+        } catch (const Error&) {
+            // A failure mid-pass may leave copies into the caller's buffers queued; they must not land after the
+            // caller has been told the forward failed (and perhaps freed or reused those buffers).
+            (void)cudaStreamSynchronize(static_cast<CacheState&>(*cache.device).stream);
+            throw;
+        }
         return MOCO_OK;
     });
 }
