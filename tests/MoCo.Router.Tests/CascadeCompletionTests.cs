@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using Google.Protobuf.WellKnownTypes;
 using MoCo.Contracts.V1;
+using MoCo.Router.Routing;
 using MoCo.Router.Service;
 using MoCo.Router.Store;
 
@@ -42,13 +42,7 @@ public sealed class CascadeCompletionTests : IDisposable
     }
 
     private StoredRouter Router(string mode, params double[] thresholds) => new RouterStore(_directory).Save("api_cascade", ["m-a", "m-b", "m-c"], "r0", mode,
-        new JsonObject
-        {
-            ["kind"] = "cascade",
-            ["mode"] = mode,
-            ["thresholds"] = new JsonArray([.. thresholds.Select(t => (JsonNode?)JsonValue.Create(t))]),
-            ["reference"] = false,
-        });
+        CascadeRule.Payload(mode == "logit", thresholds, reference: false));
 
     private static async Task<List<CompletedItem>> Complete(IRouterModels models, StoredRouter router, params string[] prompts)
     {

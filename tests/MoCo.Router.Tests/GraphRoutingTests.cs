@@ -51,10 +51,7 @@ public sealed class GraphRoutingTests : IDisposable
         var (graph, profile) = GraphRouterTests.Toy(20);
         var fit = GraphRouterTraining.Fit(graph, profile, GraphRouterTests.Options with { SplitRatio = [0.5, 0.5, 0], Epochs = 400, LearningRate = 0.02 }, seed: 3);
         var fitted = new GraphRouterModel(fit.Weights, fit.Graph, fit.KnownEdges);
-        var payload = fitted.ToJson();
-        payload["kind"] = "graph";
-        payload["embedding_model"] = "encoder";
-        var saved = new RouterStore(_directory).Save("api_graph_routing", ["m-a", "m-b"], "r0", "fit", payload);
+        var saved = new RouterStore(_directory).Save("api_graph_routing", ["m-a", "m-b"], "r0", "fit", fitted.ToPayload("encoder"));
         return (new RouterStore(_directory).Find(saved.RouterId)!, fitted, graph);
     }
 

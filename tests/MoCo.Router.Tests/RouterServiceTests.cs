@@ -8,7 +8,7 @@ using MoCo.Testing;
 namespace MoCo.Router.Tests;
 
 /// <summary>The router service over gRPC (contracts.md §5): TrainRouter fits and stores an api_prompt_routing router
-/// from an inline dev set, ListRouters lists it with its version, and requests that cannot be served are refused with
+/// and a just_ask api_cascade router from an inline dev set, ListRouters lists it with its version, and requests that cannot be served are refused with
 /// the field and the fix.</summary>
 public sealed class RouterServiceTests : IAsyncLifetime
 {
@@ -73,6 +73,19 @@ public sealed class RouterServiceTests : IAsyncLifetime
         Assert.Equal(["m-a", "m-b"], listed.Routers[0].ModelNames);
         Assert.Empty((await _client.ListRoutersAsync(new ListRoutersRequest { Method = "api_cascade" })).Routers);
         Assert.True(File.Exists(Path.Combine(_store, first.RouterId + ".json")));
+    }
+
+    [Fact]
+    public async Task TrainRouter_fits_a_just_ask_cascade_without_any_model_call()
+    {
+        var context = Context("api_cascade");
+        context.Hyperparameters.Fields["mode"] = Value.ForString("just_ask");
+        // The inference address is unreachable: a just_ask cascade has nothing to calibrate, so nothing is called.
+        using var call = _client.TrainRouter(new TrainRouterRequest { Context = context, DevSet = new DevSet(), CallKey = "cascade-1" });
+        var done = (await call.ResponseStream.ReadAllAsync().ToListAsync())[^1].Done;
+        var listed = Assert.Single((await _client.ListRoutersAsync(new ListRoutersRequest { Method = "api_cascade" })).Routers);
+        Assert.Equal((done.RouterId, 1), (listed.RouterId, listed.Version));
+        Assert.Contains("\"just_ask\"", File.ReadAllText(Path.Combine(_store, done.RouterId + ".json")), StringComparison.Ordinal);
     }
 
     [Fact]

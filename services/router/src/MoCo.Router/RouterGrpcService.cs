@@ -10,14 +10,14 @@ namespace MoCo.Router;
 
 /// <summary>
 /// moco.v1.RouterService (contracts.md §5): stored, versioned routers (<see cref="RouterStore"/>) listed by
-/// ListRouters and served by id — Route picks a model per prompt (text routers: <see cref="TextRouting"/>, graph
-/// routers: <see cref="GraphRouting"/>), Complete routes and answers (api_cascade: <see cref="CascadeCompletion"/>'s level loop); TrainRouter fits an
-/// api_prompt_routing router from an inline dev set; Complete also decodes api_nudging and api_mentor_collab, which need no
+/// ListRouters and served by id — TrainRouter fits api_prompt_routing, api_graph_routing and api_cascade routers from an inline
+/// dev set (<see cref="RouterTraining"/>), Route picks a model per prompt (text routers: <see cref="TextRouting"/>, graph
+/// routers: <see cref="GraphRouting"/>), Complete routes and answers (api_cascade: <see cref="CascadeCompletion"/>'s level loop); Complete also decodes api_nudging and api_mentor_collab, which need no
 /// router (<see cref="TokenLevelCompletion"/>). Routers that runs fit (`moco run`) land in the same store, so a
 /// router trained in a run is deployable behind the gateway. Requests, errors, decisions and model calls are counted
 /// in <see cref="RouterMetrics"/>.
 /// </summary>
-public sealed class RouterGrpcService(RouterStore store, TextRouting routing, GraphRouting graphs, CascadeCompletion cascades, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
+public sealed class RouterGrpcService(RouterStore store, TextRouting routing, GraphRouting graphs, CascadeCompletion cascades, RouterTraining training, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
 {
     /// <inheritdoc/>
     public override Task<RouteResponse> Route(RouteRequest request, ServerCallContext context) =>
@@ -52,7 +52,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
     public override Task TrainRouter(TrainRouterRequest request, IServerStreamWriter<TrainRouterResponse> responseStream, ServerCallContext context) =>
         MeteredAsync("TrainRouter", request.Context, async () =>
         {
-            await TrainAsync(request, responseStream).ConfigureAwait(false);
+            await TrainAsync(request, responseStream, context.CancellationToken).ConfigureAwait(false);
             return true;
         });
 
@@ -108,7 +108,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         }
     }
 
-    private async Task TrainAsync(TrainRouterRequest request, IServerStreamWriter<TrainRouterResponse> responseStream)
+    private async Task TrainAsync(TrainRouterRequest request, IServerStreamWriter<TrainRouterResponse> responseStream, CancellationToken cancellationToken)
     {
         var method = CheckContext(request.Context);
         if (!RouterMethods.Trainable.Contains(method))
@@ -118,8 +118,8 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         if (request.DevCase != TrainRouterRequest.DevOneofCase.DevSet)
         {
             throw MocoErrors.InvalidArgument(new Problem("dev", "DEV_SET_REQUIRED",
-                "api_prompt_routing fits from dev_set here (per-model dev scores); dev_view would make the router generate and score its own dev pass, which runs in `moco run`",
-                new Dictionary<string, string> { ["fix"] = "send dev_set with one score per model for every dev input" }));
+                $"{method} fits from dev_set here (dev prompts, with per-model dev scores where the method learns from them); dev_view would make the router generate and score its own dev pass, which runs in `moco run`",
+                new Dictionary<string, string> { ["fix"] = "send dev_set" }));
         }
         if (string.IsNullOrWhiteSpace(request.CallKey))
         {
@@ -127,36 +127,40 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
                 new Dictionary<string, string> { ["fix"] = "send the fitting call's key; the same key returns the same router" }));
         }
         var models = request.Context.ModelNames;
-        var descriptions = Descriptions(request.Context) ?? throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.model_descriptions",
-            "REQUIRED", $"api_prompt_routing needs one description per model ({models.Count})",
-            new Dictionary<string, string> { ["fix"] = "add model_descriptions, a list of strings in model_names order" }));
         var inputs = request.DevSet.Inputs;
-        var bad = inputs.FirstOrDefault(i => i.Scores.Count != models.Count);
-        if (bad is not null)
+        // A key already fitted returns its router without fitting again (a graph network or a cascade calibration is costly).
+        var router = store.Find(RouterStore.IdOf(method, request.CallKey));
+        if (router is null)
         {
-            throw MocoErrors.InvalidArgument(new Problem("dev_set.inputs.scores", "WRONG_LENGTH",
-                $"dev input {bad.Index} has {bad.Scores.Count} scores for {models.Count} models",
-                new Dictionary<string, string> { ["fix"] = "send one score per model, in model_names order (NaN = unscorable)" }));
+            var payload = method switch
+            {
+                "api_cascade" => await training.CascadeAsync(request.Context, inputs, cancellationToken).ConfigureAwait(false),
+                "api_graph_routing" => await training.GraphRoutingAsync(request.Context, inputs, Profile(inputs, models.Count), cancellationToken).ConfigureAwait(false),
+                _ => RouterTraining.PromptRouting(request.Context, Profile(inputs, models.Count)),
+            };
+            router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, payload);
         }
-        var profile = new DevProfile([.. Enumerable.Range(0, models.Count).Select(m => (IReadOnlyList<double>)[.. inputs.Select(i => i.Scores[m])])]);
         await responseStream.WriteAsync(new TrainRouterResponse
         {
-            Progress = new Progress { Phase = "dev · profile", Done = inputs.Count, Total = inputs.Count },
-        }).ConfigureAwait(false);
-        var best = profile.Best();
-        var payload = new System.Text.Json.Nodes.JsonObject
-        {
-            ["kind"] = "text",
-            ["router_model"] = models[best],
-            ["prompt"] = "prompt_routing",
-            ["descriptions"] = new System.Text.Json.Nodes.JsonArray([.. descriptions.Select(d => (System.Text.Json.Nodes.JsonNode?)System.Text.Json.Nodes.JsonValue.Create(d))]),
-            ["fallback"] = best,
-        };
-        var router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, payload);
+            Progress = new Progress { Phase = "dev · fit", Done = inputs.Count, Total = inputs.Count },
+        }, cancellationToken).ConfigureAwait(false);
         await responseStream.WriteAsync(new TrainRouterResponse
         {
             Done = new TrainRouterDone { RouterId = router.RouterId, Version = router.Version, Artifact = router.Artifact },
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    // S[m][j] from the dev set: one score per model for every input.
+    private static DevProfile Profile(IReadOnlyList<DevInput> inputs, int models)
+    {
+        var bad = inputs.FirstOrDefault(i => i.Scores.Count != models);
+        if (bad is not null)
+        {
+            throw MocoErrors.InvalidArgument(new Problem("dev_set.inputs.scores", "WRONG_LENGTH",
+                $"dev input {bad.Index} has {bad.Scores.Count} scores for {models} models",
+                new Dictionary<string, string> { ["fix"] = "send one score per model, in model_names order (NaN = unscorable)" }));
+        }
+        return new DevProfile([.. Enumerable.Range(0, models).Select(m => (IReadOnlyList<double>)[.. inputs.Select(i => i.Scores[m])])]);
     }
 
     // The stored router a Route or Complete names, checked against the request's method and models.
@@ -199,12 +203,6 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         }
         return context.Method;
     }
-
-    private static List<string>? Descriptions(RouterContext context) =>
-        context.Hyperparameters?.Fields.TryGetValue("model_descriptions", out var value) == true && value.KindCase == Value.KindOneofCase.ListValue
-            && value.ListValue.Values.Count == context.ModelNames.Count && value.ListValue.Values.All(v => v.KindCase == Value.KindOneofCase.StringValue)
-            ? [.. value.ListValue.Values.Select(v => v.StringValue)]
-            : null;
 
     private static RouterSummary Summary(StoredRouter r)
     {

@@ -70,6 +70,17 @@ public sealed class GraphRouterModel
         ["edges"] = new JsonArray([.. Known.Select(e => (JsonNode)new JsonArray([e.Query, e.Model, .. e.Features.Select(f => (JsonNode?)JsonValue.Create(f))]))]),
     };
 
+    /// <summary>The stored api_graph_routing router, as runs and TrainRouter store it: <see cref="ToJson"/> with the kind,
+    /// the embedding model prompts are embedded with, and the number of dev queries with visible edges.</summary>
+    public JsonObject ToPayload(string embeddingModel)
+    {
+        var payload = ToJson();
+        payload["kind"] = "graph";
+        payload["embedding_model"] = embeddingModel;
+        payload["known_queries"] = Known.Count == 0 ? 0 : Known.Max(e => e.Query) + 1;
+        return payload;
+    }
+
     /// <summary>A router from <see cref="ToJson"/>'s fields in <paramref name="payload"/>.</summary>
     /// <exception cref="InvalidDataException">The payload lacks the graph or edges (a router stored before graph routers
     /// were servable) or its arrays are malformed.</exception>

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace MoCo.Router.Routing;
 
 /// <summary>
@@ -23,5 +25,19 @@ public static class CascadeRule
         return logit
             ? (!reference || thresholds[level] != 0) && confidence >= thresholds[level]
             : !text.Contains(RouterPrompts.Unconfident, StringComparison.Ordinal);
+    }
+
+    /// <summary>The stored api_cascade router, as runs and TrainRouter store it: mode, thresholds (one per level but the
+    /// last; none for just_ask) and whether the reference's acceptance quirk applies.</summary>
+    public static JsonObject Payload(bool logit, IReadOnlyList<double> thresholds, bool reference)
+    {
+        ArgumentNullException.ThrowIfNull(thresholds);
+        return new JsonObject
+        {
+            ["kind"] = "cascade",
+            ["mode"] = logit ? "logit" : "just_ask",
+            ["thresholds"] = new JsonArray([.. thresholds.Select(t => (JsonNode?)JsonValue.Create(t))]),
+            ["reference"] = reference,
+        };
     }
 }

@@ -13,7 +13,7 @@ public static class RouterMethods
     public static IReadOnlySet<string> Completable { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router", "api_graph_routing", "api_cascade", "api_collm"]);
 
     /// <summary>Methods TrainRouter fits from an inline dev set.</summary>
-    public static IReadOnlySet<string> Trainable { get; } = new HashSet<string>(["api_prompt_routing"]);
+    public static IReadOnlySet<string> Trainable { get; } = new HashSet<string>(["api_prompt_routing", "api_graph_routing", "api_cascade"]);
 
     /// <summary>Every api_* method id.</summary>
     public static IReadOnlySet<string> All { get; } = new HashSet<string>([
@@ -23,7 +23,7 @@ public static class RouterMethods
     /// <summary>UNIMPLEMENTED for <paramref name="method"/> on <paramref name="rpc"/>.</summary>
     public static Grpc.Core.RpcException NotServed(string rpc, string method) => MocoErrors.Unimplemented($"moco.v1.RouterService/{rpc} for {method}",
         rpc == "TrainRouter"
-            ? "router training in the router service (today only api_prompt_routing fits here from a dev_set; the others fit inside `moco run`, which stores the router for Complete)"
+            ? "router training in the router service (today api_prompt_routing, api_graph_routing and api_cascade fit here from a dev_set; the others fit inside `moco run`, which stores the router for Complete)"
             : "its router in the router service (today Route and Complete serve stored api_prompt_routing, api_trained_router and api_graph_routing routers, Complete serves "
               + "api_cascade's level loop, api_collm's trained generators and decodes api_nudging and api_mentor_collab; run the method with `moco run`)");
 }

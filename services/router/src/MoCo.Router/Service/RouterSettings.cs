@@ -93,6 +93,56 @@ public static class RouterSettings
             (int)Number(h, "patch_size", 16), (int)Number(h, "max_response_length", 512), judge, Number(h, "mlp_threshold", 0.5));
     }
 
+    /// <summary>The config's model_descriptions when it holds one string per model; null otherwise.</summary>
+    public static List<string>? Descriptions(RouterContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Hyperparameters?.Fields.TryGetValue("model_descriptions", out var value) == true && value.KindCase == Value.KindOneofCase.ListValue
+            && value.ListValue.Values.Count == context.ModelNames.Count && value.ListValue.Values.All(v => v.KindCase == Value.KindOneofCase.StringValue)
+            ? [.. value.ListValue.Values.Select(v => v.StringValue)]
+            : null;
+    }
+
+    /// <summary>api_graph_routing's fitting settings (methods-api.md §5 defaults; `embedding_model` is an alias of
+    /// embedding_model_name, in_edges other than 3 is refused): the embedder, the task description (default the task)
+    /// and the training options.</summary>
+    public static (string Embedder, string TaskDescription, Graph.GraphTrainingOptions Options) GraphTraining(RouterContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var h = context.Hyperparameters;
+        if (Number(h, "in_edges", 3) != 3)
+        {
+            throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.in_edges", "UNSUPPORTED", "edges carry 3 features (effect, cost, effect)",
+                new Dictionary<string, string> { ["fix"] = "drop in_edges or set it to 3" }));
+        }
+        List<double> split = h?.Fields.TryGetValue("split_ratio", out var ratio) == true && ratio.KindCase == Value.KindOneofCase.ListValue
+            ? [.. ratio.ListValue.Values.Select(v => v.NumberValue)]
+            : [0.8, 0.1, 0.1];
+        if (split.Count != 3 || split.Any(r => r is < 0 or > 1))
+        {
+            throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.split_ratio", "INVALID_VALUE", "needs 3 shares in [0, 1] (train, val, test)",
+                new Dictionary<string, string> { ["fix"] = "e.g. [0.8, 0.1, 0.1]" }));
+        }
+        var embedder = String(h, "embedding_model_name", String(h, "embedding_model", "sentence-transformers/all-MiniLM-L6-v2"));
+        var options = new Graph.GraphTrainingOptions((int)Number(h, "hidden_features", 8), Number(h, "learning_rate", 1e-4), Number(h, "weight_decay", 1e-4),
+            (int)Number(h, "train_epochs", 500), (int)Number(h, "batch_size", 32), Number(h, "train_mask_rate", 0.5), split);
+        return (embedder, String(h, "task_description", context.Task), options);
+    }
+
+    /// <summary>api_cascade's settings (methods-api.md §6 defaults): logit mode or just_ask, and the dev quantile each
+    /// level's threshold sits at.</summary>
+    public static (bool Logit, double Percentage) Cascade(RouterContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var mode = String(context.Hyperparameters, "mode", "logit");
+        if (mode is not ("logit" or "just_ask"))
+        {
+            throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.mode", "UNKNOWN_VALUE", $"\"{mode}\" is not a cascade mode",
+                new Dictionary<string, string> { ["fix"] = "use \"logit\" or \"just_ask\"" }));
+        }
+        return (mode == "logit", Number(context.Hyperparameters, "percentage", 0.5));
+    }
+
     private static string String(Struct? hyperparameters, string key, string fallback) =>
         hyperparameters is not null && hyperparameters.Fields.TryGetValue(key, out var value) && value.KindCase == Value.KindOneofCase.StringValue
             ? value.StringValue

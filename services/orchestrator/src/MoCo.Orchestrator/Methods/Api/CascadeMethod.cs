@@ -35,13 +35,7 @@ public sealed class CascadeMethod : ICollaborationMethod
         var reference = config.Compat == CompatMode.Reference;
         var thresholds = logit ? await CalibrateAsync(context, reference, cancellationToken).ConfigureAwait(false) : [];
         // The router service's Complete runs the same level loop with these thresholds.
-        var router = ApiRouters.Save(context, new JsonObject
-        {
-            ["kind"] = "cascade",
-            ["mode"] = logit ? "logit" : "just_ask",
-            ["thresholds"] = new JsonArray([.. thresholds.Select(t => (JsonNode?)JsonValue.Create(t))]),
-            ["reference"] = reference,
-        });
+        var router = ApiRouters.Save(context, CascadeRule.Payload(logit, thresholds, reference));
 
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
         var outputs = new GenerationResult?[test.Items.Count];

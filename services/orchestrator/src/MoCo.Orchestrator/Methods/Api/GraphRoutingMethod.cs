@@ -79,11 +79,7 @@ public sealed class GraphRoutingMethod : ICollaborationMethod
         }
         var network = new GraphRouterModel(weights, graph, known);
         // The router service embeds a prompt as this run embedded its test items and scores it on the same dev graph.
-        var payload = network.ToJson();
-        payload["kind"] = "graph";
-        payload["embedding_model"] = embedder;
-        payload["known_queries"] = known.Count == 0 ? 0 : known.Max(e => e.Query) + 1;
-        var router = ApiRouters.Save(context, payload);
+        var router = ApiRouters.Save(context, network.ToPayload(embedder));
 
         IReadOnlyList<IReadOnlyList<double>> scores = [.. parts[2].Vectors.Select(network.Scores)];
         IReadOnlyList<int> routes = [.. scores.Select(GraphRouterModel.Route)];
