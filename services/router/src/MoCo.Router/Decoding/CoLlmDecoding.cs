@@ -82,12 +82,24 @@ public static class CoLlmDecoding
                 break;
             }
             ids.Add(token);
-            text = (await backend.DetokenizeAsync(settings.Generator, [[.. ids]], skipSpecial: true, cancellationToken).ConfigureAwait(false))[0];
-            if (StopTexts.Any(s => text.Contains(s, StringComparison.Ordinal)) || t + 1 == settings.MaxTokens)
+            var detokenized = backend.DetokenizeAsync(settings.Generator, [[.. ids]], skipSpecial: true, cancellationToken);
+            if (t + 1 == settings.MaxTokens)
             {
+                text = (await detokenized.ConfigureAwait(false))[0];
                 break;
             }
-            step = await session.AppendAsync(g, [token]).ConfigureAwait(false);
+            // The stop check and the generator's next step are independent: both run at once, and a step taken past a
+            // stop text is dropped with the session.
+            var next = session.AppendAsync(g, [token]);
+            text = (await detokenized.ConfigureAwait(false))[0];
+            if (StopTexts.Any(s => text.Contains(s, StringComparison.Ordinal)))
+            {
+                // Dropped: its failure (a context the last token filled) must not fail an item that already stopped.
+                await next.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+                    .ConfigureAwait(false);
+                break;
+            }
+            step = await next.ConfigureAwait(false);
         }
         return new CoLlmText(text, ids, deferred, mentorSteps);
     }
