@@ -562,10 +562,13 @@ moco_status DeviceMerge::apply(const char* fn, const void* const* inputs, const 
             }
             rules.push_back(r);
         }
-        descriptors_.reserve(rules.size() * sizeof(InputRule), "the merge's input descriptors");
-        check(cudaMemcpyAsync(descriptors_.data(), rules.data(), rules.size() * sizeof(InputRule),
-                              cudaMemcpyHostToDevice, stream_),
-              "copying the merge's input descriptors");
+        if (!rules.empty()) {  // empty when M3 skipped every input: the output is the base
+            descriptors_.reserve(rules.size() * sizeof(InputRule), "the merge's input descriptors");
+            check(cudaMemcpyAsync(descriptors_.data(), rules.data(),
+                                  rules.size() * sizeof(InputRule), cudaMemcpyHostToDevice,
+                                  stream_),
+                  "copying the merge's input descriptors");
+        }
 
         ApplyParams p{};
         p.method = spec.method;
