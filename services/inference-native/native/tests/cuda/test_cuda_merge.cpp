@@ -507,6 +507,68 @@ TEST(CudaMerge, ScanProtocolErrors) {
     EXPECT_NE(std::string(moco_last_error()).find("covered [0, 5000)"), std::string::npos) << moco_last_error();
 }
 
+Outcome merge_on(moco_context* ctx, MergeCase& c) {
+    const moco_merge_spec* spec = c.finish();
+    const moco_merge_plan_info info = plan_info(spec);
+    Outcome o;
+    o.out.resize(static_cast<std::size_t>(info.numel) * kernels::dtype_bytes(c.spec.out_dtype));
+    std::vector<const void*> in;
+    for (const auto& t : c.tensors) in.push_back(t.data());
+    o.status = moco_merge_tensor_on(ctx, spec, in.data(), c.base.empty() ? nullptr : c.base.data(), o.out.data());
+    if (o.status != MOCO_OK) o.error = moco_last_error();
+    return o;
+}
+
+// The C ABI entry: a cuda:0 context merges host tensors on the GPU, in one upload chunk or in
+// several (2^24 + 5000 elements: two), with moco_merge_tensor's bits and errors.
+TEST(CudaMerge, MergeTensorOnCudaContextMatchesCpu) {
+    MOCO_REQUIRE_GPU();
+    moco_context_options o = moco_context_default_options();
+    o.device = "cuda:0";
+    moco_context* raw = nullptr;
+    ASSERT_EQ(moco_context_create(&o, &raw), MOCO_OK) << moco_last_error();
+    std::unique_ptr<moco_context, decltype(&moco_context_destroy)> ctx(raw, moco_context_destroy);
+
+    MergeCase small(MOCO_MERGE_DARE_TIES, MOCO_DTYPE_F16);
+    small.spec.rescale = MOCO_RESCALE_INVERSE_DENSITY;
+    const std::vector<float> b = random_base(130);
+    small.set_base(b, MOCO_DTYPE_BF16, kShape);
+    small.add(near(b, 131), MOCO_DTYPE_BF16, kShape, 0.7f, 0.4);
+    small.add(near(b, 132), MOCO_DTYPE_F32, kShape, 0.5f, 0.6);
+    const Outcome cpu_small = cpu_merge(small);
+    ASSERT_EQ(cpu_small.status, MOCO_OK) << cpu_small.error;
+    const Outcome gpu_small = merge_on(ctx.get(), small);
+    ASSERT_EQ(gpu_small.status, MOCO_OK) << gpu_small.error;
+    expect_same_bytes(gpu_small.out, cpu_small.out, MOCO_DTYPE_F16, "moco_merge_tensor_on DARE_TIES");
+
+    const int64_t n = (int64_t{1} << 24) + 5000;
+    const std::size_t count = static_cast<std::size_t>(n);
+    MergeCase large(MOCO_MERGE_TIES, MOCO_DTYPE_BF16);
+    const std::vector<float> large_base = random_floats(count, 140);
+    large.set_base(large_base, MOCO_DTYPE_BF16, {n});
+    std::vector<float> x = random_floats(count, 141, -0.01f, 0.01f);
+    for (std::size_t i = 0; i < count; ++i) x[i] += large_base[i];
+    large.add(x, MOCO_DTYPE_BF16, {n}, 0.6f, 0.3);
+    for (std::size_t i = 0; i < count; ++i) x[i] = large_base[i] - 0.5f * (x[i] - large_base[i]);
+    large.add(x, MOCO_DTYPE_BF16, {n}, 0.4f, 0.3);
+    const Outcome cpu_large = cpu_merge(large);
+    ASSERT_EQ(cpu_large.status, MOCO_OK) << cpu_large.error;
+    const Outcome gpu_large = merge_on(ctx.get(), large);
+    ASSERT_EQ(gpu_large.status, MOCO_OK) << gpu_large.error;
+    expect_same_bytes(gpu_large.out, cpu_large.out, MOCO_DTYPE_BF16, "moco_merge_tensor_on TIES, two chunks");
+
+    std::vector<float> big(kNumel, 1.0f);
+    big[8000] = 70000.0f;
+    MergeCase overflow(MOCO_MERGE_LINEAR, MOCO_DTYPE_F16);
+    overflow.add(big, MOCO_DTYPE_F32, kShape, 1.0f);
+    const Outcome cpu_bad = cpu_merge(overflow);
+    const Outcome gpu_bad = merge_on(ctx.get(), overflow);
+    ASSERT_EQ(cpu_bad.status, MOCO_ERR_NUMERIC);
+    EXPECT_EQ(gpu_bad.status, MOCO_ERR_NUMERIC);
+    // Same message but for the function name.
+    EXPECT_EQ(gpu_bad.error, "moco_merge_tensor_on" + cpu_bad.error.substr(std::strlen("moco_merge_tensor")));
+}
+
 TEST(CudaMerge, LoraApplyMatchesCpuBitForBit) {
     MOCO_REQUIRE_GPU();
     const int64_t rows = 67, cols = 45;
