@@ -840,10 +840,10 @@ MOCO_API moco_status moco_merge_tensor(const moco_merge_spec* spec, const void* 
 
 /*
  * moco_merge_tensor on the device of `ctx` (moco_merge_tensor stays the context-free CPU call).
- * A CPU context runs exactly moco_merge_tensor. A CUDA context
- * ("cuda:N") merges on that GPU: the host tensors are uploaded in chunks of at most 2^24 output
- * elements (once when the tensor fits one chunk, else once per scan pass and once for the apply),
- * merged by the device kernels, and the result is written to `out` in host memory. Same spec,
+ * A CPU context runs exactly moco_merge_tensor. A CUDA context ("cuda:N") merges on that GPU: the
+ * host tensors are uploaded in chunks of at most 2^24 output elements (once when the tensor fits
+ * one chunk, else once per scan pass and once for the apply), merged by the device kernels, and
+ * the result is written to `out` in host memory. Same spec,
  * pointers, rules and errors as moco_merge_tensor, and the same bits except DARE with L1 rescale
  * and SLERP: their f64 statistics add in another order on the GPU, so the f32 rescale factor or
  * slerp coefficients may differ from the CPU's by one f32 ulp (rarely; outputs then agree within
