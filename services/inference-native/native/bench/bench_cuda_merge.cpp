@@ -127,8 +127,8 @@ void bench_merges(int device, double copy_bandwidth) {
     void* out = nullptr;
     cuda_or_die(cudaMalloc(&out, static_cast<std::size_t>(kElements) * 2), "cudaMalloc of the merge output");
 
-    std::printf("\n### merges on the GPU: %d x %lld BF16 elements -> BF16\n\n", kInputs,
-                static_cast<long long>(kElements));
+    std::printf("### merges on cuda:%d: %d x %lld BF16 elements -> BF16 (copy bandwidth %.0f GB/s)\n\n",
+                device, kInputs, static_cast<long long>(kElements), copy_bandwidth / 1e9);
     std::printf("| method | scan passes | total ms | total GB/s | vs copy | apply ms | apply GB/s | vs copy |\n"
                 "|---|---|---|---|---|---|---|---|\n");
     struct Method {
@@ -146,7 +146,7 @@ void bench_merges(int device, double copy_bandwidth) {
         std::fflush(stdout);
     }
     std::printf("\n(GB/s: the tensors' bytes - every input and the base read once, the output written once - "
-                "per second; scan passes read the inputs again, so total < apply for TIES and DARE)\n");
+                "per second; scan passes read the inputs again, so total < apply for TIES and DARE)\n\n");
     for (void* p : inputs) cudaFree(p);
     cudaFree(base);
     cudaFree(out);
