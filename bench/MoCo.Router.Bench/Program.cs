@@ -184,4 +184,7 @@ internal sealed class InstantModels : IRouterModels
 {
     public Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey, CancellationToken cancellationToken) =>
         Task.FromResult(new RouterGeneration("2", new Usage()));
+
+    public Task<IReadOnlyList<double[]>> EmbedAsync(string model, IReadOnlyList<string> texts, string callKey, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("text routers never embed");
 }

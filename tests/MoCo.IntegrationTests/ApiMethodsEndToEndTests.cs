@@ -1,6 +1,8 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
 using MoCo.Cli;
+using MoCo.Contracts.V1;
+using MoCo.Router.Service;
 using MoCo.Router.Store;
 using MoCo.Testing.Inference;
 
@@ -101,7 +103,57 @@ public sealed class ApiMethodsEndToEndTests : IDisposable
             Assert.NotNull(router);
             Assert.Equal(method, router.Method);
             Assert.Equal(models, router.ModelNames);
+            if (method == "api_graph_routing")
+            {
+                await ServedGraphRouterRoutesAsTheRun(router, models, entries, [.. tested.Select(i => i["extras"]!.AsObject())]);
+            }
+            if (method == "api_cascade")
+            {
+                await ServedCascadeAnswersAsTheRun(router, models, entries, [.. tested.Select(i => i["extras"]!.AsObject())]);
+            }
         }
+    }
+
+    // The router service, embedding through a fresh inference service, routes the run's test prompts to the models the
+    // run chose, with the very edge scores the run recorded.
+    private static async Task ServedGraphRouterRoutesAsTheRun(StoredRouter router, string[] models, List<JsonObject> entries, List<JsonObject> extras)
+    {
+        await using var inference = await InferenceHost.StartAsync(Path.Combine(RepoRoot, "models"));
+        var context = new RouterContext { Method = router.Method, Seed = 3, RunId = "served", Phase = "test" };
+        context.ModelNames.AddRange(models);
+        var decisions = await new GraphRouting(new GrpcRouterModels(inference.Client)).RouteAsync(context, router,
+            [.. entries.Select((e, i) => new RouteInput { Index = i, Prompt = (string)e["input"]! })], default);
+        Assert.Equal(entries.Select(e => (string)e["selected_model"]!), decisions.Select(d => models[d.Decision.ModelIndex]));
+        Assert.Equal(extras.Select(x => x["edge_scores"]!.AsArray().Select(v => (double)v!).ToList()), decisions.Select(d => d.Decision.Scores.ToList()));
+    }
+
+    // The router service's level loop, with the run's stored thresholds, keeps each test prompt at the run's level with
+    // the run's answer and confidence.
+    private static async Task ServedCascadeAnswersAsTheRun(StoredRouter router, string[] models, List<JsonObject> entries, List<JsonObject> extras)
+    {
+        await using var inference = await InferenceHost.StartAsync(Path.Combine(RepoRoot, "models"));
+        var context = new RouterContext { Method = router.Method, Seed = 3, RunId = "served", Phase = "test" };
+        context.ModelNames.AddRange(models);
+        // The run's sampling: eight greedy tokens.
+        context.Hyperparameters = new Google.Protobuf.WellKnownTypes.Struct
+        {
+            Fields =
+            {
+                ["max_response_length"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(8),
+                ["temperature"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(0),
+                ["top_p"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(1),
+            },
+        };
+        var items = new List<CompletedItem>();
+        await foreach (var item in new CascadeCompletion(new GrpcRouterModels(inference.Client)).CompleteAsync(context, router,
+            [.. entries.Select((e, i) => new RouteInput { Index = i, Prompt = (string)e["input"]! })], default))
+        {
+            items.Add(item);
+        }
+        items = [.. items.OrderBy(i => i.Index)];
+        Assert.Equal(entries.Select(e => (string)e["output"]!), items.Select(i => i.Output));
+        Assert.Equal(extras.Select(x => (int)x["level"]!), items.Select(i => (int)i.Extras.Fields["level"].NumberValue));
+        Assert.Equal(extras.Select(x => (double?)x["confidence"]), items.Select(i => i.Extras.Fields.TryGetValue("confidence", out var c) ? c.NumberValue : (double?)null));
     }
 
     // What each method adds per item: the model it chose, the level that accepted, the authors of the text.

@@ -8,11 +8,11 @@ namespace MoCo.Router.Tests;
 /// reproducible training, and perfect accuracy on a separable toy problem.</summary>
 public sealed class GraphRouterTests
 {
-    private static readonly GraphTrainingOptions Options = new(Hidden: 4, LearningRate: 0.05, WeightDecay: 1e-4, Epochs: 60, Passes: 4, MaskRate: 0.5,
+    internal static readonly GraphTrainingOptions Options = new(Hidden: 4, LearningRate: 0.05, WeightDecay: 1e-4, Epochs: 60, Passes: 4, MaskRate: 0.5,
         SplitRatio: [0.8, 0.1, 0.1]);
 
     // Queries of two clusters along the first axes; model 0 answers cluster A right, model 1 cluster B.
-    private static (GraphEmbeddings Graph, DevProfile Profile) Toy(int n, int models = 2)
+    internal static (GraphEmbeddings Graph, DevProfile Profile) Toy(int n, int models = 2)
     {
         var queries = Enumerable.Range(0, n).Select(j =>
         {
@@ -48,7 +48,7 @@ public sealed class GraphRouterTests
     {
         var (graph, profile) = Toy(6, models: 3);
         var zero = new GraphRouterWeights(4, 4);
-        var scores = GraphRouterTraining.Scores(zero, graph, GraphRouterTraining.Edges(profile, 0, 6), [0.2, 0.9, 0, 0]);
+        var scores = new GraphRouterModel(zero, graph, GraphRouterTraining.Edges(profile, 0, 6)).Scores([0.2, 0.9, 0, 0]);
         Assert.All(scores, s => Assert.Equal(0.5, s, 12));
         Assert.Equal(0, GraphRouterTraining.ArgMax(scores.Count, m => scores[m]));
     }
@@ -99,7 +99,7 @@ public sealed class GraphRouterTests
         Assert.Equal(1.0, fit.BestF1, 12);
         for (var j = 0; j < 20; j++)
         {
-            var scores = GraphRouterTraining.Scores(fit.Weights, fit.Graph, fit.KnownEdges, graph.Queries[j]);
+            var scores = new GraphRouterModel(fit.Weights, fit.Graph, fit.KnownEdges).Scores(graph.Queries[j]);
             Assert.Equal(j % 2, GraphRouterTraining.ArgMax(2, m => scores[m]));
         }
     }
@@ -122,6 +122,6 @@ public sealed class GraphRouterTests
     {
         var (graph, profile) = Toy(10, models: 1);
         var fit = GraphRouterTraining.Fit(graph, profile, Options with { Epochs = 3 }, seed: 1);
-        Assert.Single(GraphRouterTraining.Scores(fit.Weights, fit.Graph, fit.KnownEdges, graph.Queries[0]));
+        Assert.Single(new GraphRouterModel(fit.Weights, fit.Graph, fit.KnownEdges).Scores(graph.Queries[0]));
     }
 }

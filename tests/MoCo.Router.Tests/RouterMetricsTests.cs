@@ -51,6 +51,9 @@ public sealed class RouterMetricsTests : IDisposable
             Task.FromResult(new RouterGeneration(
                 prompt.Contains("routes user questions", StringComparison.Ordinal) ? (prompt.Contains("three", StringComparison.Ordinal) ? "3" : "1") : model,
                 new Usage()));
+
+        public Task<IReadOnlyList<double[]>> EmbedAsync(string model, IReadOnlyList<string> texts, string callKey, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("text routers never embed");
     }
 
     private double Sum(string instrument, params (string Key, string Value)[] tags) =>

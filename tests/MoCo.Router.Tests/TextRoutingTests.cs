@@ -24,6 +24,9 @@ public sealed class TextRoutingTests : IDisposable
             Calls.Enqueue((model, prompt, seed));
             return Task.FromResult(new RouterGeneration(respond(model, prompt), new Usage { PromptTokens = 3, CompletionTokens = 2 }));
         }
+
+        public Task<IReadOnlyList<double[]>> EmbedAsync(string model, IReadOnlyList<string> texts, string callKey, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("text routers never embed");
     }
 
     private static RouterContext Context(string method, ulong seed = 11)

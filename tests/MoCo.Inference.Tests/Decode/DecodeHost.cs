@@ -45,6 +45,7 @@ public sealed class DecodeCollection : ICollectionFixture<DecodeHost>
 /// <summary>A Decode stream driven one op at a time: each call sends ops and reads the results they must produce.</summary>
 public sealed class DecodeSession(AsyncDuplexStreamingCall<DecodeRequest, DecodeResponse> call) : IAsyncDisposable
 {
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromMinutes(1);
     private readonly Queue<SeqResult> _ready = new();
     private ulong _tag;
 
@@ -59,11 +60,23 @@ public sealed class DecodeSession(AsyncDuplexStreamingCall<DecodeRequest, Decode
         }
         await call.RequestStream.WriteAsync(request);
         var results = new List<SeqResult>();
+        // Bounded, so an op the service never answers fails its test with the op's name instead of hanging the run.
+        using var deadline = new CancellationTokenSource(AnswerTimeout);
         while (results.Count < ops.Length)
         {
             if (_ready.Count == 0)
             {
-                Assert.True(await call.ResponseStream.MoveNext(), "the stream ended before every op was answered");
+                bool more;
+                try
+                {
+                    more = await call.ResponseStream.MoveNext(deadline.Token);
+                }
+                catch (Exception e) when (deadline.IsCancellationRequested && e is RpcException or OperationCanceledException)
+                {
+                    var waiting = ops.Skip(results.Count).Select(o => $"{o.OpCase} of '{o.SeqId}' (tag {o.Tag})");
+                    throw new TimeoutException($"no answer within {AnswerTimeout.TotalSeconds:0} s to {string.Join(", ", waiting)}", e);
+                }
+                Assert.True(more, "the stream ended before every op was answered");
                 foreach (var r in call.ResponseStream.Current.Results)
                 {
                     _ready.Enqueue(r);

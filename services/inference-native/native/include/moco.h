@@ -330,6 +330,11 @@ MOCO_API void moco_model_destroy(moco_model* model);
  * LoRA, named), MOCO_ERR_NOT_FOUND (directory or files missing), MOCO_ERR_IO (malformed
  * safetensors; an A/B shape that does not fit the base model or r, a lora_A without its lora_B, a
  * layer the model lacks, named). The model must outlive the adapter. Thread-safe.
+ *
+ * On a CUDA context the adapter's A and B are also copied to the model's GPU (as F32, whatever
+ * their stored dtype: the CPU backend's numerics) and moco_forward applies them there; the device
+ * memory is freed by moco_adapter_destroy. There also MOCO_ERR_OUT_OF_MEMORY (A and B do not fit on
+ * the GPU; nothing is kept and the model stays usable) and MOCO_ERR_INTERNAL (a failed CUDA call).
  */
 MOCO_API moco_status moco_adapter_load(moco_model* model, const char* directory,
                                        moco_adapter** out);
@@ -437,7 +442,8 @@ typedef struct moco_batch_entry {
     int32_t seq;                  /* a live sequence of the cache; at most once per call */
     const int32_t* tokens;        /* n_tokens token ids, each in [0, vocab_size) */
     int32_t n_tokens;             /* >= 1 */
-    const moco_adapter* adapter;  /* LoRA adapter of the same model, or NULL for the base */
+    const moco_adapter* adapter;  /* LoRA adapter of the same model, or NULL for the base; the
+                                     entries of one call may each use a different one */
     int logits_mode;              /* a moco_output_mode */
     float* logits;                /* caller-owned: rows * output_size floats, row-major (rows = 1
                                      for LAST, n_tokens for ALL); ignored (may be NULL) when the
@@ -469,8 +475,8 @@ typedef struct moco_batch_entry {
  * MOCO_ERR_NOT_FOUND (unknown seq), MOCO_ERR_RESOURCE_EXHAUSTED (not enough free KV blocks; the
  * message says how many are needed and free), MOCO_ERR_NUMERIC (NaN/Inf in a requested output,
  * logits or hidden states; outputs are not checked for entries that request none). On a CUDA
- * context also MOCO_ERR_UNIMPLEMENTED (an entry with an adapter: LoRA runs on the CPU only so far),
- * MOCO_ERR_OUT_OF_MEMORY (device scratch memory) and MOCO_ERR_INTERNAL (a failed CUDA call, named).
+ * context also MOCO_ERR_OUT_OF_MEMORY (device scratch memory) and MOCO_ERR_INTERNAL (a failed CUDA
+ * call, named).
  */
 MOCO_API moco_status moco_forward(moco_kv_cache* cache, const moco_batch_entry* entries,
                                   int n_entries);

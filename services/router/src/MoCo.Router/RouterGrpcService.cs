@@ -10,13 +10,14 @@ namespace MoCo.Router;
 
 /// <summary>
 /// moco.v1.RouterService (contracts.md §5): stored, versioned routers (<see cref="RouterStore"/>) listed by
-/// ListRouters and served by id — Route picks a model per prompt, Complete routes and answers; TrainRouter fits an
+/// ListRouters and served by id — Route picks a model per prompt (text routers: <see cref="TextRouting"/>, graph
+/// routers: <see cref="GraphRouting"/>), Complete routes and answers (api_cascade: <see cref="CascadeCompletion"/>'s level loop); TrainRouter fits an
 /// api_prompt_routing router from an inline dev set; Complete also decodes api_nudging and api_mentor_collab, which need no
 /// router (<see cref="TokenLevelCompletion"/>). Routers that runs fit (`moco run`) land in the same store, so a
 /// router trained in a run is deployable behind the gateway. Requests, errors, decisions and model calls are counted
 /// in <see cref="RouterMetrics"/>.
 /// </summary>
-public sealed class RouterGrpcService(RouterStore store, TextRouting routing, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
+public sealed class RouterGrpcService(RouterStore store, TextRouting routing, GraphRouting graphs, CascadeCompletion cascades, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
 {
     /// <inheritdoc/>
     public override Task<RouteResponse> Route(RouteRequest request, ServerCallContext context) =>
@@ -24,8 +25,10 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, To
         {
             var router = Resolve("Route", request.Context, request.RouterId);
             var response = new RouteResponse();
-            response.Decisions.AddRange((await routing.RouteAsync(request.Context, router, request.Inputs, context.CancellationToken).ConfigureAwait(false))
-                .Select(d => d.Decision));
+            var decisions = router.Method == "api_graph_routing"
+                ? await graphs.RouteAsync(request.Context, router, request.Inputs, context.CancellationToken).ConfigureAwait(false)
+                : await routing.RouteAsync(request.Context, router, request.Inputs, context.CancellationToken).ConfigureAwait(false);
+            response.Decisions.AddRange(decisions.Select(d => d.Decision));
             return response;
         });
 
@@ -86,9 +89,13 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, To
         else
         {
             var router = Resolve("Complete", request.Context, request.RouterId);
-            items = router.Method == "api_collm"
-                ? tokenLevel.CoLlmAsync(request.Context, router, request.Inputs, context.CancellationToken)
-                : routing.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken);
+            items = router.Method switch
+            {
+                "api_collm" => tokenLevel.CoLlmAsync(request.Context, router, request.Inputs, context.CancellationToken),
+                "api_graph_routing" => graphs.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken),
+                "api_cascade" => cascades.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken),
+                _ => routing.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken),
+            };
         }
         var done = 0;
         await foreach (var item in items.ConfigureAwait(false))
@@ -156,7 +163,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, To
     private StoredRouter Resolve(string rpc, RouterContext? context, string? routerId)
     {
         var method = CheckContext(context);
-        if (!(rpc == "Complete" ? RouterMethods.Completable : RouterMethods.TextRouters).Contains(method))
+        if (!(rpc == "Complete" ? RouterMethods.Completable : RouterMethods.Routable).Contains(method))
         {
             throw RouterMethods.NotServed(rpc, method);
         }

@@ -33,6 +33,8 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
         builder.Services.AddSingleton<IRouterModels>(s => new GrpcRouterModels(new InferenceService.InferenceServiceClient(s.GetRequiredService<GrpcChannel>())));
         builder.Services.AddSingleton<RouterMetrics>();
         builder.Services.AddSingleton<TextRouting>();
+        builder.Services.AddSingleton<GraphRouting>();
+        builder.Services.AddSingleton<CascadeCompletion>();
         builder.Services.AddSingleton(_ => options.MentorMlpDirectory is { Length: > 0 } judges
             ? new MentorMlpRegistry(judges)
             : MentorMlpRegistry.InArtifacts(new MocoEnvironment().ArtifactsDirectory));

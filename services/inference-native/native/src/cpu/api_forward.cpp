@@ -87,6 +87,7 @@ moco_status check_entry(const moco_kv_cache& cache, const moco_batch_entry& e, i
     out.start = start;
     out.lora = e.adapter != nullptr ? e.adapter->prepared.get() : nullptr;
     out.lora_scale = e.adapter != nullptr ? e.adapter->scale : 0.0f;
+    out.lora_device = e.adapter != nullptr ? e.adapter->device.get() : nullptr;
     out.logits_mode = e.logits_mode;
     out.logits = e.logits_mode != MOCO_OUTPUT_NONE ? e.logits : nullptr;
     out.hidden_mode = e.hidden_mode;

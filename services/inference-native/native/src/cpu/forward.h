@@ -31,6 +31,7 @@ struct ForwardEntry {
     int start;                          // the sequence's length before this call
     const PreparedWeights* lora;        // the adapter's, or nullptr for the base model
     float lora_scale;
+    const DeviceState* lora_device;     // the adapter's A and B on the GPU (CUDA contexts), or nullptr
     int logits_mode;                    // a moco_output_mode
     float* logits;
     int hidden_mode;

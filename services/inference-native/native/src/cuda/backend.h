@@ -15,6 +15,11 @@ namespace moco::cuda {
 // moco_model_load: copies the bound weights to the context's GPU (moco_model::device).
 moco_status upload_model(moco_model& model);
 
+// moco_adapter_load on a model whose weights are on a GPU: copies the adapter's A and B matrices
+// there (moco_adapter::device, cuda/device_adapter.h). MOCO_ERR_OUT_OF_MEMORY when they do not fit;
+// nothing stays allocated then.
+moco_status upload_adapter(moco_adapter& adapter);
+
 // moco_kv_cache_create: allocates the cache's blocks on the model's GPU, its stream and cuBLAS
 // handle (moco_kv_cache::device). MOCO_ERR_OUT_OF_MEMORY when the device cannot hold the blocks.
 moco_status create_cache(moco_kv_cache& cache);

@@ -17,6 +17,7 @@ namespace moco::cuda {
 struct ForwardScratch {
     DeviceBuffer ints;         // per-call indices (tokens, positions, block tables), one upload
     DeviceBuffer x, h, qkv, attn, gate_up, act, cos, sin, partial, gemm_in, normed, logits;
+    DeviceBuffer lora;         // the LoRA products A x (rows x the batch's largest rank, lora.h)
     std::vector<int32_t> host_ints;
 };
 

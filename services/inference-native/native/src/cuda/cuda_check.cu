@@ -35,8 +35,8 @@ void check(cublasStatus_t status, const char* what) {
                     std::string(what) + ": cuBLAS could not allocate device memory; free models or "
                                         "KV caches on this device");
     }
-    throw Error(MOCO_ERR_INTERNAL,
-                std::string(what) + ": cuBLAS error " + std::to_string(static_cast<int>(status)));
+    throw Error(MOCO_ERR_INTERNAL, std::string(what) + ": cuBLAS error " + cublasGetStatusName(status) + " (" +
+                                       cublasGetStatusString(status) + ")");
 }
 
 void check_launch(const char* kernel) {

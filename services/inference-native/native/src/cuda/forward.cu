@@ -3,8 +3,10 @@
 //   x = embed[token];  per layer:  h = rmsnorm(x);  qkv = h Wqkv^T;  bias, q/k norm, RoPE, k/v ->
 //   cache;  a = attention;  x += a Wo^T (cuBLAS beta = 1);  h = rmsnorm(x);  g = h Wgu^T;
 //   x += (silu(g) * u) Wd^T;  outputs: rmsnorm of the requested rows, logits = . Whead^T.
+//   LoRA (lora.h): after each adapted projection's GEMM, += scale * B (A x) per adapter group.
 //
-// The batch's new tokens are the rows of every matrix, entry after entry. The per-call indices
+// The batch's new tokens are the rows of every matrix, entry after entry, the entries that share an
+// adapter next to each other (the CPU's layout, lora_row_order). The per-call indices
 // (tokens, positions, block tables, output rows) go to the GPU in one upload; everything else stays
 // on the device until the outputs are copied into the callers' buffers.
 #include "cuda/backend.h"
@@ -16,6 +18,7 @@
 #include "cuda/device_weights.h"
 #include "cuda/gemm.h"
 #include "cuda/kernels.h"
+#include "cuda/lora.h"
 
 #include <algorithm>
 #include <cmath>
@@ -65,17 +68,20 @@ private:
     void plan() {
         std::vector<int32_t>& hi = s_.scratch.host_ints;
         hi.clear();
+        order_ = lora_row_order(entries_, &lora_groups_);
         first_row_.assign(entries_.size(), 0);
-        for (size_t e = 0; e < entries_.size(); ++e) {
-            first_row_[e] = R_;
-            R_ += entries_[e].n_tokens;
-            max_len_ = std::max(max_len_, entries_[e].start + entries_[e].n_tokens);
+        for (int e : order_) {
+            const ForwardEntry& entry = entries_[static_cast<size_t>(e)];
+            first_row_[static_cast<size_t>(e)] = R_;
+            R_ += entry.n_tokens;
+            max_len_ = std::max(max_len_, entry.start + entry.n_tokens);
         }
         const int bt = kv_.geometry().block_tokens;
         auto each_row = [&](auto&& fn) {
-            for (const ForwardEntry& e : entries_) {
-                for (int i = 0; i < e.n_tokens; ++i) {
-                    hi.push_back(fn(e, i));
+            for (int e : order_) {
+                const ForwardEntry& entry = entries_[static_cast<size_t>(e)];
+                for (int i = 0; i < entry.n_tokens; ++i) {
+                    hi.push_back(fn(entry, i));
                 }
             }
         };
@@ -97,8 +103,9 @@ private:
             hi.insert(hi.end(), blocks.begin(), blocks.end());
         }
         table_start_ = hi.size();
-        for (size_t e = 0; e < entries_.size(); ++e) {
-            hi.insert(hi.end(), static_cast<size_t>(entries_[e].n_tokens), entry_table[e]);
+        for (int e : order_) {
+            hi.insert(hi.end(), static_cast<size_t>(entries_[static_cast<size_t>(e)].n_tokens),
+                      entry_table[static_cast<size_t>(e)]);
         }
         logit_rows_ = hi.size();
         n_logits_ = append_output_rows([](const ForwardEntry& e) { return e.logits_mode; });
@@ -141,6 +148,9 @@ private:
         const size_t out_rows = static_cast<size_t>(std::max(n_logits_, n_hidden_));
         s.normed.reserve(std::max<size_t>(1, out_rows * H_ * fl), "the output rows");
         s.logits.reserve(std::max<size_t>(1, static_cast<size_t>(n_logits_) * vocab_ * fl), "the logits");
+        if (!lora_groups_.empty()) {
+            s.lora.reserve(R * static_cast<size_t>(lora_max_rank(lora_groups_)) * fl, "the LoRA products A x");
+        }
     }
 
     void copy_on_write(const cpu::KvCache::Transaction& tx) {
@@ -169,11 +179,20 @@ private:
         return s_.scratch.gemm_in.data();
     }
 
+    // out += the LoRA delta of `module` for the rows of every adapter group targeting it (lora.h);
+    // `in` is the F32 input of the projection, as on the CPU.
+    void lora(int l, LoraModule module, const float* in, int ld_in, float* out, int ld_out) {
+        apply_lora(s_.blas, lora_groups_, l, module, in, ld_in, out, ld_out, f(s_.scratch.lora));
+    }
+
     void layer(const DeviceLayer& L, int l) {
         ForwardScratch& s = s_.scratch;
         const float eps = c_.rms_norm_eps;
         rmsnorm_rows(f(s.x), nullptr, R_, L.input_norm, H_, eps, f(s.h), s_.stream);
         gemm(s_.blas, L.qkv, gemm_input(f(s.h), R_, H_, L.qkv.dtype), R_, H_, f(s.qkv), qkv_dim_, 1.0f, 0.0f);
+        lora(l, kLoraQ, f(s.h), H_, f(s.qkv), qkv_dim_);
+        lora(l, kLoraK, f(s.h), H_, f(s.qkv) + q_dim_, qkv_dim_);
+        lora(l, kLoraV, f(s.h), H_, f(s.qkv) + q_dim_ + kv_dim_, qkv_dim_);
 
         const cpu::KvGeometry& g = kv_.geometry();
         QkvArgs q;
@@ -221,11 +240,15 @@ private:
         attention(a, s_.stream);
 
         gemm(s_.blas, L.o, gemm_input(f(s.attn), R_, q_dim_, L.o.dtype), R_, q_dim_, f(s.x), H_, 1.0f, 1.0f);
+        lora(l, kLoraO, f(s.attn), q_dim_, f(s.x), H_);
         rmsnorm_rows(f(s.x), nullptr, R_, L.post_attention_norm, H_, eps, f(s.h), s_.stream);
         gemm(s_.blas, L.gate_up, gemm_input(f(s.h), R_, H_, L.gate_up.dtype), R_, H_, f(s.gate_up), 2 * inter_,
              1.0f, 0.0f);
+        lora(l, kLoraGate, f(s.h), H_, f(s.gate_up), 2 * inter_);
+        lora(l, kLoraUp, f(s.h), H_, f(s.gate_up) + inter_, 2 * inter_);
         silu_mul_rows(f(s.gate_up), R_, inter_, f(s.act), s_.stream);
         gemm(s_.blas, L.down, gemm_input(f(s.act), R_, inter_, L.down.dtype), R_, inter_, f(s.x), H_, 1.0f, 1.0f);
+        lora(l, kLoraDown, f(s.act), inter_, f(s.x), H_);
     }
 
     // Final norm of the requested rows, the head GEMM, and the copies into the callers' buffers.
@@ -282,7 +305,9 @@ private:
     int max_len_ = 0;
     int n_logits_ = 0;
     int n_hidden_ = 0;
-    std::vector<int> first_row_;
+    std::vector<int> order_;      // entry indices in row order
+    std::vector<int> first_row_;  // per entry
+    std::vector<LoraGroup> lora_groups_;
     // Offsets of the index arrays in scratch.ints.
     size_t tokens_ = 0, pos_ = 0, kv_block_ = 0, key_limit_ = 0, tables_ = 0, table_start_ = 0;
     size_t logit_rows_ = 0, hidden_rows_ = 0;
@@ -294,15 +319,21 @@ moco_status forward(moco_kv_cache& cache, const std::vector<ForwardEntry>& entri
                     const cpu::KvCache::Transaction& tx, bool* finite) {
     return run("moco_forward", [&]() -> moco_status {
         for (size_t i = 0; i < entries.size(); ++i) {
-            if (entries[i].lora != nullptr) {
-                return set_error(MOCO_ERR_UNIMPLEMENTED,
-                                 "moco_forward: entries[%zu] uses a LoRA adapter, which the CUDA backend "
-                                 "does not apply yet; run adapters on a \"cpu\" context or merge the "
-                                 "adapter into the weights",
+            if (entries[i].lora != nullptr && entries[i].lora_device == nullptr) {
+                return set_error(MOCO_ERR_INTERNAL,
+                                 "moco_forward: entries[%zu] uses a LoRA adapter that has no copy on the "
+                                 "GPU (a libmoco bug; please report it)",
                                  i);
             }
         }
-        *finite = Pass(cache, entries).run(tx);
+        try {
+            *finite = Pass(cache, entries).run(tx);
+        } catch (const Error&) {
+            // A failure mid-pass may leave copies into the caller's buffers queued; they must not land after the
+            // caller has been told the forward failed (and perhaps freed or reused those buffers).
+            (void)cudaStreamSynchronize(static_cast<CacheState&>(*cache.device).stream);
+            throw;
+        }
         return MOCO_OK;
     });
 }

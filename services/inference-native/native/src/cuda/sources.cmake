@@ -5,6 +5,8 @@ set(MOCO_CUDA_SOURCES
     src/cuda/cuda_check.cu
     src/cuda/device_buffer.cu
     src/cuda/upload_weights.cu
+    src/cuda/upload_adapter.cu
+    src/cuda/lora.cu
     src/cuda/cache_state.cu
     src/cuda/embed.cu
     src/cuda/rmsnorm.cu

@@ -1,13 +1,18 @@
 // moco_adapter_load and moco_adapter_destroy: a PEFT LoRA adapter bound to a loaded model. The
 // adapter owns its own files and views and only reads the model, so any number of adapters can
-// share one base.
+// share one base. On a model whose weights are on a GPU, A and B are also copied there.
 #include "common.h"
 #include "cpu/prepared_weights.h"  // complete, so the handles can be constructed here
 #include "model/adapter_config.h"
 #include "model/bind_tensor.h"
 #include "model/model.h"
 #include "model/weight_storage.h"
+#include "moco_config.h"
 #include "safetensors/mapped_file.h"
+
+#if MOCO_HAVE_CUDA
+#    include "cuda/backend.h"
+#endif
 
 #include <filesystem>
 #include <memory>
@@ -188,6 +193,14 @@ moco_status load(moco_model* model, const std::string& directory,
     if (status != MOCO_OK) {
         return status;
     }
+#if MOCO_HAVE_CUDA
+    if (model->device != nullptr) {
+        status = moco::cuda::upload_adapter(*adapter);
+        if (status != MOCO_OK) {
+            return status;
+        }
+    }
+#endif
     *out = std::move(adapter);
     return MOCO_OK;
 }

@@ -136,6 +136,7 @@ struct moco_adapter {
     std::vector<moco::LoraLayer> layers; // one per model layer
     std::unique_ptr<moco::WeightStorage> storage;
     std::unique_ptr<moco::PreparedWeights> prepared;  // backend copies of A and B, if it wants them
+    std::unique_ptr<moco::DeviceState> device;  // the model is on a GPU: A and B there (src/cuda/)
     ~moco_adapter();
 };
 

@@ -42,7 +42,7 @@ int32_t Engine::fork(int32_t seq) {
 }
 
 std::vector<float> Engine::forward(int32_t seq, const std::vector<int32_t>& tokens, int mode,
-                                   std::vector<float>* hidden, int attend_prefix) {
+                                   std::vector<float>* hidden, int attend_prefix, const moco_adapter* adapter) {
     const int rows = mode == MOCO_OUTPUT_ALL ? static_cast<int>(tokens.size()) : 1;
     std::vector<float> logits(static_cast<size_t>(rows) * info_.output_size);
     moco_batch_entry e;
@@ -50,6 +50,7 @@ std::vector<float> Engine::forward(int32_t seq, const std::vector<int32_t>& toke
     e.seq = seq;
     e.tokens = tokens.data();
     e.n_tokens = static_cast<int32_t>(tokens.size());
+    e.adapter = adapter;
     e.logits_mode = mode;
     e.logits = logits.data();
     if (hidden != nullptr) {

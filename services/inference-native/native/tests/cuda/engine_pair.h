@@ -31,7 +31,8 @@ public:
     // Appends `tokens` to `seq`; returns the logits of every new position (MOCO_OUTPUT_ALL) or the
     // last one (MOCO_OUTPUT_LAST). hidden (when not null) receives the final-norm hidden rows.
     std::vector<float> forward(int32_t seq, const std::vector<int32_t>& tokens, int mode = MOCO_OUTPUT_ALL,
-                               std::vector<float>* hidden = nullptr, int attend_prefix = 0);
+                               std::vector<float>* hidden = nullptr, int attend_prefix = 0,
+                               const moco_adapter* adapter = nullptr);
 
 private:
     moco_status fail(moco_status status);

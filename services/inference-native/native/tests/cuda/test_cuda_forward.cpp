@@ -2,7 +2,7 @@
 // support/hf_writer (every family and stored dtype the loader supports) and on the golden HF
 // fixtures: prefill, decode through the paged cache, chunked prefill, batches with a fork
 // (copy-on-write on the device), long contexts (split-K attention), attend_prefix, greedy
-// generation, and the errors a GPU adds (device memory exhaustion, adapters).
+// generation, and the errors a GPU adds (device memory exhaustion). LoRA: test_cuda_lora.cpp.
 //
 // Tolerances. F32 checkpoints run F32 GEMMs (no TF32) on both backends: outputs agree to float
 // rounding (atol 1e-4 on logits of magnitude ~1). BF16/F16 checkpoints multiply in the weight's
@@ -21,10 +21,6 @@
 
 namespace moco::cuda_test {
 namespace {
-
-float tolerance(int dtype) {
-    return dtype == MOCO_DTYPE_BF16 ? 3e-2f : dtype == MOCO_DTYPE_F16 ? 5e-3f : 1e-4f;
-}
 
 struct Case {
     std::string name;
@@ -238,25 +234,6 @@ TEST_F(CudaErrors, KvCacheBeyondDeviceMemoryIsOutOfMemoryNotAHang) {
     // The device is still usable afterwards.
     const int32_t seq = e.new_sequence();
     EXPECT_EQ(e.forward(seq, {1, 2, 3}, MOCO_OUTPUT_LAST).size(), static_cast<size_t>(e.info().output_size));
-}
-
-TEST_F(CudaErrors, AdapterOnCudaIsUnimplementedAndChangesNothing) {
-    Engine e("cuda:0", dir_.path());
-    ASSERT_EQ(e.status(), MOCO_OK) << e.error();
-    hf::TempDir adapter_dir("moco_cuda_lora");
-    hf::write_adapter(adapter_dir.path(), spec_, hf::LoraSpec{});
-    moco_adapter* adapter = nullptr;
-    ASSERT_EQ(moco_adapter_load(e.model(), adapter_dir.path().c_str(), &adapter), MOCO_OK) << moco_last_error();
-    const int32_t seq = e.new_sequence();
-    const std::vector<int32_t> t = {1, 2};
-    std::vector<float> logits(2 * static_cast<size_t>(e.info().output_size));
-    moco_batch_entry entry = {seq, t.data(), 2, adapter, MOCO_OUTPUT_ALL, logits.data(), MOCO_OUTPUT_NONE, nullptr, 0};
-    EXPECT_EQ(moco_forward(e.cache(), &entry, 1), MOCO_ERR_UNIMPLEMENTED);
-    EXPECT_NE(std::string(moco_last_error()).find("LoRA"), std::string::npos);
-    int32_t length = -1;
-    ASSERT_EQ(moco_seq_length(e.cache(), seq, &length), MOCO_OK);
-    EXPECT_EQ(length, 0);
-    moco_adapter_destroy(adapter);
 }
 
 // --- the golden HF fixtures: greedy generation on cuda:0 identical to the CPU's -----------------

@@ -6,6 +6,7 @@
 #include "cpu/attention.h"
 #include "cpu/kv_cache.h"
 #include "cpu/ops.h"
+#include "cuda/cuda_check.h"
 #include "cuda/device_weights.h"
 #include "cuda/gemm.h"
 #include "cuda/kernels.h"
@@ -20,6 +21,33 @@ namespace moco::cuda_test {
 namespace {
 
 using moco::DType;
+
+// The errors the backend reports (no GPU needed): the call, the status by name, the moco status.
+TEST(CudaKernels, CheckNamesTheFailedCallAndItsStatus) {
+    auto message_of = [](auto status, moco_status* code) {
+        try {
+            cuda::check(status, "cublasGemmEx of q/k/v");
+        } catch (const cuda::Error& e) {
+            *code = e.status();
+            return std::string(e.what());
+        }
+        return std::string("no error thrown");
+    };
+    moco_status code = MOCO_OK;
+    std::string m = message_of(CUBLAS_STATUS_NOT_INITIALIZED, &code);
+    EXPECT_EQ(code, MOCO_ERR_INTERNAL);
+    EXPECT_NE(m.find("cublasGemmEx of q/k/v: cuBLAS error CUBLAS_STATUS_NOT_INITIALIZED"), std::string::npos) << m;
+    m = message_of(CUBLAS_STATUS_ALLOC_FAILED, &code);
+    EXPECT_EQ(code, MOCO_ERR_OUT_OF_MEMORY) << m;
+    m = message_of(cudaErrorInvalidValue, &code);
+    EXPECT_EQ(code, MOCO_ERR_INTERNAL);
+    EXPECT_NE(m.find("CUDA error cudaErrorInvalidValue"), std::string::npos) << m;
+    m = message_of(cudaErrorMemoryAllocation, &code);
+    EXPECT_EQ(code, MOCO_ERR_OUT_OF_MEMORY);
+    EXPECT_NE(m.find("out of device memory"), std::string::npos) << m;
+    EXPECT_NO_THROW(cuda::check(cudaSuccess, "nothing"));
+    EXPECT_NO_THROW(cuda::check(CUBLAS_STATUS_SUCCESS, "nothing"));
+}
 
 TEST(CudaKernels, RmsNormMatchesCpu) {
     MOCO_REQUIRE_GPU();
@@ -123,10 +151,10 @@ TEST(CudaKernels, ConvertRoundsToNearestEvenLikeTheCpu) {
     for (size_t i = 0; i < in.size(); ++i) ASSERT_EQ(got[i], kernels::f32_to_f16(in[i])) << "f16 " << in[i];
 }
 
-// The q/k/v epilogue: bias, per-head RMSNorm, RoPE, and k/v stored at the right cache slot.
-TEST(CudaKernels, QkvFinishMatchesCpuOps) {
-    MOCO_REQUIRE_GPU();
-    const int rows = 3, heads = 4, kv_heads = 2, hd = 64, half = hd / 2;
+// The q/k/v epilogue: bias, per-head RMSNorm (Qwen3; both optional, absent for Llama), RoPE, and
+// k/v stored at the right cache slot.
+void check_qkv_finish(int hd, bool bias_and_norm) {
+    const int rows = 3, heads = 4, kv_heads = 2, half = hd / 2;
     const int qkv_dim = (heads + 2 * kv_heads) * hd;
     cpu::KvGeometry g{2, kv_heads, hd, 4};
     const int layer = 1, blocks = 3;
@@ -146,16 +174,18 @@ TEST(CudaKernels, QkvFinishMatchesCpuOps) {
     std::vector<float> want_cache(static_cast<size_t>(blocks) * g.floats_per_block(), 0.0f);
     for (int r = 0; r < rows; ++r) {
         float* row = &want_q[static_cast<size_t>(r) * qkv_dim];
-        for (int i = 0; i < qkv_dim; ++i) row[i] += bias[i];
+        if (bias_and_norm) {
+            for (int i = 0; i < qkv_dim; ++i) row[i] += bias[i];
+        }
         for (int h = 0; h < heads; ++h) {
-            cpu::rmsnorm(row + h * hd, q_norm.data(), hd, 1e-6f, row + h * hd);
+            if (bias_and_norm) cpu::rmsnorm(row + h * hd, q_norm.data(), hd, 1e-6f, row + h * hd);
             cpu::rope_apply(row + h * hd, hd, &cos[r * half], &sin[r * half]);
         }
         float* block = &want_cache[static_cast<size_t>(kv_block[r]) * g.floats_per_block()];
         const int64_t slot = static_cast<int64_t>(pos[r] % g.block_tokens) * hd;
         for (int h = 0; h < kv_heads; ++h) {
             float* k = row + heads * hd + h * hd;
-            cpu::rmsnorm(k, k_norm.data(), hd, 1e-6f, k);
+            if (bias_and_norm) cpu::rmsnorm(k, k_norm.data(), hd, 1e-6f, k);
             cpu::rope_apply(k, hd, &cos[r * half], &sin[r * half]);
             std::memcpy(block + g.offset(layer, 0, h) + slot, k, sizeof(float) * hd);
             std::memcpy(block + g.offset(layer, 1, h) + slot, row + (heads + kv_heads) * hd + h * hd,
@@ -172,9 +202,9 @@ TEST(CudaKernels, QkvFinishMatchesCpuOps) {
     a.heads = heads;
     a.kv_heads = kv_heads;
     a.head_dim = hd;
-    a.bias = dbias.get();
-    a.q_norm = dqn.get();
-    a.k_norm = dkn.get();
+    a.bias = bias_and_norm ? dbias.get() : nullptr;
+    a.q_norm = bias_and_norm ? dqn.get() : nullptr;
+    a.k_norm = bias_and_norm ? dkn.get() : nullptr;
     a.eps = 1e-6f;
     a.cos = dcos.get();
     a.sin = dsin.get();
@@ -192,6 +222,14 @@ TEST(CudaKernels, QkvFinishMatchesCpuOps) {
         expect_close(got, want, 2e-6f, 2e-6f, "q_row" + std::to_string(r));
     }
     expect_close(dcache.host(), want_cache, 2e-6f, 2e-6f, "kv_cache");
+}
+
+TEST(CudaKernels, QkvFinishMatchesCpuOps) {
+    MOCO_REQUIRE_GPU();
+    check_qkv_finish(64, true);
+    // head_dim 80: the rotation's 40 pairs take a second, partial pass of the warp's lanes.
+    check_qkv_finish(80, true);
+    check_qkv_finish(128, false);
 }
 
 // Fills a host KvCache with random K/V for `lengths` sequences; returns their block tables.
@@ -220,6 +258,7 @@ struct AttentionCase {
     int key_limit;              // per row: 0 causal, else min(key_limit, pos) as attend_prefix
     int head_dim;
     int block_tokens;
+    bool decode = false;        // true: only each sequence's last position is a query row
 };
 
 void check_attention(const AttentionCase& t) {
@@ -235,7 +274,7 @@ void check_attention(const AttentionCase& t) {
     for (size_t s = 0; s < t.lengths.size(); ++s) {
         const int start = static_cast<int>(flat_tables.size());
         flat_tables.insert(flat_tables.end(), tables[s].begin(), tables[s].end());
-        for (int p = 0; p < t.lengths[s]; ++p) {
+        for (int p = t.decode ? t.lengths[s] - 1 : 0; p < t.lengths[s]; ++p) {
             pos.push_back(p);
             table_start.push_back(start);
             key_limit.push_back(t.key_limit > 0 && p >= t.key_limit ? t.key_limit : 0);
@@ -314,12 +353,23 @@ TEST(CudaKernels, AttentionMatchesCpuSlidingWindowAndPrefixLimit) {
 TEST(CudaKernels, AttentionSplitKMatchesCpuOnALongContext) {
     MOCO_REQUIRE_GPU();
     // A 1500-token prefill (1500 rows x 8 heads fill the GPU: one split, 1500 keys per block)
-    // and, in one batch, two decode-shaped sequences next to a longer one (short rows get empty
-    // chunks when the batch is split).
+    // and a prefill batch of unequal sequences (703 rows: one split too).
     ASSERT_EQ(cuda::attention_splits(1500, 8, 1500), 1);
     check_attention({"long", {1500}, 0, 0, 64, 16});
-    ASSERT_GT(cuda::attention_splits(3, 8, 700), 1);
+    ASSERT_EQ(cuda::attention_splits(703, 8, 700), 1);
     check_attention({"mixed", {2, 700, 1}, 0, 0, 64, 16});
+}
+
+TEST(CudaKernels, AttentionSplitKDecodeBatchWithEmptyChunksMatchesCpu) {
+    MOCO_REQUIRE_GPU();
+    // A decode step of a batch: one query row per sequence, so 3 rows x 8 heads split the 700-key
+    // range into 3 chunks of 234 keys. The 2- and 1-key rows (and the window and prefix rows
+    // below) leave whole chunks empty (a partial state m = -inf, l = 0 that the combine must
+    // weigh 0) and, in their one busy chunk, warps without a key. head_dim 80: lanes past it idle.
+    ASSERT_EQ(cuda::attention_splits(3, 8, 700), 3);
+    check_attention({"decode_batch", {2, 700, 1}, 0, 0, 80, 16, true});
+    check_attention({"decode_window", {300, 700, 5}, 40, 0, 64, 16, true});
+    check_attention({"decode_prefix", {600, 700, 3}, 0, 3, 64, 8, true});
 }
 
 TEST(CudaKernels, AttentionSplitKDecodeRowMatchesCpu) {

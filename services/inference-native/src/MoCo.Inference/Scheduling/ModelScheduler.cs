@@ -57,6 +57,17 @@ internal sealed class ModelScheduler : IDisposable
     /// <summary>The cache's usage after the loop's last step or cancellation.</summary>
     public KvCacheStats Stats => Volatile.Read(ref _stats);
 
+    /// <summary>What admission sees now: jobs waiting, blocks and sequences reserved (running jobs and kept Decode
+    /// sequences). For diagnostics: a request that never starts shows here as a queue that does not move.</summary>
+    public string Describe()
+    {
+        lock (_gate)
+        {
+            return $"{_queue.Count} queued, {_running.Count} running, {_reservedBlocks}/{TotalBlocks} blocks and " +
+                $"{_reservedSequences}/{_maxSequences} sequences reserved, {_posted.Count} posted";
+        }
+    }
+
     /// <summary>Queues <paramref name="job"/>.</summary>
     /// <exception cref="Grpc.Core.RpcException">RESOURCE_EXHAUSTED when the queue is full or the job can never fit
     /// the cache; UNAVAILABLE when the model is being unloaded.</exception>
@@ -67,21 +78,21 @@ internal sealed class ModelScheduler : IDisposable
         {
             throw ServingErrors.TooLargeForCache(_model, blocks, TotalBlocks, BlockTokens, job.SequencesNeeded, _maxSequences);
         }
+        // Registered before the job is queued: once queued, the loop may finish it and dispose the registration at any
+        // moment, so the field must already hold it.
+        var wake = job.Cancellation.Register(Wake);
         lock (_gate)
         {
-            if (_stopping)
+            if (_stopping || _queue.Count >= _options.MaxQueued)
             {
-                throw ServingErrors.Unloaded(_model);
+                wake.Dispose();
+                throw _stopping ? ServingErrors.Unloaded(_model) : ServingErrors.QueueFull(_model, _options.MaxQueued);
             }
-            if (_queue.Count >= _options.MaxQueued)
-            {
-                throw ServingErrors.QueueFull(_model, _options.MaxQueued);
-            }
+            job.WakeOnCancel = wake;
             _queue.AddLast(job);
             _woken = true;
             Monitor.Pulse(_gate);
         }
-        job.WakeOnCancel = job.Cancellation.Register(Wake);
     }
 
     /// <summary>Wakes the loop (a job was cancelled, a hold changed, a waiting job has work again).</summary>

@@ -84,15 +84,6 @@ public static class GraphRouterTraining
             [.. edges.Where(e => e.Query < train + val)]);
     }
 
-    /// <summary>Edge scores σ(mean(x0[q]·x2[m])) of a query embedding against every model, x2 from the dev graph in
-    /// eval mode with all train + val edges visible.</summary>
-    public static IReadOnlyList<double> Scores(GraphRouterWeights weights, GraphEmbeddings graph, IReadOnlyList<GraphEdge> known, double[] query)
-    {
-        var eval = GraphRouterNet.Forward(weights, graph, known, train: false);
-        var x0 = GraphRouterNet.QueryNode(weights, graph.Task, query);
-        return [.. Enumerable.Range(0, graph.Models.Count).Select(m => Sigmoid(eval.Logit(x0, m)))];
-    }
-
     /// <summary>The edges of queries [from, to) × every model, query-major, features (S, 1, S) (NaN scored 0).</summary>
     public static IReadOnlyList<GraphEdge> Edges(DevProfile profile, int from, int to) =>
         [.. Enumerable.Range(from, to - from).SelectMany(j => Enumerable.Range(0, profile.Models).Select(m =>
@@ -140,5 +131,5 @@ public static class GraphRouterTraining
 
     private static double Score(DevProfile profile, int model, int query) => double.IsNaN(profile[model, query]) ? 0 : profile[model, query];
 
-    private static double Sigmoid(double z) => 1 / (1 + Math.Exp(-z));
+    internal static double Sigmoid(double z) => 1 / (1 + Math.Exp(-z));
 }

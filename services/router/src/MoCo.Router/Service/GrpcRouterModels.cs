@@ -1,10 +1,12 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
+using MoCo.Router.Routing;
 
 namespace MoCo.Router.Service;
 
 /// <summary>StdGen (methods-api.md §0.2) over moco.v1.InferenceService.Generate: one user turn, the text after the first
-/// `&lt;begin&gt;` as the assistant's prefill, stop at the model's EOS set, the text after the last `&lt;/think&gt;`.</summary>
+/// `&lt;begin&gt;` as the assistant's prefill, stop at the model's EOS set, the text after the last `&lt;/think&gt;`; and
+/// Embed with the orchestrator's settings (mean pooling, L2-normalised).</summary>
 public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient client) : IRouterModels
 {
     private const string Begin = "<begin>";
@@ -32,9 +34,23 @@ public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient cli
             Seed = seed,
             CallKey = callKey,
         };
+        // ScoredGen as the orchestrator's generation backend asks it: the k largest processed logits of every token.
+        TopConfidence? confidence = null;
+        if (settings.ConfidenceTopK > 0)
+        {
+            request.Logprobs = new LogprobOptions { Enabled = true, TopK = settings.ConfidenceTopK, Source = LogprobSource.Processed, Value = LogprobValue.Logit };
+            confidence = new TopConfidence();
+        }
         using var stream = client.Generate(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken);
         await foreach (var message in stream.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
+            if (confidence is not null && message.PayloadCase == GenerateResponse.PayloadOneofCase.Delta)
+            {
+                foreach (var token in message.Delta.Logprobs)
+                {
+                    confidence.Add(token.Top.Count > 0 ? [.. token.Top.Select(t => (double)t.Value)] : [token.Value]);
+                }
+            }
             if (message.PayloadCase != GenerateResponse.PayloadOneofCase.Final)
             {
                 continue;
@@ -44,9 +60,18 @@ public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient cli
                 throw new RpcException(new Status((StatusCode)(message.Final.Error?.Code ?? (int)StatusCode.Internal),
                     $"Generate on {model}: {message.Final.Error?.Message ?? "generation failed"}"));
             }
-            return new RouterGeneration(AfterThink(message.Final.Text), message.Final.Usage ?? new Usage());
+            return new RouterGeneration(AfterThink(message.Final.Text), message.Final.Usage ?? new Usage(), confidence?.Mean);
         }
         throw new RpcException(new Status(StatusCode.Internal, $"Generate on {model} ended without a final message"));
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<double[]>> EmbedAsync(string model, IReadOnlyList<string> texts, string callKey, CancellationToken cancellationToken)
+    {
+        var request = new EmbedRequest { Model = model, Pooling = Pooling.Mean, Normalize = true, CallKey = callKey };
+        request.Texts.AddRange(texts);
+        var response = await client.EmbedAsync(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return [.. response.Vectors.Select(v => v.Values.Select(x => (double)x).ToArray())];
     }
 
     private static string AfterThink(string text)

@@ -7,10 +7,10 @@ namespace MoCo.Router.Service;
 public static class RouterMethods
 {
     /// <summary>Methods whose stored routers Route and Complete serve.</summary>
-    public static IReadOnlySet<string> TextRouters { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router"]);
+    public static IReadOnlySet<string> Routable { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router", "api_graph_routing"]);
 
     /// <summary>Methods whose stored routers Complete serves (Route does not apply: api_collm decides per token).</summary>
-    public static IReadOnlySet<string> Completable { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router", "api_collm"]);
+    public static IReadOnlySet<string> Completable { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router", "api_graph_routing", "api_cascade", "api_collm"]);
 
     /// <summary>Methods TrainRouter fits from an inline dev set.</summary>
     public static IReadOnlySet<string> Trainable { get; } = new HashSet<string>(["api_prompt_routing"]);
@@ -24,6 +24,6 @@ public static class RouterMethods
     public static Grpc.Core.RpcException NotServed(string rpc, string method) => MocoErrors.Unimplemented($"moco.v1.RouterService/{rpc} for {method}",
         rpc == "TrainRouter"
             ? "router training in the router service (today only api_prompt_routing fits here from a dev_set; the others fit inside `moco run`, which stores the router for Complete)"
-            : "its router in the router service (today Route and Complete serve stored api_prompt_routing and api_trained_router routers, Complete serves "
-              + "api_collm's trained generators and decodes api_nudging and api_mentor_collab; run the method with `moco run`)");
+            : "its router in the router service (today Route and Complete serve stored api_prompt_routing, api_trained_router and api_graph_routing routers, Complete serves "
+              + "api_cascade's level loop, api_collm's trained generators and decodes api_nudging and api_mentor_collab; run the method with `moco run`)");
 }

@@ -16,6 +16,8 @@ namespace MoCo.Router.Service;
 /// </summary>
 public sealed class TextRouting(IRouterModels models, RouterMetrics? metrics = null)
 {
+    private readonly RouterCalls _calls = new(models, metrics);
+
     /// <summary>One decision per input, in input order, with the router calls' usage.</summary>
     public async Task<IReadOnlyList<(RouteDecision Decision, Usage Usage)>> RouteAsync(RouterContext context, StoredRouter router,
         IReadOnlyList<RouteInput> inputs, CancellationToken cancellationToken)
@@ -32,13 +34,13 @@ public sealed class TextRouting(IRouterModels models, RouterMetrics? metrics = n
                 ? RouterPrompts.PromptRouting(input.Prompt, descriptions!)
                 : RouterPrompts.TrainedRouter(input.Prompt, n, descriptions);
             var item = input.Index.ToString(CultureInfo.InvariantCulture);
-            var generated = await CallAsync(router.Method, routerModel, "route", prompt, settings, CounterRng.Bits(context.Seed, "route", item, -1, 0),
+            var generated = await _calls.GenerateAsync(router.Method, routerModel, "route", prompt, settings, CounterRng.Bits(context.Seed, "route", item, -1, 0),
                 $"{context.RunId}/route/{item}", cancellationToken).ConfigureAwait(false);
             var text = generated.Text.Trim();
             var chosen = ParseChoice.Find(text, 1, n) is { } label
                 ? label - 1
                 : fallback >= 0 ? fallback : CounterRng.Below(n, context.Seed, "route-fallback", item, -1, 0);
-            metrics?.Decision(router.Method, router.ModelNames[chosen]);
+            _calls.Decision(router.Method, router.ModelNames[chosen]);
             var decision = new RouteDecision { Index = input.Index, ModelIndex = chosen, Reason = generated.Text };
             decision.Scores.AddRange(Enumerable.Range(0, n).Select(m => m == chosen ? 1.0 : 0.0));
             return (decision, generated.Usage);
@@ -50,53 +52,17 @@ public sealed class TextRouting(IRouterModels models, RouterMetrics? metrics = n
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var decisions = await RouteAsync(context, router, inputs, cancellationToken).ConfigureAwait(false);
-        var settings = RouterSettings.Sampling(context);
         var key = router.Method == "api_prompt_routing" ? "routed_model" : "selected_model";
-        var pending = decisions.Select(async (d, k) =>
+        await foreach (var item in _calls.AnswerAsync(context, router, inputs, decisions, d => new Struct
         {
-            var m = d.Decision.ModelIndex;
-            var item = inputs[k].Index.ToString(CultureInfo.InvariantCulture);
-            var answer = await CallAsync(router.Method, router.ModelNames[m], "answer", inputs[k].Prompt, settings,
-                CounterRng.Bits(context.Seed, "answer", item, m, 0), $"{context.RunId}/answer/{item}", cancellationToken).ConfigureAwait(false);
-            var completed = new CompletedItem
+            Fields =
             {
-                Index = inputs[k].Index,
-                Output = answer.Text,
-                Extras = new Struct
-                {
-                    Fields =
-                    {
-                        [key] = Value.ForString(router.ModelNames[m]),
-                        ["router_output"] = Value.ForString(d.Decision.Reason),
-                    },
-                },
-                Usage = Sum(d.Usage, answer.Usage),
-            };
-            completed.ModelsUsed.Add(m);
-            return completed;
-        }).ToList();
-        while (pending.Count > 0)
+                [key] = Value.ForString(router.ModelNames[d.ModelIndex]),
+                ["router_output"] = Value.ForString(d.Reason),
+            },
+        }, cancellationToken).ConfigureAwait(false))
         {
-            var done = await Task.WhenAny(pending).ConfigureAwait(false);
-            pending.Remove(done);
-            yield return await done.ConfigureAwait(false);
+            yield return item;
         }
     }
-
-    private async Task<RouterGeneration> CallAsync(string method, string model, string purpose, string prompt, SamplingSettings settings, ulong seed,
-        string callKey, CancellationToken cancellationToken)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var generated = await models.GenerateAsync(model, prompt, settings, seed, callKey, cancellationToken).ConfigureAwait(false);
-        metrics?.ModelCall(method, model, purpose, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-        return generated;
-    }
-
-    private static Usage Sum(Usage a, Usage b) => new()
-    {
-        PromptTokens = a.PromptTokens + b.PromptTokens,
-        CompletionTokens = a.CompletionTokens + b.CompletionTokens,
-        CachedPromptTokens = a.CachedPromptTokens + b.CachedPromptTokens,
-        Latency = Duration.FromTimeSpan((a.Latency?.ToTimeSpan() ?? TimeSpan.Zero) + (b.Latency?.ToTimeSpan() ?? TimeSpan.Zero)),
-    };
 }

@@ -12,14 +12,13 @@ namespace MoCo.Orchestrator.Methods.Api;
 /// (mean top-5 softmax maximum) reaches the level's threshold, the `percentage` quantile of the level's confidences on
 /// dev. just_ask mode — the model is asked to say "unconfident" when it is; such answers defer. The last model answers
 /// every item still open. Thresholds are the checkpoint of `dev · calibrate`; each level's calls are keyed per item, so
-/// a resumed run replays them.
+/// a resumed run replays them. The mode and thresholds are stored as the run's router, which the router service's
+/// Complete serves.
 /// </summary>
 public sealed class CascadeMethod : ICollaborationMethod
 {
     /// <summary>Phase of the threshold calibration (logit mode).</summary>
     public const string CalibratePhase = "dev · calibrate";
-
-    private const int TopK = 5;
 
     /// <inheritdoc/>
     public string Id => "api_cascade";
@@ -35,6 +34,14 @@ public sealed class CascadeMethod : ICollaborationMethod
         var logit = config.Hyperparameters.String("mode") == "logit";
         var reference = config.Compat == CompatMode.Reference;
         var thresholds = logit ? await CalibrateAsync(context, reference, cancellationToken).ConfigureAwait(false) : [];
+        // The router service's Complete runs the same level loop with these thresholds.
+        var router = ApiRouters.Save(context, new JsonObject
+        {
+            ["kind"] = "cascade",
+            ["mode"] = logit ? "logit" : "just_ask",
+            ["thresholds"] = new JsonArray([.. thresholds.Select(t => (JsonNode?)JsonValue.Create(t))]),
+            ["reference"] = reference,
+        });
 
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
         var outputs = new GenerationResult?[test.Items.Count];
@@ -49,7 +56,7 @@ public sealed class CascadeMethod : ICollaborationMethod
             var phase = LevelPhase(level);
             await context.Recorder.BeginPhaseAsync(phase, "calls", open.Count, cancellationToken).ConfigureAwait(false);
             var site = context.Site(phase, $"model/{level}");
-            var settings = logit && !final ? new GenerationSettings(KeepThink: reference, ConfidenceTopK: TopK) : null;
+            var settings = logit && !final ? new GenerationSettings(KeepThink: reference, ConfidenceTopK: CascadeRule.TopK) : null;
             var requests = open.Select(k => !logit && !final
                 ? ChatPrompts.ForPrompt(site, ChatPrompts.ItemKey(test, test.Items[k]), 0, RouterPrompts.JustAsk(test.Items[k].Prompt))
                 : ChatPrompts.ForItem(site, test, test.Items[k], settings)).ToList();
@@ -60,8 +67,7 @@ public sealed class CascadeMethod : ICollaborationMethod
                 var k = open[n];
                 var result = results[n];
                 var confidence = result.Confidences?[0] ?? 0;
-                var accept = final
-                    || (logit ? Accepts(confidence, thresholds[level], reference) : !result.Texts[0].Contains(RouterPrompts.Unconfident, StringComparison.Ordinal));
+                var accept = CascadeRule.Accepts(logit, level, models.Count, confidence, thresholds, result.Texts[0], reference);
                 if (logit && !final)
                 {
                     confidences[k] = confidence;
@@ -98,13 +104,10 @@ public sealed class CascadeMethod : ICollaborationMethod
             ["thresholds"] = new JsonArray([.. thresholds.Select(t => (JsonNode?)JsonValue.Create(t))]),
             ["items_per_level"] = new JsonArray([.. reached.Select(r => (JsonNode?)JsonValue.Create(r))]),
             ["accepted_per_level"] = new JsonArray([.. Enumerable.Range(0, models.Count).Select(l => (JsonNode?)JsonValue.Create(levels.Count(x => x == l)))]),
+            ["router_id"] = router.RouterId,
         };
         return new MethodOutcome(summary, scored.Scores.Mean, test.Items.Count, details);
     }
-
-    // The reference's `if threshold and conf >= threshold` also defers everything at a threshold of exactly 0 (a falsy
-    // tensor); MoCo.NET compares plainly (quirk, methods-api.md §6).
-    private static bool Accepts(double confidence, double threshold, bool reference) => (!reference || threshold != 0) && confidence >= threshold;
 
     // threshold_i = the `percentage` quantile of level i's dev confidences, for every level but the last. The reference
     // generates with model_names[0] at every level (kept under compat reference; quirk).
@@ -118,7 +121,7 @@ public sealed class CascadeMethod : ICollaborationMethod
             return [.. stored.Select(t => (double)t!)];
         }
         var percentage = context.Config.Hyperparameters.Number("percentage");
-        var settings = new GenerationSettings(KeepThink: reference, ConfidenceTopK: TopK);
+        var settings = new GenerationSettings(KeepThink: reference, ConfidenceTopK: CascadeRule.TopK);
         var thresholds = await Task.WhenAll(Enumerable.Range(0, levels).Select(async level =>
         {
             var model = reference ? 0 : level;

@@ -77,16 +77,16 @@ public sealed class GraphRoutingMethod : ICollaborationMethod
             context.Recorder.Progress(TrainPhase, options.Epochs);
             await context.Recorder.EndPhaseAsync(TrainPhase, fitted, cancellationToken).ConfigureAwait(false);
         }
-        var router = ApiRouters.Save(context, new JsonObject
-        {
-            ["kind"] = "graph",
-            ["embedding_model"] = embedder,
-            ["weights"] = fitted["weights"]!.DeepClone(),
-            ["known_queries"] = known.Count == 0 ? 0 : known.Max(e => e.Query) + 1,
-        });
+        var network = new GraphRouterModel(weights, graph, known);
+        // The router service embeds a prompt as this run embedded its test items and scores it on the same dev graph.
+        var payload = network.ToJson();
+        payload["kind"] = "graph";
+        payload["embedding_model"] = embedder;
+        payload["known_queries"] = known.Count == 0 ? 0 : known.Max(e => e.Query) + 1;
+        var router = ApiRouters.Save(context, payload);
 
-        IReadOnlyList<IReadOnlyList<double>> scores = [.. parts[2].Vectors.Select(v => GraphRouterTraining.Scores(weights, graph, known, v))];
-        IReadOnlyList<int> routes = [.. scores.Select(s => GraphRouterTraining.ArgMax(s.Count, m => s[m]))];
+        IReadOnlyList<IReadOnlyList<double>> scores = [.. parts[2].Vectors.Select(network.Scores)];
+        IReadOnlyList<int> routes = [.. scores.Select(GraphRouterModel.Route)];
         var outputs = await RouteThenAnswer.AnswerAsync(context, test, routes, cancellationToken).ConfigureAwait(false);
         var scored = await ApiAnswers.ScoreAsync(context, test, outputs, k => new JsonObject { ["selected_model"] = models[routes[k]] },
             k => new JsonObject { ["edge_scores"] = new JsonArray([.. scores[k].Select(s => (JsonNode?)JsonValue.Create(s))]) }, cancellationToken).ConfigureAwait(false);
