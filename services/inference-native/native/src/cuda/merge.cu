@@ -466,6 +466,7 @@ moco_status DeviceMerge::end_pass(const char* fn, bool* more) {
     }
     return run(fn, [&]() -> moco_status {
         use_device(device_);
+        check(cudaStreamSynchronize(stream_), "finishing the merge's scan pass");
         const std::size_t segments =
             static_cast<std::size_t>((spec.numel + kMergeSegment - 1) / kMergeSegment);
         std::vector<double> partials;

@@ -27,8 +27,10 @@
 // at the element that output element `offset` reads (device pointers; F32, F16 or BF16), out at
 // output element `offset` (out_dtype). Errors are the CPU's (same messages, NUMERIC naming the
 // tensor and the first bad element index) plus MOCO_ERR_INTERNAL / MOCO_ERR_OUT_OF_MEMORY for a
-// failed CUDA call. Every call works on the calling thread's stream `stream` of device `device`
-// and returns once its results are known (scan and apply synchronise the stream).
+// failed CUDA call. Every call works on stream `stream` of device `device`. end_pass and apply
+// synchronise it before they return; scan may leave its kernels queued, so a scanned chunk's
+// device memory must stay unchanged until end_pass, or be rewritten only by work queued on the
+// same stream.
 #pragma once
 
 #include "cuda/device_buffer.h"
