@@ -6,11 +6,13 @@
 //   decode tokens/s      batch 1, 32, 128; one token per sequence per call over a 512-token context
 //   bound (batch 1)      bandwidth / bytes of the weights read per token (every matrix once)
 //   prefill tokens/s     one call of 1 x 2048 and of 8 x 512 new tokens
+//   merge GB/s           LINEAR / TIES / DARE_TIES of ~1.3 GB of BF16 tensors (bench_cuda_merge.h)
 //
 // Prints a markdown table (tools/cuda/device_check.sh saves it). Plain timing with a warm-up call,
 // not Google Benchmark, so it builds wherever the CUDA backend does.
 //
 //   moco_cuda_bench [device]      (default cuda:0)
+#include "bench_cuda_merge.h"
 #include "bench_model.h"
 #include "moco.h"
 
@@ -19,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace {
@@ -112,6 +115,8 @@ struct Batch {
 int main(int argc, char** argv) {
     const char* device = argc > 1 ? argv[1] : "cuda:0";
     const double bandwidth = copy_bandwidth();
+    // First, so that its few seconds are measured even when the decode runs out of time.
+    moco::bench::bench_merges(std::strncmp(device, "cuda:", 5) == 0 ? std::atoi(device + 5) : 0, bandwidth);
 
     BenchShape shape;
     shape.vocab = 128256;

@@ -844,6 +844,22 @@ MOCO_API void moco_merge_plan_destroy(moco_merge_plan* plan);
 MOCO_API moco_status moco_merge_tensor(const moco_merge_spec* spec, const void* const* inputs,
                                        const void* base, void* out);
 
+/*
+ * moco_merge_tensor on the device of `ctx` (moco_merge_tensor stays the context-free CPU call).
+ * A CPU context runs exactly moco_merge_tensor. A CUDA context ("cuda:N") merges on that GPU: the
+ * host tensors are uploaded in chunks of at most 2^24 output elements (once when the tensor fits
+ * one chunk, else once per scan pass and once for the apply), merged by the device kernels, and
+ * the result is written to `out` in host memory. Same spec,
+ * pointers, rules and errors as moco_merge_tensor, and the same bits except DARE with L1 rescale
+ * and SLERP: their f64 statistics add in another order on the GPU, so the f32 rescale factor or
+ * slerp coefficients may differ from the CPU's by one f32 ulp (rarely; outputs then agree within
+ * one rounding of out_dtype). Further errors: INVALID_ARGUMENT (ctx NULL), OUT_OF_MEMORY (device
+ * memory), INTERNAL (a failed CUDA call, named). A build without CUDA cannot create a CUDA context
+ * (moco_context_create answers MOCO_ERR_UNIMPLEMENTED), so there every call runs on the CPU.
+ */
+MOCO_API moco_status moco_merge_tensor_on(const moco_context* ctx, const moco_merge_spec* spec,
+                                          const void* const* inputs, const void* base, void* out);
+
 /* -- LoRA (M9, M10), PSO (M11), weight softmax (M12) ----------------------------------------- */
 
 /*

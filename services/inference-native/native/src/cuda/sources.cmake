@@ -1,5 +1,5 @@
 # CUDA backend (CUDA builds only, see ../../CMakeLists.txt): device enumeration, the weights and KV
-# cache on the GPU, the forward's kernels and its cuBLAS GEMMs, the device logit kernels.
+# cache on the GPU, the forward's kernels and its cuBLAS GEMMs, the device logit and merge kernels.
 set(MOCO_CUDA_SOURCES
     src/cuda/cuda_device.cu
     src/cuda/cuda_check.cu
@@ -16,4 +16,10 @@ set(MOCO_CUDA_SOURCES
     src/cuda/convert.cu
     src/cuda/gemm.cu
     src/cuda/forward.cu
-    src/cuda/logits.cu)
+    src/cuda/logits.cu
+    src/cuda/merge.cu
+    src/cuda/merge_pointwise.cu
+    src/cuda/merge_host.cu)
+# The merge kernels promise the CPU's bits (merge_kernels.h): no fused multiply-add contraction.
+set_source_files_properties(src/cuda/merge.cu src/cuda/merge_pointwise.cu PROPERTIES
+    COMPILE_OPTIONS "--fmad=false")

@@ -1,9 +1,16 @@
 // Exported entry points of the tensor merges: spec defaults, the plan handle (create, info, scan,
-// apply, destroy) and the whole-tensor moco_merge_tensor built on it.
+// apply, destroy), the whole-tensor moco_merge_tensor built on it, and moco_merge_tensor_on, which
+// runs it on a context's device (the CUDA backend's merge kernels for "cuda:N").
 #include "common.h"
+#include "context.h"
 #include "kernels/dtype_convert.h"
 #include "kernels/merge_plan.h"
 #include "kernels/merge_spec.h"
+#include "moco_config.h"
+
+#if MOCO_HAVE_CUDA
+#    include "cuda/merge_host.h"
+#endif
 
 #include <algorithm>
 #include <cstddef>
@@ -52,6 +59,56 @@ struct ChunkPointers {
                                            static_cast<int64_t>(dtype_bytes(spec.base_dtype));
     }
 };
+
+// Validates a whole-tensor call: the spec, then the pointers it needs.
+moco_status resolve_whole_tensor(const char* fn, const moco_merge_spec* spec,
+                                 const void* const* inputs, const void* base, const void* out,
+                                 moco::kernels::MergeSpec* resolved) {
+    moco_status st = moco::kernels::resolve_merge_spec(fn, spec, resolved);
+    if (st != MOCO_OK) return st;
+    if (inputs == nullptr || out == nullptr || (resolved->uses_base() && base == nullptr)) {
+        return moco::set_error(MOCO_ERR_INVALID_ARGUMENT,
+                               "%s: tensor \"%s\": inputs, out%s must not be NULL", fn,
+                               resolved->tensor_name.c_str(),
+                               resolved->uses_base() ? " and base" : "");
+    }
+    for (std::size_t i = 0; i < resolved->inputs.size(); ++i) {
+        if (resolved->inputs[i].used && inputs[i] == nullptr) {
+            return moco::set_error(MOCO_ERR_INVALID_ARGUMENT,
+                                   "%s: tensor \"%s\": inputs[%zu] is NULL", fn,
+                                   resolved->tensor_name.c_str(), i);
+        }
+    }
+    return MOCO_OK;
+}
+
+// The scan passes and the apply over whole tensors, in kWholeTensorChunk chunks.
+moco_status merge_on_cpu(const char* fn, moco::kernels::MergePlan& plan,
+                         const void* const* inputs, const void* base, void* out) {
+    const moco::kernels::MergeSpec& s = plan.spec();
+    ChunkPointers at;
+    moco_status st = MOCO_OK;
+    bool more = plan.needs_scan();
+    while (more) {
+        for (int64_t offset = 0; offset < s.numel; offset += kWholeTensorChunk) {
+            at.point_at(s, inputs, base, offset);
+            st = plan.scan(fn, at.inputs.data(), at.base, offset,
+                           std::min(kWholeTensorChunk, s.numel - offset));
+            if (st != MOCO_OK) return st;
+        }
+        st = plan.end_pass(fn, &more);
+        if (st != MOCO_OK) return st;
+    }
+    const std::size_t out_size = moco::kernels::dtype_bytes(s.out_dtype);
+    for (int64_t offset = 0; offset < s.numel; offset += kWholeTensorChunk) {
+        at.point_at(s, inputs, base, offset);
+        st = plan.apply(fn, at.inputs.data(), at.base, offset,
+                        std::min(kWholeTensorChunk, s.numel - offset),
+                        static_cast<char*>(out) + static_cast<std::size_t>(offset) * out_size);
+        if (st != MOCO_OK) return st;
+    }
+    return MOCO_OK;
+}
 
 }  // namespace
 
@@ -172,43 +229,33 @@ moco_status moco_merge_tensor(const moco_merge_spec* spec, const void* const* in
     return moco::guard("moco_merge_tensor", [&]() -> moco_status {
         const char* fn = "moco_merge_tensor";
         moco::kernels::MergeSpec resolved;
-        moco_status st = moco::kernels::resolve_merge_spec(fn, spec, &resolved);
+        const moco_status st = resolve_whole_tensor(fn, spec, inputs, base, out, &resolved);
         if (st != MOCO_OK) return st;
-        if (inputs == nullptr || out == nullptr || (resolved.uses_base() && base == nullptr)) {
-            return moco::set_error(
-                MOCO_ERR_INVALID_ARGUMENT, "%s: tensor \"%s\": inputs, out%s must not be NULL", fn,
-                resolved.tensor_name.c_str(), resolved.uses_base() ? " and base" : "");
-        }
-        for (std::size_t i = 0; i < resolved.inputs.size(); ++i) {
-            if (resolved.inputs[i].used && inputs[i] == nullptr) {
-                return moco::set_error(MOCO_ERR_INVALID_ARGUMENT,
-                                       "%s: tensor \"%s\": inputs[%zu] is NULL", fn,
-                                       resolved.tensor_name.c_str(), i);
-            }
-        }
         moco::kernels::MergePlan plan(std::move(resolved));
-        const moco::kernels::MergeSpec& s = plan.spec();
-        ChunkPointers at;
-        bool more = plan.needs_scan();
-        while (more) {
-            for (int64_t offset = 0; offset < s.numel; offset += kWholeTensorChunk) {
-                at.point_at(s, inputs, base, offset);
-                st = plan.scan(fn, at.inputs.data(), at.base, offset,
-                               std::min(kWholeTensorChunk, s.numel - offset));
-                if (st != MOCO_OK) return st;
-            }
-            st = plan.end_pass(fn, &more);
-            if (st != MOCO_OK) return st;
+        return merge_on_cpu(fn, plan, inputs, base, out);
+    });
+}
+
+moco_status moco_merge_tensor_on(const moco_context* ctx, const moco_merge_spec* spec,
+                                 const void* const* inputs, const void* base, void* out) {
+    return moco::guard("moco_merge_tensor_on", [&]() -> moco_status {
+        const char* fn = "moco_merge_tensor_on";
+        if (ctx == nullptr) {
+            return moco::set_error(MOCO_ERR_INVALID_ARGUMENT,
+                                   "%s: ctx is NULL; create one with moco_context_create", fn);
         }
-        const std::size_t out_size = moco::kernels::dtype_bytes(s.out_dtype);
-        for (int64_t offset = 0; offset < s.numel; offset += kWholeTensorChunk) {
-            at.point_at(s, inputs, base, offset);
-            st = plan.apply(fn, at.inputs.data(), at.base, offset,
-                            std::min(kWholeTensorChunk, s.numel - offset),
-                            static_cast<char*>(out) + static_cast<std::size_t>(offset) * out_size);
-            if (st != MOCO_OK) return st;
-        }
-        return MOCO_OK;
+        moco::kernels::MergeSpec resolved;
+        const moco_status st = resolve_whole_tensor(fn, spec, inputs, base, out, &resolved);
+        if (st != MOCO_OK) return st;
+        moco::kernels::MergePlan plan(std::move(resolved));
+        if (ctx->kind == MOCO_DEVICE_CPU) return merge_on_cpu(fn, plan, inputs, base, out);
+#if MOCO_HAVE_CUDA
+        return moco::cuda::merge_host_tensors(fn, plan, ctx->cuda_index, inputs, base, out);
+#else
+        return moco::set_error(MOCO_ERR_UNIMPLEMENTED,
+                               "%s: context device \"%s\" needs a libmoco built with CUDA", fn,
+                               ctx->device.c_str());
+#endif
     });
 }
 

@@ -74,10 +74,6 @@ uint32_t magnitude_bits(float x) {
     return float_bits(x) & 0x7FFFFFFFu;
 }
 
-int sign_of(float x) {
-    return (x > 0.0f) - (x < 0.0f);
-}
-
 }  // namespace
 
 struct ScanBuffers {

@@ -12,6 +12,7 @@
 #include "kernels/merge_spec.h"
 #include "moco.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <utility>
@@ -38,6 +39,11 @@ struct LaneSum {
         for (; e < n; ++e) l[(first + e) & 7] += x[e];
         for (int j = 0; j < 8; ++j) lane[j] = l[j];
     }
+    // Replaces the sum by one computed elsewhere (total() then returns it).
+    void set_total(double total) {
+        *this = LaneSum();
+        lane[0] = total;
+    }
     double total() const {
         return ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
                ((lane[4] + lane[5]) + (lane[6] + lane[7]));
@@ -55,11 +61,45 @@ public:
     int inputs_used() const;
 
     // Chunk arguments as documented for moco_merge_plan_scan / _apply; `fn` prefixes messages.
+    // check_chunk is their range and NULL checks (shared with the CUDA backend's twins).
+    moco_status check_chunk(const char* fn, const void* const* inputs, const void* base,
+                            int64_t offset, int64_t count) const;
     moco_status scan(const char* fn, const void* const* inputs, const void* base, int64_t offset,
                      int64_t count);
     moco_status end_pass(const char* fn, bool* more);
     moco_status apply(const char* fn, const void* const* inputs, const void* base, int64_t offset,
                       int64_t count, void* out) const;
+
+    // Scan passes run elsewhere: the CUDA backend (src/cuda/merge.cu) computes a pass's statistics
+    // on the device, hands them over with these, calls mark_scanned(), then end_pass() as usual,
+    // so the thresholds and coefficients come from this class's logic.
+    // The selection of a TIES input still in progress, else nullptr.
+    MagnitudeSelect* pending_select(std::size_t input) {
+        InputState& st = state_[input];
+        return st.selecting ? &*st.select : nullptr;
+    }
+    // Whether input `input` waits for its DARE L1 norms (before and after the drop).
+    bool pending_dare_l1(std::size_t input) const { return state_[input].dare_l1; }
+    void set_dare_l1(std::size_t input, double before, double after) {
+        state_[input].l1_before.set_total(before);
+        state_[input].l1_after.set_total(after);
+    }
+    void set_slerp_sums(double dot, double norm0, double norm1) {
+        dot_.set_total(dot);
+        norm0_.set_total(norm0);
+        norm1_.set_total(norm1);
+    }
+    void mark_scanned() { next_offset_ = spec_.numel; }
+
+    // What apply runs on once the passes are done: input `input`'s M4 selection (nullptr unless
+    // TIES trims it), its DARE L1 factor (1 when not applicable), SLERP's coefficients.
+    const MagnitudeSelect* trim(std::size_t input) const {
+        const InputState& st = state_[input];
+        return st.trims ? &*st.select : nullptr;
+    }
+    float dare_factor(std::size_t input) const { return state_[input].dare_factor; }
+    float slerp_s0() const { return slerp_s0_; }
+    float slerp_s1() const { return slerp_s1_; }
 
 private:
     // What scan passes established for one input.
@@ -72,8 +112,6 @@ private:
         float dare_factor = 1.0f;  // the L1 rescale factor, 1 when not applicable
     };
 
-    moco_status check_chunk(const char* fn, const void* const* inputs, const void* base,
-                            int64_t offset, int64_t count) const;
     void scan_tile(const void* const* inputs, const void* base, int64_t offset, int64_t first,
                    int64_t n, ScanBuffers& buffers);
     void sparsify(std::size_t input, int64_t first, int64_t n, float* delta) const;

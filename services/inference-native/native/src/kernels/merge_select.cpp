@@ -6,8 +6,8 @@
 namespace moco::kernels {
 namespace {
 
-constexpr int kLowBits = 15;
-constexpr uint32_t kLowMask = (1u << kLowBits) - 1;
+constexpr int kLowBits = MagnitudeSelect::kLowBits;
+constexpr uint32_t kLowMask = MagnitudeSelect::kLowMask;
 
 // Walks `histogram` from the top bin down to the one holding the `rank`-th largest entry (1-based);
 // *before receives how many entries lie in higher bins.
@@ -41,6 +41,10 @@ void MagnitudeSelect::add(const uint32_t* bits, int64_t n, int64_t first) {
             if (bits[i] == threshold_ && ++ties_seen_ == ties_needed_) tie_cut_ = first + i;
         }
     }
+}
+
+void MagnitudeSelect::add_histogram(const uint64_t* counts) {
+    for (std::size_t bin = 0; bin < histogram_.size(); ++bin) histogram_[bin] += counts[bin];
 }
 
 bool MagnitudeSelect::end_pass() {

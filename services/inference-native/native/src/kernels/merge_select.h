@@ -9,6 +9,9 @@
 // index <= cut.
 #pragma once
 
+#include "kernels/merge_math.h"
+
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -24,10 +27,23 @@ public:
     bool end_pass();
 
     bool keep(uint32_t magnitude_bits, int64_t index) const {
-        return magnitude_bits > threshold_ || (magnitude_bits == threshold_ && index <= tie_cut_);
+        return trim_keeps(magnitude_bits, index, threshold_, tie_cut_);
     }
     uint32_t threshold() const { return threshold_; }
     int64_t tie_cut() const { return tie_cut_; }
+
+    // A pass counted elsewhere (the CUDA backend's device scan, src/cuda/merge.cu) instead of by
+    // add(): passes 0 and 1 hand over their histogram - bins() counts of bits >> kLowBits, then,
+    // among the entries with bits >> kLowBits == high(), of bits & kLowMask - and pass 2 the tie
+    // cut, the index of the ties_needed()-th entry equal to threshold() in index order.
+    static constexpr int kLowBits = 15;
+    static constexpr uint32_t kLowMask = (1u << kLowBits) - 1;
+    int pass() const { return pass_; }
+    std::size_t bins() const { return histogram_.size(); }
+    uint32_t high() const { return high_; }
+    int64_t ties_needed() const { return ties_needed_; }
+    void add_histogram(const uint64_t* counts);
+    void set_tie_cut(int64_t index) { tie_cut_ = index; }
 
 private:
     int pass_ = 0;

@@ -3,6 +3,7 @@
 // onto the output's (methods-logit-weight.md §1.2).
 #pragma once
 
+#include "kernels/host_device.h"
 #include "moco.h"
 
 #include <cstdint>
@@ -55,7 +56,7 @@ moco_status resolve_merge_spec(const char* fn, const moco_merge_spec* spec, Merg
 
 // The flat index of the element of a tensor with row length `in_cols` that output element `e`
 // (row length `out_cols`) reads: same row, same column.
-inline int64_t mapped_index(int64_t e, int64_t out_cols, int64_t in_cols) {
+MOCO_HOST_DEVICE inline int64_t mapped_index(int64_t e, int64_t out_cols, int64_t in_cols) {
     return in_cols == out_cols ? e : (e / out_cols) * in_cols + e % out_cols;
 }
 

@@ -4,6 +4,8 @@
 // property L5 sampling and M5 DARE masks need (methods-logit-weight.md §1.1, §1.2).
 #pragma once
 
+#include "kernels/host_device.h"
+
 #include <cmath>
 #include <cstdint>
 
@@ -14,7 +16,7 @@ struct Philox4 {
 };
 
 // Ten rounds of the Philox 4x32 bijection, as in Random123's philox4x32_R(10, ...).
-inline Philox4 philox4x32_10(Philox4 ctr, uint32_t k0, uint32_t k1) {
+MOCO_HOST_DEVICE inline Philox4 philox4x32_10(Philox4 ctr, uint32_t k0, uint32_t k1) {
     constexpr uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
     constexpr uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
     for (int round = 0; round < 10; ++round) {
@@ -30,7 +32,7 @@ inline Philox4 philox4x32_10(Philox4 ctr, uint32_t k0, uint32_t k1) {
 
 // u in [0, 1) from the top 24 bits of a word: (bits >> 8) * 2^-24. Exact in float (24 bits fit the
 // significand), so every language that can shift and multiply by a power of two gets the same u.
-inline float uniform_from_bits(uint32_t bits) {
+MOCO_HOST_DEVICE inline float uniform_from_bits(uint32_t bits) {
     return static_cast<float>(bits >> 8) * (1.0f / 16777216.0f);
 }
 
@@ -53,6 +55,21 @@ inline uint64_t fnv1a64(const char* text) {
     return hash;
 }
 
+// M5's keep test for 0 < density < 1: u = a * 2^-24 with a integer, so u < density  <=>
+// a < ceil(density * 2^24). The product is exact, so this integer test equals the comparison in
+// double of the caller's density.
+inline uint32_t dare_threshold(double density) {
+    return static_cast<uint32_t>(std::ceil(density * 16777216.0));
+}
+
+// Whether element `element` of the stream keyed (k0, k1) for input `model_index` is kept.
+MOCO_HOST_DEVICE inline bool dare_keeps(uint32_t k0, uint32_t k1, uint32_t model_index,
+                                        uint64_t element, uint32_t threshold) {
+    const Philox4 ctr = {{static_cast<uint32_t>(element), static_cast<uint32_t>(element >> 32),
+                          model_index, 0u}};
+    return (philox4x32_10(ctr, k0, k1).v[0] >> 8) < threshold;
+}
+
 // M5: the stream of one input's task vector for one tensor. The run seed and the tensor name form
 // the key (seed ^ fnv1a64(name)); the element index and the model index form the counter, so every
 // element's draw is independent of how the tensor is chunked.
@@ -66,17 +83,12 @@ struct DareStream {
         model_index = static_cast<uint32_t>(model);
     }
 
-    // keep[j] = 1 iff u(first + j) < density (u as in uniform_from_bits), for 0 < density < 1.
-    // u = a * 2^-24 with a integer, so u < density  <=>  a < ceil(density * 2^24): the product is
-    // exact, so this integer test equals the comparison in double of the caller's density - and
-    // the loop over elements is one the compiler vectorises.
+    // keep[j] = 1 iff u(first + j) < density (u as in uniform_from_bits), for 0 < density < 1; a
+    // loop the compiler vectorises.
     void keep_mask(uint64_t first, int64_t n, double density, uint8_t* keep) const {
-        const uint32_t threshold = static_cast<uint32_t>(std::ceil(density * 16777216.0));
+        const uint32_t threshold = dare_threshold(density);
         for (int64_t j = 0; j < n; ++j) {
-            const uint64_t element = first + static_cast<uint64_t>(j);
-            const Philox4 ctr = {{static_cast<uint32_t>(element),
-                                  static_cast<uint32_t>(element >> 32), model_index, 0u}};
-            keep[j] = (philox4x32_10(ctr, k0, k1).v[0] >> 8) < threshold;
+            keep[j] = dare_keeps(k0, k1, model_index, first + static_cast<uint64_t>(j), threshold);
         }
     }
 };

@@ -1,5 +1,5 @@
 # Tests of the CUDA backend (src/cuda), built only in CUDA builds: moco_cuda_tests, white-box
-# (forward and logit kernels against the CPU's) and public-API (cuda:0 against cpu). Every test
+# (forward, logit and merge kernels against the CPU's) and public-API (cuda:0 against cpu). Every test
 # skips where no GPU is visible, so the executable also runs, and passes by skipping, on a
 # CPU-only machine with nvcc.
 # tools/cuda/device_check.sh runs it on the GPU machine.
@@ -9,6 +9,7 @@ if(MOCO_HAVE_CUDA)
         cuda/engine_pair.cpp
         cuda/test_cuda_kernels.cpp
         cuda/test_cuda_logits.cpp
+        cuda/test_cuda_merge.cpp
         cuda/test_cuda_forward.cpp
         cuda/test_cuda_lora.cpp)
     target_link_libraries(moco_cuda_tests PRIVATE moco_core GTest::gtest GTest::gtest_main CUDA::cudart_static

@@ -141,6 +141,35 @@ TEST(KernelsMergeStreaming, ChunkedEqualsWholeBitForBit) {
     }
 }
 
+// moco_merge_tensor_on with a CPU context is moco_merge_tensor (the CUDA one: tests/cuda).
+TEST(KernelsMergeStreaming, MergeTensorOnCpuContextIsMergeTensor) {
+    moco_context_options o = moco_context_default_options();
+    o.device = "cpu";
+    moco_context* ctx = nullptr;
+    ASSERT_EQ(moco_context_create(&o, &ctx), MOCO_OK) << moco_last_error();
+    for (const int method : {MOCO_MERGE_TIES, MOCO_MERGE_DARE_TIES, MOCO_MERGE_SLERP}) {
+        Merge m = make_merge(method, MOCO_DTYPE_BF16, 37, 301);
+        const std::vector<uint8_t> whole = m.run();
+        ASSERT_FALSE(whole.empty());
+        std::vector<uint8_t> out(whole.size());
+        const std::vector<const void*> in = m.input_pointers();
+        ASSERT_EQ(moco_merge_tensor_on(ctx, m.finish(), in.data(), m.base_pointer(), out.data()),
+                  MOCO_OK)
+            << moco_last_error();
+        EXPECT_EQ(out, whole) << "method " << method;
+    }
+    Merge m = make_merge(MOCO_MERGE_TIES, MOCO_DTYPE_F32, 3, 5);
+    std::vector<uint8_t> out(15 * 4);
+    const std::vector<const void*> in = m.input_pointers();
+    EXPECT_EQ(moco_merge_tensor_on(nullptr, m.finish(), in.data(), m.base_pointer(), out.data()),
+              MOCO_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(moco_last_error()).find("moco_merge_tensor_on: ctx is NULL"),
+              std::string::npos);
+    EXPECT_EQ(moco_merge_tensor_on(ctx, m.finish(), in.data(), nullptr, out.data()),
+              MOCO_ERR_INVALID_ARGUMENT);  // the base methods need a base
+    moco_context_destroy(ctx);
+}
+
 // M2: a linear merge of 2-D embeddings of different shapes cuts each to [min rows, min cols].
 TEST(KernelsMergeStreaming, LinearRectifiesEmbeddings) {
     const std::vector<std::vector<int64_t>> shapes = {{10, 6}, {12, 5}, {11, 8}};

@@ -32,4 +32,7 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(LibraryName)]
     internal static partial MocoStatus moco_merge_tensor(NativeMergeSpec* spec, void** inputs, void* baseTensor, void* output);
+
+    [LibraryImport(LibraryName)]
+    internal static partial MocoStatus moco_merge_tensor_on(MocoContextHandle context, NativeMergeSpec* spec, void** inputs, void* baseTensor, void* output);
 }
