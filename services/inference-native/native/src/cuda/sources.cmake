@@ -14,4 +14,5 @@ set(MOCO_CUDA_SOURCES
     src/cuda/convert.cu
     src/cuda/gemm.cu
     src/cuda/forward.cu
-    src/cuda/logits.cu)
+    src/cuda/logits.cu
+    src/cuda/sampling.cu)

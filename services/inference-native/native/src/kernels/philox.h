@@ -4,6 +4,8 @@
 // property L5 sampling and M5 DARE masks need (methods-logit-weight.md §1.1, §1.2).
 #pragma once
 
+#include "kernels/host_device.h"
+
 #include <cmath>
 #include <cstdint>
 
@@ -13,8 +15,9 @@ struct Philox4 {
     uint32_t v[4];
 };
 
-// Ten rounds of the Philox 4x32 bijection, as in Random123's philox4x32_R(10, ...).
-inline Philox4 philox4x32_10(Philox4 ctr, uint32_t k0, uint32_t k1) {
+// Ten rounds of the Philox 4x32 bijection, as in Random123's philox4x32_R(10, ...). Integer only,
+// so the CUDA backend's device sampler (cuda/sampling.cu) runs this same definition bit for bit.
+MOCO_HOST_DEVICE inline Philox4 philox4x32_10(Philox4 ctr, uint32_t k0, uint32_t k1) {
     constexpr uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
     constexpr uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
     for (int round = 0; round < 10; ++round) {
@@ -30,12 +33,13 @@ inline Philox4 philox4x32_10(Philox4 ctr, uint32_t k0, uint32_t k1) {
 
 // u in [0, 1) from the top 24 bits of a word: (bits >> 8) * 2^-24. Exact in float (24 bits fit the
 // significand), so every language that can shift and multiply by a power of two gets the same u.
-inline float uniform_from_bits(uint32_t bits) {
+MOCO_HOST_DEVICE inline float uniform_from_bits(uint32_t bits) {
     return static_cast<float>(bits >> 8) * (1.0f / 16777216.0f);
 }
 
 // L5: the u of draw number `tokens_generated` of sample `sample_index` of a sequence seeded `seed`.
-inline float sampling_uniform(uint64_t seed, uint64_t tokens_generated, uint64_t sample_index) {
+MOCO_HOST_DEVICE inline float sampling_uniform(uint64_t seed, uint64_t tokens_generated,
+                                               uint64_t sample_index) {
     const Philox4 ctr = {
         {static_cast<uint32_t>(tokens_generated), static_cast<uint32_t>(tokens_generated >> 32),
          static_cast<uint32_t>(sample_index), static_cast<uint32_t>(sample_index >> 32)}};

@@ -9,7 +9,9 @@ if(MOCO_HAVE_CUDA)
         cuda/engine_pair.cpp
         cuda/test_cuda_kernels.cpp
         cuda/test_cuda_logits.cpp
-        cuda/test_cuda_forward.cpp)
+        cuda/test_cuda_forward.cpp
+        cuda/device_probe.cu
+        cuda/test_cuda_sampling.cpp)
     target_link_libraries(moco_cuda_tests PRIVATE moco_core GTest::gtest GTest::gtest_main CUDA::cudart_static
                                                   CUDA::cublas)
     target_compile_definitions(moco_cuda_tests PRIVATE
