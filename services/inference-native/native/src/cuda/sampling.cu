@@ -326,7 +326,8 @@ __global__ void __launch_bounds__(kThreads)
         return;
     }
 
-    // Each distinct id once: every copy of an id writes the penalty of the unchanged input logit.
+    // Each distinct id once: every copy of an id stores the penalty of the unchanged input logit,
+    // the same value; the store is atomic so that copies in different threads do not race.
     if (p.repetition_penalty != 1.0f && p.n_history > 0) {
         const int32_t* ids = history + p.history_offset;
         int overflow = 0;
@@ -334,7 +335,7 @@ __global__ void __launch_bounds__(kThreads)
             const int32_t id = ids[i];
             const float x = in[id];
             const float y = x < 0.0f ? __fmul_rn(x, p.repetition_penalty) : __fdiv_rn(x, p.repetition_penalty);
-            z[id] = y;
+            atomicExch(&z[id], y);
             overflow |= !(y < INFINITY);
         }
         if (__syncthreads_or(overflow)) {
