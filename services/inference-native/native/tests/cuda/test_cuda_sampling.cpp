@@ -4,8 +4,10 @@
 // one sampling.h documents - the device sums top-p's mass and the draw's running sum in fixed point
 // (a decision can move by at most vocab * 2^-(62 - bit length of vocab) of the total, 8.6e-9 for
 // 151936) where the CPU sums in f64: a row is exempt when, on the CPU's own numbers, a top-p walking
-// mass or a draw bucket edge lies within kTolerance of the threshold (top_p, u). At most 5% of the
-// rows may be exempt, so a test cannot pass by exempting.
+// mass or a draw bucket edge lies within tolerance(vocab), twice that bound, of the threshold (top_p,
+// u). At most 10% of the rows may be exempt, so a test cannot pass by exempting (with 151936 ids
+// about 0.5% of the rows are, plus for top-p 0.99 a few flat rows whose walk crosses 0.99 in steps
+// of ~5e-7).
 #include "cuda/sampling.h"
 #include "cuda_test_util.h"
 #include "device_probe.h"
@@ -23,8 +25,14 @@ namespace moco::cuda_test {
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr double kTolerance = 2e-8;  // > 2x the device's worst case above; tighter exempts fewer
-constexpr int kBigVocab = 151936;    // Qwen2.5's
+constexpr int kBigVocab = 151936;  // Qwen2.5's
+
+// Twice the bound above on how far the device's fixed-point sums can move a decision.
+double tolerance(int vocab) {
+    int bits = 0;
+    while ((vocab >> bits) != 0) ++bits;
+    return 2.0 * vocab * std::ldexp(1.0, -(62 - bits));
+}
 
 // A batch of rows to sample, each with its own options, history and stream position.
 struct Batch {
@@ -39,6 +47,21 @@ struct Batch {
     int rows() const { return static_cast<int>(opts.size()); }
     const float* row(int r) const { return logits.data() + static_cast<size_t>(r) * vocab; }
 };
+
+// fn(r) for every r < rows, on all cores (the CPU side of a big batch is most of a test's time;
+// moco_sample is thread-safe). No assertions inside fn.
+template <class Fn>
+void for_each_row(int rows, Fn fn) {
+    std::atomic<int> next{0};
+    std::vector<std::thread> pool;
+    const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned t = 0; t < threads; ++t) {
+        pool.emplace_back([&] {
+            for (int r = next++; r < rows; r = next++) fn(r);
+        });
+    }
+    for (std::thread& t : pool) t.join();
+}
 
 // Kinds of rows: peaked (a few dominant ids), flat, coarse (many exact ties, some -inf), sparse (a
 // handful of finite entries, so top-k can exceed the candidates).
@@ -73,8 +96,10 @@ std::vector<float> random_row(int vocab, uint32_t seed) {
 Batch make_batch(int vocab, int rows, int distinct, const moco_sampling_options& opts, uint32_t seed) {
     Batch b;
     b.vocab = vocab;
-    std::vector<std::vector<float>> bases;
-    for (int d = 0; d < distinct; ++d) bases.push_back(random_row(vocab, seed * 7919u + static_cast<uint32_t>(d)));
+    std::vector<std::vector<float>> bases(static_cast<size_t>(distinct));
+    for_each_row(distinct, [&](int d) {
+        bases[static_cast<size_t>(d)] = random_row(vocab, seed * 7919u + static_cast<uint32_t>(d));
+    });
     std::mt19937_64 rng(seed);
     for (int r = 0; r < rows; ++r) {
         const std::vector<float>& base = bases[static_cast<size_t>(r % distinct)];
@@ -89,21 +114,6 @@ Batch make_batch(int vocab, int rows, int distinct, const moco_sampling_options&
         b.sample_index.push_back(static_cast<uint64_t>(r % 3));
     }
     return b;
-}
-
-// fn(r) for every r < rows, on all cores (the CPU side of a big batch is most of a test's time;
-// moco_sample is thread-safe). No assertions inside fn.
-template <class Fn>
-void for_each_row(int rows, Fn fn) {
-    std::atomic<int> next{0};
-    std::vector<std::thread> pool;
-    const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-    for (unsigned t = 0; t < threads; ++t) {
-        pool.emplace_back([&] {
-            for (int r = next++; r < rows; r = next++) fn(r);
-        });
-    }
-    for (std::thread& t : pool) t.join();
 }
 
 struct Result {
@@ -186,7 +196,7 @@ Weights weights_of(const std::vector<float>& z) {
     return out;
 }
 
-// Whether top-p's walking mass (the CPU's numbers) comes within kTolerance of top_p in row r.
+// Whether top-p's walking mass (the CPU's numbers) comes within tolerance of top_p in row r.
 bool top_p_near_boundary(const Batch& b, int r) {
     moco_sampling_options before_top_p = b.opts[static_cast<size_t>(r)];
     if (!(before_top_p.top_p < 1.0f) || before_top_p.temperature == 0.0f) return false;
@@ -206,15 +216,16 @@ bool top_p_near_boundary(const Batch& b, int r) {
     std::vector<size_t> index_of(z.size());  // id -> its position in w
     for (size_t j = 0; j < w.ids.size(); ++j) index_of[static_cast<size_t>(w.ids[j])] = j;
     const double p = static_cast<double>(b.opts[static_cast<size_t>(r)].top_p);
+    const double tol = tolerance(b.vocab);
     double mass = 0.0;
-    for (size_t j = 0; j < order.size() && mass <= p + kTolerance; ++j) {
-        if (j > 0 && std::fabs(mass - p) < kTolerance) return true;
+    for (size_t j = 0; j < order.size() && mass <= p + tol; ++j) {
+        if (j > 0 && std::fabs(mass - p) < tol) return true;
         mass += w.w[index_of[order[j] & 0xFFFFFFFFu]] / w.total;
     }
     return false;
 }
 
-// Whether u lies within kTolerance of an edge of the draw's buckets (running sums / total, the
+// Whether u lies within tolerance of an edge of the draw's buckets (running sums / total, the
 // CPU's numbers) in the CPU's processed row r.
 bool draw_near_edge(const Batch& b, const Result& cpu, int r) {
     if (b.opts[static_cast<size_t>(r)].temperature == 0.0f) return false;
@@ -227,7 +238,7 @@ bool draw_near_edge(const Batch& b, const Result& cpu, int r) {
     double running = 0.0;
     for (const double x : w.w) {
         running += x;
-        if (std::fabs(running / w.total - u) < kTolerance) return true;
+        if (std::fabs(running / w.total - u) < tolerance(b.vocab)) return true;
     }
     return false;
 }
@@ -274,16 +285,16 @@ void expect_same_as_cpu(const Batch& b, const std::string& what) {
                                              std::to_string(got[column]) + " vs " + std::to_string(want[column]));
         }
     }
-    EXPECT_LE(exempt * 20, b.rows()) << what << ": " << exempt << " of " << b.rows()
-                                     << " rows exempt as near a boundary (at most 5% may be)";
+    EXPECT_LE(exempt * 10, b.rows()) << what << ": " << exempt << " of " << b.rows()
+                                     << " rows exempt as near a boundary (at most 10% may be)";
     ::testing::Test::RecordProperty(what + "_compared", compared);
     ::testing::Test::RecordProperty(what + "_exempt", exempt);
 }
 
-// The options under test on the big vocabulary (200 rows of 8 random rows, ~200 seeds) and on small
-// ones (vocab 1 and 2 included).
+// The options under test on the big vocabulary (200 random rows, 200 seeds) and on small ones (vocab
+// 1 and 2 included).
 void expect_same_as_cpu_on_all_shapes(const moco_sampling_options& opts, uint32_t seed, const std::string& what) {
-    expect_same_as_cpu(make_batch(kBigVocab, 200, 8, opts, seed), what + "_vocab151936");
+    expect_same_as_cpu(make_batch(kBigVocab, 200, 200, opts, seed), what + "_vocab151936");
     for (const int vocab : {1, 2, 7, 33, 1000, 5003}) {
         expect_same_as_cpu(make_batch(vocab, 200, 200, opts, seed + static_cast<uint32_t>(vocab)),
                            what + "_vocab" + std::to_string(vocab));
