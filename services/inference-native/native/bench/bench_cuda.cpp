@@ -7,12 +7,14 @@
 //   bound (batch 1)      bandwidth / bytes of the weights read per token (every matrix once)
 //   prefill tokens/s     one call of 1 x 2048 and of 8 x 512 new tokens
 //   merge GB/s           LINEAR / TIES / DARE_TIES of ~1.3 GB of BF16 tensors (bench_cuda_merge.h)
+//   sampling             device sample_rows vs copy + moco_sample (bench_cuda_sampling.cpp)
 //
 // Prints a markdown table (tools/cuda/device_check.sh saves it). Plain timing with a warm-up call,
 // not Google Benchmark, so it builds wherever the CUDA backend does.
 //
 //   moco_cuda_bench [device]      (default cuda:0)
 #include "bench_cuda_merge.h"
+#include "bench_cuda_sampling.h"
 #include "bench_model.h"
 #include "moco.h"
 
@@ -170,5 +172,6 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
     }
     std::printf("\n(ratio column: decode tokens/s per sequence over the batch-1 bound)\n");
+    moco::bench::print_sampling_table();
     return 0;
 }

@@ -19,7 +19,8 @@ set(MOCO_CUDA_SOURCES
     src/cuda/logits.cu
     src/cuda/merge.cu
     src/cuda/merge_pointwise.cu
-    src/cuda/merge_host.cu)
+    src/cuda/merge_host.cu
+    src/cuda/sampling.cu)
 # The merge kernels promise the CPU's bits (merge_kernels.h): no fused multiply-add contraction.
 set_source_files_properties(src/cuda/merge.cu src/cuda/merge_pointwise.cu PROPERTIES
     COMPILE_OPTIONS "--fmad=false")

@@ -9,14 +9,17 @@
 #include <cstddef>
 #include <cstring>
 
+namespace moco::kernels {
 namespace {
 
 // The first published layout ends after repetition_penalty.
 constexpr int kSamplingOptionsV1Size =
     static_cast<int>(offsetof(moco_sampling_options, repetition_penalty) + sizeof(float));
 
-moco_status read_options(const moco_sampling_options* opts, moco::kernels::SamplingConfig* config) {
-    const char* fn = "moco_sample";
+}  // namespace
+
+moco_status read_sampling_options(const char* fn, const moco_sampling_options* opts,
+                                  SamplingConfig* config) {
     moco_sampling_options o = moco_sampling_default_options();
     if (opts != nullptr) {
         if (opts->struct_size < kSamplingOptionsV1Size) {
@@ -57,7 +60,22 @@ moco_status read_options(const moco_sampling_options* opts, moco::kernels::Sampl
     return MOCO_OK;
 }
 
-}  // namespace
+moco_status validate_history(const char* fn, const int32_t* history, int n_history, int vocab) {
+    if (n_history < 0 || (history == nullptr && n_history > 0)) {
+        return moco::set_error(MOCO_ERR_INVALID_ARGUMENT, "%s: n_history is %d with history %s",
+                               fn, n_history, history == nullptr ? "NULL" : "set");
+    }
+    for (int i = 0; i < n_history; ++i) {
+        if (history[i] < 0 || history[i] >= vocab) {
+            return moco::set_error(MOCO_ERR_INVALID_ARGUMENT,
+                                   "%s: history[%d] = %d lies outside [0, vocab = %d)", fn, i,
+                                   history[i], vocab);
+        }
+    }
+    return MOCO_OK;
+}
+
+}  // namespace moco::kernels
 
 extern "C" {
 
@@ -84,19 +102,10 @@ moco_status moco_sample(const float* logits, int vocab, const moco_sampling_opti
                 MOCO_ERR_INVALID_ARGUMENT,
                 "%s: logits and token must not be NULL and vocab (%d) must be >= 1", fn, vocab);
         }
-        if (n_history < 0 || (history == nullptr && n_history > 0)) {
-            return moco::set_error(MOCO_ERR_INVALID_ARGUMENT, "%s: n_history is %d with history %s",
-                                   fn, n_history, history == nullptr ? "NULL" : "set");
-        }
-        for (int i = 0; i < n_history; ++i) {
-            if (history[i] < 0 || history[i] >= vocab) {
-                return moco::set_error(MOCO_ERR_INVALID_ARGUMENT,
-                                       "%s: history[%d] = %d lies outside [0, vocab = %d)", fn, i,
-                                       history[i], vocab);
-            }
-        }
+        moco_status st = moco::kernels::validate_history(fn, history, n_history, vocab);
+        if (st != MOCO_OK) return st;
         moco::kernels::SamplingConfig config;
-        const moco_status st = read_options(opts, &config);
+        st = moco::kernels::read_sampling_options(fn, opts, &config);
         if (st != MOCO_OK) return st;
         const float u = moco::kernels::sampling_uniform(seed, tokens_generated, sample_index);
         return moco::kernels::sample(logits, vocab, config, history, n_history, u, processed,

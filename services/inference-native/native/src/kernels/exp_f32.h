@@ -9,12 +9,27 @@
 // probabilities under 1e-38 relative to the top entry) are returned as 0, as is exp(-inf).
 #pragma once
 
+#include "kernels/host_device.h"
+
 #include <cstdint>
 #include <cstring>
 
 namespace moco::kernels {
 
-inline float exp_f32(float x) {
+// The float whose bits are `bits` (the 2^n scale below).
+MOCO_HOST_DEVICE inline float exp_scale_from_bits(uint32_t bits) {
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(bits);
+#else
+    float f;
+    std::memcpy(&f, &bits, sizeof(f));
+    return f;
+#endif
+}
+
+// Shared with the CUDA backend's device sampler (cuda/sampling.cu), so min-p and the draw's weights
+// are the same bits on both sides: every operation is rounded on its own (host_device.h).
+MOCO_HOST_DEVICE inline float exp_f32(float x) {
     constexpr float kLog2e = 1.44269504088896341f;
     constexpr float kLn2Hi = 0.693359375f;  // 8 significant bits: n * kLn2Hi is exact
     constexpr float kLn2Lo = -2.12194440e-4f;
@@ -22,19 +37,17 @@ inline float exp_f32(float x) {
     constexpr float kMin = -87.3365479f;   // ln(2^-126)
 
     const float clamped = x < kMin ? kMin : (x > 0.0f ? 0.0f : x);
-    const float n = (clamped * kLog2e + kRound) - kRound;
-    const float r = (clamped - n * kLn2Hi) - n * kLn2Lo;
+    const float n = sub_rn(add_rn(mul_rn(clamped, kLog2e), kRound), kRound);
+    const float r = sub_rn(sub_rn(clamped, mul_rn(n, kLn2Hi)), mul_rn(n, kLn2Lo));
     float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
+    p = add_rn(mul_rn(p, r), 1.3981999507e-3f);
+    p = add_rn(mul_rn(p, r), 8.3334519073e-3f);
+    p = add_rn(mul_rn(p, r), 4.1665795894e-2f);
+    p = add_rn(mul_rn(p, r), 1.6666665459e-1f);
+    p = add_rn(mul_rn(p, r), 5.0000001201e-1f);
+    p = add_rn(add_rn(mul_rn(p, mul_rn(r, r)), r), 1.0f);
     const uint32_t scale_bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
-    float scale;
-    std::memcpy(&scale, &scale_bits, sizeof(scale));
-    const float result = p * scale;
+    const float result = mul_rn(p, exp_scale_from_bits(scale_bits));
     return x < kMin ? 0.0f : result;
 }
 

@@ -15,7 +15,8 @@ struct Philox4 {
     uint32_t v[4];
 };
 
-// Ten rounds of the Philox 4x32 bijection, as in Random123's philox4x32_R(10, ...).
+// Ten rounds of the Philox 4x32 bijection, as in Random123's philox4x32_R(10, ...). Integer only,
+// so the CUDA backend (the device sampler, the DARE merge mask) runs this same definition bit for bit.
 MOCO_HOST_DEVICE inline Philox4 philox4x32_10(Philox4 ctr, uint32_t k0, uint32_t k1) {
     constexpr uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
     constexpr uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
@@ -37,7 +38,8 @@ MOCO_HOST_DEVICE inline float uniform_from_bits(uint32_t bits) {
 }
 
 // L5: the u of draw number `tokens_generated` of sample `sample_index` of a sequence seeded `seed`.
-inline float sampling_uniform(uint64_t seed, uint64_t tokens_generated, uint64_t sample_index) {
+MOCO_HOST_DEVICE inline float sampling_uniform(uint64_t seed, uint64_t tokens_generated,
+                                               uint64_t sample_index) {
     const Philox4 ctr = {
         {static_cast<uint32_t>(tokens_generated), static_cast<uint32_t>(tokens_generated >> 32),
          static_cast<uint32_t>(sample_index), static_cast<uint32_t>(sample_index >> 32)}};

@@ -18,6 +18,13 @@ struct SamplingConfig {
     float repetition_penalty = 1.0f;  // 1 = off
 };
 
+// The checks moco_sample makes on its options and history (api_sampling.cpp), error messages
+// starting with `fn`; shared with the CUDA backend's device sampler, whose kernels assume arguments
+// that passed them.
+moco_status read_sampling_options(const char* fn, const moco_sampling_options* opts,
+                                  SamplingConfig* config);
+moco_status validate_history(const char* fn, const int32_t* history, int n_history, int vocab);
+
 // Picks *token from one row of `vocab` logits. `history` (n_history ids in [0, vocab)) feeds the
 // repetition penalty. `processed`, when not NULL, receives the logits after the processors
 // (filtered entries -inf). Arguments were validated by the caller; failures are numeric only.

@@ -11,7 +11,9 @@ if(MOCO_HAVE_CUDA)
         cuda/test_cuda_logits.cpp
         cuda/test_cuda_merge.cpp
         cuda/test_cuda_forward.cpp
-        cuda/test_cuda_lora.cpp)
+        cuda/test_cuda_lora.cpp
+        cuda/device_probe.cu
+        cuda/test_cuda_sampling.cpp)
     target_link_libraries(moco_cuda_tests PRIVATE moco_core GTest::gtest GTest::gtest_main CUDA::cudart_static
                                                   CUDA::cublas)
     target_compile_definitions(moco_cuda_tests PRIVATE
