@@ -58,10 +58,11 @@ public sealed class DecodeSession(AsyncDuplexStreamingCall<DecodeRequest, Decode
             op.Tag = ++_tag;
             request.Ops.Add(op);
         }
-        await call.RequestStream.WriteAsync(request);
-        var results = new List<SeqResult>();
-        // Bounded, so an op the service never answers fails its test with the op's name instead of hanging the run.
+        // Bounded, sending included, so an op the service never takes or never answers fails its test with the op's name
+        // instead of hanging the run.
         using var deadline = new CancellationTokenSource(AnswerTimeout);
+        await SendBoundedAsync(request, deadline, ops);
+        var results = new List<SeqResult>();
         while (results.Count < ops.Length)
         {
             if (_ready.Count == 0)
@@ -88,10 +89,23 @@ public sealed class DecodeSession(AsyncDuplexStreamingCall<DecodeRequest, Decode
     }
 
     /// <summary>Sends <paramref name="op"/> without waiting for its result.</summary>
-    public Task SendOnlyAsync(SeqOp op)
+    public async Task SendOnlyAsync(SeqOp op)
     {
         op.Tag = ++_tag;
-        return call.RequestStream.WriteAsync(new DecodeRequest { Ops = { op } });
+        using var deadline = new CancellationTokenSource(AnswerTimeout);
+        await SendBoundedAsync(new DecodeRequest { Ops = { op } }, deadline, op);
+    }
+
+    private async Task SendBoundedAsync(DecodeRequest request, CancellationTokenSource deadline, params SeqOp[] ops)
+    {
+        try
+        {
+            await call.RequestStream.WriteAsync(request, deadline.Token);
+        }
+        catch (Exception e) when (deadline.IsCancellationRequested && e is RpcException or OperationCanceledException)
+        {
+            throw new TimeoutException($"could not send within {AnswerTimeout.TotalSeconds:0} s: {string.Join(", ", ops.Select(o => $"{o.OpCase} of '{o.SeqId}' (tag {o.Tag})"))}", e);
+        }
     }
 
     /// <summary>One op, one result.</summary>
