@@ -75,4 +75,28 @@ Top2 top2(const float* row, int n) {
     return {best, n > 1 ? row[best] - second : 1e30f};
 }
 
+int compare_greedy(Engine& cpu, Engine& gpu, const std::vector<int32_t>& prompt, int steps, float margin,
+                   const moco_adapter* cpu_adapter, const moco_adapter* gpu_adapter) {
+    const int out = cpu.info().output_size;
+    const int32_t a = cpu.new_sequence(), b = gpu.new_sequence();
+    std::vector<float> l_cpu = cpu.forward(a, prompt, MOCO_OUTPUT_LAST, nullptr, 0, cpu_adapter);
+    std::vector<float> l_gpu = gpu.forward(b, prompt, MOCO_OUTPUT_LAST, nullptr, 0, gpu_adapter);
+    int compared = 0;
+    for (int step = 0; step < steps; ++step) {
+        const Top2 c = top2(l_cpu.data(), out);
+        if (c.margin > margin) {
+            const int g = top2(l_gpu.data(), out).token;
+            if (g != c.token) {
+                ADD_FAILURE() << "step " << step << ": GPU token " << g << ", CPU token " << c.token
+                              << " (CPU margin " << c.margin << ")";
+                return compared;
+            }
+            ++compared;
+        }
+        l_cpu = cpu.forward(a, {c.token}, MOCO_OUTPUT_LAST, nullptr, 0, cpu_adapter);
+        l_gpu = gpu.forward(b, {c.token}, MOCO_OUTPUT_LAST, nullptr, 0, gpu_adapter);
+    }
+    return compared;
+}
+
 }  // namespace moco::cuda_test

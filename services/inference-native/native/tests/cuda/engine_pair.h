@@ -52,4 +52,11 @@ struct Top2 {
 };
 Top2 top2(const float* row, int n);
 
+// Greedy decoding of `steps` tokens after `prompt` on both engines (each with its adapter, or none),
+// both following the CPU's token so that one near-tie does not end the comparison: every step whose
+// CPU top-2 margin exceeds `margin` must pick the same token on the GPU (a test failure names the
+// first step that does not, and the comparison stops there). Returns the steps compared.
+int compare_greedy(Engine& cpu, Engine& gpu, const std::vector<int32_t>& prompt, int steps, float margin,
+                   const moco_adapter* cpu_adapter = nullptr, const moco_adapter* gpu_adapter = nullptr);
+
 }  // namespace moco::cuda_test

@@ -183,23 +183,8 @@ TEST_P(CudaForward, AttendPrefixMatchesCpu) {
 }
 
 TEST_P(CudaForward, GreedyGenerationIdenticalToCpu) {
-    const int out = cpu_->info().output_size;
     if (cpu_->info().is_classifier) GTEST_SKIP() << "a classifier does not generate";
-    const int32_t a = cpu_->new_sequence(), b = gpu_->new_sequence();
-    std::vector<float> l_cpu = cpu_->forward(a, tokens(6, out, 9), MOCO_OUTPUT_LAST);
-    std::vector<float> l_gpu = gpu_->forward(b, tokens(6, out, 9), MOCO_OUTPUT_LAST);
-    int compared = 0;
-    for (int step = 0; step < 24; ++step) {
-        const Top2 c = top2(l_cpu.data(), out);
-        const Top2 g = top2(l_gpu.data(), out);
-        if (c.margin > 10.0f * tol_) {
-            ASSERT_EQ(g.token, c.token) << "step " << step << " (CPU margin " << c.margin << ")";
-            ++compared;
-        }
-        // Both follow the CPU's token, so that one near-tie does not end the comparison.
-        l_cpu = cpu_->forward(a, {c.token}, MOCO_OUTPUT_LAST);
-        l_gpu = gpu_->forward(b, {c.token}, MOCO_OUTPUT_LAST);
-    }
+    const int compared = compare_greedy(*cpu_, *gpu_, tokens(6, cpu_->info().output_size, 9), 24, 10.0f * tol_);
     // F32: nearly every step has a margin above 1e-3; 16-bit thresholds (0.05 to 0.3) leave fewer.
     EXPECT_GE(compared, cpu_->info().dtype == MOCO_DTYPE_F32 ? 12 : 1) << "too few steps had a clear margin";
 }

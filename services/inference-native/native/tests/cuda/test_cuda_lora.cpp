@@ -371,20 +371,8 @@ TEST_P(CudaLora, MixedBatchEqualsSingleEntries) {
 
 TEST_P(CudaLora, GreedyGenerationIdenticalToCpu) {
     if (cpu().info().is_classifier) GTEST_SKIP() << "a classifier does not generate";
-    const int out = cpu().info().output_size;
-    const int32_t a = cpu().new_sequence(), b = gpu().new_sequence();
-    std::vector<float> l_cpu = cpu().forward(a, tokens(6, out, 9), MOCO_OUTPUT_LAST, nullptr, 0, a_[0]->get());
-    std::vector<float> l_gpu = gpu().forward(b, tokens(6, out, 9), MOCO_OUTPUT_LAST, nullptr, 0, a_[1]->get());
-    int compared = 0;
-    for (int step = 0; step < 24; ++step) {
-        const Top2 c = top2(l_cpu.data(), out);
-        if (c.margin > 10.0f * tol_) {
-            ASSERT_EQ(top2(l_gpu.data(), out).token, c.token) << "step " << step << " (CPU margin " << c.margin << ")";
-            ++compared;
-        }
-        l_cpu = cpu().forward(a, {c.token}, MOCO_OUTPUT_LAST, nullptr, 0, a_[0]->get());
-        l_gpu = gpu().forward(b, {c.token}, MOCO_OUTPUT_LAST, nullptr, 0, a_[1]->get());
-    }
+    const int compared = compare_greedy(cpu(), gpu(), tokens(6, cpu().info().output_size, 9), 24, 10.0f * tol_,
+                                        a_[0]->get(), a_[1]->get());
     EXPECT_GE(compared, cpu().info().dtype == MOCO_DTYPE_F32 ? 12 : 1) << "too few steps had a clear margin";
 }
 
