@@ -167,13 +167,11 @@ public sealed class DecodeTests(DecodeHost host)
         await session.CompleteAsync();
     }
 
-    // Each op of a session is sent and answered within a minute or fails naming itself (DecodeSession); the failure then
-    // says what the model's scheduler held, which tells a leaked reservation (admission stuck) from a lost answer.
-    [Fact(Skip = "Stalls the test host past the 5-minute hang limit in two of the last three fresh-clone CI runs (2026-12-06, sessions 6 and 7), " +
-        "though it passed 43 runs of 20–200 batches here (alone, with the Decode tests, with the whole suite, on one core). With answers " +
-        "bounded at a minute (session 7) it still stalled, before the sending was bounded too: the suspect is the client's request-stream " +
-        "write or HTTP/2 stream admission after hundreds of reset streams, not the scheduler. Skipped so CI stays meaningful; run it alone " +
-        "with the bounds to see which op stalls.")]
+    // The regression test of a deadlock (2026-12-06): the loop unregistered a cancelled job's wake-up with Dispose while
+    // holding its lock, Dispose waited for that very wake-up, already running on a Kestrel thread and waiting for the
+    // lock. Each op of a session is sent and answered within a minute or fails naming itself (DecodeSession), with what
+    // the model's scheduler holds.
+    [Fact]
     public async Task A_thousand_abandoned_streams_leave_the_kv_cache_at_baseline()
     {
         var resident = host.Registry.Acquire(GoldenModels.Llama).Base;

@@ -61,10 +61,19 @@ internal sealed class ModelScheduler : IDisposable
     /// sequences). For diagnostics: a request that never starts shows here as a queue that does not move.</summary>
     public string Describe()
     {
-        lock (_gate)
+        // Never blocks: a loop stuck with its lock held is itself the answer.
+        if (!Monitor.TryEnter(_gate, TimeSpan.FromSeconds(1)))
+        {
+            return "the loop has held its lock for over a second (stuck inside a step, an admission or a clean-up)";
+        }
+        try
         {
             return $"{_queue.Count} queued, {_running.Count} running, {_reservedBlocks}/{TotalBlocks} blocks and " +
                 $"{_reservedSequences}/{_maxSequences} sequences reserved, {_posted.Count} posted";
+        }
+        finally
+        {
+            Monitor.Exit(_gate);
         }
     }
 
@@ -85,7 +94,8 @@ internal sealed class ModelScheduler : IDisposable
         {
             if (_stopping || _queue.Count >= _options.MaxQueued)
             {
-                wake.Dispose();
+                // Not Dispose: a cancellation racing this call runs Wake, which waits for the lock held here.
+                wake.Unregister();
                 throw _stopping ? ServingErrors.Unloaded(_model) : ServingErrors.QueueFull(_model, _options.MaxQueued);
             }
             job.WakeOnCancel = wake;
@@ -292,7 +302,7 @@ internal sealed class ModelScheduler : IDisposable
             {
                 _queue.Remove(node);
                 node.Value.Cancel();
-                node.Value.WakeOnCancel.Dispose();
+                node.Value.StopWaking();
             }
             node = next;
         }
@@ -401,7 +411,7 @@ internal sealed class ModelScheduler : IDisposable
                 continue;
             }
             job.Release(_cache);
-            job.WakeOnCancel.Dispose();
+            job.StopWaking();
             _running.RemoveAt(i);
             retired = true;
             lock (_gate)

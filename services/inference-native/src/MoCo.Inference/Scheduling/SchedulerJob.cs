@@ -14,8 +14,12 @@ internal abstract class SchedulerJob(CancellationToken cancellation)
     /// <summary>The caller's cancellation (client cancel or deadline).</summary>
     public CancellationToken Cancellation { get; } = cancellation;
 
-    /// <summary>Wakes the loop when <see cref="Cancellation"/> fires; disposed when the loop lets the job go.</summary>
+    /// <summary>Wakes the loop when <see cref="Cancellation"/> fires; unregistered when the loop lets the job go.</summary>
     public CancellationTokenRegistration WakeOnCancel { get; set; }
+
+    /// <summary>Stops waking the loop on cancellation, without waiting for a wake-up already running: that callback
+    /// takes the loop's lock, which the caller may hold (Dispose would wait for it while it waits for the lock).</summary>
+    public void StopWaking() => WakeOnCancel.Unregister();
 
     /// <summary>True once the job has delivered its result or error; the loop then releases it.</summary>
     public bool Done { get; protected set; }
