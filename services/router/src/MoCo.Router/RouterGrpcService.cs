@@ -10,14 +10,16 @@ namespace MoCo.Router;
 
 /// <summary>
 /// moco.v1.RouterService (contracts.md §5): stored, versioned routers (<see cref="RouterStore"/>) listed by
-/// ListRouters and served by id — TrainRouter fits api_prompt_routing, api_graph_routing and api_cascade routers from an inline
-/// dev set (<see cref="RouterTraining"/>), Route picks a model per prompt (text routers: <see cref="TextRouting"/>, graph
-/// routers: <see cref="GraphRouting"/>), Complete routes and answers (api_cascade: <see cref="CascadeCompletion"/>'s level loop); Complete also decodes api_nudging and api_mentor_collab, which need no
+/// ListRouters and served by id — TrainRouter fits api_prompt_routing, api_graph_routing and api_cascade routers from
+/// an inline dev set (<see cref="RouterTraining"/>), Route picks a model per prompt (text routers:
+/// <see cref="TextRouting"/>, graph routers: <see cref="GraphRouting"/>), Complete routes and answers (api_cascade:
+/// <see cref="CascadeCompletion"/>'s level loop); Complete also decodes api_nudging and api_mentor_collab, which need no
 /// router (<see cref="TokenLevelCompletion"/>). Routers that runs fit (`moco run`) land in the same store, so a
 /// router trained in a run is deployable behind the gateway. Requests, errors, decisions and model calls are counted
 /// in <see cref="RouterMetrics"/>.
 /// </summary>
-public sealed class RouterGrpcService(RouterStore store, TextRouting routing, GraphRouting graphs, CascadeCompletion cascades, RouterTraining training, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
+public sealed class RouterGrpcService(RouterStore store, TextRouting routing, GraphRouting graphs, CascadeCompletion cascades, RouterTraining training,
+    TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
 {
     /// <inheritdoc/>
     public override Task<RouteResponse> Route(RouteRequest request, ServerCallContext context) =>
