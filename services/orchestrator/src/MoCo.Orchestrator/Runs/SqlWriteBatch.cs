@@ -70,23 +70,38 @@ internal sealed class SqlWriteBatch(SqlRunStore store, DbTransaction transaction
     {
         ObjectDisposedException.ThrowIf(_ended, this);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        End();
+        await EndAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (!_ended)
+        if (_ended)
+        {
+            return;
+        }
+        try
         {
             // Not committed: roll back, so a crash or an exception mid-batch leaves nothing half-written.
             await transaction.RollbackAsync().ConfigureAwait(false);
-            End();
         }
-        await transaction.DisposeAsync().ConfigureAwait(false);
+        finally
+        {
+            await EndAsync().ConfigureAwait(false);
+        }
     }
 
-    private void End()
+    // The next batch may use the connection only once this transaction is disposed: disposing it touches the connection
+    // (Npgsql closes the operations it thinks are ongoing), and overlapping the next batch's commands hung both.
+    private async Task EndAsync()
     {
         _ended = true;
-        store.EndBatch();
+        try
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            store.EndBatch();
+        }
     }
 }
