@@ -1,3 +1,5 @@
+using MoCo.Contracts.V1;
+
 namespace MoCo.Router.Routing;
 
 /// <summary>
@@ -20,6 +22,18 @@ public sealed class TopConfidence
         }
         var max = topLogits.Max();
         return 1.0 / topLogits.Sum(v => Math.Exp(v - max));
+    }
+
+    /// <summary>What a Generate request asks for ScoredGen: the <paramref name="k"/> largest processed logits of every
+    /// generated token.</summary>
+    public static LogprobOptions Request(int k) => new() { Enabled = true, TopK = k, Source = LogprobSource.Processed, Value = LogprobValue.Logit };
+
+    /// <summary>Adds one generated token as Generate reports it for <see cref="Request"/>: its top logits, or its own
+    /// logit when it reports none.</summary>
+    public void Add(TokenLogprob token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        Add(token.Top.Count > 0 ? [.. token.Top.Select(t => (double)t.Value)] : [token.Value]);
     }
 
     /// <summary>Adds one token.</summary>

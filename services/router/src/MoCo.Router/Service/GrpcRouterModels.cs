@@ -38,7 +38,7 @@ public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient cli
         TopConfidence? confidence = null;
         if (settings.ConfidenceTopK > 0)
         {
-            request.Logprobs = new LogprobOptions { Enabled = true, TopK = settings.ConfidenceTopK, Source = LogprobSource.Processed, Value = LogprobValue.Logit };
+            request.Logprobs = TopConfidence.Request(settings.ConfidenceTopK);
             confidence = new TopConfidence();
         }
         using var stream = client.Generate(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken);
@@ -48,7 +48,7 @@ public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient cli
             {
                 foreach (var token in message.Delta.Logprobs)
                 {
-                    confidence.Add(token.Top.Count > 0 ? [.. token.Top.Select(t => (double)t.Value)] : [token.Value]);
+                    confidence.Add(token);
                 }
             }
             if (message.PayloadCase != GenerateResponse.PayloadOneofCase.Final)

@@ -49,7 +49,7 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
         TopConfidence[]? confidences = null;
         if (call.ConfidenceTopK > 0)
         {
-            request.Logprobs = new LogprobOptions { Enabled = true, TopK = call.ConfidenceTopK, Source = LogprobSource.Processed, Value = LogprobValue.Logit };
+            request.Logprobs = TopConfidence.Request(call.ConfidenceTopK);
             confidences = [.. Enumerable.Range(0, call.Samples).Select(_ => new TopConfidence())];
         }
         using var stream = client.Generate(request, Headers(call.Model), cancellationToken: cancellationToken);
@@ -59,7 +59,7 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
             {
                 foreach (var token in m.Delta.Logprobs)
                 {
-                    confidences[m.Delta.SampleIndex].Add(token.Top.Count > 0 ? [.. token.Top.Select(t => (double)t.Value)] : [token.Value]);
+                    confidences[m.Delta.SampleIndex].Add(token);
                 }
             }
             return m.PayloadCase == GenerateResponse.PayloadOneofCase.Final ? m.Final : null;
