@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using Google.Protobuf.WellKnownTypes;
 using MoCo.Contracts.V1;
@@ -53,7 +52,7 @@ public sealed class RouterCalls(IRouterModels models, RouterMetrics? metrics = n
         var pending = decisions.Select(async (d, k) =>
         {
             var m = d.Decision.ModelIndex;
-            var item = inputs[k].Index.ToString(CultureInfo.InvariantCulture);
+            var item = RouterItems.Key(inputs[k]);
             var answer = await GenerateAsync(router.Method, router.ModelNames[m], "answer", inputs[k].Prompt, settings,
                 CounterRng.Bits(context.Seed, "answer", item, m, 0), $"{context.RunId}/answer/{item}", cancellationToken).ConfigureAwait(false);
             var completed = new CompletedItem
