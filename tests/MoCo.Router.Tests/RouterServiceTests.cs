@@ -136,6 +136,11 @@ public sealed class RouterServiceTests : IAsyncLifetime
         Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
         Assert.Contains("context.method", unknown.Status.Detail, StringComparison.Ordinal);
 
+        using var switchTraining = _client.TrainRouter(new TrainRouterRequest { Context = Context("api_switch_generation"), DevSet = new DevSet(), CallKey = "k" });
+        var selector = await Assert.ThrowsAsync<RpcException>(() => switchTraining.ResponseStream.ReadAllAsync().ToListAsync().AsTask());
+        Assert.Equal(StatusCode.Unimplemented, selector.StatusCode);
+        Assert.Contains("moco run", selector.Status.Detail, StringComparison.Ordinal);
+
         using var noKey = _client.TrainRouter(new TrainRouterRequest { Context = Context(), DevSet = new DevSet() });
         var keyError = await Assert.ThrowsAsync<RpcException>(() => noKey.ResponseStream.ReadAllAsync().ToListAsync().AsTask());
         Assert.Contains("call_key", keyError.Status.Detail, StringComparison.Ordinal);

@@ -29,7 +29,7 @@ public sealed class TokenLevelCompletion(IDecodeBackend decoding, MentorMlpRegis
             "api_mentor_collab" => Mentor(context, cancellationToken),
             _ => throw new ArgumentException($"{context.Method} is not a token-level method completed here", nameof(context)),
         };
-        await foreach (var item in AsFinished(inputs.Select(answer)).ConfigureAwait(false))
+        await foreach (var item in CompletedItems.AsFinished(inputs.Select(answer)).ConfigureAwait(false))
         {
             yield return item;
         }
@@ -42,7 +42,7 @@ public sealed class TokenLevelCompletion(IDecodeBackend decoding, MentorMlpRegis
     {
         ArgumentNullException.ThrowIfNull(router);
         var settings = RouterSettings.CoLlm(context, router.Payload);
-        return AsFinished(inputs.Select(async input =>
+        return CompletedItems.AsFinished(inputs.Select(async input =>
         {
             var started = Stopwatch.GetTimestamp();
             var prompt = await decoding.TokenizeChatAsync(settings.Generator, CoLlmDecoding.Prompt(input.Prompt), generationPrompt: true, cancellationToken).ConfigureAwait(false);
@@ -62,18 +62,6 @@ public sealed class TokenLevelCompletion(IDecodeBackend decoding, MentorMlpRegis
             }
             return item;
         }));
-    }
-
-    // The items in the order they finish.
-    private static async IAsyncEnumerable<CompletedItem> AsFinished(IEnumerable<Task<CompletedItem>> items)
-    {
-        var pending = items.ToList();
-        while (pending.Count > 0)
-        {
-            var finished = await Task.WhenAny(pending).ConfigureAwait(false);
-            pending.Remove(finished);
-            yield return await finished.ConfigureAwait(false);
-        }
     }
 
     private Func<RouteInput, Task<CompletedItem>> Nudger(RouterContext context, CancellationToken cancellationToken)
