@@ -111,6 +111,10 @@ public sealed class ApiMethodsEndToEndTests : IDisposable
             {
                 await ServedCascadeAnswersAsTheRun(router, models, entries, [.. tested.Select(i => i["extras"]!.AsObject())]);
             }
+            if (method == "api_switch_generation")
+            {
+                await ServedSwitchAnswersAsTheRun(router, models, tested);
+            }
         }
     }
 
@@ -132,18 +136,7 @@ public sealed class ApiMethodsEndToEndTests : IDisposable
     private static async Task ServedCascadeAnswersAsTheRun(StoredRouter router, string[] models, List<JsonObject> entries, List<JsonObject> extras)
     {
         await using var inference = await InferenceHost.StartAsync(Path.Combine(RepoRoot, "models"));
-        var context = new RouterContext { Method = router.Method, Seed = 3, RunId = "served", Phase = "test" };
-        context.ModelNames.AddRange(models);
-        // The run's sampling: eight greedy tokens.
-        context.Hyperparameters = new Google.Protobuf.WellKnownTypes.Struct
-        {
-            Fields =
-            {
-                ["max_response_length"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(8),
-                ["temperature"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(0),
-                ["top_p"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(1),
-            },
-        };
+        var context = GreedyContext(router, models);
         var items = new List<CompletedItem>();
         await foreach (var item in new CascadeCompletion(new GrpcRouterModels(inference.Client)).CompleteAsync(context, router,
             [.. entries.Select((e, i) => new RouteInput { Index = i, Prompt = (string)e["input"]! })], default))
@@ -154,6 +147,42 @@ public sealed class ApiMethodsEndToEndTests : IDisposable
         Assert.Equal(entries.Select(e => (string)e["output"]!), items.Select(i => i.Output));
         Assert.Equal(extras.Select(x => (int)x["level"]!), items.Select(i => (int)i.Extras.Fields["level"].NumberValue));
         Assert.Equal(extras.Select(x => (double?)x["confidence"]), items.Select(i => i.Extras.Fields.TryGetValue("confidence", out var c) ? c.NumberValue : (double?)null));
+    }
+
+    // The router service's patch loop, with the selector the run stored, writes each test item's patches as the run did:
+    // the same output and authors.
+    private static async Task ServedSwitchAnswersAsTheRun(StoredRouter router, string[] models, List<JsonObject> tested)
+    {
+        await using var inference = await InferenceHost.StartAsync(Path.Combine(RepoRoot, "models"));
+        var context = GreedyContext(router, models);
+        context.Hyperparameters.Fields["patch_size"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(4);
+        var items = new List<CompletedItem>();
+        await foreach (var item in new SwitchCompletion(new GrpcRouterModels(inference.Client)).CompleteAsync(context, router,
+            [.. tested.Select(i => new RouteInput { Index = (int)i["index"]!, Prompt = (string)i["input"]! })], default))
+        {
+            items.Add(item);
+        }
+        items = [.. items.OrderBy(i => i.Index)];
+        Assert.Equal(tested.Select(i => (string)i["output"]!), items.Select(i => i.Output));
+        Assert.Equal(tested.Select(i => i["extras"]!["segment_model_index"]!.AsArray().Select(a => (int)a!).ToList()),
+            items.Select(i => i.Extras.Fields["segment_model_index"].ListValue.Values.Select(v => (int)v.NumberValue).ToList()));
+    }
+
+    // A served request's context with the run's seed and sampling: eight greedy tokens.
+    private static RouterContext GreedyContext(StoredRouter router, string[] models)
+    {
+        var context = new RouterContext { Method = router.Method, Seed = 3, RunId = "served", Phase = "test" };
+        context.ModelNames.AddRange(models);
+        context.Hyperparameters = new Google.Protobuf.WellKnownTypes.Struct
+        {
+            Fields =
+            {
+                ["max_response_length"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(8),
+                ["temperature"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(0),
+                ["top_p"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(1),
+            },
+        };
+        return context;
     }
 
     // What each method adds per item: the model it chose, the level that accepted, the authors of the text.

@@ -136,6 +136,22 @@ public sealed class RouterServiceTests : IAsyncLifetime
         Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
         Assert.Contains("context.method", unknown.Status.Detail, StringComparison.Ordinal);
 
+        // api_switch_generation's Complete needs a selector: the request's selector_model_name or a stored one.
+        var switching = new CompleteRequest { Context = Context("api_switch_generation") };
+        switching.Inputs.Add(new RouteInput { Index = 0, Prompt = "q" });
+        using var noSelector = _client.Complete(switching);
+        var selectorMissing = await Assert.ThrowsAsync<RpcException>(() => noSelector.ResponseStream.ReadAllAsync().ToListAsync().AsTask());
+        Assert.Equal(StatusCode.FailedPrecondition, selectorMissing.StatusCode);
+        Assert.Contains("selector_model_name", selectorMissing.Status.Detail, StringComparison.Ordinal);
+        switching.RouterId = "switch-generation-0123456789abcdef";
+        using var unknownSelector = _client.Complete(switching);
+        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(() => unknownSelector.ResponseStream.ReadAllAsync().ToListAsync().AsTask())).StatusCode);
+
+        using var switchTraining = _client.TrainRouter(new TrainRouterRequest { Context = Context("api_switch_generation"), DevSet = new DevSet(), CallKey = "k" });
+        var selector = await Assert.ThrowsAsync<RpcException>(() => switchTraining.ResponseStream.ReadAllAsync().ToListAsync().AsTask());
+        Assert.Equal(StatusCode.Unimplemented, selector.StatusCode);
+        Assert.Contains("moco run", selector.Status.Detail, StringComparison.Ordinal);
+
         using var noKey = _client.TrainRouter(new TrainRouterRequest { Context = Context(), DevSet = new DevSet() });
         var keyError = await Assert.ThrowsAsync<RpcException>(() => noKey.ResponseStream.ReadAllAsync().ToListAsync().AsTask());
         Assert.Contains("call_key", keyError.Status.Detail, StringComparison.Ordinal);

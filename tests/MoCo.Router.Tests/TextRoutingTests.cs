@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Google.Protobuf.WellKnownTypes;
 using MoCo.Contracts.V1;
+using MoCo.Router.Routing;
 using MoCo.Router.Service;
 using MoCo.Router.Store;
 
@@ -69,9 +70,7 @@ public sealed class TextRoutingTests : IDisposable
     [Fact]
     public async Task An_unparseable_trained_router_output_draws_the_same_model_for_the_same_seed()
     {
-        var store = new RouterStore(_directory);
-        var router = store.Save("api_trained_router", ["m-a", "m-b", "m-c"], "", "k2",
-            new JsonObject { ["kind"] = "text", ["router_model"] = "router-lora", ["prompt"] = "trained_router", ["descriptions"] = null, ["fallback"] = -1 });
+        var router = RandomFallbackRouter("k2");
         var routing = new TextRouting(new ScriptedModels((_, _) => "Model ?"));
         var prompts = Enumerable.Range(0, 24).Select(i => $"question {i}").ToArray();
         async Task<List<int>> Route(ulong seed) =>
@@ -80,6 +79,28 @@ public sealed class TextRoutingTests : IDisposable
         Assert.Equal(first, await Route(5));
         Assert.Equal([0, 1, 2], first.Distinct().Order());
     }
+
+    [Fact]
+    public async Task An_unparseable_router_output_draws_the_model_the_run_draws_for_the_item()
+    {
+        var router = RandomFallbackRouter("k3");
+        var routing = new TextRouting(new ScriptedModels((_, _) => "Model ?"));
+        // Test items (no item key: a run's test split) and, every third, a dev item the caller keys itself.
+        var inputs = Inputs([.. Enumerable.Range(0, 24).Select(i => $"question {i}")]);
+        foreach (var input in inputs.Where(i => i.Index % 3 == 0))
+        {
+            input.ItemKey = $"dev/{input.Index}";
+        }
+        var decisions = await routing.RouteAsync(Context("api_trained_router", 5), router, inputs, default);
+        // The run (TrainedRouterMethod) draws test item k's fallback as CounterRng.Below(N, seed, "route-fallback", "test/k", −1, 0).
+        var run = inputs.Select(i => CounterRng.Below(3, 5, "route-fallback", i.ItemKey.Length > 0 ? i.ItemKey : $"test/{i.Index}", -1, 0)).ToList();
+        Assert.Equal([0, 1, 2], run.Distinct().Order());
+        Assert.Equal(run, decisions.Select(d => d.Decision.ModelIndex));
+    }
+
+    // A stored api_trained_router with the random fallback (−1), as a run stores it.
+    private StoredRouter RandomFallbackRouter(string key) => new RouterStore(_directory).Save("api_trained_router", ["m-a", "m-b", "m-c"], "", key,
+        new JsonObject { ["kind"] = "text", ["router_model"] = "router-lora", ["prompt"] = "trained_router", ["descriptions"] = null, ["fallback"] = -1 });
 
     public void Dispose()
     {

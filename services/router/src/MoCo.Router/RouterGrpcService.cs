@@ -13,13 +13,14 @@ namespace MoCo.Router;
 /// ListRouters and served by id — TrainRouter fits api_prompt_routing, api_graph_routing and api_cascade routers from
 /// an inline dev set (<see cref="RouterTraining"/>), Route picks a model per prompt (text routers:
 /// <see cref="TextRouting"/>, graph routers: <see cref="GraphRouting"/>), Complete routes and answers (api_cascade:
-/// <see cref="CascadeCompletion"/>'s level loop); Complete also decodes api_nudging and api_mentor_collab, which need no
+/// <see cref="CascadeCompletion"/>'s level loop, api_switch_generation: <see cref="SwitchCompletion"/>'s patch loop, with a stored selector or
+/// the request's); Complete also decodes api_nudging and api_mentor_collab, which need no
 /// router (<see cref="TokenLevelCompletion"/>). Routers that runs fit (`moco run`) land in the same store, so a
 /// router trained in a run is deployable behind the gateway. Requests, errors, decisions and model calls are counted
 /// in <see cref="RouterMetrics"/>.
 /// </summary>
-public sealed class RouterGrpcService(RouterStore store, TextRouting routing, GraphRouting graphs, CascadeCompletion cascades, RouterTraining training,
-    TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
+public sealed class RouterGrpcService(RouterStore store, TextRouting routing, GraphRouting graphs, CascadeCompletion cascades, SwitchCompletion switching,
+    RouterTraining training, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
 {
     /// <inheritdoc/>
     public override Task<RouteResponse> Route(RouteRequest request, ServerCallContext context) =>
@@ -88,6 +89,11 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         {
             items = tokenLevel.CompleteAsync(request.Context, request.Inputs, context.CancellationToken);
         }
+        else if (request.Context.Method == "api_switch_generation" && request.RouterId is null)
+        {
+            // A given selector needs no fitted router (methods-api.md §3: selector_model_name).
+            items = switching.CompleteAsync(request.Context, null, request.Inputs, context.CancellationToken);
+        }
         else
         {
             var router = Resolve("Complete", request.Context, request.RouterId);
@@ -96,6 +102,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
                 "api_collm" => tokenLevel.CoLlmAsync(request.Context, router, request.Inputs, context.CancellationToken),
                 "api_graph_routing" => graphs.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken),
                 "api_cascade" => cascades.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken),
+                "api_switch_generation" => switching.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken),
                 _ => routing.CompleteAsync(request.Context, router, request.Inputs, context.CancellationToken),
             };
         }

@@ -35,6 +35,7 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
         builder.Services.AddSingleton<TextRouting>();
         builder.Services.AddSingleton<GraphRouting>();
         builder.Services.AddSingleton<CascadeCompletion>();
+        builder.Services.AddSingleton<SwitchCompletion>();
         builder.Services.AddSingleton<RouterTraining>();
         builder.Services.AddSingleton(_ => options.MentorMlpDirectory is { Length: > 0 } judges
             ? new MentorMlpRegistry(judges)

@@ -1,15 +1,20 @@
+using System.Text.Json.Nodes;
+using Google.Protobuf.WellKnownTypes;
 using MoCo.Contracts.V1;
 using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Methods.Api;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Orchestrator.Runs;
 using MoCo.Orchestrator.Tests.Engine;
+using MoCo.Router.Service;
+using MoCo.Router.Store;
+using MoCo.Router.Switching;
 
 namespace MoCo.Orchestrator.Tests.Methods.Api;
 
 /// <summary>api_switch_generation (methods-api.md §3) through the real engine and evaluator with scripted models: a
 /// selector's choice authors each patch, patches join with single spaces and stop at `&lt;end&gt;`, and selector
-/// training writes one row per sampled prompt labelled by the rollouts' rewards.</summary>
+/// training writes one row per sampled prompt labelled by the rollouts' rewards; the router service completes the run's test items alike.</summary>
 public sealed class SwitchGenerationTests(EngineHarness harness) : IClassFixture<EngineHarness>
 {
     private const int Limit = 3;
@@ -98,6 +103,59 @@ public sealed class SwitchGenerationTests(EngineHarness harness) : IClassFixture
         var log = harness.ReadRunLog(result.RunId);
         Assert.Equal(job.Job.OutputId, (string)log["selector_model_name"]!);
         Assert.All(log["logs"]!.AsArray(), e => Assert.All(e!["segment_model_index"]!.AsArray(), a => Assert.Equal(1, (int)a!)));
+    }
+
+    [Fact]
+    public async Task The_router_service_completes_each_test_item_as_the_run_did()
+    {
+        // The selector keeps model 1 after one of its patches and is otherwise unparseable, so most authors are the
+        // counter-based fallback draws of each item and round; m-short's patches end items early, objective_flag cues the
+        // last round.
+        static string Respond(string model, string user) => user.EndsWith(Stub, StringComparison.Ordinal)
+            ? (user.Contains("<model 1 ends> Which", StringComparison.Ordinal) ? "1" : "no idea")
+            : model switch { "m-good" => "GGGG", "m-short" => "ab", _ => "bbbb" };
+        var (engine, _) = await harness.EngineAsync(new LambdaBackend(call => (Respond(call.Model, call.Prompt), 0)));
+        var result = await engine.StartAsync(Start("\"m-bad\", \"m-good\", \"m-short\"", """, "selector_model_name": "m-sel", "objective_flag": true """), _ => { }, default);
+        Assert.True(result.Status == RunState.Succeeded, result.Error?.Message);
+        var log = harness.ReadRunLog(result.RunId);
+        var run = File.ReadAllLines(Path.Combine(harness.LogDirectory, "moco", result.RunId, "items.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject())
+            .Where(i => (string?)i["phase"] == "test").OrderBy(i => (int)i["index"]!).ToList();
+        Assert.Equal(Limit, run.Count);
+
+        // The run stored its selector; the service answers the run's test prompts with it over the same scripted models.
+        var router = RouterStore.InArtifacts(harness.ArtifactsDirectory).Find((string)log["moco"]!["router_id"]!);
+        Assert.NotNull(router);
+        var context = new RouterContext { Method = "api_switch_generation", Seed = 7, RunId = "served", Phase = "test" };
+        context.ModelNames.AddRange(["m-bad", "m-good", "m-short"]);
+        context.Hyperparameters = new Struct
+        {
+            Fields = { ["max_response_length"] = Value.ForNumber(16), ["patch_size"] = Value.ForNumber(4), ["objective_flag"] = Value.ForBool(true) },
+        };
+        var served = new List<CompletedItem>();
+        await foreach (var item in new SwitchCompletion(new ScriptedRouterModels(Respond)).CompleteAsync(context, router,
+            [.. run.Select(i => new RouteInput { Index = (int)i["index"]!, Prompt = (string)i["input"]! })], default))
+        {
+            served.Add(item);
+        }
+        served = [.. served.OrderBy(i => i.Index)];
+        Assert.Equal(run.Select(i => (string)i["output"]!), served.Select(i => i.Output));
+        List<List<int>> authors = [.. run.Select(i => i["extras"]!["segment_model_index"]!.AsArray().Select(a => (int)a!).ToList())];
+        Assert.Equal(authors, served.Select(i => i.Extras.Fields["segment_model_index"].ListValue.Values.Select(v => (int)v.NumberValue).ToList()));
+        Assert.Equal(authors.Select(a => a.Distinct()), served.Select(i => i.ModelsUsed.AsEnumerable()));
+        // The draws really differ between items and rounds, and some items end early.
+        Assert.True(authors.SelectMany(a => a).Distinct().Count() > 1);
+        Assert.Contains(authors, a => a.Count < 4);
+    }
+
+    // The router service's models answering as the run's LambdaBackend does: the prompt's `<begin>` splits off the prefill.
+    private sealed class ScriptedRouterModels(Func<string, string, string> respond) : IRouterModels
+    {
+        public Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey,
+            CancellationToken cancellationToken) =>
+            Task.FromResult(new RouterGeneration(respond(model, ChatPrompts.SplitPrefill(prompt).User), new Usage { PromptTokens = 1, CompletionTokens = 1 }));
+
+        public Task<IReadOnlyList<double[]>> EmbedAsync(string model, IReadOnlyList<string> texts, string callKey, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("SwitchGen never embeds");
     }
 
     [Fact]

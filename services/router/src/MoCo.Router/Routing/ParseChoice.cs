@@ -25,6 +25,15 @@ public static class ParseChoice
         return null;
     }
 
+    /// <summary>The draw purpose of a text router's random fallback (api_trained_router, a stored router with fallback −1).</summary>
+    public const string RouteFallback = "route-fallback";
+
     /// <summary><see cref="Find"/> with <paramref name="fallback"/> where no label occurs.</summary>
     public static int Of(string text, int first, int count, int fallback) => Find(text, first, count) ?? fallback;
+
+    /// <summary><see cref="Find"/> with a counter-based uniform label (methods-api.md §0.7) where no label occurs, drawn
+    /// for (<paramref name="seed"/>, <paramref name="purpose"/>, <paramref name="item"/>, <paramref name="step"/>): a run
+    /// and the router service draw the same label for the same item key.</summary>
+    public static int OrDraw(string text, int first, int count, ulong seed, string purpose, string item, long step) =>
+        Find(text, first, count) ?? first + CounterRng.Below(count, seed, purpose, item, -1, step);
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using Google.Protobuf.WellKnownTypes;
 using MoCo.Contracts.V1;
@@ -43,7 +42,7 @@ public sealed class CascadeCompletion(IRouterModels models, RouterMetrics? metri
             var scored = logit && !final;
             var results = await Task.WhenAll(open.Select(k =>
             {
-                var item = inputs[k].Index.ToString(CultureInfo.InvariantCulture);
+                var item = RouterItems.Key(inputs[k]);
                 var prompt = !logit && !final ? RouterPrompts.JustAsk(inputs[k].Prompt) : inputs[k].Prompt;
                 return _calls.GenerateAsync(router.Method, model, $"level {level}", prompt, settings with { ConfidenceTopK = scored ? CascadeRule.TopK : 0 },
                     CounterRng.Bits(context.Seed, "answer", item, level, 0), $"{context.RunId}/level/{level}/{item}", cancellationToken);

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Runtime.CompilerServices;
 using Google.Protobuf.WellKnownTypes;
 using MoCo.Contracts.V1;
 using MoCo.Router.Routing;
@@ -40,9 +38,8 @@ public sealed class RouterCalls(IRouterModels models, RouterMetrics? metrics = n
 
     /// <summary>Answers each input with the model its decision chose, items as they finish; <paramref name="extras"/> says
     /// what each item reports of its decision.</summary>
-    public async IAsyncEnumerable<CompletedItem> AnswerAsync(RouterContext context, StoredRouter router, IReadOnlyList<RouteInput> inputs,
-        IReadOnlyList<(RouteDecision Decision, Usage Usage)> decisions, Func<RouteDecision, Struct> extras,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<CompletedItem> AnswerAsync(RouterContext context, StoredRouter router, IReadOnlyList<RouteInput> inputs,
+        IReadOnlyList<(RouteDecision Decision, Usage Usage)> decisions, Func<RouteDecision, Struct> extras, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(router);
@@ -50,10 +47,10 @@ public sealed class RouterCalls(IRouterModels models, RouterMetrics? metrics = n
         ArgumentNullException.ThrowIfNull(decisions);
         ArgumentNullException.ThrowIfNull(extras);
         var settings = RouterSettings.Sampling(context);
-        var pending = decisions.Select(async (d, k) =>
+        return CompletedItems.AsFinished(decisions.Select(async (d, k) =>
         {
             var m = d.Decision.ModelIndex;
-            var item = inputs[k].Index.ToString(CultureInfo.InvariantCulture);
+            var item = RouterItems.Key(inputs[k]);
             var answer = await GenerateAsync(router.Method, router.ModelNames[m], "answer", inputs[k].Prompt, settings,
                 CounterRng.Bits(context.Seed, "answer", item, m, 0), $"{context.RunId}/answer/{item}", cancellationToken).ConfigureAwait(false);
             var completed = new CompletedItem
@@ -65,13 +62,7 @@ public sealed class RouterCalls(IRouterModels models, RouterMetrics? metrics = n
             };
             completed.ModelsUsed.Add(m);
             return completed;
-        }).ToList();
-        while (pending.Count > 0)
-        {
-            var done = await Task.WhenAny(pending).ConfigureAwait(false);
-            pending.Remove(done);
-            yield return await done.ConfigureAwait(false);
-        }
+        }));
     }
 
     internal static Usage Sum(Usage a, Usage b) => new()

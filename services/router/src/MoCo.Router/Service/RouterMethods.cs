@@ -9,8 +9,10 @@ public static class RouterMethods
     /// <summary>Methods whose stored routers Route and Complete serve.</summary>
     public static IReadOnlySet<string> Routable { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router", "api_graph_routing"]);
 
-    /// <summary>Methods whose stored routers Complete serves (Route does not apply: api_collm decides per token).</summary>
-    public static IReadOnlySet<string> Completable { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router", "api_graph_routing", "api_cascade", "api_collm"]);
+    /// <summary>Methods whose stored routers Complete serves (Route does not apply: api_collm decides per token,
+    /// api_switch_generation per patch).</summary>
+    public static IReadOnlySet<string> Completable { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router", "api_graph_routing", "api_cascade", "api_collm",
+        "api_switch_generation"]);
 
     /// <summary>Methods TrainRouter fits from an inline dev set.</summary>
     public static IReadOnlySet<string> Trainable { get; } = new HashSet<string>(["api_prompt_routing", "api_graph_routing", "api_cascade"]);
@@ -22,8 +24,11 @@ public static class RouterMethods
 
     /// <summary>UNIMPLEMENTED for <paramref name="method"/> on <paramref name="rpc"/>.</summary>
     public static Grpc.Core.RpcException NotServed(string rpc, string method) => MocoErrors.Unimplemented($"moco.v1.RouterService/{rpc} for {method}",
-        rpc == "TrainRouter"
+        (rpc, method) == ("TrainRouter", "api_switch_generation")
+            ? "selector training in the router service (its reward-scored rollouts and ChooserSFT run inside `moco run`, which stores the selector; Complete serves "
+              + "that stored selector by router_id, or a given selector_model_name without one)"
+        : rpc == "TrainRouter"
             ? "router training in the router service (today api_prompt_routing, api_graph_routing and api_cascade fit here from a dev_set; the others fit inside `moco run`, which stores the router for Complete)"
             : "its router in the router service (today Route and Complete serve stored api_prompt_routing, api_trained_router and api_graph_routing routers, Complete serves "
-              + "api_cascade's level loop, api_collm's trained generators and decodes api_nudging and api_mentor_collab; run the method with `moco run`)");
+              + "api_cascade's level loop, api_switch_generation's patch loop, api_collm's trained generators and decodes api_nudging and api_mentor_collab; run the method with `moco run`)");
 }

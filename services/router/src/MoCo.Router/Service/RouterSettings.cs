@@ -93,6 +93,30 @@ public static class RouterSettings
             (int)Number(h, "patch_size", 16), (int)Number(h, "max_response_length", 512), judge, Number(h, "mlp_threshold", 0.5));
     }
 
+    /// <summary>api_switch_generation's settings (methods-api.md §3 defaults): patch_size, R = ⌊max_response_length /
+    /// patch_size⌋ rounds, the cue flags, and the selector — the stored router's (<paramref name="payload"/>) or else the
+    /// request's selector_model_name.</summary>
+    public static SwitchSettings Switch(RouterContext context, System.Text.Json.Nodes.JsonObject? payload)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var h = context.Hyperparameters;
+        var patchSize = (int)Number(h, "patch_size", 25);
+        if (patchSize < 1)
+        {
+            throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.patch_size", "OUT_OF_RANGE", $"{patchSize} tokens per patch",
+                new Dictionary<string, string> { ["fix"] = "use a positive patch_size" }));
+        }
+        var selector = (string?)payload?["selector_model"] ?? String(h, "selector_model_name", "");
+        if (selector.Length == 0)
+        {
+            throw MocoErrors.Create(Grpc.Core.StatusCode.FailedPrecondition, "api_switch_generation needs a selector",
+                new Problem("context.hyperparameters.selector_model_name", "SELECTOR_REQUIRED", "is unset and no router_id names a stored selector",
+                    new Dictionary<string, string> { ["fix"] = "send selector_model_name, or the router_id of a run's stored selector (ListRouters); selector training runs in `moco run`" }));
+        }
+        return new SwitchSettings(patchSize, (int)Number(h, "max_response_length", 512) / patchSize, Bool(h, "objective_flag", false), Bool(h, "wait_flag", false),
+            selector);
+    }
+
     /// <summary>The config's model_descriptions when it holds one string per model; null otherwise.</summary>
     public static List<string>? Descriptions(RouterContext context)
     {

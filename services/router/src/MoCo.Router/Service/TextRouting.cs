@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using Google.Protobuf.WellKnownTypes;
 using MoCo.Contracts.V1;
@@ -10,7 +9,7 @@ namespace MoCo.Router.Service;
 /// <summary>
 /// Route and Complete for a stored text router (api_prompt_routing, api_trained_router; methods-api.md §0.4): the
 /// router model reads its routing prompt, ParseChoice (1..N) picks the model, falling back to the stored model
-/// index or, where it is −1, to a counter-based uniform draw keyed on the item (§0.7); Complete answers with the
+/// index or, where it is −1, to a counter-based uniform draw keyed on the item as a run keys it (§0.7, <see cref="RouterItems"/>); Complete answers with the
 /// chosen model. Every draw is keyed on (seed, purpose, item), so results do not depend on batching or order. Each
 /// model call and decision is counted in <paramref name="metrics"/> when given.
 /// </summary>
@@ -33,13 +32,13 @@ public sealed class TextRouting(IRouterModels models, RouterMetrics? metrics = n
             var prompt = (string)payload["prompt"]! == "prompt_routing"
                 ? RouterPrompts.PromptRouting(input.Prompt, descriptions!)
                 : RouterPrompts.TrainedRouter(input.Prompt, n, descriptions);
-            var item = input.Index.ToString(CultureInfo.InvariantCulture);
+            var item = RouterItems.Key(input);
             var generated = await _calls.GenerateAsync(router.Method, routerModel, "route", prompt, settings, CounterRng.Bits(context.Seed, "route", item, -1, 0),
                 $"{context.RunId}/route/{item}", cancellationToken).ConfigureAwait(false);
             var text = generated.Text.Trim();
-            var chosen = ParseChoice.Find(text, 1, n) is { } label
-                ? label - 1
-                : fallback >= 0 ? fallback : CounterRng.Below(n, context.Seed, "route-fallback", item, -1, 0);
+            var chosen = fallback >= 0
+                ? ParseChoice.Of(text, 1, n, fallback + 1) - 1
+                : ParseChoice.OrDraw(text, 1, n, context.Seed, ParseChoice.RouteFallback, item, 0) - 1;
             _calls.Decision(router.Method, router.ModelNames[chosen]);
             var decision = new RouteDecision { Index = input.Index, ModelIndex = chosen, Reason = generated.Text };
             decision.Scores.AddRange(Enumerable.Range(0, n).Select(m => m == chosen ? 1.0 : 0.0));

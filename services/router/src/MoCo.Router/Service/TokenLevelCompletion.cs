@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using Google.Protobuf.WellKnownTypes;
 using MoCo.Contracts.V1;
@@ -11,7 +10,7 @@ namespace MoCo.Router.Service;
 /// <summary>
 /// Complete for the token-level methods (methods-api.md §0.11): api_nudging (TextSync lock-step) and api_mentor_collab
 /// (TextSync and forks; mode "train" judges with the generator's MLP from the judge registry), which need no fitted
-/// router, and api_collm, whose stored router is the run's trained generator. Each input is decoded over Decode exactly as a run decodes its test item (item key `test/{index}`, the
+/// router, and api_collm, whose stored router is the run's trained generator. Each input is decoded over Decode exactly as a run decodes its test item (item key <see cref="RouterItems.Key"/>, the
 /// request's seed), items as they finish; each model's decode is counted in <see cref="RouterMetrics"/> with the item's
 /// duration, since the models step in lock-step.
 /// </summary>
@@ -30,7 +29,7 @@ public sealed class TokenLevelCompletion(IDecodeBackend decoding, MentorMlpRegis
             "api_mentor_collab" => Mentor(context, cancellationToken),
             _ => throw new ArgumentException($"{context.Method} is not a token-level method completed here", nameof(context)),
         };
-        await foreach (var item in AsFinished(inputs.Select(answer)).ConfigureAwait(false))
+        await foreach (var item in CompletedItems.AsFinished(inputs.Select(answer)).ConfigureAwait(false))
         {
             yield return item;
         }
@@ -43,11 +42,11 @@ public sealed class TokenLevelCompletion(IDecodeBackend decoding, MentorMlpRegis
     {
         ArgumentNullException.ThrowIfNull(router);
         var settings = RouterSettings.CoLlm(context, router.Payload);
-        return AsFinished(inputs.Select(async input =>
+        return CompletedItems.AsFinished(inputs.Select(async input =>
         {
             var started = Stopwatch.GetTimestamp();
             var prompt = await decoding.TokenizeChatAsync(settings.Generator, CoLlmDecoding.Prompt(input.Prompt), generationPrompt: true, cancellationToken).ConfigureAwait(false);
-            var text = await CoLlmDecoding.RunAsync(decoding, settings, prompt.Ids, ItemKey(input), cancellationToken).ConfigureAwait(false);
+            var text = await CoLlmDecoding.RunAsync(decoding, settings, prompt.Ids, RouterItems.Key(input), cancellationToken).ConfigureAwait(false);
             Count(context.Method, started, text.Deferred > 0 ? [settings.Generator, settings.Mentor] : [settings.Generator]);
             var item = new CompletedItem
             {
@@ -65,25 +64,13 @@ public sealed class TokenLevelCompletion(IDecodeBackend decoding, MentorMlpRegis
         }));
     }
 
-    // The items in the order they finish.
-    private static async IAsyncEnumerable<CompletedItem> AsFinished(IEnumerable<Task<CompletedItem>> items)
-    {
-        var pending = items.ToList();
-        while (pending.Count > 0)
-        {
-            var finished = await Task.WhenAny(pending).ConfigureAwait(false);
-            pending.Remove(finished);
-            yield return await finished.ConfigureAwait(false);
-        }
-    }
-
     private Func<RouteInput, Task<CompletedItem>> Nudger(RouterContext context, CancellationToken cancellationToken)
     {
         var settings = RouterSettings.Nudging(context);
         return async input =>
         {
             var started = Stopwatch.GetTimestamp();
-            var text = await Nudging.RunAsync(decoding, settings, input.Prompt, context.Seed, ItemKey(input), cancellationToken).ConfigureAwait(false);
+            var text = await Nudging.RunAsync(decoding, settings, input.Prompt, context.Seed, RouterItems.Key(input), cancellationToken).ConfigureAwait(false);
             Count(context.Method, started, settings.BaseModel, settings.NudgingModel);
             var item = new CompletedItem
             {
@@ -103,7 +90,7 @@ public sealed class TokenLevelCompletion(IDecodeBackend decoding, MentorMlpRegis
         return async input =>
         {
             var started = Stopwatch.GetTimestamp();
-            var text = await MentorCollab.RunAsync(decoding, settings, input.Prompt, context.Seed, ItemKey(input), cancellationToken).ConfigureAwait(false);
+            var text = await MentorCollab.RunAsync(decoding, settings, input.Prompt, context.Seed, RouterItems.Key(input), cancellationToken).ConfigureAwait(false);
             Count(context.Method, started, settings.Generator, settings.Mentor);
             var item = new CompletedItem
             {
@@ -136,6 +123,4 @@ public sealed class TokenLevelCompletion(IDecodeBackend decoding, MentorMlpRegis
             metrics.ModelCall(method, model, "decode", elapsed);
         }
     }
-
-    private static string ItemKey(RouteInput input) => "test/" + input.Index.ToString(CultureInfo.InvariantCulture);
 }

@@ -4,6 +4,7 @@ using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Orchestrator.Methods.Text;
 using MoCo.Router.Routing;
+using MoCo.Router.Switching;
 
 namespace MoCo.Orchestrator.Methods.Api;
 
@@ -14,6 +15,8 @@ namespace MoCo.Orchestrator.Methods.Api;
 /// c ∈ [1, R−3] rounds, rollout_per_instance random rollouts continuing each prefix (absolute rounds, no answer cue),
 /// rewards from the reward model on [user: prompt, assistant: rollout output]; the label is the model whose first new
 /// patch earned the highest mean reward (−1000 where none), and ChooserSFT teaches `selector_base_model` to answer it.
+/// The selector (given or trained) is stored in the router store, so the router service's Complete runs the same patch
+/// loop with it.
 /// </summary>
 public sealed class SwitchGenerationMethod : ICollaborationMethod
 {
@@ -39,13 +42,16 @@ public sealed class SwitchGenerationMethod : ICollaborationMethod
         var hyper = config.Hyperparameters;
         var patchSize = (int)hyper.Int("patch_size");
         var rounds = (int)(hyper.Int(GeneralKeys.MaxResponseLength) / patchSize);
-        var switcher = new SwitchGeneration(context, patchSize, hyper.Bool("objective_flag"), hyper.Bool("wait_flag"));
-        var selector = hyper.String("selector_model_name") ?? await TrainSelectorAsync(context, switcher, rounds, cancellationToken).ConfigureAwait(false);
+        var switcher = new SwitchGeneration(config.ModelNames.Count, context.Seed, patchSize, hyper.Bool("objective_flag"), hyper.Bool("wait_flag"));
+        var given = hyper.String("selector_model_name");
+        var selector = given ?? await TrainSelectorAsync(context, switcher, rounds, cancellationToken).ConfigureAwait(false);
+        var stored = ApiRouters.Save(context, ApiRouters.Selector(selector), given is null ? selector : null);
 
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
         var states = test.Items.Select(item => new SwitchState(ChatPrompts.ItemKey(test, item), item.Prompt)).ToList();
         await context.Recorder.BeginPhaseAsync(TestPhase, "rounds", rounds, cancellationToken).ConfigureAwait(false);
-        await switcher.RoundsAsync(states, 0, rounds, rounds, selector, TestPhase, "switch-test", objectiveOn: true, cancellationToken).ConfigureAwait(false);
+        await switcher.RoundsAsync(new RunSwitchModels(context, TestPhase), states, 0, rounds, rounds, selector, SwitchGeneration.TestPurpose, objectiveOn: true,
+            cancellationToken).ConfigureAwait(false);
         context.Recorder.Progress(TestPhase, rounds);
         await context.Recorder.EndPhaseAsync(TestPhase, null, cancellationToken).ConfigureAwait(false);
 
@@ -79,6 +85,7 @@ public sealed class SwitchGenerationMethod : ICollaborationMethod
         var details = new JsonObject
         {
             ["rounds"] = rounds,
+            ["router_id"] = stored.RouterId,
             ["patches_per_model"] = new JsonArray([.. Enumerable.Range(0, config.ModelNames.Count).Select(m => (JsonNode?)JsonValue.Create(authored.Count(a => a == m)))]),
         };
         return new MethodOutcome(summary, scored.Scores.Mean, test.Items.Count, details);
@@ -106,6 +113,7 @@ public sealed class SwitchGenerationMethod : ICollaborationMethod
         }
 
         var rows = new List<SftExample>();
+        var generation = new RunSwitchModels(context, RolloutPhase);
         await context.Recorder.BeginPhaseAsync(RolloutPhase, "iterations", iterations, cancellationToken).ConfigureAwait(false);
         for (var it = 0; it < iterations; it++)
         {
@@ -119,10 +127,10 @@ public sealed class SwitchGenerationMethod : ICollaborationMethod
             var prompts = order.Take(batch).Select(i => pool[i]).ToList();
             var prefixRounds = 1 + CounterRng.Below(rounds - 3, context.Seed, "switch-context", key, -1, 0);
             var prefixes = prompts.Select((p, b) => new SwitchState($"{key}/{b.ToString(CultureInfo.InvariantCulture)}", p)).ToList();
-            await switcher.RoundsAsync(prefixes, 0, prefixRounds, prefixRounds, null, RolloutPhase, "switch-prefix", objectiveOn: false, cancellationToken)
+            await switcher.RoundsAsync(generation, prefixes, 0, prefixRounds, prefixRounds, null, "switch-prefix", objectiveOn: false, cancellationToken)
                 .ConfigureAwait(false);
             var forks = prefixes.SelectMany(p => Enumerable.Range(0, rollouts).Select(k => p.Fork($"{p.ItemKey}/{k.ToString(CultureInfo.InvariantCulture)}"))).ToList();
-            await switcher.RoundsAsync(forks, prefixRounds, rounds, rounds, null, RolloutPhase, "switch-rollout", objectiveOn: false, cancellationToken)
+            await switcher.RoundsAsync(generation, forks, prefixRounds, rounds, rounds, null, "switch-rollout", objectiveOn: false, cancellationToken)
                 .ConfigureAwait(false);
             var site = context.Site(RewardPhase, "reward");
             var rewards = await context.Scoring.ScoreAsync(hyper.String("reward_model_name")!,

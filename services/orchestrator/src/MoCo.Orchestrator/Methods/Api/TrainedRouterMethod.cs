@@ -61,9 +61,8 @@ public sealed class TrainedRouterMethod : ICollaborationMethod
             cancellationToken).ConfigureAwait(false);
         context.Recorder.Progress(RoutePhase, test.Items.Count, router);
         await context.Recorder.EndPhaseAsync(RoutePhase, null, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<int> routes = [.. routing.Select((r, k) => ParseChoice.Find(r.Texts[0].Trim(), 1, models.Count) is { } label
-            ? label - 1
-            : CounterRng.Below(models.Count, context.Seed, "route-fallback", ChatPrompts.ItemKey(test, test.Items[k]), -1, 0))];
+        IReadOnlyList<int> routes = [.. routing.Select((r, k) =>
+            ParseChoice.OrDraw(r.Texts[0].Trim(), 1, models.Count, context.Seed, ParseChoice.RouteFallback, ChatPrompts.ItemKey(test, test.Items[k]), 0) - 1)];
 
         var outputs = await RouteThenAnswer.AnswerAsync(context, test, routes, cancellationToken).ConfigureAwait(false);
         var scored = await ApiAnswers.ScoreAsync(context, test, outputs, k => new JsonObject { ["selected_model"] = models[routes[k]] },

@@ -21,8 +21,8 @@ public static class ChatPrompts
         return new GenerationRequest(site, itemKey, index, user, prefill, 1, settings);
     }
 
-    /// <summary>The call-key item of a split item.</summary>
-    public static string ItemKey(TaskSplit split, TaskItem item) => $"{split.Name}/{item.Index}";
+    /// <summary>The call-key item of a split item, `split/index` (the router service keys a served item the same way).</summary>
+    public static string ItemKey(TaskSplit split, TaskItem item) => MoCo.Router.Service.RouterItems.Of(split.Name, item.Index);
 
     /// <summary>(user message, prefill) of a prompt.</summary>
     public static (string User, string Prefill) SplitPrefill(string prompt)
