@@ -1,7 +1,10 @@
 # Build options of libmoco and the helpers that act on them.
 #
-#   MOCO_CUDA            AUTO | ON | OFF   CUDA backend. AUTO: on when a CUDA compiler (nvcc) is found.
-#                                          ON without one is a configure error.
+#   MOCO_CUDA            AUTO | ON | OFF | EMULATE
+#                                          CUDA backend. AUTO: on when a CUDA compiler (nvcc) is found.
+#                                          ON without one is a configure error. EMULATE: the CUDA
+#                                          backend compiled as C++ against the CPU emulator in
+#                                          cuda_emu/ (tests only: cuda:0 is then the CPU).
 #   CMAKE_CUDA_ARCHITECTURES  "80;90"      GPU architectures to compile for (CUDA builds only).
 #   MOCO_OPENBLAS        AUTO | ON | OFF   OpenBLAS for CPU matrix products. AUTO: on when found
 #                                          (pkg-config "openblas", else FindBLAS with vendor OpenBLAS).
@@ -9,8 +12,8 @@
 #   MOCO_BUILD_BENCHMARKS ON               Google Benchmark programs (skipped if benchmark is missing).
 #   MOCO_WERROR          ON                -Werror / /WX on libmoco's own code.
 
-set(MOCO_CUDA "AUTO" CACHE STRING "CUDA backend: AUTO (if nvcc is found), ON (required) or OFF")
-set_property(CACHE MOCO_CUDA PROPERTY STRINGS AUTO ON OFF)
+set(MOCO_CUDA "AUTO" CACHE STRING "CUDA backend: AUTO (if nvcc is found), ON (required), OFF or EMULATE")
+set_property(CACHE MOCO_CUDA PROPERTY STRINGS AUTO ON OFF EMULATE)
 set(MOCO_OPENBLAS "AUTO" CACHE STRING "OpenBLAS: AUTO (if found), ON (required) or OFF")
 set_property(CACHE MOCO_OPENBLAS PROPERTY STRINGS AUTO ON OFF)
 option(MOCO_BUILD_TESTS "Build the GoogleTest suite" ON)
@@ -22,11 +25,16 @@ function(moco_tristate name)
     string(TOUPPER "${${name}}" value)
     if(value STREQUAL "AUTO")
         set(value AUTO)
+    elseif(value STREQUAL "EMULATE" AND name STREQUAL "MOCO_CUDA")
+        set(value EMULATE)
     elseif(value MATCHES "^(ON|YES|TRUE|Y|1)$")
         set(value ON)
     elseif(value MATCHES "^(OFF|NO|FALSE|N|0)$")
         set(value OFF)
     else()
+        if(name STREQUAL "MOCO_CUDA")
+            message(FATAL_ERROR "${name}=${${name}} is not valid: use AUTO, ON, OFF or EMULATE.")
+        endif()
         message(FATAL_ERROR "${name}=${${name}} is not valid: use AUTO, ON or OFF.")
     endif()
     set(${name} "${value}" PARENT_SCOPE)
@@ -53,10 +61,16 @@ function(moco_target_warnings target)
 endfunction()
 
 # Decides MOCO_HAVE_CUDA and, when on, enables the CUDA language with C++17 and the requested
-# architectures.
+# architectures - or, for EMULATE, sets up the emulator (MOCO_CUDA_EMULATED) in its place. Either
+# way moco_cuda_sources(target files...) adds .cu files to a target.
 macro(moco_configure_cuda)
     set(MOCO_HAVE_CUDA OFF)
-    if(NOT MOCO_CUDA STREQUAL "OFF")
+    set(MOCO_CUDA_EMULATED OFF)
+    if(MOCO_CUDA STREQUAL "EMULATE")
+        include("${CMAKE_CURRENT_SOURCE_DIR}/cuda_emu/cuda_emu.cmake")
+        set(MOCO_HAVE_CUDA ON)
+        set(MOCO_CUDA_EMULATED ON)
+    elseif(NOT MOCO_CUDA STREQUAL "OFF")
         include(CheckLanguage)
         check_language(CUDA)
         if(CMAKE_CUDA_COMPILER)
@@ -79,6 +93,15 @@ macro(moco_configure_cuda)
         endif()
     endif()
 endmacro()
+
+# Adds .cu sources to a target: as they are for nvcc, or rewritten to C++ for the emulator.
+function(moco_cuda_sources target)
+    if(MOCO_CUDA_EMULATED)
+        moco_cuda_emu_sources(${target} ${ARGN})
+    else()
+        target_sources(${target} PRIVATE ${ARGN})
+    endif()
+endfunction()
 
 # Decides MOCO_HAVE_OPENBLAS; sets MOCO_OPENBLAS_TARGET to the imported target to link.
 macro(moco_configure_openblas)
@@ -124,7 +147,9 @@ function(moco_print_summary)
     else()
         set(build_type "${CMAKE_BUILD_TYPE}")
     endif()
-    if(MOCO_HAVE_CUDA)
+    if(MOCO_CUDA_EMULATED)
+        set(cuda "EMULATED (cuda_emu/: the CUDA backend on the CPU, for tests only)")
+    elseif(MOCO_HAVE_CUDA)
         set(cuda "ON  (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
     else()
         set(cuda "OFF (MOCO_CUDA=${MOCO_CUDA})")
