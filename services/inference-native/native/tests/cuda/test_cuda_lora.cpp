@@ -24,7 +24,11 @@
 //    runs and loads the adapter once memory is back.
 //
 // Tolerances: tolerance() of cuda_test_util.h (test_cuda_forward.cpp), by the base checkpoint's
-// dtype. A and B run in F32 on the GPU as on the CPU, so they add only float rounding.
+// dtype, doubled for BF16/F16 checkpoints. A and B run in F32 on the GPU as on the CPU, but the
+// adapters here move the logits by more than 10x the tolerance, so the activations that the base
+// GEMMs round to 8 or 11 bits are larger than the base model's: under the CUDA emulator, which rounds
+// the GEMM inputs as cuBLAS does, the F16 case's mixed batch differed from the CPU by 5.7e-3 (the
+// plain forward's tolerance is 5e-3) and the BF16 case's by 2.2e-2 (of 3e-2).
 #include "../support/hf_writer.h"
 #include "cpu/forward.h"
 #include "cuda/lora.h"
@@ -286,7 +290,8 @@ protected:
             b_[d] = std::make_unique<Adapter>(*engines_[d], b_dir_.path());
             ASSERT_EQ(b_[d]->status(), MOCO_OK) << b_[d]->error();
         }
-        tol_ = tolerance(engines_[0]->info().dtype);
+        const int dtype = engines_[0]->info().dtype;
+        tol_ = dtype == MOCO_DTYPE_F32 ? tolerance(dtype) : 2.0f * tolerance(dtype);
     }
 
     Engine& cpu() { return *engines_[0]; }
@@ -371,7 +376,9 @@ TEST_P(CudaLora, MixedBatchEqualsSingleEntries) {
 
 TEST_P(CudaLora, GreedyGenerationIdenticalToCpu) {
     if (cpu().info().is_classifier) GTEST_SKIP() << "a classifier does not generate";
-    const int compared = compare_greedy(cpu(), gpu(), tokens(6, cpu().info().output_size, 9), 24, 10.0f * tol_,
+    // A clear margin is 10x the plain forward's tolerance: the doubled one leaves the BF16 case none.
+    const float margin = 10.0f * tolerance(cpu().info().dtype);
+    const int compared = compare_greedy(cpu(), gpu(), tokens(6, cpu().info().output_size, 9), 24, margin,
                                         a_[0]->get(), a_[1]->get());
     EXPECT_GE(compared, cpu().info().dtype == MOCO_DTYPE_F32 ? 12 : 1) << "too few steps had a clear margin";
 }

@@ -12,12 +12,12 @@ if(MOCO_HAVE_CUDA)
         cuda/test_cuda_merge.cpp
         cuda/test_cuda_forward.cpp
         cuda/test_cuda_lora.cpp
-        cuda/device_probe.cu
         cuda/test_cuda_sampling.cpp)
+    moco_cuda_sources(moco_cuda_tests cuda/device_probe.cu)
     target_link_libraries(moco_cuda_tests PRIVATE moco_core GTest::gtest GTest::gtest_main CUDA::cudart_static
                                                   CUDA::cublas)
     target_compile_definitions(moco_cuda_tests PRIVATE
-        "MOCO_TEST_GOLDEN_DIR=\"${CMAKE_CURRENT_LIST_DIR}/golden/models\"")
+        "MOCO_TEST_GOLDEN_DIR=\"${MOCO_GOLDEN_DIR}\"")
     moco_target_warnings(moco_cuda_tests)
-    gtest_discover_tests(moco_cuda_tests DISCOVERY_TIMEOUT 60)
+    gtest_discover_tests(moco_cuda_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS cuda)
 endif()
