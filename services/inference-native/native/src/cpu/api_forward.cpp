@@ -101,7 +101,7 @@ moco_status check_entry(const moco_kv_cache& cache, const moco_batch_entry& e, i
 int max_batch_tokens(const moco_model& model) {
     const moco::ModelConfig& c = model.config;
     const int widths[] = {c.hidden_size, (c.num_heads + 2 * c.num_kv_heads) * c.head_dim,
-                          2 * c.intermediate_size, model.prepared->head.n};
+                          2 * c.intermediate_size, c.classifier ? c.num_labels : c.vocab_size};
     return INT_MAX / *std::max_element(std::begin(widths), std::end(widths));
 }
 

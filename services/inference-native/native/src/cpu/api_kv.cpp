@@ -74,7 +74,7 @@ moco_status moco_kv_cache_create(moco_model* model, const moco_kv_cache_options*
             return moco::set_error(MOCO_ERR_INVALID_ARGUMENT,
                                    "%s: model is NULL; pass a model from moco_model_load", fn);
         }
-        if (model->ctx == nullptr || model->prepared == nullptr) {
+        if (model->ctx == nullptr || (model->prepared == nullptr && model->device == nullptr)) {
             return moco::set_error(MOCO_ERR_INVALID_ARGUMENT,
                                    "%s: model is not a loaded model; pass one from moco_model_load", fn);
         }

@@ -58,17 +58,26 @@ const char* missing_tensor(const ModelConfig& c, const ModelWeights& w) {
 
 }  // namespace
 
-moco_status prepare_weights(moco_model& model) {
+moco_status check_bound_weights(const moco_model& model) {
     const ModelConfig& c = model.config;
     const ModelWeights& w = model.weights;
     if (static_cast<int>(w.layers.size()) != c.num_layers) {
-        return set_error(MOCO_ERR_INTERNAL, "prepare_weights: %d layers bound for num_layers = %d "
+        return set_error(MOCO_ERR_INTERNAL, "moco_model_load: %d layers bound for num_layers = %d "
                          "(a libmoco loader bug; please report it)",
                          static_cast<int>(w.layers.size()), c.num_layers);
     }
     if (const char* missing = missing_tensor(c, w)) {
-        return set_error(MOCO_ERR_INTERNAL, "prepare_weights: tensor %s not bound (a libmoco loader "
+        return set_error(MOCO_ERR_INTERNAL, "moco_model_load: tensor %s not bound (a libmoco loader "
                          "bug; please report it)", missing);
+    }
+    return MOCO_OK;
+}
+
+moco_status prepare_weights(moco_model& model) {
+    const ModelConfig& c = model.config;
+    const ModelWeights& w = model.weights;
+    if (const moco_status status = check_bound_weights(model); status != MOCO_OK) {
+        return status;
     }
     auto p = std::make_unique<PreparedWeights>();
     p->layers.resize(w.layers.size());

@@ -189,18 +189,19 @@ moco_status load(moco_model* model, const std::string& directory,
     if (status != MOCO_OK) {
         return status;
     }
-    status = moco::prepare_adapter(*adapter);
-    if (status != MOCO_OK) {
-        return status;
-    }
+    // A model on a GPU gets the adapter there only (as its weights, see model.h).
 #if MOCO_HAVE_CUDA
     if (model->device != nullptr) {
         status = moco::cuda::upload_adapter(*adapter);
-        if (status != MOCO_OK) {
-            return status;
-        }
+    } else {
+        status = moco::prepare_adapter(*adapter);
     }
+#else
+    status = moco::prepare_adapter(*adapter);
 #endif
+    if (status != MOCO_OK) {
+        return status;
+    }
     *out = std::move(adapter);
     return MOCO_OK;
 }

@@ -6,9 +6,11 @@
 //   - the loader parses config.json into ModelConfig and binds every tensor the config needs into
 //     ModelWeights as a TensorView in its STORED dtype (pointing into a mapped file or an owned
 //     buffer), checking shapes against the config;
-//   - then it calls prepare_weights(model), which the backend implements: it may convert or
-//     repack weights into `prepared` storage of its choosing (e.g. F32 copies for OpenBLAS) -
-//     the TensorViews stay valid and describe the checkpoint as stored.
+//   - then, on a CPU context, it calls prepare_weights(model), which the backend implements: it may
+//     convert or repack weights into `prepared` storage of its choosing (e.g. F32 copies for
+//     OpenBLAS) - the TensorViews stay valid and describe the checkpoint as stored. On a CUDA
+//     context it uploads them instead (src/cuda/), and `prepared` stays empty: a packed host copy
+//     there would only hold memory (about 5 GB for a 1.2B model).
 #pragma once
 
 #include "moco.h"
@@ -142,7 +144,11 @@ struct moco_adapter {
 
 namespace moco {
 
-// Implemented by the backend (src/cpu/ for now): called by the loader once every TensorView of
+// MOCO_ERR_INTERNAL unless every tensor the config requires is bound (a loader bug otherwise);
+// every backend's preparation relies on it.
+moco_status check_bound_weights(const moco_model& model);
+
+// Implemented by the CPU backend: called by the loader on a CPU context once every TensorView of
 // the model is bound and checked. May throw (the caller's guard turns it into a status).
 moco_status prepare_weights(moco_model& model);
 moco_status prepare_adapter(moco_adapter& adapter);

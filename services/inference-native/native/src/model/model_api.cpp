@@ -65,18 +65,22 @@ moco_status load(moco_context* ctx, const std::string& directory, bool use_mmap,
         return status;
     }
     model->stored_dtype = model->weights.embed_tokens.dtype;
-    status = moco::prepare_weights(*model);
+    status = moco::check_bound_weights(*model);
     if (status != MOCO_OK) {
         return status;
     }
 #if MOCO_HAVE_CUDA
     if (ctx->kind == MOCO_DEVICE_CUDA) {
         status = moco::cuda::upload_model(*model);
-        if (status != MOCO_OK) {
-            return status;
-        }
+    } else {
+        status = moco::prepare_weights(*model);
     }
+#else
+    status = moco::prepare_weights(*model);
 #endif
+    if (status != MOCO_OK) {
+        return status;
+    }
     *out = std::move(model);
     return MOCO_OK;
 }

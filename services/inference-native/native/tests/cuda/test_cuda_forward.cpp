@@ -13,6 +13,7 @@
 #include "../support/hf_writer.h"
 #include "cuda_test_util.h"
 #include "engine_pair.h"
+#include "model/model.h"
 
 #include <cstring>
 #include <filesystem>
@@ -219,6 +220,19 @@ TEST_F(CudaErrors, KvCacheBeyondDeviceMemoryIsOutOfMemoryNotAHang) {
     // The device is still usable afterwards.
     const int32_t seq = e.new_sequence();
     EXPECT_EQ(e.forward(seq, {1, 2, 3}, MOCO_OUTPUT_LAST).size(), static_cast<size_t>(e.info().output_size));
+}
+
+TEST_F(CudaErrors, ModelOnTheGpuKeepsNoPackedHostCopy) {
+    // The forward multiplies from the device copy; a packed host copy would double the model's memory.
+    Engine gpu("cuda:0", dir_.path()), cpu("cpu", dir_.path());
+    ASSERT_EQ(gpu.status(), MOCO_OK) << gpu.error();
+    ASSERT_EQ(cpu.status(), MOCO_OK) << cpu.error();
+    EXPECT_EQ(gpu.model()->prepared, nullptr);
+    EXPECT_NE(gpu.model()->device, nullptr);
+    EXPECT_NE(cpu.model()->prepared, nullptr);
+    // The forward still runs: its batch-size limit comes from the config, not from the packed head.
+    const int32_t seq = gpu.new_sequence();
+    EXPECT_EQ(gpu.forward(seq, {1, 2, 3}, MOCO_OUTPUT_LAST).size(), static_cast<size_t>(gpu.info().output_size));
 }
 
 // --- the golden HF fixtures: greedy generation on cuda:0 identical to the CPU's -----------------
