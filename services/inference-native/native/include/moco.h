@@ -669,6 +669,42 @@ MOCO_API moco_status moco_sample(const float* logits, int vocab, const moco_samp
                                  uint64_t tokens_generated, uint64_t sample_index,
                                  float* processed, int32_t* token);
 
+/* -- Forward and draw: one decode step with the sampling on the model's device ------------------ */
+
+/* What moco_forward_sample draws for one entry: moco_sample's arguments for its last new position. */
+typedef struct moco_sample_request {
+    int draw;                      /* nonzero: draw this entry's next token; 0: none (a prefill chunk
+                                      that does not end its prompt), tokens[i] is set to -1 */
+    moco_sampling_options options; /* as for moco_sample (its struct_size versions it) */
+    const int32_t* history;        /* the repetition penalty's ids, n_history of them (prompt and
+                                      generated tokens; the entry's new tokens are not added) */
+    int32_t n_history;
+    uint64_t seed;                 /* the draw's uniform: moco_sampling_uniform(seed, */
+    uint64_t tokens_generated;     /*   tokens_generated, sample_index) */
+    uint64_t sample_index;
+    float* processed;              /* NULL, or output_size floats receiving moco_sample's `processed`
+                                      (the LogprobOptions PROCESSED source) */
+} moco_sample_request;
+
+/*
+ * moco_forward, then tokens[i] = the token moco_sample picks from entry i's last new position with
+ * requests[i] - in one call, so that on a CUDA context the logits stay on the GPU: the draw runs
+ * there and only the token ids (and the `processed` rows asked for) come back, instead of a
+ * vocabulary-wide row per entry. The entries' own logits and hidden outputs work as in moco_forward
+ * (logits_mode NONE is the usual choice here). The model must be a causal LM.
+ *
+ * All or nothing, like moco_forward: if a draw fails (MOCO_ERR_NUMERIC: moco_sample's numeric
+ * failures, the entry named), no sequence changes. On the CPU the tokens are moco_sample's exactly.
+ * On a CUDA context they are too except where top-p's mass or the draw's running sum lies within
+ * about 1e-8 of its threshold (the device sums in fixed point; src/cuda/sampling.h).
+ *
+ * Errors: those of moco_forward and of moco_sample's argument checks (requests[i] named), plus
+ * MOCO_ERR_INVALID_ARGUMENT for NULL requests or tokens and for a sequence classifier.
+ */
+MOCO_API moco_status moco_forward_sample(moco_kv_cache* cache, const moco_batch_entry* entries,
+                                         int n_entries, const moco_sample_request* requests,
+                                         int32_t* tokens);
+
 /* -- Weight merges (M1-M8, SLERP), streamed chunk by chunk ----------------------------------- */
 
 #define MOCO_MAX_DIMS 8

@@ -37,6 +37,8 @@ struct ForwardEntry {
     int hidden_mode;
     float* hidden;
     int attend_prefix;                  // 0: causal; n > 0: keys 0..n-1 only (moco.h)
+    bool sample_last = false;           // CUDA: the last row's logits are drawn from on the device
+                                        // (moco_forward_sample) though logits_mode is NONE
 };
 
 // Rows an output mode writes for an entry of n_tokens tokens (its last `rows` positions).

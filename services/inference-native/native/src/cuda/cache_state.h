@@ -18,6 +18,8 @@ struct ForwardScratch {
     DeviceBuffer ints;         // per-call indices (tokens, positions, block tables), one upload
     DeviceBuffer x, h, qkv, attn, gate_up, act, cos, sin, partial, gemm_in, normed, logits;
     DeviceBuffer lora;         // the LoRA products A x (rows x the batch's largest rank, lora.h)
+    // moco_forward_sample's draws: the rows' arguments, [logit rows | tokens | histories], processed rows
+    DeviceBuffer draw_params, draw_ints, draw_processed;
     std::vector<int32_t> host_ints;
 };
 

@@ -19,10 +19,13 @@
 #include "cuda/gemm.h"
 #include "cuda/kernels.h"
 #include "cuda/lora.h"
+#include "cuda/sampling.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace moco::cuda {
 namespace {
@@ -33,9 +36,11 @@ using cpu::output_rows;
 
 class Pass {
 public:
-    Pass(moco_kv_cache& cache, const std::vector<ForwardEntry>& entries)
+    Pass(moco_kv_cache& cache, const std::vector<ForwardEntry>& entries, const moco_sample_request* requests,
+         int32_t* tokens)
         : c_(cache.model->config), w_(static_cast<const DeviceWeights&>(*cache.model->device)),
-          kv_(cache.kv), s_(static_cast<CacheState&>(*cache.device)), entries_(entries) {
+          kv_(cache.kv), s_(static_cast<CacheState&>(*cache.device)), entries_(entries), requests_(requests),
+          tokens_out_(tokens) {
         H_ = c_.hidden_size;
         hd_ = c_.head_dim;
         q_dim_ = c_.num_heads * hd_;
@@ -62,6 +67,8 @@ public:
 
 private:
     static float* f(const DeviceBuffer& b) { return b.as<float>(); }
+    // The logits rows an entry's block holds: its mode's, or its last row alone when only drawn from.
+    static int logits_mode(const ForwardEntry& e) { return e.sample_last ? MOCO_OUTPUT_LAST : e.logits_mode; }
     const int32_t* ints(size_t offset) const { return s_.scratch.ints.as<int32_t>() + offset; }
 
     // The host-side index arrays, laid out one after the other in scratch.host_ints.
@@ -108,7 +115,7 @@ private:
                       entry_table[static_cast<size_t>(e)]);
         }
         logit_rows_ = hi.size();
-        n_logits_ = append_output_rows([](const ForwardEntry& e) { return e.logits_mode; });
+        n_logits_ = append_output_rows(&Pass::logits_mode);
         hidden_rows_ = hi.size();
         n_hidden_ = append_output_rows([](const ForwardEntry& e) { return e.hidden_mode; });
     }
@@ -259,8 +266,10 @@ private:
             rmsnorm_rows(f(s.x), ints(logit_rows_), n_logits_, w_.final_norm, H_, eps, f(s.normed), s_.stream);
             gemm(s_.blas, w_.head, gemm_input(f(s.normed), n_logits_, H_, w_.head.dtype), n_logits_, H_,
                  f(s.logits), vocab_, 1.0f, 0.0f);
-            copy_out(f(s.logits), vocab_, [](const ForwardEntry& e) { return e.logits_mode; },
-                     [](const ForwardEntry& e) { return e.logits; });
+            copy_out(f(s.logits), vocab_, &Pass::logits_mode, [](const ForwardEntry& e) { return e.logits; });
+            if (requests_ != nullptr) {
+                draw(f(s.logits));
+            }
         }
         if (n_hidden_ > 0) {
             rmsnorm_rows(f(s.x), ints(hidden_rows_), n_hidden_, w_.final_norm, H_, eps, f(s.normed), s_.stream);
@@ -269,6 +278,15 @@ private:
         }
         check_launch("the forward's output kernels");
         check(cudaStreamSynchronize(s_.stream), "the forward on the GPU");
+        for (size_t k = 0; k < drawn_.size(); ++k) {
+            if (drawn_tokens_[k] == kSampleNumericError) {
+                throw Error(MOCO_ERR_NUMERIC,
+                            "requests[" + std::to_string(drawn_[k]) +
+                                "]: no token can be drawn (moco_sample's MOCO_ERR_NUMERIC: NaN or +inf logits, "
+                                "none finite, or the repetition penalty or temperature overflowing one)");
+            }
+            tokens_out_[drawn_[k]] = drawn_tokens_[k];
+        }
         bool finite = true;
         for (const ForwardEntry& e : entries_) {
             finite = finite &&
@@ -278,13 +296,14 @@ private:
         return finite;
     }
 
-    // Each entry's output rows are consecutive in `device_rows` (width floats each).
+    // Each entry's output rows are consecutive in `device_rows` (width floats each); an entry without
+    // a destination (its rows only drawn from) is skipped.
     template <class Mode, class Dest>
     void copy_out(const float* device_rows, int width, Mode mode, Dest dest) {
         int64_t row = 0;
         for (const ForwardEntry& e : entries_) {
             const int rows = output_rows(mode(e), e.n_tokens);
-            if (rows > 0) {
+            if (rows > 0 && dest(e) != nullptr) {
                 check(cudaMemcpyAsync(dest(e), device_rows + row * width,
                                       static_cast<size_t>(rows) * width * sizeof(float), cudaMemcpyDeviceToHost,
                                       s_.stream),
@@ -294,11 +313,73 @@ private:
         }
     }
 
+    // moco_forward_sample: samples every drawn entry's last logits row on the device (sample_rows)
+    // and queues the copies of the tokens and of the `processed` rows asked for.
+    void draw(const float* logits) {
+        ForwardScratch& s = s_.scratch;
+        std::vector<int32_t> logit_rows;
+        int64_t row = 0;
+        for (size_t e = 0; e < entries_.size(); ++e) {
+            const int block = output_rows(logits_mode(entries_[e]), entries_[e].n_tokens);
+            if (requests_[e].draw != 0) {
+                drawn_.push_back(static_cast<int>(e));
+                logit_rows.push_back(static_cast<int32_t>(row + block - 1));
+            }
+            row += block;
+        }
+        const size_t n = drawn_.size();
+        if (n == 0) {
+            return;
+        }
+        // draw_ints: [logit rows (n) | tokens (n) | the histories, one after the other]
+        std::vector<int32_t> ints(logit_rows);
+        ints.resize(2 * n, 0);
+        std::vector<SamplingRow> params(n);
+        for (size_t k = 0; k < n; ++k) {
+            const moco_sample_request& r = requests_[drawn_[k]];
+            const int64_t offset = static_cast<int64_t>(ints.size() - 2 * n);
+            const moco_status st = prepare_sampling_row(&r.options, vocab_, r.history, r.n_history, offset, r.seed,
+                                                        r.tokens_generated, r.sample_index, &params[k]);
+            if (st != MOCO_OK) {
+                throw Error(st, moco_last_error());
+            }
+            ints.insert(ints.end(), r.history, r.history + r.n_history);
+        }
+        const size_t fl = sizeof(float);
+        s.draw_params.reserve(n * sizeof(SamplingRow), "the draws' arguments");
+        s.draw_ints.reserve(ints.size() * sizeof(int32_t), "the draws' histories");
+        s.draw_processed.reserve(n * static_cast<size_t>(vocab_) * fl, "the draws' processed logits");
+        check(cudaMemcpyAsync(s.draw_params.data(), params.data(), n * sizeof(SamplingRow), cudaMemcpyHostToDevice,
+                              s_.stream),
+              "copy of the draws' arguments");
+        check(cudaMemcpyAsync(s.draw_ints.data(), ints.data(), ints.size() * sizeof(int32_t), cudaMemcpyHostToDevice,
+                              s_.stream),
+              "copy of the draws' histories");
+        const int32_t* d_ints = s.draw_ints.as<int32_t>();
+        int32_t* d_tokens = s.draw_ints.as<int32_t>() + n;
+        sample_rows(logits, static_cast<int>(n), vocab_, s.draw_params.as<SamplingRow>(), d_ints + 2 * n,
+                    f(s.draw_processed), d_tokens, s_.stream, d_ints);
+        drawn_tokens_.resize(n);
+        check(cudaMemcpyAsync(drawn_tokens_.data(), d_tokens, n * sizeof(int32_t), cudaMemcpyDeviceToHost, s_.stream),
+              "copy of the drawn tokens");
+        for (size_t k = 0; k < n; ++k) {
+            if (float* processed = requests_[drawn_[k]].processed) {
+                check(cudaMemcpyAsync(processed, f(s.draw_processed) + k * static_cast<size_t>(vocab_),
+                                      static_cast<size_t>(vocab_) * fl, cudaMemcpyDeviceToHost, s_.stream),
+                      "copy of the processed logits");
+            }
+        }
+    }
+
     const ModelConfig& c_;
     const DeviceWeights& w_;
     const cpu::KvCache& kv_;
     CacheState& s_;
     const std::vector<ForwardEntry>& entries_;
+    const moco_sample_request* requests_;  // moco_forward_sample's, one per entry; nullptr otherwise
+    int32_t* tokens_out_;
+    std::vector<int> drawn_;               // the entries drawn from, in entry order
+    std::vector<int32_t> drawn_tokens_;    // their tokens, copied back from the device
 
     int H_ = 0, hd_ = 0, q_dim_ = 0, kv_dim_ = 0, qkv_dim_ = 0, inter_ = 0, vocab_ = 0;
     int R_ = 0;
@@ -316,18 +397,11 @@ private:
 }  // namespace
 
 moco_status forward(moco_kv_cache& cache, const std::vector<ForwardEntry>& entries,
-                    const cpu::KvCache::Transaction& tx, bool* finite) {
-    return run("moco_forward", [&]() -> moco_status {
-        for (size_t i = 0; i < entries.size(); ++i) {
-            if (entries[i].lora != nullptr && entries[i].lora_device == nullptr) {
-                return set_error(MOCO_ERR_INTERNAL,
-                                 "moco_forward: entries[%zu] uses a LoRA adapter that has no copy on the "
-                                 "GPU (a libmoco bug; please report it)",
-                                 i);
-            }
-        }
+                    const cpu::KvCache::Transaction& tx, const moco_sample_request* requests, int32_t* tokens,
+                    bool* finite) {
+    return run(requests != nullptr ? "moco_forward_sample" : "moco_forward", [&]() -> moco_status {
         try {
-            *finite = Pass(cache, entries).run(tx);
+            *finite = Pass(cache, entries, requests, tokens).run(tx);
         } catch (const Error&) {
             // A failure mid-pass may leave copies into the caller's buffers queued; they must not land after the
             // caller has been told the forward failed (and perhaps freed or reused those buffers).

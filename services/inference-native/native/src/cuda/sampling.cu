@@ -303,10 +303,11 @@ __device__ int32_t argmax(const float* z, int vocab, Scratch& s) {
 
 __global__ void __launch_bounds__(kThreads)
     sample_rows_kernel(const float* logits, int vocab, const SamplingRow* params, const int32_t* history,
-                       float* processed, int32_t* tokens) {
+                       const int32_t* logit_rows, float* processed, int32_t* tokens) {
     __shared__ Scratch s;
     const SamplingRow p = params[blockIdx.x];
-    const float* in = logits + static_cast<int64_t>(blockIdx.x) * vocab;
+    const int64_t source = logit_rows != nullptr ? logit_rows[blockIdx.x] : static_cast<int64_t>(blockIdx.x);
+    const float* in = logits + source * vocab;
     float* z = processed + static_cast<int64_t>(blockIdx.x) * vocab;
     int32_t* token = tokens + blockIdx.x;
     // Every early return below depends on block-wide values only, so all threads take it together.
@@ -419,9 +420,10 @@ moco_status prepare_sampling_row(const moco_sampling_options* opts, int vocab, c
 }
 
 void sample_rows(const float* logits, int rows, int vocab, const SamplingRow* params, const int32_t* history,
-                 float* processed, int32_t* tokens, cudaStream_t stream) {
+                 float* processed, int32_t* tokens, cudaStream_t stream, const int32_t* logit_rows) {
     if (rows > 0) {
-        sample_rows_kernel<<<rows, kThreads, 0, stream>>>(logits, vocab, params, history, processed, tokens);
+        sample_rows_kernel<<<rows, kThreads, 0, stream>>>(logits, vocab, params, history, logit_rows, processed,
+                                                          tokens);
     }
 }
 

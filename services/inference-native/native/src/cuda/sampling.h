@@ -62,9 +62,11 @@ moco_status prepare_sampling_row(const moco_sampling_options* opts, int vocab, c
 // For r < rows: tokens[r] = the token moco_sample picks from logits[r * vocab, + vocab) with row r's
 // arguments params[r] (its history at history + params[r].history_offset), and processed[r * vocab,
 // + vocab) = moco_sample's `processed` (greedy: after the penalty only; unspecified for an error
-// row). All pointers are device memory; vocab >= 1; one block per row; enqueued on `stream` only.
+// row). With `logit_rows`, row r reads logits[logit_rows[r] * vocab, + vocab) instead (the forward's
+// drawn rows among all its logits rows). All pointers are device memory; vocab >= 1; one block per
+// row; enqueued on `stream` only.
 void sample_rows(const float* logits, int rows, int vocab, const SamplingRow* params, const int32_t* history,
-                 float* processed, int32_t* tokens, cudaStream_t stream);
+                 float* processed, int32_t* tokens, cudaStream_t stream, const int32_t* logit_rows = nullptr);
 
 // u[r] = sampling_uniform(params[r].seed, params[r].tokens_generated, params[r].sample_index), the
 // uniform sample_rows draws row r with (moco_sampling_uniform's bits; for tests and tracing).

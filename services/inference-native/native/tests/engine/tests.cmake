@@ -2,9 +2,11 @@
 #   reference.*        a model spec and a naive double-precision forward (both executables)
 #   tiny_model.*       models built in memory, as the loader hands them over (white-box)
 #   test_loaded_model  the public API on checkpoints written by support/hf_writer and loaded
+#   test_forward_sample moco_forward_sample against moco_forward + moco_sample (public API)
 list(APPEND MOCO_TEST_SOURCES
     engine/reference.cpp
-    engine/test_loaded_model.cpp)
+    engine/test_loaded_model.cpp
+    engine/test_forward_sample.cpp)
 list(APPEND MOCO_INTERNAL_TEST_SOURCES
     engine/reference.cpp
     engine/tiny_model.cpp
