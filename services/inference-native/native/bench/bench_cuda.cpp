@@ -4,6 +4,7 @@
 //
 //   HBM copy bandwidth   cudaMemcpy device-to-device of 1 GiB, bytes read + written per second
 //   decode tokens/s      batch 1, 32, 128; one token per sequence per call over a 512-token context
+//   decode + draw        batch 32, 128: drawing on the host from copied logits vs moco_forward_sample
 //   bound (batch 1)      bandwidth / bytes of the weights read per token (every matrix once)
 //   prefill tokens/s     one call of 1 x 2048 and of 8 x 512 new tokens
 //   merge GB/s           LINEAR / TIES / DARE_TIES of ~1.3 GB of BF16 tensors (bench_cuda_merge.h)
@@ -104,11 +105,55 @@ struct Batch {
         for (const moco_batch_entry& e : entries) moco_seq_truncate(cache, e.seq, n);
     }
 
+    // One decode step as a server runs it: the forward, then a draw per sequence (temperature 0.8,
+    // top-p 0.95) - on the host from the copied-back logits (moco_forward + moco_sample), or where the
+    // logits are (moco_forward_sample, no logits copied). Each next step feeds the drawn tokens.
+    void step_and_draw(bool on_device) {
+        const size_t n = entries.size();
+        drawn.resize(n, 0);
+        requests.resize(n);
+        for (size_t b = 0; b < n; ++b) {
+            moco_sample_request& r = requests[b];
+            r = moco_sample_request{};
+            r.draw = 1;
+            r.options = moco_sampling_default_options();
+            r.options.temperature = 0.8f;
+            r.options.top_p = 0.95f;
+            r.seed = b;
+            r.tokens_generated = step;
+            moco_batch_entry& e = entries[b];
+            e.tokens = &drawn[b];
+            e.n_tokens = 1;
+            e.logits_mode = on_device ? MOCO_OUTPUT_NONE : MOCO_OUTPUT_LAST;
+            e.logits = logits.data() + b * static_cast<size_t>(vocab);
+        }
+        ++step;
+        if (on_device) {
+            next.resize(n);
+            if (moco_forward_sample(cache, entries.data(), static_cast<int>(n), requests.data(), next.data()) != MOCO_OK) {
+                die("moco_forward_sample");
+            }
+        } else {
+            if (moco_forward(cache, entries.data(), static_cast<int>(n)) != MOCO_OK) die("moco_forward");
+            next.resize(n);
+            for (size_t b = 0; b < n; ++b) {
+                const moco_sample_request& r = requests[b];
+                if (moco_sample(entries[b].logits, vocab, &r.options, nullptr, 0, r.seed, r.tokens_generated,
+                                r.sample_index, nullptr, &next[b]) != MOCO_OK) {
+                    die("moco_sample");
+                }
+            }
+        }
+        drawn.swap(next);
+    }
+
     int vocab;
     moco_kv_cache* cache = nullptr;
     std::vector<moco_batch_entry> entries;
     std::vector<int32_t> tokens;
     std::vector<float> logits;
+    std::vector<moco_sample_request> requests;
+    std::vector<int32_t> drawn, next;
     size_t step = 0;
 };
 
@@ -156,6 +201,23 @@ int main(int argc, char** argv) {
         std::printf("| decode batch %d, context %d | %.1f | %.2f | %.2f |\n", batch, context, tps, 1e3 * t / steps,
                     batch == 1 ? tps / bound : tps / (bound * batch));
         std::fflush(stdout);
+    }
+    for (int batch : {32, 128}) {
+        double tps[2] = {0.0, 0.0};
+        for (int on_device = 0; on_device < 2; ++on_device) {
+            Batch b(model, batch, context + steps + 1);
+            b.append(context);
+            b.step_and_draw(on_device != 0);  // warm-up
+            const auto start = Clock::now();
+            for (int s = 0; s < steps; ++s) b.step_and_draw(on_device != 0);
+            const double t = seconds_since(start);
+            tps[on_device] = batch * steps / t;
+            std::printf("| decode + draw batch %d, %s | %.1f | %.2f | %.2f |\n", batch,
+                        on_device ? "moco_forward_sample (draw on the GPU)" : "moco_forward + moco_sample on the host",
+                        tps[on_device], 1e3 * t / steps, tps[on_device] / (bound * batch));
+            std::fflush(stdout);
+        }
+        std::printf("| draw on the GPU vs on the host, batch %d | %.2fx | - | - |\n", batch, tps[1] / tps[0]);
     }
     struct Prefill {
         int batch;
