@@ -4,6 +4,7 @@
 // output dtype there), TIES with ties in |δ|, the DARE mask against moco_dare_mask, cut
 // embeddings, NUMERIC errors (same message as the CPU's), chunked against whole-tensor runs, M9
 // LoRA and the M11 PSO step.
+#include "../kernels/merge_test_util.h"
 #include "cuda/merge_kernels.h"
 #include "cuda_test_util.h"
 #include "kernels/dtype_convert.h"
@@ -20,9 +21,7 @@ namespace {
 constexpr const char* kFn = "moco_merge_tensor";
 
 std::vector<uint8_t> stored(const std::vector<float>& values, int dtype) {
-    std::vector<uint8_t> bytes(values.size() * kernels::dtype_bytes(dtype));
-    kernels::store_f32(values.data(), values.size(), dtype, bytes.data());
-    return bytes;
+    return kernel_test::store(values, dtype).bytes;
 }
 
 std::vector<float> as_f32(const std::vector<uint8_t>& bytes, int dtype) {
@@ -48,53 +47,13 @@ void expect_same_bytes(const std::vector<uint8_t>& gpu, const std::vector<uint8_
     ADD_FAILURE() << what << ": " << differing << " of " << g.size() << " elements differ";
 }
 
-// One tensor merge: the spec, its inputs and base as stored bytes.
-struct MergeCase {
-    moco_merge_spec spec = moco_merge_default_spec();
-    std::vector<moco_merge_input> inputs;
-    moco_tensor_desc base_desc{};
-    std::vector<std::vector<uint8_t>> tensors;
-    std::vector<uint8_t> base;
-    std::string name = "model.layers.3.mlp.up_proj.weight";
-
-    MergeCase(int method, int out_dtype) {
-        spec.method = method;
-        spec.out_dtype = out_dtype;
-        spec.seed = 0x5EED1234ABCDull;
-    }
-
-    static moco_tensor_desc desc(int dtype, const std::vector<int64_t>& shape) {
-        moco_tensor_desc d{};
-        d.dtype = dtype;
-        d.ndim = static_cast<int>(shape.size());
-        std::copy(shape.begin(), shape.end(), d.shape);
-        return d;
-    }
-
-    void add(const std::vector<float>& values, int dtype, const std::vector<int64_t>& shape,
-             float weight, double density = 1.0) {
-        moco_merge_input in{};
-        in.tensor = desc(dtype, shape);
-        in.weight = weight;
-        in.density = density;
-        in.model_index = static_cast<int>(inputs.size()) + 1;
-        inputs.push_back(in);
-        tensors.push_back(stored(values, dtype));
-    }
-
-    void set_base(const std::vector<float>& values, int dtype, const std::vector<int64_t>& shape) {
-        base_desc = desc(dtype, shape);
-        base = stored(values, dtype);
-    }
-
-    const moco_merge_spec* finish() {
-        spec.tensor_name = name.c_str();
-        spec.n_inputs = static_cast<int>(inputs.size());
-        spec.inputs = inputs.data();
-        spec.base = spec.method == MOCO_MERGE_LINEAR ? nullptr : &base_desc;
-        return &spec;
-    }
-};
+// One tensor merge (the CPU merge tests' builder), with a seed of its own for DARE's draws.
+kernel_test::Merge merge_case(int method, int out_dtype) {
+    kernel_test::Merge m(method, out_dtype);
+    m.spec.seed = 0x5EED1234ABCDull;
+    m.name = "model.layers.3.mlp.up_proj.weight";
+    return m;
+}
 
 struct Outcome {
     moco_status status = MOCO_OK;
@@ -112,21 +71,20 @@ moco_merge_plan_info plan_info(const moco_merge_spec* spec) {
     return info;
 }
 
-Outcome cpu_merge(MergeCase& c) {
+Outcome cpu_merge(kernel_test::Merge& c) {
     const moco_merge_spec* spec = c.finish();
     const moco_merge_plan_info info = plan_info(spec);
     Outcome o;
     o.out.resize(static_cast<std::size_t>(info.numel) * kernels::dtype_bytes(c.spec.out_dtype));
-    std::vector<const void*> in;
-    for (const auto& t : c.tensors) in.push_back(t.data());
-    o.status = moco_merge_tensor(spec, in.data(), c.base.empty() ? nullptr : c.base.data(), o.out.data());
+    const std::vector<const void*> in = c.input_pointers();
+    o.status = moco_merge_tensor(spec, in.data(), c.base_pointer(), o.out.data());
     if (o.status != MOCO_OK) o.error = moco_last_error();
     return o;
 }
 
 // The device merge; scan_chunk and apply_chunk 0 run whole tensors (DeviceMerge::merge), else
 // chunks of that many output elements (0: one chunk).
-Outcome gpu_merge(MergeCase& c, int64_t scan_chunk = 0, int64_t apply_chunk = 0) {
+Outcome gpu_merge(kernel_test::Merge& c, int64_t scan_chunk = 0, int64_t apply_chunk = 0) {
     const moco_merge_spec* spec = c.finish();
     moco_merge_plan* raw = nullptr;
     Outcome o;
@@ -138,8 +96,8 @@ Outcome gpu_merge(MergeCase& c, int64_t scan_chunk = 0, int64_t apply_chunk = 0)
     const std::size_t out_size = kernels::dtype_bytes(s.out_dtype);
 
     std::vector<std::unique_ptr<DeviceArray<uint8_t>>> device_inputs;
-    for (const auto& t : c.tensors) device_inputs.push_back(std::make_unique<DeviceArray<uint8_t>>(t));
-    DeviceArray<uint8_t> device_base(c.base.empty() ? std::vector<uint8_t>(1) : c.base);
+    for (const auto& t : c.tensors) device_inputs.push_back(std::make_unique<DeviceArray<uint8_t>>(t.bytes));
+    DeviceArray<uint8_t> device_base(c.base.bytes.empty() ? std::vector<uint8_t>(1) : c.base.bytes);
     DeviceArray<uint8_t> device_out(static_cast<std::size_t>(s.numel) * out_size);
 
     // Pointers for the chunk starting at output element `offset`.
@@ -185,7 +143,7 @@ Outcome gpu_merge(MergeCase& c, int64_t scan_chunk = 0, int64_t apply_chunk = 0)
     return o;
 }
 
-void expect_bit_identical(MergeCase& c, const std::string& what) {
+void expect_bit_identical(kernel_test::Merge& c, const std::string& what) {
     const Outcome cpu = cpu_merge(c);
     ASSERT_EQ(cpu.status, MOCO_OK) << what << ": " << cpu.error;
     const Outcome gpu = gpu_merge(c);
@@ -220,7 +178,7 @@ TEST(CudaMerge, LinearMatchesCpuBitForBit) {
     for (const int dtype : kDtypes) {
         for (const int out : kDtypes) {
             for (const int normalize : {0, 1}) {
-                MergeCase c(MOCO_MERGE_LINEAR, out);
+                kernel_test::Merge c = merge_case(MOCO_MERGE_LINEAR, out);
                 c.spec.normalize = normalize;
                 const std::vector<float> b = random_base(1);
                 c.add(near(b, 2), dtype, kShape, 0.7f);
@@ -262,7 +220,7 @@ TEST(CudaMerge, BaseMethodsMatchCpuBitForBit) {
     for (const Variant& v : variants) {
         for (const int dtype : kDtypes) {
             for (const int out : kDtypes) {
-                MergeCase c(v.method, out);
+                kernel_test::Merge c = merge_case(v.method, out);
                 c.spec.consensus = v.consensus;
                 c.spec.normalize = v.normalize;
                 c.spec.rescale = v.rescale;
@@ -277,7 +235,7 @@ TEST(CudaMerge, BaseMethodsMatchCpuBitForBit) {
         }
     }
     for (const int dtype : kDtypes) {
-        MergeCase c(MOCO_MERGE_EXTRAPOLATE, dtype);
+        kernel_test::Merge c = merge_case(MOCO_MERGE_EXTRAPOLATE, dtype);
         c.spec.alpha = 0.35f;
         const std::vector<float> b = random_base(20);
         c.set_base(b, dtype, kShape);
@@ -290,7 +248,7 @@ TEST(CudaMerge, BaseMethodsMatchCpuBitForBit) {
 TEST(CudaMerge, ConsensusWithManyInputsMatchesCpu) {
     MOCO_REQUIRE_GPU();
     for (const int method : {MOCO_MERGE_TIES, MOCO_MERGE_DARE_TIES}) {
-        MergeCase c(method, MOCO_DTYPE_BF16);
+        kernel_test::Merge c = merge_case(method, MOCO_DTYPE_BF16);
         c.spec.rescale = method == MOCO_MERGE_DARE_TIES ? MOCO_RESCALE_INVERSE_DENSITY : -1;
         const std::vector<float> b = random_base(30);
         c.set_base(b, MOCO_DTYPE_BF16, kShape);
@@ -311,7 +269,7 @@ TEST(CudaMerge, TiesSelectionWithTiedMagnitudesMatchesCpu) {
     const float levels[5] = {0.25f, 0.5f, 1.0f, 0.125f, 2.0f};
     for (const double density : {0.37, 0.61, 0.999}) {
         for (const int consensus : {MOCO_CONSENSUS_SUM, MOCO_CONSENSUS_COUNT}) {
-            MergeCase c(MOCO_MERGE_TIES, MOCO_DTYPE_F32);
+            kernel_test::Merge c = merge_case(MOCO_MERGE_TIES, MOCO_DTYPE_F32);
             c.spec.consensus = consensus;
             const std::vector<float> b(n, 0.0f);
             c.set_base(b, MOCO_DTYPE_F32, shape);
@@ -338,7 +296,7 @@ TEST(CudaMerge, DareMaskEqualsMocoDareMask) {
     MOCO_REQUIRE_GPU();
     const int64_t n = 50000;
     for (const double density : {0.1, 0.5, 0.9}) {
-        MergeCase c(MOCO_MERGE_DARE_LINEAR, MOCO_DTYPE_F32);
+        kernel_test::Merge c = merge_case(MOCO_MERGE_DARE_LINEAR, MOCO_DTYPE_F32);
         c.spec.rescale = MOCO_RESCALE_NONE;
         c.set_base(std::vector<float>(static_cast<std::size_t>(n), 0.0f), MOCO_DTYPE_F32, {n});
         c.add(std::vector<float>(static_cast<std::size_t>(n), 1.0f), MOCO_DTYPE_BF16, {n}, 1.0f, density);
@@ -375,7 +333,7 @@ void expect_within_rounding(const Outcome& gpu, const Outcome& cpu, int dtype, c
 TEST(CudaMerge, DareL1RescaleAndSlerpMatchCpuWithinRounding) {
     MOCO_REQUIRE_GPU();
     for (const int dtype : kDtypes) {
-        MergeCase c(MOCO_MERGE_DARE_TIES, dtype);  // rescale -1: L1
+        kernel_test::Merge c = merge_case(MOCO_MERGE_DARE_TIES, dtype);  // rescale -1: L1
         const std::vector<float> b = random_base(50);
         c.set_base(b, dtype, kShape);
         c.add(near(b, 51), dtype, kShape, 0.8f, 0.3);
@@ -386,14 +344,14 @@ TEST(CudaMerge, DareL1RescaleAndSlerpMatchCpuWithinRounding) {
     }
     for (const int dtype : kDtypes) {
         for (const float t : {0.3f, 0.8f}) {
-            MergeCase c(MOCO_MERGE_SLERP, dtype);
+            kernel_test::Merge c = merge_case(MOCO_MERGE_SLERP, dtype);
             c.spec.t = t;
             const std::vector<float> b = random_base(60);
             c.set_base(b, dtype, kShape);
             c.add(random_floats(kNumel, 61), dtype, kShape, 1.0f);  // far from colinear: the slerp branch
             expect_within_rounding(gpu_merge(c), cpu_merge(c), dtype, label("SLERP", dtype, dtype));
         }
-        MergeCase lerp(MOCO_MERGE_SLERP, dtype);  // nearly colinear: the lerp branch
+        kernel_test::Merge lerp = merge_case(MOCO_MERGE_SLERP, dtype);  // nearly colinear: the lerp branch
         lerp.spec.t = 0.5f;
         const std::vector<float> b = random_base(62);
         lerp.set_base(b, dtype, kShape);
@@ -406,7 +364,7 @@ TEST(CudaMerge, DareL1RescaleAndSlerpMatchCpuWithinRounding) {
 TEST(CudaMerge, ChunkedEqualsWholeTensor) {
     MOCO_REQUIRE_GPU();
     for (const int method : {MOCO_MERGE_TIES, MOCO_MERGE_DARE_TIES, MOCO_MERGE_SLERP, MOCO_MERGE_LINEAR}) {
-        MergeCase c(method, MOCO_DTYPE_BF16);
+        kernel_test::Merge c = merge_case(method, MOCO_DTYPE_BF16);
         const std::vector<float> b = random_base(70);
         if (method != MOCO_MERGE_LINEAR) c.set_base(b, MOCO_DTYPE_F16, kShape);
         const double density = method == MOCO_MERGE_LINEAR || method == MOCO_MERGE_SLERP ? 1.0 : 0.45;
@@ -427,7 +385,7 @@ TEST(CudaMerge, ChunkedEqualsWholeTensor) {
 // input to the base), in whole and chunked runs whose chunks start mid-row.
 TEST(CudaMerge, EmbeddingCutsMatchCpu) {
     MOCO_REQUIRE_GPU();
-    MergeCase linear(MOCO_MERGE_LINEAR, MOCO_DTYPE_F32);
+    kernel_test::Merge linear = merge_case(MOCO_MERGE_LINEAR, MOCO_DTYPE_F32);
     linear.name = "model.embed_tokens.weight";
     linear.spec.is_embedding = 1;
     linear.add(random_floats(130 * 64, 80), MOCO_DTYPE_BF16, {130, 64}, 0.5f);
@@ -439,7 +397,7 @@ TEST(CudaMerge, EmbeddingCutsMatchCpu) {
     ASSERT_EQ(chunked_linear.status, MOCO_OK) << chunked_linear.error;
     expect_same_bytes(chunked_linear.out, cpu_linear.out, MOCO_DTYPE_F32, "LINEAR embedding cut chunked");
 
-    MergeCase ties(MOCO_MERGE_TIES, MOCO_DTYPE_F16);
+    kernel_test::Merge ties = merge_case(MOCO_MERGE_TIES, MOCO_DTYPE_F16);
     ties.name = "lm_head.weight";
     ties.spec.is_embedding = 1;
     const std::vector<float> b = random_floats(128 * 64, 82);
@@ -464,7 +422,7 @@ TEST(CudaMerge, NumericErrorsNameTheFirstBadElementLikeTheCpu) {
     std::vector<float> big(kNumel, 1.0f);
     big[4321] = 60000.0f;
     big[9000] = 70000.0f;
-    MergeCase overflow(MOCO_MERGE_LINEAR, MOCO_DTYPE_F16);
+    kernel_test::Merge overflow = merge_case(MOCO_MERGE_LINEAR, MOCO_DTYPE_F16);
     overflow.spec.normalize = 0;
     overflow.add(big, MOCO_DTYPE_F32, kShape, 1.0f);
     overflow.add(big, MOCO_DTYPE_F32, kShape, 1.0f);
@@ -478,7 +436,7 @@ TEST(CudaMerge, NumericErrorsNameTheFirstBadElementLikeTheCpu) {
     std::vector<float> b = random_base(90);
     std::vector<float> x = near(b, 91);
     x[777] = std::numeric_limits<float>::quiet_NaN();
-    MergeCase nan_input(MOCO_MERGE_TASK_ARITHMETIC, MOCO_DTYPE_BF16);
+    kernel_test::Merge nan_input = merge_case(MOCO_MERGE_TASK_ARITHMETIC, MOCO_DTYPE_BF16);
     nan_input.set_base(b, MOCO_DTYPE_F32, kShape);
     nan_input.add(x, MOCO_DTYPE_F32, kShape, 1.0f);
     const Outcome cpu_nan = cpu_merge(nan_input);
@@ -490,14 +448,14 @@ TEST(CudaMerge, NumericErrorsNameTheFirstBadElementLikeTheCpu) {
 
 TEST(CudaMerge, ScanProtocolErrors) {
     MOCO_REQUIRE_GPU();
-    MergeCase c(MOCO_MERGE_TIES, MOCO_DTYPE_F32);
+    kernel_test::Merge c = merge_case(MOCO_MERGE_TIES, MOCO_DTYPE_F32);
     const std::vector<float> b = random_base(95);
     c.set_base(b, MOCO_DTYPE_F32, kShape);
     c.add(near(b, 96), MOCO_DTYPE_F32, kShape, 1.0f, 0.5);
     moco_merge_plan* raw = nullptr;
     ASSERT_EQ(moco_merge_plan_create(c.finish(), &raw), MOCO_OK);
     std::unique_ptr<moco_merge_plan, decltype(&moco_merge_plan_destroy)> plan(raw, moco_merge_plan_destroy);
-    DeviceArray<uint8_t> x(c.tensors[0]), base(c.base), out(kNumel * sizeof(float));
+    DeviceArray<uint8_t> x(c.tensors[0].bytes), base(c.base.bytes), out(kNumel * sizeof(float));
     const void* in[1] = {x.get()};
     cuda::DeviceMerge merge(plan->plan, 0, nullptr);
     EXPECT_EQ(merge.apply(kFn, in, base.get(), 0, 10, out.get()), MOCO_ERR_INVALID_ARGUMENT);  // scans pending
@@ -509,14 +467,13 @@ TEST(CudaMerge, ScanProtocolErrors) {
     EXPECT_NE(std::string(moco_last_error()).find("covered [0, 5000)"), std::string::npos) << moco_last_error();
 }
 
-Outcome merge_on(moco_context* ctx, MergeCase& c) {
+Outcome merge_on(moco_context* ctx, kernel_test::Merge& c) {
     const moco_merge_spec* spec = c.finish();
     const moco_merge_plan_info info = plan_info(spec);
     Outcome o;
     o.out.resize(static_cast<std::size_t>(info.numel) * kernels::dtype_bytes(c.spec.out_dtype));
-    std::vector<const void*> in;
-    for (const auto& t : c.tensors) in.push_back(t.data());
-    o.status = moco_merge_tensor_on(ctx, spec, in.data(), c.base.empty() ? nullptr : c.base.data(), o.out.data());
+    const std::vector<const void*> in = c.input_pointers();
+    o.status = moco_merge_tensor_on(ctx, spec, in.data(), c.base_pointer(), o.out.data());
     if (o.status != MOCO_OK) o.error = moco_last_error();
     return o;
 }
@@ -531,7 +488,7 @@ TEST(CudaMerge, MergeTensorOnCudaContextMatchesCpu) {
     ASSERT_EQ(moco_context_create(&o, &raw), MOCO_OK) << moco_last_error();
     std::unique_ptr<moco_context, decltype(&moco_context_destroy)> ctx(raw, moco_context_destroy);
 
-    MergeCase small(MOCO_MERGE_DARE_TIES, MOCO_DTYPE_F16);
+    kernel_test::Merge small = merge_case(MOCO_MERGE_DARE_TIES, MOCO_DTYPE_F16);
     small.spec.rescale = MOCO_RESCALE_INVERSE_DENSITY;
     const std::vector<float> b = random_base(130);
     small.set_base(b, MOCO_DTYPE_BF16, kShape);
@@ -545,7 +502,7 @@ TEST(CudaMerge, MergeTensorOnCudaContextMatchesCpu) {
 
     const int64_t n = (int64_t{1} << 24) + 5000;
     const std::size_t count = static_cast<std::size_t>(n);
-    MergeCase large(MOCO_MERGE_TIES, MOCO_DTYPE_BF16);
+    kernel_test::Merge large = merge_case(MOCO_MERGE_TIES, MOCO_DTYPE_BF16);
     const std::vector<float> large_base = random_floats(count, 140);
     large.set_base(large_base, MOCO_DTYPE_BF16, {n});
     std::vector<float> x = random_floats(count, 141, -0.01f, 0.01f);
@@ -561,7 +518,7 @@ TEST(CudaMerge, MergeTensorOnCudaContextMatchesCpu) {
 
     std::vector<float> big(kNumel, 1.0f);
     big[8000] = 70000.0f;
-    MergeCase overflow(MOCO_MERGE_LINEAR, MOCO_DTYPE_F16);
+    kernel_test::Merge overflow = merge_case(MOCO_MERGE_LINEAR, MOCO_DTYPE_F16);
     overflow.add(big, MOCO_DTYPE_F32, kShape, 1.0f);
     const Outcome cpu_bad = cpu_merge(overflow);
     const Outcome gpu_bad = merge_on(ctx.get(), overflow);

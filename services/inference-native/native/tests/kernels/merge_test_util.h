@@ -57,6 +57,15 @@ struct Merge {
         base = tensor;
     }
 
+    // The same from values, stored in `dtype` (round to nearest even).
+    void add(const std::vector<float>& values, int dtype, std::vector<int64_t> shape, float weight,
+             double density = 1.0) {
+        add(store(values, dtype), std::move(shape), weight, density);
+    }
+    void set_base(const std::vector<float>& values, int dtype, std::vector<int64_t> shape) {
+        set_base(store(values, dtype), std::move(shape));
+    }
+
     // The spec with its pointers set (call after every add / set_base).
     const moco_merge_spec* finish() {
         spec.tensor_name = name.c_str();
