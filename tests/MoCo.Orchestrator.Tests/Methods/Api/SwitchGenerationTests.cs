@@ -150,6 +150,8 @@ public sealed class SwitchGenerationTests(EngineHarness harness) : IClassFixture
     // The router service's models answering as the run's LambdaBackend does: the prompt's `<begin>` splits off the prefill.
     private sealed class ScriptedRouterModels(Func<string, string, string> respond) : IRouterModels
     {
+        public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => Task.FromResult("fp:" + model);
+
         public Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey,
             CancellationToken cancellationToken) =>
             Task.FromResult(new RouterGeneration(respond(model, ChatPrompts.SplitPrefill(prompt).User), new Usage { PromptTokens = 1, CompletionTokens = 1 }));

@@ -24,7 +24,7 @@ public sealed class CascadeMethod : ICollaborationMethod
     public string Id => "api_cascade";
 
     /// <summary>The phase of cascade level <paramref name="level"/>.</summary>
-    public static string LevelPhase(int level) => $"test · level {level}";
+    public static string LevelPhase(int level) => ApiCallSites.LevelPhase(level);
 
     /// <inheritdoc/>
     public async Task<MethodOutcome> RunAsync(MethodContext context, CancellationToken cancellationToken)
@@ -49,7 +49,7 @@ public sealed class CascadeMethod : ICollaborationMethod
             var final = level == models.Count - 1;
             var phase = LevelPhase(level);
             await context.Recorder.BeginPhaseAsync(phase, "calls", open.Count, cancellationToken).ConfigureAwait(false);
-            var site = context.Site(phase, $"model/{level}");
+            var site = context.Site(phase, ApiCallSites.ModelRole(level));
             var settings = logit && !final ? new GenerationSettings(KeepThink: reference, ConfidenceTopK: CascadeRule.TopK) : null;
             var requests = open.Select(k => !logit && !final
                 ? ChatPrompts.ForPrompt(site, ChatPrompts.ItemKey(test, test.Items[k]), 0, RouterPrompts.JustAsk(test.Items[k].Prompt))
