@@ -19,8 +19,8 @@ public sealed class ServedSeedsTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "moco-servedseeds-" + Guid.NewGuid().ToString("N")[..8]);
 
-    // A sampled model: its text is a function of the seed only (the selector always names model 1, the text router
-    // model 3), and its fingerprint is not its name, as the inference service's are not.
+    // A sampled model: its text and confidence are functions of the seed only (the selector always names model 1, the
+    // text router model 3), and its fingerprint is not its name, as the inference service's are not.
     private sealed class SampledModels : IRouterModels
     {
         public ConcurrentQueue<(string Model, ulong Seed)> Calls { get; } = new();
@@ -30,6 +30,8 @@ public sealed class ServedSeedsTests : IDisposable
         public static string FingerprintOf(string model) => "f1e2" + model.Replace("-", "", StringComparison.Ordinal);
 
         public static string Sample(ulong seed) => (1000 + seed % 9000).ToString(CultureInfo.InvariantCulture);
+
+        public static double Confidence(ulong seed) => seed % 1000 / 1000.0;
 
         public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken)
         {
@@ -42,7 +44,7 @@ public sealed class ServedSeedsTests : IDisposable
         {
             Calls.Enqueue((model, seed));
             var text = model switch { "m-sel" => "1", "m-router" => "Model 3", _ => Sample(seed) };
-            return Task.FromResult(new RouterGeneration(text, new Usage { CompletionTokens = 4 }, settings.ConfidenceTopK > 0 ? 0.2 : null));
+            return Task.FromResult(new RouterGeneration(text, new Usage { CompletionTokens = 4 }, settings.ConfidenceTopK > 0 ? Confidence(seed) : null));
         }
 
         public Task<IReadOnlyList<double[]>> EmbedAsync(string model, IReadOnlyList<string> texts, string callKey, CancellationToken cancellationToken) =>
@@ -100,15 +102,31 @@ public sealed class ServedSeedsTests : IDisposable
     [Fact]
     public async Task A_cascade_answers_each_level_with_the_runs_seeds()
     {
-        var router = new RouterStore(_directory).Save("api_cascade", ["m-a", "m-b"], "run", "k", CascadeRule.Payload(true, [0.5], reference: false));
+        var router = new RouterStore(_directory).Save("api_cascade", ["m-a", "m-b"], "run", "k", CascadeRule.Payload(true, [1.1], reference: false));
         var models = new SampledModels();
         var items = await Collect(new CascadeCompletion(models).CompleteAsync(Context("api_cascade", "m-a", "m-b"), router, Inputs(), default));
 
-        // CascadeMethod: phase "test · level {l}", role "model/{l}"; level 0's confidence 0.2 defers every item to level 1.
+        // CascadeMethod: phase "test · level {l}", role "model/{l}"; level 0's threshold above 1 defers every item to level 1,
+        // which reports the confidence level 0 measured.
         Assert.Equal(Keys.Select(k => RunSeed("api_cascade", "test · level 0", "model/0", "m-a", k, 0)).Order(),
             models.Calls.Where(c => c.Model == "m-a").Select(c => c.Seed).Order());
         Assert.Equal(Keys.Select(k => SampledModels.Sample(RunSeed("api_cascade", "test · level 1", "model/1", "m-b", k, 0))),
             items.Select(i => i.Output));
+        Assert.Equal(Keys.Select(k => SampledModels.Confidence(RunSeed("api_cascade", "test · level 0", "model/0", "m-a", k, 0))),
+            items.Select(i => i.Extras.Fields["confidence"].NumberValue));
+    }
+
+    [Fact]
+    public async Task TrainRouter_calibrates_a_cascade_on_the_confidences_of_the_runs_dev_seeds()
+    {
+        var context = Context("api_cascade", "m-a", "m-b");
+        context.Hyperparameters.Fields["percentage"] = Value.ForNumber(0.5);
+        var payload = await new RouterTraining(new SampledModels()).CascadeAsync(context,
+            [new DevInput { Index = 2, Prompt = "D2" }, new DevInput { Index = 6, Prompt = "D6" }], default);
+
+        // CascadeMethod's calibration: phase "dev · calibrate", role "model/{l}", item dev/{index}.
+        double[] confidences = [.. new[] { "dev/2", "dev/6" }.Select(k => SampledModels.Confidence(RunSeed("api_cascade", "dev · calibrate", "model/0", "m-a", k, 0)))];
+        Assert.Equal(Quantile.Linear(confidences, 0.5), (double)payload["thresholds"]![0]!);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace MoCo.Router.Routing;
 
 /// <summary>
-/// The phases and roles of the api_* methods' test calls that a stored router replays (methods-api.md §0.11). A run
+/// The phases and roles of the api_* methods' calls that the router service replays (methods-api.md §0.11). A run
 /// seeds each call from its phase and role (config-and-cli.md §5.2, <see cref="MoCo.Hosting.Randomness.CallSeeds"/>),
 /// so the router service names a served call for a run's item with the same ones to draw what the run drew.
 /// </summary>
@@ -17,6 +17,9 @@ public static class ApiCallSites
 
     /// <summary>api_switch_generation's patches and selector calls.</summary>
     public const string SwitchPhase = "test · switch";
+
+    /// <summary>api_cascade's ScoredGen on dev that each level's threshold is calibrated from.</summary>
+    public const string CalibratePhase = "dev · calibrate";
 
     /// <summary>The role of a text router's generations.</summary>
     public const string RouterRole = "router";

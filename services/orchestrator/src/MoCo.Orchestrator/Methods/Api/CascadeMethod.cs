@@ -18,7 +18,7 @@ namespace MoCo.Orchestrator.Methods.Api;
 public sealed class CascadeMethod : ICollaborationMethod
 {
     /// <summary>Phase of the threshold calibration (logit mode).</summary>
-    public const string CalibratePhase = "dev · calibrate";
+    public const string CalibratePhase = ApiCallSites.CalibratePhase;
 
     /// <inheritdoc/>
     public string Id => "api_cascade";
@@ -119,7 +119,7 @@ public sealed class CascadeMethod : ICollaborationMethod
         var thresholds = await Task.WhenAll(Enumerable.Range(0, levels).Select(async level =>
         {
             var model = reference ? 0 : level;
-            var site = context.Site(CalibratePhase, $"model/{model}");
+            var site = context.Site(CalibratePhase, ApiCallSites.ModelRole(model));
             var results = await context.Generation.GenerateBatchAsync(models[model], [.. dev.Items.Select(item => ChatPrompts.ForItem(site, dev, item, settings))],
                 cancellationToken).ConfigureAwait(false);
             if (results.Count == 0)
