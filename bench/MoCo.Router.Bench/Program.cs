@@ -182,6 +182,8 @@ int Int(string name, int fallback)
 // A model that answers at once, so the router's own cost is what is timed.
 internal sealed class InstantModels : IRouterModels
 {
+    public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => Task.FromResult("fp:" + model);
+
     public Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey, CancellationToken cancellationToken) =>
         Task.FromResult(new RouterGeneration("2", new Usage()));
 

@@ -13,7 +13,8 @@ namespace MoCo.IntegrationTests;
 /// bundled zoo (models/), the real evaluator on the zoo_world suite (data/), three items per split, eight-token
 /// answers, no baselines. Each run writes the reference log of its method (methods-api.md "Logs": name, top-level keys,
 /// entry keys), items.jsonl with the method's extras, and — for the routing methods — a router in the router store that
-/// the router service can serve by id.
+/// the router service can serve by id. The methods whose served items are compared with the run's sample (temperature
+/// 0.7), so the service must seed each call as the run did; the others decode greedily.
 /// </summary>
 [Collection(RunEndToEndCollection.Name)]
 public sealed class ApiMethodsEndToEndTests : IDisposable
@@ -22,6 +23,9 @@ public sealed class ApiMethodsEndToEndTests : IDisposable
     private static readonly string RepoRoot = typeof(GoldenModels).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
     private static readonly string[] Common = ["task", "task_type", "model_names", "hyperparameters", "avg_test_score", "logs", "moco"];
     private readonly string _dir = Directory.CreateTempSubdirectory("moco-api-e2e-").FullName;
+
+    // The methods whose Complete the router service serves here, compared item by item with the run: they sample.
+    private static readonly HashSet<string> Sampled = ["api_prompt_routing", "api_cascade", "api_switch_generation"];
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -48,10 +52,11 @@ public sealed class ApiMethodsEndToEndTests : IDisposable
         string[] entryKeys)
     {
         var config = Path.Combine(_dir, method + ".json");
+        var (temperature, topP) = Sampling(method);
         File.WriteAllText(config, $$"""
             {"method": "{{method}}", "task": "zoo_world", "task_type": "multiple_choice", "gpu_ids": [-1],
              "model_names": [{{string.Join(", ", models.Select(m => $"\"{m}\""))}}],
-             "hyperparameters": {"max_response_length": 8, "temperature": 0, "top_p": 1.0, "batch_size": 4, {{keys}}}, "seed": 3}
+             "hyperparameters": {"max_response_length": 8, "temperature": {{temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}}, "top_p": {{topP.ToString(System.Globalization.CultureInfo.InvariantCulture)}}, "batch_size": 4, {{keys}}}, "seed": 3}
             """);
         var logs = Path.Combine(_dir, "logs");
         var artifacts = Path.Combine(_dir, "artifacts");
@@ -103,6 +108,10 @@ public sealed class ApiMethodsEndToEndTests : IDisposable
             Assert.NotNull(router);
             Assert.Equal(method, router.Method);
             Assert.Equal(models, router.ModelNames);
+            if (method == "api_prompt_routing")
+            {
+                await ServedTextRouterAnswersAsTheRun(router, models, tested);
+            }
             if (method == "api_graph_routing")
             {
                 await ServedGraphRouterRoutesAsTheRun(router, models, entries, [.. tested.Select(i => i["extras"]!.AsObject())]);
@@ -131,12 +140,28 @@ public sealed class ApiMethodsEndToEndTests : IDisposable
         Assert.Equal(extras.Select(x => x["edge_scores"]!.AsArray().Select(v => (double)v!).ToList()), decisions.Select(d => d.Decision.Scores.ToList()));
     }
 
-    // The router service's level loop, with the run's stored thresholds, keeps each test prompt at the run's level with
-    // the run's answer and confidence.
+    // The router service, sampling each routing and answer call with the run's seed, routes each test prompt to the run's
+    // model and writes the run's answer.
+    private static async Task ServedTextRouterAnswersAsTheRun(StoredRouter router, string[] models, List<JsonObject> tested)
+    {
+        await using var inference = await InferenceHost.StartAsync(Path.Combine(RepoRoot, "models"));
+        var items = new List<CompletedItem>();
+        await foreach (var item in new TextRouting(new GrpcRouterModels(inference.Client)).CompleteAsync(RunContext(router, models), router,
+            [.. tested.Select(i => new RouteInput { Index = (int)i["index"]!, Prompt = (string)i["input"]! })], default))
+        {
+            items.Add(item);
+        }
+        items = [.. items.OrderBy(i => i.Index)];
+        Assert.Equal(tested.Select(i => (string)i["output"]!), items.Select(i => i.Output));
+        Assert.Equal(tested.Select(i => (string)i["extras"]!["routed_model"]!), items.Select(i => i.Extras.Fields["routed_model"].StringValue));
+    }
+
+    // The router service's level loop, with the run's stored thresholds and seeds, keeps each test prompt at the run's
+    // level with the run's answer and confidence.
     private static async Task ServedCascadeAnswersAsTheRun(StoredRouter router, string[] models, List<JsonObject> entries, List<JsonObject> extras)
     {
         await using var inference = await InferenceHost.StartAsync(Path.Combine(RepoRoot, "models"));
-        var context = GreedyContext(router, models);
+        var context = RunContext(router, models);
         var items = new List<CompletedItem>();
         await foreach (var item in new CascadeCompletion(new GrpcRouterModels(inference.Client)).CompleteAsync(context, router,
             [.. entries.Select((e, i) => new RouteInput { Index = i, Prompt = (string)e["input"]! })], default))
@@ -149,12 +174,12 @@ public sealed class ApiMethodsEndToEndTests : IDisposable
         Assert.Equal(extras.Select(x => (double?)x["confidence"]), items.Select(i => i.Extras.Fields.TryGetValue("confidence", out var c) ? c.NumberValue : (double?)null));
     }
 
-    // The router service's patch loop, with the selector the run stored, writes each test item's patches as the run did:
-    // the same output and authors.
+    // The router service's patch loop, with the selector the run stored and the run's seeds, writes each test item's
+    // patches as the run did: the same output and authors.
     private static async Task ServedSwitchAnswersAsTheRun(StoredRouter router, string[] models, List<JsonObject> tested)
     {
         await using var inference = await InferenceHost.StartAsync(Path.Combine(RepoRoot, "models"));
-        var context = GreedyContext(router, models);
+        var context = RunContext(router, models);
         context.Hyperparameters.Fields["patch_size"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(4);
         var items = new List<CompletedItem>();
         await foreach (var item in new SwitchCompletion(new GrpcRouterModels(inference.Client)).CompleteAsync(context, router,
@@ -168,9 +193,13 @@ public sealed class ApiMethodsEndToEndTests : IDisposable
             items.Select(i => i.Extras.Fields["segment_model_index"].ListValue.Values.Select(v => (int)v.NumberValue).ToList()));
     }
 
-    // A served request's context with the run's seed and sampling: eight greedy tokens.
-    private static RouterContext GreedyContext(StoredRouter router, string[] models)
+    // The run's temperature and top_p.
+    private static (double Temperature, double TopP) Sampling(string method) => Sampled.Contains(method) ? (0.7, 0.9) : (0, 1.0);
+
+    // A served request's context with the run's seed and sampling: eight tokens.
+    private static RouterContext RunContext(StoredRouter router, string[] models)
     {
+        var (temperature, topP) = Sampling(router.Method);
         var context = new RouterContext { Method = router.Method, Seed = 3, RunId = "served", Phase = "test" };
         context.ModelNames.AddRange(models);
         context.Hyperparameters = new Google.Protobuf.WellKnownTypes.Struct
@@ -178,8 +207,8 @@ public sealed class ApiMethodsEndToEndTests : IDisposable
             Fields =
             {
                 ["max_response_length"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(8),
-                ["temperature"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(0),
-                ["top_p"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(1),
+                ["temperature"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(temperature),
+                ["top_p"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(topP),
             },
         };
         return context;

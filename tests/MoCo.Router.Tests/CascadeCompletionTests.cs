@@ -18,6 +18,8 @@ public sealed class CascadeCompletionTests : IDisposable
     // unconfident answer from every model.
     private sealed class ScriptedModels : IRouterModels
     {
+        public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => Task.FromResult("fp:" + model);
+
         public ConcurrentQueue<(string Model, string Prompt, int TopK)> Calls { get; } = new();
 
         public Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey,

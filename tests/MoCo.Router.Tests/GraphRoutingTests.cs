@@ -21,6 +21,8 @@ public sealed class GraphRoutingTests : IDisposable
     // "q{j}" embeds as the toy's dev query j, "wide" as a vector one value too long.
     private sealed class ToyModels(IReadOnlyList<double[]> queries) : IRouterModels
     {
+        public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => Task.FromResult("fp:" + model);
+
         public ConcurrentQueue<(string Model, int Texts)> Embeds { get; } = new();
 
         public Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey,

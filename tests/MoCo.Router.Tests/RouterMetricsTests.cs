@@ -45,6 +45,8 @@ public sealed class RouterMetricsTests : IDisposable
 
     private sealed class EchoModels : IRouterModels
     {
+        public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => Task.FromResult("fp:" + model);
+
         // The router model (m-b) names model 3 for questions mentioning "three", model 1 otherwise.
         public Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey,
             CancellationToken cancellationToken) =>

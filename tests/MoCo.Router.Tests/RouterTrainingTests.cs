@@ -18,6 +18,8 @@ public sealed class RouterTrainingTests
     // generation's confidence is 0.1 × the prompt's number + 0.05 × the model's level.
     private sealed class ToyModels(GraphEmbeddings graph) : IRouterModels
     {
+        public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => Task.FromResult("fp:" + model);
+
         public ConcurrentQueue<(string Model, int Texts)> Embeds { get; } = new();
 
         public ConcurrentQueue<(string Model, string Prompt, int TopK)> Generations { get; } = new();

@@ -13,6 +13,8 @@ public sealed class SwitchCompletionTests
 {
     private sealed class ScriptedModels : IRouterModels
     {
+        public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => Task.FromResult("fp:" + model);
+
         public ConcurrentQueue<(string Model, string Prompt, int MaxNewTokens)> Calls { get; } = new();
 
         public Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey,

@@ -17,6 +17,8 @@ public sealed class TextRoutingTests : IDisposable
 
     private sealed class ScriptedModels(Func<string, string, string> respond) : IRouterModels
     {
+        public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => Task.FromResult("fp:" + model);
+
         public ConcurrentQueue<(string Model, string Prompt, ulong Seed)> Calls { get; } = new();
 
         public Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey,

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
+using MoCo.Hosting.Json;
 using MoCo.Orchestrator.Config;
-using MoCo.Orchestrator.Json;
 using MoCo.Orchestrator.Methods.Primitives;
 
 namespace MoCo.Orchestrator.Tests.Methods;

@@ -110,11 +110,11 @@ public sealed class SwitchGenerationTests(EngineHarness harness) : IClassFixture
     {
         // The selector keeps model 1 after one of its patches and is otherwise unparseable, so most authors are the
         // counter-based fallback draws of each item and round; m-short's patches end items early, objective_flag cues the
-        // last round.
-        static string Respond(string model, string user) => user.EndsWith(Stub, StringComparison.Ordinal)
+        // last round; the other patches are sampled (a function of the call's seed), so the service must seed as the run.
+        static string Respond(string model, string user, ulong seed) => user.EndsWith(Stub, StringComparison.Ordinal)
             ? (user.Contains("<model 1 ends> Which", StringComparison.Ordinal) ? "1" : "no idea")
-            : model switch { "m-good" => "GGGG", "m-short" => "ab", _ => "bbbb" };
-        var (engine, _) = await harness.EngineAsync(new LambdaBackend(call => (Respond(call.Model, call.Prompt), 0)));
+            : model == "m-short" ? "ab" : ScriptedRouterModels.Sample(seed);
+        var (engine, _) = await harness.EngineAsync(new LambdaBackend(call => (Respond(call.Model, call.Prompt, call.Seed), 0)));
         var result = await engine.StartAsync(Start("\"m-bad\", \"m-good\", \"m-short\"", """, "selector_model_name": "m-sel", "objective_flag": true """), _ => { }, default);
         Assert.True(result.Status == RunState.Succeeded, result.Error?.Message);
         var log = harness.ReadRunLog(result.RunId);
@@ -145,17 +145,7 @@ public sealed class SwitchGenerationTests(EngineHarness harness) : IClassFixture
         // The draws really differ between items and rounds, and some items end early.
         Assert.True(authors.SelectMany(a => a).Distinct().Count() > 1);
         Assert.Contains(authors, a => a.Count < 4);
-    }
-
-    // The router service's models answering as the run's LambdaBackend does: the prompt's `<begin>` splits off the prefill.
-    private sealed class ScriptedRouterModels(Func<string, string, string> respond) : IRouterModels
-    {
-        public Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey,
-            CancellationToken cancellationToken) =>
-            Task.FromResult(new RouterGeneration(respond(model, ChatPrompts.SplitPrefill(prompt).User), new Usage { PromptTokens = 1, CompletionTokens = 1 }));
-
-        public Task<IReadOnlyList<double[]>> EmbedAsync(string model, IReadOnlyList<string> texts, string callKey, CancellationToken cancellationToken) =>
-            throw new NotSupportedException("SwitchGen never embeds");
+        Assert.Contains(run, i => ((string)i["output"]!).Any(char.IsAsciiDigit));
     }
 
     [Fact]

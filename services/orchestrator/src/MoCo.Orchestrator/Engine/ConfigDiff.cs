@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using MoCo.Orchestrator.Json;
+using MoCo.Hosting.Json;
 
 namespace MoCo.Orchestrator.Engine;
 

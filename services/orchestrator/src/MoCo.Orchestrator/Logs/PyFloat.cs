@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Numerics;
-using MoCo.Orchestrator.Json;
+using MoCo.Hosting.Json;
 
 namespace MoCo.Orchestrator.Logs;
 

@@ -17,6 +17,7 @@ namespace MoCo.Router.Service;
 public sealed class CascadeCompletion(IRouterModels models, RouterMetrics? metrics = null)
 {
     private readonly RouterCalls _calls = new(models, metrics);
+    private readonly IRouterModels _models = models;
 
     /// <summary>The level loop over <paramref name="inputs"/>.</summary>
     public async IAsyncEnumerable<CompletedItem> CompleteAsync(RouterContext context, StoredRouter router, IReadOnlyList<RouteInput> inputs,
@@ -31,6 +32,7 @@ public sealed class CascadeCompletion(IRouterModels models, RouterMetrics? metri
         var reference = (bool?)payload["reference"] ?? false;
         var levels = router.ModelNames.Count;
         var settings = RouterSettings.Sampling(context);
+        var seeds = new ServedSeeds(_models, context);
         var usage = inputs.Select(_ => new Usage()).ToArray();
         // The last confidence measured for each input (the run's extras report it even when a later level kept the answer).
         var confidences = new double?[inputs.Count];
@@ -40,12 +42,15 @@ public sealed class CascadeCompletion(IRouterModels models, RouterMetrics? metri
             var final = level == levels - 1;
             var model = router.ModelNames[level];
             var scored = logit && !final;
-            var results = await Task.WhenAll(open.Select(k =>
+            var phase = ApiCallSites.LevelPhase(level);
+            var role = ApiCallSites.ModelRole(level);
+            var results = await Task.WhenAll(open.Select(async k =>
             {
                 var item = RouterItems.Key(inputs[k]);
                 var prompt = !logit && !final ? RouterPrompts.JustAsk(inputs[k].Prompt) : inputs[k].Prompt;
-                return _calls.GenerateAsync(router.Method, model, $"level {level}", prompt, settings with { ConfidenceTopK = scored ? CascadeRule.TopK : 0 },
-                    CounterRng.Bits(context.Seed, "answer", item, level, 0), $"{context.RunId}/level/{level}/{item}", cancellationToken);
+                var seed = await seeds.OfAsync(phase, role, model, item, 0, cancellationToken).ConfigureAwait(false);
+                return await _calls.GenerateAsync(router.Method, model, $"level {level}", prompt, settings with { ConfidenceTopK = scored ? CascadeRule.TopK : 0 },
+                    seed, $"{context.RunId}/level/{level}/{item}", cancellationToken).ConfigureAwait(false);
             })).ConfigureAwait(false);
             var deferred = new List<int>();
             foreach (var (k, result) in open.Zip(results))

@@ -5,8 +5,8 @@ using MoCo.Router.Routing;
 namespace MoCo.Router.Service;
 
 /// <summary>StdGen (methods-api.md §0.2) over moco.v1.InferenceService.Generate: one user turn, the text after the first
-/// `&lt;begin&gt;` as the assistant's prefill, stop at the model's EOS set, the text after the last `&lt;/think&gt;`; and
-/// Embed with the orchestrator's settings (mean pooling, L2-normalised).</summary>
+/// `&lt;begin&gt;` as the assistant's prefill, stop at the model's EOS set, the text after the last `&lt;/think&gt;`;
+/// Embed with the orchestrator's settings (mean pooling, L2-normalised); and ModelInfo's fingerprint, as runs ask it.</summary>
 public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient client) : IRouterModels
 {
     private const string Begin = "<begin>";
@@ -73,6 +73,9 @@ public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient cli
         var response = await client.EmbedAsync(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken).ConfigureAwait(false);
         return [.. response.Vectors.Select(v => v.Values.Select(x => (double)x).ToArray())];
     }
+
+    /// <inheritdoc/>
+    public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => ModelInfoFingerprint.OfAsync(client, model, cancellationToken);
 
     private static string AfterThink(string text)
     {

@@ -15,10 +15,13 @@ public sealed record RouterGeneration(string Text, Usage Usage, double? Confiden
 public interface IRouterModels
 {
     /// <summary>StdGen of <paramref name="model"/> on <paramref name="prompt"/> (a `&lt;begin&gt;` splits off an assistant
-    /// prefill) with <paramref name="settings"/>, drawing from <paramref name="seed"/>.</summary>
+    /// prefill) with <paramref name="settings"/>, drawing from <paramref name="seed"/> (<see cref="ServedSeeds"/>).</summary>
     Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey, CancellationToken cancellationToken);
 
     /// <summary>Embeddings of <paramref name="texts"/> with <paramref name="model"/> as the orchestrator embeds them (mean
     /// pooling, L2-normalised), one vector per text in order.</summary>
     Task<IReadOnlyList<double[]>> EmbedAsync(string model, IReadOnlyList<string> texts, string callKey, CancellationToken cancellationToken);
+
+    /// <summary>The fingerprint of <paramref name="model"/> that runs seed its calls with (<see cref="Routing.ModelInfoFingerprint"/>).</summary>
+    Task<string> FingerprintAsync(string model, CancellationToken cancellationToken);
 }

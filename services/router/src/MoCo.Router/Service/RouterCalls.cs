@@ -8,8 +8,8 @@ namespace MoCo.Router.Service;
 /// <summary>
 /// What every stored router does with its models: generate and embed (each call counted and timed in
 /// <paramref name="metrics"/> when given), and route-then-answer (methods-api.md §0.11): each input answered by its
-/// routed model with StdGen, drawing from a counter keyed on (seed, "answer", item, model), so an answer does not
-/// depend on batching or order.
+/// routed model with StdGen, sampling with the seed the run gave the item's answer (<see cref="ServedSeeds"/>), so an
+/// answer does not depend on batching or order and equals the run's.
 /// </summary>
 public sealed class RouterCalls(IRouterModels models, RouterMetrics? metrics = null)
 {
@@ -47,12 +47,14 @@ public sealed class RouterCalls(IRouterModels models, RouterMetrics? metrics = n
         ArgumentNullException.ThrowIfNull(decisions);
         ArgumentNullException.ThrowIfNull(extras);
         var settings = RouterSettings.Sampling(context);
+        var seeds = new ServedSeeds(models, context);
         return CompletedItems.AsFinished(decisions.Select(async (d, k) =>
         {
             var m = d.Decision.ModelIndex;
             var item = RouterItems.Key(inputs[k]);
-            var answer = await GenerateAsync(router.Method, router.ModelNames[m], "answer", inputs[k].Prompt, settings,
-                CounterRng.Bits(context.Seed, "answer", item, m, 0), $"{context.RunId}/answer/{item}", cancellationToken).ConfigureAwait(false);
+            var seed = await seeds.OfAsync(ApiCallSites.AnswerPhase, ApiCallSites.ModelRole(m), router.ModelNames[m], item, 0, cancellationToken).ConfigureAwait(false);
+            var answer = await GenerateAsync(router.Method, router.ModelNames[m], "answer", inputs[k].Prompt, settings, seed, $"{context.RunId}/answer/{item}",
+                cancellationToken).ConfigureAwait(false);
             var completed = new CompletedItem
             {
                 Index = inputs[k].Index,

@@ -10,6 +10,9 @@ public static class RouterItems
     /// <summary>The split a run's test items come from; an input without an item key is taken as one of them.</summary>
     public const string TestSplit = "test";
 
+    /// <summary>The split a run's dev items come from (TrainRouter's dev inputs are keyed in it).</summary>
+    public const string DevSplit = "dev";
+
     /// <summary><paramref name="input"/>'s item key, or `test/{index}` where the request leaves it empty.</summary>
     public static string Key(RouteInput input)
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
@@ -18,6 +17,7 @@ namespace MoCo.Router.Service;
 public sealed class RouterTraining(IRouterModels models, RouterMetrics? metrics = null)
 {
     private readonly RouterCalls _calls = new(models, metrics);
+    private readonly IRouterModels _models = models;
 
     /// <summary>api_prompt_routing: the model best on dev routes with the descriptions and falls back to itself.</summary>
     public static JsonObject PromptRouting(RouterContext context, DevProfile profile)
@@ -63,7 +63,8 @@ public sealed class RouterTraining(IRouterModels models, RouterMetrics? metrics 
     }
 
     /// <summary>api_cascade: per level below the last, ScoredGen of every dev prompt with that level's model (compat
-    /// reference: model_names[0], the reference's quirk) and the `percentage` quantile of the confidences.</summary>
+    /// reference: model_names[0], the reference's quirk), each seeded as a run seeds its dev item's call, and the
+    /// `percentage` quantile of the confidences.</summary>
     public async Task<JsonObject> CascadeAsync(RouterContext context, IReadOnlyList<DevInput> inputs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -79,14 +80,17 @@ public sealed class RouterTraining(IRouterModels models, RouterMetrics? metrics 
                     new Dictionary<string, string> { ["fix"] = "send the dev prompts, or use mode \"just_ask\"" }));
             }
             var settings = RouterSettings.Sampling(context) with { ConfidenceTopK = CascadeRule.TopK };
+            var seeds = new ServedSeeds(_models, context);
             thresholds = await Task.WhenAll(Enumerable.Range(0, context.ModelNames.Count - 1).Select(async level =>
             {
-                var model = context.ModelNames[reference ? 0 : level];
-                var results = await Task.WhenAll(inputs.Select(input =>
+                var index = reference ? 0 : level;
+                var model = context.ModelNames[index];
+                var results = await Task.WhenAll(inputs.Select(async input =>
                 {
-                    var item = input.Index.ToString(CultureInfo.InvariantCulture);
-                    return _calls.GenerateAsync(context.Method, model, "calibrate", input.Prompt, settings,
-                        CounterRng.Bits(context.Seed, "calibrate", item, level, 0), $"{context.RunId}/calibrate/{level}/{item}", cancellationToken);
+                    var item = RouterItems.Of(RouterItems.DevSplit, input.Index);
+                    var seed = await seeds.OfAsync(ApiCallSites.CalibratePhase, ApiCallSites.ModelRole(index), model, item, 0, cancellationToken).ConfigureAwait(false);
+                    return await _calls.GenerateAsync(context.Method, model, "calibrate", input.Prompt, settings, seed, $"{context.RunId}/calibrate/{level}/{item}",
+                        cancellationToken).ConfigureAwait(false);
                 })).ConfigureAwait(false);
                 return Quantile.Linear([.. results.Select(r => r.Confidence ?? 0)], percentage);
             })).ConfigureAwait(false);

@@ -17,6 +17,7 @@ namespace MoCo.Router.Service;
 public sealed class SwitchCompletion(IRouterModels models, RouterMetrics? metrics = null)
 {
     private readonly RouterCalls _calls = new(models, metrics);
+    private readonly IRouterModels _models = models;
 
     /// <summary>The patch loop over <paramref name="inputs"/>; <paramref name="router"/> null = the request names its selector.</summary>
     public IAsyncEnumerable<CompletedItem> CompleteAsync(RouterContext context, StoredRouter? router, IReadOnlyList<RouteInput> inputs,
@@ -29,7 +30,7 @@ public sealed class SwitchCompletion(IRouterModels models, RouterMetrics? metric
         return CompletedItems.AsFinished(inputs.Select(async input =>
         {
             var state = new SwitchState(RouterItems.Key(input), input.Prompt);
-            var generation = new ServedSwitchModels(_calls, context);
+            var generation = new ServedSwitchModels(_calls, context, new ServedSeeds(_models, context));
             await switcher.RoundsAsync(generation, [state], 0, settings.Rounds, settings.Rounds, settings.Selector, SwitchGeneration.TestPurpose, objectiveOn: true,
                 cancellationToken).ConfigureAwait(false);
             var item = new CompletedItem
@@ -44,9 +45,9 @@ public sealed class SwitchCompletion(IRouterModels models, RouterMetrics? metric
         }));
     }
 
-    // One input's generations: the router's models, each call drawing from a counter keyed on (seed, purpose, item, model,
+    // One input's generations: the router's models, each call sampling with the seed the run gave it (phase, role, item,
     // round), the usage summed.
-    private sealed class ServedSwitchModels(RouterCalls calls, RouterContext context) : ISwitchModels
+    private sealed class ServedSwitchModels(RouterCalls calls, RouterContext context, ServedSeeds seeds) : ISwitchModels
     {
         private readonly SamplingSettings _settings = RouterSettings.Sampling(context);
         private readonly Lock _lock = new();
@@ -54,17 +55,17 @@ public sealed class SwitchCompletion(IRouterModels models, RouterMetrics? metric
         public Usage Usage { get; private set; } = new();
 
         public Task<IReadOnlyList<string>> PatchesAsync(int model, IReadOnlyList<SwitchCall> batch, int round, int patchSize, CancellationToken cancellationToken) =>
-            GenerateAsync(context.ModelNames[model], "patch", model, batch, round, _settings with { MaxNewTokens = patchSize }, cancellationToken);
+            GenerateAsync(context.ModelNames[model], "patch", ApiCallSites.ModelRole(model), batch, round, _settings with { MaxNewTokens = patchSize }, cancellationToken);
 
         public Task<IReadOnlyList<string>> SelectAsync(string selector, IReadOnlyList<SwitchCall> batch, int round, CancellationToken cancellationToken) =>
-            GenerateAsync(selector, "select", -1, batch, round, _settings, cancellationToken);
+            GenerateAsync(selector, "select", ApiCallSites.SelectorRole, batch, round, _settings, cancellationToken);
 
-        private async Task<IReadOnlyList<string>> GenerateAsync(string model, string purpose, int modelIndex, IReadOnlyList<SwitchCall> batch, int round,
+        private async Task<IReadOnlyList<string>> GenerateAsync(string model, string purpose, string role, IReadOnlyList<SwitchCall> batch, int round,
             SamplingSettings settings, CancellationToken cancellationToken)
         {
-            var results = await Task.WhenAll(batch.Select(c => calls.GenerateAsync(context.Method, model, purpose, c.Prompt, settings,
-                CounterRng.Bits(context.Seed, purpose, c.ItemKey, modelIndex, round), $"{context.RunId}/{purpose}/{round}/{c.ItemKey}", cancellationToken)))
-                .ConfigureAwait(false);
+            var results = await Task.WhenAll(batch.Select(async c => await calls.GenerateAsync(context.Method, model, purpose, c.Prompt, settings,
+                await seeds.OfAsync(ApiCallSites.SwitchPhase, role, model, c.ItemKey, round, cancellationToken).ConfigureAwait(false),
+                $"{context.RunId}/{purpose}/{round}/{c.ItemKey}", cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
             lock (_lock)
             {
                 foreach (var result in results)

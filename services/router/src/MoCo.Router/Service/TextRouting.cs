@@ -10,12 +10,14 @@ namespace MoCo.Router.Service;
 /// Route and Complete for a stored text router (api_prompt_routing, api_trained_router; methods-api.md §0.4): the
 /// router model reads its routing prompt, ParseChoice (1..N) picks the model, falling back to the stored model
 /// index or, where it is −1, to a counter-based uniform draw keyed on the item as a run keys it (§0.7, <see cref="RouterItems"/>); Complete answers with the
-/// chosen model. Every draw is keyed on (seed, purpose, item), so results do not depend on batching or order. Each
-/// model call and decision is counted in <paramref name="metrics"/> when given.
+/// chosen model. Every call samples with the seed the run gave it (<see cref="ServedSeeds"/>) and every draw is keyed on
+/// (seed, purpose, item), so results do not depend on batching or order and equal the run's. Each model call and
+/// decision is counted in <paramref name="metrics"/> when given.
 /// </summary>
 public sealed class TextRouting(IRouterModels models, RouterMetrics? metrics = null)
 {
     private readonly RouterCalls _calls = new(models, metrics);
+    private readonly IRouterModels _models = models;
 
     /// <summary>One decision per input, in input order, with the router calls' usage.</summary>
     public async Task<IReadOnlyList<(RouteDecision Decision, Usage Usage)>> RouteAsync(RouterContext context, StoredRouter router,
@@ -27,14 +29,16 @@ public sealed class TextRouting(IRouterModels models, RouterMetrics? metrics = n
         var fallback = (int)payload["fallback"]!;
         var n = router.ModelNames.Count;
         var settings = RouterSettings.Sampling(context);
+        var seeds = new ServedSeeds(_models, context);
         return await Task.WhenAll(inputs.Select(async input =>
         {
             var prompt = (string)payload["prompt"]! == "prompt_routing"
                 ? RouterPrompts.PromptRouting(input.Prompt, descriptions!)
                 : RouterPrompts.TrainedRouter(input.Prompt, n, descriptions);
             var item = RouterItems.Key(input);
-            var generated = await _calls.GenerateAsync(router.Method, routerModel, "route", prompt, settings, CounterRng.Bits(context.Seed, "route", item, -1, 0),
-                $"{context.RunId}/route/{item}", cancellationToken).ConfigureAwait(false);
+            var seed = await seeds.OfAsync(ApiCallSites.RoutePhase, ApiCallSites.RouterRole, routerModel, item, 0, cancellationToken).ConfigureAwait(false);
+            var generated = await _calls.GenerateAsync(router.Method, routerModel, "route", prompt, settings, seed, $"{context.RunId}/route/{item}", cancellationToken)
+                .ConfigureAwait(false);
             var text = generated.Text.Trim();
             var chosen = fallback >= 0
                 ? ParseChoice.Of(text, 1, n, fallback + 1) - 1

@@ -18,13 +18,13 @@ namespace MoCo.Orchestrator.Methods.Api;
 public sealed class CascadeMethod : ICollaborationMethod
 {
     /// <summary>Phase of the threshold calibration (logit mode).</summary>
-    public const string CalibratePhase = "dev · calibrate";
+    public const string CalibratePhase = ApiCallSites.CalibratePhase;
 
     /// <inheritdoc/>
     public string Id => "api_cascade";
 
     /// <summary>The phase of cascade level <paramref name="level"/>.</summary>
-    public static string LevelPhase(int level) => $"test · level {level}";
+    public static string LevelPhase(int level) => ApiCallSites.LevelPhase(level);
 
     /// <inheritdoc/>
     public async Task<MethodOutcome> RunAsync(MethodContext context, CancellationToken cancellationToken)
@@ -49,7 +49,7 @@ public sealed class CascadeMethod : ICollaborationMethod
             var final = level == models.Count - 1;
             var phase = LevelPhase(level);
             await context.Recorder.BeginPhaseAsync(phase, "calls", open.Count, cancellationToken).ConfigureAwait(false);
-            var site = context.Site(phase, $"model/{level}");
+            var site = context.Site(phase, ApiCallSites.ModelRole(level));
             var settings = logit && !final ? new GenerationSettings(KeepThink: reference, ConfidenceTopK: CascadeRule.TopK) : null;
             var requests = open.Select(k => !logit && !final
                 ? ChatPrompts.ForPrompt(site, ChatPrompts.ItemKey(test, test.Items[k]), 0, RouterPrompts.JustAsk(test.Items[k].Prompt))
@@ -119,7 +119,7 @@ public sealed class CascadeMethod : ICollaborationMethod
         var thresholds = await Task.WhenAll(Enumerable.Range(0, levels).Select(async level =>
         {
             var model = reference ? 0 : level;
-            var site = context.Site(CalibratePhase, $"model/{model}");
+            var site = context.Site(CalibratePhase, ApiCallSites.ModelRole(model));
             var results = await context.Generation.GenerateBatchAsync(models[model], [.. dev.Items.Select(item => ChatPrompts.ForItem(site, dev, item, settings))],
                 cancellationToken).ConfigureAwait(false);
             if (results.Count == 0)

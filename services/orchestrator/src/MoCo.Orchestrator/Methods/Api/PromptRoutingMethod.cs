@@ -13,7 +13,7 @@ namespace MoCo.Orchestrator.Methods.Api;
 public sealed class PromptRoutingMethod : ICollaborationMethod
 {
     /// <summary>Phase of the routing generations.</summary>
-    public const string RoutePhase = "test · route";
+    public const string RoutePhase = ApiCallSites.RoutePhase;
 
     /// <inheritdoc/>
     public string Id => "api_prompt_routing";
@@ -29,7 +29,7 @@ public sealed class PromptRoutingMethod : ICollaborationMethod
 
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
         await context.Recorder.BeginPhaseAsync(RoutePhase, "calls", test.Items.Count, cancellationToken).ConfigureAwait(false);
-        var site = context.Site(RoutePhase, "router");
+        var site = context.Site(RoutePhase, ApiCallSites.RouterRole);
         var routing = await context.Generation.GenerateBatchAsync(models[router],
             [.. test.Items.Select(item => ChatPrompts.ForPrompt(site, ChatPrompts.ItemKey(test, item), 0, RouterPrompts.PromptRouting(item.Prompt, descriptions)))],
             cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using MoCo.Orchestrator.Methods.Primitives;
+using MoCo.Router.Routing;
 
 namespace MoCo.Orchestrator.Methods.Api;
 
@@ -8,7 +9,7 @@ namespace MoCo.Orchestrator.Methods.Api;
 public static class RouteThenAnswer
 {
     /// <summary>Phase of the routed answers.</summary>
-    public const string Phase = "test · answer";
+    public const string Phase = ApiCallSites.AnswerPhase;
 
     /// <summary>The answers of <paramref name="test"/>'s items, item k by model <paramref name="routes"/>[k].</summary>
     public static async Task<IReadOnlyList<GenerationResult>> AnswerAsync(MethodContext context, TaskSplit test, IReadOnlyList<int> routes,
@@ -19,7 +20,7 @@ public static class RouteThenAnswer
         var groups = Enumerable.Range(0, test.Items.Count).GroupBy(k => routes[k]).ToList();
         var answered = await Task.WhenAll(groups.Select(async g =>
         {
-            var site = context.Site(Phase, $"model/{g.Key}");
+            var site = context.Site(Phase, ApiCallSites.ModelRole(g.Key));
             var results = await context.Generation.GenerateBatchAsync(models[g.Key],
                 [.. g.Select(k => ChatPrompts.ForItem(site, test, test.Items[k]))], cancellationToken).ConfigureAwait(false);
             return g.Zip(results);

@@ -1,4 +1,5 @@
 using MoCo.Orchestrator.Methods.Primitives;
+using MoCo.Router.Routing;
 using MoCo.Router.Switching;
 
 namespace MoCo.Orchestrator.Methods.Api;
@@ -11,7 +12,7 @@ public sealed class RunSwitchModels(MethodContext context, string phase) : ISwit
     /// <inheritdoc/>
     public async Task<IReadOnlyList<string>> PatchesAsync(int model, IReadOnlyList<SwitchCall> calls, int round, int patchSize, CancellationToken cancellationToken)
     {
-        var site = context.Site(phase, $"model/{model}");
+        var site = context.Site(phase, ApiCallSites.ModelRole(model));
         var results = await context.Generation.GenerateBatchAsync(context.Config.ModelNames[model],
             [.. calls.Select(c => ChatPrompts.ForPrompt(site, c.ItemKey, round, c.Prompt, new GenerationSettings(MaxNewTokens: patchSize)))], cancellationToken)
             .ConfigureAwait(false);
@@ -21,7 +22,7 @@ public sealed class RunSwitchModels(MethodContext context, string phase) : ISwit
     /// <inheritdoc/>
     public async Task<IReadOnlyList<string>> SelectAsync(string selector, IReadOnlyList<SwitchCall> calls, int round, CancellationToken cancellationToken)
     {
-        var site = context.Site(phase, "selector");
+        var site = context.Site(phase, ApiCallSites.SelectorRole);
         var results = await context.Generation.GenerateBatchAsync(selector, [.. calls.Select(c => ChatPrompts.ForPrompt(site, c.ItemKey, round, c.Prompt))],
             cancellationToken).ConfigureAwait(false);
         return [.. results.Select(r => r.Texts[0])];

@@ -30,7 +30,7 @@ public sealed class SwitchGenerationMethod : ICollaborationMethod
     public const string TrainPhase = "dev · train selector";
 
     /// <summary>Phase of the test generation.</summary>
-    public const string TestPhase = "test · switch";
+    public const string TestPhase = ApiCallSites.SwitchPhase;
 
     /// <inheritdoc/>
     public string Id => "api_switch_generation";

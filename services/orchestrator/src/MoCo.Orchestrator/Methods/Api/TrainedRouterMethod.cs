@@ -22,7 +22,7 @@ public sealed class TrainedRouterMethod : ICollaborationMethod
     public const string TrainPhase = "dev · train router";
 
     /// <summary>Phase of the routing generations.</summary>
-    public const string RoutePhase = "test · route";
+    public const string RoutePhase = ApiCallSites.RoutePhase;
 
     /// <summary>ChooserSFT's settings (§0.8): micro-batch 1, gradient accumulation 32, lr 1e-5, 5 epochs.</summary>
     public static TrainingSettings ChooserSft { get; } = new(1, 32, 1e-5, 5);
@@ -55,7 +55,7 @@ public sealed class TrainedRouterMethod : ICollaborationMethod
 
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
         await context.Recorder.BeginPhaseAsync(RoutePhase, "calls", test.Items.Count, cancellationToken).ConfigureAwait(false);
-        var site = context.Site(RoutePhase, "router");
+        var site = context.Site(RoutePhase, ApiCallSites.RouterRole);
         var routing = await context.Generation.GenerateBatchAsync(router,
             [.. test.Items.Select(item => ChatPrompts.ForPrompt(site, ChatPrompts.ItemKey(test, item), 0, RouterPrompts.TrainedRouter(item.Prompt, models.Count, descriptions)))],
             cancellationToken).ConfigureAwait(false);

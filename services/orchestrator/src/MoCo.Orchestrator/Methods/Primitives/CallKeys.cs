@@ -1,9 +1,9 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using MoCo.Hosting.Json;
+using MoCo.Hosting.Randomness;
 using MoCo.Orchestrator.Config;
-using MoCo.Orchestrator.Json;
 
 namespace MoCo.Orchestrator.Methods.Primitives;
 
@@ -34,21 +34,10 @@ public static class CallKeys
             ["request"] = request?.DeepClone(),
         });
 
-    /// <summary>The sampling seed of a call.</summary>
-    public static ulong Seed(ulong runSeed, CallSite site, string model, string itemKey, int index)
-    {
-        var canonical = CanonicalJson.Serialize(new JsonObject
-        {
-            ["seed"] = runSeed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["method"] = site.Method,
-            ["phase"] = site.Phase,
-            ["role"] = site.Role,
-            ["model"] = model,
-            ["item"] = itemKey,
-            ["index"] = index,
-        });
-        return BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
-    }
+    /// <summary>The sampling seed of a call: <see cref="CallSeeds.Of"/> of the site's method, phase and role (the one
+    /// derivation the router service also seeds served calls with).</summary>
+    public static ulong Seed(ulong runSeed, CallSite site, string model, string itemKey, int index) =>
+        CallSeeds.Of(runSeed, site.Method, site.Phase, site.Role, model, itemKey, index);
 
     /// <summary>Hex SHA-256 of the canonical JSON of <paramref name="node"/>.</summary>
     public static string Hex(JsonNode node) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson.Serialize(node))));

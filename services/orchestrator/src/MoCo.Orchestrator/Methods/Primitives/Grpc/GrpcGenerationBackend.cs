@@ -18,12 +18,7 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
 
     /// <inheritdoc/>
     public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) =>
-        _fingerprints.GetOrAdd(model, async m =>
-        {
-            var info = await client.ModelInfoAsync(new ModelInfoRequest { Model = m }, Headers(m), cancellationToken: cancellationToken).ConfigureAwait(false);
-            // A run-time model without fingerprint (none today) falls back to its id, which is still unique per content.
-            return info.Summary?.Fingerprint is { Length: > 0 } fingerprint ? fingerprint : info.Summary?.Id ?? m;
-        });
+        _fingerprints.GetOrAdd(model, m => ModelInfoFingerprint.OfAsync(client, m, cancellationToken));
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<GeneratedSample>> GenerateAsync(GenerationCall call, CancellationToken cancellationToken)

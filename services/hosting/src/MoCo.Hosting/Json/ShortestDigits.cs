@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace MoCo.Orchestrator.Json;
+namespace MoCo.Hosting.Json;
 
 /// <summary>The shortest decimal digits that round-trip a double, as value = 0.DIGITS × 10^<see cref="Point"/>. Python's
 /// repr and RFC 8785 (ECMAScript) both start from these digits and differ only in layout.</summary>

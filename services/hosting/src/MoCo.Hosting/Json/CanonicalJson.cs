@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace MoCo.Orchestrator.Json;
+namespace MoCo.Hosting.Json;
 
 /// <summary>RFC 8785 canonical JSON (config-and-cli.md §5.2 call keys, §5.3 config comparison): object keys sorted by
 /// UTF-16 code units, no whitespace, ECMAScript number form (5 and 5.0 are both `5`), minimal string escapes.</summary>
