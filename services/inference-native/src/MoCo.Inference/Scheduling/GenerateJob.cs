@@ -100,8 +100,10 @@ internal sealed class GenerateJob : SchedulerJob
         if (_chunk > 0)
         {
             var last = _prefilled + _chunk == _prompt.Length;
-            batch.Add(_promptSequence, _prompt.AsMemory(_prefilled, _chunk), last && (_samples.Length > 1 || rows == OutputMode.Last) ? OutputMode.Last : OutputMode.None,
-                _logits.AsMemory(0, _vocab), _adapter, draw: last ? Request(_samples[0]) : null);
+            // The prompt's row also serves the forks' first draws.
+            var promptRow = _samples.Length > 1 ? OutputMode.Last : rows;
+            batch.Add(_promptSequence, _prompt.AsMemory(_prefilled, _chunk), last ? promptRow : OutputMode.None, _logits.AsMemory(0, _vocab), _adapter,
+                draw: last ? Request(_samples[0]) : null);
         }
         foreach (var sample in _decoding)
         {

@@ -6,7 +6,8 @@ using MoCo.Native.Models;
 namespace MoCo.Native.Inference;
 
 /// <summary>
-/// The entries of one <see cref="MocoKvCache.Forward"/> call (<c>moco_batch_entry[]</c>), built by a scheduler
+/// The entries of one <see cref="MocoKvCache.Forward"/> or <see cref="MocoKvCache.ForwardSample"/> call
+/// (<c>moco_batch_entry[]</c>, with a <c>moco_sample_request</c> per entry for the latter), built by a scheduler
 /// each step and reused: <see cref="Clear"/> keeps the scratch arrays, so a steady-state step allocates
 /// nothing. Tokens and output buffers are the caller's; they are pinned once per forward call and must not be
 /// resized or reused by another thread until it returns.
@@ -151,28 +152,17 @@ public sealed unsafe class ForwardBatch
                 }
             }
 
-            if (!sample)
+            MocoStatus status;
+            fixed (NativeBatchEntry* entries = _native)
+            fixed (NativeSampleRequest* requests = _requests)
+            fixed (int* tokens = drawn)
             {
-                MocoStatus status;
-                fixed (NativeBatchEntry* entries = _native)
-                {
-                    status = NativeMethods.moco_forward(cache.Handle, entries, Count);
-                }
-
-                MocoException.ThrowIfFailed(status, "moco_forward");
+                status = sample
+                    ? NativeMethods.moco_forward_sample(cache.Handle, entries, Count, requests, tokens)
+                    : NativeMethods.moco_forward(cache.Handle, entries, Count);
             }
-            else
-            {
-                MocoStatus status;
-                fixed (NativeBatchEntry* entries = _native)
-                fixed (NativeSampleRequest* requests = _requests)
-                fixed (int* tokens = drawn)
-                {
-                    status = NativeMethods.moco_forward_sample(cache.Handle, entries, Count, requests, tokens);
-                }
 
-                MocoException.ThrowIfFailed(status, "moco_forward_sample");
-            }
+            MocoException.ThrowIfFailed(status, sample ? "moco_forward_sample" : "moco_forward");
         }
         finally
         {
