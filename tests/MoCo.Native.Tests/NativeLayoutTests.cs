@@ -18,6 +18,7 @@ public class NativeLayoutTests
         { typeof(NativeKvCacheOptions), 24 },
         { typeof(NativeKvCacheStats), 32 },
         { typeof(NativeBatchEntry), 72 },
+        { typeof(NativeSampleRequest), 80 },
         { typeof(NativeSamplingOptions), 24 },
         { typeof(NativeVocab), 40 },
         { typeof(NativeTensorDesc), 72 },
@@ -46,6 +47,13 @@ public class NativeLayoutTests
         { typeof(NativeBatchEntry), nameof(NativeBatchEntry.HiddenMode), 48 },
         { typeof(NativeBatchEntry), nameof(NativeBatchEntry.Hidden), 56 },
         { typeof(NativeBatchEntry), nameof(NativeBatchEntry.AttendPrefix), 64 },
+        { typeof(NativeSampleRequest), nameof(NativeSampleRequest.Options), 4 },
+        { typeof(NativeSampleRequest), nameof(NativeSampleRequest.History), 32 },
+        { typeof(NativeSampleRequest), nameof(NativeSampleRequest.NHistory), 40 },
+        { typeof(NativeSampleRequest), nameof(NativeSampleRequest.Seed), 48 },
+        { typeof(NativeSampleRequest), nameof(NativeSampleRequest.TokensGenerated), 56 },
+        { typeof(NativeSampleRequest), nameof(NativeSampleRequest.SampleIndex), 64 },
+        { typeof(NativeSampleRequest), nameof(NativeSampleRequest.Processed), 72 },
         { typeof(NativeSamplingOptions), nameof(NativeSamplingOptions.TopK), 8 },
         { typeof(NativeSamplingOptions), nameof(NativeSamplingOptions.RepetitionPenalty), 20 },
         { typeof(NativeVocab), nameof(NativeVocab.HeadRows), 8 },
@@ -121,7 +129,7 @@ public class NativeLayoutTests
             .Select(m => m.Groups[1].Value).ToHashSet();
         var bound = typeof(NativeMethods).GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)
             .Select(m => m.Name).Where(n => n.StartsWith("moco_", StringComparison.Ordinal)).ToHashSet();
-        Assert.Equal(60, declared.Count);
+        Assert.Equal(61, declared.Count);
         Assert.Empty(declared.Except(bound));
     }
 }

@@ -142,6 +142,24 @@ public sealed class DecodeTests(DecodeHost host)
         await session.CompleteAsync();
     }
 
+    // The draw runs in the forward call, which is all or nothing; the loop then re-runs the step with the draw on the
+    // host, so only the step's outputs fail and the appended tokens stay in, as for any other failing output.
+    [Fact]
+    public async Task A_draw_over_overflowing_logits_fails_its_step_but_keeps_the_appended_tokens()
+    {
+        var sampling = new SamplingParams { DoSample = true, Temperature = float.Epsilon };
+        var drawing = Ops.Append("s", 5, 6);
+        drawing.Append.Outputs = new StepOutputs { Draw = true };
+        await using var session = new DecodeSession(host.Client.Decode());
+        await session.StepAsync(Ops.Open("s", GoldenModels.Llama, Prompt, new StepOutputs { Argmax = true }, sampling, seed: 3));
+        var results = await session.SendAsync(drawing, Ops.Fork("s", "t"));
+
+        Assert.Equal(SeqResult.ResultOneofCase.Error, results[0].ResultCase);
+        Assert.StartsWith("native engine error: engine: moco_sample: logits / temperature overflowed", results[0].Error.Message, StringComparison.Ordinal);
+        Assert.Equal(Prompt.Length + 2, results[1].Ack.Length);
+        await session.CompleteAsync();
+    }
+
     [Fact]
     public async Task Ops_of_many_sequences_sent_at_once_apply_in_order_per_sequence()
     {

@@ -51,6 +51,33 @@ public sealed class GenerateTests(ServingHost host)
         Assert.Equal(11UL, generation.Header.Seed);
     }
 
+    // With every processor off the processed row is the raw one, so both sources report the same values bit for bit
+    // for every sample: the forks' first tokens come from the prompt's row, the rest with the forward's draws.
+    [Fact]
+    public async Task Processed_logprobs_with_every_processor_off_equal_the_raw_ones_for_every_sample()
+    {
+        GenerateRequest Request(LogprobSource source)
+        {
+            var request = Requests.Generate(GoldenModels.Llama, Golden.Prompt, 5, sample: true, seed: 21, n: 3);
+            (request.Sampling.Temperature, request.Sampling.TopK, request.Sampling.TopP) = (1f, 0, 1f);
+            (request.Sampling.MinP, request.Sampling.RepetitionPenalty) = (0f, 1f);
+            request.Logprobs = new LogprobOptions { Enabled = true, Source = source, TopK = 2, FullVocab = true };
+            return request;
+        }
+        var raw = await Generation.RunAsync(host.Client, Request(LogprobSource.Raw));
+        var processed = await Generation.RunAsync(host.Client, Request(LogprobSource.Processed));
+
+        Assert.Equal(raw.Finals.OrderBy(f => f.SampleIndex).Select(f => f.TokenIds), processed.Finals.OrderBy(f => f.SampleIndex).Select(f => f.TokenIds));
+        for (var i = 0; i < 3; i++)
+        {
+            var expected = raw.Of(i).SelectMany(d => d.Logprobs).ToList();
+            var actual = processed.Of(i).SelectMany(d => d.Logprobs).ToList();
+            Assert.Equal(5, actual.Count);
+            Assert.Equal(expected.Select(l => (l.Value, l.Full.Data)), actual.Select(l => (l.Value, l.Full.Data)));
+            Assert.Equal(expected.SelectMany(l => l.Top), actual.SelectMany(l => l.Top));
+        }
+    }
+
     [Fact]
     public async Task Concurrent_seeded_requests_give_the_tokens_they_give_one_at_a_time()
     {

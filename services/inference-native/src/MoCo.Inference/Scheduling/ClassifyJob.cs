@@ -33,7 +33,7 @@ internal sealed class ClassifyJob(IReadOnlyList<int> tokens, ModelInfo model, Mo
         batch.Add(_sequence, _tokens.AsMemory(_fed, _chunk), last ? OutputMode.Last : OutputMode.None, last ? _values : Memory<float>.Empty, adapter);
     }
 
-    public override void Advance(MocoKvCache cache)
+    public override void Advance(MocoKvCache cache, ReadOnlySpan<int> drawn)
     {
         _fed += _chunk;
         _chunk = 0;

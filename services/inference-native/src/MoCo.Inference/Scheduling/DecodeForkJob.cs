@@ -52,7 +52,7 @@ internal sealed class DecodeForkJob : SchedulerJob
         // Never planned: a fork runs no forward.
     }
 
-    public override void Advance(MocoKvCache cache)
+    public override void Advance(MocoKvCache cache, ReadOnlySpan<int> drawn)
     {
         // Never planned: a fork runs no forward.
     }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using MoCo.Contracts.V1;
 using MoCo.Inference.Requests;
+using MoCo.Native.Inference;
 using MoCo.Native.Kernels;
 
 namespace MoCo.Inference.Scheduling;
@@ -10,7 +11,8 @@ namespace MoCo.Inference.Scheduling;
 /// <summary>
 /// StepOutputs (contracts.md §4 Decode): checks what a step may ask of a model, and computes a DecodeStep from the
 /// last position's raw logits and hidden state with the MoCo.Native kernels. Log-probs, top-k, top-1 and
-/// probabilities are untempered; the draw is L5's (seed, tokens after the opened prompt, sample 0).
+/// probabilities are untempered; the draw is L5's (seed, tokens after the opened prompt, sample 0), made in the forward
+/// call (<see cref="Request"/>) unless the loop retries a failed draw on the host.
 /// </summary>
 internal static class DecodeOutputs
 {
@@ -37,8 +39,17 @@ internal static class DecodeOutputs
         }
     }
 
+    /// <summary>True when a step of <paramref name="outputs"/> reads the raw logits row beyond the draw.</summary>
+    public static bool ReadsLogits(StepOutputs outputs) =>
+        outputs.FullLogprobs || outputs.TopK > 0 || outputs.ProbsFirstV > 0 || outputs.Top1Prob || outputs.LogitIds.Count > 0 || outputs.Argmax
+        || outputs.ArgmaxExcluding.Count > 0;
+
     /// <summary>The step of <paramref name="sequence"/> after its last token, from that position's outputs.</summary>
-    public static DecodeStep Build(DecodeSequence sequence, ReadOnlySpan<float> logits, ReadOnlySpan<float> hidden)
+    /// <param name="sequence">The sequence, its tokens including the step's.</param>
+    /// <param name="logits">The position's raw row (read only where <see cref="ReadsLogits"/>, or to draw here).</param>
+    /// <param name="hidden">The position's hidden state (read only for hidden_state).</param>
+    /// <param name="drawn">The token drawn in the forward (<see cref="Request"/>); null draws it here from <paramref name="logits"/>.</param>
+    public static DecodeStep Build(DecodeSequence sequence, ReadOnlySpan<float> logits, ReadOnlySpan<float> hidden, int? drawn)
     {
         var outputs = sequence.Outputs;
         var vocab = logits.Length;
@@ -71,8 +82,8 @@ internal static class DecodeOutputs
         }
         if (outputs.Draw)
         {
-            step.DrawnToken = Sampling.Sample(logits, sequence.Draw, CollectionsMarshal.AsSpan(sequence.Tokens), sequence.Seed,
-                sequence.DrawCounter, 0, new float[vocab]);
+            step.DrawnToken = drawn ?? Sampling.Sample(logits, sequence.Draw, CollectionsMarshal.AsSpan(sequence.Tokens), sequence.Seed,
+                sequence.DrawCounter, 0);
         }
         foreach (var id in outputs.LogitIds)
         {
@@ -97,6 +108,13 @@ internal static class DecodeOutputs
         }
         return step;
     }
+
+    /// <summary>
+    /// The step's draw in the forward (exactly <see cref="Build"/>'s): <paramref name="history"/> is every token of the
+    /// sequence once the step's are in.
+    /// </summary>
+    public static SampleRequest Request(DecodeSequence sequence, int[] history) =>
+        new(sequence.Draw, history, sequence.Seed, sequence.DrawCounterAt(history.Length), 0);
 
     /// <summary><paramref name="values"/> as PackedValues of <paramref name="dtype"/> (F32 or F16, little-endian).</summary>
     public static PackedValues Pack(float[] values, DType dtype)

@@ -54,7 +54,10 @@ internal sealed class DecodeSequence
     public bool ReservesSlot { get; set; }
 
     /// <summary>The L5 draw counter for the next token: tokens after the opened prompt, so a truncate re-draws the same u.</summary>
-    public ulong DrawCounter => (ulong)Math.Max(Tokens.Count - PromptLength, 0);
+    public ulong DrawCounter => DrawCounterAt(Tokens.Count);
+
+    /// <summary>The L5 draw counter once the sequence holds <paramref name="length"/> tokens.</summary>
+    public ulong DrawCounterAt(int length) => (ulong)Math.Max(length - PromptLength, 0);
 
     /// <summary>The blocks a sequence of <paramref name="length"/> tokens reserves: its blocks plus one for the
     /// copy-on-write copy of a last block it shares with a fork.</summary>

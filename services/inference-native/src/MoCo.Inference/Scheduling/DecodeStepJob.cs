@@ -89,12 +89,16 @@ internal sealed class DecodeStepJob : SchedulerJob
     public override void AddTo(ForwardBatch batch)
     {
         var last = _fed + _chunk == _feed.Length;
+        var outputs = _sequence.Outputs;
         var hidden = last && _hidden.Length > 0 ? OutputMode.Last : OutputMode.None;
-        batch.Add(_sequence.CacheId, _feed.AsMemory(_fed, _chunk), last ? OutputMode.Last : OutputMode.None, _logits, _sequence.Model.Adapter,
-            hidden, _hidden);
+        // The row comes back only for the outputs that read it, or for a draw the loop retries on the host.
+        var logits = last && (DecodeOutputs.ReadsLogits(outputs) || (outputs.Draw && DrawOnHost)) ? OutputMode.Last : OutputMode.None;
+        // The sequence's tokens once this op's are in (an open's were cleared in Start, so they are its prompt).
+        var draw = last && outputs.Draw && !DrawOnHost ? DecodeOutputs.Request(_sequence, [.. _sequence.Tokens, .. _feed]) : (SampleRequest?)null;
+        batch.Add(_sequence.CacheId, _feed.AsMemory(_fed, _chunk), logits, _logits, _sequence.Model.Adapter, hidden, _hidden, draw: draw);
     }
 
-    public override void Advance(MocoKvCache cache)
+    public override void Advance(MocoKvCache cache, ReadOnlySpan<int> drawn)
     {
         _fed += _chunk;
         _chunk = 0;
@@ -102,12 +106,13 @@ internal sealed class DecodeStepJob : SchedulerJob
         {
             return;
         }
+        int? token = _sequence.Outputs.Draw && !DrawOnHost ? drawn[0] : null;
         _sequence.Tokens.AddRange(_feed);
         _sequence.Reserve(_length, _blockTokens, _scheduler);
         Done = true;
         try
         {
-            _deliver(new SeqResult { SeqId = _sequence.Id, Tag = _tag, Step = DecodeOutputs.Build(_sequence, _logits, _hidden) });
+            _deliver(new SeqResult { SeqId = _sequence.Id, Tag = _tag, Step = DecodeOutputs.Build(_sequence, _logits, _hidden, token) });
         }
         catch (Exception e)
         {

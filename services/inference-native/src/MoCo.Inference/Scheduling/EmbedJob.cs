@@ -81,7 +81,7 @@ internal sealed class EmbedJob : UnaryJob<float[][]>
         batch.Add(_sequence, tokens, OutputMode.None, Memory<float>.Empty, _adapter, mode, _states.AsMemory(0, rows * _hidden), pads ? text.Length : 0);
     }
 
-    public override void Advance(MocoKvCache cache)
+    public override void Advance(MocoKvCache cache, ReadOnlySpan<int> drawn)
     {
         var last = _fed + _chunk == Positions;
         var rows = _pooling == Pooling.Last ? (last ? 1 : 0) : _chunk;

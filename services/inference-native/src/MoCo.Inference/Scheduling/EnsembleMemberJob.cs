@@ -94,7 +94,7 @@ internal sealed class EnsembleMemberJob : SchedulerJob
         }
     }
 
-    public override void Advance(MocoKvCache cache)
+    public override void Advance(MocoKvCache cache, ReadOnlySpan<int> drawn)
     {
         if (_chunk > 0)
         {

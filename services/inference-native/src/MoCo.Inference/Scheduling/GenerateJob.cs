@@ -13,6 +13,11 @@ namespace MoCo.Inference.Scheduling;
 /// sample index; then each sample feeds its last token per step. Messages go to a channel the RPC drains, so the
 /// loop never waits on a client.
 /// </summary>
+/// <remarks>
+/// Tokens are drawn in the forward call (<see cref="SampleRequest"/>), so the logits rows come back only where a
+/// report reads them: raw logprobs, and the prompt's row the forks (samples 1..n-1) draw their first token from on
+/// the host. Processed logprobs get their rows from the draw itself.
+/// </remarks>
 internal sealed class GenerateJob : SchedulerJob
 {
     private readonly GenerateSettings _call;
@@ -38,8 +43,8 @@ internal sealed class GenerateJob : SchedulerJob
         _vocab = model.OutputSize;
         _samples = [.. Enumerable.Range(0, call.Request.Samples).Select(i => new GenerationSample(call, i))];
         _logits = new float[_samples.Length * _vocab];
-        _processed = new float[_vocab];
         _logprobs = call.Request.Logprobs.Enabled ? new TokenLogprobs(call.Request.Logprobs, _vocab) : null;
+        _processed = _logprobs is { ReadsRaw: false } ? new float[_samples.Length * _vocab] : [];
     }
 
     /// <summary>The stream of deltas and finals; completes after the last final, or with the cancellation.</summary>
@@ -91,22 +96,27 @@ internal sealed class GenerateJob : SchedulerJob
 
     public override void AddTo(ForwardBatch batch)
     {
+        var rows = DrawOnHost || _logprobs is { ReadsRaw: true } ? OutputMode.Last : OutputMode.None;
         if (_chunk > 0)
         {
             var last = _prefilled + _chunk == _prompt.Length;
-            batch.Add(_promptSequence, _prompt.AsMemory(_prefilled, _chunk), last ? OutputMode.Last : OutputMode.None,
-                _logits.AsMemory(0, _vocab), _adapter);
+            // The prompt's row also serves the forks' first draws.
+            var promptRow = _samples.Length > 1 ? OutputMode.Last : rows;
+            batch.Add(_promptSequence, _prompt.AsMemory(_prefilled, _chunk), last ? promptRow : OutputMode.None, _logits.AsMemory(0, _vocab), _adapter,
+                draw: last ? Request(_samples[0]) : null);
         }
         foreach (var sample in _decoding)
         {
-            batch.Add(sample.Sequence, sample.Next, OutputMode.Last, Row(sample.Index), _adapter);
+            batch.Add(sample.Sequence, sample.Next, rows, Row(sample.Index), _adapter, draw: Request(sample));
         }
     }
 
-    public override void Advance(MocoKvCache cache)
+    public override void Advance(MocoKvCache cache, ReadOnlySpan<int> drawn)
     {
+        var entry = 0;
         if (_chunk > 0)
         {
+            entry++;
             _prefilled += _chunk;
             _chunk = 0;
             if (_prefilled == _prompt.Length)
@@ -115,15 +125,17 @@ internal sealed class GenerateJob : SchedulerJob
                 {
                     _samples[i].Sequence = cache.Fork(_promptSequence);
                 }
+                // Sample 0's token came with the forward; the forks draw theirs from the prompt's row here.
                 foreach (var sample in _samples)
                 {
-                    Draw(sample, 0);
+                    Draw(sample, 0, sample.Index == 0 && !DrawOnHost ? drawn[0] : null);
                 }
             }
         }
         foreach (var sample in _decoding)
         {
-            Draw(sample, sample.Index);
+            Draw(sample, sample.Index, DrawOnHost ? null : drawn[entry]);
+            entry++;
         }
         _decoding.Clear();
         if (_samples.All(s => s.Finished))
@@ -160,12 +172,19 @@ internal sealed class GenerateJob : SchedulerJob
 
     protected override void OnCancel() => _out.Writer.TryComplete(new OperationCanceledException(Cancellation));
 
+    // The sample's draw in this step's forward; none while the loop retries this job with the draws on the host.
+    private SampleRequest? Request(GenerationSample sample) =>
+        DrawOnHost ? null : sample.Request(_processed.Length == 0 ? default : _processed.AsMemory(sample.Index * _vocab, _vocab));
+
+    // Streams the token drawn in the forward, or draws it on the host from the logits row when there is none.
     // A failing draw (NUMERIC logits, a decoder error) ends that sample only.
-    private void Draw(GenerationSample sample, int row)
+    private void Draw(GenerationSample sample, int row, int? drawn)
     {
+        var logits = _logits.AsSpan(row * _vocab, _vocab);
+        var processed = _processed.Length == 0 ? default : _processed.AsSpan(sample.Index * _vocab, _vocab);
         try
         {
-            Write(sample.Draw(_logits.AsSpan(row * _vocab, _vocab), _processed, _logprobs));
+            Write(drawn is { } token ? sample.Accept(token, logits, processed, _logprobs) : sample.Draw(logits, processed, _logprobs));
         }
         catch (Exception e)
         {

@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Google.Protobuf.WellKnownTypes;
 using MoCo.Contracts.V1;
 using MoCo.Inference.Requests;
 using MoCo.Models.Tokenization;
+using MoCo.Native.Inference;
 using MoCo.Native.Kernels;
 
 namespace MoCo.Inference.Scheduling;
@@ -15,7 +15,9 @@ namespace MoCo.Inference.Scheduling;
 internal sealed class GenerationSample
 {
     private readonly GenerateSettings _call;
-    private readonly List<int> _history;
+    // Prompt then generated ids (the repetition penalty's history): an array, so a device draw can pin it.
+    private int[] _history;
+    private int _historyLength;
     private readonly List<int> _generated = [];
     private readonly IncrementalDecoder _decoder;
     private readonly StopTextStream _text;
@@ -25,6 +27,7 @@ internal sealed class GenerationSample
         _call = call;
         Index = index;
         _history = [.. call.Request.Prompt.TokenIds];
+        _historyLength = _history.Length;
         _decoder = call.Tokenizer.CreateIncrementalDecoder(call.Request.Stop.SkipSpecialTokens);
         _text = new StopTextStream(call.Request.Stop.StopStrings, call.Request.Stop.IncludeStop);
     }
@@ -45,8 +48,26 @@ internal sealed class GenerationSample
     /// <returns>The messages to send: a delta, and a final when the sample ended.</returns>
     public IEnumerable<GenerateResponse> Draw(ReadOnlySpan<float> logits, Span<float> processed, TokenLogprobs? logprobs)
     {
-        var token = Sampling.Sample(logits, _call.Options, CollectionsMarshal.AsSpan(_history), _call.Request.Seed,
+        var token = Sampling.Sample(logits, _call.Options, _history.AsSpan(0, _historyLength), _call.Request.Seed,
             (ulong)_generated.Count, (ulong)Index, processed);
+        return Accept(token, logits, processed, logprobs);
+    }
+
+    /// <summary>
+    /// The device draw of the next token (<see cref="MocoKvCache.ForwardSample"/>), exactly <see cref="Draw"/>'s:
+    /// valid until the sample's next token; <paramref name="processed"/> is empty or a row receiving the processed logits.
+    /// </summary>
+    public SampleRequest Request(Memory<float> processed) =>
+        new(_call.Options, _history.AsMemory(0, _historyLength), _call.Request.Seed, (ulong)_generated.Count, (ulong)Index, processed);
+
+    /// <summary>Streams <paramref name="token"/>: drawn by <see cref="Draw"/>, or on the device from <see cref="Request"/>.</summary>
+    /// <param name="token">The drawn id.</param>
+    /// <param name="logits">The raw row (read only for raw logprobs).</param>
+    /// <param name="processed">The processed row (read only for processed logprobs).</param>
+    /// <param name="logprobs">The job's logprob report, or null.</param>
+    /// <returns>The messages to send: a delta, and a final when the sample ended.</returns>
+    public IEnumerable<GenerateResponse> Accept(int token, ReadOnlySpan<float> logits, ReadOnlySpan<float> processed, TokenLogprobs? logprobs)
+    {
         var delta = new GenerateDelta { SampleIndex = Index };
         delta.TokenIds.Add(token);
         if (logprobs is not null)
@@ -54,7 +75,11 @@ internal sealed class GenerationSample
             delta.Logprobs.Add(logprobs.Report(token, logits, processed));
         }
         _generated.Add(token);
-        _history.Add(token);
+        if (_historyLength == _history.Length)
+        {
+            Array.Resize(ref _history, Math.Max(2 * _history.Length, 16));
+        }
+        _history[_historyLength++] = token;
         Next[0] = token;
 
         delta.Text = _text.Append(_decoder.Add(token));

@@ -21,6 +21,10 @@ internal sealed class ModelScheduler : IDisposable
     private readonly LinkedList<SchedulerJob> _queue = new();
     private readonly List<SchedulerJob> _running = [];
     private readonly ForwardBatch _batch = new(64);
+    // The last run's first entry per job (plus the end), and its drawn tokens when it had draws.
+    private readonly List<int> _firstEntries = [];
+    private int[] _drawn = new int[64];
+    private bool _sampled;
     private readonly MocoKvCache _cache;
     private readonly SchedulerOptions _options;
     private readonly string _model;
@@ -353,12 +357,15 @@ internal sealed class ModelScheduler : IDisposable
     {
         if (TryRun(planned) is not { } error)
         {
-            planned.ForEach(Advance);
+            for (var i = 0; i < planned.Count; i++)
+            {
+                Advance(planned[i], i);
+            }
             return;
         }
         if (planned.Count == 1)
         {
-            planned[0].Fail(error);
+            FailAlone(planned[0], error);
             return;
         }
         // All or nothing: no sequence changed, so each job re-runs alone and only the failing ones end.
@@ -366,25 +373,69 @@ internal sealed class ModelScheduler : IDisposable
         {
             if (TryRun([job]) is { } own)
             {
-                job.Fail(own);
+                FailAlone(job, own);
             }
             else
             {
-                Advance(job);
+                Advance(job, 0);
             }
+        }
+    }
+
+    // A failing draw (NUMERIC logits, an option out of range) fails the whole native call; the job re-runs with its
+    // draws on the host, as before device draws: a failing draw then ends only its own sample or step while the
+    // forward's tokens stay in, and an error of the forward itself fails the job as it did.
+    private void FailAlone(SchedulerJob job, Exception error)
+    {
+        if (!_sampled)
+        {
+            job.Fail(error);
+            return;
+        }
+        job.DrawOnHost = true;
+        try
+        {
+            if (TryRun([job]) is { } again)
+            {
+                job.Fail(again);
+            }
+            else
+            {
+                Advance(job, 0);
+            }
+        }
+        finally
+        {
+            job.DrawOnHost = false;
         }
     }
 
     private Exception? TryRun(List<SchedulerJob> jobs)
     {
         _batch.Clear();
+        _firstEntries.Clear();
+        _sampled = false;
         try
         {
             foreach (var job in jobs)
             {
+                _firstEntries.Add(_batch.Count);
                 job.AddTo(_batch);
             }
-            _cache.Forward(_batch);
+            _firstEntries.Add(_batch.Count);
+            _sampled = _batch.HasDraws;
+            if (_sampled)
+            {
+                if (_drawn.Length < _batch.Count)
+                {
+                    _drawn = new int[_batch.Count];
+                }
+                _cache.ForwardSample(_batch, _drawn);
+            }
+            else
+            {
+                _cache.Forward(_batch);
+            }
             return null;
         }
         catch (Exception e)
@@ -397,7 +448,13 @@ internal sealed class ModelScheduler : IDisposable
         }
     }
 
-    private void Advance(SchedulerJob job) => Guard(job, () => job.Advance(_cache));
+    // index: the job's place in the last TryRun.
+    private void Advance(SchedulerJob job, int index)
+    {
+        var first = _firstEntries[index];
+        var count = _sampled ? _firstEntries[index + 1] - first : 0;
+        Guard(job, () => job.Advance(_cache, _drawn.AsSpan(first, count)));
+    }
 
     // Returns whether a job was let go.
     private bool Retire()

@@ -46,7 +46,19 @@ internal abstract class SchedulerJob(CancellationToken cancellation)
     public abstract void AddTo(ForwardBatch batch);
 
     /// <summary>The forward ran: read the outputs, move on, deliver what is done; clears the plan.</summary>
-    public abstract void Advance(MocoKvCache cache);
+    /// <param name="cache">The loop's cache.</param>
+    /// <param name="drawn">
+    /// The tokens drawn for this job's entries in <see cref="AddTo"/>'s order (-1 for an entry without a
+    /// <see cref="SampleRequest"/>); empty when the batch had no draws.
+    /// </param>
+    public abstract void Advance(MocoKvCache cache, ReadOnlySpan<int> drawn);
+
+    /// <summary>
+    /// Set by the loop around one run of this job alone after a run with its device draws failed: <see cref="AddTo"/>
+    /// then adds no <see cref="SampleRequest"/> but asks for the logits rows, and <see cref="Advance"/> draws on the
+    /// host, so a failing draw ends only its own sample or step while the forward's tokens stay in.
+    /// </summary>
+    public bool DrawOnHost { get; set; }
 
     /// <summary>Ends the job with <paramref name="error"/> (its own forward failed, the model went away); no-op once done.</summary>
     public void Fail(Exception error)

@@ -71,7 +71,7 @@ internal sealed class ScoreJob : UnaryJob<ContinuationScores>
             scored ? _logits.AsMemory(0, _chunk * _vocab) : Memory<float>.Empty, _adapter);
     }
 
-    public override void Advance(MocoKvCache cache)
+    public override void Advance(MocoKvCache cache, ReadOnlySpan<int> drawn)
     {
         if (_fed >= _firstRow)
         {

@@ -16,10 +16,13 @@ internal sealed class TokenLogprobs(LogprobSettings settings, int vocab)
     private readonly int[] _topIds = new int[Math.Max(settings.TopK, 1)];
     private readonly float[] _topValues = new float[Math.Max(settings.TopK, 1)];
 
+    /// <summary>True when reports read the raw row, false when they read the processed one.</summary>
+    public bool ReadsRaw => settings.Source == LogprobSource.Raw;
+
     /// <summary>The report for <paramref name="token"/> drawn from <paramref name="raw"/> whose processed row is <paramref name="processed"/>.</summary>
     public TokenLogprob Report(int token, ReadOnlySpan<float> raw, ReadOnlySpan<float> processed)
     {
-        var source = settings.Source == LogprobSource.Raw ? raw : processed;
+        var source = ReadsRaw ? raw : processed;
         if (settings.Value == LogprobValue.Logprob)
         {
             Logits.LogSoftmax(source, 1, vocab, _values);

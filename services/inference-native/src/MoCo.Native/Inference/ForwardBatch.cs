@@ -1,11 +1,13 @@
 using System.Buffers;
 using MoCo.Native.Interop;
+using MoCo.Native.Kernels;
 using MoCo.Native.Models;
 
 namespace MoCo.Native.Inference;
 
 /// <summary>
-/// The entries of one <see cref="MocoKvCache.Forward"/> call (<c>moco_batch_entry[]</c>), built by a scheduler
+/// The entries of one <see cref="MocoKvCache.Forward"/> or <see cref="MocoKvCache.ForwardSample"/> call
+/// (<c>moco_batch_entry[]</c>, with a <c>moco_sample_request</c> per entry for the latter), built by a scheduler
 /// each step and reused: <see cref="Clear"/> keeps the scratch arrays, so a steady-state step allocates
 /// nothing. Tokens and output buffers are the caller's; they are pinned once per forward call and must not be
 /// resized or reused by another thread until it returns.
@@ -15,6 +17,7 @@ public sealed unsafe class ForwardBatch
 {
     private Entry[] _entries;
     private NativeBatchEntry[] _native;
+    private NativeSampleRequest[] _requests;
     private MemoryHandle[] _pins;
     private bool[] _adapterRefs;
 
@@ -24,20 +27,25 @@ public sealed unsafe class ForwardBatch
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _entries = new Entry[capacity];
         _native = new NativeBatchEntry[capacity];
+        _requests = new NativeSampleRequest[capacity];
         _pins = new MemoryHandle[capacity * PinsPerEntry];
         _adapterRefs = new bool[capacity];
     }
 
-    private const int PinsPerEntry = 3;
+    private const int PinsPerEntry = 5;
 
     /// <summary>Entries added since the last <see cref="Clear"/>.</summary>
     public int Count { get; private set; }
+
+    /// <summary>True when an entry carries a <see cref="SampleRequest"/>: the batch runs with <see cref="MocoKvCache.ForwardSample"/>.</summary>
+    public bool HasDraws { get; private set; }
 
     /// <summary>Forgets every entry (and the references to the caller's buffers); keeps the capacity.</summary>
     public void Clear()
     {
         Array.Clear(_entries, 0, Count);
         Count = 0;
+        HasDraws = false;
     }
 
     /// <summary>
@@ -60,6 +68,9 @@ public sealed unsafe class ForwardBatch
     /// positions still advance. At most the sequence's length before the call (the native call checks that
     /// and the sliding window).
     /// </param>
+    /// <param name="draw">
+    /// Null, or the next-token draw from the entry's last new position (<see cref="MocoKvCache.ForwardSample"/> only).
+    /// </param>
     public void Add(
         int sequence,
         ReadOnlyMemory<int> tokens,
@@ -68,7 +79,8 @@ public sealed unsafe class ForwardBatch
         MocoAdapter? adapter = null,
         OutputMode hiddenMode = OutputMode.None,
         Memory<float> hidden = default,
-        int attendPrefix = 0)
+        int attendPrefix = 0,
+        SampleRequest? draw = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(sequence);
         ArgumentOutOfRangeException.ThrowIfNegative(attendPrefix);
@@ -84,18 +96,28 @@ public sealed unsafe class ForwardBatch
             Grow();
         }
 
-        _entries[Count++] = new Entry(sequence, tokens, adapter, logitsMode, logits, hiddenMode, hidden, attendPrefix);
+        _entries[Count++] = new Entry(sequence, tokens, adapter, logitsMode, logits, hiddenMode, hidden, attendPrefix, draw);
+        HasDraws |= draw is not null;
     }
 
-    /// <summary>Runs the batch on <paramref name="cache"/>; see <see cref="MocoKvCache.Forward"/>.</summary>
-    internal void Run(MocoKvCache cache)
+    /// <summary>
+    /// Runs the batch on <paramref name="cache"/>: <c>moco_forward</c> unless <paramref name="sample"/> (see
+    /// <see cref="MocoKvCache.Forward"/>), else <c>moco_forward_sample</c> writing entry i's token (or -1) to
+    /// drawn[i] (see <see cref="MocoKvCache.ForwardSample"/>).
+    /// </summary>
+    internal void Run(MocoKvCache cache, bool sample, Span<int> drawn)
     {
         if (Count == 0)
         {
             throw new ArgumentException("the batch is empty; Add at least one entry", "batch");
         }
 
-        Validate(cache);
+        Validate(cache, sample);
+        if (sample)
+        {
+            SpanChecks.AtLeast(drawn.Length, Count, "tokens", "one token per batch entry");
+        }
+
         var pinned = 0;
         try
         {
@@ -120,15 +142,27 @@ public sealed unsafe class ForwardBatch
                     Hidden = (float*)_pins[pinned - 1].Pointer,
                     AttendPrefix = e.AttendPrefix,
                 };
+                if (sample)
+                {
+                    // An empty buffer is NULL to the native call, never a pointer into an empty slice.
+                    var draw = e.Draw ?? default;
+                    _pins[pinned++] = draw.History.IsEmpty ? default : draw.History.Pin();
+                    _pins[pinned++] = draw.Processed.IsEmpty ? default : draw.Processed.Pin();
+                    _requests[i] = Request(e.Draw, (int*)_pins[pinned - 2].Pointer, (float*)_pins[pinned - 1].Pointer);
+                }
             }
 
             MocoStatus status;
             fixed (NativeBatchEntry* entries = _native)
+            fixed (NativeSampleRequest* requests = _requests)
+            fixed (int* tokens = drawn)
             {
-                status = NativeMethods.moco_forward(cache.Handle, entries, Count);
+                status = sample
+                    ? NativeMethods.moco_forward_sample(cache.Handle, entries, Count, requests, tokens)
+                    : NativeMethods.moco_forward(cache.Handle, entries, Count);
             }
 
-            MocoException.ThrowIfFailed(status, "moco_forward");
+            MocoException.ThrowIfFailed(status, sample ? "moco_forward_sample" : "moco_forward");
         }
         finally
         {
@@ -149,12 +183,48 @@ public sealed unsafe class ForwardBatch
         }
     }
 
-    private void Validate(MocoKvCache cache)
+    private static NativeSampleRequest Request(SampleRequest? draw, int* history, float* processed)
+    {
+        if (draw is not { } d)
+        {
+            return new NativeSampleRequest { Options = Sampling.ToNative(null) };
+        }
+
+        return new NativeSampleRequest
+        {
+            Draw = 1,
+            Options = Sampling.ToNative(d.Options),
+            History = history,
+            NHistory = d.History.Length,
+            Seed = d.Seed,
+            TokensGenerated = d.TokensGenerated,
+            SampleIndex = d.SampleIndex,
+            Processed = processed,
+        };
+    }
+
+    private void Validate(MocoKvCache cache, bool sampling)
     {
         var info = cache.ModelInfo;
         for (var i = 0; i < Count; i++)
         {
             ref readonly var e = ref _entries[i];
+            if (e.Draw is { } draw)
+            {
+                if (!sampling)
+                {
+                    throw new ArgumentException(
+                        $"entry {i} (sequence {e.Sequence}) carries a SampleRequest; run the batch with MocoKvCache.ForwardSample", "batch");
+                }
+
+                if (!draw.Processed.IsEmpty && draw.Processed.Length < info.OutputSize)
+                {
+                    throw new ArgumentException(
+                        $"entry {i} (sequence {e.Sequence}): processed holds {draw.Processed.Length} floats but the model's output_size is {info.OutputSize}; pass empty or a full row",
+                        "batch");
+                }
+            }
+
             e.Adapter?.ThrowIfDisposed();
             if (e.Adapter is not null && e.Adapter.Model.Handle != cache.ModelHandle)
             {
@@ -197,6 +267,7 @@ public sealed unsafe class ForwardBatch
         var capacity = _entries.Length * 2;
         Array.Resize(ref _entries, capacity);
         Array.Resize(ref _native, capacity);
+        Array.Resize(ref _requests, capacity);
         Array.Resize(ref _pins, capacity * PinsPerEntry);
         Array.Resize(ref _adapterRefs, capacity);
     }
@@ -209,5 +280,6 @@ public sealed unsafe class ForwardBatch
         Memory<float> Logits,
         OutputMode HiddenMode,
         Memory<float> Hidden,
-        int AttendPrefix);
+        int AttendPrefix,
+        SampleRequest? Draw);
 }

@@ -1,4 +1,5 @@
 using MoCo.Native.Interop;
+using MoCo.Native.Kernels;
 using MoCo.Native.Models;
 
 namespace MoCo.Native.Inference;
@@ -142,7 +143,29 @@ public sealed unsafe class MocoKvCache : IDisposable
     {
         ArgumentNullException.ThrowIfNull(batch);
         ThrowIfDisposed();
-        batch.Run(this);
+        batch.Run(this, sample: false, default);
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/>, then tokens[i] = the token <see cref="Sampling.Sample"/> picks from entry i's last new
+    /// position with its <see cref="SampleRequest"/> (-1 for an entry without one), in one native call
+    /// (<c>moco_forward_sample</c>): on a CUDA context the draw runs on the device and only the tokens (and the
+    /// processed rows asked for) come back. Entries' logits and hidden outputs work as in <see cref="Forward"/>; the
+    /// model must be a causal LM. On the CPU the tokens are <see cref="Sampling.Sample"/>'s exactly.
+    /// All or nothing: if a draw fails no sequence changes.
+    /// </summary>
+    /// <param name="batch">The entries; those with a draw carry a <see cref="SampleRequest"/>.</param>
+    /// <param name="tokens">At least <see cref="ForwardBatch.Count"/> ids; receives one per entry.</param>
+    /// <exception cref="ArgumentException">As <see cref="Forward"/>, a processed buffer shorter than the output size, or too few tokens.</exception>
+    /// <exception cref="MocoException">
+    /// As <see cref="Forward"/>; <see cref="MocoStatus.InvalidArgument"/> for a request out of range (the message names
+    /// requests[i]) or a sequence classifier; <see cref="MocoStatus.Numeric"/> for a draw over non-finite logits.
+    /// </exception>
+    public void ForwardSample(ForwardBatch batch, Span<int> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ThrowIfDisposed();
+        batch.Run(this, sample: true, tokens);
     }
 
     /// <summary>Destroys the cache and every sequence in it. Safe to call more than once.</summary>

@@ -41,3 +41,20 @@ internal unsafe struct NativeBatchEntry
     public float* Hidden;
     public int AttendPrefix;
 }
+
+/// <summary>
+/// Mirror of <c>moco_sample_request</c> (moco.h): 80 bytes on 64-bit platforms. Pointers are raw because the
+/// forward call pins every buffer itself for exactly the duration of the call.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct NativeSampleRequest
+{
+    public int Draw;
+    public NativeSamplingOptions Options;
+    public int* History;
+    public int NHistory;
+    public ulong Seed;
+    public ulong TokensGenerated;
+    public ulong SampleIndex;
+    public float* Processed;
+}

@@ -36,4 +36,8 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(LibraryName)]
     internal static partial MocoStatus moco_forward(KvCacheHandle cache, NativeBatchEntry* entries, int nEntries);
+
+    [LibraryImport(LibraryName)]
+    internal static partial MocoStatus moco_forward_sample(KvCacheHandle cache, NativeBatchEntry* entries, int nEntries, NativeSampleRequest* requests,
+        int* tokens);
 }

@@ -39,14 +39,7 @@ public static unsafe class Sampling
             SpanChecks.AtLeast(processed.Length, logits.Length, nameof(processed), "one float per logit");
         }
 
-        options ??= SamplingOptions.Default;
-        var native = NativeMethods.moco_sampling_default_options();
-        native.StructSize = sizeof(NativeSamplingOptions);
-        native.Temperature = options.Temperature;
-        native.TopK = options.TopK;
-        native.TopP = options.TopP;
-        native.MinP = options.MinP;
-        native.RepetitionPenalty = options.RepetitionPenalty;
+        var native = ToNative(options);
 
         MocoStatus status;
         int token;
@@ -59,5 +52,19 @@ public static unsafe class Sampling
 
         MocoException.ThrowIfFailed(status, "moco_sample");
         return token;
+    }
+
+    /// <summary><paramref name="options"/> (null: <see cref="SamplingOptions.Default"/>) as the native struct.</summary>
+    internal static NativeSamplingOptions ToNative(SamplingOptions? options)
+    {
+        options ??= SamplingOptions.Default;
+        var native = NativeMethods.moco_sampling_default_options();
+        native.StructSize = sizeof(NativeSamplingOptions);
+        native.Temperature = options.Temperature;
+        native.TopK = options.TopK;
+        native.TopP = options.TopP;
+        native.MinP = options.MinP;
+        native.RepetitionPenalty = options.RepetitionPenalty;
+        return native;
     }
 }
