@@ -7,8 +7,8 @@
 // barrier some threads never reach (deadlock), lanes of one mask at different warp operations, a
 // mask naming an exited lane, a shuffle reading a lane outside its mask. Since threads run to their
 // next barrier one at a time, shared memory read before the barrier that publishes it shows the
-// wrong data (MOCO_CUDA_EMU_ORDER=reverse runs them last to first, which exposes the reads that
-// index order happens to satisfy).
+// wrong data; odd blocks run their threads last to first (cuda_emu/emulator.h), which exposes the
+// reads that index order happens to satisfy.
 #include "cuda_emu/device.h"
 #include "cuda_emu/emulator.h"
 #include "cuda_emu/launch.h"
@@ -60,7 +60,9 @@ thread_local BlockRun* running = nullptr;
 
 Order initial_order() {
     const char* order = std::getenv("MOCO_CUDA_EMU_ORDER");
-    return order != nullptr && std::strcmp(order, "reverse") == 0 ? Order::Reverse : Order::Forward;
+    if (order != nullptr && std::strcmp(order, "reverse") == 0) return Order::Reverse;
+    if (order != nullptr && std::strcmp(order, "forward") == 0) return Order::Forward;
+    return Order::Alternate;
 }
 
 std::atomic<Order> current_order{initial_order()};
@@ -247,7 +249,9 @@ bool run_block(BlockRun& run) {
         t.state = State::Ready;
         make_fiber(t.context, stacks.top(i), kStackBytes, &thread_main, &run);
     }
-    const bool reverse = current_order.load(std::memory_order_relaxed) == Order::Reverse;
+    const Order order = current_order.load(std::memory_order_relaxed);
+    const unsigned block = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);
+    const bool reverse = order == Order::Reverse || (order == Order::Alternate && block % 2 == 1);
     for (;;) {
         for (unsigned k = 0; k < run.n; ++k) {
             const unsigned i = reverse ? run.n - 1 - k : k;

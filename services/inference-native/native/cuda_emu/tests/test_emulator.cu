@@ -128,16 +128,22 @@ __global__ void racy_publish(int* out) {
 
 TEST(CudaEmulator, ReverseOrderExposesAMissingBarrier) {
     Device<int> out(2);
+    cudaemu::set_order(cudaemu::Order::Forward);
     racy_publish<<<2, 64>>>(out.get());
     const std::vector<int> forward = out.host();
     EXPECT_EQ(forward[0], 7);  // index order runs thread 0 first and hides the race
     EXPECT_EQ(forward[1], 8);
     cudaemu::set_order(cudaemu::Order::Reverse);
     racy_publish<<<2, 64>>>(out.get());
-    cudaemu::set_order(cudaemu::Order::Forward);
     const std::vector<int> reverse = out.host();
     EXPECT_EQ(reverse[0], 8) << "thread 1 of block 0 should read the previous block's stale value";
     EXPECT_EQ(reverse[1], 7) << "block 1 reads what block 0 left";
+    // The default alternates: block 0 in index order hides the race, block 1 in reverse shows it.
+    cudaemu::set_order(cudaemu::Order::Alternate);
+    racy_publish<<<2, 64>>>(out.get());
+    const std::vector<int> alternate = out.host();
+    EXPECT_EQ(alternate[0], 7);
+    EXPECT_EQ(alternate[1], 7) << "block 1's thread 1 runs before its thread 0 and reads block 0's value";
 }
 
 __global__ void counts(unsigned long long* total, int* lowest, float* sum) {
