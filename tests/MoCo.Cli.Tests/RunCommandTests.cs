@@ -41,6 +41,17 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_device_that_is_not_there_exits_2_naming_the_setting_without_a_stack_trace()
+    {
+        var quickstart = Path.Combine(new MoCo.Hosting.MocoEnvironment().InstallDirectory, "examples", "quickstart.json");
+        var (code, _, err) = await Run("run", quickstart, "--device", "cuda:7", "--limit", "1", "--store", Store, "-l", Path.Combine(_dir, "logs"));
+        Assert.Equal(2, code);
+        Assert.Contains("error: Moco:Inference:Device: moco_context_create", err);
+        Assert.Contains("fix:", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
     public async Task An_invalid_config_lists_every_problem_and_exits_2()
     {
         var config = Config("""

@@ -109,8 +109,19 @@ public static class RunCommand
         await using var storeLifetime = store;
         var models = new ModelResolver([.. settings.ModelsDirs.Select(Path.GetFullPath), .. environment.ModelDirectories],
             Path.Combine(environment.InstallDirectory, "models"), ModelResolver.DefaultHuggingFaceCache(Environment.GetEnvironmentVariable));
-        await using var cluster = await EmbeddedCluster.StartBackendsAsync(["inference", "evaluator"],
-            new ServeSettings { QuietLogs = true, ModelDirectories = settings.ModelsDirs, Device = settings.Device }, cancel).ConfigureAwait(false);
+        EmbeddedCluster started;
+        try
+        {
+            started = await EmbeddedCluster.StartBackendsAsync(["inference", "evaluator"],
+                new ServeSettings { QuietLogs = true, ModelDirectories = settings.ModelsDirs, Device = settings.Device }, cancel).ConfigureAwait(false);
+        }
+        catch (MocoConfigurationException e)
+        {
+            // A setting the services refuse (e.g. --device naming a GPU that is not there): the message names it and the fix.
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        await using var cluster = started;
         using var inferenceChannel = GrpcChannel.ForAddress(cluster.Find("inference")!.GrpcAddress);
         using var evaluatorChannel = GrpcChannel.ForAddress(cluster.Find("evaluator")!.GrpcAddress);
         var inference = new InferenceService.InferenceServiceClient(inferenceChannel);
