@@ -11,6 +11,7 @@ add_library(moco_cuda_emu STATIC
     ${CMAKE_CURRENT_LIST_DIR}/src/scheduler.cpp
     ${CMAKE_CURRENT_LIST_DIR}/src/memory.cpp
     ${CMAKE_CURRENT_LIST_DIR}/src/runtime.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/src/graphs.cpp
     ${CMAKE_CURRENT_LIST_DIR}/src/cublas.cpp)
 target_include_directories(moco_cuda_emu PUBLIC "${CMAKE_CURRENT_LIST_DIR}/include")
 target_compile_definitions(moco_cuda_emu PUBLIC MOCO_CUDA_EMULATED=1)

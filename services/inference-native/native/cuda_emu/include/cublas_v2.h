@@ -1,8 +1,11 @@
-// The cuBLAS subset libmoco uses, on the emulator's memory (src/cublas.cpp): handles, streams and
-// cublasGemmEx with F32 accumulation over BF16, F16 or F32 operands.
+// The cuBLAS subset libmoco uses, on the emulator's memory (src/cublas.cpp): handles, streams, a
+// workspace, and cublasGemmEx with F32 accumulation over BF16, F16 or F32 operands (recorded, like
+// a kernel, on a stream being captured into a graph).
 #pragma once
 
 #include "cuda_emu/types.h"
+
+#include <cstddef>
 
 enum cublasStatus_t {
     CUBLAS_STATUS_SUCCESS = 0,
@@ -40,6 +43,7 @@ cublasStatus_t cublasDestroy(cublasHandle_t handle);
 cublasStatus_t cublasSetStream(cublasHandle_t handle, cudaStream_t stream);
 cublasStatus_t cublasGetStream(cublasHandle_t handle, cudaStream_t* stream);
 cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode);
+cublasStatus_t cublasSetWorkspace(cublasHandle_t handle, void* workspace, size_t bytes);
 const char* cublasGetStatusName(cublasStatus_t status);
 const char* cublasGetStatusString(cublasStatus_t status);
 

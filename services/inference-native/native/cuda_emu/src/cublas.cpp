@@ -4,6 +4,7 @@
 #include <cublas_v2.h>
 
 #include "cuda_bf16.h"
+#include "cuda_emu/launch.h"
 #include "cuda_fp16.h"
 #include "memory.h"
 
@@ -57,6 +58,36 @@ bool matrix_in_device(const void* p, cudaDataType_t t, int rows, int cols, int l
     return cudaemu::detail::in_device_block(p, last * element_bytes(t));
 }
 
+
+// C = a_scale op(A) op(B) + c_scale C, column-major.
+void gemm(bool ta, bool tb, int m, int n, int k, float a_scale, const void* A, cudaDataType_t Atype, int lda,
+          const void* B, cudaDataType_t Btype, int ldb, float c_scale, void* C, cudaDataType_t Ctype, int ldc) {
+    // op(A) as rows of k and op(B) as columns of k, widened once, so each dot product is contiguous.
+    std::vector<float> a(static_cast<size_t>(m) * k), b(static_cast<size_t>(n) * k);
+    for (int i = 0; i < m; ++i) {
+        for (int p = 0; p < k; ++p) {
+            a[static_cast<size_t>(i) * k + p] = load(A, Atype, ta ? p + static_cast<int64_t>(i) * lda : i + static_cast<int64_t>(p) * lda);
+        }
+    }
+    for (int j = 0; j < n; ++j) {
+        for (int p = 0; p < k; ++p) {
+            b[static_cast<size_t>(j) * k + p] = load(B, Btype, tb ? j + static_cast<int64_t>(p) * ldb : p + static_cast<int64_t>(j) * ldb);
+        }
+    }
+    for (int j = 0; j < n; ++j) {
+        for (int i = 0; i < m; ++i) {
+            const float* ar = &a[static_cast<size_t>(i) * k];
+            const float* bc = &b[static_cast<size_t>(j) * k];
+            float sum = 0.0f;
+            for (int p = 0; p < k; ++p) sum += ar[p] * bc[p];
+            const int64_t at = i + static_cast<int64_t>(j) * ldc;
+            // beta = 0 never reads C, which may hold anything (NaN included), as cuBLAS promises.
+            const float v = c_scale == 0.0f ? a_scale * sum : a_scale * sum + c_scale * load(C, Ctype, at);
+            store(C, Ctype, at, v);
+        }
+    }
+}
+
 }  // namespace
 
 cublasStatus_t cublasCreate(cublasHandle_t* handle) {
@@ -89,6 +120,13 @@ cublasStatus_t cublasGetStream(cublasHandle_t handle, cudaStream_t* stream) {
 
 cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t) {
     return valid(handle) ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_NOT_INITIALIZED;
+}
+
+cublasStatus_t cublasSetWorkspace(cublasHandle_t handle, void* workspace, size_t bytes) {
+    if (!valid(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
+    // The emulator needs no scratch; it only checks that the caller's is device memory.
+    if (bytes > 0 && !cudaemu::detail::in_device_block(workspace, bytes)) return CUBLAS_STATUS_INVALID_VALUE;
+    return CUBLAS_STATUS_SUCCESS;
 }
 
 const char* cublasGetStatusName(cublasStatus_t status) {
@@ -145,29 +183,11 @@ cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cub
     }
     const float a_scale = *static_cast<const float*>(alpha);
     const float c_scale = *static_cast<const float*>(beta);
-    // op(A) as rows of k and op(B) as columns of k, widened once, so each dot product is contiguous.
-    std::vector<float> a(static_cast<size_t>(m) * k), b(static_cast<size_t>(n) * k);
-    for (int i = 0; i < m; ++i) {
-        for (int p = 0; p < k; ++p) {
-            a[static_cast<size_t>(i) * k + p] = load(A, Atype, ta ? p + static_cast<int64_t>(i) * lda : i + static_cast<int64_t>(p) * lda);
-        }
-    }
-    for (int j = 0; j < n; ++j) {
-        for (int p = 0; p < k; ++p) {
-            b[static_cast<size_t>(j) * k + p] = load(B, Btype, tb ? j + static_cast<int64_t>(p) * ldb : p + static_cast<int64_t>(j) * ldb);
-        }
-    }
-    for (int j = 0; j < n; ++j) {
-        for (int i = 0; i < m; ++i) {
-            const float* ar = &a[static_cast<size_t>(i) * k];
-            const float* bc = &b[static_cast<size_t>(j) * k];
-            float sum = 0.0f;
-            for (int p = 0; p < k; ++p) sum += ar[p] * bc[p];
-            const int64_t at = i + static_cast<int64_t>(j) * ldc;
-            // beta = 0 never reads C, which may hold anything (NaN included), as cuBLAS promises.
-            const float v = c_scale == 0.0f ? a_scale * sum : a_scale * sum + c_scale * load(C, Ctype, at);
-            store(C, Ctype, at, v);
-        }
+    auto run = [=] { gemm(ta, tb, m, n, k, a_scale, A, Atype, lda, B, Btype, ldb, c_scale, C, Ctype, ldc); };
+    if (cudaemu::detail::capturing(handle->stream)) {
+        cudaemu::detail::record(handle->stream, run);  // alpha and beta are host scalars: read now, as cuBLAS does
+    } else {
+        run();
     }
     return CUBLAS_STATUS_SUCCESS;
 }

@@ -2,18 +2,17 @@
 // that complete each call before it returns.
 #include "cuda_emu/runtime_api.h"
 
+#include "cuda_emu/launch.h"
+
 #include "errors.h"
 #include "memory.h"
+#include "streams.h"
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <set>
-
-struct CUstream_st {
-    unsigned flags;
-};
 
 struct CUevent_st {
     std::chrono::steady_clock::time_point at;
@@ -46,12 +45,6 @@ bool drop_handle(T* h) {
     return true;
 }
 
-bool valid_stream(cudaStream_t s) {
-    if (s == nullptr) return true;  // the legacy default stream
-    std::lock_guard<std::mutex> lock(handles_mutex);
-    return live_handles.count(s) != 0;
-}
-
 bool valid_event(cudaEvent_t e) {
     std::lock_guard<std::mutex> lock(handles_mutex);
     return e != nullptr && live_handles.count(e) != 0;
@@ -75,6 +68,12 @@ cudaError_t check_copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind 
 }
 
 }  // namespace
+
+bool valid_stream(cudaStream_t s) {
+    if (s == nullptr) return true;  // the legacy default stream
+    std::lock_guard<std::mutex> lock(handles_mutex);
+    return live_handles.count(s) != 0;
+}
 
 cudaError_t fail(cudaError_t err) {
     if (err != cudaSuccess) last_error = err;
@@ -162,6 +161,9 @@ const char* cudaGetErrorName(cudaError_t error) {
         case cudaErrorNotReady: return "cudaErrorNotReady";
         case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
         case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
+        case cudaErrorIllegalState: return "cudaErrorIllegalState";
+        case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
+        case cudaErrorStreamCaptureImplicit: return "cudaErrorStreamCaptureImplicit";
     }
     return "cudaErrorUnknown";
 }
@@ -182,6 +184,9 @@ const char* cudaGetErrorString(cudaError_t error) {
         case cudaErrorNotReady: return "device not ready";
         case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
         case cudaErrorLaunchFailure: return "unspecified launch failure";
+        case cudaErrorIllegalState: return "the resource is in an illegal state";
+        case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+        case cudaErrorStreamCaptureImplicit: return "operation would make the legacy stream depend on a capturing blocking stream";
     }
     return "unknown error";
 }
@@ -202,11 +207,19 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpy
     if (bytes == 0) return cudaSuccess;
     if (dst == nullptr || src == nullptr) return fail(cudaErrorInvalidValue);
     if (const cudaError_t err = check_copy(dst, src, bytes, kind); err != cudaSuccess) return fail(err);
+    if (capturing(stream)) {
+        // A graph copies between device blocks only: a host buffer's contents at replay time are
+        // not what the caller meant (CUDA refuses pageable memory during a capture too).
+        if (kind != cudaMemcpyDeviceToDevice) return fail(cudaErrorStreamCaptureUnsupported);
+        record(stream, [dst, src, bytes] { std::memmove(dst, src, bytes); });
+        return cudaSuccess;
+    }
     std::memmove(dst, src, bytes);
     return cudaSuccess;
 }
 
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+    if (capture_open_in_thread()) return fail(cudaErrorStreamCaptureImplicit);
     if (const cudaError_t err = sync_point(); err != cudaSuccess) return err;
     return cudaMemcpyAsync(dst, src, bytes, kind, nullptr);
 }
@@ -215,6 +228,10 @@ cudaError_t cudaMemsetAsync(void* dst, int value, size_t bytes, cudaStream_t str
     if (!valid_stream(stream)) return fail(cudaErrorInvalidResourceHandle);
     if (bytes == 0) return cudaSuccess;
     if (!in_device_block(dst, bytes)) return fail(cudaErrorInvalidValue);
+    if (capturing(stream)) {
+        record(stream, [dst, value, bytes] { std::memset(dst, value, bytes); });
+        return cudaSuccess;
+    }
     std::memset(dst, value, bytes);
     return cudaSuccess;
 }
@@ -225,7 +242,7 @@ cudaError_t cudaMemset(void* dst, int value, size_t bytes) {
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned flags) {
     if (stream == nullptr) return fail(cudaErrorInvalidValue);
-    *stream = make_handle(CUstream_st{flags});
+    *stream = make_handle(CUstream_st{flags, nullptr});
     return cudaSuccess;
 }
 
@@ -239,6 +256,7 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
     if (!valid_stream(stream)) return fail(cudaErrorInvalidResourceHandle);
+    if (capturing(stream)) return fail(cudaErrorStreamCaptureUnsupported);
     return sync_point();
 }
 

@@ -286,4 +286,43 @@ TEST(CudaEmulator, GemmExIsTheColumnMajorProductAndBetaZeroIgnoresC) {
     EXPECT_EQ(cublasDestroy(h), CUBLAS_STATUS_NOT_INITIALIZED);
 }
 
+__global__ void add_into(const float* x, float scale, float* y, int n) {
+    const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+    if (i < n) y[i] += scale * x[i];
+}
+
+TEST(CudaEmulator, AGraphReplaysItsCaptureOnTheMemoryAsItIsAtLaunch) {
+    const int n = 40;
+    Device<float> x(std::vector<float>(n, 1.0f)), y(std::vector<float>(n, 0.0f)), z(std::vector<float>(n, 0.0f));
+    cudaStream_t stream = nullptr;
+    ASSERT_EQ(cudaStreamCreate(&stream), cudaSuccess);
+    ASSERT_EQ(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), cudaSuccess);
+    add_into<<<2, 32, 0, stream>>>(x.get(), 2.0f, y.get(), n);  // y += 2x
+    ASSERT_EQ(cudaMemcpyAsync(z.get(), y.get(), n * sizeof(float), cudaMemcpyDeviceToDevice, stream), cudaSuccess);
+    std::vector<float> host(n);
+    EXPECT_EQ(cudaMemcpyAsync(host.data(), y.get(), n * sizeof(float), cudaMemcpyDeviceToHost, stream),
+              cudaErrorStreamCaptureUnsupported)
+        << "a host copy cannot be part of the graph";
+    EXPECT_EQ(cudaStreamSynchronize(stream), cudaErrorStreamCaptureUnsupported);
+    EXPECT_EQ(cudaMemcpy(host.data(), y.get(), n * sizeof(float), cudaMemcpyDeviceToHost), cudaErrorStreamCaptureImplicit);
+    cudaGraph_t graph = nullptr;
+    ASSERT_EQ(cudaStreamEndCapture(stream, &graph), cudaSuccess);
+    (void)cudaGetLastError();
+    EXPECT_EQ(y.host(), std::vector<float>(n, 0.0f)) << "capturing runs nothing";
+    cudaGraphExec_t exec = nullptr;
+    ASSERT_EQ(cudaGraphInstantiateWithFlags(&exec, graph, 0), cudaSuccess);
+    ASSERT_EQ(cudaGraphLaunch(exec, stream), cudaSuccess);
+    EXPECT_EQ(z.host(), std::vector<float>(n, 2.0f));
+    // New inputs, same graph: it reads x as it is now.
+    ASSERT_EQ(cudaMemcpy(x.get(), std::vector<float>(n, 10.0f).data(), n * sizeof(float), cudaMemcpyHostToDevice),
+              cudaSuccess);
+    ASSERT_EQ(cudaGraphLaunch(exec, stream), cudaSuccess);
+    EXPECT_EQ(z.host(), std::vector<float>(n, 22.0f));
+    EXPECT_EQ(cudaGraphExecDestroy(exec), cudaSuccess);
+    EXPECT_EQ(cudaGraphDestroy(graph), cudaSuccess);
+    EXPECT_EQ(cudaGraphDestroy(graph), cudaErrorInvalidValue);
+    (void)cudaGetLastError();
+    EXPECT_EQ(cudaStreamDestroy(stream), cudaSuccess);
+}
+
 }  // namespace

@@ -9,6 +9,7 @@
 #include "cuda_emu/types.h"
 
 #include <cstddef>
+#include <functional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -38,6 +39,11 @@ struct KernelBody {
 // calling thread's last error.
 void run_grid(const char* kernel, const LaunchConfig& config, KernelBody body);
 
+// Stream capture: whether work enqueued on `stream` is being recorded into a graph, and recording
+// one operation of it (src/graphs.cpp).
+bool capturing(cudaStream_t stream);
+void record(cudaStream_t stream, std::function<void()> op);
+
 // Whether p lies in memory the emulated device may read: a cudaMalloc or cudaMallocHost block.
 bool device_accessible(const void* p);
 void refuse_argument(const char* kernel, int index);
@@ -58,6 +64,12 @@ bool arguments_accessible(const char* kernel, const Tuple& args, std::index_sequ
     return ok;
 }
 
+template <class Pack>
+void run_pack(void* self) {
+    Pack& p = *static_cast<Pack*>(self);
+    std::apply(p.kernel, p.args);
+}
+
 }  // namespace detail
 
 template <class Kernel, class... Args>
@@ -70,12 +82,14 @@ void launch(const char* name, const LaunchConfig& config, Kernel kernel, Args&&.
     if (!detail::arguments_accessible(name, pack.args, std::index_sequence_for<Args...>{})) {
         return;
     }
-    detail::KernelBody body{[](void* self) {
-                                Pack& p = *static_cast<Pack*>(self);
-                                std::apply(p.kernel, p.args);
-                            },
-                            &pack};
-    detail::run_grid(name, config, body);
+    if (detail::capturing(config.stream)) {
+        // The graph keeps its own copy of the arguments, as a captured kernel node does.
+        detail::record(config.stream, [name, config, pack]() mutable {
+            detail::run_grid(name, config, detail::KernelBody{&detail::run_pack<Pack>, &pack});
+        });
+        return;
+    }
+    detail::run_grid(name, config, detail::KernelBody{&detail::run_pack<Pack>, &pack});
 }
 
 }  // namespace cudaemu

@@ -1,7 +1,9 @@
-// The CUDA runtime host API that the emulator implements (src/runtime.cpp): device queries,
-// memory, copies, streams and events. Streams run their work at once, in call order, so every
-// call completes before it returns; errors follow CUDA's conventions (a per-thread last error,
-// kernel faults reported by the next synchronising call).
+// The CUDA runtime host API that the emulator implements (src/runtime.cpp, src/graphs.cpp): device
+// queries, memory, copies, streams, events and graphs. Streams run their work at once, in call
+// order, so every call completes before it returns - except on a stream being captured, whose
+// kernels, device-to-device copies, memsets and cuBLAS calls are recorded into a graph that
+// cudaGraphLaunch replays. Errors follow CUDA's conventions (a per-thread last error, kernel faults
+// reported by the next synchronising call).
 #pragma once
 
 #include "cuda_emu/types.h"
@@ -48,3 +50,11 @@ cudaError_t cudaEventDestroy(cudaEvent_t event);
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = nullptr);
 cudaError_t cudaEventSynchronize(cudaEvent_t event);
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);
+
+cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode);
+cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph);
+cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* status);
+cudaError_t cudaGraphInstantiateWithFlags(cudaGraphExec_t* exec, cudaGraph_t graph, unsigned long long flags);
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream);
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec);
+cudaError_t cudaGraphDestroy(cudaGraph_t graph);
