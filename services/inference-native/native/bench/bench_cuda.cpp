@@ -4,6 +4,7 @@
 //
 //   HBM copy bandwidth   cudaMemcpy device-to-device of 1 GiB, bytes read + written per second
 //   decode tokens/s      batch 1, 32, 128; one token per sequence per call over a 512-token context
+//                        (batch 1 also without CUDA graphs, MOCO_CUDA_GRAPHS=0)
 //   decode + draw        batch 32, 128: drawing on the host from copied logits vs moco_forward_sample
 //   bound (batch 1)      bandwidth / bytes of the weights read per token (every matrix once)
 //   prefill tokens/s     one call of 1 x 2048 and of 8 x 512 new tokens
@@ -191,6 +192,19 @@ int main(int argc, char** argv) {
     const int context = 512;
     const int steps = 32;
     for (int batch : {1, 32, 128}) {
+        if (batch == 1) {
+            // The same decode without CUDA graphs: every kernel launched from the host.
+            setenv("MOCO_CUDA_GRAPHS", "0", 1);
+            Batch b(model, 1, context + steps + 1);
+            b.append(context);
+            b.append(1);
+            const auto start = Clock::now();
+            for (int s = 0; s < steps; ++s) b.append(1);
+            const double t = seconds_since(start);
+            unsetenv("MOCO_CUDA_GRAPHS");
+            std::printf("| decode batch 1, context %d, no CUDA graphs | %.1f | %.2f | %.2f |\n", context, steps / t,
+                        1e3 * t / steps, steps / t / bound);
+        }
         Batch b(model, batch, context + steps + 1);
         b.append(context);
         b.append(1);  // warm-up: the decode-shaped scratch is allocated here

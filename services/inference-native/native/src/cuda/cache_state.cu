@@ -18,6 +18,9 @@ CacheState::~CacheState() {
     if (stream != nullptr) {
         (void)cudaStreamSynchronize(stream);
     }
+    for (const DecodeGraph& g : graphs) {
+        (void)cudaGraphExecDestroy(g.exec);
+    }
     if (blas != nullptr) {
         (void)cublasDestroy(blas);
     }
@@ -35,6 +38,11 @@ moco_status create_cache(moco_kv_cache& cache) {
         check(cudaStreamCreateWithFlags(&state->stream, cudaStreamNonBlocking), "cudaStreamCreate");
         check(cublasCreate(&state->blas), "cublasCreate");
         check(cublasSetStream(state->blas, state->stream), "cublasSetStream");
+        // The size cuBLAS recommends for Hopper; its GEMMs then never allocate, which a decode step being
+        // captured as a graph (forward.cu) requires.
+        constexpr size_t kBlasWorkspace = size_t{32} << 20;
+        state->blas_workspace.reserve(kBlasWorkspace, "cuBLAS' workspace");
+        check(cublasSetWorkspace(state->blas, state->blas_workspace.data(), kBlasWorkspace), "cublasSetWorkspace");
         const cpu::KvGeometry& g = cache.kv.geometry();
         const size_t bytes = static_cast<size_t>(cache.kv.total_blocks()) *
                              static_cast<size_t>(g.floats_per_block()) * sizeof(float);

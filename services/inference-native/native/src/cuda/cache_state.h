@@ -23,6 +23,17 @@ struct ForwardScratch {
     std::vector<int32_t> host_ints;
 };
 
+// A decode step captured as a CUDA graph (forward.cu), replayed while the batch has the same shape -
+// rows, logits rows, attention length bucket - and every scratch buffer it reads or writes is the
+// one it was captured with.
+struct DecodeGraph {
+    int rows = 0;
+    int logits_rows = 0;
+    int attention_len = 0;
+    std::vector<const void*> buffers;
+    cudaGraphExec_t exec = nullptr;
+};
+
 struct CacheState : DeviceState {
     CacheState() = default;
     CacheState(const CacheState&) = delete;
@@ -34,6 +45,12 @@ struct CacheState : DeviceState {
     cublasHandle_t blas = nullptr;
     DeviceBuffer blocks;
     ForwardScratch scratch;
+    DeviceBuffer blas_workspace;       // cuBLAS' own, set once: a graph capture must not allocate
+    std::vector<DecodeGraph> graphs;   // oldest first, at most kMaxDecodeGraphs
+    uint64_t graph_captures = 0;       // for tests and tracing
+    uint64_t graph_replays = 0;
 };
+
+constexpr size_t kMaxDecodeGraphs = 16;
 
 }  // namespace moco::cuda

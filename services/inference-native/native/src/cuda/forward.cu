@@ -9,6 +9,8 @@
 // adapter next to each other (the CPU's layout, lora_row_order). The per-call indices
 // (tokens, positions, block tables, output rows) go to the GPU in one upload; everything else stays
 // on the device until the outputs are copied into the callers' buffers.
+// A decode step (one new token per entry, no adapter, no hidden states) runs as a CUDA graph: its
+// launches, about a dozen per layer, become one (MOCO_CUDA_GRAPHS=0 turns that off).
 #include "cuda/backend.h"
 
 #include "common.h"
@@ -23,6 +25,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -33,6 +36,23 @@ namespace {
 using cpu::all_finite;
 using cpu::ForwardEntry;
 using cpu::output_rows;
+
+// The length the attention plans its split-K chunks for: max_len rounded up to a power of two (at
+// least 64, at most the model's max_position_embeddings). Every step of a decode graph's bucket then
+// splits the same way, graph or not, so a replayed step computes exactly what a direct one does.
+int attention_length(int max_len, int max_positions) {
+    int len = 64;
+    while (len < max_len) {
+        len *= 2;
+    }
+    return std::max(max_len, std::min(len, max_positions));
+}
+
+// MOCO_CUDA_GRAPHS=0 runs every decode step directly (read at each call).
+bool graphs_enabled() {
+    const char* v = std::getenv("MOCO_CUDA_GRAPHS");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+}
 
 class Pass {
 public:
@@ -56,11 +76,10 @@ public:
         allocate();
         copy_on_write(tx);
         upload_indices();
-        embed_rows(ints(tokens_), R_, w_.embed.data, w_.embed.dtype, H_, f(s_.scratch.x), s_.stream);
-        rope_tables(ints(pos_), R_, w_.inv_freq, hd_ / 2, f(s_.scratch.cos), f(s_.scratch.sin), s_.stream);
-        for (int l = 0; l < c_.num_layers; ++l) {
-            layer(w_.layers[static_cast<size_t>(l)], l);
-            check_launch("the forward's kernels");
+        if (graph_) {
+            replay_graph();
+        } else {
+            compute();
         }
         return outputs();
     }
@@ -71,18 +90,24 @@ private:
     static int logits_mode(const ForwardEntry& e) { return e.sample_last ? MOCO_OUTPUT_LAST : e.logits_mode; }
     const int32_t* ints(size_t offset) const { return s_.scratch.ints.as<int32_t>() + offset; }
 
-    // The host-side index arrays, laid out one after the other in scratch.host_ints.
+    // The host-side index arrays, laid out one after the other in scratch.host_ints. A decode step
+    // replayed from a graph needs the same layout at every step of its shape: each entry's block
+    // table then takes the room of the longest sequence of its length bucket.
     void plan() {
         std::vector<int32_t>& hi = s_.scratch.host_ints;
         hi.clear();
         order_ = lora_row_order(entries_, &lora_groups_);
         first_row_.assign(entries_.size(), 0);
+        bool decode = lora_groups_.empty();
         for (int e : order_) {
             const ForwardEntry& entry = entries_[static_cast<size_t>(e)];
             first_row_[static_cast<size_t>(e)] = R_;
             R_ += entry.n_tokens;
             max_len_ = std::max(max_len_, entry.start + entry.n_tokens);
+            decode = decode && entry.n_tokens == 1 && entry.hidden_mode == MOCO_OUTPUT_NONE;
         }
+        attention_len_ = attention_length(max_len_, c_.max_position_embeddings);
+        graph_ = decode && graphs_enabled();
         const int bt = kv_.geometry().block_tokens;
         auto each_row = [&](auto&& fn) {
             for (int e : order_) {
@@ -104,10 +129,14 @@ private:
         each_row([](const ForwardEntry& e, int) { return e.attend_prefix; });
         std::vector<int32_t> entry_table(entries_.size());
         tables_ = hi.size();
+        const size_t table_room = static_cast<size_t>((attention_len_ + bt - 1) / bt);
         for (size_t e = 0; e < entries_.size(); ++e) {
             entry_table[e] = static_cast<int32_t>(hi.size() - tables_);
             const std::vector<int>& blocks = kv_.blocks(entries_[e].seq);
             hi.insert(hi.end(), blocks.begin(), blocks.end());
+            if (graph_) {
+                hi.resize(tables_ + (e + 1) * table_room, 0);
+            }
         }
         table_start_ = hi.size();
         for (int e : order_) {
@@ -148,7 +177,7 @@ private:
         s.act.reserve(R * inter_ * fl, "the forward's MLP activations");
         s.cos.reserve(R * (hd_ / 2) * fl, "the RoPE tables");
         s.sin.reserve(R * (hd_ / 2) * fl, "the RoPE tables");
-        s.partial.reserve(attention_partial_floats(R_, c_.num_heads, hd_, max_len_) * fl,
+        s.partial.reserve(attention_partial_floats(R_, c_.num_heads, hd_, attention_len_) * fl,
                           "the attention's split-K partial results");
         const size_t widest = static_cast<size_t>(std::max({H_, q_dim_, inter_}));
         s.gemm_in.reserve(R * widest * fl, "the GEMM inputs");
@@ -240,7 +269,7 @@ private:
         a.head_dim = hd_;
         a.sliding_window = c_.sliding_window;
         a.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd_)));
-        a.max_len = max_len_;
+        a.max_len = attention_len_;
         a.partial = f(s.partial);
         a.out = f(s.attn);
         a.ld_out = q_dim_;
@@ -258,14 +287,81 @@ private:
         lora(l, kLoraDown, f(s.act), inter_, f(s.x), H_);
     }
 
-    // Final norm of the requested rows, the head GEMM, and the copies into the callers' buffers.
+    // The model on the device, up to the logits of the rows that need them: all a decode graph holds.
+    void compute() {
+        ForwardScratch& s = s_.scratch;
+        embed_rows(ints(tokens_), R_, w_.embed.data, w_.embed.dtype, H_, f(s.x), s_.stream);
+        rope_tables(ints(pos_), R_, w_.inv_freq, hd_ / 2, f(s.cos), f(s.sin), s_.stream);
+        for (int l = 0; l < c_.num_layers; ++l) {
+            layer(w_.layers[static_cast<size_t>(l)], l);
+            check_launch("the forward's kernels");
+        }
+        if (n_logits_ > 0) {
+            rmsnorm_rows(f(s.x), ints(logit_rows_), n_logits_, w_.final_norm, H_, c_.rms_norm_eps, f(s.normed),
+                         s_.stream);
+            gemm(s_.blas, w_.head, gemm_input(f(s.normed), n_logits_, H_, w_.head.dtype), n_logits_, H_,
+                 f(s.logits), vocab_, 1.0f, 0.0f);
+        }
+    }
+
+    // A decode step from its graph: captured on the first step of its shape (and again when a scratch
+    // buffer it uses has been reallocated since), replayed after. The per-step data - tokens,
+    // positions, block tables - was uploaded into the same places before.
+    void replay_graph() {
+        ForwardScratch& s = s_.scratch;
+        const std::vector<const void*> buffers = {s.ints.data(), s.x.data(), s.h.data(), s.qkv.data(),
+                                                  s.attn.data(), s.gate_up.data(), s.act.data(), s.cos.data(),
+                                                  s.sin.data(), s.partial.data(), s.gemm_in.data(),
+                                                  s.normed.data(), s.logits.data()};
+        std::vector<DecodeGraph>& graphs = s_.graphs;
+        auto same_shape = [&](const DecodeGraph& g) {
+            return g.rows == R_ && g.logits_rows == n_logits_ && g.attention_len == attention_len_;
+        };
+        auto found = std::find_if(graphs.begin(), graphs.end(),
+                                  [&](const DecodeGraph& g) { return same_shape(g) && g.buffers == buffers; });
+        if (found == graphs.end()) {
+            for (auto it = graphs.begin(); it != graphs.end();) {
+                const bool stale = same_shape(*it) || graphs.size() >= kMaxDecodeGraphs;
+                if (stale) {
+                    (void)cudaGraphExecDestroy(it->exec);
+                    it = graphs.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+            graphs.push_back({R_, n_logits_, attention_len_, buffers, capture()});
+            ++s_.graph_captures;
+            found = graphs.end() - 1;
+        }
+        check(cudaGraphLaunch(found->exec, s_.stream), "cudaGraphLaunch of the decode step");
+        ++s_.graph_replays;
+    }
+
+    cudaGraphExec_t capture() {
+        check(cudaStreamBeginCapture(s_.stream, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+        try {
+            compute();
+        } catch (...) {
+            cudaGraph_t partial = nullptr;
+            if (cudaStreamEndCapture(s_.stream, &partial) == cudaSuccess && partial != nullptr) {
+                (void)cudaGraphDestroy(partial);
+            }
+            throw;
+        }
+        cudaGraph_t graph = nullptr;
+        check(cudaStreamEndCapture(s_.stream, &graph), "cudaStreamEndCapture of the decode step");
+        cudaGraphExec_t exec = nullptr;
+        const cudaError_t err = cudaGraphInstantiateWithFlags(&exec, graph, 0);
+        (void)cudaGraphDestroy(graph);
+        check(err, "cudaGraphInstantiate of the decode step");
+        return exec;
+    }
+
+    // The copies into the callers' buffers, the draws, and the hidden states.
     bool outputs() {
         ForwardScratch& s = s_.scratch;
         const float eps = c_.rms_norm_eps;
         if (n_logits_ > 0) {
-            rmsnorm_rows(f(s.x), ints(logit_rows_), n_logits_, w_.final_norm, H_, eps, f(s.normed), s_.stream);
-            gemm(s_.blas, w_.head, gemm_input(f(s.normed), n_logits_, H_, w_.head.dtype), n_logits_, H_,
-                 f(s.logits), vocab_, 1.0f, 0.0f);
             copy_out(f(s.logits), vocab_, &Pass::logits_mode, [](const ForwardEntry& e) { return e.logits; });
             if (requests_ != nullptr) {
                 draw(f(s.logits));
@@ -384,6 +480,8 @@ private:
     int H_ = 0, hd_ = 0, q_dim_ = 0, kv_dim_ = 0, qkv_dim_ = 0, inter_ = 0, vocab_ = 0;
     int R_ = 0;
     int max_len_ = 0;
+    int attention_len_ = 0;  // max_len_ rounded up (attention_length): the attention's split-K plan
+    bool graph_ = false;     // a decode step that runs from a CUDA graph
     int n_logits_ = 0;
     int n_hidden_ = 0;
     std::vector<int> order_;      // entry indices in row order

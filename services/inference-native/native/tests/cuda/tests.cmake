@@ -12,6 +12,7 @@ if(MOCO_HAVE_CUDA)
         cuda/test_cuda_merge.cpp
         cuda/test_cuda_forward.cpp
         cuda/test_cuda_forward_sample.cpp
+        cuda/test_cuda_graphs.cpp
         cuda/test_cuda_lora.cpp
         cuda/test_cuda_sampling.cpp)
     moco_cuda_sources(moco_cuda_tests cuda/device_probe.cu)
