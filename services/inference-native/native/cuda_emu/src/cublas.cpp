@@ -6,11 +6,10 @@
 #include "cuda_bf16.h"
 #include "cuda_emu/launch.h"
 #include "cuda_fp16.h"
+#include "handles.h"
 #include "memory.h"
 
 #include <cstdint>
-#include <mutex>
-#include <set>
 #include <vector>
 
 struct cublasContext {
@@ -19,12 +18,10 @@ struct cublasContext {
 
 namespace {
 
-std::mutex handles_mutex;
-std::set<cublasHandle_t> live_handles;
+cudaemu::detail::Handles<cublasContext> handles;
 
 bool valid(cublasHandle_t h) {
-    std::lock_guard<std::mutex> lock(handles_mutex);
-    return h != nullptr && live_handles.count(h) != 0;
+    return handles.live(h);
 }
 
 bool supported(cudaDataType_t t) {
@@ -92,17 +89,12 @@ void gemm(bool ta, bool tb, int m, int n, int k, float a_scale, const void* A, c
 
 cublasStatus_t cublasCreate(cublasHandle_t* handle) {
     if (handle == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
-    *handle = new cublasContext{nullptr};
-    std::lock_guard<std::mutex> lock(handles_mutex);
-    live_handles.insert(*handle);
+    *handle = handles.add(new cublasContext{nullptr});
     return CUBLAS_STATUS_SUCCESS;
 }
 
 cublasStatus_t cublasDestroy(cublasHandle_t handle) {
-    std::lock_guard<std::mutex> lock(handles_mutex);
-    if (handle == nullptr || live_handles.erase(handle) == 0) return CUBLAS_STATUS_NOT_INITIALIZED;
-    delete handle;
-    return CUBLAS_STATUS_SUCCESS;
+    return handles.destroy(handle) ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_NOT_INITIALIZED;
 }
 
 cublasStatus_t cublasSetStream(cublasHandle_t handle, cudaStream_t stream) {

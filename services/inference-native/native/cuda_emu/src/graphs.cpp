@@ -6,10 +6,9 @@
 #include "cuda_emu/runtime_api.h"
 
 #include "errors.h"
+#include "handles.h"
 #include "streams.h"
 
-#include <mutex>
-#include <set>
 
 struct CUgraphExec_st {
     std::vector<std::function<void()>> ops;
@@ -22,29 +21,8 @@ namespace {
 // refuses it in the global and thread-local capture modes.
 thread_local int open_captures = 0;
 
-std::mutex graphs_mutex;
-std::set<const void*> live_graphs;
-
-template <class T>
-bool live(const T* h) {
-    std::lock_guard<std::mutex> lock(graphs_mutex);
-    return h != nullptr && live_graphs.count(h) != 0;
-}
-
-template <class T>
-T* keep(T* h) {
-    std::lock_guard<std::mutex> lock(graphs_mutex);
-    live_graphs.insert(h);
-    return h;
-}
-
-template <class T>
-bool drop(T* h) {
-    std::lock_guard<std::mutex> lock(graphs_mutex);
-    if (h == nullptr || live_graphs.erase(h) == 0) return false;
-    delete h;
-    return true;
-}
+Handles<CUgraph_st> graphs;
+Handles<CUgraphExec_st> execs;
 
 }  // namespace
 
@@ -77,7 +55,7 @@ cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph) {
     if (graph == nullptr) return fail(cudaErrorInvalidValue);
     if (stream == nullptr || !valid_stream(stream)) return fail(cudaErrorInvalidResourceHandle);
     if (stream->capture == nullptr) return fail(cudaErrorIllegalState);
-    *graph = keep(stream->capture);
+    *graph = graphs.add(stream->capture);
     stream->capture = nullptr;
     --open_captures;
     return cudaSuccess;
@@ -91,13 +69,13 @@ cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* 
 }
 
 cudaError_t cudaGraphInstantiateWithFlags(cudaGraphExec_t* exec, cudaGraph_t graph, unsigned long long) {
-    if (exec == nullptr || !live(graph)) return fail(cudaErrorInvalidValue);
-    *exec = keep(new CUgraphExec_st{graph->ops});
+    if (exec == nullptr || !graphs.live(graph)) return fail(cudaErrorInvalidValue);
+    *exec = execs.add(new CUgraphExec_st{graph->ops});
     return cudaSuccess;
 }
 
 cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
-    if (!live(exec)) return fail(cudaErrorInvalidValue);
+    if (!execs.live(exec)) return fail(cudaErrorInvalidValue);
     if (!valid_stream(stream)) return fail(cudaErrorInvalidResourceHandle);
     if (capturing(stream)) return fail(cudaErrorStreamCaptureUnsupported);
     for (const std::function<void()>& op : exec->ops) op();
@@ -105,9 +83,9 @@ cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
 }
 
 cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
-    return drop(exec) ? cudaSuccess : fail(cudaErrorInvalidValue);
+    return execs.destroy(exec) ? cudaSuccess : fail(cudaErrorInvalidValue);
 }
 
 cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
-    return drop(graph) ? cudaSuccess : fail(cudaErrorInvalidValue);
+    return graphs.destroy(graph) ? cudaSuccess : fail(cudaErrorInvalidValue);
 }

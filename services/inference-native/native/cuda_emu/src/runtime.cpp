@@ -5,6 +5,7 @@
 #include "cuda_emu/launch.h"
 
 #include "errors.h"
+#include "handles.h"
 #include "memory.h"
 #include "streams.h"
 
@@ -12,7 +13,6 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
-#include <set>
 
 struct CUevent_st {
     std::chrono::steady_clock::time_point at;
@@ -26,28 +26,11 @@ thread_local cudaError_t last_error = cudaSuccess;
 std::mutex fault_mutex;
 cudaError_t pending_fault = cudaSuccess;
 
-std::mutex handles_mutex;
-std::set<const void*> live_handles;
-
-template <class T>
-T* make_handle(T value) {
-    T* h = new T(value);
-    std::lock_guard<std::mutex> lock(handles_mutex);
-    live_handles.insert(h);
-    return h;
-}
-
-template <class T>
-bool drop_handle(T* h) {
-    std::lock_guard<std::mutex> lock(handles_mutex);
-    if (live_handles.erase(h) == 0) return false;
-    delete h;
-    return true;
-}
+Handles<CUstream_st> streams;
+Handles<CUevent_st> events;
 
 bool valid_event(cudaEvent_t e) {
-    std::lock_guard<std::mutex> lock(handles_mutex);
-    return e != nullptr && live_handles.count(e) != 0;
+    return events.live(e);
 }
 
 // A synchronising call first reports a kernel fault that happened since the last one.
@@ -70,9 +53,7 @@ cudaError_t check_copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind 
 }  // namespace
 
 bool valid_stream(cudaStream_t s) {
-    if (s == nullptr) return true;  // the legacy default stream
-    std::lock_guard<std::mutex> lock(handles_mutex);
-    return live_handles.count(s) != 0;
+    return s == nullptr || streams.live(s);  // nullptr: the legacy default stream
 }
 
 cudaError_t fail(cudaError_t err) {
@@ -242,7 +223,7 @@ cudaError_t cudaMemset(void* dst, int value, size_t bytes) {
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned flags) {
     if (stream == nullptr) return fail(cudaErrorInvalidValue);
-    *stream = make_handle(CUstream_st{flags, nullptr});
+    *stream = streams.add(new CUstream_st{flags, nullptr});
     return cudaSuccess;
 }
 
@@ -251,7 +232,7 @@ cudaError_t cudaStreamCreate(cudaStream_t* stream) {
 }
 
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
-    return stream != nullptr && drop_handle(stream) ? cudaSuccess : fail(cudaErrorInvalidResourceHandle);
+    return streams.destroy(stream) ? cudaSuccess : fail(cudaErrorInvalidResourceHandle);
 }
 
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
@@ -267,7 +248,7 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned
 
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned) {
     if (event == nullptr) return fail(cudaErrorInvalidValue);
-    *event = make_handle(CUevent_st{{}, false});
+    *event = events.add(new CUevent_st{{}, false});
     return cudaSuccess;
 }
 
@@ -276,7 +257,7 @@ cudaError_t cudaEventCreate(cudaEvent_t* event) {
 }
 
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
-    return event != nullptr && drop_handle(event) ? cudaSuccess : fail(cudaErrorInvalidResourceHandle);
+    return events.destroy(event) ? cudaSuccess : fail(cudaErrorInvalidResourceHandle);
 }
 
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
