@@ -6,6 +6,7 @@
 //   decode tokens/s      batch 1, 32, 128; one token per sequence per call over a 512-token context
 //                        (batch 1 also without CUDA graphs, MOCO_CUDA_GRAPHS=0)
 //   decode + draw        batch 32, 128: drawing on the host from copied logits vs moco_forward_sample
+//   logit fusion         two models' decode at batch 1 fused on the host per step, vs one model
 //   bound (batch 1)      bandwidth / bytes of the weights read per token (every matrix once)
 //   prefill tokens/s     one call of 1 x 2048 and of 8 x 512 new tokens
 //   merge GB/s           LINEAR / TIES / DARE_TIES of ~1.3 GB of BF16 tensors (bench_cuda_merge.h)
@@ -191,6 +192,7 @@ int main(int argc, char** argv) {
 
     const int context = 512;
     const int steps = 32;
+    double single_tps = 0.0;  // decode batch 1, for the fusion row's ratio
     for (int batch : {1, 32, 128}) {
         if (batch == 1) {
             // The same decode without CUDA graphs: every kernel launched from the host.
@@ -212,8 +214,37 @@ int main(int argc, char** argv) {
         for (int s = 0; s < steps; ++s) b.append(1);
         const double t = seconds_since(start);
         const double tps = batch * steps / t;
+        if (batch == 1) single_tps = tps;
         std::printf("| decode batch %d, context %d | %.1f | %.2f | %.2f |\n", batch, context, tps, 1e3 * t / steps,
                     batch == 1 ? tps / bound : tps / (bound * batch));
+        std::fflush(stdout);
+    }
+    {
+        // Logit fusion (L2) of two models at batch 1, as the logit-level methods run it: both forwards, the
+        // last rows fused on the host (moco_logits_fuse), each step's next token fed to both. Against one
+        // model's decode above, the ideal ratio is 0.5 (twice the weights read per token).
+        BenchModel second(shape, moco::DType::BF16, 0, device);
+        Batch a(model, 1, context + steps + 1), b(second.model(), 1, context + steps + 1);
+        a.append(context);
+        b.append(context);
+        std::vector<float> fused(static_cast<size_t>(a.vocab));
+        auto fuse = [&] {
+            const float* rows[2] = {a.logits.data(), b.logits.data()};
+            if (moco_logits_fuse(rows, nullptr, nullptr, 2, 1, a.vocab, fused.data()) != MOCO_OK) die("moco_logits_fuse");
+        };
+        a.append(1);
+        b.append(1);
+        fuse();
+        const auto start = Clock::now();
+        for (int s = 0; s < steps; ++s) {
+            a.append(1);
+            b.append(1);
+            fuse();
+        }
+        const double t = seconds_since(start);
+        std::printf("| logit fusion of 2 models, decode batch 1 | %.1f | %.2f | %.2f |\n", steps / t, 1e3 * t / steps,
+                    steps / t / bound);
+        std::printf("| fusion of 2 vs one model, batch 1 | %.2fx | - | - |\n", steps / t / single_tps);
         std::fflush(stdout);
     }
     for (int batch : {32, 128}) {
