@@ -106,21 +106,15 @@ moco_status check_entry(const moco_kv_cache& cache, const moco_batch_entry& e, i
 int max_batch_tokens(const moco_model& model) {
     const moco::ModelConfig& c = model.config;
     const int widths[] = {c.hidden_size, (c.num_heads + 2 * c.num_kv_heads) * c.head_dim,
-                          2 * c.intermediate_size, c.classifier ? c.num_labels : c.vocab_size};
+                          2 * c.intermediate_size, moco::output_size(c)};
     return INT_MAX / *std::max_element(std::begin(widths), std::end(widths));
 }
 
-// moco_forward_sample's requests, checked before the forward: the processors' options per drawn
-// entry (nullptr where requests[i].draw is 0).
-struct Draws {
-    const moco_sample_request* requests = nullptr;
-    int32_t* tokens = nullptr;
-    std::vector<moco::kernels::SamplingConfig> configs;
-};
+using moco::cpu::ForwardDraws;
 
 const char* const kSampleFn = "moco_forward_sample";
 
-moco_status check_draws(const moco_kv_cache& cache, int n_entries, Draws& d) {
+moco_status check_draws(const moco_kv_cache& cache, int n_entries, ForwardDraws& d) {
     const moco::ModelConfig& c = cache.model->config;
     if (d.requests == nullptr || d.tokens == nullptr) {
         return moco::set_error(MOCO_ERR_INVALID_ARGUMENT,
@@ -152,7 +146,7 @@ moco_status check_draws(const moco_kv_cache& cache, int n_entries, Draws& d) {
 
 // Draws on the CPU from each drawn entry's last logits row (the forward has written it: the
 // caller's buffer, or `own` where the entry asked for no logits).
-moco_status draw_on_cpu(const std::vector<moco::cpu::ForwardEntry>& batch, int vocab, const Draws& d) {
+moco_status draw_on_cpu(const std::vector<moco::cpu::ForwardEntry>& batch, int vocab, const ForwardDraws& d) {
     for (size_t i = 0; i < batch.size(); ++i) {
         const moco_sample_request& r = d.requests[i];
         if (r.draw == 0) {
@@ -172,7 +166,7 @@ moco_status draw_on_cpu(const std::vector<moco::cpu::ForwardEntry>& batch, int v
     return MOCO_OK;
 }
 
-moco_status run_forward(moco_kv_cache* cache, const moco_batch_entry* entries, int n_entries, Draws* draws) {
+moco_status run_forward(moco_kv_cache* cache, const moco_batch_entry* entries, int n_entries, ForwardDraws* draws) {
     if (cache == nullptr) {
         return moco::set_error(MOCO_ERR_INVALID_ARGUMENT,
                                "%s: cache is NULL; pass a cache from moco_kv_cache_create", kFn);
@@ -248,9 +242,7 @@ moco_status run_forward(moco_kv_cache* cache, const moco_batch_entry* entries, i
     try {
 #if MOCO_HAVE_CUDA
         if (cache->device != nullptr) {
-            const moco_status status = moco::cuda::forward(
-                *cache, batch, tx, draws != nullptr ? draws->requests : nullptr,
-                draws != nullptr ? draws->tokens : nullptr, &finite);
+            const moco_status status = moco::cuda::forward(*cache, batch, tx, draws, &finite);
             if (status != MOCO_OK) {
                 kv.rollback(tx);
                 return status;
@@ -293,7 +285,7 @@ extern "C" moco_status moco_forward_sample(moco_kv_cache* cache, const moco_batc
                                            int n_entries, const moco_sample_request* requests,
                                            int32_t* tokens) {
     return moco::guard(kSampleFn, [&]() -> moco_status {
-        Draws draws;
+        ForwardDraws draws;
         draws.requests = requests;
         draws.tokens = tokens;
         return run_forward(cache, entries, n_entries, &draws);

@@ -15,6 +15,7 @@
 #include "cpu/kv_cache.h"
 #include "cpu/prepared_weights.h"
 #include "cpu/thread_pool.h"
+#include "kernels/sampling.h"
 #include "model/model.h"
 
 #include <cmath>
@@ -39,6 +40,14 @@ struct ForwardEntry {
     int attend_prefix;                  // 0: causal; n > 0: keys 0..n-1 only (moco.h)
     bool sample_last = false;           // CUDA: the last row's logits are drawn from on the device
                                         // (moco_forward_sample) though logits_mode is NONE
+};
+
+// moco_forward_sample's draws, checked before the forward: entry i draws with requests[i] (nothing
+// where requests[i].draw is 0), its options already read into configs[i]; tokens[i] receives the token.
+struct ForwardDraws {
+    const moco_sample_request* requests = nullptr;
+    std::vector<kernels::SamplingConfig> configs;
+    int32_t* tokens = nullptr;
 };
 
 // Rows an output mode writes for an entry of n_tokens tokens (its last `rows` positions).

@@ -27,11 +27,10 @@ moco_status create_cache(moco_kv_cache& cache);
 // moco_forward after KvCache::begin: performs the transaction's copy-on-write copies, runs the model
 // over `entries` on the GPU and copies the requested outputs to the callers' host buffers.
 // *finite tells whether they are free of NaN and Inf. On an error the caller rolls back.
-// moco_forward_sample passes its checked `requests` (one per entry) and `tokens`: each drawn entry's
-// token is sampled on the GPU from its last logits row (cuda/sampling.h); a draw that moco_sample
-// would refuse is MOCO_ERR_NUMERIC naming the entry.
+// moco_forward_sample passes its checked `draws` (nullptr otherwise): each drawn entry's token is
+// sampled on the GPU from its last logits row (cuda/sampling.h); a draw that moco_sample would
+// refuse is MOCO_ERR_NUMERIC naming the entry.
 moco_status forward(moco_kv_cache& cache, const std::vector<cpu::ForwardEntry>& entries,
-                    const cpu::KvCache::Transaction& tx, const moco_sample_request* requests, int32_t* tokens,
-                    bool* finite);
+                    const cpu::KvCache::Transaction& tx, const cpu::ForwardDraws* draws, bool* finite);
 
 }  // namespace moco::cuda

@@ -56,11 +56,9 @@ bool graphs_enabled() {
 
 class Pass {
 public:
-    Pass(moco_kv_cache& cache, const std::vector<ForwardEntry>& entries, const moco_sample_request* requests,
-         int32_t* tokens)
+    Pass(moco_kv_cache& cache, const std::vector<ForwardEntry>& entries, const cpu::ForwardDraws* draws)
         : c_(cache.model->config), w_(static_cast<const DeviceWeights&>(*cache.model->device)),
-          kv_(cache.kv), s_(static_cast<CacheState&>(*cache.device)), entries_(entries), requests_(requests),
-          tokens_out_(tokens) {
+          kv_(cache.kv), s_(static_cast<CacheState&>(*cache.device)), entries_(entries), draws_(draws) {
         H_ = c_.hidden_size;
         hd_ = c_.head_dim;
         q_dim_ = c_.num_heads * hd_;
@@ -363,7 +361,7 @@ private:
         const float eps = c_.rms_norm_eps;
         if (n_logits_ > 0) {
             copy_out(f(s.logits), vocab_, &Pass::logits_mode, [](const ForwardEntry& e) { return e.logits; });
-            if (requests_ != nullptr) {
+            if (draws_ != nullptr) {
                 draw(f(s.logits));
             }
         }
@@ -381,7 +379,7 @@ private:
                                 "]: no token can be drawn (moco_sample's MOCO_ERR_NUMERIC: NaN or +inf logits, "
                                 "none finite, or the repetition penalty or temperature overflowing one)");
             }
-            tokens_out_[drawn_[k]] = drawn_tokens_[k];
+            draws_->tokens[drawn_[k]] = drawn_tokens_[k];
         }
         bool finite = true;
         for (const ForwardEntry& e : entries_) {
@@ -417,7 +415,7 @@ private:
         int64_t row = 0;
         for (size_t e = 0; e < entries_.size(); ++e) {
             const int block = output_rows(logits_mode(entries_[e]), entries_[e].n_tokens);
-            if (requests_[e].draw != 0) {
+            if (draws_->requests[e].draw != 0) {
                 drawn_.push_back(static_cast<int>(e));
                 logit_rows.push_back(static_cast<int32_t>(row + block - 1));
             }
@@ -432,13 +430,10 @@ private:
         ints.resize(2 * n, 0);
         std::vector<SamplingRow> params(n);
         for (size_t k = 0; k < n; ++k) {
-            const moco_sample_request& r = requests_[drawn_[k]];
-            const int64_t offset = static_cast<int64_t>(ints.size() - 2 * n);
-            const moco_status st = prepare_sampling_row(&r.options, vocab_, r.history, r.n_history, offset, r.seed,
-                                                        r.tokens_generated, r.sample_index, &params[k]);
-            if (st != MOCO_OK) {
-                throw Error(st, moco_last_error());
-            }
+            const size_t e = static_cast<size_t>(drawn_[k]);
+            const moco_sample_request& r = draws_->requests[e];
+            params[k] = sampling_row(draws_->configs[e], r.n_history, static_cast<int64_t>(ints.size() - 2 * n), r.seed,
+                                     r.tokens_generated, r.sample_index);
             ints.insert(ints.end(), r.history, r.history + r.n_history);
         }
         const size_t fl = sizeof(float);
@@ -459,7 +454,7 @@ private:
         check(cudaMemcpyAsync(drawn_tokens_.data(), d_tokens, n * sizeof(int32_t), cudaMemcpyDeviceToHost, s_.stream),
               "copy of the drawn tokens");
         for (size_t k = 0; k < n; ++k) {
-            if (float* processed = requests_[drawn_[k]].processed) {
+            if (float* processed = draws_->requests[drawn_[k]].processed) {
                 check(cudaMemcpyAsync(processed, f(s.draw_processed) + k * static_cast<size_t>(vocab_),
                                       static_cast<size_t>(vocab_) * fl, cudaMemcpyDeviceToHost, s_.stream),
                       "copy of the processed logits");
@@ -472,8 +467,7 @@ private:
     const cpu::KvCache& kv_;
     CacheState& s_;
     const std::vector<ForwardEntry>& entries_;
-    const moco_sample_request* requests_;  // moco_forward_sample's, one per entry; nullptr otherwise
-    int32_t* tokens_out_;
+    const cpu::ForwardDraws* draws_;       // moco_forward_sample's, checked; nullptr otherwise
     std::vector<int> drawn_;               // the entries drawn from, in entry order
     std::vector<int32_t> drawn_tokens_;    // their tokens, copied back from the device
 
@@ -495,11 +489,10 @@ private:
 }  // namespace
 
 moco_status forward(moco_kv_cache& cache, const std::vector<ForwardEntry>& entries,
-                    const cpu::KvCache::Transaction& tx, const moco_sample_request* requests, int32_t* tokens,
-                    bool* finite) {
-    return run(requests != nullptr ? "moco_forward_sample" : "moco_forward", [&]() -> moco_status {
+                    const cpu::KvCache::Transaction& tx, const cpu::ForwardDraws* draws, bool* finite) {
+    return run(draws != nullptr ? "moco_forward_sample" : "moco_forward", [&]() -> moco_status {
         try {
-            *finite = Pass(cache, entries, requests, tokens).run(tx);
+            *finite = Pass(cache, entries, draws).run(tx);
         } catch (const Error&) {
             // A failure mid-pass may leave copies into the caller's buffers queued; they must not land after the
             // caller has been told the forward failed (and perhaps freed or reused those buffers).

@@ -329,13 +329,14 @@ __global__ void __launch_bounds__(kThreads)
 
     // Each distinct id once: every copy of an id stores the penalty of the unchanged input logit,
     // the same value; the store is atomic so that copies in different threads do not race.
-    if (p.repetition_penalty != 1.0f && p.n_history > 0) {
+    if (p.config.repetition_penalty != 1.0f && p.n_history > 0) {
         const int32_t* ids = history + p.history_offset;
         int overflow = 0;
         for (int i = threadIdx.x; i < p.n_history; i += kThreads) {
             const int32_t id = ids[i];
             const float x = in[id];
-            const float y = x < 0.0f ? __fmul_rn(x, p.repetition_penalty) : __fdiv_rn(x, p.repetition_penalty);
+            const float penalty = p.config.repetition_penalty;
+            const float y = x < 0.0f ? __fmul_rn(x, penalty) : __fdiv_rn(x, penalty);
             atomicExch(&z[id], y);
             overflow |= !(y < INFINITY);
         }
@@ -345,15 +346,15 @@ __global__ void __launch_bounds__(kThreads)
         }
     }
 
-    if (p.temperature == 0.0f) {
+    if (p.config.temperature == 0.0f) {
         const int32_t id = argmax(z, vocab, s);
         if (threadIdx.x == 0) *token = id;
         return;
     }
-    if (p.temperature != 1.0f) {
+    if (p.config.temperature != 1.0f) {
         int overflow = 0;
         for (int v = threadIdx.x; v < vocab; v += kThreads) {
-            const float y = __fdiv_rn(z[v], p.temperature);
+            const float y = __fdiv_rn(z[v], p.config.temperature);
             z[v] = y;
             overflow |= !(y < INFINITY);
         }
@@ -370,14 +371,14 @@ __global__ void __launch_bounds__(kThreads)
         if (threadIdx.x == 0) *token = kSampleNumericError;
         return;
     }
-    if (p.top_k > 0 && p.top_k < live) {
-        const float kth = kth_largest(z, vocab, p.top_k, s);
+    if (p.config.top_k > 0 && p.config.top_k < live) {
+        const float kth = kth_largest(z, vocab, p.config.top_k, s);
         filter(z, vocab, [kth](int, float x) { return x >= kth; });
     }
-    if (p.top_p < 1.0f) top_p(z, vocab, p.top_p, s);
-    if (p.min_p > 0.0f) {
+    if (p.config.top_p < 1.0f) top_p(z, vocab, p.config.top_p, s);
+    if (p.config.min_p > 0.0f) {
         const float m = candidate_max(z, vocab, s);
-        const float min_p = p.min_p;
+        const float min_p = p.config.min_p;
         filter(z, vocab, [m, min_p](int, float x) { return kernels::exp_f32(__fsub_rn(x, m)) >= min_p; });
     }
     const float u = kernels::sampling_uniform(p.seed, p.tokens_generated, p.sample_index);
@@ -394,6 +395,18 @@ __global__ void sampling_uniform_kernel(const SamplingRow* params, int rows, flo
 
 }  // namespace
 
+SamplingRow sampling_row(const kernels::SamplingConfig& config, int n_history, int64_t history_offset,
+                         uint64_t seed, uint64_t tokens_generated, uint64_t sample_index) {
+    SamplingRow row;
+    row.config = config;
+    row.n_history = n_history;
+    row.history_offset = history_offset;
+    row.seed = seed;
+    row.tokens_generated = tokens_generated;
+    row.sample_index = sample_index;
+    return row;
+}
+
 moco_status prepare_sampling_row(const moco_sampling_options* opts, int vocab, const int32_t* history,
                                  int n_history, int64_t history_offset, uint64_t seed,
                                  uint64_t tokens_generated, uint64_t sample_index, SamplingRow* row) {
@@ -406,16 +419,7 @@ moco_status prepare_sampling_row(const moco_sampling_options* opts, int vocab, c
     kernels::SamplingConfig config;
     st = kernels::read_sampling_options(fn, opts, &config);
     if (st != MOCO_OK) return st;
-    row->temperature = config.temperature;
-    row->top_k = config.top_k;
-    row->top_p = config.top_p;
-    row->min_p = config.min_p;
-    row->repetition_penalty = config.repetition_penalty;
-    row->n_history = n_history;
-    row->history_offset = history_offset;
-    row->seed = seed;
-    row->tokens_generated = tokens_generated;
-    row->sample_index = sample_index;
+    *row = sampling_row(config, n_history, history_offset, seed, tokens_generated, sample_index);
     return MOCO_OK;
 }
 

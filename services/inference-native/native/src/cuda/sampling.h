@@ -26,6 +26,7 @@
 // reports per row as the token kSampleNumericError.
 #pragma once
 
+#include "kernels/sampling.h"
 #include "moco.h"
 
 #include <cuda_runtime.h>
@@ -37,11 +38,7 @@ namespace moco::cuda {
 // One row's arguments of moco_sample after its checks (the layout the kernel reads from device
 // memory; a decode loop updates seed/tokens_generated/history in place between steps).
 struct SamplingRow {
-    float temperature = 1.0f;          // 0 = greedy
-    int top_k = 0;                     // 0 = off
-    float top_p = 1.0f;                // 1 = off
-    float min_p = 0.0f;                // 0 = off
-    float repetition_penalty = 1.0f;   // 1 = off
+    kernels::SamplingConfig config;    // the processors' options, as moco_sample reads them
     int n_history = 0;                 // the row's history: history[history_offset, + n_history)
     int64_t history_offset = 0;
     uint64_t seed = 0;                 // the draw's uniform: sampling_uniform(seed,
@@ -52,9 +49,14 @@ struct SamplingRow {
 // The token of a row for which moco_sample would return MOCO_ERR_NUMERIC.
 constexpr int32_t kSampleNumericError = -1;
 
+// A row from options and a history that moco_sample's checks have already accepted (the forward's
+// draws are checked before it runs), its history at `history_offset` of the device history array.
+SamplingRow sampling_row(const kernels::SamplingConfig& config, int n_history, int64_t history_offset,
+                         uint64_t seed, uint64_t tokens_generated, uint64_t sample_index);
+
 // Checks moco_sample's options and history (host array: the ids a decode loop also keeps on the
 // host) exactly as moco_sample does - the same statuses, messages starting "sample_rows" - and on
-// success fills *row, its history at `history_offset` of the device history array.
+// success fills *row (sampling_row).
 moco_status prepare_sampling_row(const moco_sampling_options* opts, int vocab, const int32_t* history,
                                  int n_history, int64_t history_offset, uint64_t seed,
                                  uint64_t tokens_generated, uint64_t sample_index, SamplingRow* row);

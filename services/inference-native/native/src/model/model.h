@@ -73,6 +73,11 @@ struct ModelConfig {
     int sliding_window = 0;              // Mistral/Qwen2 when enabled; 0 = full attention
 };
 
+// The width of the forward's output rows: the vocabulary, or a classifier's labels.
+inline int output_size(const ModelConfig& c) {
+    return c.classifier ? c.num_labels : c.vocab_size;
+}
+
 struct LayerWeights {
     TensorView input_norm;               // [hidden]
     TensorView q_proj, k_proj, v_proj;   // [heads*head_dim, hidden], [kv_heads*head_dim, hidden] x2

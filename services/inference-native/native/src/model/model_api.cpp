@@ -172,7 +172,7 @@ moco_status moco_model_get_info(const moco_model* model, moco_model_info* info) 
         full.num_kv_heads = c.num_kv_heads;
         full.head_dim = c.head_dim;
         full.max_position_embeddings = c.max_position_embeddings;
-        full.output_size = c.classifier ? c.num_labels : c.vocab_size;
+        full.output_size = moco::output_size(c);
         full.is_classifier = c.classifier ? 1 : 0;
         full.dtype = static_cast<int>(model->stored_dtype);
         full.parameter_count = model->parameter_count;

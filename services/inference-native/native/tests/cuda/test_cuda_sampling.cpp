@@ -524,11 +524,11 @@ TEST(CudaSampling, PrepareChecksArgumentsAsMocoSampleDoes) {
     cuda::SamplingRow row;
     const moco_sampling_options good = options(0.5f, 7, 0.8f, 0.1f, 1.2f);
     ASSERT_EQ(cuda::prepare_sampling_row(&good, 4, ok_history, 2, 17, 99, 5, 2, &row), MOCO_OK);
-    EXPECT_EQ(row.temperature, 0.5f);
-    EXPECT_EQ(row.top_k, 7);
-    EXPECT_EQ(row.top_p, 0.8f);
-    EXPECT_EQ(row.min_p, 0.1f);
-    EXPECT_EQ(row.repetition_penalty, 1.2f);
+    EXPECT_EQ(row.config.temperature, 0.5f);
+    EXPECT_EQ(row.config.top_k, 7);
+    EXPECT_EQ(row.config.top_p, 0.8f);
+    EXPECT_EQ(row.config.min_p, 0.1f);
+    EXPECT_EQ(row.config.repetition_penalty, 1.2f);
     EXPECT_EQ(row.n_history, 2);
     EXPECT_EQ(row.history_offset, 17);
     EXPECT_EQ(row.seed, 99u);
@@ -536,8 +536,8 @@ TEST(CudaSampling, PrepareChecksArgumentsAsMocoSampleDoes) {
     EXPECT_EQ(row.sample_index, 2u);
     // NULL options are the defaults, as for moco_sample.
     ASSERT_EQ(cuda::prepare_sampling_row(nullptr, 4, nullptr, 0, 0, 1, 0, 0, &row), MOCO_OK);
-    EXPECT_EQ(row.temperature, 1.0f);
-    EXPECT_EQ(row.top_p, 1.0f);
+    EXPECT_EQ(row.config.temperature, 1.0f);
+    EXPECT_EQ(row.config.top_p, 1.0f);
     EXPECT_EQ(row.n_history, 0);
 }
 
