@@ -193,12 +193,11 @@ moco_status load(moco_model* model, const std::string& directory,
 #if MOCO_HAVE_CUDA
     if (model->device != nullptr) {
         status = moco::cuda::upload_adapter(*adapter);
-    } else {
+    } else
+#endif
+    {
         status = moco::prepare_adapter(*adapter);
     }
-#else
-    status = moco::prepare_adapter(*adapter);
-#endif
     if (status != MOCO_OK) {
         return status;
     }

@@ -72,12 +72,11 @@ moco_status load(moco_context* ctx, const std::string& directory, bool use_mmap,
 #if MOCO_HAVE_CUDA
     if (ctx->kind == MOCO_DEVICE_CUDA) {
         status = moco::cuda::upload_model(*model);
-    } else {
+    } else
+#endif
+    {
         status = moco::prepare_weights(*model);
     }
-#else
-    status = moco::prepare_weights(*model);
-#endif
     if (status != MOCO_OK) {
         return status;
     }
