@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "cuda_emu/emulator.h"
+#include "cuda_test_util.h"
 
 #include <cmath>
 #include <cstdint>
@@ -15,25 +16,7 @@
 
 namespace {
 
-template <class T>
-class Device {
-public:
-    explicit Device(size_t n) : n_(n) { EXPECT_EQ(cudaMalloc(&p_, n * sizeof(T)), cudaSuccess); }
-    explicit Device(const std::vector<T>& v) : Device(v.size()) {
-        EXPECT_EQ(cudaMemcpy(p_, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice), cudaSuccess);
-    }
-    ~Device() { cudaFree(p_); }
-    T* get() const { return p_; }
-    std::vector<T> host() const {
-        std::vector<T> v(n_);
-        EXPECT_EQ(cudaMemcpy(v.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost), cudaSuccess);
-        return v;
-    }
-
-private:
-    T* p_ = nullptr;
-    size_t n_;
-};
+using moco::cuda_test::DeviceArray;
 
 __global__ void shuffles(int* out, int width) {
     const int lane = static_cast<int>(threadIdx.x % 32);
@@ -48,7 +31,7 @@ __global__ void shuffles(int* out, int width) {
 
 TEST(CudaEmulator, ShufflesReadTheLanesTheGuideDefines) {
     for (int width : {32, 8}) {
-        Device<int> out(64 * 4);
+        DeviceArray<int> out(64 * 4);
         shuffles<<<1, 64>>>(out.get(), width);
         ASSERT_EQ(cudaGetLastError(), cudaSuccess);
         const std::vector<int> r = out.host();
@@ -73,7 +56,7 @@ __global__ void votes(unsigned* out) {
 }
 
 TEST(CudaEmulator, VotesAndMatchAnySeeTheWholeWarp) {
-    Device<unsigned> out(32 * 4);
+    DeviceArray<unsigned> out(32 * 4);
     votes<<<1, 32>>>(out.get());
     const std::vector<unsigned> r = out.host();
     unsigned every_third = 0;
@@ -105,7 +88,7 @@ TEST(CudaEmulator, SharedMemoryIsPerBlockAndTheBarrierPublishesIt) {
     const int blocks = 3, threads = 256;
     std::vector<int> in(blocks * threads);
     for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<int>(i % 101);
-    Device<int> din(in), out(2 * blocks);
+    DeviceArray<int> din(in), out(2 * blocks);
     block_sums<<<blocks, threads>>>(din.get(), out.get());
     const std::vector<int> r = out.host();
     for (int b = 0; b < blocks; ++b) {
@@ -127,7 +110,7 @@ __global__ void racy_publish(int* out) {
 }
 
 TEST(CudaEmulator, ReverseOrderExposesAMissingBarrier) {
-    Device<int> out(2);
+    DeviceArray<int> out(2);
     cudaemu::set_order(cudaemu::Order::Forward);
     racy_publish<<<2, 64>>>(out.get());
     const std::vector<int> forward = out.host();
@@ -153,9 +136,9 @@ __global__ void counts(unsigned long long* total, int* lowest, float* sum) {
 }
 
 TEST(CudaEmulator, AtomicsCountEveryThreadOfEveryBlock) {
-    Device<unsigned long long> total(std::vector<unsigned long long>{0});
-    Device<int> lowest(std::vector<int>{1000});
-    Device<float> sum(std::vector<float>{0.0f});
+    DeviceArray<unsigned long long> total(std::vector<unsigned long long>{0});
+    DeviceArray<int> lowest(std::vector<int>{1000});
+    DeviceArray<float> sum(std::vector<float>{0.0f});
     counts<<<dim3(4, 2), dim3(16, 4)>>>(total.get(), lowest.get(), sum.get());
     EXPECT_EQ(total.host()[0], 4ull * 2 * 16 * 4);
     EXPECT_EQ(lowest.host()[0], -5);
@@ -183,7 +166,7 @@ __global__ void mask_without_self(int* out) {
 }
 
 TEST(CudaEmulator, BrokenSynchronisationIsALaunchFailureNotAHang) {
-    Device<int> out(32);
+    DeviceArray<int> out(32);
     deadlock<<<1, 32>>>(out.get());
     EXPECT_EQ(cudaGetLastError(), cudaErrorLaunchFailure);
     EXPECT_EQ(cudaDeviceSynchronize(), cudaErrorLaunchFailure);  // reported once more, then cleared
@@ -209,7 +192,7 @@ TEST(CudaEmulator, LaunchesRefuseHostPointersAndBadConfigurations) {
     EXPECT_EQ(host[0], 0) << "the kernel must not run";
     (void)cudaDeviceSynchronize();
     (void)cudaGetLastError();
-    Device<int> out(32);
+    DeviceArray<int> out(32);
     write_one<<<1, 2048>>>(out.get());
     EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidConfiguration);
     write_one<<<0, 32>>>(out.get());
@@ -262,8 +245,8 @@ TEST(CudaEmulator, GemmExIsTheColumnMajorProductAndBetaZeroIgnoresC) {
         b_f[i] = static_cast<float>(i % 3) - 0.5f;
         b[i] = __nv_bfloat16(b_f[i]);
     }
-    Device<__nv_bfloat16> da(a), db(b);
-    Device<float> dc(std::vector<float>(static_cast<size_t>(m) * n, NAN));
+    DeviceArray<__nv_bfloat16> da(a), db(b);
+    DeviceArray<float> dc(std::vector<float>(static_cast<size_t>(m) * n, NAN));
     cublasHandle_t h = nullptr;
     ASSERT_EQ(cublasCreate(&h), CUBLAS_STATUS_SUCCESS);
     const float alpha = 2.0f, beta = 0.0f;
@@ -293,7 +276,7 @@ __global__ void add_into(const float* x, float scale, float* y, int n) {
 
 TEST(CudaEmulator, AGraphReplaysItsCaptureOnTheMemoryAsItIsAtLaunch) {
     const int n = 40;
-    Device<float> x(std::vector<float>(n, 1.0f)), y(std::vector<float>(n, 0.0f)), z(std::vector<float>(n, 0.0f));
+    DeviceArray<float> x(std::vector<float>(n, 1.0f)), y(std::vector<float>(n, 0.0f)), z(std::vector<float>(n, 0.0f));
     cudaStream_t stream = nullptr;
     ASSERT_EQ(cudaStreamCreate(&stream), cudaSuccess);
     ASSERT_EQ(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), cudaSuccess);
