@@ -66,6 +66,19 @@ const Param* Params::find(const std::string& name) const {
     return nullptr;
 }
 
+std::vector<std::pair<size_t, size_t>> Params::decay_ranges() const {
+    std::vector<std::pair<size_t, size_t>> out;
+    for (const Param& p : params_) {
+        if (!p.decay) continue;
+        if (!out.empty() && out.back().second == p.offset) {
+            out.back().second += p.numel;
+        } else {
+            out.push_back({p.offset, p.offset + p.numel});
+        }
+    }
+    return out;
+}
+
 Params Params::full(const moco_model& model, int extra_vocab) {
     const ModelConfig& c = model.config;
     const ModelWeights& w = model.weights;

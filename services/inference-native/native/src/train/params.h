@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace moco::train {
@@ -51,6 +52,9 @@ public:
     const std::vector<Param>& list() const { return params_; }
     size_t size() const { return size_; }
     const Param* find(const std::string& name) const;
+    // The [begin, end) element ranges AdamW's weight decay applies to (HF Trainer exempts biases and
+    // norm weights), adjacent ranges joined.
+    std::vector<std::pair<size_t, size_t>> decay_ranges() const;
 
     std::vector<float> master;    // F32 values of every trained tensor
 
@@ -59,6 +63,8 @@ public:
     void pack(cpu::ThreadPool& pool, const moco_model& model);
     // The policy's weights for a Pass (valid until the next pack) and where its gradients go.
     PassWeights pass_weights(const moco_model& model) const;
+    // Where each trained tensor lies in a buffer of the params' layout (`grad`: its start) - the
+    // gradients' destinations, or, given the masters' buffer, the weights themselves.
     PassGrads pass_grads(float* grad) const;
 
     // The loaded model's own weights, forward only: the frozen reference of DPO and the KL term.

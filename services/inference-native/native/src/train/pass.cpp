@@ -77,6 +77,17 @@ float dropout_factor(const Dropout& d, int l, int m, int64_t index) {
 
 }  // namespace
 
+PassBatch whole_sequence(const std::vector<int32_t>& tokens) {
+    PassBatch batch;
+    batch.tokens = tokens;
+    batch.seq_start = {0, static_cast<int>(tokens.size())};
+    for (size_t r = 0; r < tokens.size(); ++r) {
+        batch.target_rows.push_back(static_cast<int>(r));
+        batch.targets.push_back(0);
+    }
+    return batch;
+}
+
 Pass::Pass(const ModelConfig& config, cpu::ThreadPool& pool, bool keep_activations)
     : c_(config), pool_(pool), keep_(keep_activations) {
     H_ = c_.hidden_size;

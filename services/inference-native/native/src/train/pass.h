@@ -95,6 +95,10 @@ struct PassBatch {
     std::vector<int32_t> targets;
 };
 
+// One sequence with every row a target (of token 0: only the logits are wanted), for a forward
+// that returns the logits of every position.
+PassBatch whole_sequence(const std::vector<int32_t>& tokens);
+
 class Pass {
 public:
     // keep_activations = false: a forward-only pass (every layer reuses one set of buffers).

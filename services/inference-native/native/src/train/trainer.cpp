@@ -3,6 +3,7 @@
 #include "common.h"
 #include "train/losses.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -47,9 +48,8 @@ double log_sigmoid(double x) {
 }  // namespace
 
 Trainer::Trainer(const moco_model& model, const TrainerConfig& config, int threads)
-    : model_(model), config_(config), pool_(threads),
-      params_(config.lora ? Params::lora(model, config.lora_settings) : Params::full(model, config.added_vocab_rows)),
-      pass_(model.config, pool_, true), eval_pass_(model.config, pool_, false) {
+    : model_(model), config_(config),
+      params_(config.lora ? Params::lora(model, config.lora_settings) : Params::full(model, config.added_vocab_rows)) {
     if (!config_.lora && !config_.added_output_row.empty()) {
         const Param* head = params_.find(model.config.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
         const size_t H = static_cast<size_t>(model.config.hidden_size);
@@ -58,20 +58,15 @@ Trainer::Trainer(const moco_model& model, const TrainerConfig& config, int threa
                       params_.master.begin() + static_cast<std::ptrdiff_t>(head->offset + row * H));
         }
     }
-    grad_.assign(params_.size(), 0.0f);
-    for (const Param& p : params_.list()) {
-        if (!p.decay) continue;
-        if (!decay_ranges_.empty() && decay_ranges_.back().second == p.offset) {
-            decay_ranges_.back().second += p.numel;
-        } else {
-            decay_ranges_.push_back({p.offset, p.offset + p.numel});
-        }
+    engine_ = make_engine(model_, params_, config_, threads);
+}
+
+const Params& Trainer::params() const {
+    if (!masters_read_) {
+        engine_->read_masters(params_.master);
+        masters_read_ = true;
     }
-    adam_.beta1 = config_.beta1;
-    adam_.beta2 = config_.beta2;
-    adam_.eps = config_.epsilon;
-    adam_.weight_decay = config_.weight_decay;
-    params_.pack(pool_, model_);
+    return params_;
 }
 
 moco_status Trainer::validate(const char* fn, int kind, const moco_train_example* examples, int n) const {
@@ -139,11 +134,8 @@ moco_status Trainer::add_batch(const char* fn, int kind, const moco_train_exampl
     const Layout layout = lay_out(examples, n);
     const PassBatch& batch = layout.batch;
     const int rows = static_cast<int>(batch.target_rows.size());
-    const PassWeights weights = params_.pass_weights(model_);
     const Dropout dropout{config_.lora ? config_.lora_dropout : 0.0f, config_.seed, micro_batches_};
-    const float* logits = pass_.forward(weights, batch, dropout);
-    const int vocab = pass_.vocab();
-    dlogits_.resize(static_cast<size_t>(rows) * vocab);
+    engine_->forward(batch, dropout);
 
     double loss = 0.0, margin = 0.0, units = 0.0;
     std::vector<double> lp(static_cast<size_t>(rows)), coef(static_cast<size_t>(rows));
@@ -153,18 +145,16 @@ moco_status Trainer::add_batch(const char* fn, int kind, const moco_train_exampl
             mentor[static_cast<size_t>(r)] = examples[layout.example_of[static_cast<size_t>(r)]]
                                                  .mentor_logprobs[layout.position_of[static_cast<size_t>(r)]];
         }
-        loss = defer_loss(pool_, logits, rows, vocab, batch.targets.data(), mentor.data(), dlogits_.data());
+        loss = engine_->set_defer_gradients(batch, mentor.data());
         units = rows;
     } else {
         const double scale = kind == MOCO_LOSS_POLICY_GRADIENT ? 1.0 / config_.pg_temperature : 1.0;
-        target_logprobs(pool_, logits, rows, vocab, vocab, batch.targets.data(), scale, lp.data());
+        engine_->policy_logprobs(batch, scale, lp.data());
         std::vector<double> ref;
         const bool needs_reference = kind == MOCO_LOSS_DPO || (kind == MOCO_LOSS_POLICY_GRADIENT && config_.kl_beta > 0.0f);
         if (needs_reference) {
-            const float* ref_logits = eval_pass_.forward(Params::reference_weights(model_), batch, Dropout{});
-            const int ref_vocab = eval_pass_.vocab();
             ref.resize(static_cast<size_t>(rows));
-            target_logprobs(pool_, ref_logits, rows, ref_vocab, ref_vocab, batch.targets.data(), scale, ref.data());
+            engine_->reference_logprobs(batch, scale, ref.data());
         }
         if (kind == MOCO_LOSS_SFT) {
             for (int r = 0; r < rows; ++r) {
@@ -219,13 +209,13 @@ moco_status Trainer::add_batch(const char* fn, int kind, const moco_train_exampl
             }
             units = config_.pg_token_mean ? rows : n;
         }
-        logprob_gradients(pool_, logits, rows, vocab, vocab, batch.targets.data(), scale, coef.data(), dlogits_.data());
+        engine_->set_logprob_gradients(batch, scale, coef.data());
     }
     if (!std::isfinite(loss)) {
         return set_error(MOCO_ERR_NUMERIC, "%s: the micro-batch's loss is not finite (%g); nothing was "
                          "accumulated", fn, loss);
     }
-    pass_.backward(weights, batch, dropout, dlogits_.data(), params_.pass_grads(grad_.data()));
+    engine_->backward(batch, dropout);
     ++micro_batches_;
     kind_ = kind;
     loss_sum_ += loss;
@@ -242,8 +232,8 @@ moco_status Trainer::step(const char* fn, StepStats* stats) {
         return set_error(MOCO_ERR_INVALID_ARGUMENT, "%s: no micro-batch was added since the last step; call "
                          "moco_trainer_add_batch first", fn);
     }
-    scale(pool_, grad_.data(), grad_.size(), static_cast<float>(1.0 / units_));
-    const double norm = global_norm(pool_, grad_.data(), grad_.size());
+    engine_->scale_gradients(static_cast<float>(1.0 / units_));
+    const double norm = engine_->gradient_norm();
     StepStats s;
     s.loss = loss_sum_ / units_;
     s.grad_norm = norm;
@@ -254,7 +244,7 @@ moco_status Trainer::step(const char* fn, StepStats* stats) {
     loss_sum_ = units_ = margin_sum_ = 0.0;
     pairs_ = tokens_ = target_tokens_ = 0;
     if (!std::isfinite(norm)) {
-        std::fill(grad_.begin(), grad_.end(), 0.0f);
+        engine_->zero_gradients();
         return set_error(MOCO_ERR_NUMERIC, "%s: the gradient holds NaN or Inf; the weights were left "
                          "unchanged and the step's micro-batches dropped", fn);
     }
@@ -262,32 +252,19 @@ moco_status Trainer::step(const char* fn, StepStats* stats) {
     if (config_.max_grad_norm > 0.0f) {
         const double clip = config_.max_grad_norm / (norm + 1e-6);
         if (clip < 1.0) {
-            scale(pool_, grad_.data(), grad_.size(), static_cast<float>(clip));
+            engine_->scale_gradients(static_cast<float>(clip));
         }
     }
     const double lr = config_.learning_rate *
-                      schedule_factor(config_.schedule, adam_.steps, config_.warmup_steps, config_.total_steps);
-    adam_.step(pool_, params_.master.data(), grad_.data(), grad_.size(), lr, decay_ranges_);
-    std::fill(grad_.begin(), grad_.end(), 0.0f);
-    params_.pack(pool_, model_);
-    s.step = adam_.steps;
+                      schedule_factor(config_.schedule, steps_, config_.warmup_steps, config_.total_steps);
+    engine_->update(lr);
+    masters_read_ = false;
+    s.step = ++steps_;
     s.learning_rate = lr;
     if (stats != nullptr) {
         *stats = s;
     }
     return MOCO_OK;
-}
-
-std::vector<float> Trainer::logits(const std::vector<int32_t>& tokens) {
-    PassBatch batch;
-    batch.tokens = tokens;
-    batch.seq_start = {0, static_cast<int>(tokens.size())};
-    for (size_t r = 0; r < tokens.size(); ++r) {
-        batch.target_rows.push_back(static_cast<int>(r));
-        batch.targets.push_back(0);
-    }
-    const float* out = eval_pass_.forward(params_.pass_weights(model_), batch, Dropout{});
-    return std::vector<float>(out, out + tokens.size() * static_cast<size_t>(eval_pass_.vocab()));
 }
 
 }  // namespace moco::train
