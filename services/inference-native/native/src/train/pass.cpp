@@ -77,6 +77,33 @@ float dropout_factor(const Dropout& d, int l, int m, int64_t index) {
 
 }  // namespace
 
+RowPlan plan_rows(const ModelConfig& c, const PassBatch& batch) {
+    const size_t rows = batch.tokens.size();
+    RowPlan plan;
+    plan.pos.assign(rows, 0);
+    plan.seq.assign(rows, 0);
+    plan.first.assign(rows, 0);
+    plan.seq_end.assign(rows, 0);
+    plan.prob_offset.assign(rows, 0);
+    for (size_t s = 0; s + 1 < batch.seq_start.size(); ++s) {
+        const int row0 = batch.seq_start[s];
+        for (int r = row0; r < batch.seq_start[s + 1]; ++r) {
+            const int pos = r - row0;
+            const int first = c.sliding_window > 0 ? std::max(0, pos - c.sliding_window + 1) : 0;
+            const int span = pos - first + 1;
+            const size_t i = static_cast<size_t>(r);
+            plan.pos[i] = pos;
+            plan.seq[i] = static_cast<int>(s);
+            plan.first[i] = row0 + first;
+            plan.seq_end[i] = batch.seq_start[s + 1];
+            plan.prob_offset[i] = plan.prob_total;
+            plan.prob_total += static_cast<int64_t>(span) * c.num_heads;
+            plan.max_span = std::max(plan.max_span, span);
+        }
+    }
+    return plan;
+}
+
 PassBatch whole_sequence(const std::vector<int32_t>& tokens) {
     PassBatch batch;
     batch.tokens = tokens;
@@ -96,30 +123,6 @@ Pass::Pass(const ModelConfig& config, cpu::ThreadPool& pool, bool keep_activatio
     kv_dim_ = c_.num_kv_heads * hd_;
     qkv_dim_ = q_dim_ + 2 * kv_dim_;
     I_ = c_.intermediate_size;
-}
-
-void Pass::layout(const PassBatch& batch) {
-    R_ = static_cast<int>(batch.tokens.size());
-    row_pos_.assign(static_cast<size_t>(R_), 0);
-    row_seq_.assign(static_cast<size_t>(R_), 0);
-    row_first_.assign(static_cast<size_t>(R_), 0);
-    prob_offset_.assign(static_cast<size_t>(R_), 0);
-    prob_total_ = 0;
-    max_span_ = 0;
-    for (size_t s = 0; s + 1 < batch.seq_start.size(); ++s) {
-        const int row0 = batch.seq_start[s];
-        for (int r = row0; r < batch.seq_start[s + 1]; ++r) {
-            const int pos = r - row0;
-            const int first = c_.sliding_window > 0 ? std::max(0, pos - c_.sliding_window + 1) : 0;
-            const int span = pos - first + 1;
-            row_pos_[static_cast<size_t>(r)] = pos;
-            row_seq_[static_cast<size_t>(r)] = static_cast<int>(s);
-            row_first_[static_cast<size_t>(r)] = row0 + first;
-            prob_offset_[static_cast<size_t>(r)] = prob_total_;
-            prob_total_ += static_cast<int64_t>(span) * c_.num_heads;
-            max_span_ = std::max(max_span_, span);
-        }
-    }
 }
 
 const float* Pass::dropped(const float* in, int64_t ld_in, int cols, int l, int m, const Dropout& dropout) {
@@ -210,12 +213,12 @@ void Pass::attention_forward(Layer& a) {
     pool_.run(R_ * heads, [&](int task, int) {
         const int r = task / heads;
         const int head = task % heads;
-        const int first = row_first_[static_cast<size_t>(r)];
+        const int first = plan_.first[static_cast<size_t>(r)];
         const int n = r - first + 1;
         const float* q = qkv + static_cast<int64_t>(r) * qkv_dim_ + head * hd_;
         const float* k = qkv + static_cast<int64_t>(first) * qkv_dim_ + q_dim_ + (head / group) * hd_;
         const float* v = k + kv_dim_;
-        float* p = probs + prob_offset_[static_cast<size_t>(r)] + static_cast<int64_t>(head) * n;
+        float* p = probs + plan_.prob_offset[static_cast<size_t>(r)] + static_cast<int64_t>(head) * n;
         vec.dot_rows(q, k, qkv_dim_, n, hd_, p);
         float max_score = -std::numeric_limits<float>::infinity();
         for (int i = 0; i < n; ++i) {
@@ -241,24 +244,24 @@ void Pass::attention_backward(const Layer& a, const float* dattn, float* dqkv) {
     const cpu::VecOps& vec = cpu::vec_ops();
     const int kv_heads = c_.num_kv_heads;
     const int group = c_.num_heads / kv_heads;
-    const int n_seqs = R_ == 0 ? 0 : row_seq_.back() + 1;
+    const int n_seqs = R_ == 0 ? 0 : plan_.seq.back() + 1;
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd_)));
-    float* scratch = sized(scratch_, static_cast<size_t>(pool_.threads()) * max_span_);
+    float* scratch = sized(scratch_, static_cast<size_t>(pool_.threads()) * plan_.max_span);
     const float* qkv = a.qkv.data();
     // One task per (sequence, K/V head): it alone writes that head's dk, dv and its group's dq.
     std::vector<int> seq_row0(static_cast<size_t>(n_seqs) + 1, R_);
     for (int r = R_ - 1; r >= 0; --r) {
-        seq_row0[static_cast<size_t>(row_seq_[static_cast<size_t>(r)])] = r;
+        seq_row0[static_cast<size_t>(plan_.seq[static_cast<size_t>(r)])] = r;
     }
     pool_.run(n_seqs * kv_heads, [&](int task, int thread) {
         const int s = task / kv_heads;
         const int g = task % kv_heads;
-        float* ds = scratch + static_cast<int64_t>(thread) * max_span_;
+        float* ds = scratch + static_cast<int64_t>(thread) * plan_.max_span;
         for (int head = g * group; head < (g + 1) * group; ++head) {
             for (int r = seq_row0[static_cast<size_t>(s)]; r < seq_row0[static_cast<size_t>(s) + 1]; ++r) {
-                const int first = row_first_[static_cast<size_t>(r)];
+                const int first = plan_.first[static_cast<size_t>(r)];
                 const int n = r - first + 1;
-                const float* p = a.probs.data() + prob_offset_[static_cast<size_t>(r)] + static_cast<int64_t>(head) * n;
+                const float* p = a.probs.data() + plan_.prob_offset[static_cast<size_t>(r)] + static_cast<int64_t>(head) * n;
                 const float* d_out = dattn + static_cast<int64_t>(r) * q_dim_ + head * hd_;
                 const float* q = qkv + static_cast<int64_t>(r) * qkv_dim_ + head * hd_;
                 const float* k = qkv + static_cast<int64_t>(first) * qkv_dim_ + q_dim_ + g * hd_;
@@ -286,7 +289,8 @@ void Pass::attention_backward(const Layer& a, const float* dattn, float* dqkv) {
 }
 
 float* Pass::forward(const PassWeights& w, const PassBatch& batch, const Dropout& dropout) {
-    layout(batch);
+    R_ = static_cast<int>(batch.tokens.size());
+    plan_ = plan_rows(c_, batch);
     vocab_ = w.head->n;
     const float eps = c_.rms_norm_eps;
     const size_t R = static_cast<size_t>(R_);
@@ -298,7 +302,7 @@ float* Pass::forward(const PassWeights& w, const PassBatch& batch, const Dropout
     pool_.run(R_, [&](int r, int) {
         const int32_t token = batch.tokens[static_cast<size_t>(r)];
         cpu::load_row(w.embed.data, w.embed.dtype, static_cast<int64_t>(token) * H_, H_, x + static_cast<int64_t>(r) * H_);
-        cpu::rope_cos_sin(*w.inv_freq, row_pos_[static_cast<size_t>(r)], rope_.data() + r * hd_,
+        cpu::rope_cos_sin(*w.inv_freq, plan_.pos[static_cast<size_t>(r)], rope_.data() + r * hd_,
                           rope_.data() + r * hd_ + hd_ / 2);
     });
     for (int l = 0; l < L; ++l) {
@@ -336,7 +340,7 @@ float* Pass::forward(const PassWeights& w, const PassBatch& batch, const Dropout
                 cpu::rope_apply(q + i * hd_, hd_, cos, sin);
             }
         });
-        sized(a.probs, static_cast<size_t>(prob_total_));
+        sized(a.probs, static_cast<size_t>(plan_.prob_total));
         sized(a.attn, R * q_dim_);
         attention_forward(a);
 

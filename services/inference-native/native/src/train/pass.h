@@ -95,6 +95,17 @@ struct PassBatch {
     std::vector<int32_t> targets;
 };
 
+// Where each row of a batch sits and what it attends: its position, sequence, first key row (the
+// sliding window applied), one past its sequence's last row, where its heads' attention
+// probabilities start (num_heads * span of them), their total, and the widest span.
+struct RowPlan {
+    std::vector<int> pos, seq, first, seq_end;
+    std::vector<int64_t> prob_offset;
+    int64_t prob_total = 0;
+    int max_span = 0;
+};
+RowPlan plan_rows(const ModelConfig& config, const PassBatch& batch);
+
 // One sequence with every row a target (of token 0: only the logits are wanted), for a forward
 // that returns the logits of every position.
 PassBatch whole_sequence(const std::vector<int32_t>& tokens);
@@ -122,7 +133,6 @@ private:
     };
 
     Layer& slot(int l) { return layers_[keep_ ? static_cast<size_t>(l) : 0]; }
-    void layout(const PassBatch& batch);
     void lora_forward(const PassWeights& w, int l, int m, const float* in, int64_t ld_in, float* out,
                       int64_t ld_out, const Dropout& dropout, std::vector<float>& t_saved);
     void lora_backward(const PassWeights& w, int l, int m, const float* in, int64_t ld_in,
@@ -138,10 +148,7 @@ private:
     bool keep_;
     int H_, hd_, q_dim_, kv_dim_, qkv_dim_, I_, vocab_ = 0;
     int R_ = 0;
-    std::vector<int> row_pos_, row_seq_, row_first_;   // position, sequence, first key row
-    std::vector<int64_t> prob_offset_;                 // per row: its heads' probabilities
-    int64_t prob_total_ = 0;
-    int max_span_ = 0;
+    RowPlan plan_;
     std::vector<float> rope_;                          // per row: cos [hd/2], sin [hd/2]
     std::vector<Layer> layers_;
     std::vector<float> x_final_, hidden_, logits_;
