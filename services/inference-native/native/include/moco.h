@@ -934,7 +934,7 @@ MOCO_API moco_status moco_pso_step(const void* x, const void* v, const void* p, 
 MOCO_API moco_status moco_softmax_weights(const float* x, int n, float* out);
 
 /* ---------------------------------------------------------------------------------------------
- * Training: full fine-tuning or LoRA of a loaded causal LM on the CPU, with SFT, DPO,
+ * Training: full fine-tuning or LoRA of a loaded causal LM on the CPU or a GPU, with SFT, DPO,
  * policy-gradient (GRPO-style) and CoLLM deferral losses, AdamW and gradient accumulation.
  *
  * A trainer keeps F32 master copies of what it trains (every tensor for full fine-tuning, whatever
@@ -945,6 +945,9 @@ MOCO_API moco_status moco_softmax_weights(const float* x, int n, float* out);
  *
  * Deterministic: for the same model, options, seed and batches the weights after N steps are
  * bit-identical whatever the thread count (every reduction has a fixed order, as in moco_forward).
+ * On a CUDA context the masters, gradients, moments and activations live on the model's GPU; its
+ * steps are deterministic run to run on one GPU and agree with the CPU's to float rounding (cuBLAS
+ * sums in its own order).
  * A trainer is NOT thread-safe: one call at a time per trainer.
  * ------------------------------------------------------------------------------------------- */
 
@@ -1021,10 +1024,12 @@ typedef struct moco_trainer_options {
 MOCO_API moco_trainer_options moco_trainer_default_options(void);
 
 /*
- * Creates a trainer for `model` (a causal LM on a CPU context; it runs on the context's threads).
+ * Creates a trainer for `model` (a causal LM; it runs on the model's context: the CPU context's
+ * threads, or the GPU of a "cuda:N" context, which then holds 16 bytes per trained parameter).
  * The model must outlive the trainer; it is only read.
  * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL model/out, struct_size too small, a field out of range -
- * named -, a classifier model), MOCO_ERR_UNIMPLEMENTED (a CUDA context), MOCO_ERR_OUT_OF_MEMORY.
+ * named -, a classifier model), MOCO_ERR_OUT_OF_MEMORY (host or GPU memory; on a GPU also from
+ * moco_trainer_add_batch, whose activations live there, with nothing of the step lost).
  */
 MOCO_API moco_status moco_trainer_create(moco_model* model, const moco_trainer_options* opts,
                                          moco_trainer** out);

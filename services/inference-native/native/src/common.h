@@ -8,6 +8,8 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <stdexcept>
+#include <string>
 
 #if defined(__GNUC__) || defined(__clang__)
 #    define MOCO_PRINTF_FORMAT(fmt_index, first_arg) \
@@ -24,13 +26,26 @@ namespace moco {
 // truncated).
 moco_status set_error(moco_status status, const char* fmt, ...) noexcept MOCO_PRINTF_FORMAT(2, 3);
 
+// An error that already knows its status and message (a backend's, e.g. a failed GPU allocation:
+// MOCO_ERR_OUT_OF_MEMORY), thrown where the code between it and the C ABI cannot return a status.
+class StatusError : public std::runtime_error {
+public:
+    StatusError(moco_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+    moco_status status() const { return status_; }
+
+private:
+    moco_status status_;
+};
+
 // Runs `body` (a callable returning moco_status) and converts any escaping C++ exception into a
-// status: std::bad_alloc -> MOCO_ERR_OUT_OF_MEMORY, anything else -> MOCO_ERR_INTERNAL. Every
-// exported function that can fail wraps its body in this.
+// status: StatusError -> its status and message, std::bad_alloc -> MOCO_ERR_OUT_OF_MEMORY,
+// anything else -> MOCO_ERR_INTERNAL. Every exported function that can fail wraps its body in this.
 template <class Body>
 moco_status guard(const char* function, Body&& body) noexcept {
     try {
         return body();
+    } catch (const StatusError& e) {
+        return set_error(e.status(), "%s: %s", function, e.what());
     } catch (const std::bad_alloc&) {
         return set_error(MOCO_ERR_OUT_OF_MEMORY, "%s: out of host memory", function);
     } catch (const std::exception& e) {

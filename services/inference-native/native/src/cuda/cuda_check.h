@@ -1,9 +1,12 @@
 // Error handling of the CUDA backend: every CUDA runtime and cuBLAS call goes through check(),
 // which throws cuda::Error carrying the status the C ABI reports (a failed device allocation is
 // MOCO_ERR_OUT_OF_MEMORY, anything else MOCO_ERR_INTERNAL); the entry points of the backend
-// (backend.h) turn it back into a status and a message with run().
+// (backend.h) turn it back into a status and a message with run(); code between it and the C ABI
+// that cannot return a status (the trainer's engine) lets it reach moco::guard, which does the same
+// for every StatusError.
 #pragma once
 
+#include "common.h"
 #include "moco.h"
 
 #include <cublas_v2.h>
@@ -14,14 +17,9 @@
 
 namespace moco::cuda {
 
-class Error : public std::runtime_error {
+class Error : public StatusError {
 public:
-    Error(moco_status status, const std::string& message)
-        : std::runtime_error(message), status_(status) {}
-    moco_status status() const { return status_; }
-
-private:
-    moco_status status_;
+    using StatusError::StatusError;
 };
 
 // Throws Error when `err` is not cudaSuccess; `what` names the call and its purpose.

@@ -1,5 +1,6 @@
 # CUDA backend (CUDA builds only, see ../../CMakeLists.txt): device enumeration, the weights and KV
-# cache on the GPU, the forward's kernels and its cuBLAS GEMMs, the device logit and merge kernels.
+# cache on the GPU, the forward's kernels and its cuBLAS GEMMs, the device logit and merge kernels,
+# the trainer's engine (src/cuda/train).
 set(MOCO_CUDA_SOURCES
     src/cuda/cuda_device.cu
     src/cuda/cuda_check.cu
@@ -20,7 +21,9 @@ set(MOCO_CUDA_SOURCES
     src/cuda/merge.cu
     src/cuda/merge_pointwise.cu
     src/cuda/merge_host.cu
-    src/cuda/sampling.cu)
+    src/cuda/sampling.cu
+    src/cuda/train/device_pass.cu
+    src/cuda/train/device_engine.cu)
 # The merge kernels promise the CPU's bits (merge_kernels.h): no fused multiply-add contraction.
 set_source_files_properties(src/cuda/merge.cu src/cuda/merge_pointwise.cu PROPERTIES
     COMPILE_OPTIONS "--fmad=false")

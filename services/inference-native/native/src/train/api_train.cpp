@@ -123,10 +123,6 @@ moco_status moco_trainer_create(moco_model* model, const moco_trainer_options* o
             return set_error(MOCO_ERR_INVALID_ARGUMENT, "moco_trainer_create: model is NULL; pass a model from "
                              "moco_model_load");
         }
-        if (model->ctx->kind != MOCO_DEVICE_CPU) {
-            return set_error(MOCO_ERR_UNIMPLEMENTED, "moco_trainer_create: the model is on %s; training runs on "
-                             "the CPU only so far (load the model on a \"cpu\" context)", model->ctx->device.c_str());
-        }
         if (model->config.classifier) {
             return set_error(MOCO_ERR_INVALID_ARGUMENT, "moco_trainer_create: %s is a sequence classifier; "
                              "training supports causal LMs only", model->config.architecture.c_str());

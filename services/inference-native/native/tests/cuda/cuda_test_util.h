@@ -95,4 +95,33 @@ inline void expect_close(const std::vector<float>& actual, const std::vector<flo
     ::testing::Test::RecordProperty(what + "_max_abs_diff", std::to_string(worst));
 }
 
+inline size_t free_device_bytes() {
+    size_t free_bytes = 0, total = 0;
+    EXPECT_EQ(cudaMemGetInfo(&free_bytes, &total), cudaSuccess);
+    return free_bytes;
+}
+
+// Takes every byte of device memory it can (chunks from 1 GiB down to 256 KiB) until release():
+// what an allocation meets on a GPU that other work has filled.
+class FilledDevice {
+public:
+    FilledDevice() {
+        for (size_t chunk = size_t{1} << 30; chunk >= (size_t{1} << 18); chunk /= 2) {
+            void* p = nullptr;
+            while (cudaMalloc(&p, chunk) == cudaSuccess) blocks_.push_back(p);
+            (void)cudaGetLastError();
+        }
+    }
+    FilledDevice(const FilledDevice&) = delete;
+    FilledDevice& operator=(const FilledDevice&) = delete;
+    ~FilledDevice() { release(); }
+    void release() {
+        for (void* p : blocks_) (void)cudaFree(p);
+        blocks_.clear();
+    }
+
+private:
+    std::vector<void*> blocks_;
+};
+
 }  // namespace moco::cuda_test

@@ -79,12 +79,6 @@ private:
     std::string error_;
 };
 
-size_t free_device_bytes() {
-    size_t free_bytes = 0, total = 0;
-    EXPECT_EQ(cudaMemGetInfo(&free_bytes, &total), cudaSuccess);
-    return free_bytes;
-}
-
 // --- the row layout (host only) ---------------------------------------------------------------
 
 TEST(CudaLoraRows, RowOrderGroupsEntriesByAdapter) {
@@ -466,17 +460,11 @@ TEST_F(CudaLoraLifecycle, UploadOutOfMemoryIsReportedAndLeavesModelUsable) {
     const size_t free_before = free_device_bytes();
 
     {
-        // Fill the GPU: chunks from 1 GiB down to 256 KiB until none fits.
-        std::vector<void*> fill;
-        for (size_t chunk = size_t{1} << 30; chunk >= (size_t{1} << 18); chunk /= 2) {
-            void* p = nullptr;
-            while (cudaMalloc(&p, chunk) == cudaSuccess) fill.push_back(p);
-            (void)cudaGetLastError();
-        }
+        FilledDevice fill;
         moco_adapter* adapter = reinterpret_cast<moco_adapter*>(0x1);
         const moco_status status = moco_adapter_load(gpu.model(), a_dir.path().c_str(), &adapter);
         const std::string message = moco_last_error();
-        for (void* p : fill) (void)cudaFree(p);
+        fill.release();
         ASSERT_EQ(status, MOCO_ERR_OUT_OF_MEMORY) << message;
         EXPECT_EQ(adapter, nullptr);
         EXPECT_NE(message.find("moco_adapter_load"), std::string::npos) << message;
