@@ -22,6 +22,10 @@ set(MOCO_CUDA_SOURCES
     src/cuda/merge_pointwise.cu
     src/cuda/merge_host.cu
     src/cuda/sampling.cu
+    src/cuda/train/rmsnorm_backward.cu
+    src/cuda/train/qk_rope_train.cu
+    src/cuda/train/attention_train.cu
+    src/cuda/train/rows_train.cu
     src/cuda/train/device_pass.cu
     src/cuda/train/device_engine.cu)
 # The merge kernels promise the CPU's bits (merge_kernels.h): no fused multiply-add contraction.
