@@ -11,6 +11,7 @@
 //   prefill tokens/s     one call of 1 x 2048 and of 8 x 512 new tokens
 //   merge GB/s           LINEAR / TIES / DARE_TIES of ~1.3 GB of BF16 tensors (bench_cuda_merge.h)
 //   sampling             device sample_rows vs copy + moco_sample (bench_cuda_sampling.cpp)
+//   training             optimizer steps of a ~110M Llama on the GPU vs the CPU trainer (bench_cuda_train.cpp)
 //
 // Prints a markdown table (tools/cuda/device_check.sh saves it). Plain timing with a warm-up call,
 // not Google Benchmark, so it builds wherever the CUDA backend does.
@@ -18,6 +19,7 @@
 //   moco_cuda_bench [device]      (default cuda:0)
 #include "bench_cuda_merge.h"
 #include "bench_cuda_sampling.h"
+#include "bench_cuda_train.h"
 #include "bench_model.h"
 #include "moco.h"
 
@@ -280,5 +282,6 @@ int main(int argc, char** argv) {
     }
     std::printf("\n(ratio column: decode tokens/s per sequence over the batch-1 bound)\n");
     moco::bench::print_sampling_table();
+    moco::bench::print_train_table(device);
     return 0;
 }
