@@ -20,7 +20,9 @@ set(MOCO_CUDA_SOURCES
     src/cuda/merge.cu
     src/cuda/merge_pointwise.cu
     src/cuda/merge_host.cu
-    src/cuda/sampling.cu)
+    src/cuda/sampling.cu
+    src/cuda/train/loss_kernels.cu
+    src/cuda/train/optimizer_kernels.cu)
 # The merge kernels promise the CPU's bits (merge_kernels.h): no fused multiply-add contraction.
 set_source_files_properties(src/cuda/merge.cu src/cuda/merge_pointwise.cu PROPERTIES
     COMPILE_OPTIONS "--fmad=false")

@@ -14,7 +14,8 @@ if(MOCO_HAVE_CUDA)
         cuda/test_cuda_forward_sample.cpp
         cuda/test_cuda_graphs.cpp
         cuda/test_cuda_lora.cpp
-        cuda/test_cuda_sampling.cpp)
+        cuda/test_cuda_sampling.cpp
+        cuda/test_cuda_train_kernels.cpp)
     moco_cuda_sources(moco_cuda_tests cuda/device_probe.cu)
     target_link_libraries(moco_cuda_tests PRIVATE moco_core GTest::gtest GTest::gtest_main CUDA::cudart_static
                                                   CUDA::cublas)
