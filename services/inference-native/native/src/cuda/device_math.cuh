@@ -40,6 +40,47 @@ __device__ inline float block_sum(float v) {
     return total;
 }
 
+// The double twin of block_sum for the training sums (row log-sum-exps, squared-gradient chunks).
+// The order is fixed by blockDim alone (each warp by xor shuffles, then the warps in index order),
+// so a block's result never depends on scheduling.
+__device__ inline double block_sum(double v) {
+    __shared__ double partial[32];
+    const int lane = threadIdx.x % 32;
+    const int warp = threadIdx.x / 32;
+    for (int offset = 16; offset > 0; offset /= 2) {
+        v += __shfl_xor_sync(0xffffffffu, v, offset);
+    }
+    __syncthreads();  // partial may still be read by a previous call
+    if (lane == 0) {
+        partial[warp] = v;
+    }
+    __syncthreads();
+    double total = 0.0;
+    for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) {
+        total += partial[w];
+    }
+    return total;
+}
+
+// Largest v over the block (blockDim.x a multiple of 32, at most 1024); every thread gets it. NaN
+// lanes are skipped (fmaxf), -INFINITY is the identity.
+__device__ inline float block_max(float v) {
+    __shared__ float partial[32];
+    const int lane = threadIdx.x % 32;
+    const int warp = threadIdx.x / 32;
+    v = warp_max(v);
+    __syncthreads();  // partial may still be read by a previous call
+    if (lane == 0) {
+        partial[warp] = v;
+    }
+    __syncthreads();
+    float m = -INFINITY;
+    for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) {
+        m = fmaxf(m, partial[w]);
+    }
+    return m;
+}
+
 __device__ inline float load_as_f32(const void* data, DType dtype, int64_t i) {
     switch (dtype) {
         case DType::BF16: return __bfloat162float(static_cast<const __nv_bfloat16*>(data)[i]);

@@ -26,6 +26,8 @@ set(MOCO_CUDA_SOURCES
     src/cuda/train/qk_rope_train.cu
     src/cuda/train/attention_train.cu
     src/cuda/train/rows_train.cu
+    src/cuda/train/loss_kernels.cu
+    src/cuda/train/optimizer_kernels.cu
     src/cuda/train/device_pass.cu
     src/cuda/train/device_engine.cu)
 # The merge kernels promise the CPU's bits (merge_kernels.h): no fused multiply-add contraction.

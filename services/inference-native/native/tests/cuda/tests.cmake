@@ -16,6 +16,7 @@ if(MOCO_HAVE_CUDA)
         cuda/test_cuda_lora.cpp
         cuda/test_cuda_sampling.cpp
         cuda/test_cuda_pass_kernels.cpp
+        cuda/test_cuda_train_kernels.cpp
         cuda/test_cuda_train.cpp)
     moco_cuda_sources(moco_cuda_tests cuda/device_probe.cu)
     target_link_libraries(moco_cuda_tests PRIVATE moco_core GTest::gtest GTest::gtest_main CUDA::cudart_static
