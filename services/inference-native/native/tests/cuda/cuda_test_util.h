@@ -101,12 +101,12 @@ inline size_t free_device_bytes() {
     return free_bytes;
 }
 
-// Takes every byte of device memory it can (chunks from 1 GiB down to 256 KiB) until release():
+// Takes every byte of device memory it can (chunks from 1 GiB down to 256 bytes) until release():
 // what an allocation meets on a GPU that other work has filled.
 class FilledDevice {
 public:
     FilledDevice() {
-        for (size_t chunk = size_t{1} << 30; chunk >= (size_t{1} << 18); chunk /= 2) {
+        for (size_t chunk = size_t{1} << 30; chunk >= 256; chunk /= 2) {
             void* p = nullptr;
             while (cudaMalloc(&p, chunk) == cudaSuccess) blocks_.push_back(p);
             (void)cudaGetLastError();

@@ -2,7 +2,8 @@
 // trainer on the same checkpoint, options and micro-batches. What each test would catch:
 //
 //  - CudaTrainer/*.MatchesCpu: every family the trainer supports (Llama, Qwen3's q/k norms with a
-//    tied head, Qwen2's biases, Mistral's sliding window), full fine-tuning and LoRA (with dropout),
+//    tied head, Qwen2's biases, Mistral's sliding window), full fine-tuning and LoRA (F32 with
+//    dropout on all seven modules; a BF16 base),
 //    each loss (SFT, DPO, policy gradient with its KL term, DEFER with an added vocabulary row) -
 //    the accumulated gradients of every trained tensor before each step, the step's loss and
 //    gradient norm, the masters after two AdamW steps, the trained model's logits. A gradient
@@ -19,10 +20,11 @@
 //    adapter saved and loaded on the CPU computes what the CPU-trained adapter computes.
 //
 // Tolerances: F32 checkpoints - gradients within 1e-4 of the largest gradient plus 1e-3 relative
-// (cuBLAS and the CPU GEMM sum in different orders; the backward amplifies that mildly); masters
-// within 0.2 lr (AdamW divides by sqrt(v): where a gradient is ~1e-9, float noise in it moves the
-// update by a fraction of lr); logits of the trained model as the forward's tolerance (1e-4) x 4.
-// The BF16 LoRA case multiplies its frozen 16-bit base with 16-bit activations and gradients, as
+// (cuBLAS and the CPU GEMM sum in different orders; the backward amplifies that mildly); masters:
+// at most 2% more than 0.2 lr apart and none by 2 lr (AdamW's first update is ~lr times the sign of
+// a gradient, and a gradient that is float noise around zero has either sign); logits of the
+// trained model as the forward's tolerance (1e-4) x 4.
+// The BF16 LoRA case (Qwen2) multiplies its frozen 16-bit base with 16-bit activations and gradients, as
 // cuBLAS does (device_pass.h), so it gets the BF16 forward tolerance (3e-2) throughout.
 #include "../support/hf_writer.h"
 #include "common.h"
@@ -128,7 +130,9 @@ train::TrainerConfig config_of(const TrainCase& c) {
     cfg.lora_settings.seed = 7;
     cfg.lora_dropout = c.dropout;
     cfg.learning_rate = c.lora ? 1e-2 : 1e-3;
-    cfg.weight_decay = 0.01f;
+    // Strong enough that decay on the wrong elements (norms, biases) or none on the matrices moves
+    // their masters by more than the comparison's 0.2 lr.
+    cfg.weight_decay = 10.0f;
     cfg.max_grad_norm = 1.0f;
     cfg.schedule = train::Schedule::Constant;
     cfg.total_steps = 4;
@@ -152,15 +156,18 @@ std::vector<TrainCase> cases() {
     qwen3.spec.tie_word_embeddings = true;
     qwen3.kind = MOCO_LOSS_DPO;
     out.push_back(qwen3);
-    TrainCase qwen2{"qwen2_lora_dropout_pg", family("Qwen2ForCausalLM"), true, (1u << kLoraModuleCount) - 1, 0.25f};
+    TrainCase qwen2{"qwen2_full_pg", family("Qwen2ForCausalLM")};
     qwen2.kind = MOCO_LOSS_POLICY_GRADIENT;
     out.push_back(qwen2);
+    TrainCase lora{"llama_lora_dropout_pg", family("LlamaForCausalLM"), true, (1u << kLoraModuleCount) - 1, 0.25f};
+    lora.kind = MOCO_LOSS_POLICY_GRADIENT;
+    out.push_back(lora);
     TrainCase mistral{"mistral_window_full_defer", family("MistralForCausalLM")};
     mistral.spec.config_overrides["sliding_window"] = "3";
     mistral.added_rows = 1;
     mistral.kind = MOCO_LOSS_DEFER;
     out.push_back(mistral);
-    out.push_back({"llama_bf16_lora_sft", family("LlamaForCausalLM", "BF16"), true, MOCO_LORA_Q_PROJ | MOCO_LORA_V_PROJ});
+    out.push_back({"qwen2_bf16_lora_sft", family("Qwen2ForCausalLM", "BF16"), true, MOCO_LORA_Q_PROJ | MOCO_LORA_V_PROJ});
     return out;
 }
 
@@ -210,7 +217,21 @@ TEST_P(CudaTrainer, MatchesCpu) {
     std::vector<float> moved(trained.size());
     for (size_t i = 0; i < trained.size(); ++i) moved[i] = trained[i] - initial[i];
     EXPECT_GT(max_abs(moved), 0.5f * lr) << "the GPU's steps left the masters where they were";
-    expect_close(trained, tc.params().master, 0.2f * lr + 1e-6f, 0.0f, c.name + "_masters");
+    // AdamW's first update of an element is about lr times the sign of its gradient, however small:
+    // where a gradient is float noise around zero (the measured case: a head row's -3e-8 on the CPU,
+    // +1.2e-7 on the GPU, among gradients of order 1), the two sides step in opposite directions.
+    // So: at most 2% of the masters more than 0.2 lr apart, none more than 2 lr.
+    const std::vector<float>& want = tc.params().master;
+    size_t apart = 0;
+    float worst = 0.0f;
+    for (size_t i = 0; i < want.size(); ++i) {
+        const float diff = std::fabs(trained[i] - want[i]);
+        apart += diff > 0.2f * lr ? 1 : 0;
+        worst = std::max(worst, diff);
+    }
+    EXPECT_LE(apart, want.size() / 50) << c.name << ": masters more than 0.2 lr apart";
+    EXPECT_LE(worst, 2.0f * lr) << c.name;
+    RecordProperty("masters_apart", std::to_string(apart) + " of " + std::to_string(want.size()));
 
     const std::vector<int32_t> tokens = make_examples(1, c.spec.vocab_size, 7).front().tokens;
     const std::vector<float> logits = tg.logits(tokens);
