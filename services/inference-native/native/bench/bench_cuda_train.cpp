@@ -14,7 +14,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <random>
 #include <thread>
 #include <vector>
 
@@ -36,19 +35,9 @@ double seconds_per_step(moco_model* model, bool lora, int threads, int steps) {
     config.lora_settings.targets = 0xFu;  // q, k, v, o
     config.learning_rate = 1e-5;
     train::Trainer trainer(*model, config, threads);
-    std::mt19937 rng(1);
-    std::uniform_int_distribution<int32_t> token(0, model->config.vocab_size - 1);
-    std::vector<std::vector<int32_t>> sequences(kSequences);
-    std::vector<moco_train_example> examples;
-    for (std::vector<int32_t>& s : sequences) {
-        for (int t = 0; t < kTokens; ++t) s.push_back(token(rng));
-        moco_train_example e{};
-        e.tokens = s.data();
-        e.n_tokens = kTokens;
-        examples.push_back(e);
-    }
+    const TrainBatch data = random_train_batch(kSequences, kTokens, model->config.vocab_size);
     auto one_step = [&] {
-        return trainer.add_batch("bench", MOCO_LOSS_SFT, examples.data(), kSequences) == MOCO_OK &&
+        return trainer.add_batch("bench", MOCO_LOSS_SFT, data.examples.data(), kSequences) == MOCO_OK &&
                trainer.step("bench", nullptr) == MOCO_OK;
     };
     if (!one_step()) return -1.0;

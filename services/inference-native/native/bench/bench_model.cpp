@@ -10,6 +10,7 @@
 #endif
 
 #include <cstring>
+#include <random>
 #include <stdexcept>
 #include <string>
 
@@ -106,5 +107,20 @@ BenchModel::BenchModel(const BenchShape& s, DType dtype, int threads, const char
 }
 
 BenchModel::~BenchModel() = default;
+
+TrainBatch random_train_batch(int count, int tokens, int vocab) {
+    std::mt19937 rng(1);
+    std::uniform_int_distribution<int32_t> token(0, vocab - 1);
+    TrainBatch batch;
+    batch.sequences.resize(static_cast<size_t>(count));
+    for (std::vector<int32_t>& s : batch.sequences) {
+        for (int t = 0; t < tokens; ++t) s.push_back(token(rng));
+        moco_train_example e{};
+        e.tokens = s.data();
+        e.n_tokens = tokens;
+        batch.examples.push_back(e);
+    }
+    return batch;
+}
 
 }  // namespace moco::bench

@@ -4,7 +4,9 @@
 
 #include "context.h"
 #include "model/model.h"
+#include "moco.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,5 +36,13 @@ private:
     std::unique_ptr<moco_model> model_;
     std::vector<std::vector<unsigned char>> buffers_;
 };
+
+// `count` sequences of `tokens` random token ids below `vocab` as moco_train_examples (every token
+// after the first a target), for the training benchmarks.
+struct TrainBatch {
+    std::vector<std::vector<int32_t>> sequences;
+    std::vector<moco_train_example> examples;  // point into sequences
+};
+TrainBatch random_train_batch(int count, int tokens, int vocab);
 
 }  // namespace moco::bench

@@ -23,7 +23,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -71,20 +70,10 @@ void BM_Train(benchmark::State& state) {
     config.learning_rate = 1e-5;
     moco::train::Trainer trainer(*model.model(), config, threads());
 
-    std::mt19937 rng(1);
-    std::uniform_int_distribution<int32_t> token(0, shape(size).vocab - 1);
-    std::vector<std::vector<int32_t>> sequences(static_cast<size_t>(batch));
-    std::vector<moco_train_example> examples;
-    for (std::vector<int32_t>& s : sequences) {
-        for (int t = 0; t < kTokens; ++t) s.push_back(token(rng));
-        moco_train_example e{};
-        e.tokens = s.data();
-        e.n_tokens = kTokens;
-        examples.push_back(e);
-    }
+    const moco::bench::TrainBatch data = moco::bench::random_train_batch(batch, kTokens, shape(size).vocab);
     const double cpu_start = process_cpu_seconds();
     for (auto _ : state) {
-        if (trainer.add_batch("bench", MOCO_LOSS_SFT, examples.data(), batch) != MOCO_OK ||
+        if (trainer.add_batch("bench", MOCO_LOSS_SFT, data.examples.data(), batch) != MOCO_OK ||
             trainer.step("bench", nullptr) != MOCO_OK) {
             state.SkipWithError("training step failed");
             break;

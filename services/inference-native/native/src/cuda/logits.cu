@@ -10,28 +10,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__device__ double block_sum_double(double v) {
-    __shared__ double partial[kThreads / 32];
-    for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
-    __syncthreads();
-    if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
-    __syncthreads();
-    double total = 0.0;
-    for (int w = 0; w < kThreads / 32; ++w) total += partial[w];
-    return total;
-}
-
-__device__ float block_max(float v) {
-    __shared__ float partial[kThreads / 32];
-    v = warp_max(v);
-    __syncthreads();
-    if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
-    __syncthreads();
-    float m = -INFINITY;
-    for (int w = 0; w < kThreads / 32; ++w) m = fmaxf(m, partial[w]);
-    return m;
-}
-
 __global__ void log_softmax_kernel(const float* z, int vocab, float* out) {
     const float* zr = z + static_cast<int64_t>(blockIdx.x) * vocab;
     float* o = out + static_cast<int64_t>(blockIdx.x) * vocab;
@@ -40,7 +18,7 @@ __global__ void log_softmax_kernel(const float* z, int vocab, float* out) {
     m = block_max(m);
     double s = 0.0;
     for (int v = threadIdx.x; v < vocab; v += kThreads) s += static_cast<double>(expf(zr[v] - m));
-    const float log_sum = static_cast<float>(log(block_sum_double(s)));
+    const float log_sum = static_cast<float>(log(block_sum(s)));
     for (int v = threadIdx.x; v < vocab; v += kThreads) o[v] = (zr[v] - m) - log_sum;
 }
 
@@ -56,8 +34,8 @@ __global__ void entropy_kernel(const float* z, int vocab, float* out) {
         s += e;
         shifted += e > 0.0f ? static_cast<double>(e) * x : 0.0;  // 0 * -inf would be NaN
     }
-    s = block_sum_double(s);
-    shifted = block_sum_double(shifted);
+    s = block_sum(s);
+    shifted = block_sum(shifted);
     if (threadIdx.x == 0) {
         // H = ln s - Σ e (z - m) / s; rounding can dip below 0 for one-hot rows.
         const double h = log(s) - shifted / s;

@@ -29,6 +29,7 @@
 #include "../support/hf_writer.h"
 #include "common.h"
 #include "cuda_test_util.h"
+#include "engine_pair.h"
 #include "moco.h"
 #include "train/trainer.h"
 
@@ -322,29 +323,15 @@ TEST_F(CudaTrainerRuns, PublicApiTrainsAndSavesAnAdapter) {
         ASSERT_EQ(moco_trainer_save_adapter(trainer, out.c_str()), MOCO_OK) << moco_last_error();
         moco_trainer_destroy(trainer);
     }
-    Loaded cpu("cpu", dir_.path());
+    Engine cpu("cpu", dir_.path());
+    ASSERT_EQ(cpu.status(), MOCO_OK) << cpu.error();
     moco_adapter *from_gpu = nullptr, *from_cpu = nullptr;
-    ASSERT_EQ(moco_adapter_load(cpu.model, gpu_out.path().c_str(), &from_gpu), MOCO_OK) << moco_last_error();
-    ASSERT_EQ(moco_adapter_load(cpu.model, cpu_out.path().c_str(), &from_cpu), MOCO_OK) << moco_last_error();
+    ASSERT_EQ(moco_adapter_load(cpu.model(), gpu_out.path().c_str(), &from_gpu), MOCO_OK) << moco_last_error();
+    ASSERT_EQ(moco_adapter_load(cpu.model(), cpu_out.path().c_str(), &from_cpu), MOCO_OK) << moco_last_error();
     const std::vector<int32_t> tokens = make_examples(1, spec_.vocab_size, 9).front().tokens;
     std::vector<std::vector<float>> logits;
     for (moco_adapter* adapter : {from_gpu, from_cpu, static_cast<moco_adapter*>(nullptr)}) {
-        moco_kv_cache* cache = nullptr;
-        ASSERT_EQ(moco_kv_cache_create(cpu.model, nullptr, &cache), MOCO_OK);
-        int32_t seq = 0;
-        ASSERT_EQ(moco_seq_create(cache, &seq), MOCO_OK);
-        std::vector<float> out(tokens.size() * static_cast<size_t>(spec_.vocab_size));
-        moco_batch_entry e;
-        std::memset(&e, 0, sizeof(e));
-        e.seq = seq;
-        e.tokens = tokens.data();
-        e.n_tokens = static_cast<int32_t>(tokens.size());
-        e.adapter = adapter;
-        e.logits_mode = MOCO_OUTPUT_ALL;
-        e.logits = out.data();
-        ASSERT_EQ(moco_forward(cache, &e, 1), MOCO_OK) << moco_last_error();
-        moco_kv_cache_destroy(cache);
-        logits.push_back(out);
+        logits.push_back(cpu.forward(cpu.new_sequence(), tokens, MOCO_OUTPUT_ALL, nullptr, 0, adapter));
     }
     moco_adapter_destroy(from_gpu);
     moco_adapter_destroy(from_cpu);

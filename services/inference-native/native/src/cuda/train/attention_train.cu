@@ -14,23 +14,6 @@ namespace {
 
 constexpr int kWarps = 4;
 
-__device__ float block_max(float v) {
-    __shared__ float partial[32];
-    const int lane = threadIdx.x % 32;
-    const int warp = threadIdx.x / 32;
-    v = warp_max(v);
-    __syncthreads();  // partial may still be read by a previous call
-    if (lane == 0) {
-        partial[warp] = v;
-    }
-    __syncthreads();
-    float m = -INFINITY;
-    for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) {
-        m = fmaxf(m, partial[w]);
-    }
-    return m;
-}
-
 // The widths of a qkv row: q heads, then k heads, then v heads.
 struct Dims {
     int q_dim, kv_dim, qkv_dim;
