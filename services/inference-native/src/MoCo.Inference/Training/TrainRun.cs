@@ -11,9 +11,10 @@ namespace MoCo.Inference.Training;
 public sealed record TrainResult(string Directory, double FinalLoss);
 
 /// <summary>
-/// One training job on a dedicated thread: a trainer is CPU-bound for seconds to hours and must not hold a thread-pool
-/// thread or the model's scheduling loop. The base model is only read (moco.h: a trainer never changes its model, and
-/// a model handle may be used from several threads), so the model keeps serving inference meanwhile. Epochs shuffle
+/// One training job on a dedicated thread: a trainer's calls block for seconds to hours (on the CPU or a GPU) and
+/// must not hold a thread-pool thread or the model's scheduling loop. The base model is only read (moco.h: a trainer
+/// never changes its model, and a model handle may be used from several threads), so the model keeps serving
+/// inference meanwhile. Epochs shuffle
 /// the examples with a generator seeded by the job's seed, so a fixed seed gives the same batches, hence (libmoco
 /// being deterministic) the same losses and weights.
 /// </summary>

@@ -5,11 +5,12 @@ using MoCo.Native.Models;
 namespace MoCo.Native.Training;
 
 /// <summary>
-/// A CPU trainer over one <see cref="MocoModel"/> (<c>moco_trainer</c>): LoRA or full fine-tuning with SFT, DPO,
-/// policy-gradient or deferral losses, AdamW and gradient accumulation. Add one or more micro-batches with
+/// A trainer over one <see cref="MocoModel"/> (<c>moco_trainer</c>), on the model's device (the CPU context's threads,
+/// or the GPU of a <c>cuda:N</c> context): LoRA or full fine-tuning with SFT, DPO, policy-gradient or deferral losses,
+/// AdamW and gradient accumulation. Add one or more micro-batches with
 /// <see cref="AddBatch"/>, then call <see cref="Step"/>. The model is only read (it is the frozen reference of DPO
 /// and the KL term), so inference on it may go on while the trainer runs. Deterministic: the same model, options,
-/// seed and batches give bit-identical weights whatever the thread count.
+/// seed and batches give bit-identical weights whatever the thread count (on a GPU: run to run on that GPU).
 /// </summary>
 /// <remarks>
 /// The trainer keeps its model's native object alive. libmoco allows one call at a time per trainer, so the calls
@@ -38,11 +39,11 @@ public sealed unsafe class MocoTrainer : IDisposable
 
     internal TrainerHandle Handle { get; }
 
-    /// <summary>Creates a trainer for a causal LM on a CPU context.</summary>
+    /// <summary>Creates a trainer for a causal LM on the model's context (CPU, or the GPU of a <c>cuda:N</c> context).</summary>
     /// <exception cref="ArgumentException"><see cref="TrainerOptions.AddedOutputRow"/> is neither empty nor hidden_size floats.</exception>
     /// <exception cref="MocoException">
     /// <see cref="MocoStatus.InvalidArgument"/> (an option out of range, named; a classifier model),
-    /// <see cref="MocoStatus.Unimplemented"/> (a CUDA context), <see cref="MocoStatus.OutOfMemory"/>.
+    /// <see cref="MocoStatus.OutOfMemory"/> (host memory, or the GPU's: 16 bytes per trained parameter there).
     /// </exception>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public static MocoTrainer Create(MocoModel model, TrainerOptions? options = null)
