@@ -18,7 +18,8 @@ void check(cudaError_t err, const char* what) {
         char message[512];
         std::snprintf(message, sizeof(message),
                       "%s: out of device memory (%zu MiB free of %zu MiB); load fewer or smaller "
-                      "models, or create the KV cache with a smaller memory_bytes",
+                      "models, create the KV cache with a smaller memory_bytes, or train with LoRA or "
+                      "shorter micro-batches",
                       what, free_bytes >> 20, total_bytes >> 20);
         throw Error(MOCO_ERR_OUT_OF_MEMORY, message);
     }

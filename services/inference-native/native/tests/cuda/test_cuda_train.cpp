@@ -16,6 +16,8 @@
 //  - CudaTrainerRuns.OutOfMemoryLosesNothing: with the GPU full a micro-batch is
 //    MOCO_ERR_OUT_OF_MEMORY, and once memory is back the same micro-batch and step give exactly
 //    what a trainer that never failed gives.
+//  - CudaTrainerRuns.CreateOutOfMemoryIsReportedAndTheDeviceStaysUsable: moco_trainer_create on a
+//    full GPU is MOCO_ERR_OUT_OF_MEMORY naming what did not fit, and then works once memory is back.
 //  - CudaTrainerRuns.PublicApiTrainsAndSavesAnAdapter: moco_trainer_* on a "cuda:0" model, the
 //    adapter saved and loaded on the CPU computes what the CPU-trained adapter computes.
 //
@@ -297,6 +299,29 @@ TEST_F(CudaTrainerRuns, OutOfMemoryLosesNothing) {
     EXPECT_EQ(got.grad_norm, want.grad_norm);
     EXPECT_EQ(got.target_tokens, want.target_tokens);
     EXPECT_EQ(t.params().master, reference.params().master);
+}
+
+TEST_F(CudaTrainerRuns, CreateOutOfMemoryIsReportedAndTheDeviceStaysUsable) {
+    Loaded gpu("cuda:0", dir_.path());
+    moco_trainer_options o = moco_trainer_default_options();
+    o.mode = MOCO_TRAIN_FULL;
+    moco_trainer* trainer = reinterpret_cast<moco_trainer*>(0x1);
+    {
+        FilledDevice fill;
+        const moco_status status = moco_trainer_create(gpu.model, &o, &trainer);
+        const std::string message = moco_last_error();
+        fill.release();
+        ASSERT_EQ(status, MOCO_ERR_OUT_OF_MEMORY) << message;
+        EXPECT_EQ(trainer, nullptr);
+        EXPECT_NE(message.find("moco_trainer_create"), std::string::npos) << message;
+        EXPECT_NE(message.find("the trainer's masters"), std::string::npos) << message;
+    }
+    ASSERT_EQ(moco_trainer_create(gpu.model, &o, &trainer), MOCO_OK) << moco_last_error();
+    const std::vector<Example> batch = make_examples(2, spec_.vocab_size, 3);
+    const std::vector<moco_train_example> v = views(batch);
+    EXPECT_EQ(moco_trainer_add_batch(trainer, MOCO_LOSS_SFT, v.data(), 2), MOCO_OK) << moco_last_error();
+    EXPECT_EQ(moco_trainer_step(trainer, nullptr), MOCO_OK) << moco_last_error();
+    moco_trainer_destroy(trainer);
 }
 
 TEST_F(CudaTrainerRuns, PublicApiTrainsAndSavesAnAdapter) {
