@@ -8,14 +8,14 @@
 # GoogleTest). It configures a CUDA build for the lent GPUs only (MOCO_CUDA_ARCHS, default 90: H100 and
 # H200), half of nvcc's work for the default 80;90 (which a CPU machine's nvcc 11.8 compile-checks), builds libmoco, the test programs
 # and the benchmarks with -j16 (the CUDA tests first), runs the CUDA tests, the golden HF fixtures
-# on cuda:0, the decode benchmark, the transformers baseline and the public-API suite of the CUDA
-# build, and writes at most 8 files under $OUT:
+# on cuda:0, the benchmark, the transformers baselines (generate; a training step) and the public-API
+# suite of the CUDA build, and writes at most 8 files under $OUT:
 #   summary.txt      one line per step with its exit status and seconds (read this first)
 #   env.txt          nvidia-smi, nvcc, cmake versions
 #   build.log        configure + build output (the last 400 lines)
 #   cuda_tests.log   moco_cuda_tests (kernels vs CPU, cuda:0 vs cpu, errors)
 #   golden.log       moco_tests *Golden* with MOCO_GOLDEN_DEVICE=cuda:0
-#   bench.md         moco_cuda_bench and the transformers generate baseline
+#   bench.md         moco_cuda_bench and the transformers baselines (generate, training steps)
 #   api_tests.log    all of moco_tests (the public API, devices and contexts with a real GPU)
 # Steps share one budget (MOCO_DEVICE_BUDGET_S, default 540 s, inside run's 600 s limit): a step
 # gets at most what is left and is skipped below 20 s, in the order above.
@@ -99,6 +99,7 @@ if [ -x "$bin/moco_cuda_bench" ]; then
     step cuda_bench "$out/bench.md" 240 "$bin/moco_cuda_bench" cuda:0
 fi
 step hf_baseline "$out/bench.md" 120 python3 "$native/tools/cuda/hf_generate_bench.py"
+step torch_train_baseline "$out/bench.md" 90 python3 "$native/tools/cuda/torch_train_bench.py"
 if [ -x "$bin/moco_tests" ]; then
     step api_tests "$out/api_tests.log" 180 "$bin/moco_tests" --gtest_color=no --gtest_brief=1
 fi
