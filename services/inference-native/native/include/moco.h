@@ -1127,6 +1127,28 @@ MOCO_API moco_status moco_trainer_save_adapter(const moco_trainer* trainer, cons
 MOCO_API moco_status moco_trainer_save_model(const moco_trainer* trainer, const char* base_directory,
                                              const char* directory);
 
+/*
+ * Writes what the trainer's next step depends on - the masters, AdamW's moments, the optimizer steps
+ * taken and the micro-batches they consumed (LoRA dropout's stream) - as of its last
+ * moco_trainer_step (micro-batches added since are not part of it), to one safetensors file at
+ * `path` (replaced; written under path + ".tmp" and renamed, so a crash never leaves half a file).
+ * A trainer created later with the same model and options continues from it with
+ * moco_trainer_load_state: its next step gives the bits an uninterrupted trainer's would (on the same
+ * device). The options are the new trainer's own (learning rate, schedule, ... may change).
+ * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL), MOCO_ERR_IO, MOCO_ERR_OUT_OF_MEMORY.
+ */
+MOCO_API moco_status moco_trainer_save_state(const moco_trainer* trainer, const char* path);
+
+/*
+ * Continues from a state written by moco_trainer_save_state, on any device. The trainer must have
+ * no micro-batch pending (a fresh trainer, or right after moco_trainer_step); every tensor of the
+ * file is checked against the trainer's parameters before anything changes.
+ * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL; micro-batches pending; not a trainer state; the state of
+ * another model or options - naming the first tensor that differs), MOCO_ERR_NOT_FOUND (no file at
+ * path), MOCO_ERR_IO.
+ */
+MOCO_API moco_status moco_trainer_load_state(moco_trainer* trainer, const char* path);
+
 /* Destroys the trainer. NULL is a no-op. Never fails. */
 MOCO_API void moco_trainer_destroy(moco_trainer* trainer);
 

@@ -3,6 +3,7 @@
 #include "common.h"
 #include "context.h"
 #include "train/checkpoint.h"
+#include "train/trainer_state.h"
 #include "train/trainer.h"
 
 #include <algorithm>
@@ -210,6 +211,26 @@ moco_status moco_trainer_save_model(const moco_trainer* trainer, const char* bas
                              trainer == nullptr ? "trainer" : base_directory == nullptr ? "base_directory" : "directory");
         }
         return moco::train::save_model(kFn, *trainer->trainer, base_directory, directory);
+    });
+}
+
+moco_status moco_trainer_save_state(const moco_trainer* trainer, const char* path) {
+    constexpr const char* kFn = "moco_trainer_save_state";
+    return moco::guard(kFn, [&]() -> moco_status {
+        if (trainer == nullptr || path == nullptr) {
+            return set_error(MOCO_ERR_INVALID_ARGUMENT, "%s: %s is NULL", kFn, trainer == nullptr ? "trainer" : "path");
+        }
+        return moco::train::save_state(kFn, *trainer->trainer, path);
+    });
+}
+
+moco_status moco_trainer_load_state(moco_trainer* trainer, const char* path) {
+    constexpr const char* kFn = "moco_trainer_load_state";
+    return moco::guard(kFn, [&]() -> moco_status {
+        if (trainer == nullptr || path == nullptr) {
+            return set_error(MOCO_ERR_INVALID_ARGUMENT, "%s: %s is NULL", kFn, trainer == nullptr ? "trainer" : "path");
+        }
+        return moco::train::load_state(kFn, *trainer->trainer, path);
     });
 }
 

@@ -75,4 +75,21 @@ std::vector<float> CpuEngine::logits(const std::vector<int32_t>& tokens) {
     return std::vector<float>(out, out + tokens.size() * static_cast<size_t>(eval_pass_.vocab()));
 }
 
+void CpuEngine::read_moments(std::vector<float>& m, std::vector<float>& v) {
+    m = adam_.m.empty() ? std::vector<float>(grad_.size(), 0.0f) : adam_.m;
+    v = adam_.v.empty() ? std::vector<float>(grad_.size(), 0.0f) : adam_.v;
+}
+
+void CpuEngine::restore(const std::vector<float>& master, const std::vector<float>& m, const std::vector<float>& v,
+                        int64_t steps) {
+    if (&master != &params_.master) {
+        params_.master = master;
+    }
+    adam_.m = m;
+    adam_.v = v;
+    adam_.steps = steps;
+    zero_gradients();
+    params_.pack(pool_, model_);
+}
+
 }  // namespace moco::train

@@ -31,6 +31,9 @@ public:
     std::vector<float> logits(const std::vector<int32_t>& tokens) override;
     void read_masters(std::vector<float>&) override {}  // the masters are the params' own
     const std::vector<float>& gradients() override { return grad_; }
+    void read_moments(std::vector<float>& m, std::vector<float>& v) override;
+    void restore(const std::vector<float>& master, const std::vector<float>& m, const std::vector<float>& v,
+                 int64_t steps) override;
 
 private:
     const moco_model& model_;

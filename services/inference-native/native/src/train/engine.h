@@ -55,6 +55,12 @@ public:
     virtual void read_masters(std::vector<float>& master) = 0;
     // The step's gradient sums so far, in the params' layout.
     virtual const std::vector<float>& gradients() = 0;
+    // AdamW's first and second moments, in the params' layout (zeros before the first update).
+    virtual void read_moments(std::vector<float>& m, std::vector<float>& v) = 0;
+    // Continues from a saved state: the masters and AdamW's moments replaced, `steps` updates taken
+    // (the bias corrections' count), the gradients zeroed.
+    virtual void restore(const std::vector<float>& master, const std::vector<float>& m, const std::vector<float>& v,
+                         int64_t steps) = 0;
 };
 
 // The engine of the model's device: CpuEngine on a "cpu" context (running on `threads`), the CUDA

@@ -8,5 +8,7 @@ list(APPEND MOCO_SOURCES
     src/train/cpu_engine.cpp
     src/train/engine.cpp
     src/train/trainer.cpp
+    src/train/safetensors_out.cpp
     src/train/checkpoint.cpp
+    src/train/trainer_state.cpp
     src/train/api_train.cpp)

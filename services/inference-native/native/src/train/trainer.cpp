@@ -245,6 +245,7 @@ moco_status Trainer::step(const char* fn, StepStats* stats) {
     pairs_ = tokens_ = target_tokens_ = 0;
     if (!std::isfinite(norm)) {
         engine_->zero_gradients();
+        stepped_micro_batches_ = micro_batches_;
         return set_error(MOCO_ERR_NUMERIC, "%s: the gradient holds NaN or Inf; the weights were left "
                          "unchanged and the step's micro-batches dropped", fn);
     }
@@ -259,11 +260,39 @@ moco_status Trainer::step(const char* fn, StepStats* stats) {
                       schedule_factor(config_.schedule, steps_, config_.warmup_steps, config_.total_steps);
     engine_->update(lr);
     masters_read_ = false;
+    stepped_micro_batches_ = micro_batches_;
     s.step = ++steps_;
     s.learning_rate = lr;
     if (stats != nullptr) {
         *stats = s;
     }
+    return MOCO_OK;
+}
+
+TrainerState Trainer::state() const {
+    TrainerState s;
+    s.master = params().master;
+    engine_->read_moments(s.m, s.v);
+    s.steps = steps_;
+    s.micro_batches = stepped_micro_batches_;
+    return s;
+}
+
+moco_status Trainer::restore(const char* fn, const TrainerState& state) {
+    if (kind_ >= 0) {
+        return set_error(MOCO_ERR_INVALID_ARGUMENT, "%s: micro-batches were added since the last step; load a "
+                         "state into a fresh trainer or right after moco_trainer_step", fn);
+    }
+    const size_t n = params_.size();
+    if (state.master.size() != n || state.m.size() != n || state.v.size() != n || state.steps < 0) {
+        return set_error(MOCO_ERR_INVALID_ARGUMENT, "%s: the state holds %zu values per buffer but this trainer "
+                         "trains %zu", fn, state.master.size(), n);
+    }
+    params_.master = state.master;
+    engine_->restore(params_.master, state.m, state.v, state.steps);
+    masters_read_ = true;
+    steps_ = state.steps;
+    micro_batches_ = stepped_micro_batches_ = state.micro_batches;
     return MOCO_OK;
 }
 

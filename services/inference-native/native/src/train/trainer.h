@@ -21,6 +21,13 @@ struct StepStats {
     int64_t tokens = 0, target_tokens = 0;
 };
 
+// What moco_trainer_save_state keeps: everything the next step depends on, as of the last step.
+struct TrainerState {
+    std::vector<float> master, m, v;   // the masters and AdamW's moments, in the params' layout
+    int64_t steps = 0;                 // optimizer steps taken
+    uint64_t micro_batches = 0;        // micro-batches consumed by them (LoRA dropout's stream)
+};
+
 class Trainer {
 public:
     // On the model's device; `threads` sizes a CPU engine's pool.
@@ -41,6 +48,12 @@ public:
     // The gradients accumulated so far in this step (unnormalised sums), in the params' layout.
     const std::vector<float>& gradients() { return engine_->gradients(); }
 
+    // The state as of the last step (micro-batches added since are not part of it).
+    TrainerState state() const;
+    // Continues from `state`: the next step is the one that followed it. MOCO_ERR_INVALID_ARGUMENT
+    // when micro-batches are pending or the state's sizes are not this trainer's.
+    moco_status restore(const char* fn, const TrainerState& state);
+
 private:
     moco_status validate(const char* fn, int loss_kind, const moco_train_example* examples, int n) const;
 
@@ -51,6 +64,7 @@ private:
     mutable bool masters_read_ = true;  // params_.master holds the engine's current masters
     int64_t steps_ = 0;
     uint64_t micro_batches_ = 0;  // every micro-batch ever added: the dropout stream
+    uint64_t stepped_micro_batches_ = 0;  // micro_batches_ at the last step
 
     // The step being accumulated.
     int kind_ = -1;

@@ -13,6 +13,9 @@
 //    some gradient or master far beyond the tolerance.
 //  - CudaTrainerRuns.RepeatableBitForBit: two GPU trainers give identical gradients and masters
 //    (no atomics in any reduction; cuBLAS deterministic on one GPU).
+//  - CudaTrainerRuns.StateResumesOnTheGpuExactlyAndMovesToTheCpu: a state saved on the GPU (masters,
+//    AdamW moments, counts) loads into a second GPU trainer, which continues bit for bit, and into a
+//    CPU trainer, which continues to float rounding.
 //  - CudaTrainerRuns.OutOfMemoryLosesNothing: with the GPU full a micro-batch is
 //    MOCO_ERR_OUT_OF_MEMORY, and once memory is back the same micro-batch and step give exactly
 //    what a trainer that never failed gives.
@@ -34,6 +37,7 @@
 #include "engine_pair.h"
 #include "moco.h"
 #include "train/trainer.h"
+#include "train/trainer_state.h"
 
 #include <cstring>
 #include <random>
@@ -278,6 +282,28 @@ TEST_F(CudaTrainerRuns, RepeatableBitForBit) {
         EXPECT_EQ(sa.grad_norm, sb.grad_norm);
     }
     EXPECT_EQ(a.params().master, b.params().master);
+}
+
+TEST_F(CudaTrainerRuns, StateResumesOnTheGpuExactlyAndMovesToTheCpu) {
+    Loaded gpu("cuda:0", dir_.path()), cpu("cpu", dir_.path());
+    hf::TempDir out("moco_cuda_train_state");
+    const std::string saved = out / "state.safetensors";
+    train::Trainer a(*gpu.model, config_of(case_), 2);
+    step(a);
+    ASSERT_EQ(train::save_state("t", a, saved), MOCO_OK) << moco_last_error();
+    const train::StepStats want = step(a);
+
+    train::Trainer b(*gpu.model, config_of(case_), 2), c(*cpu.model, config_of(case_), 2);
+    ASSERT_EQ(train::load_state("t", b, saved), MOCO_OK) << moco_last_error();
+    ASSERT_EQ(train::load_state("t", c, saved), MOCO_OK) << moco_last_error();
+    const train::StepStats on_gpu = step(b), on_cpu = step(c);
+    EXPECT_EQ(on_gpu.step, 2);
+    EXPECT_EQ(on_gpu.loss, want.loss);
+    EXPECT_EQ(on_gpu.grad_norm, want.grad_norm);
+    EXPECT_EQ(b.params().master, a.params().master);
+    EXPECT_EQ(on_cpu.step, 2);
+    EXPECT_NEAR(on_cpu.loss, want.loss, 1e-4 * want.loss);
+    EXPECT_NEAR(on_cpu.grad_norm, want.grad_norm, 1e-3 * want.grad_norm);
 }
 
 TEST_F(CudaTrainerRuns, OutOfMemoryLosesNothing) {

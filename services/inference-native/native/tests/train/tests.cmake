@@ -5,10 +5,12 @@
 #                        checkpoints, determinism across thread counts (white-box)
 #   test_train_api       the public moco_trainer_* ABI: errors, over-fitting, SFT then greedy
 #                        decoding, DPO, policy gradient, save/reload round trips
+#   test_trainer_state   moco_trainer_save_state / load_state: bit-exact resume, refused states
 #   test_torch_steps     three AdamW steps against PyTorch (golden/adamw_steps, written by
 #                        tools/train/make_adamw_steps_torch.py) (white-box)
 list(APPEND MOCO_TEST_SOURCES
-    train/test_train_api.cpp)
+    train/test_train_api.cpp
+    train/test_trainer_state.cpp)
 list(APPEND MOCO_INTERNAL_TEST_SOURCES
     train/train_util.cpp
     train/test_gradients.cpp

@@ -194,6 +194,24 @@ public:
         return host_grad_;
     }
 
+    void read_moments(std::vector<float>& m, std::vector<float>& v) override {
+        use_device(device_);
+        m.resize(n_);
+        v.resize(n_);
+        download(grad_ + n_, m.data(), n_ * sizeof(float));
+        download(grad_ + 2 * n_, v.data(), n_ * sizeof(float));
+    }
+
+    void restore(const std::vector<float>& master, const std::vector<float>& m, const std::vector<float>& v,
+                 int64_t steps) override {
+        use_device(device_);
+        upload(master.data(), master_, n_ * sizeof(float));
+        upload(m.data(), grad_ + n_, n_ * sizeof(float));
+        upload(v.data(), grad_ + 2 * n_, n_ * sizeof(float));
+        adam_.t = steps;
+        zero_gradients();
+    }
+
 private:
     // Full fine-tuning: every matrix and vector from the masters. LoRA: the loaded model's weights
     // with the masters' A and B.
