@@ -56,6 +56,42 @@ public sealed class PolicyGradientTrainTests(TrainHost host)
     }
 
     [Fact]
+    public async Task A_cancelled_job_submitted_again_continues_with_the_next_step_and_ends_like_an_uninterrupted_one()
+    {
+        IEnumerable<double> Reward(IList<Rollout> rollouts) => rollouts.Select(r => r.SampleIndex == 0 ? 1.0 : 0.0);
+        var (reference, referenceBatches) = await RunAsync(Job("pg-resume-reference", epochs: 2), Reward);
+        Assert.Equal([1, 2, 3, 4], Progress(reference).Select(p => p.Step));
+
+        // Cancelled while step 3's rollouts await their rewards: steps 1 and 2 are kept (TrainResume).
+        Assert.Equal(2, await CancelAtRollouts(Job("pg-resume", epochs: 2), Reward, rewarded: 2));
+        var folder = Path.Combine(host.Trained, ".resume-pg-resume");
+        Assert.True(Directory.Exists(folder), "the cancelled job kept no state");
+
+        var (resumed, resumedBatches) = await RunAsync(Job("pg-resume", epochs: 2), Reward);
+        Assert.Equal([3, 4], Progress(resumed).Select(p => p.Step));
+        // The same rollouts (drawn from the restored weights) and the same losses as the uninterrupted job.
+        Assert.Equal(referenceBatches.Skip(2).Select(b => b.ToString()), resumedBatches.Select(b => b.ToString()));
+        Assert.Equal(Progress(reference).Skip(2).Select(p => p.Loss), Progress(resumed).Select(p => p.Loss));
+        Assert.Equal(reference[^1].Done.FinalLoss, resumed[^1].Done.FinalLoss);
+        Assert.False(Directory.Exists(folder), "the finished job left its resume folder");
+        var rollout = referenceBatches[^1].Rollouts[0];
+        Assert.Equal(await SumLogprob("pg-resume-reference", Prompts[rollout.ExampleIndex], rollout.TokenIds),
+            await SumLogprob("pg-resume", Prompts[rollout.ExampleIndex], rollout.TokenIds));
+    }
+
+    [Fact]
+    public async Task Another_job_under_a_cancelled_jobs_output_id_starts_over()
+    {
+        IEnumerable<double> Reward(IList<Rollout> rollouts) => rollouts.Select(r => (double)r.SampleIndex);
+        Assert.Equal(1, await CancelAtRollouts(Job("pg-restart", epochs: 2), Reward, rewarded: 1));
+        var other = Job("pg-restart", epochs: 2);
+        other.Hyper.Seed = 7;
+        var (responses, _) = await RunAsync(other, Reward);
+        Assert.Equal([1, 2, 3, 4], Progress(responses).Select(p => p.Step));
+        Assert.False(Directory.Exists(Path.Combine(host.Trained, ".resume-pg-restart")));
+    }
+
+    [Fact]
     public async Task A_wrong_reward_count_is_invalid_argument_and_registers_nothing()
     {
         var error = await Assert.ThrowsAsync<RpcException>(() => RunAsync(Job("pg-short"), r => r.Skip(1).Select(_ => 1.0)));
@@ -137,6 +173,37 @@ public sealed class PolicyGradientTrainTests(TrainHost host)
             }
         }
         return (responses, batches);
+    }
+
+    // Runs a job over Prompts, rewards its first `rewarded` rollout batches, cancels it when the next one comes, and
+    // returns the last step it reported.
+    private async Task<int> CancelAtRollouts(TrainJob job, Func<IList<Rollout>, IEnumerable<double>> reward, int rewarded)
+    {
+        using var call = host.Client.Train();
+        await TrainHost.Send(call, job, Prompts.Select(Example));
+        var last = 0;
+        var batches = 0;
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var response in call.ResponseStream.ReadAllAsync())
+            {
+                last = response.PayloadCase == TrainResponse.PayloadOneofCase.Progress ? response.Progress.Step : last;
+                if (response.PayloadCase != TrainResponse.PayloadOneofCase.Rollouts)
+                {
+                    continue;
+                }
+                if (batches++ == rewarded)
+                {
+                    await call.RequestStream.WriteAsync(new TrainRequest { Cancel = new TrainCancel() });
+                    continue;
+                }
+                var answer = new TrainRewards { BatchId = response.Rollouts.BatchId };
+                answer.Rewards.Add(reward(response.Rollouts.Rollouts));
+                await call.RequestStream.WriteAsync(new TrainRequest { Rewards = answer });
+            }
+        });
+        Assert.Equal(StatusCode.Cancelled, error.StatusCode);
+        return last;
     }
 
     private async Task<IReadOnlyList<int>> Greedy(string model, string prompt) =>

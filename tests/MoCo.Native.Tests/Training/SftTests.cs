@@ -67,6 +67,32 @@ public class SftTests
     }
 
     [Fact]
+    public void ATrainerLoadingAStateContinuesBitForBit()
+    {
+        using var temp = new TempDirectory();
+        using var context = Engine.Cpu();
+        using var model = Engine.Golden(context, TrainingData.Model);
+        var options = TrainingData.Overfit(TrainMode.Lora, dropout: 0.1f);
+        var state = temp.Sub("state.safetensors");
+        float[] rest;
+        using (var trainer = MocoTrainer.Create(model, options))
+        {
+            TrainingData.Train(trainer, 3);
+            trainer.SaveState(state);
+            rest = TrainingData.Train(trainer, 3);
+        }
+
+        using var resumed = MocoTrainer.Create(model, options);
+        resumed.LoadState(state);
+        Engine.BitEqual(rest, TrainingData.Train(resumed, 3), "losses of steps 4-6, uninterrupted and resumed");
+
+        using var other = MocoTrainer.Create(model, TrainingData.Overfit(TrainMode.Full));
+        var error = Assert.Throws<MocoException>(() => other.LoadState(state));
+        Assert.Equal(MocoStatus.InvalidArgument, error.Status);
+        Assert.Contains("has no tensor master.model.embed_tokens.weight", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DpoRaisesTheChosenOverRejectedMargin()
     {
         using var temp = new TempDirectory();

@@ -59,6 +59,10 @@ public sealed class TrainRun
     /// <summary>COLLM_DEFERRAL: the phase-1 probe whose g becomes the added row's head weights; null for the other kinds.</summary>
     public DeferralProbe? Probe { get; init; }
 
+    /// <summary>How often a running job saves its state for a later resume (<see cref="TrainResume"/>) besides when it is
+    /// cancelled: after the first step that ends this long after the previous save.</summary>
+    public TimeSpan ResumeEvery { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The rollout temperature the trainer's policy-gradient log-probs use (1 for the other kinds).</summary>
     public float RolloutTemperature { get; private init; } = 1f;
 
@@ -98,51 +102,90 @@ public sealed class TrainRun
             options = options with { AddVocabularyRow = true, AddedOutputRow = g };
         }
         using var trainer = MocoTrainer.Create(_settings.Base.Base.Model, options);
+        var resume = new TrainResume(_outputRoot, _settings.OutputId, TrainResume.Fingerprint(_settings, _units, RolloutTemperature));
+        var resumedAt = resume.TryLoad(trainer);
         var order = Enumerable.Range(0, _units.Count).ToArray();
         var random = new Random(unchecked((int)(_settings.Hyper.Seed ^ (_settings.Hyper.Seed >> 32))));
-        var micro = _settings.Hyper.MicroBatch;
         var accum = _settings.Hyper.GradAccum;
         var loss = 0.0;
         var step = 0;
-        for (var epoch = 0; epoch < _settings.Hyper.Epochs; epoch++)
+        var saved = Stopwatch.GetTimestamp();
+        try
         {
-            random.Shuffle(order);
-            for (var first = 0; first < MicroBatches; first += accum)
+            for (var epoch = 0; epoch < _settings.Hyper.Epochs; epoch++)
             {
-                var started = Stopwatch.GetTimestamp();
-                var microBatches = Enumerable.Range(first, Math.Min(accum, MicroBatches - first))
-                    .Select(m => order.Skip(m * micro).Take(micro).ToArray()).ToList();
-                foreach (var batch in _batches.ForStep(trainer, step, microBatches))
+                // Every epoch's shuffle is drawn, resumed or not, so the steps after a resume get the uninterrupted job's batches.
+                random.Shuffle(order);
+                for (var first = 0; first < MicroBatches; first += accum)
                 {
-                    _cancel.ThrowIfCancellationRequested();
-                    trainer.AddBatch(_settings.Loss, batch);
-                }
-                var stats = trainer.Step();
-                step++;
-                loss = stats.Loss;
-                var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-                _events.TryWrite(new TrainResponse
-                {
-                    Progress = new TrainProgress
+                    if (step < resumedAt)
                     {
-                        Step = step,
-                        Epoch = epoch + ((double)(first / accum + 1) / StepsPerEpoch),
-                        Loss = stats.Loss,
-                        Lr = stats.LearningRate,
-                        GradNorm = stats.GradNorm,
-                        TokensPerS = seconds > 0 ? stats.Tokens / seconds : 0,
-                    },
-                });
-                if (_settings.CheckpointEvery > 0 && step % _settings.CheckpointEvery == 0 && step < TotalSteps)
-                {
-                    Save(_settings, trainer, Path.Combine(_outputRoot, $"{_settings.OutputId}-checkpoint-{step}"));
-                    _events.TryWrite(new TrainResponse { Checkpoint = new TrainCheckpoint { Step = step } });
+                        step++;
+                        continue;
+                    }
+                    loss = Step(trainer, order, epoch, first, step);
+                    step++;
+                    if (_settings.CheckpointEvery > 0 && step % _settings.CheckpointEvery == 0 && step < TotalSteps)
+                    {
+                        Save(_settings, trainer, Path.Combine(_outputRoot, $"{_settings.OutputId}-checkpoint-{step}"));
+                        _events.TryWrite(new TrainResponse { Checkpoint = new TrainCheckpoint { Step = step } });
+                    }
+                    if (step < TotalSteps && Stopwatch.GetElapsedTime(saved) >= ResumeEvery)
+                    {
+                        resume.Save(trainer, step);
+                        saved = Stopwatch.GetTimestamp();
+                    }
                 }
             }
         }
+        catch (OperationCanceledException) when (step > resumedAt)
+        {
+            // The steps taken so far are kept for the same job's next submission; a failure to write them must not
+            // hide the cancellation.
+            try
+            {
+                resume.Save(trainer, step);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or MoCo.Native.MocoException)
+            {
+            }
+            throw;
+        }
         var directory = Path.Combine(_outputRoot, _settings.OutputId);
         Publish(trainer, directory);
+        resume.Delete();
         return new TrainResult(directory, loss);
+    }
+
+    // One optimizer step (the job's step-th, from 0) over the micro-batches starting at `first` of this epoch's order,
+    // reported as a progress event; returns its loss.
+    private double Step(MocoTrainer trainer, int[] order, int epoch, int first, int step)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var micro = _settings.Hyper.MicroBatch;
+        var accum = _settings.Hyper.GradAccum;
+        var microBatches = Enumerable.Range(first, Math.Min(accum, MicroBatches - first))
+            .Select(m => order.Skip(m * micro).Take(micro).ToArray()).ToList();
+        foreach (var batch in _batches.ForStep(trainer, step, microBatches))
+        {
+            _cancel.ThrowIfCancellationRequested();
+            trainer.AddBatch(_settings.Loss, batch);
+        }
+        var stats = trainer.Step();
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        _events.TryWrite(new TrainResponse
+        {
+            Progress = new TrainProgress
+            {
+                Step = step + 1,
+                Epoch = epoch + ((double)(first / accum + 1) / StepsPerEpoch),
+                Loss = stats.Loss,
+                Lr = stats.LearningRate,
+                GradNorm = stats.GradNorm,
+                TokensPerS = seconds > 0 ? stats.Tokens / seconds : 0,
+            },
+        });
+        return stats.Loss;
     }
 
     // The final model is written to a staging folder and renamed into place, so its folder exists only complete: the

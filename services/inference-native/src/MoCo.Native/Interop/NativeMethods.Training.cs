@@ -4,7 +4,7 @@ using MoCo.Native.Training;
 
 namespace MoCo.Native.Interop;
 
-// moco.h "Training": LoRA or full fine-tuning of a loaded causal LM on the CPU.
+// moco.h "Training": LoRA or full fine-tuning of a loaded causal LM on the CPU or a GPU.
 internal static unsafe partial class NativeMethods
 {
     [LibraryImport(LibraryName)]
@@ -24,6 +24,12 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial MocoStatus moco_trainer_save_model(TrainerHandle trainer, string baseDirectory, string directory);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial MocoStatus moco_trainer_save_state(TrainerHandle trainer, string path);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial MocoStatus moco_trainer_load_state(TrainerHandle trainer, string path);
 
     [LibraryImport(LibraryName)]
     internal static partial void moco_trainer_destroy(IntPtr trainer);

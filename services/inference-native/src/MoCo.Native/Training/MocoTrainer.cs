@@ -199,6 +199,39 @@ public sealed unsafe class MocoTrainer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes what the next step depends on - the masters, AdamW's moments, the steps taken and the micro-batches they
+    /// consumed - as of the last <see cref="Step"/> (micro-batches added since are not part of it), to one
+    /// safetensors file at <paramref name="path"/>, replaced whole (written aside and renamed). A trainer created
+    /// with the same model and options continues from it with <see cref="LoadState"/>, bit for bit on the same device.
+    /// </summary>
+    /// <exception cref="MocoException"><see cref="MocoStatus.Io"/>, <see cref="MocoStatus.OutOfMemory"/>.</exception>
+    public void SaveState(string path)
+    {
+        Utf8Text.Validate(path, nameof(path));
+        lock (_calls)
+        {
+            ThrowIfDisposed();
+            MocoException.ThrowIfFailed(NativeMethods.moco_trainer_save_state(Handle, path), "moco_trainer_save_state");
+        }
+    }
+
+    /// <summary>Continues from a state written by <see cref="SaveState"/>: the next <see cref="Step"/> is the one
+    /// that followed it. Only with no micro-batch pending; the file is checked whole before anything changes.</summary>
+    /// <exception cref="MocoException">
+    /// <see cref="MocoStatus.InvalidArgument"/> (micro-batches pending; not a trainer state; the state of another model
+    /// or options, naming the tensor), <see cref="MocoStatus.NotFound"/>, <see cref="MocoStatus.Io"/>.
+    /// </exception>
+    public void LoadState(string path)
+    {
+        Utf8Text.Validate(path, nameof(path));
+        lock (_calls)
+        {
+            ThrowIfDisposed();
+            MocoException.ThrowIfFailed(NativeMethods.moco_trainer_load_state(Handle, path), "moco_trainer_load_state");
+        }
+    }
+
     /// <summary>Frees the trainer (after a call in flight returns). Safe to call more than once.</summary>
     public void Dispose()
     {
