@@ -62,9 +62,11 @@ public sealed class PolicyGradientTrainTests(TrainHost host)
         var (reference, referenceBatches) = await RunAsync(Job("pg-resume-reference", epochs: 2), Reward);
         Assert.Equal([1, 2, 3, 4], Progress(reference).Select(p => p.Step));
 
-        // Cancelled while step 3's rollouts await their rewards: steps 1 and 2 are kept (TrainResume).
-        Assert.Equal(2, await CancelAtRollouts(Job("pg-resume", epochs: 2), Reward, rewarded: 2));
+        // Cancelled while step 3's rollouts await their rewards: steps 1 and 2 are kept (TrainResume). The running job
+        // already saved its state after step 2 (TrainResumeSeconds 0), the older one gone.
         var folder = Path.Combine(host.Trained, ".resume-pg-resume");
+        Assert.Equal(2, await CancelAtRollouts(Job("pg-resume", epochs: 2), Reward, rewarded: 2, beforeCancel: () =>
+            Assert.Equal(["job.sha256", "state-2.safetensors"], Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal))));
         Assert.True(Directory.Exists(folder), "the cancelled job kept no state");
 
         var (resumed, resumedBatches) = await RunAsync(Job("pg-resume", epochs: 2), Reward);
@@ -175,9 +177,9 @@ public sealed class PolicyGradientTrainTests(TrainHost host)
         return (responses, batches);
     }
 
-    // Runs a job over Prompts, rewards its first `rewarded` rollout batches, cancels it when the next one comes, and
-    // returns the last step it reported.
-    private async Task<int> CancelAtRollouts(TrainJob job, Func<IList<Rollout>, IEnumerable<double>> reward, int rewarded)
+    // Runs a job over Prompts, rewards its first `rewarded` rollout batches, cancels it when the next one comes (after
+    // beforeCancel), and returns the last step it reported.
+    private async Task<int> CancelAtRollouts(TrainJob job, Func<IList<Rollout>, IEnumerable<double>> reward, int rewarded, Action? beforeCancel = null)
     {
         using var call = host.Client.Train();
         await TrainHost.Send(call, job, Prompts.Select(Example));
@@ -194,6 +196,7 @@ public sealed class PolicyGradientTrainTests(TrainHost host)
                 }
                 if (batches++ == rewarded)
                 {
+                    beforeCancel?.Invoke();
                     await call.RequestStream.WriteAsync(new TrainRequest { Cancel = new TrainCancel() });
                     continue;
                 }

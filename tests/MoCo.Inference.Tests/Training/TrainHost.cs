@@ -16,7 +16,8 @@ public sealed class TrainHost : IAsyncLifetime
     public InferenceService.InferenceServiceClient Client => _host.Client;
 
     public async Task InitializeAsync() =>
-        _host = await InferenceHost.StartAsync(Models.Root, ("Moco:Inference:TrainedModelsDirectory", Trained));
+        // Resume states after every step: every job here exercises the periodic save.
+        _host = await InferenceHost.StartAsync(Models.Root, ("Moco:Inference:TrainedModelsDirectory", Trained), ("Moco:Inference:TrainResumeSeconds", "0"));
 
     public async Task DisposeAsync()
     {

@@ -62,11 +62,13 @@ public sealed class TrainCall(ModelRegistry registry, InferenceOptions options, 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var events = Channel.CreateUnbounded<TrainResponse>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var rewards = settings.Kind == TrainKind.PolicyGradient ? Channel.CreateUnbounded<TrainRewards>() : null;
+        var resumeEvery = TimeSpan.FromSeconds(Math.Max(0, options.TrainResumeSeconds));
         var run = rewards is null
-            ? TrainRun.Create(settings, units, OutputRoot, events.Writer, stop.Token, probe: settings.Kind == TrainKind.CollmDeferral ? new DeferralProbe(encoder.DeferralLabels) : null)
+            ? TrainRun.Create(settings, units, OutputRoot, events.Writer, stop.Token, probe: settings.Kind == TrainKind.CollmDeferral ? new DeferralProbe(encoder.DeferralLabels) : null,
+                resumeEvery: resumeEvery)
             : TrainRun.Create(settings, units, OutputRoot, events.Writer, stop.Token,
                 new PolicyGradientBatches(settings, units, registry, limits, OutputRoot, events.Writer, rewards.Reader, stop.Token),
-                PolicyGradientBatches.Temperature(settings, units, limits));
+                PolicyGradientBatches.Temperature(settings, units, limits), resumeEvery: resumeEvery);
         await responses.WriteAsync(new TrainResponse { Started = new TrainStarted { JobId = jobId, TotalSteps = run.TotalSteps } }, cancel).ConfigureAwait(false);
         var result = run.Start(jobId);
         var listener = new TrainListener(requests, stop, rewards?.Writer);

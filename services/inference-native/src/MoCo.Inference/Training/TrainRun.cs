@@ -51,16 +51,22 @@ public sealed class TrainRun
 
     /// <summary>A job over <paramref name="units"/> (one per contract example: one sequence for SFT, a pair for DPO, the
     /// prompt for POLICY_GRADIENT); <paramref name="batches"/> turns each step's units into training sequences (null:
-    /// the units themselves).</summary>
+    /// the units themselves); <paramref name="resumeEvery"/>: <see cref="ResumeEvery"/> (null: a minute).</summary>
     public static TrainRun Create(TrainSettings settings, IReadOnlyList<NativeExample[]> units, string outputRoot, ChannelWriter<TrainResponse> events,
-        CancellationToken cancel, IStepBatches? batches = null, float rolloutTemperature = 1f, DeferralProbe? probe = null) =>
-        new(settings, units, outputRoot, events, batches, cancel) { RolloutTemperature = rolloutTemperature, Probe = probe };
+        CancellationToken cancel, IStepBatches? batches = null, float rolloutTemperature = 1f, DeferralProbe? probe = null, TimeSpan? resumeEvery = null) =>
+        new(settings, units, outputRoot, events, batches, cancel)
+        {
+            RolloutTemperature = rolloutTemperature,
+            Probe = probe,
+            ResumeEvery = resumeEvery ?? TimeSpan.FromMinutes(1),
+        };
 
     /// <summary>COLLM_DEFERRAL: the phase-1 probe whose g becomes the added row's head weights; null for the other kinds.</summary>
     public DeferralProbe? Probe { get; init; }
 
     /// <summary>How often a running job saves its state for a later resume (<see cref="TrainResume"/>) besides when it is
-    /// cancelled: after the first step that ends this long after the previous save.</summary>
+    /// cancelled: after the first step that ends this long after the previous save, or 20 times as long as that save
+    /// took if more.</summary>
     public TimeSpan ResumeEvery { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>The rollout temperature the trainer's policy-gradient log-probs use (1 for the other kinds).</summary>
@@ -110,6 +116,7 @@ public sealed class TrainRun
         var loss = 0.0;
         var step = 0;
         var saved = Stopwatch.GetTimestamp();
+        var interval = ResumeEvery;
         try
         {
             for (var epoch = 0; epoch < _settings.Hyper.Epochs; epoch++)
@@ -130,10 +137,13 @@ public sealed class TrainRun
                         Save(_settings, trainer, Path.Combine(_outputRoot, $"{_settings.OutputId}-checkpoint-{step}"));
                         _events.TryWrite(new TrainResponse { Checkpoint = new TrainCheckpoint { Step = step } });
                     }
-                    if (step < TotalSteps && Stopwatch.GetElapsedTime(saved) >= ResumeEvery)
+                    if (step < TotalSteps && Stopwatch.GetElapsedTime(saved) >= interval)
                     {
+                        var started = Stopwatch.GetTimestamp();
                         resume.Save(trainer, step);
                         saved = Stopwatch.GetTimestamp();
+                        // A big model's state takes a while to write: saving stays under 5% of the job's time.
+                        interval = TimeSpan.FromTicks(Math.Max(ResumeEvery.Ticks, 20 * Stopwatch.GetElapsedTime(started).Ticks));
                     }
                 }
             }
