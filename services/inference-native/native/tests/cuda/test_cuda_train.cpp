@@ -340,7 +340,7 @@ TEST_F(CudaTrainerRuns, CreateOutOfMemoryIsReportedAndTheDeviceStaysUsable) {
         ASSERT_EQ(status, MOCO_ERR_OUT_OF_MEMORY) << message;
         EXPECT_EQ(trainer, nullptr);
         EXPECT_NE(message.find("moco_trainer_create"), std::string::npos) << message;
-        EXPECT_NE(message.find("the trainer's masters"), std::string::npos) << message;
+        EXPECT_NE(message.find("the trainer's"), std::string::npos) << message;  // its workspace or masters
     }
     ASSERT_EQ(moco_trainer_create(gpu.model, &o, &trainer), MOCO_OK) << moco_last_error();
     const std::vector<Example> batch = make_examples(2, spec_.vocab_size, 3);

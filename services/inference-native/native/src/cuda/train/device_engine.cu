@@ -37,13 +37,17 @@ std::vector<DecayRun> decay_runs(const std::vector<std::pair<size_t, size_t>>& d
 }
 
 // The engine's stream and cuBLAS handle, released last (after every buffer) and also when the
-// engine's constructor throws.
+// engine's constructor throws. cuBLAS gets its workspace here (the size it recommends for Hopper):
+// left to itself it would allocate one at its first GEMM, which may be in the middle of a backward.
 struct Queue {
     explicit Queue(int device) {
         use_device(device);
         check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
         check(cublasCreate(&blas), "cublasCreate");
         check(cublasSetStream(blas, stream), "cublasSetStream");
+        constexpr size_t kWorkspace = size_t{32} << 20;
+        workspace.reserve(kWorkspace, "the trainer's cuBLAS workspace");
+        check(cublasSetWorkspace(blas, workspace.data(), kWorkspace), "cublasSetWorkspace");
     }
     Queue(const Queue&) = delete;
     Queue& operator=(const Queue&) = delete;
@@ -54,6 +58,7 @@ struct Queue {
     }
     cudaStream_t stream = nullptr;
     cublasHandle_t blas = nullptr;
+    DeviceBuffer workspace;
 };
 
 class DeviceEngine final : public moco::train::Engine {
