@@ -166,6 +166,7 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
     {
         var clock = Stopwatch.StartNew();
         var totalSteps = 0;
+        var firstStep = 0;  // the first step this call runs: a resubmitted job continues after the steps it kept
         using var call = client.Train(Headers(job.BaseModel), cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new TrainRequest { Job = job }).ConfigureAwait(false);
         foreach (var chunk in examples.Chunk(ExamplesPerMessage))
@@ -188,7 +189,9 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
             else if (response.PayloadCase == TrainResponse.PayloadOneofCase.Progress)
             {
                 var step = response.Progress.Step;
-                meter.TrainingStep(phase, baseModel, step, Math.Max(totalSteps, step), response.Progress.Loss, step / Math.Max(clock.Elapsed.TotalSeconds, 1e-3));
+                firstStep = firstStep == 0 ? step : firstStep;
+                meter.TrainingStep(phase, baseModel, step, Math.Max(totalSteps, step), response.Progress.Loss,
+                    (step - firstStep + 1) / Math.Max(clock.Elapsed.TotalSeconds, 1e-3));
             }
             else if (response.PayloadCase == TrainResponse.PayloadOneofCase.Rollouts && rewards is not null)
             {
