@@ -29,7 +29,7 @@ void convert_f32(const float* in, int64_t n, DType dtype, void* out, cudaStream_
     if (n <= 0) {
         return;
     }
-    const int blocks = blocks_for(n, 256) < 65535 ? blocks_for(n, 256) : 65535;
+    const int blocks = grid_stride_blocks(n, 256);
     switch (dtype) {
         case DType::BF16:
             convert_kernel<<<blocks, 256, 0, stream>>>(in, n, static_cast<__nv_bfloat16*>(out));

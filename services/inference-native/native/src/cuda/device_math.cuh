@@ -8,7 +8,9 @@
 
 namespace moco::cuda {
 
-__device__ inline float warp_sum(float v) {
+// Sum of v over the warp (every lane calls), a butterfly: every lane gets the same bits.
+template <class T>
+__device__ inline T warp_sum(T v) {
     for (int offset = 16; offset > 0; offset /= 2) {
         v += __shfl_xor_sync(0xffffffffu, v, offset);
     }
@@ -22,9 +24,13 @@ __device__ inline float warp_max(float v) {
     return v;
 }
 
-// Sum of v over the block (blockDim.x a multiple of 32, at most 1024); every thread gets it.
-__device__ inline float block_sum(float v) {
-    __shared__ float partial[32];
+// Sum of v over the block (blockDim.x a multiple of 32, at most 1024); every thread gets it. The
+// order is fixed by blockDim alone (each warp's butterfly, then the warps in index order), so a
+// block's result never depends on scheduling. F32 for the forward, double for the training sums
+// (row log-sum-exps, squared-gradient chunks).
+template <class T>
+__device__ inline T block_sum(T v) {
+    __shared__ T partial[32];
     const int lane = threadIdx.x % 32;
     const int warp = threadIdx.x / 32;
     v = warp_sum(v);
@@ -33,29 +39,7 @@ __device__ inline float block_sum(float v) {
         partial[warp] = v;
     }
     __syncthreads();
-    float total = 0.0f;
-    for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) {
-        total += partial[w];
-    }
-    return total;
-}
-
-// The double twin of block_sum for the training sums (row log-sum-exps, squared-gradient chunks).
-// The order is fixed by blockDim alone (each warp by xor shuffles, then the warps in index order),
-// so a block's result never depends on scheduling.
-__device__ inline double block_sum(double v) {
-    __shared__ double partial[32];
-    const int lane = threadIdx.x % 32;
-    const int warp = threadIdx.x / 32;
-    for (int offset = 16; offset > 0; offset /= 2) {
-        v += __shfl_xor_sync(0xffffffffu, v, offset);
-    }
-    __syncthreads();  // partial may still be read by a previous call
-    if (lane == 0) {
-        partial[warp] = v;
-    }
-    __syncthreads();
-    double total = 0.0;
+    T total = 0;
     for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) {
         total += partial[w];
     }
@@ -91,6 +75,13 @@ __device__ inline float load_as_f32(const void* data, DType dtype, int64_t i) {
 
 inline int blocks_for(int64_t n, int threads) {
     return static_cast<int>((n + threads - 1) / threads);
+}
+
+// The grid of a grid-stride loop over n elements: one thread per element up to the 65535 blocks
+// every launch configuration allows in x, the loop covering the rest.
+inline int grid_stride_blocks(int64_t n, int threads) {
+    const int blocks = blocks_for(n, threads);
+    return blocks < 65535 ? blocks : 65535;
 }
 
 }  // namespace moco::cuda

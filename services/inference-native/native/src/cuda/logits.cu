@@ -132,11 +132,6 @@ __global__ void top_k_kernel(const float* values, int vocab, int k, int32_t* ids
     }
 }
 
-int elementwise_blocks(int64_t n) {
-    const int blocks = blocks_for(n, kThreads);
-    return blocks < 65535 ? blocks : 65535;
-}
-
 }  // namespace
 
 void log_softmax_rows(const float* z, int rows, int vocab, float* out, cudaStream_t stream) {
@@ -147,7 +142,8 @@ void fuse_rows(const float* const* inputs, const int* strides, const float* weig
                float* out, cudaStream_t stream) {
     const int64_t total = static_cast<int64_t>(rows) * vocab;
     if (total > 0) {
-        fuse_kernel<<<elementwise_blocks(total), kThreads, 0, stream>>>(inputs, strides, weights, n, rows, vocab, out);
+        const int blocks = grid_stride_blocks(total, kThreads);
+        fuse_kernel<<<blocks, kThreads, 0, stream>>>(inputs, strides, weights, n, rows, vocab, out);
     }
 }
 
@@ -155,8 +151,8 @@ void contrast_rows(const float* const* inputs, const int* strides, int k, float 
                    float* out, cudaStream_t stream) {
     const int64_t total = static_cast<int64_t>(rows) * vocab;
     if (total > 0) {
-        contrast_kernel<<<elementwise_blocks(total), kThreads, 0, stream>>>(inputs, strides, k, lambda, rows, vocab,
-                                                                             out);
+        const int blocks = grid_stride_blocks(total, kThreads);
+        contrast_kernel<<<blocks, kThreads, 0, stream>>>(inputs, strides, k, lambda, rows, vocab, out);
     }
 }
 

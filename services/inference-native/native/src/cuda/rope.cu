@@ -79,7 +79,7 @@ void rope_tables(const int32_t* pos, int rows, const float* inv_freq, int half, 
                  cudaStream_t stream) {
     const int64_t n = static_cast<int64_t>(rows) * half;
     if (n > 0) {
-        const int blocks = blocks_for(n, 256) < 65535 ? blocks_for(n, 256) : 65535;
+        const int blocks = grid_stride_blocks(n, 256);
         rope_table_kernel<<<blocks, 256, 0, stream>>>(pos, rows, inv_freq, half, cos, sin);
     }
 }

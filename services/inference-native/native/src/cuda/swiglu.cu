@@ -22,7 +22,7 @@ __global__ void silu_mul_kernel(const float* gate_up, int rows, int inter, float
 void silu_mul_rows(const float* gate_up, int rows, int inter, float* act, cudaStream_t stream) {
     const int64_t n = static_cast<int64_t>(rows) * inter;
     if (n > 0) {
-        const int blocks = blocks_for(n, 256) < 65535 ? blocks_for(n, 256) : 65535;
+        const int blocks = grid_stride_blocks(n, 256);
         silu_mul_kernel<<<blocks, 256, 0, stream>>>(gate_up, rows, inter, act);
     }
 }

@@ -15,12 +15,6 @@ constexpr int kThreads = 256;
 // enough that a LoRA-sized buffer (millions of elements) still fills every SM.
 constexpr size_t kNormChunk = size_t{1} << 14;
 
-// The grid of an elementwise grid-stride loop over n elements (n > 0).
-int elementwise_blocks(size_t n) {
-    const size_t blocks = (n + kThreads - 1) / kThreads;
-    return blocks < 65535 ? static_cast<int>(blocks) : 65535;
-}
-
 __global__ void scale_kernel(float* g, size_t n, float s) {
     for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
          i += static_cast<size_t>(gridDim.x) * blockDim.x) {
@@ -61,7 +55,10 @@ __global__ void adamw_kernel(float* param, const float* grad, float* m, float* v
 }  // namespace
 
 void scale(float* g, size_t n, float s, cudaStream_t stream) {
-    if (n > 0) scale_kernel<<<elementwise_blocks(n), kThreads, 0, stream>>>(g, n, s);
+    if (n > 0) {
+        const int blocks = grid_stride_blocks(static_cast<int64_t>(n), kThreads);
+        scale_kernel<<<blocks, kThreads, 0, stream>>>(g, n, s);
+    }
 }
 
 size_t norm_chunks(size_t n) {
@@ -85,9 +82,9 @@ void adamw(float* param, const float* grad, float* m, float* v, size_t n, const 
     const float decay_factor = static_cast<float>(1.0 - step.lr * step.weight_decay);
     // Like the CPU: no multiply at all without weight decay.
     const bool apply_decay = decay && step.weight_decay != 0.0f;
-    adamw_kernel<<<elementwise_blocks(n), kThreads, 0, stream>>>(param, grad, m, v, n, step.beta1, step.beta2,
-                                                                  step.eps, step_size, bc2_sqrt, decay_factor,
-                                                                  apply_decay);
+    const int blocks = grid_stride_blocks(static_cast<int64_t>(n), kThreads);
+    adamw_kernel<<<blocks, kThreads, 0, stream>>>(param, grad, m, v, n, step.beta1, step.beta2, step.eps, step_size,
+                                                   bc2_sqrt, decay_factor, apply_decay);
 }
 
 }  // namespace moco::cuda::train

@@ -10,10 +10,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-int grid_for(int64_t n) {
-    return blocks_for(n, kThreads) < 65535 ? blocks_for(n, kThreads) : 65535;
-}
-
 // The dropout of one module's input and the factor a kept element gets (1 / (1 - p), divided once
 // on the host as the CPU pass divides, so both have the same bits).
 struct DropoutArgs {
@@ -115,7 +111,8 @@ void swiglu_backward(const float* gate_up, const float* dact, int rows, int inte
                      cudaStream_t stream) {
     const int64_t n = static_cast<int64_t>(rows) * inter;
     if (n > 0) {
-        swiglu_backward_kernel<<<grid_for(n), kThreads, 0, stream>>>(gate_up, dact, rows, inter, dgu);
+        const int blocks = grid_stride_blocks(n, kThreads);
+        swiglu_backward_kernel<<<blocks, kThreads, 0, stream>>>(gate_up, dact, rows, inter, dgu);
     }
 }
 
@@ -137,7 +134,8 @@ void dropout_rows(const float* in, int64_t ld_in, int rows, int cols, const Drop
                   cudaStream_t stream) {
     const int64_t n = static_cast<int64_t>(rows) * cols;
     if (n > 0) {
-        dropout_rows_kernel<<<grid_for(n), kThreads, 0, stream>>>(in, ld_in, rows, cols, dropout_args(key), out);
+        const int blocks = grid_stride_blocks(n, kThreads);
+        dropout_rows_kernel<<<blocks, kThreads, 0, stream>>>(in, ld_in, rows, cols, dropout_args(key), out);
     }
 }
 
@@ -146,15 +144,17 @@ void add_scaled_rows(const float* in, int64_t ld_in, int rows, int cols, float s
     const int64_t n = static_cast<int64_t>(rows) * cols;
     if (n > 0) {
         const DropoutArgs a = dropout_args(key != nullptr ? *key : DropoutKey{});
-        add_scaled_rows_kernel<<<grid_for(n), kThreads, 0, stream>>>(in, ld_in, rows, cols, s, key != nullptr, a,
-                                                                     out, ld_out);
+        const int blocks = grid_stride_blocks(n, kThreads);
+        add_scaled_rows_kernel<<<blocks, kThreads, 0, stream>>>(in, ld_in, rows, cols, s, key != nullptr, a, out,
+                                                                 ld_out);
     }
 }
 
 void add_bias_rows(const float* bias, int rows, int cols, float* out, int64_t ld, cudaStream_t stream) {
     const int64_t n = static_cast<int64_t>(rows) * cols;
     if (n > 0) {
-        add_bias_rows_kernel<<<grid_for(n), kThreads, 0, stream>>>(bias, rows, cols, out, ld);
+        const int blocks = grid_stride_blocks(n, kThreads);
+        add_bias_rows_kernel<<<blocks, kThreads, 0, stream>>>(bias, rows, cols, out, ld);
     }
 }
 
