@@ -52,6 +52,13 @@ void scale(cpu::ThreadPool& pool, float* g, size_t n, float s) {
     });
 }
 
+AdamWFactors adamw_factors(float beta1, float beta2, float weight_decay, double lr, int64_t t) {
+    const double bc1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(t));
+    const double bc2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(t));
+    return AdamWFactors{static_cast<float>(lr / bc1), static_cast<float>(std::sqrt(bc2)),
+                        static_cast<float>(1.0 - lr * weight_decay)};
+}
+
 void AdamW::step(cpu::ThreadPool& pool, float* param, const float* grad, size_t n, double lr,
                  const std::vector<std::pair<size_t, size_t>>& decay_ranges) {
     if (m.size() != n) {
@@ -59,11 +66,8 @@ void AdamW::step(cpu::ThreadPool& pool, float* param, const float* grad, size_t 
         v.assign(n, 0.0f);
     }
     ++steps;
-    const double bc1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(steps));
-    const double bc2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(steps));
-    const float step_size = static_cast<float>(lr / bc1);
-    const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
-    const float decay = static_cast<float>(1.0 - lr * weight_decay);
+    const AdamWFactors f = adamw_factors(beta1, beta2, weight_decay, lr, steps);
+    const float step_size = f.step_size, bc2_sqrt = f.bc2_sqrt, decay = f.decay;
     const float b1 = beta1, b2 = beta2;
     pool.run(static_cast<int>(chunks(n)), [&](int c, int) {
         const size_t begin = static_cast<size_t>(c) * kChunk;

@@ -25,6 +25,14 @@ double global_norm(cpu::ThreadPool& pool, const float* g, size_t n);
 // g *= s, in place.
 void scale(cpu::ThreadPool& pool, float* g, size_t n, float s);
 
+// The step-wide factors of AdamW step t (from 1), computed in double then rounded to float as
+// torch.optim.AdamW (1.13, single-tensor) does: step_size = lr / (1 - b1^t), bc2_sqrt =
+// sqrt(1 - b2^t), decay = 1 - lr wd. Both devices' AdamW take them from here.
+struct AdamWFactors {
+    float step_size, bc2_sqrt, decay;
+};
+AdamWFactors adamw_factors(float beta1, float beta2, float weight_decay, double lr, int64_t t);
+
 struct AdamW {
     float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.0f;
     std::vector<float> m, v;

@@ -3,8 +3,7 @@
 // global norm as one block per fixed chunk, so the norm does not depend on the launch.
 #include "cuda/device_math.cuh"
 #include "cuda/train/optimizer_kernels.h"
-
-#include <cmath>
+#include "train/optimizer.h"
 
 namespace moco::cuda::train {
 namespace {
@@ -74,17 +73,13 @@ void square_sums(const float* g, size_t n, double* partial, cudaStream_t stream)
 void adamw(float* param, const float* grad, float* m, float* v, size_t n, const AdamWStep& step, bool decay,
            cudaStream_t stream) {
     if (n == 0) return;
-    // The bias corrections and factors exactly as AdamW::step computes them (double, then float).
-    const double bc1 = 1.0 - std::pow(static_cast<double>(step.beta1), static_cast<double>(step.t));
-    const double bc2 = 1.0 - std::pow(static_cast<double>(step.beta2), static_cast<double>(step.t));
-    const float step_size = static_cast<float>(step.lr / bc1);
-    const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
-    const float decay_factor = static_cast<float>(1.0 - step.lr * step.weight_decay);
+    const moco::train::AdamWFactors f =
+        moco::train::adamw_factors(step.beta1, step.beta2, step.weight_decay, step.lr, step.t);
     // Like the CPU: no multiply at all without weight decay.
     const bool apply_decay = decay && step.weight_decay != 0.0f;
     const int blocks = grid_stride_blocks(static_cast<int64_t>(n), kThreads);
-    adamw_kernel<<<blocks, kThreads, 0, stream>>>(param, grad, m, v, n, step.beta1, step.beta2, step.eps, step_size,
-                                                   bc2_sqrt, decay_factor, apply_decay);
+    adamw_kernel<<<blocks, kThreads, 0, stream>>>(param, grad, m, v, n, step.beta1, step.beta2, step.eps, f.step_size,
+                                                   f.bc2_sqrt, f.decay, apply_decay);
 }
 
 }  // namespace moco::cuda::train
