@@ -1,7 +1,8 @@
 // Philox4x32-10 (Salmon, Moraes, Dror, Shaw: "Parallel random numbers: as easy as 1, 2, 3", SC'11)
-// and the two counter layouts built on it. A counter-based generator: every draw is a pure function
-// of (key, counter), so a draw never depends on which batch, thread or chunk asked for it - the
-// property L5 sampling and M5 DARE masks need (methods-logit-weight.md §1.1, §1.2).
+// and the counter layouts built on it. A counter-based generator: every draw is a pure function of
+// (key, counter), so a draw never depends on which batch, thread or chunk asked for it - the
+// property L5 sampling, M5 DARE masks (methods-logit-weight.md §1.1, §1.2) and training's LoRA
+// dropout need.
 #pragma once
 
 #include "kernels/host_device.h"
@@ -46,6 +47,15 @@ MOCO_HOST_DEVICE inline float sampling_uniform(uint64_t seed, uint64_t tokens_ge
     const Philox4 out =
         philox4x32_10(ctr, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
     return uniform_from_bits(out.v[0]);
+}
+
+// Training's LoRA dropout (train/pass.h Dropout): the u of element `element` of the input of
+// adapted projection `unit` (layer * modules + module) in micro-batch `stream` of a run seeded
+// `seed`; the element is dropped iff u < p. The CPU pass and the CUDA kernels both draw here.
+MOCO_HOST_DEVICE inline float lora_dropout_uniform(uint64_t seed, uint64_t stream, uint32_t unit, uint32_t element) {
+    const Philox4 ctr = {{element, unit, static_cast<uint32_t>(stream), static_cast<uint32_t>(stream >> 32)}};
+    return uniform_from_bits(
+        philox4x32_10(ctr, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)).v[0]);
 }
 
 // FNV-1a, 64 bits, over the bytes of a NUL-terminated string (the M5 tensor identity).

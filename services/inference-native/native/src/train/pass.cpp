@@ -68,11 +68,9 @@ void add_column_sums(cpu::ThreadPool& pool, const float* m, int rows, int cols, 
 
 // 0 for a dropped element, 1 / (1 - p) for a kept one (see Dropout).
 float dropout_factor(const Dropout& d, int l, int m, int64_t index) {
-    const kernels::Philox4 ctr = {{static_cast<uint32_t>(index), static_cast<uint32_t>(l * kLoraModuleCount + m),
-                                   static_cast<uint32_t>(d.stream), static_cast<uint32_t>(d.stream >> 32)}};
-    const uint32_t bits =
-        kernels::philox4x32_10(ctr, static_cast<uint32_t>(d.seed), static_cast<uint32_t>(d.seed >> 32)).v[0];
-    return kernels::uniform_from_bits(bits) >= d.p ? 1.0f / (1.0f - d.p) : 0.0f;
+    const float u = kernels::lora_dropout_uniform(d.seed, d.stream, static_cast<uint32_t>(l * kLoraModuleCount + m),
+                                                  static_cast<uint32_t>(index));
+    return u >= d.p ? 1.0f / (1.0f - d.p) : 0.0f;
 }
 
 }  // namespace

@@ -21,15 +21,12 @@ DropoutArgs dropout_args(const DropoutKey& key) {
     return DropoutArgs{key, 1.0f / (1.0f - key.p)};
 }
 
-// train/pass.cpp dropout_factor: Philox4x32-10 keyed by the seed, counter {element, l * modules +
-// m, stream low, stream high}; the element is dropped iff its uniform is below p.
+// train/pass.cpp dropout_factor on the device: the same draw (kernels::lora_dropout_uniform).
 __device__ float dropout_factor(const DropoutArgs& a, int64_t index) {
-    const kernels::Philox4 ctr = {{static_cast<uint32_t>(index),
-                                   static_cast<uint32_t>(a.key.layer * kLoraModuleCount + a.key.module),
-                                   static_cast<uint32_t>(a.key.stream), static_cast<uint32_t>(a.key.stream >> 32)}};
-    const uint32_t bits =
-        kernels::philox4x32_10(ctr, static_cast<uint32_t>(a.key.seed), static_cast<uint32_t>(a.key.seed >> 32)).v[0];
-    return kernels::uniform_from_bits(bits) >= a.key.p ? a.keep_factor : 0.0f;
+    const float u = kernels::lora_dropout_uniform(a.key.seed, a.key.stream,
+                                                  static_cast<uint32_t>(a.key.layer * kLoraModuleCount + a.key.module),
+                                                  static_cast<uint32_t>(index));
+    return u >= a.key.p ? a.keep_factor : 0.0f;
 }
 
 // The CPU pass's formula (expf, not __expf, like silu_mul_kernel).
