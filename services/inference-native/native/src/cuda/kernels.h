@@ -31,7 +31,8 @@ void rope_tables(const int32_t* pos, int rows, const float* inv_freq, int half, 
 
 // After the q/k/v GEMM: per row, adds the bias, applies the per-head q/k RMSNorm (Qwen3) and RoPE to
 // every q and k head (q in place), and stores k and v at the row's position in the paged KV cache
-// (layout of cpu::KvGeometry) (rope.cu).
+// (layout of cpu::KvGeometry) - or, with kv_blocks == nullptr (the training pass, whose keys are rows
+// of qkv), leaves k rotated and v in place in qkv (rope.cu).
 struct QkvArgs {
     float* qkv = nullptr;               // [rows, (heads + 2 kv_heads) * head_dim]
     int rows = 0;
@@ -44,7 +45,7 @@ struct QkvArgs {
     float eps = 0.0f;
     const float* cos = nullptr;         // [rows, head_dim / 2]
     const float* sin = nullptr;
-    float* kv_blocks = nullptr;
+    float* kv_blocks = nullptr;         // nullptr: no cache (kv_block, pos, layer unused)
     int64_t floats_per_block = 0;
     int block_tokens = 0;
     int layer = 0;

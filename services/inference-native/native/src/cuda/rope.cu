@@ -19,7 +19,8 @@ __global__ void rope_table_kernel(const int32_t* pos, int rows, const float* inv
 }
 
 // One warp per (row, head); blockIdx.y < heads is a q head, the rest are kv heads (which also move
-// their v head into the cache). The head is staged in shared memory for the norm and the rotation.
+// their v head into the cache, when there is one). The head is staged in shared memory for the norm
+// and the rotation.
 __global__ void qkv_finish_kernel(QkvArgs a) {
     __shared__ float s[kMaxHeadDim];
     const int r = blockIdx.x;
@@ -52,7 +53,7 @@ __global__ void qkv_finish_kernel(QkvArgs a) {
     const float* cos_r = a.cos + static_cast<int64_t>(r) * half;
     const float* sin_r = a.sin + static_cast<int64_t>(r) * half;
     float* dst = src;
-    if (!is_q) {
+    if (!is_q && a.kv_blocks != nullptr) {
         const int kv_head = h - a.heads;
         const int pos = a.pos[r];
         float* block = a.kv_blocks + static_cast<int64_t>(a.kv_block[r]) * a.floats_per_block;
@@ -63,6 +64,11 @@ __global__ void qkv_finish_kernel(QkvArgs a) {
         const float* v_src = src + kv_dim;
         for (int d = lane; d < hd; d += 32) {
             v_dst[d] = v_src[d] + (a.bias != nullptr ? a.bias[col + kv_dim + d] : 0.0f);
+        }
+    } else if (!is_q && a.bias != nullptr) {
+        float* v = src + kv_dim;  // no cache: v stays in qkv
+        for (int d = lane; d < hd; d += 32) {
+            v[d] += a.bias[col + kv_dim + d];
         }
     }
     for (int i = lane; i < half; i += 32) {

@@ -1,11 +1,13 @@
-// The training pass's CUDA kernels (src/cuda/train/pass_kernels.h) against host references written
-// from train/pass.cpp's formulas, in double where a sum is involved, on a micro-batch of two
-// sequences (5 and 3 rows), 4 q heads over 2 kv heads of 8 dims. The backward kernels are also
-// checked against central finite differences of the double forward, so a reference that shares a
-// mistake with its kernel cannot pass. Tolerance ~1e-5 relative: the kernels sum in F32 in their
-// own order. The row sums (column sums, embedding scatter) and dropout are exact: same order, same
-// bits. Outputs the kernels must write start as NaN, so an element left unwritten shows.
+// The training pass's CUDA kernels (src/cuda/train/pass_kernels.h, and qkv_finish without a cache)
+// against host references written from train/pass.cpp's formulas, in double where a sum is
+// involved, on a micro-batch of two sequences (5 and 3 rows), 4 q heads over 2 kv heads of 8 dims.
+// The backward kernels are also checked against central finite differences of the double forward,
+// so a reference that shares a mistake with its kernel cannot pass. Tolerance ~1e-5 relative: the
+// kernels sum in F32 in their own order. The row sums (column sums, embedding scatter) and dropout
+// are exact: same order, same bits. Outputs the kernels must write start as NaN, so an element left
+// unwritten shows.
 #include "cpu/ops.h"
+#include "cuda/kernels.h"
 #include "cuda/train/pass_kernels.h"
 #include "cuda_test_util.h"
 #include "kernels/philox.h"
@@ -174,7 +176,8 @@ std::vector<double> qk_forward_double(const QkCase& c, const std::vector<double>
     return out;
 }
 
-TEST(CudaPassKernels, QkForwardMatchesCpuNormAndRope) {
+// The training forward's q/k step is qkv_finish without a KV cache.
+TEST(CudaPassKernels, QkvFinishWithoutACacheMatchesCpuNormAndRope) {
     MOCO_REQUIRE_GPU();
     for (const bool norms : {true, false}) {
         SCOPED_TRACE(norms ? "with q/k norms" : "without norms");
@@ -188,8 +191,18 @@ TEST(CudaPassKernels, QkForwardMatchesCpuNormAndRope) {
             }
         }
         DeviceArray<float> qkv(c.qkv), qn(c.q_norm), kn(c.k_norm), cs(c.cos), sn(c.sin);
-        train::qk_forward(qkv.get(), c.rows, kHeads, kKvHeads, kHeadDim, norms ? qn.get() : nullptr,
-                          norms ? kn.get() : nullptr, kEps, cs.get(), sn.get(), nullptr);
+        cuda::QkvArgs args;
+        args.qkv = qkv.get();
+        args.rows = c.rows;
+        args.heads = kHeads;
+        args.kv_heads = kKvHeads;
+        args.head_dim = kHeadDim;
+        args.q_norm = norms ? qn.get() : nullptr;
+        args.k_norm = norms ? kn.get() : nullptr;
+        args.eps = kEps;
+        args.cos = cs.get();
+        args.sin = sn.get();
+        cuda::qkv_finish(args, nullptr);
         const std::vector<float> got = qkv.host();
         expect_close(got, want, 1e-6f, 1e-5f, "qkv");
         for (int r = 0; r < c.rows; ++r) {  // v is left alone, bit for bit

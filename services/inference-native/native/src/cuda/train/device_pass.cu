@@ -183,8 +183,20 @@ const float* DevicePass::forward(const PassWeights& w, const PassBatch& batch, c
         if (P.q_norm != nullptr) {
             copy_rows(qkv, floats(a.qkv_raw, R * qkv_dim_, "a saved activation"), R * qkv_dim_, stream_);
         }
-        qk_forward(qkv, R_, c_.num_heads, c_.num_kv_heads, hd_, P.q_norm, P.k_norm, eps, cos, sin, stream_);
-        float* probs = floats(a.probs, static_cast<size_t>(std::max<int64_t>(prob_total_, 1)), "the attention probabilities");
+        QkvArgs qk;  // no cache: the keys are rows of qkv
+        qk.qkv = qkv;
+        qk.rows = R_;
+        qk.heads = c_.num_heads;
+        qk.kv_heads = c_.num_kv_heads;
+        qk.head_dim = hd_;
+        qk.q_norm = P.q_norm;
+        qk.k_norm = P.k_norm;
+        qk.eps = eps;
+        qk.cos = cos;
+        qk.sin = sin;
+        qkv_finish(qk, stream_);
+        float* probs = floats(a.probs, static_cast<size_t>(std::max<int64_t>(prob_total_, 1)),
+                              "the attention probabilities");
         float* attn = floats(a.attn, R * q_dim_, "a saved activation");
         attention_forward(qkv, layout, c_.num_heads, c_.num_kv_heads, hd_, scale, probs, attn, stream_);
 

@@ -29,14 +29,9 @@ void rmsnorm_backward(const float* x, const int32_t* x_index, int64_t ld_x, int 
                       float eps, const float* dy, int64_t ld_dy, float* dx, bool accumulate, float* dw_rows,
                       int64_t ld_dw, cudaStream_t stream);
 
-// The training forward's q/k step after the bias (in place on qkv [rows, (heads + 2 kv_heads) hd]):
-// per row, q and k heads get the per-head rmsnorm (q_norm / k_norm, when not null) and RoPE with
-// the row's cos/sin [rows, hd/2]; v is left alone.
-void qk_forward(float* qkv, int rows, int heads, int kv_heads, int head_dim, const float* q_norm,
-                const float* k_norm, float eps, const float* cos, const float* sin, cudaStream_t stream);
-
-// Its backward, in place on dqkv: per row and q/k head, RoPE's transpose, then (when q_norm) the
-// per-head rmsnorm backward from the pre-norm values qkv_raw, writing its weight gradient per row
+// The backward of the training forward's q/k step (cuda::qkv_finish without a cache: the per-head
+// rmsnorm when q_norm / k_norm, then RoPE), in place on dqkv: per row and q/k head, RoPE's
+// transpose, then (when q_norm) the per-head rmsnorm backward from the pre-norm values qkv_raw, writing its weight gradient per row
 // to dw_rows [rows, 2 hd] (q_norm's part first, then k_norm's; written, not added).
 void qk_backward(float* dqkv, const float* qkv_raw, int rows, int heads, int kv_heads, int head_dim,
                  const float* q_norm, const float* k_norm, float eps, const float* cos, const float* sin,
