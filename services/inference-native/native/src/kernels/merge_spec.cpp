@@ -4,6 +4,7 @@
 #include "common.h"
 #include "kernels/dtype_convert.h"
 #include "kernels/philox.h"
+#include "model/bind_tensor.h"
 
 #include <algorithm>
 #include <cmath>
@@ -16,14 +17,6 @@ namespace {
 // The first published layout ends after `seed`.
 constexpr int kMergeSpecV1Size =
     static_cast<int>(offsetof(moco_merge_spec, seed) + sizeof(uint64_t));
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-    std::string text = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        text += (i > 0 ? ", " : "") + std::to_string(shape[i]);
-    }
-    return text + "]";
-}
 
 const char* method_name(int method) {
     switch (method) {
@@ -199,7 +192,7 @@ moco_status mismatch(const char* fn, const char* tensor, const char* a,
                      const char* rule) {
     return set_error(MOCO_ERR_INVALID_ARGUMENT,
                      "%s: tensor \"%s\": %s has shape %s but %s has %s; %s", fn, tensor, a,
-                     shape_text(sa).c_str(), b, shape_text(sb).c_str(), rule);
+                     shape_string(sa).c_str(), b, shape_string(sb).c_str(), rule);
 }
 
 // M2: shapes all equal, or all 2-D embeddings cut to [min rows, min cols]. Used by LINEAR (the

@@ -204,12 +204,16 @@ bool parse_safetensors_header(const uint8_t* bytes, std::size_t size, Safetensor
 
     out->data_offset = 8 + header_size;
     out->tensors.clear();
+    out->metadata.clear();
     const uint64_t data_size = size - out->data_offset;
     for (const auto& [name, entry] : header.items()) {
         if (name == "__metadata__") {
             if (!entry.is_object()) {
                 return fail(error, format("\"__metadata__\" is %s, not an object",
                                           json_excerpt(entry).c_str()));
+            }
+            for (const auto& [key, value] : entry.items()) {
+                if (value.is_string()) out->metadata.emplace(key, value.get<std::string>());
             }
             continue;
         }

@@ -26,6 +26,7 @@ struct SafetensorsTensor {
 struct SafetensorsHeader {
     uint64_t data_offset = 0;    // where the data section starts in the file: 8 + N
     std::map<std::string, SafetensorsTensor> tensors;
+    std::map<std::string, std::string> metadata;  // "__metadata__"'s string entries (the format's only kind)
 };
 
 // Bytes per element of a safetensors dtype string; 0 for a string the format does not define.

@@ -1,15 +1,15 @@
 #include "train/trainer_state.h"
 
 #include "common.h"
+#include "model/bind_tensor.h"
 #include "safetensors/mapped_file.h"
 #include "safetensors/safetensors_header.h"
 #include "train/safetensors_out.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,27 +20,11 @@ constexpr const char* kFormat = "moco-trainer-state";
 constexpr const char* kVersion = "1";
 constexpr const char* kBuffers[] = {"master.", "adam_m.", "adam_v."};
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i > 0 ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
-// The header's "__metadata__" object (the header parser has checked the rest of the file).
-nlohmann::json metadata(const MappedFile& file) {
-    uint64_t length = 0;
-    for (int i = 0; i < 8; ++i) length |= static_cast<uint64_t>(file.data()[i]) << (8 * i);
-    const nlohmann::json header = nlohmann::json::parse(file.data() + 8, file.data() + 8 + length, nullptr, false);
-    if (header.is_object() && header.contains("__metadata__") && header["__metadata__"].is_object()) {
-        return header["__metadata__"];
-    }
-    return nlohmann::json::object();
-}
-
 // A non-negative integer written as a decimal string; false otherwise.
-bool count_field(const nlohmann::json& meta, const char* key, uint64_t* out) {
-    if (!meta.contains(key) || !meta[key].is_string()) return false;
-    const std::string text = meta[key].get<std::string>();
+bool count_field(const std::map<std::string, std::string>& meta, const char* key, uint64_t* out) {
+    const auto it = meta.find(key);
+    if (it == meta.end()) return false;
+    const std::string& text = it->second;
     if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) return false;
     *out = std::stoull(text);
     return true;
@@ -86,12 +70,13 @@ moco_status load_state(const char* fn, Trainer& trainer, const std::string& path
         return set_error(MOCO_ERR_INVALID_ARGUMENT, "%s: %s is not a safetensors file: %s", fn, path.c_str(),
                          error.c_str());
     }
-    const nlohmann::json meta = metadata(file);
+    const std::map<std::string, std::string>& meta = header.metadata;
     TrainerState state;
     uint64_t steps = 0;
-    if (!meta.contains("format") || meta["format"] != kFormat || !meta.contains("version") ||
-        meta["version"] != kVersion || !count_field(meta, "steps", &steps) ||
-        !count_field(meta, "micro_batches", &state.micro_batches)) {
+    const auto format = meta.find("format");
+    const auto version = meta.find("version");
+    if (format == meta.end() || format->second != kFormat || version == meta.end() || version->second != kVersion ||
+        !count_field(meta, "steps", &steps) || !count_field(meta, "micro_batches", &state.micro_batches)) {
         return set_error(MOCO_ERR_INVALID_ARGUMENT, "%s: %s is not a moco trainer state (version %s): its "
                          "__metadata__ lacks format \"%s\", version, steps or micro_batches; pass a file written "
                          "by moco_trainer_save_state", fn, path.c_str(), kVersion, kFormat);
@@ -112,8 +97,8 @@ moco_status load_state(const char* fn, Trainer& trainer, const std::string& path
             if (it->second.dtype != "F32" || it->second.shape != p.shape) {
                 return set_error(MOCO_ERR_INVALID_ARGUMENT, "%s: %s: tensor %s is %s %s but this trainer's is F32 %s; "
                                  "it is the state of a trainer with another model or options", fn, path.c_str(),
-                                 name.c_str(), it->second.dtype.c_str(), shape_text(it->second.shape).c_str(),
-                                 shape_text(p.shape).c_str());
+                                 name.c_str(), it->second.dtype.c_str(), shape_string(it->second.shape).c_str(),
+                                 shape_string(p.shape).c_str());
             }
             std::memcpy(buffers[b]->data() + p.offset, file.data() + header.data_offset + it->second.begin,
                         p.numel * sizeof(float));
