@@ -149,12 +149,19 @@ public sealed class TrainResume
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    private IEnumerable<(string Path, int Step)> States() =>
-        System.IO.Directory.EnumerateFiles(Directory, StatePrefix + "*" + StateSuffix)
-            .Select(path => (path, Name: System.IO.Path.GetFileName(path)))
-            .Select(f => (f.path, Parsed: int.TryParse(f.Name.AsSpan(StatePrefix.Length, f.Name.Length - StatePrefix.Length - StateSuffix.Length),
-                NumberStyles.None, CultureInfo.InvariantCulture, out var step) ? step : -1))
-            .Where(f => f.Parsed >= 0)
-            .Select(f => (f.path, f.Parsed))
-            .ToList();
+    // The state files of the folder with the step each was saved after.
+    private List<(string Path, int Step)> States()
+    {
+        var states = new List<(string Path, int Step)>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, StatePrefix + "*" + StateSuffix))
+        {
+            var name = Path.GetFileName(path);
+            var digits = name.AsSpan(StatePrefix.Length, name.Length - StatePrefix.Length - StateSuffix.Length);
+            if (int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var step))
+            {
+                states.Add((path, step));
+            }
+        }
+        return states;
+    }
 }
