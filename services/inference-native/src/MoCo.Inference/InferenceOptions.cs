@@ -41,7 +41,8 @@ public sealed class InferenceOptions
     public string TrainedModelsRoot => TrainedModelsDirectory ?? Path.Combine(Path.GetTempPath(), "moco-trained-models");
 
     /// <summary>Seconds between the saves of a running Train job's state for a later resume (besides the save when it is
-    /// cancelled; the interval grows to 20 times a save's own duration when that is more); 0 = after every step.</summary>
+    /// cancelled; a positive interval grows to 20 times a save's own duration when that is more); 0 = after every
+    /// step.</summary>
     public double TrainResumeSeconds { get; set; } = 60;
 
     /// <summary>Folder WriteModel's persist_as names are relative to; null = MOCO_ARTIFACTS_DIR, else $MOCO_HOME/artifacts (config-and-cli.md §6).</summary>

@@ -66,7 +66,7 @@ public sealed class TrainRun
 
     /// <summary>How often a running job saves its state for a later resume (<see cref="TrainResume"/>) besides when it is
     /// cancelled: after the first step that ends this long after the previous save, or 20 times as long as that save
-    /// took if more.</summary>
+    /// took if more; zero: after every step.</summary>
     public TimeSpan ResumeEvery { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>The rollout temperature the trainer's policy-gradient log-probs use (1 for the other kinds).</summary>
@@ -142,8 +142,11 @@ public sealed class TrainRun
                         var started = Stopwatch.GetTimestamp();
                         resume.Save(trainer, step);
                         saved = Stopwatch.GetTimestamp();
-                        // A big model's state takes a while to write: saving stays under 5% of the job's time.
-                        interval = TimeSpan.FromTicks(Math.Max(ResumeEvery.Ticks, 20 * Stopwatch.GetElapsedTime(started).Ticks));
+                        // A big model's state takes a while to write: saving stays under 5% of the job's time,
+                        // unless every step was asked for (ResumeEvery zero).
+                        interval = ResumeEvery == TimeSpan.Zero
+                            ? TimeSpan.Zero
+                            : TimeSpan.FromTicks(Math.Max(ResumeEvery.Ticks, 20 * Stopwatch.GetElapsedTime(started).Ticks));
                     }
                 }
             }
