@@ -5,6 +5,7 @@ using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Orchestrator.Methods.Primitives.Grpc;
 using MoCo.Orchestrator.Tests.Engine;
+using MoCo.Router.Training;
 
 namespace MoCo.Orchestrator.Tests.Methods;
 

@@ -4,6 +4,7 @@ using MoCo.Orchestrator.Runs;
 using MoCo.Orchestrator.Tests.Engine;
 using MoCo.Router.Routing;
 using MoCo.Router.Store;
+using MoCo.Router.Training;
 
 namespace MoCo.Orchestrator.Tests.Methods.Api;
 
@@ -70,5 +71,5 @@ public sealed class TrainedRouterTests(EngineHarness harness) : IClassFixture<En
 
     [Fact]
     public void ChooserSFT_uses_the_reference_settings() =>
-        Assert.Equal(new MoCo.Orchestrator.Methods.Primitives.TrainingSettings(1, 32, 1e-5, 5), TrainedRouterMethod.ChooserSft);
+        Assert.Equal(new TrainingSettings(1, 32, 1e-5, 5), TrainingSettings.ChooserSft);
 }

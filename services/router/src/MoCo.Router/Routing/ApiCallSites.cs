@@ -21,6 +21,19 @@ public static class ApiCallSites
     /// <summary>api_cascade's ScoredGen on dev that each level's threshold is calibrated from.</summary>
     public const string CalibratePhase = "dev · calibrate";
 
+    /// <summary>The reward calls of a fit: api_trained_router's on the dev items where models tie, api_switch_generation's
+    /// on its selector training rollouts.</summary>
+    public const string RewardPhase = "dev · reward";
+
+    /// <summary>api_switch_generation's selector training rollouts.</summary>
+    public const string RolloutPhase = "dev · rollouts";
+
+    /// <summary>api_switch_generation's selector SFT job.</summary>
+    public const string TrainSelectorPhase = "dev · train selector";
+
+    /// <summary>api_trained_router's router SFT job.</summary>
+    public const string TrainRouterPhase = "dev · train router";
+
     /// <summary>The role of a text router's generations.</summary>
     public const string RouterRole = "router";
 

@@ -9,20 +9,16 @@ namespace MoCo.Router.Service;
 /// Embed with the orchestrator's settings (mean pooling, L2-normalised); and ModelInfo's fingerprint, as runs ask it.</summary>
 public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient client) : IRouterModels
 {
-    private const string Begin = "<begin>";
     private const string Think = "</think>";
 
     /// <inheritdoc/>
     public async Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey,
         CancellationToken cancellationToken)
     {
-        var at = prompt.IndexOf(Begin, StringComparison.Ordinal);
-        var chat = new ChatPrompt { AssistantPrefill = at < 0 ? "" : prompt[(at + Begin.Length)..] };
-        chat.Messages.Add(new ChatMessage { Role = "user", Content = at < 0 ? prompt : prompt[..at] });
         var request = new GenerateRequest
         {
             Model = model,
-            Prompt = new Prompt { Chat = chat },
+            Prompt = UserPrompts.Of(prompt),
             Sampling = new SamplingParams
             {
                 Temperature = (float)settings.Temperature,

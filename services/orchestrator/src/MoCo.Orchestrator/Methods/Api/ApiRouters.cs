@@ -15,23 +15,4 @@ public static class ApiRouters
         var store = RouterStore.InArtifacts(context.ArtifactsRoot ?? new MoCo.Hosting.MocoEnvironment().ArtifactsDirectory);
         return store.Save(context.Config.Method, context.Config.ModelNames, context.RunId, $"run/{context.RunId}", payload, artifact);
     }
-
-    /// <summary>api_switch_generation's router payload: the selector model that picks each patch's author (a given
-    /// selector_model_name or the trained selector's id).</summary>
-    public static JsonObject Selector(string selectorModel) => new()
-    {
-        ["kind"] = "selector",
-        ["selector_model"] = selectorModel,
-    };
-
-    /// <summary>A text router's payload (api_prompt_routing, api_trained_router): the model that routes, which prompt
-    /// it reads, the descriptions (null = none), and the fallback model index (−1 = a seeded uniform draw).</summary>
-    public static JsonObject TextRouter(string routerModel, string prompt, IReadOnlyList<string>? descriptions, int fallback) => new()
-    {
-        ["kind"] = "text",
-        ["router_model"] = routerModel,
-        ["prompt"] = prompt,
-        ["descriptions"] = descriptions is null ? null : new JsonArray([.. descriptions.Select(d => (JsonNode?)JsonValue.Create(d))]),
-        ["fallback"] = fallback,
-    };
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Router.Routing;
+using MoCo.Router.Store;
 
 namespace MoCo.Orchestrator.Methods.Api;
 
@@ -25,7 +26,7 @@ public sealed class PromptRoutingMethod : ICollaborationMethod
         var descriptions = context.Config.Hyperparameters.Strings("model_descriptions")!;
         var profile = (await DevProfiles.ProfileAsync(context, cancellationToken).ConfigureAwait(false)).Profile;
         var router = profile.Best();
-        var stored = ApiRouters.Save(context, ApiRouters.TextRouter(models[router], "prompt_routing", descriptions, router));
+        var stored = ApiRouters.Save(context, RouterPayloads.Text(models[router], "prompt_routing", descriptions, router));
 
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
         await context.Recorder.BeginPhaseAsync(RoutePhase, "calls", test.Items.Count, cancellationToken).ConfigureAwait(false);

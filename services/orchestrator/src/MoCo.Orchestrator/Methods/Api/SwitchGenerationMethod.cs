@@ -4,7 +4,9 @@ using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Orchestrator.Methods.Text;
 using MoCo.Router.Routing;
+using MoCo.Router.Store;
 using MoCo.Router.Switching;
+using MoCo.Router.Training;
 
 namespace MoCo.Orchestrator.Methods.Api;
 
@@ -21,13 +23,13 @@ namespace MoCo.Orchestrator.Methods.Api;
 public sealed class SwitchGenerationMethod : ICollaborationMethod
 {
     /// <summary>Phase of the training rollouts.</summary>
-    public const string RolloutPhase = "dev · rollouts";
+    public const string RolloutPhase = ApiCallSites.RolloutPhase;
 
     /// <summary>Phase of the rollout rewards.</summary>
-    public const string RewardPhase = "dev · reward";
+    public const string RewardPhase = ApiCallSites.RewardPhase;
 
     /// <summary>Phase of the selector's SFT job.</summary>
-    public const string TrainPhase = "dev · train selector";
+    public const string TrainPhase = ApiCallSites.TrainSelectorPhase;
 
     /// <summary>Phase of the test generation.</summary>
     public const string TestPhase = ApiCallSites.SwitchPhase;
@@ -45,7 +47,7 @@ public sealed class SwitchGenerationMethod : ICollaborationMethod
         var switcher = new SwitchGeneration(config.ModelNames.Count, context.Seed, patchSize, hyper.Bool("objective_flag"), hyper.Bool("wait_flag"));
         var given = hyper.String("selector_model_name");
         var selector = given ?? await TrainSelectorAsync(context, switcher, rounds, cancellationToken).ConfigureAwait(false);
-        var stored = ApiRouters.Save(context, ApiRouters.Selector(selector), given is null ? selector : null);
+        var stored = ApiRouters.Save(context, RouterPayloads.Selector(selector), given is null ? selector : null);
 
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
         var states = test.Items.Select(item => new SwitchState(ChatPrompts.ItemKey(test, item), item.Prompt)).ToList();
@@ -102,56 +104,28 @@ public sealed class SwitchGenerationMethod : ICollaborationMethod
         var training = context.Training ?? throw new InvalidOperationException(
             "api_switch_generation trains its selector with inference Train, and this run's services cannot train: give selector_model_name, or run against an inference service that serves Train");
         var pool = (await context.Data.DevAsync(1.0, includeGold: false, cancellationToken).ConfigureAwait(false)).Items.Select(i => i.Prompt).ToList();
-        if (pool.Count < batch)
+        var settings = new SelectorTrainingSettings(batch, iterations, rollouts, rounds);
+        if (SelectorTraining.Problem(pool.Count, settings) is { } problem)
         {
-            throw new InvalidOperationException($"training a selector samples batch_size ({batch}) distinct dev prompts per iteration, and the dev split has {pool.Count}: "
-                + "lower batch_size or give selector_model_name");
-        }
-        if (iterations == 0)
-        {
-            throw new InvalidOperationException($"training_instance_num ({hyper.Int("training_instance_num")}) is below batch_size ({batch}): no training iteration would run");
+            throw new InvalidOperationException($"{problem.Key} {problem.Message}: fix it or give selector_model_name");
         }
 
-        var rows = new List<SftExample>();
-        var generation = new RunSwitchModels(context, RolloutPhase);
         await context.Recorder.BeginPhaseAsync(RolloutPhase, "iterations", iterations, cancellationToken).ConfigureAwait(false);
-        for (var it = 0; it < iterations; it++)
-        {
-            var key = $"train/{it.ToString(CultureInfo.InvariantCulture)}";
-            var order = Enumerable.Range(0, pool.Count).ToList();
-            for (var i = order.Count - 1; i > 0; i--)
+        var site = context.Site(RewardPhase, "reward");
+        var selected = await SelectorTraining.RowsAsync(switcher, new RunSwitchModels(context, RolloutPhase), pool, models, context.Seed, settings,
+            async (forks, ct) => [.. (await context.Scoring.ScoreAsync(hyper.String("reward_model_name")!,
+                [.. forks.Select(f => new ScoreRequest(site, f.ItemKey, 0, f.Prompt, f.Output, Reward: true))], ct).ConfigureAwait(false)).Select(r => r.Value)],
+            done =>
             {
-                var j = CounterRng.Below(i + 1, context.Seed, "switch-sample", key, -1, i);
-                (order[i], order[j]) = (order[j], order[i]);
-            }
-            var prompts = order.Take(batch).Select(i => pool[i]).ToList();
-            var prefixRounds = 1 + CounterRng.Below(rounds - 3, context.Seed, "switch-context", key, -1, 0);
-            var prefixes = prompts.Select((p, b) => new SwitchState($"{key}/{b.ToString(CultureInfo.InvariantCulture)}", p)).ToList();
-            await switcher.RoundsAsync(generation, prefixes, 0, prefixRounds, prefixRounds, null, "switch-prefix", objectiveOn: false, cancellationToken)
-                .ConfigureAwait(false);
-            var forks = prefixes.SelectMany(p => Enumerable.Range(0, rollouts).Select(k => p.Fork($"{p.ItemKey}/{k.ToString(CultureInfo.InvariantCulture)}"))).ToList();
-            await switcher.RoundsAsync(generation, forks, prefixRounds, rounds, rounds, null, "switch-rollout", objectiveOn: false, cancellationToken)
-                .ConfigureAwait(false);
-            var site = context.Site(RewardPhase, "reward");
-            var rewards = await context.Scoring.ScoreAsync(hyper.String("reward_model_name")!,
-                [.. forks.Select((f, n) => new ScoreRequest(site, f.ItemKey, 0, prompts[n / rollouts], f.Output, Reward: true))], cancellationToken).ConfigureAwait(false);
-            for (var b = 0; b < prefixes.Count; b++)
-            {
-                var utility = Enumerable.Range(0, models).Select(m =>
-                {
-                    var mine = Enumerable.Range(b * rollouts, rollouts).Where(n => forks[n].Authors.Count > prefixRounds && forks[n].Authors[prefixRounds] == m).ToList();
-                    return mine.Count == 0 ? -1000.0 : mine.Average(n => rewards[n].Value);
-                }).ToList();
-                var label = utility.IndexOf(utility.Max());
-                rows.Add(new SftExample(SwitchGeneration.SelectorPrompt(prefixes[b], models), label.ToString(CultureInfo.InvariantCulture)));
-            }
-            context.Recorder.Progress(RolloutPhase, it + 1);
-        }
+                context.Recorder.Progress(RolloutPhase, done);
+                return Task.CompletedTask;
+            }, cancellationToken).ConfigureAwait(false);
+        List<SftExample> rows = [.. selected.Select(r => new SftExample(r.Prompt, r.Label.ToString(CultureInfo.InvariantCulture)))];
         await context.Recorder.EndPhaseAsync(RolloutPhase, null, cancellationToken).ConfigureAwait(false);
         LlmBlenderTraining.Write(Path.Combine(context.ArtifactDirectory, $"selector_model_sft_data_{config.Task}_{models}.jsonl"), rows);
 
         await context.Recorder.BeginPhaseAsync(TrainPhase, "jobs", 1, cancellationToken).ConfigureAwait(false);
-        var trained = await training.SftAsync(context.Site(TrainPhase, "selector"), hyper.String("selector_base_model")!, rows, TrainedRouterMethod.ChooserSft,
+        var trained = await training.SftAsync(context.Site(TrainPhase, "selector"), hyper.String("selector_base_model")!, rows, TrainingSettings.ChooserSft,
             cancellationToken).ConfigureAwait(false);
         await context.Recorder.EndPhaseAsync(TrainPhase, null, cancellationToken).ConfigureAwait(false);
         return trained.ModelId;

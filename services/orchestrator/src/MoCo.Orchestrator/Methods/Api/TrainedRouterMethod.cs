@@ -3,6 +3,8 @@ using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Orchestrator.Methods.Text;
 using MoCo.Router.Routing;
+using MoCo.Router.Store;
+using MoCo.Router.Training;
 
 namespace MoCo.Orchestrator.Methods.Api;
 
@@ -16,16 +18,13 @@ namespace MoCo.Orchestrator.Methods.Api;
 public sealed class TrainedRouterMethod : ICollaborationMethod
 {
     /// <summary>Phase of the reward calls on tied dev items.</summary>
-    public const string RewardPhase = "dev · reward";
+    public const string RewardPhase = ApiCallSites.RewardPhase;
 
     /// <summary>Phase of the router's SFT job.</summary>
-    public const string TrainPhase = "dev · train router";
+    public const string TrainPhase = ApiCallSites.TrainRouterPhase;
 
     /// <summary>Phase of the routing generations.</summary>
     public const string RoutePhase = ApiCallSites.RoutePhase;
-
-    /// <summary>ChooserSFT's settings (§0.8): micro-batch 1, gradient accumulation 32, lr 1e-5, 5 epochs.</summary>
-    public static TrainingSettings ChooserSft { get; } = new(1, 32, 1e-5, 5);
 
     /// <inheritdoc/>
     public string Id => "api_trained_router";
@@ -48,10 +47,10 @@ public sealed class TrainedRouterMethod : ICollaborationMethod
             throw new InvalidOperationException("api_trained_router trains its router on the dev split, and the dev split is empty: use a task with dev items");
         }
         await context.Recorder.BeginPhaseAsync(TrainPhase, "jobs", 1, cancellationToken).ConfigureAwait(false);
-        var router = (await training.SftAsync(context.Site(TrainPhase, "router"), config.Hyperparameters.String("router_base_model")!, examples, ChooserSft,
+        var router = (await training.SftAsync(context.Site(TrainPhase, "router"), config.Hyperparameters.String("router_base_model")!, examples, TrainingSettings.ChooserSft,
             cancellationToken).ConfigureAwait(false)).ModelId;
         await context.Recorder.EndPhaseAsync(TrainPhase, null, cancellationToken).ConfigureAwait(false);
-        var stored = ApiRouters.Save(context, ApiRouters.TextRouter(router, "trained_router", descriptions, -1), router);
+        var stored = ApiRouters.Save(context, RouterPayloads.Text(router, "trained_router", descriptions, -1), router);
 
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
         await context.Recorder.BeginPhaseAsync(RoutePhase, "calls", test.Items.Count, cancellationToken).ConfigureAwait(false);

@@ -4,8 +4,6 @@ namespace MoCo.Orchestrator.Methods.Primitives;
 /// assistant prefill.</summary>
 public static class ChatPrompts
 {
-    private const string Begin = "<begin>";
-
     /// <summary>A generation request for one item of a split: item key `split/index`, sample/round index 0.</summary>
     public static GenerationRequest ForItem(CallSite site, TaskSplit split, TaskItem item, GenerationSettings? settings = null, int index = 0)
     {
@@ -25,9 +23,5 @@ public static class ChatPrompts
     public static string ItemKey(TaskSplit split, TaskItem item) => MoCo.Router.Service.RouterItems.Of(split.Name, item.Index);
 
     /// <summary>(user message, prefill) of a prompt.</summary>
-    public static (string User, string Prefill) SplitPrefill(string prompt)
-    {
-        var at = prompt.IndexOf(Begin, StringComparison.Ordinal);
-        return at < 0 ? (prompt, "") : (prompt[..at], prompt[(at + Begin.Length)..]);
-    }
+    public static (string User, string Prefill) SplitPrefill(string prompt) => MoCo.Router.Routing.UserPrompts.Split(prompt);
 }

@@ -1,3 +1,5 @@
+using MoCo.Router.Training;
+
 namespace MoCo.Orchestrator.Methods.Primitives;
 
 /// <summary>One SFT example: a prompt as methods build it (a `&lt;begin&gt;` in it starts the prefill, as in
@@ -6,18 +8,6 @@ public sealed record SftExample(string Prompt, string Completion);
 
 /// <summary>One DPO example: a prompt, the preferred and the rejected completion.</summary>
 public sealed record PreferenceExample(string Prompt, string Chosen, string Rejected);
-
-/// <summary>What the caller sets of a LoRA job (methods-text.md §0.9): per-device batch, gradient accumulation, peak
-/// learning rate and epochs. Everything else is fixed by §0.9 (rank 64, alpha 16, dropout 0.1 on q/k/v/o, AdamW,
-/// clip 1.0, warmup 0.1 then cosine, seed 42; DPO β 0.1).</summary>
-public sealed record TrainingSettings(int BatchSize, int GradientAccumulation, double LearningRate, int Epochs)
-{
-    /// <summary>`single_sft`'s defaults: batch 1, accumulation 16, lr 1e-5, 3 epochs.</summary>
-    public static TrainingSettings Sft { get; } = new(1, 16, 1e-5, 3);
-
-    /// <summary>The DPO settings the reference fixes: batch 1, accumulation 16, lr 1e-6, 1 epoch.</summary>
-    public static TrainingSettings Dpo { get; } = new(1, 16, 1e-6, 1);
-}
 
 /// <summary>GRPO as text_agglm configures it (methods-text.md §6): peak learning rate, AdamW weight decay, schedule
 /// (`cosine`, `linear` or `constant`, warmup 0.1), epochs over the prompts, G completions per prompt (one prompt per

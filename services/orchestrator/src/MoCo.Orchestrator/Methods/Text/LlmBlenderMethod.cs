@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods.Primitives;
+using MoCo.Router.Training;
 
 namespace MoCo.Orchestrator.Methods.Text;
 

@@ -3,6 +3,7 @@ using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 using MoCo.Orchestrator.Config;
+using MoCo.Router.Training;
 
 namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 
@@ -86,18 +87,13 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
         {
             ["logprobs"] = new JsonArray([.. response.Logprobs.Select(v => (JsonNode?)JsonValue.Create((double)v))]),
             ["max_logprobs"] = new JsonArray([.. response.MaxLogprobs.Select(v => (JsonNode?)JsonValue.Create((double)v))]),
-            ["value"] = request.Reward ? RewardOf(response, model) : response.SumLogprob,
+            ["value"] = request.Reward ? RewardScores.Of(response, model) : response.SumLogprob,
         };
         await ledger.PutAsync(new LedgerEntry(key, request.Site.Phase, "score", modelIndex, request.ItemKey, request.Index, result.ToJsonString(), usage),
             cancellationToken).ConfigureAwait(false);
         meter.CallFinished(request.Site.Phase, model, usage, fromStore: false);
         return Parse(result.ToJsonString(), usage);
     }
-
-    private static double RewardOf(ScoreResponse response, string model) => response.Values.Count == 1
-        ? response.Values[0]
-        : throw new RpcException(new Status(StatusCode.FailedPrecondition,
-            $"{model} is not a single-logit reward model: its classification head gave {response.Values.Count} values; use a sequence-classification reward model with num_labels 1"));
 
     private static ScoreResult Parse(string json, CallUsage usage)
     {

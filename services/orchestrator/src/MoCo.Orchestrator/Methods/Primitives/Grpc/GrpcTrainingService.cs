@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
-using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Orchestrator.Config;
+using MoCo.Router.Routing;
+using MoCo.Router.Training;
 
 namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 
@@ -18,20 +19,18 @@ namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient client, IGenerationBackend models, Engine.ModelAddresses addresses,
     ICallLedger ledger, IRunMeter meter, RunConfig config) : ITrainingService
 {
-    private const int ExamplesPerMessage = 64;
-
     /// <inheritdoc/>
     public Task<TrainedModel> SftAsync(CallSite site, string baseModel, IReadOnlyList<SftExample> examples, TrainingSettings settings,
         CancellationToken cancellationToken) =>
         TrainAsync(site, baseModel, TrainKind.Sft,
-            [.. examples.Select(e => new TrainExample { Prompt = Prompt(e.Prompt), Completion = new Continuation { Text = e.Completion } })], settings, cancellationToken);
+            [.. examples.Select(e => new TrainExample { Prompt = UserPrompts.Of(e.Prompt), Completion = new Continuation { Text = e.Completion } })], settings, cancellationToken);
 
     /// <inheritdoc/>
     public Task<TrainedModel> DpoAsync(CallSite site, string baseModel, IReadOnlyList<PreferenceExample> examples, TrainingSettings settings,
         CancellationToken cancellationToken) =>
         TrainAsync(site, baseModel, TrainKind.Dpo, [.. examples.Select(e => new TrainExample
         {
-            Prompt = Prompt(e.Prompt),
+            Prompt = UserPrompts.Of(e.Prompt),
             Preference = new PreferencePair { Chosen = new Continuation { Text = e.Chosen }, Rejected = new Continuation { Text = e.Rejected } },
         })], settings, cancellationToken);
 
@@ -42,7 +41,7 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         ArgumentNullException.ThrowIfNull(prompts);
         ArgumentNullException.ThrowIfNull(rewards);
         var job = PolicyGradientJob(settings);
-        return TrainAsync(site, baseModel, job, [.. prompts.Select(p => new TrainExample { Prompt = Prompt(p), PromptOnly = new PromptOnly() })], rewards, cancellationToken);
+        return TrainAsync(site, baseModel, job, [.. prompts.Select(p => new TrainExample { Prompt = UserPrompts.Of(p), PromptOnly = new PromptOnly() })], rewards, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -94,32 +93,7 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
     }
 
     /// <summary>The job §0.9 describes, before its base model, output id and call key are set.</summary>
-    public static TrainJob Job(TrainKind kind, TrainingSettings settings)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        var job = new TrainJob
-        {
-            Kind = kind,
-            Lora = new LoraConfig { R = 64, Alpha = 16f, Dropout = 0.1f },
-            Hyper = new TrainHyper
-            {
-                LearningRate = settings.LearningRate,
-                Schedule = LrSchedule.Cosine,
-                WarmupRatio = 0.1,
-                Epochs = settings.Epochs,
-                MicroBatch = settings.BatchSize,
-                GradAccum = settings.GradientAccumulation,
-                WeightDecay = 0,
-                Seed = 42,
-            },
-        };
-        job.Lora.TargetModules.Add(["q_proj", "k_proj", "v_proj", "o_proj"]);
-        if (kind == TrainKind.Dpo)
-        {
-            job.Hyper.Beta = 0.1;
-        }
-        return job;
-    }
+    public static TrainJob Job(TrainKind kind, TrainingSettings settings) => LoraJobs.Create(kind, settings);
 
     private Task<TrainedModel> TrainAsync(CallSite site, string baseModel, TrainKind kind, IReadOnlyList<TrainExample> examples, TrainingSettings settings,
         CancellationToken cancellationToken) =>
@@ -138,7 +112,7 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         var modelId = "trained-" + key;
         var modelIndex = config.ModelNames.ToList().IndexOf(baseModel);
 
-        if (await AvailableAsync(modelId, cancellationToken).ConfigureAwait(false))
+        if (await TrainCalls.AvailableAsync(client, modelId, cancellationToken).ConfigureAwait(false))
         {
             var stored = await ledger.GetAsync(key, cancellationToken).ConfigureAwait(false);
             var usage = stored?.Usage ?? new CallUsage(0, 0, TimeSpan.Zero);
@@ -159,80 +133,29 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         return new TrainedModel(done.ModelId, done.FinalLoss, Reused: false);
     }
 
-    // Streams the job and its examples; a policy-gradient job keeps the request side open to answer each rollout batch
-    // with its rewards until the trainer is done. Each optimizer step is reported to the phase as the model's progress.
-    private async Task<TrainDone> RunAsync(string phase, string baseModel, TrainJob job, IReadOnlyList<TrainExample> examples, RolloutRewards? rewards,
+    // Each optimizer step is reported to the phase as the model's progress; the rate counts only the steps this call ran
+    // (a resubmitted job continues after the steps it kept).
+    private Task<TrainDone> RunAsync(string phase, string baseModel, TrainJob job, IReadOnlyList<TrainExample> examples, RolloutRewards? rewards,
         CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var totalSteps = 0;
-        var firstStep = 0;  // the first step this call runs: a resubmitted job continues after the steps it kept
-        using var call = client.Train(Headers(job.BaseModel), cancellationToken: cancellationToken);
-        await call.RequestStream.WriteAsync(new TrainRequest { Job = job }).ConfigureAwait(false);
-        foreach (var chunk in examples.Chunk(ExamplesPerMessage))
-        {
-            var batch = new TrainExamples();
-            batch.Examples.Add(chunk);
-            await call.RequestStream.WriteAsync(new TrainRequest { Examples = batch }).ConfigureAwait(false);
-        }
-        await call.RequestStream.WriteAsync(new TrainRequest { ExamplesDone = new ExamplesDone() }).ConfigureAwait(false);
-        if (rewards is null)
-        {
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-        }
-        await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        var firstStep = 0;
+        return TrainCalls.RunAsync(client, job, examples, response =>
         {
             if (response.PayloadCase == TrainResponse.PayloadOneofCase.Started)
             {
                 (totalSteps, clock) = (response.Started.TotalSteps, Stopwatch.StartNew());
             }
-            else if (response.PayloadCase == TrainResponse.PayloadOneofCase.Progress)
+            else
             {
                 var step = response.Progress.Step;
                 firstStep = firstStep == 0 ? step : firstStep;
                 meter.TrainingStep(phase, baseModel, step, Math.Max(totalSteps, step), response.Progress.Loss,
                     (step - firstStep + 1) / Math.Max(clock.Elapsed.TotalSeconds, 1e-3));
             }
-            else if (response.PayloadCase == TrainResponse.PayloadOneofCase.Rollouts && rewards is not null)
-            {
-                var batch = response.Rollouts;
-                var scored = await rewards([.. batch.Rollouts.Select(r => new PolicyRollout(r.ExampleIndex, r.SampleIndex, r.Text))], cancellationToken).ConfigureAwait(false);
-                var answer = new TrainRewards { BatchId = batch.BatchId };
-                answer.Rewards.Add(scored);
-                await call.RequestStream.WriteAsync(new TrainRequest { Rewards = answer }).ConfigureAwait(false);
-            }
-            else if (response.PayloadCase == TrainResponse.PayloadOneofCase.Done)
-            {
-                if (rewards is not null)
-                {
-                    await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-                }
-                return response.Done;
-            }
-        }
-        throw new RpcException(new Status(StatusCode.Internal, $"Train of {job.BaseModel} ended without done; nothing was trained"));
+            return Task.CompletedTask;
+        }, rewards is null ? null : async (batch, ct) =>
+            await rewards([.. batch.Rollouts.Select(r => new PolicyRollout(r.ExampleIndex, r.SampleIndex, r.Text))], ct).ConfigureAwait(false), cancellationToken);
     }
-
-    private async Task<bool> AvailableAsync(string modelId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await client.ModelInfoAsync(new ModelInfoRequest { Model = modelId }, Headers(modelId), cancellationToken: cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
-        {
-            return false;
-        }
-    }
-
-    private static Contracts.V1.Prompt Prompt(string prompt)
-    {
-        var (user, prefill) = ChatPrompts.SplitPrefill(prompt);
-        var chat = new ChatPrompt { AssistantPrefill = prefill };
-        chat.Messages.Add(new ChatMessage { Role = "user", Content = user });
-        return new Contracts.V1.Prompt { Chat = chat };
-    }
-
-    private static Metadata Headers(string model) => new() { { "moco-model", model } };
 }
