@@ -147,10 +147,16 @@ public sealed class RouterServiceTests : IAsyncLifetime
         using var unknownSelector = _client.Complete(switching);
         Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(() => unknownSelector.ResponseStream.ReadAllAsync().ToListAsync().AsTask())).StatusCode);
 
+        // Selector training has no batch_size default (methods-api.md §3): the request names it before anything is generated.
         using var switchTraining = _client.TrainRouter(new TrainRouterRequest { Context = Context("api_switch_generation"), DevSet = new DevSet(), CallKey = "k" });
         var selector = await Assert.ThrowsAsync<RpcException>(() => switchTraining.ResponseStream.ReadAllAsync().ToListAsync().AsTask());
-        Assert.Equal(StatusCode.Unimplemented, selector.StatusCode);
-        Assert.Contains("moco run", selector.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.InvalidArgument, selector.StatusCode);
+        Assert.Contains("context.hyperparameters.batch_size", selector.Status.Detail, StringComparison.Ordinal);
+
+        using var deferralTraining = _client.TrainRouter(new TrainRouterRequest { Context = Context("api_collm"), DevSet = new DevSet(), CallKey = "k" });
+        var deferral = await Assert.ThrowsAsync<RpcException>(() => deferralTraining.ResponseStream.ReadAllAsync().ToListAsync().AsTask());
+        Assert.Equal(StatusCode.Unimplemented, deferral.StatusCode);
+        Assert.Contains("moco run", deferral.Status.Detail, StringComparison.Ordinal);
 
         using var noKey = _client.TrainRouter(new TrainRouterRequest { Context = Context(), DevSet = new DevSet() });
         var keyError = await Assert.ThrowsAsync<RpcException>(() => noKey.ResponseStream.ReadAllAsync().ToListAsync().AsTask());

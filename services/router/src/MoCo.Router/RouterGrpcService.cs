@@ -10,8 +10,8 @@ namespace MoCo.Router;
 
 /// <summary>
 /// moco.v1.RouterService (contracts.md §5): stored, versioned routers (<see cref="RouterStore"/>) listed by
-/// ListRouters and served by id — TrainRouter fits api_prompt_routing, api_graph_routing and api_cascade routers from
-/// an inline dev set (<see cref="RouterTraining"/>), Route picks a model per prompt (text routers:
+/// ListRouters and served by id — TrainRouter fits api_prompt_routing, api_trained_router, api_switch_generation,
+/// api_graph_routing and api_cascade routers from an inline dev set (<see cref="RouterTraining"/>), Route picks a model per prompt (text routers:
 /// <see cref="TextRouting"/>, graph routers: <see cref="GraphRouting"/>), Complete routes and answers (api_cascade:
 /// <see cref="CascadeCompletion"/>'s level loop, api_switch_generation: <see cref="SwitchCompletion"/>'s patch loop, with a stored selector or
 /// the request's); Complete also decodes api_nudging and api_mentor_collab, which need no
@@ -137,17 +137,22 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         }
         var models = request.Context.ModelNames;
         var inputs = request.DevSet.Inputs;
-        // A key already fitted returns its router without fitting again (a graph network or a cascade calibration is costly).
+        // A key already fitted returns its router without fitting again (a graph network, a calibration or a training job is costly).
         var router = store.Find(RouterStore.IdOf(method, request.CallKey));
+        Task Report(Progress progress) => responseStream.WriteAsync(new TrainRouterResponse { Progress = progress }, cancellationToken);
         if (router is null)
         {
-            var payload = method switch
+            var (payload, artifact) = method switch
             {
-                "api_cascade" => await training.CascadeAsync(request.Context, inputs, cancellationToken).ConfigureAwait(false),
-                "api_graph_routing" => await training.GraphRoutingAsync(request.Context, inputs, Profile(inputs, models.Count), cancellationToken).ConfigureAwait(false),
-                _ => RouterTraining.PromptRouting(request.Context, Profile(inputs, models.Count)),
+                "api_cascade" => (await training.CascadeAsync(request.Context, inputs, cancellationToken).ConfigureAwait(false), null),
+                "api_graph_routing" => (await training.GraphRoutingAsync(request.Context, inputs, Profile(inputs, models.Count), cancellationToken).ConfigureAwait(false), null),
+                "api_trained_router" => await training.TrainedRouterAsync(request.Context, inputs, Profile(inputs, models.Count), RouterStore.IdOf(method, request.CallKey),
+                    Report, cancellationToken).ConfigureAwait(false),
+                "api_switch_generation" => await training.SelectorAsync(request.Context, inputs, RouterStore.IdOf(method, request.CallKey), Report, cancellationToken)
+                    .ConfigureAwait(false),
+                _ => (RouterTraining.PromptRouting(request.Context, Profile(inputs, models.Count)), (string?)null),
             };
-            router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, payload);
+            router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, payload, artifact);
         }
         await responseStream.WriteAsync(new TrainRouterResponse
         {

@@ -31,6 +31,7 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
         // Registered on its own so the host disposes the channel.
         builder.Services.AddSingleton(_ => GrpcChannel.ForAddress(options.InferenceAddress));
         builder.Services.AddSingleton<IRouterModels>(s => new GrpcRouterModels(new InferenceService.InferenceServiceClient(s.GetRequiredService<GrpcChannel>())));
+        builder.Services.AddSingleton<IRouterTrainer>(s => new GrpcRouterTrainer(new InferenceService.InferenceServiceClient(s.GetRequiredService<GrpcChannel>())));
         builder.Services.AddSingleton<RouterMetrics>();
         builder.Services.AddSingleton<TextRouting>();
         builder.Services.AddSingleton<GraphRouting>();

@@ -15,7 +15,7 @@ public static class RouterMethods
         "api_switch_generation"]);
 
     /// <summary>Methods TrainRouter fits from an inline dev set.</summary>
-    public static IReadOnlySet<string> Trainable { get; } = new HashSet<string>(["api_prompt_routing", "api_graph_routing", "api_cascade"]);
+    public static IReadOnlySet<string> Trainable { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router", "api_switch_generation", "api_graph_routing", "api_cascade"]);
 
     /// <summary>Every api_* method id.</summary>
     public static IReadOnlySet<string> All { get; } = new HashSet<string>([
@@ -24,11 +24,8 @@ public static class RouterMethods
 
     /// <summary>UNIMPLEMENTED for <paramref name="method"/> on <paramref name="rpc"/>.</summary>
     public static Grpc.Core.RpcException NotServed(string rpc, string method) => MocoErrors.Unimplemented($"moco.v1.RouterService/{rpc} for {method}",
-        (rpc, method) == ("TrainRouter", "api_switch_generation")
-            ? "selector training in the router service (its reward-scored rollouts and ChooserSFT run inside `moco run`, which stores the selector; Complete serves "
-              + "that stored selector by router_id, or a given selector_model_name without one)"
-        : rpc == "TrainRouter"
-            ? "router training in the router service (today api_prompt_routing, api_graph_routing and api_cascade fit here from a dev_set; the others fit inside `moco run`, which stores the router for Complete)"
+        rpc == "TrainRouter"
+            ? "router training in the router service (today api_prompt_routing, api_trained_router, api_switch_generation, api_graph_routing and api_cascade fit here from a dev_set; api_collm's deferral model and api_nudging's search fit inside `moco run`, which stores what Complete serves)"
             : "its router in the router service (today Route and Complete serve stored api_prompt_routing, api_trained_router and api_graph_routing routers, Complete serves "
               + "api_cascade's level loop, api_switch_generation's patch loop, api_collm's trained generators and decodes api_nudging and api_mentor_collab; run the method with `moco run`)");
 }

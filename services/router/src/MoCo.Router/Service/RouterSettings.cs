@@ -99,6 +99,37 @@ public static class RouterSettings
     public static SwitchSettings Switch(RouterContext context, System.Text.Json.Nodes.JsonObject? payload)
     {
         ArgumentNullException.ThrowIfNull(context);
+        var shape = SwitchShape(context);
+        var selector = (string?)payload?["selector_model"] ?? String(context.Hyperparameters, "selector_model_name", "");
+        if (selector.Length == 0)
+        {
+            throw MocoErrors.Create(Grpc.Core.StatusCode.FailedPrecondition, "api_switch_generation needs a selector",
+                new Problem("context.hyperparameters.selector_model_name", "SELECTOR_REQUIRED", "is unset and no router_id names a stored selector",
+                    new Dictionary<string, string> { ["fix"] = "send selector_model_name, or the router_id of a stored selector (ListRouters; TrainRouter trains one)" }));
+        }
+        return shape with { Selector = selector };
+    }
+
+    /// <summary>api_switch_generation's selector training (methods-api.md §3 defaults; batch_size has none): the patch loop's
+    /// shape, the rows' settings, a given selector_model_name (null = train one), the selector's base model and the
+    /// reward model that scores the rollouts.</summary>
+    public static (SwitchSettings Shape, Switching.SelectorTrainingSettings Rows, string? Given, string SelectorBase, string RewardModel) SwitchTraining(
+        RouterContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var h = context.Hyperparameters;
+        var shape = SwitchShape(context);
+        var batch = (int)Number(h, "batch_size", 0);
+        var rows = new Switching.SelectorTrainingSettings(batch, batch < 1 ? 0 : (int)Number(h, "training_instance_num", 500) / batch,
+            (int)Number(h, "rollout_per_instance", 16), shape.Rounds);
+        var given = String(h, "selector_model_name", "");
+        return (shape, rows, given.Length == 0 ? null : given, String(h, "selector_base_model", "Qwen/Qwen2.5-7B-Instruct"),
+            String(h, "reward_model_name", "Skywork/Skywork-Reward-Llama-3.1-8B-v0.2"));
+    }
+
+    // patch_size, R = ⌊max_response_length / patch_size⌋ rounds and the cue flags; no selector yet.
+    private static SwitchSettings SwitchShape(RouterContext context)
+    {
         var h = context.Hyperparameters;
         var patchSize = (int)Number(h, "patch_size", 25);
         if (patchSize < 1)
@@ -106,15 +137,16 @@ public static class RouterSettings
             throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.patch_size", "OUT_OF_RANGE", $"{patchSize} tokens per patch",
                 new Dictionary<string, string> { ["fix"] = "use a positive patch_size" }));
         }
-        var selector = (string?)payload?["selector_model"] ?? String(h, "selector_model_name", "");
-        if (selector.Length == 0)
-        {
-            throw MocoErrors.Create(Grpc.Core.StatusCode.FailedPrecondition, "api_switch_generation needs a selector",
-                new Problem("context.hyperparameters.selector_model_name", "SELECTOR_REQUIRED", "is unset and no router_id names a stored selector",
-                    new Dictionary<string, string> { ["fix"] = "send selector_model_name, or the router_id of a run's stored selector (ListRouters); selector training runs in `moco run`" }));
-        }
-        return new SwitchSettings(patchSize, (int)Number(h, "max_response_length", 512) / patchSize, Bool(h, "objective_flag", false), Bool(h, "wait_flag", false),
-            selector);
+        return new SwitchSettings(patchSize, (int)Number(h, "max_response_length", 512) / patchSize, Bool(h, "objective_flag", false), Bool(h, "wait_flag", false), "");
+    }
+
+    /// <summary>api_trained_router's models (methods-api.md §4 defaults): the router's base model and the reward model
+    /// that breaks dev ties.</summary>
+    public static (string RouterBase, string RewardModel) TrainedRouter(RouterContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var h = context.Hyperparameters;
+        return (String(h, "router_base_model", "Qwen/Qwen2.5-7B-Instruct"), String(h, "reward_model_name", "Skywork/Skywork-Reward-Llama-3.1-8B-v0.2"));
     }
 
     /// <summary>The config's model_descriptions when it holds one string per model; null otherwise.</summary>

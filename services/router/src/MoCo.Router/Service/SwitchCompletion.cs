@@ -30,7 +30,7 @@ public sealed class SwitchCompletion(IRouterModels models, RouterMetrics? metric
         return CompletedItems.AsFinished(inputs.Select(async input =>
         {
             var state = new SwitchState(RouterItems.Key(input), input.Prompt);
-            var generation = new ServedSwitchModels(_calls, context, new ServedSeeds(_models, context));
+            var generation = new ServedSwitchModels(_calls, context, new ServedSeeds(_models, context), ApiCallSites.SwitchPhase);
             await switcher.RoundsAsync(generation, [state], 0, settings.Rounds, settings.Rounds, settings.Selector, SwitchGeneration.TestPurpose, objectiveOn: true,
                 cancellationToken).ConfigureAwait(false);
             var item = new CompletedItem
@@ -43,37 +43,5 @@ public sealed class SwitchCompletion(IRouterModels models, RouterMetrics? metric
             item.ModelsUsed.AddRange(state.Authors.Distinct());
             return item;
         }));
-    }
-
-    // One input's generations: the router's models, each call sampling with the seed the run gave it (phase, role, item,
-    // round), the usage summed.
-    private sealed class ServedSwitchModels(RouterCalls calls, RouterContext context, ServedSeeds seeds) : ISwitchModels
-    {
-        private readonly SamplingSettings _settings = RouterSettings.Sampling(context);
-        private readonly Lock _lock = new();
-
-        public Usage Usage { get; private set; } = new();
-
-        public Task<IReadOnlyList<string>> PatchesAsync(int model, IReadOnlyList<SwitchCall> batch, int round, int patchSize, CancellationToken cancellationToken) =>
-            GenerateAsync(context.ModelNames[model], "patch", ApiCallSites.ModelRole(model), batch, round, _settings with { MaxNewTokens = patchSize }, cancellationToken);
-
-        public Task<IReadOnlyList<string>> SelectAsync(string selector, IReadOnlyList<SwitchCall> batch, int round, CancellationToken cancellationToken) =>
-            GenerateAsync(selector, "select", ApiCallSites.SelectorRole, batch, round, _settings, cancellationToken);
-
-        private async Task<IReadOnlyList<string>> GenerateAsync(string model, string purpose, string role, IReadOnlyList<SwitchCall> batch, int round,
-            SamplingSettings settings, CancellationToken cancellationToken)
-        {
-            var results = await Task.WhenAll(batch.Select(async c => await calls.GenerateAsync(context.Method, model, purpose, c.Prompt, settings,
-                await seeds.OfAsync(ApiCallSites.SwitchPhase, role, model, c.ItemKey, round, cancellationToken).ConfigureAwait(false),
-                $"{context.RunId}/{purpose}/{round}/{c.ItemKey}", cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
-            lock (_lock)
-            {
-                foreach (var result in results)
-                {
-                    Usage = RouterCalls.Sum(Usage, result.Usage);
-                }
-            }
-            return [.. results.Select(r => r.Text)];
-        }
     }
 }
