@@ -12,7 +12,7 @@ namespace MoCo.IntegrationTests;
 /// <summary>
 /// Two inference replicas, one router, evaluator and orchestrator, and the gateway in front, each a real host on
 /// loopback with free ports; the gateway is the one built for `moco serve all`, probing every 200 ms so health
-/// changes show within a second. The router generates on the first inference replica.
+/// changes show within a second. The router generates on the first inference replica and reads dev views from the evaluator.
 /// </summary>
 public sealed class LoopbackCluster : IAsyncDisposable
 {
@@ -43,10 +43,11 @@ public sealed class LoopbackCluster : IAsyncDisposable
     public static async Task<LoopbackCluster> StartAsync(params (string Key, string? Value)[] settings)
     {
         var backends = new List<RunningService>();
-        foreach (var name in new[] { "inference", "inference", "router", "evaluator", "orchestrator" })
+        foreach (var name in new[] { "inference", "inference", "evaluator", "router", "orchestrator" })
         {
             (string, string?)[] values = name == "router"
-                ? [.. settings, ("Moco:Router:InferenceAddress", backends.First(b => b.Module.Name == "inference").GrpcAddress.ToString())]
+                ? [.. settings, ("Moco:Router:InferenceAddress", backends.First(b => b.Module.Name == "inference").GrpcAddress.ToString()),
+                    ("Moco:Router:EvaluatorAddress", backends.Single(b => b.Module.Name == "evaluator").GrpcAddress.ToString())]
                 : settings;
             backends.Add(await LoopbackHost.StartAsync(ServiceCatalog.Create(name), values));
         }

@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.Reflection;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Router.Routing;
-using MoCo.Testing.Inference;
 
 namespace MoCo.IntegrationTests;
 
@@ -27,7 +25,7 @@ public sealed class RouterBehindGatewayTests : IAsyncLifetime
     private LoopbackCluster _cluster = null!;
 
     public async Task InitializeAsync() => _cluster = await LoopbackCluster.StartAsync(
-        ("Moco:Inference:ModelDirectories:0", Path.Combine(typeof(GoldenModels).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!, "models")),
+        ("Moco:Inference:ModelDirectories:0", Path.Combine(StdGenCalls.RepoRoot, "models")),
         ("Moco:Router:StoreDirectory", _store));
 
     public async Task DisposeAsync()
@@ -50,23 +48,6 @@ public sealed class RouterBehindGatewayTests : IAsyncLifetime
             },
         };
         return context;
-    }
-
-    // What a client gets from the model alone: StdGen's request (one user turn, greedy, the same budget) through the gateway.
-    private async Task<string> GenerateAsync(string model, string prompt)
-    {
-        var chat = new ChatPrompt();
-        chat.Messages.Add(new ChatMessage { Role = "user", Content = prompt });
-        var request = new GenerateRequest
-        {
-            Model = model,
-            Prompt = new Prompt { Chat = chat },
-            Sampling = new SamplingParams { Temperature = 0, TopP = 1, DoSample = false, MaxNewTokens = 8 },
-            N = 1,
-        };
-        using var call = new InferenceService.InferenceServiceClient(_cluster.Channel).Generate(request, new Metadata { { "moco-model", model } });
-        var messages = await call.ResponseStream.ReadAllAsync().ToListAsync();
-        return messages.Single(m => m.PayloadCase == GenerateResponse.PayloadOneofCase.Final).Final.Text;
     }
 
     [Fact]
@@ -95,7 +76,7 @@ public sealed class RouterBehindGatewayTests : IAsyncLifetime
         for (var k = 0; k < inputs.Count; k++)
         {
             // The router model's greedy answer to the routing prompt, parsed with the fallback to the best dev model.
-            var reason = await GenerateAsync(Judge, RouterPrompts.PromptRouting(inputs[k].Prompt, Descriptions));
+            var reason = await StdGenCalls.GreedyAsync(new InferenceService.InferenceServiceClient(_cluster.Channel), Judge, RouterPrompts.PromptRouting(inputs[k].Prompt, Descriptions));
             Assert.Equal(reason, decisions[k].Reason);
             Assert.Equal(ParseChoice.Of(reason.Trim(), 1, 2, 1) - 1, decisions[k].ModelIndex);
             Assert.Equal(Enumerable.Range(0, 2).Select(m => m == decisions[k].ModelIndex ? 1.0 : 0.0), decisions[k].Scores);
@@ -114,7 +95,7 @@ public sealed class RouterBehindGatewayTests : IAsyncLifetime
         {
             Assert.Equal([decisions[k].ModelIndex], items[k].ModelsUsed);
             Assert.Equal(chosen[k], items[k].Extras.Fields["routed_model"].StringValue);
-            Assert.Equal(await GenerateAsync(chosen[k], inputs[k].Prompt), items[k].Output);
+            Assert.Equal(await StdGenCalls.GreedyAsync(new InferenceService.InferenceServiceClient(_cluster.Channel), chosen[k], inputs[k].Prompt), items[k].Output);
         }
 
         using var http = new HttpClient();

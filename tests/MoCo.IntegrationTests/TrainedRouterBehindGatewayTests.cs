@@ -1,10 +1,8 @@
-using System.Reflection;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using MoCo.Contracts.V1;
 using MoCo.Router.Routing;
-using MoCo.Testing.Inference;
 
 namespace MoCo.IntegrationTests;
 
@@ -19,8 +17,6 @@ namespace MoCo.IntegrationTests;
 /// </summary>
 public sealed class TrainedRouterBehindGatewayTests : IAsyncLifetime
 {
-    private static readonly string RepoRoot =
-        typeof(GoldenModels).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
     private static readonly string[] Descriptions = ["knows Norland", "knows Sudmark"];
     private static readonly string[] Prompts = ["In Norland, which town is Aren Frost from?", "In Sudmark, what is the profession of Kelo Marsh?", "What is 2 + 2?",
         "Rate this answer: Isvik."];
@@ -28,8 +24,8 @@ public sealed class TrainedRouterBehindGatewayTests : IAsyncLifetime
     private LoopbackCluster _cluster = null!;
 
     public async Task InitializeAsync() => _cluster = await LoopbackCluster.StartAsync(
-        ("Moco:Inference:ModelDirectories:0", Path.Combine(RepoRoot, "models")),
-        ("Moco:Inference:ModelDirectories:1", Path.Combine(RepoRoot, "examples", "smoke", "models")),
+        ("Moco:Inference:ModelDirectories:0", Path.Combine(StdGenCalls.RepoRoot, "models")),
+        ("Moco:Inference:ModelDirectories:1", Path.Combine(StdGenCalls.RepoRoot, "examples", "smoke", "models")),
         ("Moco:Router:StoreDirectory", _store));
 
     public async Task DisposeAsync()
@@ -87,7 +83,7 @@ public sealed class TrainedRouterBehindGatewayTests : IAsyncLifetime
         var decisions = (await client.RouteAsync(route)).Decisions;
         for (var k = 0; k < Prompts.Length; k++)
         {
-            var reason = await GreedyAsync(inference, done.Artifact, RouterPrompts.TrainedRouter(Prompts[k], 2, Descriptions));
+            var reason = await StdGenCalls.GreedyAsync(inference, done.Artifact, RouterPrompts.TrainedRouter(Prompts[k], 2, Descriptions));
             Assert.Equal(reason, decisions[k].Reason);
             Assert.Equal(ParseChoice.OrDraw(reason.Trim(), 1, 2, 7, ParseChoice.RouteFallback, $"test/{10 + k}", 0) - 1, decisions[k].ModelIndex);
         }
@@ -151,19 +147,5 @@ public sealed class TrainedRouterBehindGatewayTests : IAsyncLifetime
         using var call = client.Complete(request);
         return [.. (await call.ResponseStream.ReadAllAsync().ToListAsync()).Where(m => m.PayloadCase == CompleteResponse.PayloadOneofCase.Item)
             .Select(m => m.Item).OrderBy(i => i.Index)];
-    }
-
-    private static async Task<string> GreedyAsync(InferenceService.InferenceServiceClient inference, string model, string prompt)
-    {
-        var request = new GenerateRequest
-        {
-            Model = model,
-            Prompt = UserPrompts.Of(prompt),
-            Sampling = new SamplingParams { Temperature = 0, TopP = 1, DoSample = false, MaxNewTokens = 8 },
-            N = 1,
-        };
-        using var call = inference.Generate(request, new Metadata { { "moco-model", model } });
-        var messages = await call.ResponseStream.ReadAllAsync().ToListAsync();
-        return messages.Single(m => m.PayloadCase == GenerateResponse.PayloadOneofCase.Final).Final.Text;
     }
 }

@@ -65,7 +65,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         });
 
     // Backends call each other directly on loopback: the evaluator, the router and the orchestrator call inference, the
-    // orchestrator calls the evaluator. Services start in ServiceCatalog.Backends order, so callees come first.
+    // router and the orchestrator call the evaluator. Services start in ServiceCatalog.Backends order, so callees come first.
     private void WireBackends(Dictionary<string, string?> values)
     {
         if (Find("inference") is { } inference)
@@ -77,6 +77,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         if (Find("evaluator") is { } evaluator)
         {
             values["Moco:Orchestrator:EvaluatorAddress"] = evaluator.GrpcAddress.ToString();
+            values["Moco:Router:EvaluatorAddress"] = evaluator.GrpcAddress.ToString();
         }
     }
 

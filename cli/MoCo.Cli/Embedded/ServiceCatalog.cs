@@ -14,7 +14,7 @@ namespace MoCo.Cli.Embedded;
 public static class ServiceCatalog
 {
     /// <summary>Backend service names, as `moco serve` takes them.</summary>
-    public static readonly IReadOnlyList<string> Backends = ["inference", "router", "evaluator", "orchestrator"];
+    public static readonly IReadOnlyList<string> Backends = ["inference", "evaluator", "router", "orchestrator"];
 
     /// <summary>The gateway's name, as `moco serve` takes it.</summary>
     public const string Gateway = "gateway";

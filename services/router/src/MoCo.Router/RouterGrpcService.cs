@@ -11,7 +11,8 @@ namespace MoCo.Router;
 /// <summary>
 /// moco.v1.RouterService (contracts.md §5): stored, versioned routers (<see cref="RouterStore"/>) listed by
 /// ListRouters and served by id — TrainRouter fits api_prompt_routing, api_trained_router, api_switch_generation,
-/// api_graph_routing and api_cascade routers from an inline dev set (<see cref="RouterTraining"/>), Route picks a model per prompt (text routers:
+/// api_graph_routing and api_cascade routers (<see cref="RouterTraining"/>) from an inline dev set or a dev view the
+/// router profiles itself (<see cref="DevPass"/>), Route picks a model per prompt (text routers:
 /// <see cref="TextRouting"/>, graph routers: <see cref="GraphRouting"/>), Complete routes and answers (api_cascade:
 /// <see cref="CascadeCompletion"/>'s level loop, api_switch_generation: <see cref="SwitchCompletion"/>'s patch loop, with a stored selector or
 /// the request's); Complete also decodes api_nudging and api_mentor_collab, which need no
@@ -20,7 +21,7 @@ namespace MoCo.Router;
 /// in <see cref="RouterMetrics"/>.
 /// </summary>
 public sealed class RouterGrpcService(RouterStore store, TextRouting routing, GraphRouting graphs, CascadeCompletion cascades, SwitchCompletion switching,
-    RouterTraining training, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
+    RouterTraining training, DevPass devPass, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
 {
     /// <inheritdoc/>
     public override Task<RouteResponse> Route(RouteRequest request, ServerCallContext context) =>
@@ -124,11 +125,10 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         {
             throw RouterMethods.NotServed("TrainRouter", method);
         }
-        if (request.DevCase != TrainRouterRequest.DevOneofCase.DevSet)
+        if (request.DevCase == TrainRouterRequest.DevOneofCase.None)
         {
-            throw MocoErrors.InvalidArgument(new Problem("dev", "DEV_SET_REQUIRED",
-                $"{method} fits from dev_set here (dev prompts, with per-model dev scores where the method learns from them); dev_view would make the router generate and score its own dev pass, which runs in `moco run`",
-                new Dictionary<string, string> { ["fix"] = "send dev_set" }));
+            throw MocoErrors.InvalidArgument(new Problem("dev", "REQUIRED", $"{method} fits on dev data, and the request sends none",
+                new Dictionary<string, string> { ["fix"] = "send dev_set (dev prompts, with per-model scores where the method learns from them) or dev_view (a dev view the router profiles itself)" }));
         }
         if (string.IsNullOrWhiteSpace(request.CallKey))
         {
@@ -136,12 +136,17 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
                 new Dictionary<string, string> { ["fix"] = "send the fitting call's key; the same key returns the same router" }));
         }
         var models = request.Context.ModelNames;
-        var inputs = request.DevSet.Inputs;
-        // A key already fitted returns its router without fitting again (a graph network, a calibration or a training job is costly).
+        // A key already fitted returns its router without fitting again (a dev pass, a graph network, a calibration or a
+        // training job is costly).
         var router = store.Find(RouterStore.IdOf(method, request.CallKey));
         Task Report(Progress progress) => responseStream.WriteAsync(new TrainRouterResponse { Progress = progress }, cancellationToken);
+        var fitted = 0;
         if (router is null)
         {
+            IReadOnlyList<DevInput> inputs = request.DevCase == TrainRouterRequest.DevOneofCase.DevSet
+                ? request.DevSet.Inputs
+                : await devPass.InputsAsync(request.Context, request.DevView, RouterMethods.Profiled.Contains(method), Report, cancellationToken).ConfigureAwait(false);
+            fitted = inputs.Count;
             var (payload, artifact) = method switch
             {
                 "api_cascade" => (await training.CascadeAsync(request.Context, inputs, cancellationToken).ConfigureAwait(false), null),
@@ -156,7 +161,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         }
         await responseStream.WriteAsync(new TrainRouterResponse
         {
-            Progress = new Progress { Phase = "dev · fit", Done = inputs.Count, Total = inputs.Count },
+            Progress = new Progress { Phase = "dev · fit", Done = fitted, Total = fitted },
         }, cancellationToken).ConfigureAwait(false);
         await responseStream.WriteAsync(new TrainRouterResponse
         {

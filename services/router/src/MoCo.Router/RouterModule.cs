@@ -20,10 +20,13 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
     protected override void ConfigureModule(WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(RouterOptions.Section).Get<RouterOptions>() ?? new RouterOptions();
-        if (!Uri.TryCreate(options.InferenceAddress, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        foreach (var (key, address, what) in new[] { ("InferenceAddress", options.InferenceAddress, "inference"), ("EvaluatorAddress", options.EvaluatorAddress, "evaluator") })
         {
-            throw new MocoConfigurationException(RouterOptions.Section + ":InferenceAddress", $"\"{options.InferenceAddress}\" is not an http:// or https:// URL",
-                "give the inference service's (or the gateway's) gRPC address, e.g. http://127.0.0.1:50051");
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new MocoConfigurationException(RouterOptions.Section + ":" + key, $"\"{address}\" is not an http:// or https:// URL",
+                    $"give the {what} service's (or the gateway's) gRPC address, e.g. http://127.0.0.1:{(what == "inference" ? ServicePorts.Inference : ServicePorts.Evaluator).Grpc}");
+            }
         }
         builder.Services.AddSingleton(_ => options.StoreDirectory is { Length: > 0 } dir
             ? new RouterStore(dir)
@@ -38,6 +41,8 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
         builder.Services.AddSingleton<CascadeCompletion>();
         builder.Services.AddSingleton<SwitchCompletion>();
         builder.Services.AddSingleton<RouterTraining>();
+        builder.Services.AddSingleton<IRouterDevData>(_ => new GrpcRouterDevData(GrpcChannel.ForAddress(options.EvaluatorAddress)));
+        builder.Services.AddSingleton<DevPass>();
         builder.Services.AddSingleton(_ => options.MentorMlpDirectory is { Length: > 0 } judges
             ? new MentorMlpRegistry(judges)
             : MentorMlpRegistry.InArtifacts(new MocoEnvironment().ArtifactsDirectory));

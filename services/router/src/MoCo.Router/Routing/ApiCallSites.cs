@@ -21,6 +21,9 @@ public static class ApiCallSites
     /// <summary>api_cascade's ScoredGen on dev that each level's threshold is calibrated from.</summary>
     public const string CalibratePhase = "dev · calibrate";
 
+    /// <summary>DevProfile's generations: every model on every dev input (role `model/{index}`).</summary>
+    public const string DevGeneratePhase = "dev · generate";
+
     /// <summary>The reward calls of a fit: api_trained_router's on the dev items where models tie, api_switch_generation's
     /// on its selector training rollouts.</summary>
     public const string RewardPhase = "dev · reward";

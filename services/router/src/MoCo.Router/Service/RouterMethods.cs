@@ -17,6 +17,10 @@ public static class RouterMethods
     /// <summary>Methods TrainRouter fits from an inline dev set.</summary>
     public static IReadOnlySet<string> Trainable { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router", "api_switch_generation", "api_graph_routing", "api_cascade"]);
 
+    /// <summary>Methods whose fit learns from every model's dev outcomes (DevProfile, methods-api.md §0.3): a dev_view makes
+    /// the router generate and score them; the others read only the dev prompts.</summary>
+    public static IReadOnlySet<string> Profiled { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router", "api_graph_routing"]);
+
     /// <summary>Every api_* method id.</summary>
     public static IReadOnlySet<string> All { get; } = new HashSet<string>([
         "api_nudging", "api_prompt_routing", "api_switch_generation", "api_trained_router", "api_graph_routing", "api_cascade",

@@ -9,6 +9,9 @@ public sealed class RouterOptions
     /// <summary>The inference service (or the gateway) the router generates on.</summary>
     public string InferenceAddress { get; set; } = "http://127.0.0.1:50051";
 
+    /// <summary>The evaluator service (or the gateway) TrainRouter reads a dev_view from and scores its dev pass on.</summary>
+    public string EvaluatorAddress { get; set; } = "http://127.0.0.1:50053";
+
     /// <summary>Folder of the router store; null = `&lt;MOCO_ARTIFACTS_DIR&gt;/routers`, where runs store the routers
     /// they fit.</summary>
     public string? StoreDirectory { get; set; }

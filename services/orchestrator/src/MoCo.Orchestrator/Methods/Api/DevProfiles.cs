@@ -15,7 +15,7 @@ public sealed record DevRun(TaskSplit Dev, IReadOnlyList<IReadOnlyList<Generatio
 public static class DevProfiles
 {
     /// <summary>Phase of the dev generations.</summary>
-    public const string GeneratePhase = "dev · generate";
+    public const string GeneratePhase = MoCo.Router.Routing.ApiCallSites.DevGeneratePhase;
 
     /// <summary>Phase of the dev scoring; its checkpoint is S.</summary>
     public const string ScorePhase = "dev · score";

@@ -33,7 +33,7 @@ public sealed record DevSelection(IReadOnlyDictionary<int, double> Scores)
 public static class BestOnDev
 {
     /// <summary>Phase of the dev generations.</summary>
-    public const string GeneratePhase = "dev · generate";
+    public const string GeneratePhase = MoCo.Router.Routing.ApiCallSites.DevGeneratePhase;
 
     /// <summary>Phase of the dev scoring; its checkpoint holds the means.</summary>
     public const string ScorePhase = "dev · score";

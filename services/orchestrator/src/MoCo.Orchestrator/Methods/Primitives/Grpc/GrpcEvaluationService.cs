@@ -1,6 +1,7 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Orchestrator.Config;
+using MoCo.Router.Evaluation;
 
 namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 
@@ -8,8 +9,6 @@ namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 /// index, the run's compat mode, judge models and sandbox limits from the config's `evaluation` object.</summary>
 public sealed class GrpcEvaluationService(EvaluatorService.EvaluatorServiceClient client, RunConfig config, string runId) : IEvaluationService
 {
-    private const int BatchSize = 64;
-
     /// <inheritdoc/>
     public async Task<SplitScore> ScoreAsync(TaskSplit split, IReadOnlyList<string?> outputs, OutputKind kind, CancellationToken cancellationToken)
     {
@@ -34,29 +33,8 @@ public sealed class GrpcEvaluationService(EvaluatorService.EvaluatorServiceClien
         {
             throw new ArgumentException($"{outputs.Count} outputs for {split.Items.Count} items of {split.Name}", nameof(outputs));
         }
-        using var call = client.Evaluate(cancellationToken: cancellationToken);
-        var reading = ReadAsync(call.ResponseStream, cancellationToken);
-        try
-        {
-            await call.RequestStream.WriteAsync(new EvaluateRequest { Header = Header(split, kind, extractOnly) }, cancellationToken).ConfigureAwait(false);
-            for (var start = 0; start < outputs.Count; start += BatchSize)
-            {
-                var batch = new EvaluateOutputs();
-                for (var k = start; k < Math.Min(outputs.Count, start + BatchSize); k++)
-                {
-                    batch.Outputs.Add(new EvaluateOutput { Index = split.Items[k].Index, Text = outputs[k] });
-                }
-                await call.RequestStream.WriteAsync(new EvaluateRequest { Outputs = batch }, cancellationToken).ConfigureAwait(false);
-            }
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is InvalidOperationException or RpcException)
-        {
-            // The server may end the call while outputs are still being written; its status is on the response stream.
-            await reading.ConfigureAwait(false);
-            throw;
-        }
-        return await reading.ConfigureAwait(false);
+        return await EvaluateCalls.RunAsync(client, Header(split, kind, extractOnly),
+            [.. outputs.Select((o, k) => new EvaluateOutput { Index = split.Items[k].Index, Text = o })], cancellationToken).ConfigureAwait(false);
     }
 
     private EvaluateHeader Header(TaskSplit split, OutputKind kind, bool extractOnly)
@@ -91,24 +69,5 @@ public sealed class GrpcEvaluationService(EvaluatorService.EvaluatorServiceClien
             },
         };
         return header;
-    }
-
-    private static async Task<(Dictionary<int, ItemResult>, EvaluationSummary)> ReadAsync(IAsyncStreamReader<EvaluateResponse> stream,
-        CancellationToken cancellationToken)
-    {
-        var results = new Dictionary<int, ItemResult>();
-        EvaluationSummary? summary = null;
-        await foreach (var message in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (message.PayloadCase == EvaluateResponse.PayloadOneofCase.Result)
-            {
-                results[message.Result.Index] = message.Result;
-            }
-            else
-            {
-                summary = message.Summary;
-            }
-        }
-        return (results, summary ?? throw new RpcException(new Status(StatusCode.Internal, "Evaluate ended without its summary")));
     }
 }

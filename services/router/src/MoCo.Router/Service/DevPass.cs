@@ -1,0 +1,87 @@
+using MoCo.Contracts.V1;
+using MoCo.Hosting.Errors;
+using MoCo.Router.Routing;
+
+namespace MoCo.Router.Service;
+
+/// <summary>
+/// TrainRouter's dev pass for a `dev_view` (router.proto TrainRouterRequest.dev_view): the router loads the view's
+/// prompts from the evaluator and, for the methods that learn from dev outcomes, runs DevProfile (methods-api.md §0.3)
+/// itself — StdGen of every model on every dev prompt, sampled with the seed a run gives the same call (phase
+/// `dev · generate`, role `model/{m}`, item `dev/{index}`), each model's outputs scored on the view — giving the same
+/// dev inputs a caller would send as a dev_set.
+/// </summary>
+public sealed class DevPass(IRouterModels models, IRouterDevData? data = null, RouterMetrics? metrics = null)
+{
+    private readonly RouterCalls _calls = new(models, metrics);
+
+    /// <summary>The dev inputs of <paramref name="header"/>'s view: prompts only, or with every model's output and score
+    /// when <paramref name="profile"/>; <paramref name="progress"/> hears each model whose outputs are scored.</summary>
+    public async Task<IReadOnlyList<DevInput>> InputsAsync(RouterContext context, EvaluateHeader header, bool profile, Func<Progress, Task> progress,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(progress);
+        Check(context, header);
+        if (data is null)
+        {
+            throw new InvalidOperationException("a dev_view is read from the evaluator, and this DevPass was built without one");
+        }
+        var dataset = header.Dataset.Clone();
+        dataset.IncludeGold = false;
+        var (viewId, items) = await data.LoadAsync(dataset, cancellationToken).ConfigureAwait(false);
+        var inputs = items.Select(i => new DevInput { Index = i.Index, Prompt = i.Prompt }).ToList();
+        if (!profile)
+        {
+            return inputs;
+        }
+        var scoring = header.Clone();
+        scoring.ViewId = viewId;
+        var settings = RouterSettings.Sampling(context);
+        var seeds = new ServedSeeds(models, context);
+        for (var m = 0; m < context.ModelNames.Count; m++)
+        {
+            var (model, role) = (context.ModelNames[m], ApiCallSites.ModelRole(m));
+            var outputs = await Task.WhenAll(items.Select(async item =>
+            {
+                var key = RouterItems.Of(RouterItems.DevSplit, item.Index);
+                var seed = await seeds.OfAsync(ApiCallSites.DevGeneratePhase, role, model, key, 0, cancellationToken).ConfigureAwait(false);
+                return (await _calls.GenerateAsync(context.Method, model, "dev", item.Prompt, settings, seed, $"{context.RunId}/dev/{m}/{key}", cancellationToken)
+                    .ConfigureAwait(false)).Text;
+            })).ConfigureAwait(false);
+            var scores = await data.ScoreAsync(scoring, [.. items.Select((item, k) => (item.Index, outputs[k]))], cancellationToken).ConfigureAwait(false);
+            for (var k = 0; k < inputs.Count; k++)
+            {
+                inputs[k].Outputs.Add(outputs[k]);
+                inputs[k].Scores.Add(scores[k]);
+            }
+            await progress(new Progress { Phase = ApiCallSites.DevGeneratePhase, Done = m + 1, Total = context.ModelNames.Count }).ConfigureAwait(false);
+        }
+        return inputs;
+    }
+
+    // The view must name its items (the router needs their prompts), be a dev view (fitting on test would score the
+    // router on what it learned from) and score with the run's compat.
+    private static void Check(RouterContext context, EvaluateHeader header)
+    {
+        if (header.ViewCase != EvaluateHeader.ViewOneofCase.Dataset)
+        {
+            throw MocoErrors.InvalidArgument(new Problem("dev_view.dataset", "REQUIRED",
+                "a view id names the items but not their prompts, which the router generates on",
+                new Dictionary<string, string> { ["fix"] = "send dev_view.dataset (the LoadDataset fields of the view), or a dev_set" }));
+        }
+        if (header.Dataset.Split != Split.Dev)
+        {
+            throw MocoErrors.InvalidArgument(new Problem("dev_view.dataset.split", "INVALID_VALUE",
+                $"{header.Dataset.Split}: a router fits on dev outcomes; fitting on test would score it on what it learned from",
+                new Dictionary<string, string> { ["fix"] = "use SPLIT_DEV" }));
+        }
+        static Compat Effective(Compat compat) => compat == Compat.Unspecified ? Compat.Moco : compat;
+        if (Effective(header.Compat) != Effective(context.Compat))
+        {
+            throw MocoErrors.InvalidArgument(new Problem("dev_view.compat", "MISMATCH", $"{header.Compat} differs from the context's {context.Compat}",
+                new Dictionary<string, string> { ["fix"] = "send the run's compat in both" }));
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using MoCo.Contracts.V1;
+using MoCo.Router.Evaluation;
+
+namespace MoCo.Router.Service;
+
+/// <summary>Dev views over moco.v1.EvaluatorService: LoadDataset for the prompts, Evaluate for the scores (outputs
+/// addressed by item index). It owns its channel to the evaluator.</summary>
+public sealed class GrpcRouterDevData(GrpcChannel channel) : IRouterDevData, IDisposable
+{
+    private readonly EvaluatorService.EvaluatorServiceClient _client = new(channel);
+
+    /// <inheritdoc/>
+    public void Dispose() => channel.Dispose();
+
+    /// <inheritdoc/>
+    public async Task<(string ViewId, IReadOnlyList<(int Index, string Prompt)> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken)
+    {
+        using var call = _client.LoadDataset(dataset, cancellationToken: cancellationToken);
+        var viewId = "";
+        var items = new List<(int, string)>();
+        await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (message.PayloadCase == LoadDatasetResponse.PayloadOneofCase.Info)
+            {
+                viewId = message.Info.ViewId;
+            }
+            else
+            {
+                items.Add((message.Item.Index, message.Item.Prompt));
+            }
+        }
+        return (viewId, items);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<double>> ScoreAsync(EvaluateHeader header, IReadOnlyList<(int Index, string Output)> outputs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        var (results, _) = await EvaluateCalls.RunAsync(_client, header, [.. outputs.Select(o => new EvaluateOutput { Index = o.Index, Text = o.Output })],
+            cancellationToken).ConfigureAwait(false);
+        return [.. outputs.Select(o => results.TryGetValue(o.Index, out var r)
+            ? r.Score ?? double.NaN
+            : throw new RpcException(new Status(StatusCode.Internal, $"Evaluate returned no result for item {o.Index}")))];
+    }
+}
