@@ -11,7 +11,9 @@ namespace MoCo.IntegrationTests;
 /// TrainRouter with a dev_view through the gateway (router.proto TrainRouterRequest.dev_view): the router loads the dev
 /// view from the evaluator, has every model answer every dev prompt and scores the answers itself, then fits — here an
 /// api_graph_routing network, whose weights show any difference in its dev profile. A client that does the same dev
-/// pass itself (LoadDataset, each model's greedy answers, Evaluate) and sends it as a dev_set gets the same router.
+/// pass itself (LoadDataset, each model's greedy answers, Evaluate) and sends it as a dev_set gets the same router. An
+/// api_nudging search on a dev view stores its best (gamma, nudger), and Complete with that router answers as Complete
+/// configured with the pair does.
 /// </summary>
 public sealed class DevViewBehindGatewayTests : IAsyncLifetime
 {
@@ -68,6 +70,52 @@ public sealed class DevViewBehindGatewayTests : IAsyncLifetime
         var store = new RouterStore(_store);
         var (fromView, fromSet) = (store.Find(viewMessages[^1].Done.RouterId)!, store.Find(setDone.RouterId)!);
         Assert.Equal(fromSet.Payload.ToJsonString(), fromView.Payload.ToJsonString());
+    }
+
+    [Fact]
+    public async Task A_nudging_search_on_a_dev_view_stores_the_pair_that_Complete_then_nudges_with()
+    {
+        var router = new RouterService.RouterServiceClient(_cluster.Channel);
+        var context = new RouterContext { Method = "api_nudging", Seed = 3, RunId = "serve", Phase = "serve", Task = "zoo_world" };
+        context.ModelNames.AddRange(["zoo/base", "zoo/north"]);
+        context.Hyperparameters = new Struct
+        {
+            Fields =
+            {
+                ["search_gamma"] = Value.ForBool(true),
+                // Outside the search grid: Complete with the stored router must not nudge with it.
+                ["gamma"] = Value.ForNumber(0.95),
+                ["max_response_length"] = Value.ForNumber(8),
+                ["do_sample"] = Value.ForBool(false),
+            },
+        };
+        var dataset = Dataset();
+        dataset.Limit = 3;
+        using var call = router.TrainRouter(new TrainRouterRequest { Context = context, DevView = new EvaluateHeader { Dataset = dataset }, CallKey = "nudge" });
+        var messages = await call.ResponseStream.ReadAllAsync().ToListAsync();
+        Assert.Equal([1, 2, 3, 4], messages.Where(m => m.PayloadCase == TrainRouterResponse.PayloadOneofCase.Progress && m.Progress.Phase == "dev · search")
+            .Select(m => m.Progress.Done));
+        var stored = new RouterStore(_store).Find(messages[^1].Done.RouterId)!;
+        Assert.Equal(4, stored.Payload["search_dev_scores"]!.AsArray().Count);
+
+        var inputs = new[] { "In Norland, which town is Aren Frost from?", "What is 2 + 2?" }.Select((p, i) => new RouteInput { Index = i, Prompt = p }).ToList();
+        var configured = context.Clone();
+        configured.Hyperparameters.Fields["search_gamma"] = Value.ForBool(false);
+        configured.Hyperparameters.Fields["gamma"] = Value.ForNumber((double)stored.Payload["gamma"]!);
+        configured.Hyperparameters.Fields["nudging_model_id"] = Value.ForNumber((int)stored.Payload["nudging_model_id"]!);
+        var served = await CompleteAsync(router, context, stored.RouterId, inputs);
+        Assert.Equal(await CompleteAsync(router, configured, null, inputs), served);
+        Assert.All(served, item => Assert.NotEmpty(item.Output));
+    }
+
+    private static async Task<List<(string Output, Struct Extras)>> CompleteAsync(RouterService.RouterServiceClient client, RouterContext context, string? routerId,
+        IEnumerable<RouteInput> inputs)
+    {
+        var request = new CompleteRequest { Context = context, RouterId = routerId };
+        request.Inputs.AddRange(inputs);
+        using var call = client.Complete(request);
+        return [.. (await call.ResponseStream.ReadAllAsync().ToListAsync()).Where(m => m.PayloadCase == CompleteResponse.PayloadOneofCase.Item)
+            .Select(m => m.Item).OrderBy(i => i.Index).Select(i => (i.Output, i.Extras))];
     }
 
     // What a client does without dev_view: the view's prompts, each model's greedy answer (StdGen: one user turn, the

@@ -45,15 +45,17 @@ public sealed class DevPassTests
             return Task.FromResult<(string, IReadOnlyList<(int, string)>)>(("view-1", [(4, "p4"), (7, "p7"), (9, "p9")]));
         }
 
-        public Task<IReadOnlyList<double>> ScoreAsync(EvaluateHeader header, IReadOnlyList<(int Index, string Output)> outputs, CancellationToken cancellationToken)
+        public Task<(IReadOnlyList<double> Scores, double Mean)> ScoreAsync(EvaluateHeader header, IReadOnlyList<(int Index, string Output)> outputs,
+            CancellationToken cancellationToken)
         {
             Headers.Enqueue(header.Clone());
-            return Task.FromResult<IReadOnlyList<double>>([.. outputs.Select(o => o switch
+            IReadOnlyList<double> scores = [.. outputs.Select(o => o switch
             {
                 (9, "m-a on p9") => double.NaN,
                 (7, var text) => text.StartsWith("m-b", StringComparison.Ordinal) ? 1.0 : 0.0,
                 (_, var text) => text.StartsWith("m-a", StringComparison.Ordinal) ? 1.0 : 0.0,
-            })]);
+            })];
+            return Task.FromResult((scores, scores.Where(s => !double.IsNaN(s)).DefaultIfEmpty().Average()));
         }
     }
 
@@ -76,13 +78,9 @@ public sealed class DevPassTests
     private static async Task<(IReadOnlyList<DevInput> Inputs, List<Progress> Progress)> RunAsync(DevPass pass, RouterContext context, EvaluateHeader view,
         bool profile)
     {
-        var progress = new List<Progress>();
-        var inputs = await pass.InputsAsync(context, view, profile, p =>
-        {
-            progress.Add(p);
-            return Task.CompletedTask;
-        }, default);
-        return (inputs, progress);
+        var log = new ProgressLog();
+        var inputs = await pass.InputsAsync(context, view, profile, log.Add, default);
+        return (inputs, log.Reports);
     }
 
     [Fact]

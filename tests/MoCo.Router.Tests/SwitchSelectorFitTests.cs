@@ -83,13 +83,9 @@ public sealed class SwitchSelectorFitTests
     private static async Task<((System.Text.Json.Nodes.JsonObject Payload, string? Artifact) Fit, List<Progress> Progress)> FitAsync(RouterTraining training,
         RouterContext context, DevInput[] dev)
     {
-        var progress = new List<Progress>();
-        var fit = await training.SelectorAsync(context, dev, "switch-generation-1", p =>
-        {
-            progress.Add(p);
-            return Task.CompletedTask;
-        }, default);
-        return (fit, progress);
+        var log = new ProgressLog();
+        var fit = await training.SelectorAsync(context, dev, "switch-generation-1", log.Add, default);
+        return (fit, log.Reports);
     }
 
     [Fact]

@@ -17,17 +17,6 @@ public sealed class TrainedRouterFitTests
 {
     private static readonly string[] Descriptions = ["knows a", "knows b", "knows c"];
 
-    private sealed class Fingerprints : IRouterModels
-    {
-        public Task<string> FingerprintAsync(string model, CancellationToken cancellationToken) => Task.FromResult("fp:" + model);
-
-        public Task<RouterGeneration> GenerateAsync(string model, string prompt, SamplingSettings settings, ulong seed, string callKey,
-            CancellationToken cancellationToken) => throw new InvalidOperationException("a trained router's fit generates nothing");
-
-        public Task<IReadOnlyList<double[]>> EmbedAsync(string model, IReadOnlyList<string> texts, string callKey, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("a trained router's fit embeds nothing");
-    }
-
     // An output's reward is the number after its '=' ("o12=0.7" → 0.7).
     private static double RewardAfterEquals(string prompt, string output) =>
         double.Parse(output[(output.IndexOf('=', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture);
@@ -72,20 +61,16 @@ public sealed class TrainedRouterFitTests
     private static async Task<((System.Text.Json.Nodes.JsonObject Payload, string Artifact) Fit, List<Progress> Progress)> FitAsync(RouterTraining training,
         DevInput[] dev, string routerId = "trained-router-1")
     {
-        var progress = new List<Progress>();
-        var fit = await training.TrainedRouterAsync(Context(), dev, Profile(dev), routerId, p =>
-        {
-            progress.Add(p);
-            return Task.CompletedTask;
-        }, default);
-        return (fit, progress);
+        var log = new ProgressLog();
+        var fit = await training.TrainedRouterAsync(Context(), dev, Profile(dev), routerId, log.Add, default);
+        return (fit, log.Reports);
     }
 
     [Fact]
     public async Task The_router_is_ChooserSFT_of_the_base_model_on_the_dev_labels_with_rewards_asked_only_where_models_tie()
     {
         var trainer = new ScriptedRouterTrainer(RewardAfterEquals);
-        var ((payload, artifact), progress) = await FitAsync(new RouterTraining(new Fingerprints(), trainer), Dev());
+        var ((payload, artifact), progress) = await FitAsync(new RouterTraining(new FingerprintModels(), trainer), Dev());
 
         Assert.Equal(
             [("rm", "q1", "o10=0.2"), ("rm", "q1", "o12=0.7"), ("rm", "q2", "o20=0.5"), ("rm", "q2", "o21=0.5"), ("rm", "q2", "o22=0.5"),
@@ -113,7 +98,7 @@ public sealed class TrainedRouterFitTests
     public async Task The_trained_model_id_is_the_same_for_the_same_fit_and_differs_for_another_router_or_other_labels()
     {
         var trainer = new ScriptedRouterTrainer(RewardAfterEquals);
-        var training = new RouterTraining(new Fingerprints(), trainer);
+        var training = new RouterTraining(new FingerprintModels(), trainer);
         var first = (await FitAsync(training, Dev())).Fit.Artifact;
         Assert.Equal(first, (await FitAsync(training, Dev())).Fit.Artifact);
         Assert.NotEqual(first, (await FitAsync(training, Dev(), "trained-router-2")).Fit.Artifact);
@@ -126,7 +111,7 @@ public sealed class TrainedRouterFitTests
     public async Task A_tie_without_outputs_and_an_empty_dev_set_are_refused_naming_the_field_before_anything_is_scored_or_trained()
     {
         var trainer = new ScriptedRouterTrainer(RewardAfterEquals);
-        var training = new RouterTraining(new Fingerprints(), trainer);
+        var training = new RouterTraining(new FingerprintModels(), trainer);
         DevInput[] untied = [Input(0, [0, 1, 0]), Input(1, [1, 0, 1], "only one")];
         var tie = await Assert.ThrowsAsync<RpcException>(() => FitAsync(training, untied));
         Assert.Equal(StatusCode.InvalidArgument, tie.StatusCode);

@@ -16,12 +16,13 @@ namespace MoCo.Router;
 /// <see cref="TextRouting"/>, graph routers: <see cref="GraphRouting"/>), Complete routes and answers (api_cascade:
 /// <see cref="CascadeCompletion"/>'s level loop, api_switch_generation: <see cref="SwitchCompletion"/>'s patch loop, with a stored selector or
 /// the request's); Complete also decodes api_nudging and api_mentor_collab, which need no
-/// router (<see cref="TokenLevelCompletion"/>). Routers that runs fit (`moco run`) land in the same store, so a
+/// router (<see cref="TokenLevelCompletion"/>; a stored api_nudging router, <see cref="NudgingFit"/>'s search, gives its
+/// gamma and nudger). Routers that runs fit (`moco run`) land in the same store, so a
 /// router trained in a run is deployable behind the gateway. Requests, errors, decisions and model calls are counted
 /// in <see cref="RouterMetrics"/>.
 /// </summary>
 public sealed class RouterGrpcService(RouterStore store, TextRouting routing, GraphRouting graphs, CascadeCompletion cascades, SwitchCompletion switching,
-    RouterTraining training, DevPass devPass, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
+    RouterTraining training, DevPass devPass, NudgingFit nudging, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
 {
     /// <inheritdoc/>
     public override Task<RouteResponse> Route(RouteRequest request, ServerCallContext context) =>
@@ -88,7 +89,9 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         IAsyncEnumerable<CompletedItem> items;
         if (TokenLevelCompletion.Methods.Contains(CheckContext(request.Context)))
         {
-            items = tokenLevel.CompleteAsync(request.Context, request.Inputs, context.CancellationToken);
+            // api_nudging needs no router; a stored one (TrainRouter's search) gives its (gamma, nudger).
+            var router = request.RouterId is null || request.Context.Method != "api_nudging" ? null : Resolve("Complete", request.Context, request.RouterId);
+            items = tokenLevel.CompleteAsync(request.Context, request.Inputs, router?.Payload, context.CancellationToken);
         }
         else if (request.Context.Method == "api_switch_generation" && request.RouterId is null)
         {
@@ -125,7 +128,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         {
             throw RouterMethods.NotServed("TrainRouter", method);
         }
-        if (request.DevCase == TrainRouterRequest.DevOneofCase.None)
+        if (request.DevCase == TrainRouterRequest.DevOneofCase.None && method != "api_nudging")
         {
             throw MocoErrors.InvalidArgument(new Problem("dev", "REQUIRED", $"{method} fits on dev data, and the request sends none",
                 new Dictionary<string, string> { ["fix"] = "send dev_set (dev prompts, with per-model scores where the method learns from them) or dev_view (a dev view the router profiles itself)" }));
@@ -141,7 +144,13 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         var router = store.Find(RouterStore.IdOf(method, request.CallKey));
         Task Report(Progress progress) => responseStream.WriteAsync(new TrainRouterResponse { Progress = progress }, cancellationToken);
         var fitted = 0;
-        if (router is null)
+        if (router is null && method == "api_nudging")
+        {
+            var payload = await nudging.FitAsync(request.Context, request.DevCase == TrainRouterRequest.DevOneofCase.DevView ? request.DevView : null, Report,
+                cancellationToken).ConfigureAwait(false);
+            router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, payload);
+        }
+        else if (router is null)
         {
             IReadOnlyList<DevInput> inputs = request.DevCase == TrainRouterRequest.DevOneofCase.DevSet
                 ? request.DevSet.Inputs

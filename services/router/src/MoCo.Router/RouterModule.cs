@@ -43,6 +43,7 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
         builder.Services.AddSingleton<RouterTraining>();
         builder.Services.AddSingleton<IRouterDevData>(_ => new GrpcRouterDevData(GrpcChannel.ForAddress(options.EvaluatorAddress)));
         builder.Services.AddSingleton<DevPass>();
+        builder.Services.AddSingleton<NudgingFit>();
         builder.Services.AddSingleton(_ => options.MentorMlpDirectory is { Length: > 0 } judges
             ? new MentorMlpRegistry(judges)
             : MentorMlpRegistry.InArtifacts(new MocoEnvironment().ArtifactsDirectory));

@@ -4,6 +4,9 @@ using MoCo.Router.Routing;
 
 namespace MoCo.Router.Service;
 
+/// <summary>A loaded dev view: the header that scores outputs on it (its view id set) and its items (index, prompt).</summary>
+public sealed record DevView(EvaluateHeader Scoring, IReadOnlyList<(int Index, string Prompt)> Items);
+
 /// <summary>
 /// TrainRouter's dev pass for a `dev_view` (router.proto TrainRouterRequest.dev_view): the router loads the view's
 /// prompts from the evaluator and, for the methods that learn from dev outcomes, runs DevProfile (methods-api.md §0.3)
@@ -15,29 +18,42 @@ public sealed class DevPass(IRouterModels models, IRouterDevData? data = null, R
 {
     private readonly RouterCalls _calls = new(models, metrics);
 
+    /// <summary>The dev view <paramref name="header"/> names, loaded without gold: its items and the header that scores
+    /// outputs on it.</summary>
+    public async Task<DevView> ViewAsync(RouterContext context, EvaluateHeader header, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(header);
+        Check(context, header);
+        var dataset = header.Dataset.Clone();
+        dataset.IncludeGold = false;
+        var (viewId, items) = await Data.LoadAsync(dataset, cancellationToken).ConfigureAwait(false);
+        var scoring = header.Clone();
+        scoring.ViewId = viewId;
+        return new DevView(scoring, items);
+    }
+
+    /// <summary>The scores of <paramref name="outputs"/> (one per item of <paramref name="view"/>, in order) and their mean.</summary>
+    public Task<(IReadOnlyList<double> Scores, double Mean)> ScoreAsync(DevView view, IReadOnlyList<string> outputs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        ArgumentNullException.ThrowIfNull(outputs);
+        return Data.ScoreAsync(view.Scoring, [.. view.Items.Select((item, k) => (item.Index, outputs[k]))], cancellationToken);
+    }
+
     /// <summary>The dev inputs of <paramref name="header"/>'s view: prompts only, or with every model's output and score
     /// when <paramref name="profile"/>; <paramref name="progress"/> hears each model whose outputs are scored.</summary>
     public async Task<IReadOnlyList<DevInput>> InputsAsync(RouterContext context, EvaluateHeader header, bool profile, Func<Progress, Task> progress,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(progress);
-        Check(context, header);
-        if (data is null)
-        {
-            throw new InvalidOperationException("a dev_view is read from the evaluator, and this DevPass was built without one");
-        }
-        var dataset = header.Dataset.Clone();
-        dataset.IncludeGold = false;
-        var (viewId, items) = await data.LoadAsync(dataset, cancellationToken).ConfigureAwait(false);
+        var view = await ViewAsync(context, header, cancellationToken).ConfigureAwait(false);
+        var items = view.Items;
         var inputs = items.Select(i => new DevInput { Index = i.Index, Prompt = i.Prompt }).ToList();
         if (!profile)
         {
             return inputs;
         }
-        var scoring = header.Clone();
-        scoring.ViewId = viewId;
         var settings = RouterSettings.Sampling(context);
         var seeds = new ServedSeeds(models, context);
         for (var m = 0; m < context.ModelNames.Count; m++)
@@ -50,7 +66,7 @@ public sealed class DevPass(IRouterModels models, IRouterDevData? data = null, R
                 return (await _calls.GenerateAsync(context.Method, model, "dev", item.Prompt, settings, seed, $"{context.RunId}/dev/{m}/{key}", cancellationToken)
                     .ConfigureAwait(false)).Text;
             })).ConfigureAwait(false);
-            var scores = await data.ScoreAsync(scoring, [.. items.Select((item, k) => (item.Index, outputs[k]))], cancellationToken).ConfigureAwait(false);
+            var (scores, _) = await ScoreAsync(view, outputs, cancellationToken).ConfigureAwait(false);
             for (var k = 0; k < inputs.Count; k++)
             {
                 inputs[k].Outputs.Add(outputs[k]);
@@ -60,6 +76,8 @@ public sealed class DevPass(IRouterModels models, IRouterDevData? data = null, R
         }
         return inputs;
     }
+
+    private IRouterDevData Data => data ?? throw new InvalidOperationException("a dev_view is read from the evaluator, and this DevPass was built without one");
 
     // The view must name its items (the router needs their prompts), be a dev view (fitting on test would score the
     // router on what it learned from) and score with the run's compat.

@@ -35,13 +35,15 @@ public sealed class GrpcRouterDevData(GrpcChannel channel) : IRouterDevData, IDi
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<double>> ScoreAsync(EvaluateHeader header, IReadOnlyList<(int Index, string Output)> outputs, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<double> Scores, double Mean)> ScoreAsync(EvaluateHeader header, IReadOnlyList<(int Index, string Output)> outputs,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(outputs);
-        var (results, _) = await EvaluateCalls.RunAsync(_client, header, [.. outputs.Select(o => new EvaluateOutput { Index = o.Index, Text = o.Output })],
+        var (results, summary) = await EvaluateCalls.RunAsync(_client, header, [.. outputs.Select(o => new EvaluateOutput { Index = o.Index, Text = o.Output })],
             cancellationToken).ConfigureAwait(false);
-        return [.. outputs.Select(o => results.TryGetValue(o.Index, out var r)
+        IReadOnlyList<double> scores = [.. outputs.Select(o => results.TryGetValue(o.Index, out var r)
             ? r.Score ?? double.NaN
             : throw new RpcException(new Status(StatusCode.Internal, $"Evaluate returned no result for item {o.Index}")))];
+        return (scores, summary.Mean ?? 0.0);
     }
 }

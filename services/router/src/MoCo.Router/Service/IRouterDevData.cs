@@ -9,7 +9,8 @@ public interface IRouterDevData
     /// <summary>The view <paramref name="dataset"/> names (its id) and its items (index, prompt) in split order.</summary>
     Task<(string ViewId, IReadOnlyList<(int Index, string Prompt)> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken);
 
-    /// <summary>The score of each output (by item index) under <paramref name="header"/> (its view id set), in order; NaN =
-    /// unscorable.</summary>
-    Task<IReadOnlyList<double>> ScoreAsync(EvaluateHeader header, IReadOnlyList<(int Index, string Output)> outputs, CancellationToken cancellationToken);
+    /// <summary>The score of each output (by item index) under <paramref name="header"/> (its view id set), in order (NaN =
+    /// unscorable), and the evaluator's mean over them.</summary>
+    Task<(IReadOnlyList<double> Scores, double Mean)> ScoreAsync(EvaluateHeader header, IReadOnlyList<(int Index, string Output)> outputs,
+        CancellationToken cancellationToken);
 }

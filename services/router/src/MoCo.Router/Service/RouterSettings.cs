@@ -15,9 +15,24 @@ public static class RouterSettings
         Number(context.Hyperparameters, "temperature", 0.7),
         Number(context.Hyperparameters, "top_p", 0.9));
 
-    /// <summary>api_nudging's settings from the context (methods-api.md §1 defaults), model indices into model_names.</summary>
-    public static NudgingSettings Nudging(RouterContext context)
+    /// <summary>api_nudging's settings from the context (methods-api.md §1 defaults), model indices into model_names; a
+    /// stored nudging router (<paramref name="payload"/>, TrainRouter's search) gives gamma and the nudger instead.</summary>
+    public static NudgingSettings Nudging(RouterContext context, System.Text.Json.Nodes.JsonObject? payload = null)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        var (_, baseIndex, nudger, gamma) = NudgingSearch(context);
+        if (payload is not null)
+        {
+            (gamma, nudger) = ((double)payload["gamma"]!, (int)payload["nudging_model_id"]!);
+        }
+        return NudgingPair(context, baseIndex, (gamma, nudger));
+    }
+
+    /// <summary>api_nudging's search (§1): the (gamma, nudger) pairs it tries (one when neither search flag is set), the
+    /// base model's index, and the configured nudger and gamma.</summary>
+    public static (IReadOnlyList<(double Gamma, int Nudger)> Pairs, int Base, int Nudger, double Gamma) NudgingSearch(RouterContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
         var h = context.Hyperparameters;
         var models = context.ModelNames;
         var baseIndex = (int)Number(h, "base_model_id", 0);
@@ -30,7 +45,16 @@ public static class RouterSettings
                     new Dictionary<string, string> { ["fix"] = $"use 0 to {models.Count - 1}" }));
             }
         }
-        return new NudgingSettings(models[baseIndex], models[nudger], Number(h, "gamma", 0.4), (int)Number(h, "max_response_length", 512),
+        var gamma = Number(h, "gamma", 0.4);
+        return (Decoding.Nudging.Pairs(Bool(h, "search_gamma", false), Bool(h, "search_nudging", false), gamma, baseIndex, nudger, models.Count), baseIndex, nudger, gamma);
+    }
+
+    /// <summary>api_nudging's settings for one (gamma, nudger) pair.</summary>
+    public static NudgingSettings NudgingPair(RouterContext context, int baseIndex, (double Gamma, int Nudger) pair)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var h = context.Hyperparameters;
+        return new NudgingSettings(context.ModelNames[baseIndex], context.ModelNames[pair.Nudger], pair.Gamma, (int)Number(h, "max_response_length", 512),
             Number(h, "temperature", 0.7), Bool(h, "do_sample", true), Bool(h, "use_kv_cache", false));
     }
 

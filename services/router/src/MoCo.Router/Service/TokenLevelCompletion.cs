@@ -19,13 +19,14 @@ public sealed class TokenLevelCompletion(IDecodeBackend decoding, MentorMlpRegis
     /// <summary>The methods this class completes.</summary>
     public static IReadOnlySet<string> Methods { get; } = new HashSet<string>(["api_nudging", "api_mentor_collab"]);
 
-    /// <summary>The answered inputs of <paramref name="context"/>'s method, as they finish.</summary>
-    public async IAsyncEnumerable<CompletedItem> CompleteAsync(RouterContext context, IReadOnlyList<RouteInput> inputs,
+    /// <summary>The answered inputs of <paramref name="context"/>'s method, as they finish; <paramref name="payload"/> = a
+    /// stored api_nudging router's (null = the context's gamma and nudger).</summary>
+    public async IAsyncEnumerable<CompletedItem> CompleteAsync(RouterContext context, IReadOnlyList<RouteInput> inputs, System.Text.Json.Nodes.JsonObject? payload,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Func<RouteInput, Task<CompletedItem>> answer = context.Method switch
         {
-            "api_nudging" => Nudger(context, cancellationToken),
+            "api_nudging" => Nudger(context, payload, cancellationToken),
             "api_mentor_collab" => Mentor(context, cancellationToken),
             _ => throw new ArgumentException($"{context.Method} is not a token-level method completed here", nameof(context)),
         };
@@ -64,9 +65,9 @@ public sealed class TokenLevelCompletion(IDecodeBackend decoding, MentorMlpRegis
         }));
     }
 
-    private Func<RouteInput, Task<CompletedItem>> Nudger(RouterContext context, CancellationToken cancellationToken)
+    private Func<RouteInput, Task<CompletedItem>> Nudger(RouterContext context, System.Text.Json.Nodes.JsonObject? payload, CancellationToken cancellationToken)
     {
-        var settings = RouterSettings.Nudging(context);
+        var settings = RouterSettings.Nudging(context, payload);
         return async input =>
         {
             var started = Stopwatch.GetTimestamp();
