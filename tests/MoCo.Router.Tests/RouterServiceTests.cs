@@ -61,6 +61,28 @@ public sealed class RouterServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TrainRouter_for_mentor_collab_fits_nothing_without_dev_data_but_checks_the_judge_train_mode_needs()
+    {
+        using var free = _client.TrainRouter(new TrainRouterRequest { Context = Context("api_mentor_collab"), CallKey = "mentor" });
+        var done = (await free.ResponseStream.ReadAllAsync().ToListAsync())[^1].Done;
+        Assert.Equal((1, $"routers/{done.RouterId}.json"), (done.Version, done.Artifact));
+        var listed = Assert.Single((await _client.ListRoutersAsync(new ListRoutersRequest { Method = "api_mentor_collab" })).Routers);
+        Assert.Equal(done.RouterId, listed.RouterId);
+
+        var train = Context("api_mentor_collab");
+        train.Hyperparameters.Fields["mode"] = Value.ForString("train");
+        using var judged = _client.TrainRouter(new TrainRouterRequest { Context = train, CallKey = "mentor-train" });
+        var missing = await Assert.ThrowsAsync<RpcException>(() => judged.ResponseStream.ReadAllAsync().ToListAsync().AsTask());
+        Assert.Equal(StatusCode.FailedPrecondition, missing.StatusCode);
+        Assert.Contains("JUDGE_MISSING", string.Join(",", MoCo.Hosting.Errors.MocoErrors.ErrorInfos(missing).Select(i => i.Reason)), StringComparison.Ordinal);
+
+        // Every other method needs dev data.
+        using var undeveloped = _client.TrainRouter(new TrainRouterRequest { Context = Context(), CallKey = "no-dev" });
+        var noDev = await Assert.ThrowsAsync<RpcException>(() => undeveloped.ResponseStream.ReadAllAsync().ToListAsync().AsTask());
+        Assert.Equal("dev", Assert.Single(MoCo.Hosting.Errors.MocoErrors.FieldViolations(noDev)).Field);
+    }
+
+    [Fact]
     public async Task TrainRouter_stores_a_versioned_router_and_the_same_key_returns_it()
     {
         var first = await TrainAsync("key-1", [0, 1], [1, 1]);

@@ -128,7 +128,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         {
             throw RouterMethods.NotServed("TrainRouter", method);
         }
-        if (request.DevCase == TrainRouterRequest.DevOneofCase.None && method != "api_nudging")
+        if (request.DevCase == TrainRouterRequest.DevOneofCase.None && method is not ("api_nudging" or "api_mentor_collab"))
         {
             throw MocoErrors.InvalidArgument(new Problem("dev", "REQUIRED", $"{method} fits on dev data, and the request sends none",
                 new Dictionary<string, string> { ["fix"] = "send dev_set (dev prompts, with per-model scores where the method learns from them) or dev_view (a dev view the router profiles itself)" }));
@@ -144,7 +144,11 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         var router = store.Find(RouterStore.IdOf(method, request.CallKey));
         Task Report(Progress progress) => responseStream.WriteAsync(new TrainRouterResponse { Progress = progress }, cancellationToken);
         var fitted = 0;
-        if (router is null && method == "api_nudging")
+        if (router is null && method == "api_mentor_collab")
+        {
+            router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, tokenLevel.MentorRouter(request.Context));
+        }
+        else if (router is null && method == "api_nudging")
         {
             var payload = await nudging.FitAsync(request.Context, request.DevCase == TrainRouterRequest.DevOneofCase.DevView ? request.DevView : null, Report,
                 cancellationToken).ConfigureAwait(false);

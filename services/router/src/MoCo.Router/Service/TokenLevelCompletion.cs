@@ -65,6 +65,15 @@ public sealed class TokenLevelCompletion(IDecodeBackend decoding, MentorMlpRegis
         }));
     }
 
+    /// <summary>TrainRouter for api_mentor_collab, which fits nothing (methods-api.md §0.11: the MLP judge is pretrained):
+    /// the settings are checked as Complete would read them (mode "train" needs the generator's registered judge) and the
+    /// payload records the mode.</summary>
+    public System.Text.Json.Nodes.JsonObject MentorRouter(RouterContext context)
+    {
+        var settings = RouterSettings.Mentor(context, judges);
+        return new System.Text.Json.Nodes.JsonObject { ["kind"] = "mentor_collab", ["mode"] = settings.Judge is null ? "free" : "train" };
+    }
+
     private Func<RouteInput, Task<CompletedItem>> Nudger(RouterContext context, System.Text.Json.Nodes.JsonObject? payload, CancellationToken cancellationToken)
     {
         var settings = RouterSettings.Nudging(context, payload);
