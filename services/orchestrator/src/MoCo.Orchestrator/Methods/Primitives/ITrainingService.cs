@@ -22,17 +22,6 @@ public sealed record PolicyRollout(int Example, int Sample, string Text);
 /// <summary>The rewards of a batch of rollouts, one per rollout in order.</summary>
 public delegate Task<IReadOnlyList<double>> RolloutRewards(IReadOnlyList<PolicyRollout> rollouts, CancellationToken cancellationToken);
 
-/// <summary>One CoLLM deferral example (methods-api.md §8): the prompt's chat messages (rendered with the generation
-/// prompt), the completion text (tokenised without special tokens, no end token added: the caller scored exactly
-/// those tokens), and per completion token its deferral label (1 defer, 0 keep, -100 ignored) and the mentor's
-/// log-prob of it.</summary>
-public sealed record DeferralExample(IReadOnlyList<MoCo.Router.Decoding.ChatTurn> Prompt, string Completion, IReadOnlyList<int> Labels,
-    IReadOnlyList<float> MentorLogprobs);
-
-/// <summary>What a CoLLM deferral job sets (methods-api.md §8); the rest is the service's COLLM_DEFERRAL defaults (lr 2e-5
-/// linear, warmup 0.04, 2 epochs, micro-batch 1, accumulation 32, full weights) with seed 42 and no weight decay.</summary>
-public sealed record DeferralSettings(string AddToken, int MaxLength);
-
 /// <summary>A trained model: its id (Generate and Score take it at once), the loss of its last step (null when the
 /// model was found already trained by another run), and whether this call reused a model instead of training.</summary>
 public sealed record TrainedModel(string ModelId, double? FinalLoss, bool Reused);

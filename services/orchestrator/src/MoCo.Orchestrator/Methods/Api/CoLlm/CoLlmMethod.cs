@@ -37,7 +37,7 @@ public sealed class CoLlmMethod : ICollaborationMethod
         var sideFolder = Path.Combine(context.ArtifactDirectory, "co-llm", $"{generator}-{mentor}");
         var rows = await CoLlmTrainingData.LoadAsync(context, cancellationToken).ConfigureAwait(false);
         var trained = await CoLlmTraining.TrainAsync(context, rows, sideFolder, cancellationToken).ConfigureAwait(false);
-        var deferId = await DeferIdAsync(decoding, trained.ModelId, cancellationToken).ConfigureAwait(false);
+        var deferId = await CoLlmDeferralData.DeferIdAsync(decoding, trained.ModelId, cancellationToken).ConfigureAwait(false);
         // The trained generator is the run's router: the router service's Complete serves it by this id after the run.
         var router = ApiRouters.Save(context, new JsonObject { ["kind"] = "collm", ["generator"] = trained.ModelId, ["defer_id"] = deferId }, trained.ModelId);
         if (context.Merges is { } merges)
@@ -103,12 +103,4 @@ public sealed class CoLlmMethod : ICollaborationMethod
                 .ConfigureAwait(false);
             return await CoLlmDecoding.RunAsync(decoding, settings, prompt.Ids, key, cancellationToken).ConfigureAwait(false);
         }, error => new CoLlmText("", [], 0, 0, error), cancellationToken);
-
-    // The entry must tokenise to one id of its own (the reference silently takes the last id when it is missing).
-    private static async Task<int> DeferIdAsync(IDecodeBackend decoding, string model, CancellationToken cancellationToken)
-    {
-        var ids = await decoding.TokenizeAsync(model, CoLlmTraining.DeferToken, special: false, cancellationToken).ConfigureAwait(false);
-        return ids.Length == 1 ? ids[0] : throw new InvalidOperationException(
-            $"the trained generator {model} does not have {CoLlmTraining.DeferToken} as one vocabulary entry (it tokenises to {ids.Length} ids); retrain it");
-    }
 }

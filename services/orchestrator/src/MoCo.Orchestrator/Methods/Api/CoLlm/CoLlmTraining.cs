@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Orchestrator.Logs;
 using MoCo.Router.Decoding;
+using MoCo.Router.Training;
 
 namespace MoCo.Orchestrator.Methods.Api.CoLlm;
 
@@ -16,7 +17,7 @@ namespace MoCo.Orchestrator.Methods.Api.CoLlm;
 public static class CoLlmTraining
 {
     /// <summary>The vocabulary entry the generator learns.</summary>
-    public const string DeferToken = "<|defer|>";
+    public const string DeferToken = CoLlmDeferralData.DeferToken;
 
     /// <summary>Phase of the two models' scoring.</summary>
     public const string ScorePhase = "train · score";
@@ -43,8 +44,8 @@ public static class CoLlmTraining
         var dataset = LogFileName.LastSegment(config.Hyperparameters.String("training_dataset_name")!);
         WriteLines(Path.Combine(sideFolder, "training_data.jsonl"), rows.Select(r => Messages(dataset, r)));
 
-        var completions = await Task.WhenAll(rows.Select(r => CompletionAsync(decoding, generator, r, cancellationToken))).ConfigureAwait(false);
-        await CheckSharedTokenizerAsync(decoding, generator, mentor, rows[0], cancellationToken).ConfigureAwait(false);
+        var completions = await Task.WhenAll(rows.Select(r => CoLlmDeferralData.CompletionAsync(decoding, generator, r, cancellationToken))).ConfigureAwait(false);
+        await CoLlmDeferralData.CheckSharedTokenizerAsync(decoding, generator, mentor, rows[0], cancellationToken).ConfigureAwait(false);
 
         await context.Recorder.BeginPhaseAsync(ScorePhase, "rows", 2 * rows.Count, cancellationToken).ConfigureAwait(false);
         var site = context.Site(ScorePhase, "score");
@@ -55,23 +56,15 @@ public static class CoLlmTraining
         context.Recorder.Progress(ScorePhase, 2 * rows.Count);
         await context.Recorder.EndPhaseAsync(ScorePhase, null, cancellationToken).ConfigureAwait(false);
 
-        var examples = new List<DeferralExample>();
-        var labelled = new List<JsonNode>();
-        for (var i = 0; i < rows.Count; i++)
-        {
-            // A row the models could not score (beyond the context) or whose prompt fills max_sequence_length has no
-            // trainable token: the reference drops rows without unmasked labels.
-            if (own[i].Error is not null || mentors[i].Error is not null || own[i].Usage.PromptTokens >= maxLength || own[i].TokenLogprobs.Count == 0)
-            {
-                continue;
-            }
-            var labels = CoLlmLabels.Of(own[i].TokenLogprobs, own[i].MaxLogprobs, mentors[i].TokenLogprobs, mentors[i].MaxLogprobs);
-            examples.Add(new DeferralExample(CoLlmDecoding.Prompt(rows[i].Problem), completions[i], labels, [.. mentors[i].TokenLogprobs.Select(v => (float)v)]));
-            labelled.Add(new JsonObject { ["id"] = rows[i].Id, ["labels"] = new JsonArray([.. labels.Select(l => (JsonNode?)l)]) });
-        }
+        var labelled = CoLlmDeferralData.Examples(rows, completions, [.. own.Select(Score)], [.. mentors.Select(Score)], maxLength);
+        var examples = labelled.Select(l => l.Example).ToList();
         WriteLines(Path.Combine(sideFolder, "generator_scored_data", "scored.jsonl"), rows.Select((r, i) => Scored(r, own[i])));
         WriteLines(Path.Combine(sideFolder, "mentor_scored_data", "scored.jsonl"), rows.Select((r, i) => Scored(r, mentors[i])));
-        WriteLines(Path.Combine(sideFolder, "train_data_initializer", "labels.jsonl"), labelled);
+        WriteLines(Path.Combine(sideFolder, "train_data_initializer", "labels.jsonl"), labelled.Select(l => (JsonNode)new JsonObject
+        {
+            ["id"] = rows[l.Row].Id,
+            ["labels"] = new JsonArray([.. l.Example.Labels.Select(x => (JsonNode?)x)]),
+        }));
         if (examples.Count == 0)
         {
             throw new InvalidOperationException($"api_collm: none of the {rows.Count} training rows fits max_sequence_length {maxLength} and the models' context; " +
@@ -86,35 +79,7 @@ public static class CoLlmTraining
         return trained;
     }
 
-    // The assistant turn as the template closes it: the rendered [system, user, assistant] conversation (trailing
-    // whitespace stripped, as the reference strips its text) after the rendered prompt. A template whose prompt is not
-    // a prefix of the conversation (or none at all) leaves the bare solution.
-    private static async Task<string> CompletionAsync(IDecodeBackend decoding, string generator, CoLlmRow row, CancellationToken cancellationToken)
-    {
-        var prompt = await decoding.TokenizeChatAsync(generator, CoLlmDecoding.Prompt(row.Problem), generationPrompt: true, cancellationToken).ConfigureAwait(false);
-        var whole = await decoding.TokenizeChatAsync(generator, Conversation(row), generationPrompt: false, cancellationToken).ConfigureAwait(false);
-        var text = whole.Text.TrimEnd();
-        return text.StartsWith(prompt.Text, StringComparison.Ordinal) && text.Length > prompt.Text.Length ? text[prompt.Text.Length..] : row.Solution.Trim();
-    }
-
-    // Training aligns the two models' positions and inference exchanges ids, so both must tokenise alike: the first
-    // row's whole conversation and the EOS ids are compared (the reference never checks).
-    private static async Task CheckSharedTokenizerAsync(IDecodeBackend decoding, string generator, string mentor, CoLlmRow row, CancellationToken cancellationToken)
-    {
-        var turns = Conversation(row);
-        var (g, m) = (await decoding.TokenizeChatAsync(generator, turns, false, cancellationToken).ConfigureAwait(false),
-            await decoding.TokenizeChatAsync(mentor, turns, false, cancellationToken).ConfigureAwait(false));
-        var (ge, me) = (await decoding.EosAsync(generator, cancellationToken).ConfigureAwait(false), await decoding.EosAsync(mentor, cancellationToken).ConfigureAwait(false));
-        if (!g.Ids.SequenceEqual(m.Ids) || !ge.SetEquals(me))
-        {
-            throw new InvalidOperationException($"model_names: api_collm's generator {generator} and mentor {mentor} tokenise differently " +
-                $"({g.Ids.Length} vs {m.Ids.Length} ids for the first training row, EOS {string.Join(",", ge)} vs {string.Join(",", me)}); " +
-                "training aligns their positions and inference exchanges token ids, so pick two models that share one tokenizer and chat template");
-        }
-    }
-
-    // A training row as the chat it is trained on: [system, user: `Problem: ` + problem, assistant: solution].
-    private static IReadOnlyList<ChatTurn> Conversation(CoLlmRow row) => [.. CoLlmDecoding.Prompt(row.Problem), new ChatTurn("assistant", row.Solution.Trim())];
+    private static CoLlmScore Score(ScoreResult result) => new(result.TokenLogprobs, result.MaxLogprobs, result.Usage.PromptTokens, result.Error);
 
     private static JsonObject Messages(string dataset, CoLlmRow row)
     {
@@ -123,7 +88,7 @@ public static class CoLlmTraining
         {
             line[key] = value?.DeepClone();
         }
-        line["messages"] = new JsonArray([.. Conversation(row).Select(t => (JsonNode)new JsonObject { ["role"] = t.Role, ["content"] = t.Content })]);
+        line["messages"] = new JsonArray([.. CoLlmDeferralData.Conversation(row).Select(t => (JsonNode)new JsonObject { ["role"] = t.Role, ["content"] = t.Content })]);
         return line;
     }
 

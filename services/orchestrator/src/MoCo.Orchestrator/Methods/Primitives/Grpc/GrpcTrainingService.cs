@@ -50,23 +50,8 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
     {
         ArgumentNullException.ThrowIfNull(examples);
         ArgumentNullException.ThrowIfNull(settings);
-        var job = new TrainJob
-        {
-            Kind = TrainKind.CollmDeferral,
-            AddToken = settings.AddToken,
-            Hyper = new TrainHyper { MaxLength = settings.MaxLength, WeightDecay = 0, Seed = 42 },
-        };
-        return TrainAsync(site, generator, job, [.. examples.Select(DeferralExample)], null, cancellationToken);
-    }
-
-    private static TrainExample DeferralExample(DeferralExample example)
-    {
-        var chat = new ChatPrompt();
-        chat.Messages.Add(example.Prompt.Select(m => new ChatMessage { Role = m.Role, Content = m.Content }));
-        var target = new DeferralTarget { Completion = new Continuation { Text = example.Completion } };
-        target.DeferralLabels.Add(example.Labels);
-        target.MentorLogprobs.Add(example.MentorLogprobs);
-        return new TrainExample { Prompt = new Contracts.V1.Prompt { Chat = chat }, Deferral = target };
+        var job = DeferralJobs.Create(settings);
+        return TrainAsync(site, generator, job, [.. examples.Select(DeferralJobs.Example)], null, cancellationToken);
     }
 
     /// <summary>The GRPO job of methods-text.md §6 (trl 0.19.1 as text_agglm configures it): LoRA as §0.9, one prompt and

@@ -1,15 +1,15 @@
-using MoCo.Orchestrator.Methods.Api.CoLlm;
+using MoCo.Router.Decoding;
 
-namespace MoCo.Orchestrator.Tests.Methods.Api.CoLlm;
+namespace MoCo.Router.Tests;
 
 /// <summary>Where api_collm's training rows come from (methods-api.md §8 step 1, resolved locally): a split file in a
 /// folder named like the dataset, or one file of splits, on the data path; the first folder that has it wins; rows
 /// need string `problem` and `solution`; a name nowhere on the path says where it looked.</summary>
-public sealed class CoLlmTrainingDataTests : IDisposable
+public sealed class CoLlmRowsTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "moco-collm-data-" + Guid.NewGuid().ToString("N")[..8]);
 
-    public CoLlmTrainingDataTests() => Directory.CreateDirectory(_root);
+    public CoLlmRowsTests() => Directory.CreateDirectory(_root);
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
@@ -28,7 +28,7 @@ public sealed class CoLlmTrainingDataTests : IDisposable
         File.WriteAllLines(Path.Combine(data, "org", "math", "train.jsonl"),
             ["""{"problem": "1+1?", "solution": "2", "level": "Level 1", "type": "Algebra"}""", "", """{"problem": "2+2?", "solution": "4"}"""]);
 
-        var rows = CoLlmTrainingData.Read("org/math", "train", [Dir("empty"), data]).ToList();
+        var rows = CoLlmRows.Read("org/math", "train", [Dir("empty"), data]).ToList();
 
         Assert.Equal(["train_0", "train_1"], rows.Select(r => r.Id));
         Assert.Equal(("1+1?", "2"), (rows[0].Problem, rows[0].Solution));
@@ -42,8 +42,8 @@ public sealed class CoLlmTrainingDataTests : IDisposable
         var data = Dir("b");
         File.WriteAllText(Path.Combine(data, "sums.json"), """{"train": [{"problem": "3+4?", "solution": "7"}], "test": []}""");
 
-        Assert.Equal("7", Assert.Single(CoLlmTrainingData.Read("sums", "train", [data])).Solution);
-        var missing = Assert.Throws<InvalidOperationException>(() => CoLlmTrainingData.Read("sums", "validation", [data]).ToList());
+        Assert.Equal("7", Assert.Single(CoLlmRows.Read("sums", "train", [data])).Solution);
+        var missing = Assert.Throws<InvalidOperationException>(() => CoLlmRows.Read("sums", "validation", [data]).ToList());
         Assert.Contains("train, test", missing.Message, StringComparison.Ordinal);
     }
 
@@ -54,9 +54,9 @@ public sealed class CoLlmTrainingDataTests : IDisposable
         Directory.CreateDirectory(Path.Combine(data, "broken"));
         File.WriteAllText(Path.Combine(data, "broken", "train.json"), """[{"problem": "x", "answer": "y"}]""");
 
-        var bad = Assert.Throws<InvalidOperationException>(() => CoLlmTrainingData.Read("broken", "train", [data]).ToList());
+        var bad = Assert.Throws<InvalidOperationException>(() => CoLlmRows.Read("broken", "train", [data]).ToList());
         Assert.Contains("`solution`", bad.Message, StringComparison.Ordinal);
-        var unknown = Assert.Throws<InvalidOperationException>(() => CoLlmTrainingData.Read("nope/data", "train", [data]).ToList());
+        var unknown = Assert.Throws<InvalidOperationException>(() => CoLlmRows.Read("nope/data", "train", [data]).ToList());
         Assert.Contains("hyperparameters.training_dataset_name", unknown.Message, StringComparison.Ordinal);
         Assert.Contains(Path.Combine(data, "nope", "data", "train.jsonl"), unknown.Message, StringComparison.Ordinal);
     }

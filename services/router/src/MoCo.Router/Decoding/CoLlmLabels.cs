@@ -1,4 +1,4 @@
-namespace MoCo.Orchestrator.Methods.Api.CoLlm;
+namespace MoCo.Router.Decoding;
 
 /// <summary>
 /// CoLLM's deferral labels (methods-api.md §8 step 3): a completion token is labelled 1 — defer — where the mentor's

@@ -1,6 +1,6 @@
-using MoCo.Orchestrator.Methods.Api.CoLlm;
+using MoCo.Router.Decoding;
 
-namespace MoCo.Orchestrator.Tests.Methods.Api.CoLlm;
+namespace MoCo.Router.Tests;
 
 /// <summary>CoLLM's labels (methods-api.md §8 step 3): 1 only where the mentor's gold token is its argmax and the
 /// generator's is not, with numpy's isclose tolerances.</summary>
