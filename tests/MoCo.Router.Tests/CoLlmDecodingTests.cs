@@ -21,7 +21,7 @@ public sealed class CoLlmDecodingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await InferenceHost.StartAsync(Path.GetFullPath(Path.Combine(GoldenModels.GoldenRoot, "..", "..", "..", "..", "..", "..", "examples", "smoke", "models")));
+        _host = await InferenceHost.StartAsync(GoldenModels.SmokeModels);
         _backend = new GrpcDecodeBackend(_host.Client);
     }
 

@@ -16,15 +16,12 @@ namespace MoCo.Router.Tests;
 /// is refused naming it.</summary>
 public sealed class NudgingFitTests : IAsyncLifetime
 {
-    private static readonly string SmokeModels = Path.GetFullPath(Path.Combine(GoldenModels.GoldenRoot, "..", "..", "..", "..", "..", "..",
-        "examples", "smoke", "models"));
-
     private InferenceHost _host = null!;
     private GrpcDecodeBackend _backend = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await InferenceHost.StartAsync(SmokeModels);
+        _host = await InferenceHost.StartAsync(GoldenModels.SmokeModels);
         _backend = new GrpcDecodeBackend(_host.Client);
     }
 

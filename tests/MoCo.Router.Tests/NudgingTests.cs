@@ -13,17 +13,14 @@ public sealed class NudgingTests : IAsyncLifetime
     private const string Qwen = "smoke-qwen2";
     private const string Mistral = "smoke-mistral";
 
-    // The smoke models (examples/smoke/models): three random-weight checkpoints of different architectures sharing one
-    // byte tokenizer (id b = byte b), so pieces are exact bytes and TextSync never re-splits the text.
-    private static readonly string SmokeModels = Path.Combine(GoldenModels.GoldenRoot, "..", "..", "..", "..", "..", "..",
-        "examples", "smoke", "models");
-
+    // The smoke models share one byte tokenizer (id b = byte b), so pieces are exact bytes and TextSync never re-splits the
+    // text.
     private InferenceHost _host = null!;
     private GrpcDecodeBackend _backend = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await InferenceHost.StartAsync(Path.GetFullPath(SmokeModels));
+        _host = await InferenceHost.StartAsync(GoldenModels.SmokeModels);
         _backend = new GrpcDecodeBackend(_host.Client);
     }
 

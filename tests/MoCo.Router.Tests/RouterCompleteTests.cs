@@ -23,7 +23,7 @@ public sealed class RouterCompleteTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _inference = await InferenceHost.StartAsync(Path.GetFullPath(Path.Combine(GoldenModels.GoldenRoot, "..", "..", "..", "..", "..", "..", "examples", "smoke", "models")));
+        _inference = await InferenceHost.StartAsync(GoldenModels.SmokeModels);
         _router = await LoopbackHost.StartAsync(new RouterModule(), ("Moco:Router:InferenceAddress", _inference.Address), ("Moco:Router:StoreDirectory", _store),
             ("Moco:Router:MentorMlpDirectory", _judges));
         _channel = GrpcChannel.ForAddress(_router.GrpcAddress);

@@ -175,10 +175,13 @@ public sealed class RouterServiceTests : IAsyncLifetime
         Assert.Equal(StatusCode.InvalidArgument, selector.StatusCode);
         Assert.Contains("context.hyperparameters.batch_size", selector.Status.Detail, StringComparison.Ordinal);
 
-        using var deferralTraining = _client.TrainRouter(new TrainRouterRequest { Context = Context("api_collm"), DevSet = new DevSet(), CallKey = "k" });
+        // api_collm trains on a named set on the data path; the default one is not here, and the error says where it looked.
+        using var deferralTraining = _client.TrainRouter(new TrainRouterRequest { Context = Context("api_collm"), CallKey = "k" });
         var deferral = await Assert.ThrowsAsync<RpcException>(() => deferralTraining.ResponseStream.ReadAllAsync().ToListAsync().AsTask());
-        Assert.Equal(StatusCode.Unimplemented, deferral.StatusCode);
-        Assert.Contains("moco run", deferral.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.InvalidArgument, deferral.StatusCode);
+        var violation = Assert.Single(MoCo.Hosting.Errors.MocoErrors.FieldViolations(deferral));
+        Assert.Equal("context.hyperparameters.training_dataset_name", violation.Field);
+        Assert.Contains("nlile/hendrycks-MATH-benchmark", violation.Description, StringComparison.Ordinal);
 
         using var noKey = _client.TrainRouter(new TrainRouterRequest { Context = Context(), DevSet = new DevSet() });
         var keyError = await Assert.ThrowsAsync<RpcException>(() => noKey.ResponseStream.ReadAllAsync().ToListAsync().AsTask());

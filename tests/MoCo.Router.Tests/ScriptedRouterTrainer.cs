@@ -18,6 +18,9 @@ internal sealed class ScriptedRouterTrainer(Func<string, string, double> reward)
         return Task.FromResult(reward(prompt, output));
     }
 
+    public Task<MoCo.Router.Decoding.ContinuationScore> ScoreContinuationAsync(string model, string system, string user, string continuation, string callKey,
+        CancellationToken cancellationToken) => throw new InvalidOperationException("this fit scores no continuation");
+
     public async Task<string> TrainAsync(TrainJob job, IReadOnlyList<TrainExample> examples, Func<TrainResponse, Task> report, CancellationToken cancellationToken)
     {
         Jobs.Add((job.Clone(), examples));

@@ -28,6 +28,10 @@ public sealed class GoldenModels : IDisposable
         typeof(GoldenModels).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!,
         "services", "inference-native", "native", "tests", "golden", "models");
 
+    /// <summary>The smoke models (examples/smoke/models): random-weight checkpoints of three architectures sharing one byte
+    /// tokenizer, a LoRA pair and a reward model.</summary>
+    public static readonly string SmokeModels = Path.GetFullPath(Path.Combine(GoldenRoot, "..", "..", "..", "..", "..", "..", "examples", "smoke", "models"));
+
     /// <summary>Writes the folder.</summary>
     /// <param name="contextTokens">When set, the copies declare this context (max_position_embeddings) instead of
     /// the goldens' 128 tokens, for callers whose prompts are real text (a judge prompt is a few hundred bytes).

@@ -10,9 +10,10 @@ namespace MoCo.Router;
 
 /// <summary>
 /// moco.v1.RouterService (contracts.md §5): stored, versioned routers (<see cref="RouterStore"/>) listed by
-/// ListRouters and served by id — TrainRouter fits api_prompt_routing, api_trained_router, api_switch_generation,
-/// api_graph_routing and api_cascade routers (<see cref="RouterTraining"/>) from an inline dev set or a dev view the
-/// router profiles itself (<see cref="DevPass"/>), Route picks a model per prompt (text routers:
+/// ListRouters and served by id — TrainRouter fits every api_* method's router: api_prompt_routing, api_trained_router,
+/// api_switch_generation, api_graph_routing and api_cascade (<see cref="RouterTraining"/>) from an inline dev set or a dev
+/// view the router profiles itself (<see cref="DevPass"/>), api_nudging's search (<see cref="NudgingFit"/>), api_collm's
+/// deferral generator (<see cref="CoLlmFit"/>) and api_mentor_collab's nothing, Route picks a model per prompt (text routers:
 /// <see cref="TextRouting"/>, graph routers: <see cref="GraphRouting"/>), Complete routes and answers (api_cascade:
 /// <see cref="CascadeCompletion"/>'s level loop, api_switch_generation: <see cref="SwitchCompletion"/>'s patch loop, with a stored selector or
 /// the request's); Complete also decodes api_nudging and api_mentor_collab, which need no
@@ -22,7 +23,8 @@ namespace MoCo.Router;
 /// in <see cref="RouterMetrics"/>.
 /// </summary>
 public sealed class RouterGrpcService(RouterStore store, TextRouting routing, GraphRouting graphs, CascadeCompletion cascades, SwitchCompletion switching,
-    RouterTraining training, DevPass devPass, NudgingFit nudging, TokenLevelCompletion tokenLevel, RouterMetrics metrics) : RouterService.RouterServiceBase
+    RouterTraining training, DevPass devPass, NudgingFit nudging, CoLlmFit coLlm, TokenLevelCompletion tokenLevel, RouterMetrics metrics)
+    : RouterService.RouterServiceBase
 {
     /// <inheritdoc/>
     public override Task<RouteResponse> Route(RouteRequest request, ServerCallContext context) =>
@@ -124,11 +126,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
     private async Task TrainAsync(TrainRouterRequest request, IServerStreamWriter<TrainRouterResponse> responseStream, CancellationToken cancellationToken)
     {
         var method = CheckContext(request.Context);
-        if (!RouterMethods.Trainable.Contains(method))
-        {
-            throw RouterMethods.NotServed("TrainRouter", method);
-        }
-        if (request.DevCase == TrainRouterRequest.DevOneofCase.None && method is not ("api_nudging" or "api_mentor_collab"))
+        if (request.DevCase == TrainRouterRequest.DevOneofCase.None && method is not ("api_nudging" or "api_mentor_collab" or "api_collm"))
         {
             throw MocoErrors.InvalidArgument(new Problem("dev", "REQUIRED", $"{method} fits on dev data, and the request sends none",
                 new Dictionary<string, string> { ["fix"] = "send dev_set (dev prompts, with per-model scores where the method learns from them) or dev_view (a dev view the router profiles itself)" }));
@@ -144,7 +142,13 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         var router = store.Find(RouterStore.IdOf(method, request.CallKey));
         Task Report(Progress progress) => responseStream.WriteAsync(new TrainRouterResponse { Progress = progress }, cancellationToken);
         var fitted = 0;
-        if (router is null && method == "api_mentor_collab")
+        if (router is null && method == "api_collm")
+        {
+            var (payload, artifact) = await coLlm.FitAsync(request.Context, request.DataDirs, RouterStore.IdOf(method, request.CallKey), Report, cancellationToken)
+                .ConfigureAwait(false);
+            router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, payload, artifact);
+        }
+        else if (router is null && method == "api_mentor_collab")
         {
             router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, tokenLevel.MentorRouter(request.Context));
         }

@@ -44,6 +44,7 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
         builder.Services.AddSingleton<IRouterDevData>(_ => new GrpcRouterDevData(GrpcChannel.ForAddress(options.EvaluatorAddress)));
         builder.Services.AddSingleton<DevPass>();
         builder.Services.AddSingleton<NudgingFit>();
+        builder.Services.AddSingleton<CoLlmFit>();
         builder.Services.AddSingleton(_ => options.MentorMlpDirectory is { Length: > 0 } judges
             ? new MentorMlpRegistry(judges)
             : MentorMlpRegistry.InArtifacts(new MocoEnvironment().ArtifactsDirectory));

@@ -2,9 +2,9 @@ using MoCo.Router.Training;
 
 namespace MoCo.Router.Decoding;
 
-/// <summary>One model's score of a training row's completion (continuation mode): per completion token its log-prob and
-/// the position's maximum, the prompt's length in tokens, and the error when the row could not be scored.</summary>
-public sealed record CoLlmScore(IReadOnlyList<double> TokenLogprobs, IReadOnlyList<double> MaxLogprobs, int PromptTokens, string? Error);
+/// <summary>One model's score of a continuation (inference Score, continuation mode): per continuation token its log-prob
+/// and the position's maximum, the prompt's length in tokens, and the error when it could not be scored.</summary>
+public sealed record ContinuationScore(IReadOnlyList<double> TokenLogprobs, IReadOnlyList<double> MaxLogprobs, int PromptTokens, string? Error);
 
 /// <summary>
 /// CoLLM's training data (methods-api.md §8 steps 1–3), the same for `moco run` and the router service: each row as the chat
@@ -60,7 +60,7 @@ public static class CoLlmDeferralData
     /// row's index. A row the models could not score (beyond the context) or whose prompt fills
     /// <paramref name="maxLength"/> has no trainable token: the reference drops rows without unmasked labels.</summary>
     public static IReadOnlyList<(int Row, DeferralExample Example)> Examples(IReadOnlyList<CoLlmRow> rows, IReadOnlyList<string> completions,
-        IReadOnlyList<CoLlmScore> own, IReadOnlyList<CoLlmScore> mentors, int maxLength)
+        IReadOnlyList<ContinuationScore> own, IReadOnlyList<ContinuationScore> mentors, int maxLength)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(completions);

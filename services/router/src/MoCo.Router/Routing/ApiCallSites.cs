@@ -31,6 +31,12 @@ public static class ApiCallSites
     /// <summary>api_switch_generation's selector training rollouts.</summary>
     public const string RolloutPhase = "dev · rollouts";
 
+    /// <summary>api_collm's scoring of its training rows by both models.</summary>
+    public const string CoLlmScorePhase = "train · score";
+
+    /// <summary>api_collm's deferral training job.</summary>
+    public const string CoLlmTrainPhase = "train · deferral";
+
     /// <summary>api_switch_generation's selector SFT job.</summary>
     public const string TrainSelectorPhase = "dev · train selector";
 

@@ -1,11 +1,13 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
+using MoCo.Hosting.Errors;
+using MoCo.Router.Decoding;
 using MoCo.Router.Training;
 
 namespace MoCo.Router.Service;
 
 /// <summary>Rewards over moco.v1.InferenceService.Score in classification mode (the call the evaluator and runs make,
-/// methods-api.md §0.9) and training jobs over Train (<see cref="TrainCalls"/>).</summary>
+/// methods-api.md §0.9), continuation log-probs over Score in continuation mode, and training jobs over Train (<see cref="TrainCalls"/>).</summary>
 public sealed class GrpcRouterTrainer(InferenceService.InferenceServiceClient client) : IRouterTrainer
 {
     /// <inheritdoc/>
@@ -18,6 +20,33 @@ public sealed class GrpcRouterTrainer(InferenceService.InferenceServiceClient cl
         var request = new ScoreRequest { Model = model, Mode = ScoreMode.Classification, Prompt = new Prompt { Chat = chat }, CallKey = callKey };
         var response = await client.ScoreAsync(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken).ConfigureAwait(false);
         return RewardScores.Of(response, model);
+    }
+
+    /// <inheritdoc/>
+    public async Task<ContinuationScore> ScoreContinuationAsync(string model, string system, string user, string continuation, string callKey,
+        CancellationToken cancellationToken)
+    {
+        var chat = new ChatPrompt();
+        chat.Messages.Add(new ChatMessage { Role = "system", Content = system });
+        chat.Messages.Add(new ChatMessage { Role = "user", Content = user });
+        var request = new ScoreRequest
+        {
+            Model = model,
+            Mode = ScoreMode.Continuation,
+            Prompt = new Prompt { Chat = chat },
+            Continuation = new Continuation { Text = continuation },
+            CallKey = callKey,
+        };
+        try
+        {
+            var response = await client.ScoreAsync(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new ContinuationScore([.. response.Logprobs.Select(v => (double)v)], [.. response.MaxLogprobs.Select(v => (double)v)],
+                response.Usage?.PromptTokens ?? 0, null);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument && MocoErrors.ErrorInfos(e).Any(i => i.Reason == "PROMPT_TOO_LONG"))
+        {
+            return new ContinuationScore([], [], 0, e.Status.Detail);
+        }
     }
 
     /// <inheritdoc/>

@@ -2,8 +2,8 @@ using MoCo.Hosting.Errors;
 
 namespace MoCo.Router.Service;
 
-/// <summary>Which api_* method each router RPC serves in this build (methods-api.md §0.11), and the UNIMPLEMENTED
-/// answer for the others, naming what they need and where they run today.</summary>
+/// <summary>Which api_* method Route and Complete serve in this build (methods-api.md §0.11; TrainRouter fits every one),
+/// and the UNIMPLEMENTED answer for the others, naming what they need and where they run today.</summary>
 public static class RouterMethods
 {
     /// <summary>Methods whose stored routers Route and Complete serve.</summary>
@@ -13,10 +13,6 @@ public static class RouterMethods
     /// api_switch_generation per patch).</summary>
     public static IReadOnlySet<string> Completable { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router", "api_graph_routing", "api_cascade", "api_collm",
         "api_switch_generation", "api_nudging"]);
-
-    /// <summary>Methods TrainRouter fits from an inline dev set.</summary>
-    public static IReadOnlySet<string> Trainable { get; } = new HashSet<string>(["api_nudging", "api_prompt_routing", "api_trained_router", "api_switch_generation", "api_graph_routing", "api_cascade",
-        "api_mentor_collab"]);
 
     /// <summary>Methods whose fit learns from every model's dev outcomes (DevProfile, methods-api.md §0.3): a dev_view makes
     /// the router generate and score them; the others read only the dev prompts.</summary>
@@ -29,8 +25,6 @@ public static class RouterMethods
 
     /// <summary>UNIMPLEMENTED for <paramref name="method"/> on <paramref name="rpc"/>.</summary>
     public static Grpc.Core.RpcException NotServed(string rpc, string method) => MocoErrors.Unimplemented($"moco.v1.RouterService/{rpc} for {method}",
-        rpc == "TrainRouter"
-            ? "router training in the router service (today every api_* method but api_collm fits here; api_collm's deferral model trains inside `moco run`, which stores the router Complete serves)"
-            : "its router in the router service (today Route and Complete serve stored api_prompt_routing, api_trained_router and api_graph_routing routers, Complete serves "
-              + "api_cascade's level loop, api_switch_generation's patch loop, api_collm's trained generators and decodes api_nudging and api_mentor_collab; run the method with `moco run`)");
+        "its router in the router service (today Route and Complete serve stored api_prompt_routing, api_trained_router and api_graph_routing routers, Complete serves "
+            + "api_cascade's level loop, api_switch_generation's patch loop, api_collm's trained generators and decodes api_nudging and api_mentor_collab; run the method with `moco run`)");
 }

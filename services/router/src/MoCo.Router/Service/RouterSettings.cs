@@ -78,6 +78,16 @@ public static class RouterSettings
             new CoLlmThresholds(threshold, schedule, (int)Number(h, "threshold_warmup_steps", 15), maxTokens), String(h, "deferral_strategy", "defer") == "compose", maxTokens);
     }
 
+    /// <summary>api_collm's training settings (methods-api.md §8 defaults; max_seq_length is an alias): the training set's
+    /// name and split, how many of its first rows train, and the truncation length.</summary>
+    public static (string Dataset, string Split, int Rows, int MaxLength) CoLlmTraining(RouterContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var h = context.Hyperparameters;
+        return (String(h, "training_dataset_name", "nlile/hendrycks-MATH-benchmark"), String(h, "training_split", "train"), (int)Number(h, "training_num", 10000),
+            (int)Number(h, "max_sequence_length", Number(h, "max_seq_length", 2048)));
+    }
+
     /// <summary>api_mentor_collab's settings from the context (methods-api.md §7 defaults; compat reference keeps the
     /// reference's default proportion 0.25 and its strict test); mode "train" loads the generator's judge from
     /// <paramref name="judges"/>.</summary>

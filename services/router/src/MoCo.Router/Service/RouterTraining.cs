@@ -1,7 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
-using Google.Protobuf;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 using MoCo.Router.Graph;
@@ -180,22 +177,9 @@ public sealed class RouterTraining(IRouterModels models, IRouterTrainer? trainer
     {
         var job = LoraJobs.Create(TrainKind.Sft, TrainingSettings.ChooserSft);
         job.BaseModel = baseModel;
-        var identity = new JsonObject
-        {
-            ["router"] = routerId,
-            ["fingerprint"] = await _models.FingerprintAsync(baseModel, cancellationToken).ConfigureAwait(false),
-            ["job"] = JsonNode.Parse(JsonFormatter.Default.Format(job)),
-            ["examples"] = new JsonArray([.. examples.Select(e => JsonNode.Parse(JsonFormatter.Default.Format(e)))]),
-        };
-        job.OutputId = "trained-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity.ToJsonString())))[..32];
+        job.OutputId = RouterJobs.ModelId(routerId, [await _models.FingerprintAsync(baseModel, cancellationToken).ConfigureAwait(false)], job, examples);
         job.CallKey = job.OutputId;
-        var total = 0;
-        return await Trainer(job.BaseModel).TrainAsync(job, examples, response =>
-        {
-            var started = response.PayloadCase == TrainResponse.PayloadOneofCase.Started;
-            total = started ? response.Started.TotalSteps : total;
-            return progress(new Progress { Phase = phase, Done = started ? 0 : response.Progress.Step, Total = total });
-        }, cancellationToken).ConfigureAwait(false);
+        return await Trainer(job.BaseModel).TrainAsync(job, examples, RouterJobs.Reporter(phase, progress), cancellationToken).ConfigureAwait(false);
     }
 
     private IRouterTrainer Trainer(string what) => trainer

@@ -20,10 +20,10 @@ public static class CoLlmTraining
     public const string DeferToken = CoLlmDeferralData.DeferToken;
 
     /// <summary>Phase of the two models' scoring.</summary>
-    public const string ScorePhase = "train · score";
+    public const string ScorePhase = MoCo.Router.Routing.ApiCallSites.CoLlmScorePhase;
 
     /// <summary>Phase of the Train job.</summary>
-    public const string TrainPhase = "train · deferral";
+    public const string TrainPhase = MoCo.Router.Routing.ApiCallSites.CoLlmTrainPhase;
 
     /// <summary>Scores the rows, writes the side files and trains; returns the trained generator's id.</summary>
     public static async Task<TrainedModel> TrainAsync(MethodContext context, IReadOnlyList<CoLlmRow> rows, string sideFolder, CancellationToken cancellationToken)
@@ -79,7 +79,7 @@ public static class CoLlmTraining
         return trained;
     }
 
-    private static CoLlmScore Score(ScoreResult result) => new(result.TokenLogprobs, result.MaxLogprobs, result.Usage.PromptTokens, result.Error);
+    private static ContinuationScore Score(ScoreResult result) => new(result.TokenLogprobs, result.MaxLogprobs, result.Usage.PromptTokens, result.Error);
 
     private static JsonObject Messages(string dataset, CoLlmRow row)
     {
