@@ -39,10 +39,11 @@ public sealed class DevPassTests
 
         public ConcurrentQueue<EvaluateHeader> Headers { get; } = new();
 
-        public Task<(string ViewId, IReadOnlyList<(int Index, string Prompt)> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken)
+        public Task<(DatasetInfo Info, IReadOnlyList<DatasetItem> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken)
         {
             Loads.Add(dataset.Clone());
-            return Task.FromResult<(string, IReadOnlyList<(int, string)>)>(("view-1", [(4, "p4"), (7, "p7"), (9, "p9")]));
+            return Task.FromResult<(DatasetInfo, IReadOnlyList<DatasetItem>)>((new DatasetInfo { ViewId = "view-1" },
+                [new DatasetItem { Index = 4, Prompt = "p4" }, new DatasetItem { Index = 7, Prompt = "p7" }, new DatasetItem { Index = 9, Prompt = "p9" }]));
         }
 
         public Task<(IReadOnlyList<double> Scores, double Mean)> ScoreAsync(EvaluateHeader header, IReadOnlyList<(int Index, string Output)> outputs,

@@ -34,8 +34,9 @@ public sealed class NudgingFitTests : IAsyncLifetime
 
         public ConcurrentQueue<IReadOnlyList<(int Index, string Output)>> Scored { get; } = new();
 
-        public Task<(string ViewId, IReadOnlyList<(int Index, string Prompt)> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken) =>
-            Task.FromResult<(string, IReadOnlyList<(int, string)>)>(("view", [(2, "Question: what is 2 + 3?"), (5, "Name a colour.")]));
+        public Task<(DatasetInfo Info, IReadOnlyList<DatasetItem> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken) =>
+            Task.FromResult<(DatasetInfo, IReadOnlyList<DatasetItem>)>((new DatasetInfo { ViewId = "view" },
+                [new DatasetItem { Index = 2, Prompt = "Question: what is 2 + 3?" }, new DatasetItem { Index = 5, Prompt = "Name a colour." }]));
 
         public Task<(IReadOnlyList<double> Scores, double Mean)> ScoreAsync(EvaluateHeader header, IReadOnlyList<(int Index, string Output)> outputs,
             CancellationToken cancellationToken)

@@ -18,6 +18,17 @@ public static class CoLlmRows
     /// <summary>The reference's `{split}_{index}` row id.</summary>
     public static string Id(string split, int index) => split + "_" + index.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>A task item's solution in the form its prompt asks for, when a run or the router trains on the task's own
+    /// dev split: `\box{gold}` for exact_match and f1_match (the evaluator's prompt asks for that literal form), the
+    /// option's letter for multiple_choice, else the gold text (empty when the item has none, e.g. coding: such rows are
+    /// not trained on).</summary>
+    public static string Solution(string taskType, string? gold, string? goldText) => taskType switch
+    {
+        "exact_match" or "f1_match" when gold is not null => "\\box{" + gold + "}",
+        "multiple_choice" => gold ?? "",
+        _ => goldText ?? gold ?? "",
+    };
+
     /// <summary>The rows of <paramref name="name"/>'s <paramref name="split"/>, from the first folder of
     /// <paramref name="search"/> that has them.</summary>
     public static IEnumerable<CoLlmRow> Read(string name, string split, IReadOnlyList<string> search)

@@ -3,6 +3,7 @@ using MoCo.Contracts.V1;
 using MoCo.Hosting;
 using MoCo.Hosting.Errors;
 using MoCo.Router.Decoding;
+using MoCo.Router.Evaluation;
 using MoCo.Router.Routing;
 using MoCo.Router.Training;
 
@@ -13,9 +14,10 @@ namespace MoCo.Router.Service;
 /// (<see cref="CoLlmDeferralData"/>): the first training_num rows of the named training set (the request's data_dirs,
 /// then the service's data path), both models' scores of each row's completion, the deferral labels, one
 /// COLLM_DEFERRAL job on the generator; the stored router is the trained generator with its deferral id, which
-/// Complete decodes with. Training on the task's own dev split (its gold as solutions) stays with `moco run`.
+/// Complete decodes with. A training set named like the task is the task's own dev split from the evaluator, each item's
+/// gold in the form its prompt asks for as the solution, as a run trains on it.
 /// </summary>
-public sealed class CoLlmFit(IRouterModels models, IDecodeBackend decoding, IRouterTrainer? trainer = null)
+public sealed class CoLlmFit(IRouterModels models, IDecodeBackend decoding, IRouterTrainer? trainer = null, IRouterDevData? devData = null)
 {
     // Rows scored at once per model.
     private const int Concurrency = 16;
@@ -35,7 +37,7 @@ public sealed class CoLlmFit(IRouterModels models, IDecodeBackend decoding, IRou
         }
         var (generator, mentor) = (context.ModelNames[0], context.ModelNames[1]);
         var (dataset, split, count, maxLength) = RouterSettings.CoLlmTraining(context);
-        var rows = Rows(context, dataDirs, dataset, split, count);
+        var rows = await RowsAsync(context, dataDirs, dataset, split, count, cancellationToken).ConfigureAwait(false);
         var scorer = trainer ?? throw new InvalidOperationException("api_collm's fit trains a model, and this CoLlmFit was built without a trainer");
 
         var completions = await Task.WhenAll(rows.Select(r => CoLlmDeferralData.CompletionAsync(decoding, generator, r, cancellationToken))).ConfigureAwait(false);
@@ -83,15 +85,44 @@ public sealed class CoLlmFit(IRouterModels models, IDecodeBackend decoding, IRou
         return (new JsonObject { ["kind"] = "collm", ["generator"] = trained, ["defer_id"] = deferId }, trained);
     }
 
-    // The first rows of the named set: the request's folders first, then the service's data path.
-    private static IReadOnlyList<CoLlmRow> Rows(RouterContext context, IReadOnlyList<string> dataDirs, string dataset, string split, int count)
+    // The first rows of the named set: the task's own dev split (from the evaluator, with gold), or a set in the request's
+    // folders or on the service's data path.
+    private async Task<IReadOnlyList<CoLlmRow>> RowsAsync(RouterContext context, IReadOnlyList<string> dataDirs, string dataset, string split, int count,
+        CancellationToken cancellationToken)
     {
-        if (dataset == context.Task)
+        IReadOnlyList<CoLlmRow> rows = dataset == context.Task
+            ? await OwnTaskRowsAsync(context, dataDirs, split, count, cancellationToken).ConfigureAwait(false)
+            : NamedRows(dataDirs, dataset, split, count);
+        return rows.Count > 0 ? rows : throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.training_num", "NO_ROWS",
+            $"the training set {dataset} ({split}) gives no rows with a solution", new Dictionary<string, string> { ["fix"] = "give it rows or raise training_num" }));
+    }
+
+    private async Task<IReadOnlyList<CoLlmRow>> OwnTaskRowsAsync(RouterContext context, IReadOnlyList<string> dataDirs, string split, int count,
+        CancellationToken cancellationToken)
+    {
+        if (split != RouterItems.DevSplit)
         {
-            throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.training_dataset_name", "UNSUPPORTED",
-                $"\"{dataset}\" is the task itself: training on its dev split takes the gold answers in the form its prompts ask for, which runs prepare",
-                new Dictionary<string, string> { ["fix"] = "name a training set on the data path (rows with problem and solution; data_dirs), or train with `moco run`" }));
+            throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.training_split", "INVALID_VALUE",
+                $"\"{split}\": training on the task {context.Task} uses its dev split (the test split is what it is scored on)",
+                new Dictionary<string, string> { ["fix"] = "set training_split to \"dev\", or name another training set" }));
         }
+        var request = new LoadDatasetRequest { Task = context.Task, Split = Split.Dev, IncludeGold = true };
+        if (context.TaskType.Length > 0)
+        {
+            request.TaskType = context.TaskType;
+        }
+        request.DataDirs.Add(dataDirs);
+        var data = devData ?? throw new InvalidOperationException("training on the task's dev split reads it from the evaluator, and this CoLlmFit was built without one");
+        var (info, items) = await data.LoadAsync(request, cancellationToken).ConfigureAwait(false);
+        return [.. items.Take(count).Select((item, i) =>
+        {
+            var (gold, text) = GoldForms.Of(item.Gold);
+            return new CoLlmRow(CoLlmRows.Id(split, i), item.Prompt, CoLlmRows.Solution(info.EffectiveType, gold, text), new JsonObject());
+        }).Where(r => r.Solution.Length > 0)];
+    }
+
+    private static List<CoLlmRow> NamedRows(IReadOnlyList<string> dataDirs, string dataset, string split, int count)
+    {
         List<CoLlmRow> rows;
         try
         {
@@ -102,7 +133,6 @@ public sealed class CoLlmFit(IRouterModels models, IDecodeBackend decoding, IRou
             throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.training_dataset_name", "NOT_FOUND", e.Message,
                 new Dictionary<string, string> { ["fix"] = "put the set's rows on the data path or send its folder in data_dirs" }));
         }
-        return rows.Count > 0 ? rows : throw MocoErrors.InvalidArgument(new Problem("context.hyperparameters.training_num", "NO_ROWS",
-            $"the training set {dataset} ({split}) gives no rows", new Dictionary<string, string> { ["fix"] = "give it rows or raise training_num" }));
+        return rows;
     }
 }

@@ -27,10 +27,10 @@ public sealed class DevPass(IRouterModels models, IRouterDevData? data = null, R
         Check(context, header);
         var dataset = header.Dataset.Clone();
         dataset.IncludeGold = false;
-        var (viewId, items) = await Data.LoadAsync(dataset, cancellationToken).ConfigureAwait(false);
+        var (info, items) = await Data.LoadAsync(dataset, cancellationToken).ConfigureAwait(false);
         var scoring = header.Clone();
-        scoring.ViewId = viewId;
-        return new DevView(scoring, items);
+        scoring.ViewId = info.ViewId;
+        return new DevView(scoring, [.. items.Select(i => (i.Index, i.Prompt))]);
     }
 
     /// <summary>The scores of <paramref name="outputs"/> (one per item of <paramref name="view"/>, in order) and their mean.</summary>

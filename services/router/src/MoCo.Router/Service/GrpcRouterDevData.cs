@@ -15,23 +15,23 @@ public sealed class GrpcRouterDevData(GrpcChannel channel) : IRouterDevData, IDi
     public void Dispose() => channel.Dispose();
 
     /// <inheritdoc/>
-    public async Task<(string ViewId, IReadOnlyList<(int Index, string Prompt)> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken)
+    public async Task<(DatasetInfo Info, IReadOnlyList<DatasetItem> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken)
     {
         using var call = _client.LoadDataset(dataset, cancellationToken: cancellationToken);
-        var viewId = "";
-        var items = new List<(int, string)>();
+        DatasetInfo? info = null;
+        var items = new List<DatasetItem>();
         await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             if (message.PayloadCase == LoadDatasetResponse.PayloadOneofCase.Info)
             {
-                viewId = message.Info.ViewId;
+                info = message.Info;
             }
             else
             {
-                items.Add((message.Item.Index, message.Item.Prompt));
+                items.Add(message.Item);
             }
         }
-        return (viewId, items);
+        return (info ?? throw new RpcException(new Status(StatusCode.Internal, "LoadDataset ended without its DatasetInfo")), items);
     }
 
     /// <inheritdoc/>

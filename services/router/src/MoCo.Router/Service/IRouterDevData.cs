@@ -6,8 +6,8 @@ namespace MoCo.Router.Service;
 /// The evaluator in production, a scripted double in tests.</summary>
 public interface IRouterDevData
 {
-    /// <summary>The view <paramref name="dataset"/> names (its id) and its items (index, prompt) in split order.</summary>
-    Task<(string ViewId, IReadOnlyList<(int Index, string Prompt)> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken);
+    /// <summary>The view <paramref name="dataset"/> names (its info, with its id) and its items in split order.</summary>
+    Task<(DatasetInfo Info, IReadOnlyList<DatasetItem> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken);
 
     /// <summary>The score of each output (by item index) under <paramref name="header"/> (its view id set), in order (NaN =
     /// unscorable), and the evaluator's mean over them.</summary>

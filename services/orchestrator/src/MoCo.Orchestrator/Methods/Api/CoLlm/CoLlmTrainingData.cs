@@ -42,18 +42,11 @@ public static class CoLlmTrainingData
         return [.. CoLlmRows.Read(name, split, Search(config)).Take(count)];
     }
 
-    /// <summary>A task item's solution in the form its prompt asks for: `\box{gold}` for exact_match and f1_match (the
-    /// evaluator's prompt asks for that literal form), the option's letter for multiple_choice, else the gold text
-    /// (empty when the item has none, e.g. coding: such rows are not trained on).</summary>
+    /// <summary>A task item's solution in the form its prompt asks for (<see cref="CoLlmRows.Solution"/>).</summary>
     public static string Solution(string taskType, MoCo.Orchestrator.Methods.Primitives.TaskItem item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        return taskType switch
-        {
-            "exact_match" or "f1_match" when item.Gold is { } gold => "\\box{" + gold + "}",
-            "multiple_choice" => item.Gold ?? "",
-            _ => item.GoldText ?? item.Gold ?? "",
-        };
+        return CoLlmRows.Solution(taskType, item.Gold, item.GoldText);
     }
 
     /// <summary>The folders searched for a named training set, in order.</summary>

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Orchestrator.Config;
+using MoCo.Router.Evaluation;
 using System.Text.Json.Nodes;
 
 namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
@@ -54,10 +55,8 @@ public sealed class GrpcTaskData(EvaluatorService.EvaluatorServiceClient client,
             }
             var item = message.Item;
             var metadata = item.Metadata is null ? new JsonObject() : JsonNode.Parse(Google.Protobuf.JsonFormatter.Default.Format(item.Metadata))!.AsObject();
-            items.Add(new TaskItem(item.Index, item.Id, item.Prompt, metadata, Gold(item.Gold))
-            {
-                GoldText = item.Gold?.FormCase == Contracts.V1.Gold.FormOneofCase.Choice ? item.Gold.Choice.Text : Gold(item.Gold),
-            });
+            var (answer, goldText) = GoldForms.Of(item.Gold);
+            items.Add(new TaskItem(item.Index, item.Id, item.Prompt, metadata, answer) { GoldText = goldText });
         }
         if (info is null)
         {
@@ -86,14 +85,6 @@ public sealed class GrpcTaskData(EvaluatorService.EvaluatorServiceClient client,
         request.DataDirs.AddRange(options.DataDirectories);
         return request;
     }
-
-    private static string? Gold(Contracts.V1.Gold? gold) => gold?.FormCase switch
-    {
-        Contracts.V1.Gold.FormOneofCase.Choice => gold.Choice.Letter,
-        Contracts.V1.Gold.FormOneofCase.Output => gold.Output.KindCase == Google.Protobuf.WellKnownTypes.Value.KindOneofCase.StringValue
-            ? gold.Output.StringValue : Google.Protobuf.JsonFormatter.Default.Format(gold.Output),
-        _ => null,
-    };
 }
 
 /// <summary>The run's data selection: limit, limit seed (evaluation.md §5.3) and dataset folders searched first.</summary>
