@@ -60,6 +60,10 @@ public sealed class TokenLevelRunTests(EngineHarness harness) : IClassFixture<En
         var scores = moco["search_dev_scores"]!.AsArray().Select(s => (double)s!).ToList();
         Assert.Equal(4, scores.Count);
         Assert.Equal(new[] { 0.2, 0.3, 0.4, 0.5 }[scores.IndexOf(scores.Max())], (double)moco["gamma"]!);
+        // The searched pair is stored as the run's router, as TrainRouter stores a search.
+        var router = MoCo.Router.Store.RouterStore.InArtifacts(harness.ArtifactsDirectory).Find((string)moco["router_id"]!)!;
+        Assert.Equal(((double)moco["gamma"]!, 1), ((double)router.Payload["gamma"]!, (int)router.Payload["nudging_model_id"]!));
+        Assert.Equal(scores, router.Payload["search_dev_scores"]!.AsArray().Select(s => (double)s!));
     }
 
     [Fact]

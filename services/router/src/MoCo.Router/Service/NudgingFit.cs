@@ -61,7 +61,9 @@ public sealed class NudgingFit(IDecodeBackend decoding, DevPass devPass)
         return Payload(pairs[Nudging.Best(means)], means);
     }
 
-    private static JsonObject Payload((double Gamma, int Nudger) pair, IReadOnlyList<double> means) => new()
+    /// <summary>A nudging router's payload, as runs and TrainRouter store a search's result: the chosen pair and every
+    /// pair's mean dev score (empty without a search).</summary>
+    public static JsonObject Payload((double Gamma, int Nudger) pair, IReadOnlyList<double> means) => new()
     {
         ["kind"] = "nudging",
         ["gamma"] = pair.Gamma,

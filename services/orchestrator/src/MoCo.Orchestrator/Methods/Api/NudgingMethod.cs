@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Router.Decoding;
+using MoCo.Router.Service;
 
 namespace MoCo.Orchestrator.Methods.Api;
 
@@ -9,7 +10,8 @@ namespace MoCo.Orchestrator.Methods.Api;
 /// api_nudging (methods-api.md §1): each item decoded by the base and the nudging model in lock-step over Decode
 /// (<see cref="Nudging"/>), items concurrently up to `batch_size`. With `search_gamma` / `search_nudging` every
 /// (gamma, nudger) pair runs on dev (its mean dev score is its phase's checkpoint) and the best pair, earliest on ties,
-/// runs on test. The test outputs are the checkpoint of `test · nudge`, so a resumed run does not decode them again.
+/// runs on test; that pair is stored as the run's router, which the router service's Complete nudges with. The test
+/// outputs are the checkpoint of `test · nudge`, so a resumed run does not decode them again.
 /// </summary>
 public sealed class NudgingMethod : ICollaborationMethod
 {
@@ -38,6 +40,7 @@ public sealed class NudgingMethod : ICollaborationMethod
 
         var chosen = 0;
         var devScores = new JsonArray();
+        string? routerId = null;
         if (pairs.Count > 1)
         {
             var dev = await context.Data.DevAsync(1.0, includeGold: false, cancellationToken).ConfigureAwait(false);
@@ -57,6 +60,8 @@ public sealed class NudgingMethod : ICollaborationMethod
             }
             chosen = Nudging.Best(scores);
             devScores = new JsonArray([.. scores.Select(s => (JsonNode?)JsonValue.Create(s))]);
+            // The searched pair is the run's router: the router service's Complete nudges with it by this id after the run.
+            routerId = ApiRouters.Save(context, NudgingFit.Payload(pairs[chosen], scores)).RouterId;
         }
 
         var test = await context.Data.TestAsync(cancellationToken).ConfigureAwait(false);
@@ -91,6 +96,10 @@ public sealed class NudgingMethod : ICollaborationMethod
             ["search_dev_scores"] = devScores,
             ["nudged_share"] = texts.Sum(t => t.Authors.Count) == 0 ? 0.0 : texts.Sum(t => t.Authors.Count(a => a == 1)) / (double)texts.Sum(t => t.Authors.Count),
         };
+        if (routerId is not null)
+        {
+            details["router_id"] = routerId;
+        }
         return new MethodOutcome(summary, scored.Scores.Mean, test.Items.Count, details);
     }
 
