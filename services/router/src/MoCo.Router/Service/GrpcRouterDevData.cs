@@ -15,24 +15,8 @@ public sealed class GrpcRouterDevData(GrpcChannel channel) : IRouterDevData, IDi
     public void Dispose() => channel.Dispose();
 
     /// <inheritdoc/>
-    public async Task<(DatasetInfo Info, IReadOnlyList<DatasetItem> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken)
-    {
-        using var call = _client.LoadDataset(dataset, cancellationToken: cancellationToken);
-        DatasetInfo? info = null;
-        var items = new List<DatasetItem>();
-        await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (message.PayloadCase == LoadDatasetResponse.PayloadOneofCase.Info)
-            {
-                info = message.Info;
-            }
-            else
-            {
-                items.Add(message.Item);
-            }
-        }
-        return (info ?? throw new RpcException(new Status(StatusCode.Internal, "LoadDataset ended without its DatasetInfo")), items);
-    }
+    public Task<(DatasetInfo Info, IReadOnlyList<DatasetItem> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken) =>
+        DatasetCalls.LoadAsync(_client, dataset, cancellationToken);
 
     /// <inheritdoc/>
     public async Task<(IReadOnlyList<double> Scores, double Mean)> ScoreAsync(EvaluateHeader header, IReadOnlyList<(int Index, string Output)> outputs,

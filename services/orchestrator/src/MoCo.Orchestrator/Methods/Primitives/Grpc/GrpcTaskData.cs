@@ -43,25 +43,13 @@ public sealed class GrpcTaskData(EvaluatorService.EvaluatorServiceClient client,
     {
         var request = Request(split);
         request.IncludeGold = gold;
-        using var call = client.LoadDataset(request, cancellationToken: cancellationToken);
-        DatasetInfo? info = null;
-        var items = new List<TaskItem>();
-        await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        var (info, loaded) = await DatasetCalls.LoadAsync(client, request, cancellationToken).ConfigureAwait(false);
+        var items = loaded.Select(item =>
         {
-            if (message.PayloadCase == LoadDatasetResponse.PayloadOneofCase.Info)
-            {
-                info = message.Info;
-                continue;
-            }
-            var item = message.Item;
             var metadata = item.Metadata is null ? new JsonObject() : JsonNode.Parse(Google.Protobuf.JsonFormatter.Default.Format(item.Metadata))!.AsObject();
             var (answer, goldText) = GoldForms.Of(item.Gold);
-            items.Add(new TaskItem(item.Index, item.Id, item.Prompt, metadata, answer) { GoldText = goldText });
-        }
-        if (info is null)
-        {
-            throw new RpcException(new Status(StatusCode.Internal, "LoadDataset ended without its DatasetInfo"));
-        }
+            return new TaskItem(item.Index, item.Id, item.Prompt, metadata, answer) { GoldText = goldText };
+        }).ToList();
         var name = split == Split.Dev ? "dev" : "test";
         return new TaskSplit(name, info.ViewId, items, info.NItems < info.NTotal);
     }
