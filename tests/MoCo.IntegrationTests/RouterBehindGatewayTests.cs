@@ -103,18 +103,19 @@ public sealed class RouterBehindGatewayTests : IAsyncLifetime
         double Value(string metric, params string[] labels) => metrics
             .Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal) && labels.All(x => l.Contains(x, StringComparison.Ordinal)))
             .Sum(l => double.Parse(l[(l.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
+        // Hosts in one process export every instance of the "MoCo.Router" meter, so the other clusters' routers (which
+        // serve other methods, some on the same models) show here too: every count is of this test's method.
+        const string Method = "method=\"api_prompt_routing\"";
         foreach (var model in new[] { Judge, North })
         {
             var answered = chosen.Count(c => c == model);
-            Assert.Equal(answered, Value("moco_router_model_calls_total", $"model=\"{model}\"", "purpose=\"answer\""));
-            Assert.Equal(answered, Value("moco_router_model_latency_seconds_count", $"model=\"{model}\"", "purpose=\"answer\""));
+            Assert.Equal(answered, Value("moco_router_model_calls_total", Method, $"model=\"{model}\"", "purpose=\"answer\""));
+            Assert.Equal(answered, Value("moco_router_model_latency_seconds_count", Method, $"model=\"{model}\"", "purpose=\"answer\""));
             // Route and Complete each route every prompt once.
-            Assert.Equal(2 * answered, Value("moco_router_route_decisions_total", $"model=\"{model}\""));
+            Assert.Equal(2 * answered, Value("moco_router_route_decisions_total", Method, $"model=\"{model}\""));
         }
-        Assert.Equal(2 * inputs.Count, Value("moco_router_model_calls_total", $"model=\"{Judge}\"", "purpose=\"route\""));
-        Assert.Equal(1, Value("moco_router_requests_total", "rpc=\"Complete\"", "method=\"api_prompt_routing\""));
-        // Hosts in one process export every instance of the "MoCo.Router" meter, so the other clusters' routers (which
-        // serve other methods) show here too: these counts are of this test's method and models only.
-        Assert.Equal(0, Value("moco_router_request_errors_total", "method=\"api_prompt_routing\""));
+        Assert.Equal(2 * inputs.Count, Value("moco_router_model_calls_total", Method, $"model=\"{Judge}\"", "purpose=\"route\""));
+        Assert.Equal(1, Value("moco_router_requests_total", "rpc=\"Complete\"", Method));
+        Assert.Equal(0, Value("moco_router_request_errors_total", Method));
     }
 }
