@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
+using MoCo.Hosting.Concurrency;
 using MoCo.Hosting.Errors;
 using MoCo.Router.Decoding;
 using MoCo.Router.Evaluation;
@@ -50,20 +51,9 @@ public sealed class CoLlmFit(IRouterModels models, IDecodeBackend decoding, IRou
             throw MocoErrors.InvalidArgument(new Problem("context.model_names", "TOKENIZERS_DIFFER", e.Message,
                 new Dictionary<string, string> { ["fix"] = "pick a generator and a mentor that share one tokenizer and chat template" }));
         }
-        using var gate = new SemaphoreSlim(Concurrency);
-        async Task<ContinuationScore[]> ScoreAsync(string model) => await Task.WhenAll(rows.Select(async (row, i) =>
-        {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                return await scorer.ScoreContinuationAsync(model, CoLlmDecoding.SystemMessage, CoLlmDecoding.User(row.Problem), completions[i],
-                    $"{context.RunId}/collm/{model}/{row.Id}", cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        })).ConfigureAwait(false);
+        Task<ContinuationScore[]> ScoreAsync(string model) => Bounded.SelectAsync(rows, Concurrency, (row, i) => scorer.ScoreContinuationAsync(model,
+            CoLlmDecoding.SystemMessage, CoLlmDecoding.User(row.Problem), completions[i], $"{context.RunId}/collm/{model}/{row.Id}", cancellationToken),
+            cancellationToken);
         var (own, mentors) = (await ScoreAsync(generator).ConfigureAwait(false), await ScoreAsync(mentor).ConfigureAwait(false));
         await progress(new Progress { Phase = ApiCallSites.CoLlmScorePhase, Done = 2 * rows.Count, Total = 2 * rows.Count }).ConfigureAwait(false);
 

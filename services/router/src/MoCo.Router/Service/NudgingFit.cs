@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using MoCo.Contracts.V1;
+using MoCo.Hosting.Concurrency;
 using MoCo.Hosting.Errors;
 using MoCo.Router.Decoding;
 
@@ -37,24 +38,12 @@ public sealed class NudgingFit(IDecodeBackend decoding, DevPass devPass)
                 new Dictionary<string, string> { ["fix"] = "send dev_view (the dev view's LoadDataset fields), or unset search_gamma and search_nudging" }));
         }
         var view = await devPass.ViewAsync(context, devView, cancellationToken).ConfigureAwait(false);
-        using var gate = new SemaphoreSlim(Concurrency);
         var means = new List<double>();
         for (var i = 0; i < pairs.Count; i++)
         {
             var settings = RouterSettings.NudgingPair(context, baseIndex, pairs[i]);
-            var outputs = await Task.WhenAll(view.Items.Select(async item =>
-            {
-                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    var key = RouterItems.Of(RouterItems.DevSplit, item.Index);
-                    return (await Nudging.RunAsync(decoding, settings, item.Prompt, context.Seed, key, cancellationToken).ConfigureAwait(false)).Text;
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            })).ConfigureAwait(false);
+            var outputs = await Bounded.SelectAsync(view.Items, Concurrency, async (item, _) => (await Nudging.RunAsync(decoding, settings, item.Prompt,
+                context.Seed, RouterItems.Of(RouterItems.DevSplit, item.Index), cancellationToken).ConfigureAwait(false)).Text, cancellationToken).ConfigureAwait(false);
             means.Add((await devPass.ScoreAsync(view, outputs, cancellationToken).ConfigureAwait(false)).Mean);
             await progress(new Progress { Phase = SearchPhase, Done = i + 1, Total = pairs.Count }).ConfigureAwait(false);
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Grpc.Core;
+using MoCo.Hosting.Concurrency;
 using MoCo.Orchestrator.Methods.Primitives;
 
 namespace MoCo.Orchestrator.Methods.Api;
@@ -21,29 +22,20 @@ public static class DecodedItems
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(decode);
         ArgumentNullException.ThrowIfNull(failed);
-        using var gate = new SemaphoreSlim(Math.Max(1, concurrency));
         var finished = 0;
-        return await Task.WhenAll(split.Items.Select(async item =>
+        return await Bounded.SelectAsync(split.Items, concurrency, async (item, _) =>
         {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            T result;
             try
             {
-                T result;
-                try
-                {
-                    result = await decode(item, $"{split.Name}/{item.Index.ToString(CultureInfo.InvariantCulture)}").ConfigureAwait(false);
-                }
-                catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
-                {
-                    result = failed(e.Status.Detail);
-                }
-                context.Recorder.Progress(phase, Interlocked.Increment(ref finished));
-                return result;
+                result = await decode(item, $"{split.Name}/{item.Index.ToString(CultureInfo.InvariantCulture)}").ConfigureAwait(false);
             }
-            finally
+            catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
             {
-                gate.Release();
+                result = failed(e.Status.Detail);
             }
-        })).ConfigureAwait(false);
+            context.Recorder.Progress(phase, Interlocked.Increment(ref finished));
+            return result;
+        }, cancellationToken).ConfigureAwait(false);
     }
 }

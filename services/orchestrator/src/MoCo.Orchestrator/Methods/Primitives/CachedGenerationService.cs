@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using MoCo.Hosting.Concurrency;
 using MoCo.Orchestrator.Config;
 
 namespace MoCo.Orchestrator.Methods.Primitives;
@@ -56,23 +57,9 @@ public sealed class CachedGenerationService(IGenerationBackend backend, ICallLed
     private sealed record Target(string Label, string Fingerprint, int ModelIndex,
         Func<GenerationCall, CancellationToken, Task<IReadOnlyList<GeneratedSample>>> Generate);
 
-    private async Task<IReadOnlyList<GenerationResult>> BatchAsync(Target target, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken)
-    {
-        using var gate = new SemaphoreSlim(Math.Max(1, (int)config.Hyperparameters.Int("batch_size")));
-        var pending = requests.Select(async request =>
-        {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                return await OneAsync(target, request, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToList();
-        return await Task.WhenAll(pending).ConfigureAwait(false);
-    }
+    private async Task<IReadOnlyList<GenerationResult>> BatchAsync(Target target, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken) =>
+        await Bounded.SelectAsync(requests, (int)config.Hyperparameters.Int("batch_size"), (request, _) => OneAsync(target, request, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
 
     private async Task<GenerationResult> OneAsync(Target target, GenerationRequest request, CancellationToken cancellationToken)
     {

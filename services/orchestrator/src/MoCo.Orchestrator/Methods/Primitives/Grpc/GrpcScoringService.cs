@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using MoCo.Contracts.V1;
+using MoCo.Hosting.Concurrency;
 using MoCo.Hosting.Errors;
 using MoCo.Orchestrator.Config;
 using MoCo.Router.Training;
@@ -18,20 +19,8 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
     {
         var fingerprint = await models.FingerprintAsync(model, cancellationToken).ConfigureAwait(false);
         var modelIndex = config.ModelNames.ToList().IndexOf(model);
-        using var gate = new SemaphoreSlim(Math.Max(1, (int)config.Hyperparameters.Int("batch_size")));
-        var pending = requests.Select(async request =>
-        {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                return await OneAsync(model, fingerprint, modelIndex, request, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToList();
-        return await Task.WhenAll(pending).ConfigureAwait(false);
+        return await Bounded.SelectAsync(requests, (int)config.Hyperparameters.Int("batch_size"),
+            (request, _) => OneAsync(model, fingerprint, modelIndex, request, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<ScoreResult> OneAsync(string model, string fingerprint, int modelIndex, Primitives.ScoreRequest request, CancellationToken cancellationToken)
