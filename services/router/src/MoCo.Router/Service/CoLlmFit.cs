@@ -68,9 +68,8 @@ public sealed class CoLlmFit(IRouterModels models, IDecodeBackend decoding, IRou
         job.BaseModel = generator;
         var fingerprints = await Task.WhenAll(models.FingerprintAsync(generator, cancellationToken), models.FingerprintAsync(mentor, cancellationToken))
             .ConfigureAwait(false);
-        job.OutputId = RouterJobs.ModelId(routerId, fingerprints, job, examples);
-        job.CallKey = job.OutputId;
-        var trained = await scorer.TrainAsync(job, examples, RouterJobs.Reporter(ApiCallSites.CoLlmTrainPhase, progress), cancellationToken).ConfigureAwait(false);
+        var trained = await RouterJobs.TrainAsync(scorer, job, examples, routerId, fingerprints, ApiCallSites.CoLlmTrainPhase, progress, cancellationToken)
+            .ConfigureAwait(false);
         var deferId = await CoLlmDeferralData.DeferIdAsync(decoding, trained, cancellationToken).ConfigureAwait(false);
         return (new JsonObject { ["kind"] = "collm", ["generator"] = trained, ["defer_id"] = deferId }, trained);
     }

@@ -10,14 +10,24 @@ namespace MoCo.Router.Service;
 /// TrainRouter stream reports it.</summary>
 public static class RouterJobs
 {
-    /// <summary>`trained-` + a digest of the router's id, the base models' fingerprints, the job (base model set, output id
-    /// and call key not yet) and the examples: the same fit gets the same id, so a model the inference service still
-    /// serves is not trained again, and any change trains a new one.</summary>
-    public static string ModelId(string routerId, IReadOnlyList<string> fingerprints, TrainJob job, IReadOnlyList<TrainExample> examples)
+    /// <summary>Runs <paramref name="job"/> (its base model set) on <paramref name="trainer"/> under an id that covers
+    /// <paramref name="routerId"/>, the base models' <paramref name="fingerprints"/>, the job and the examples, reporting
+    /// its steps as <paramref name="phase"/>; the trained model's id.</summary>
+    public static Task<string> TrainAsync(IRouterTrainer trainer, TrainJob job, IReadOnlyList<TrainExample> examples, string routerId,
+        IReadOnlyList<string> fingerprints, string phase, Func<Progress, Task> progress, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(fingerprints);
+        ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(job);
-        ArgumentNullException.ThrowIfNull(examples);
+        job.OutputId = ModelId(routerId, fingerprints, job, examples);
+        job.CallKey = job.OutputId;
+        return trainer.TrainAsync(job, examples, Reporter(phase, progress), cancellationToken);
+    }
+
+    // `trained-` + a digest of the router's id, the base models' fingerprints, the job (base model set, output id and
+    // call key not yet) and the examples: the same fit gets the same id, so a model the inference service still serves
+    // is not trained again, and any change trains a new one.
+    private static string ModelId(string routerId, IReadOnlyList<string> fingerprints, TrainJob job, IReadOnlyList<TrainExample> examples)
+    {
         var identity = new JsonObject
         {
             ["router"] = routerId,
@@ -28,11 +38,10 @@ public static class RouterJobs
         return "trained-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity.ToJsonString())))[..32];
     }
 
-    /// <summary>Train's started and progress messages as <paramref name="phase"/>'s progress: 0 of the job's steps when it
-    /// starts, then each optimizer step.</summary>
-    public static Func<TrainResponse, Task> Reporter(string phase, Func<Progress, Task> progress)
+    // Train's started and progress messages as the phase's progress: 0 of the job's steps when it starts, then each
+    // optimizer step.
+    private static Func<TrainResponse, Task> Reporter(string phase, Func<Progress, Task> progress)
     {
-        ArgumentNullException.ThrowIfNull(progress);
         var total = 0;
         return response =>
         {

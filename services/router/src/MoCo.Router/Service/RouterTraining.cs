@@ -125,7 +125,7 @@ public sealed class RouterTraining(IRouterModels models, IRouterTrainer? trainer
             Prompt = UserPrompts.Of(RouterPrompts.TrainedRouter(input.Prompt, models, descriptions)),
             Completion = new Continuation { Text = RouterPrompts.TrainedRouterCompletion(labels[j]) },
         }).ToList();
-        var router = await ChooserSftAsync(routerBase, examples, routerId, ApiCallSites.TrainRouterPhase, progress, cancellationToken).ConfigureAwait(false);
+        var router = await ChooserSftAsync(scorer, routerBase, examples, routerId, ApiCallSites.TrainRouterPhase, progress, cancellationToken).ConfigureAwait(false);
         return (RouterPayloads.Text(router, "trained_router", descriptions, -1), router);
     }
 
@@ -166,20 +166,18 @@ public sealed class RouterTraining(IRouterModels models, IRouterTrainer? trainer
             Prompt = UserPrompts.Of(r.Prompt),
             Completion = new Continuation { Text = r.Label.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         }).ToList();
-        var selector = await ChooserSftAsync(selectorBase, examples, routerId, ApiCallSites.TrainSelectorPhase, progress, cancellationToken).ConfigureAwait(false);
+        var selector = await ChooserSftAsync(scorer, selectorBase, examples, routerId, ApiCallSites.TrainSelectorPhase, progress, cancellationToken).ConfigureAwait(false);
         return (RouterPayloads.Selector(selector), selector);
     }
 
-    // ChooserSFT (§0.8) of baseModel on examples. The trained model's id covers the router's id, the base model's
-    // fingerprint, the job and the examples, so a refit the inference service still serves is not trained again.
-    private async Task<string> ChooserSftAsync(string baseModel, IReadOnlyList<TrainExample> examples, string routerId, string phase, Func<Progress, Task> progress,
-        CancellationToken cancellationToken)
+    // ChooserSFT (§0.8) of baseModel on examples (RouterJobs: a refit the inference service still serves is not trained again).
+    private async Task<string> ChooserSftAsync(IRouterTrainer runner, string baseModel, IReadOnlyList<TrainExample> examples, string routerId, string phase,
+        Func<Progress, Task> progress, CancellationToken cancellationToken)
     {
         var job = LoraJobs.Create(TrainKind.Sft, TrainingSettings.ChooserSft);
         job.BaseModel = baseModel;
-        job.OutputId = RouterJobs.ModelId(routerId, [await _models.FingerprintAsync(baseModel, cancellationToken).ConfigureAwait(false)], job, examples);
-        job.CallKey = job.OutputId;
-        return await Trainer(job.BaseModel).TrainAsync(job, examples, RouterJobs.Reporter(phase, progress), cancellationToken).ConfigureAwait(false);
+        var fingerprint = await _models.FingerprintAsync(baseModel, cancellationToken).ConfigureAwait(false);
+        return await RouterJobs.TrainAsync(runner, job, examples, routerId, [fingerprint], phase, progress, cancellationToken).ConfigureAwait(false);
     }
 
     private IRouterTrainer Trainer(string what) => trainer
