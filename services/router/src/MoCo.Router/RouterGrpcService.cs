@@ -126,7 +126,7 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
     private async Task TrainAsync(TrainRouterRequest request, IServerStreamWriter<TrainRouterResponse> responseStream, CancellationToken cancellationToken)
     {
         var method = CheckContext(request.Context);
-        if (request.DevCase == TrainRouterRequest.DevOneofCase.None && method is not ("api_nudging" or "api_mentor_collab" or "api_collm"))
+        if (request.DevCase == TrainRouterRequest.DevOneofCase.None && !RouterMethods.DevOptional.Contains(method))
         {
             throw MocoErrors.InvalidArgument(new Problem("dev", "REQUIRED", $"{method} fits on dev data, and the request sends none",
                 new Dictionary<string, string> { ["fix"] = "send dev_set (dev prompts, with per-model scores where the method learns from them) or dev_view (a dev view the router profiles itself)" }));
@@ -136,45 +136,16 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
             throw MocoErrors.InvalidArgument(new Problem("call_key", "REQUIRED", "is empty",
                 new Dictionary<string, string> { ["fix"] = "send the fitting call's key; the same key returns the same router" }));
         }
-        var models = request.Context.ModelNames;
         // A key already fitted returns its router without fitting again (a dev pass, a graph network, a calibration or a
         // training job is costly).
-        var router = store.Find(RouterStore.IdOf(method, request.CallKey));
-        Task Report(Progress progress) => responseStream.WriteAsync(new TrainRouterResponse { Progress = progress }, cancellationToken);
+        var routerId = RouterStore.IdOf(method, request.CallKey);
+        var router = store.Find(routerId);
         var fitted = 0;
-        if (router is null && method == "api_collm")
+        if (router is null)
         {
-            var (payload, artifact) = await coLlm.FitAsync(request.Context, request.DataDirs, RouterStore.IdOf(method, request.CallKey), Report, cancellationToken)
-                .ConfigureAwait(false);
-            router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, payload, artifact);
-        }
-        else if (router is null && method == "api_mentor_collab")
-        {
-            router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, tokenLevel.MentorRouter(request.Context));
-        }
-        else if (router is null && method == "api_nudging")
-        {
-            var payload = await nudging.FitAsync(request.Context, request.DevCase == TrainRouterRequest.DevOneofCase.DevView ? request.DevView : null, Report,
-                cancellationToken).ConfigureAwait(false);
-            router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, payload);
-        }
-        else if (router is null)
-        {
-            IReadOnlyList<DevInput> inputs = request.DevCase == TrainRouterRequest.DevOneofCase.DevSet
-                ? request.DevSet.Inputs
-                : await devPass.InputsAsync(request.Context, request.DevView, RouterMethods.Profiled.Contains(method), Report, cancellationToken).ConfigureAwait(false);
-            fitted = inputs.Count;
-            var (payload, artifact) = method switch
-            {
-                "api_cascade" => (await training.CascadeAsync(request.Context, inputs, cancellationToken).ConfigureAwait(false), null),
-                "api_graph_routing" => (await training.GraphRoutingAsync(request.Context, inputs, Profile(inputs, models.Count), cancellationToken).ConfigureAwait(false), null),
-                "api_trained_router" => await training.TrainedRouterAsync(request.Context, inputs, Profile(inputs, models.Count), RouterStore.IdOf(method, request.CallKey),
-                    Report, cancellationToken).ConfigureAwait(false),
-                "api_switch_generation" => await training.SelectorAsync(request.Context, inputs, RouterStore.IdOf(method, request.CallKey), Report, cancellationToken)
-                    .ConfigureAwait(false),
-                _ => (RouterTraining.PromptRouting(request.Context, Profile(inputs, models.Count)), (string?)null),
-            };
-            router = store.Save(method, [.. models], request.Context.RunId, request.CallKey, payload, artifact);
+            (var payload, var artifact, fitted) = await FitAsync(request, method, routerId,
+                progress => responseStream.WriteAsync(new TrainRouterResponse { Progress = progress }, cancellationToken), cancellationToken).ConfigureAwait(false);
+            router = store.Save(method, [.. request.Context.ModelNames], request.Context.RunId, request.CallKey, payload, artifact);
         }
         await responseStream.WriteAsync(new TrainRouterResponse
         {
@@ -184,6 +155,38 @@ public sealed class RouterGrpcService(RouterStore store, TextRouting routing, Gr
         {
             Done = new TrainRouterDone { RouterId = router.RouterId, Version = router.Version, Artifact = router.Artifact },
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The method's fit: its payload, its artifact (a trained model's id; null = the router's own file) and how many dev
+    // inputs it fitted on (none for RouterMethods.DevOptional).
+    private async Task<(System.Text.Json.Nodes.JsonObject Payload, string? Artifact, int Fitted)> FitAsync(TrainRouterRequest request, string method,
+        string routerId, Func<Progress, Task> report, CancellationToken cancellationToken)
+    {
+        var context = request.Context;
+        switch (method)
+        {
+            case "api_collm":
+                var (generator, trained) = await coLlm.FitAsync(context, request.DataDirs, routerId, report, cancellationToken).ConfigureAwait(false);
+                return (generator, trained, 0);
+            case "api_mentor_collab":
+                return (tokenLevel.MentorRouter(context), null, 0);
+            case "api_nudging":
+                var view = request.DevCase == TrainRouterRequest.DevOneofCase.DevView ? request.DevView : null;
+                return (await nudging.FitAsync(context, view, report, cancellationToken).ConfigureAwait(false), null, 0);
+        }
+        IReadOnlyList<DevInput> inputs = request.DevCase == TrainRouterRequest.DevOneofCase.DevSet
+            ? request.DevSet.Inputs
+            : await devPass.InputsAsync(context, request.DevView, RouterMethods.Profiled.Contains(method), report, cancellationToken).ConfigureAwait(false);
+        var models = context.ModelNames.Count;
+        var (payload, artifact) = method switch
+        {
+            "api_cascade" => (await training.CascadeAsync(context, inputs, cancellationToken).ConfigureAwait(false), null),
+            "api_graph_routing" => (await training.GraphRoutingAsync(context, inputs, Profile(inputs, models), cancellationToken).ConfigureAwait(false), null),
+            "api_trained_router" => await training.TrainedRouterAsync(context, inputs, Profile(inputs, models), routerId, report, cancellationToken).ConfigureAwait(false),
+            "api_switch_generation" => await training.SelectorAsync(context, inputs, routerId, report, cancellationToken).ConfigureAwait(false),
+            _ => (RouterTraining.PromptRouting(context, Profile(inputs, models)), (string?)null),
+        };
+        return (payload, artifact, inputs.Count);
     }
 
     // S[m][j] from the dev set: one score per model for every input.

@@ -18,6 +18,10 @@ public static class RouterMethods
     /// the router generate and score them; the others read only the dev prompts.</summary>
     public static IReadOnlySet<string> Profiled { get; } = new HashSet<string>(["api_prompt_routing", "api_trained_router", "api_graph_routing"]);
 
+    /// <summary>Methods whose TrainRouter reads no dev_set: api_collm trains on its own training set, api_mentor_collab fits
+    /// nothing, and api_nudging searches on a dev_view only when asked to.</summary>
+    public static IReadOnlySet<string> DevOptional { get; } = new HashSet<string>(["api_collm", "api_mentor_collab", "api_nudging"]);
+
     /// <summary>Every api_* method id.</summary>
     public static IReadOnlySet<string> All { get; } = new HashSet<string>([
         "api_nudging", "api_prompt_routing", "api_switch_generation", "api_trained_router", "api_graph_routing", "api_cascade",
