@@ -1,6 +1,5 @@
 using Grpc.Core;
 using MoCo.Contracts.V1;
-using MoCo.Hosting.Errors;
 using MoCo.Router.Decoding;
 using MoCo.Router.Training;
 
@@ -13,37 +12,23 @@ public sealed class GrpcRouterTrainer(InferenceService.InferenceServiceClient cl
     /// <inheritdoc/>
     public async Task<double> RewardAsync(string model, string prompt, string output, string callKey, CancellationToken cancellationToken)
     {
-        // The whole conversation, no generation prompt: the reward head reads its last token.
-        var chat = new ChatPrompt();
-        chat.Messages.Add(new ChatMessage { Role = "user", Content = prompt });
-        chat.Messages.Add(new ChatMessage { Role = "assistant", Content = output });
-        var request = new ScoreRequest { Model = model, Mode = ScoreMode.Classification, Prompt = new Prompt { Chat = chat }, CallKey = callKey };
+        var request = ScoreCalls.Request(model, null, prompt, output, reward: true, callKey);
         var response = await client.ScoreAsync(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return RewardScores.Of(response, model);
+        return ScoreCalls.Reward(response, model);
     }
 
     /// <inheritdoc/>
     public async Task<ContinuationScore> ScoreContinuationAsync(string model, string system, string user, string continuation, string callKey,
         CancellationToken cancellationToken)
     {
-        var chat = new ChatPrompt();
-        chat.Messages.Add(new ChatMessage { Role = "system", Content = system });
-        chat.Messages.Add(new ChatMessage { Role = "user", Content = user });
-        var request = new ScoreRequest
-        {
-            Model = model,
-            Mode = ScoreMode.Continuation,
-            Prompt = new Prompt { Chat = chat },
-            Continuation = new Continuation { Text = continuation },
-            CallKey = callKey,
-        };
+        var request = ScoreCalls.Request(model, system, user, continuation, reward: false, callKey);
         try
         {
             var response = await client.ScoreAsync(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken).ConfigureAwait(false);
             return new ContinuationScore([.. response.Logprobs.Select(v => (double)v)], [.. response.MaxLogprobs.Select(v => (double)v)],
                 response.Usage?.PromptTokens ?? 0, null);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument && MocoErrors.ErrorInfos(e).Any(i => i.Reason == "PROMPT_TOO_LONG"))
+        catch (RpcException e) when (ScoreCalls.PromptTooLong(e))
         {
             return new ContinuationScore([], [], 0, e.Status.Detail);
         }

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Concurrency;
-using MoCo.Hosting.Errors;
 using MoCo.Orchestrator.Config;
 using MoCo.Router.Training;
 
@@ -40,31 +39,15 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
             meter.CallFinished(request.Site.Phase, model, stored.Usage, fromStore: true);
             return Parse(stored.ResultJson, stored.Usage);
         }
-        var chat = new ChatPrompt();
-        if (request.System is { } systemMessage)
-        {
-            chat.Messages.Add(new ChatMessage { Role = "system", Content = systemMessage });
-        }
-        chat.Messages.Add(new ChatMessage { Role = "user", Content = request.Prompt });
         var address = addresses.Of(model);
-        var scoreRequest = new Contracts.V1.ScoreRequest { Model = address, Mode = ScoreMode.Continuation, Prompt = new Prompt { Chat = chat }, CallKey = key };
-        if (request.Reward)
-        {
-            // The whole conversation, no generation prompt: the reward head reads its last token.
-            chat.Messages.Add(new ChatMessage { Role = "assistant", Content = request.Continuation });
-            scoreRequest.Mode = ScoreMode.Classification;
-        }
-        else
-        {
-            scoreRequest.Continuation = new Continuation { Text = request.Continuation };
-        }
+        var scoreRequest = ScoreCalls.Request(address, request.System, request.Prompt, request.Continuation, request.Reward, key);
         ScoreResponse response;
         try
         {
             response = await client.ScoreAsync(scoreRequest, new global::Grpc.Core.Metadata { { "moco-model", address } }, cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument && MocoErrors.ErrorInfos(e).Any(i => i.Reason == "PROMPT_TOO_LONG"))
+        catch (RpcException e) when (ScoreCalls.PromptTooLong(e))
         {
             // That request fails, the run goes on (methods-text.md §0.3); nothing is stored, so a resume asks again.
             var none = new CallUsage(0, 0, TimeSpan.Zero);
@@ -76,7 +59,7 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
         {
             ["logprobs"] = new JsonArray([.. response.Logprobs.Select(v => (JsonNode?)JsonValue.Create((double)v))]),
             ["max_logprobs"] = new JsonArray([.. response.MaxLogprobs.Select(v => (JsonNode?)JsonValue.Create((double)v))]),
-            ["value"] = request.Reward ? RewardScores.Of(response, model) : response.SumLogprob,
+            ["value"] = request.Reward ? ScoreCalls.Reward(response, model) : response.SumLogprob,
         };
         await ledger.PutAsync(new LedgerEntry(key, request.Site.Phase, "score", modelIndex, request.ItemKey, request.Index, result.ToJsonString(), usage),
             cancellationToken).ConfigureAwait(false);
