@@ -69,10 +69,14 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
     /// <summary>Waits until the gateway's probes agree that each of <paramref name="backends"/> is in (or out of)
     /// rotation.</summary>
-    public Task UntilAsync(IEnumerable<RunningService> backends, bool healthy)
+    public Task UntilAsync(IEnumerable<RunningService> backends, bool healthy) => UntilAsync(Gateway, backends, healthy);
+
+    /// <summary>Waits until the probes of <paramref name="gateway"/> agree that each of <paramref name="backends"/> is
+    /// in (or out of) rotation.</summary>
+    public static Task UntilAsync(RunningService gateway, IEnumerable<RunningService> backends, bool healthy)
     {
         var addresses = backends.Select(b => b.GrpcAddress).ToHashSet();
-        var health = Gateway.App.Services.GetRequiredService<BackendHealth>();
+        var health = gateway.App.Services.GetRequiredService<BackendHealth>();
         return Eventually.TrueAsync(
             () => health.Current().Services.SelectMany(s => s.Replicas).Where(r => addresses.Contains(r.Address)).All(r => r.Healthy == healthy),
             $"{addresses.Count} replica(s) to be {(healthy ? "in" : "out of")} rotation");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Grpc.Core;
 using Grpc.Net.Client;
 using MoCo.Cli.Embedded;
+using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
 using MoCo.Models.Catalog;
@@ -124,8 +125,13 @@ public static class RunCommand
         await using var cluster = started;
         using var inferenceChannel = GrpcChannel.ForAddress(cluster.Find("inference")!.GrpcAddress);
         using var evaluatorChannel = GrpcChannel.ForAddress(cluster.Find("evaluator")!.GrpcAddress);
-        var inference = new InferenceService.InferenceServiceClient(inferenceChannel);
-        var engine = new RunEngine(store, new RunServices(new GrpcGenerationBackend(inference), inference, new EvaluatorService.EvaluatorServiceClient(evaluatorChannel)),
+        var affinity = new ReplicaAffinity();
+        var inference = new InferenceService.InferenceServiceClient(affinity.Intercept(inferenceChannel));
+        var services = new RunServices(new GrpcGenerationBackend(inference), inference, new EvaluatorService.EvaluatorServiceClient(evaluatorChannel))
+        {
+            Affinity = affinity,
+        };
+        var engine = new RunEngine(store, services,
             new RunEnvironment([.. settings.DataDirs.Select(Path.GetFullPath), .. environment.DataDirectories], models), MethodRegistry.Default);
         var logOptions = new LogWriteOptions(settings.OverwriteLogs, settings.StrictReferenceLogs);
         RunResult result;

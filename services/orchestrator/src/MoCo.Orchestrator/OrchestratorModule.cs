@@ -2,6 +2,7 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
 using MoCo.Orchestrator.Engine;
@@ -39,8 +40,12 @@ public sealed class OrchestratorModule() : GrpcServiceModule<OrchestratorGrpcSer
         builder.Services.AddSingleton(services =>
         {
             var channels = services.GetRequiredService<ServiceChannels>();
-            var inference = new InferenceService.InferenceServiceClient(channels.Inference);
-            var run = new RunServices(new GrpcGenerationBackend(inference), inference, new EvaluatorService.EvaluatorServiceClient(channels.Evaluator));
+            var affinity = new ReplicaAffinity();
+            var inference = new InferenceService.InferenceServiceClient(affinity.Intercept(channels.Inference));
+            var run = new RunServices(new GrpcGenerationBackend(inference), inference, new EvaluatorService.EvaluatorServiceClient(channels.Evaluator))
+            {
+                Affinity = affinity,
+            };
             return new RunEngine(services.GetRequiredService<IRunStore>(), run,
                 new RunEnvironment([.. options.DataDirectories, .. environment.DataDirectories], null) { Mode = "server" }, MethodRegistry.Default);
         });

@@ -2,6 +2,7 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
 using MoCo.Router.Decoding;
@@ -33,8 +34,10 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
             : RouterStore.InArtifacts(new MocoEnvironment().ArtifactsDirectory));
         // Registered on its own so the host disposes the channel.
         builder.Services.AddSingleton(_ => GrpcChannel.ForAddress(options.InferenceAddress));
-        builder.Services.AddSingleton<IRouterModels>(s => new GrpcRouterModels(new InferenceService.InferenceServiceClient(s.GetRequiredService<GrpcChannel>())));
-        builder.Services.AddSingleton<IRouterTrainer>(s => new GrpcRouterTrainer(new InferenceService.InferenceServiceClient(s.GetRequiredService<GrpcChannel>())));
+        // Models a fit trains are pinned to the replica that trained them (contracts.md §9), for Route and Complete.
+        builder.Services.AddSingleton(s => new InferenceService.InferenceServiceClient(new ReplicaAffinity().Intercept(s.GetRequiredService<GrpcChannel>())));
+        builder.Services.AddSingleton<IRouterModels>(s => new GrpcRouterModels(s.GetRequiredService<InferenceService.InferenceServiceClient>()));
+        builder.Services.AddSingleton<IRouterTrainer>(s => new GrpcRouterTrainer(s.GetRequiredService<InferenceService.InferenceServiceClient>()));
         builder.Services.AddSingleton<RouterMetrics>();
         builder.Services.AddSingleton<TextRouting>();
         builder.Services.AddSingleton<GraphRouting>();
@@ -49,6 +52,6 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
             ? new MentorMlpRegistry(judges)
             : MentorMlpRegistry.InArtifacts(new MocoEnvironment().ArtifactsDirectory));
         builder.Services.AddSingleton<TokenLevelCompletion>();
-        builder.Services.AddSingleton<IDecodeBackend>(s => new GrpcDecodeBackend(new InferenceService.InferenceServiceClient(s.GetRequiredService<GrpcChannel>())));
+        builder.Services.AddSingleton<IDecodeBackend>(s => new GrpcDecodeBackend(s.GetRequiredService<InferenceService.InferenceServiceClient>()));
     }
 }

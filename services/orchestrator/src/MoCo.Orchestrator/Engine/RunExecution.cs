@@ -34,6 +34,7 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
         emit(RunEvents.Create(plan.RunId, e => e.RunStarted = Started()));
         try
         {
+            using var rebuilds = services.Affinity.OpenScope();
             var ledger = new StoreCallLedger(store, plan.RunId);
             var data = new GrpcTaskData(services.Evaluator, config, new RunDataOptions(plan.Limit, plan.LimitSeed, plan.DataDirectories));
             var addresses = ModelAddresses.For(config, environment.Models, registry.Find(config.Method));
@@ -44,8 +45,8 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
                 new GrpcEvaluationService(services.Evaluator, config, plan.RunId), recorder)
             {
                 Ensembles = services.Generation is IEnsembleBackend ? generations : null,
-                Merges = new GrpcMergeService(services.Inference, generation, addresses, plan.Seed),
-                Training = new GrpcTrainingService(services.Inference, generation, addresses, ledger, recorder, config),
+                Merges = new GrpcMergeService(services.Inference, generation, addresses, plan.Seed, rebuilds),
+                Training = new GrpcTrainingService(services.Inference, generation, addresses, ledger, recorder, config, rebuilds),
                 Embeddings = new GrpcEmbeddingService(services.Inference, generation, addresses, ledger, recorder),
                 Decoding = new MoCo.Router.Decoding.GrpcDecodeBackend(services.Inference, addresses.Of),
                 ArtifactsRoot = environment.ArtifactsDirectory,

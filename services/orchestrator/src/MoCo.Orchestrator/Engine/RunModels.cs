@@ -1,3 +1,4 @@
+using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 using MoCo.Models.Catalog;
 using MoCo.Orchestrator.Logs;
@@ -10,7 +11,12 @@ namespace MoCo.Orchestrator.Engine;
 /// <summary>The services a run calls: Generate (through a backend, so keys, seeds and replay stay in the engine), the
 /// inference client (Score), and the evaluator (LoadDataset, Evaluate).</summary>
 public sealed record RunServices(IGenerationBackend Generation, InferenceService.InferenceServiceClient Inference,
-    EvaluatorService.EvaluatorServiceClient Evaluator);
+    EvaluatorService.EvaluatorServiceClient Evaluator)
+{
+    /// <summary>The affinity table the inference client's channel is intercepted with: each run registers how to make
+    /// its merged and trained models again (contracts.md §9). A table no channel uses registers to no effect.</summary>
+    public ReplicaAffinity Affinity { get; init; } = new();
+}
 
 /// <summary>Where a run looks things up: dataset folders after the request's (`MOCO_DATA_DIR` and defaults), the model
 /// resolver for CFG009 (null = the inference service resolves models when they load), and the heartbeat period.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Grpc.Core;
+using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 using MoCo.Orchestrator.Engine;
@@ -15,14 +16,17 @@ namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 /// addresses (<see cref="ModelAddresses"/>); run-time ids pass as they are. Every kernel but M10 (and a PSO step over
 /// adapters) needs full weights, so a LoRA adapter among the inputs or as the base is first merged into its base (M9,
 /// LORA_APPLY, once per adapter and run; methods-logit-weight.md §2.2) and the merge takes that model; the call key
-/// still names the adapter. The output id is derived from the call key, so a repeated merge takes the model it made.
+/// still names the adapter. The output id is derived from the call key, so a repeated merge takes the model it made;
+/// every merge is registered in <paramref name="rebuilds"/> as that repeat, so a call that finds its output gone (its
+/// replica left the gateway's rotation, contracts.md §9) has it merged again and is repeated.
 /// </summary>
 /// <param name="client">The inference service.</param>
 /// <param name="models">Fingerprints of names and ids (the run's addressed backend).</param>
 /// <param name="addresses">Where each configured model name is served.</param>
 /// <param name="seed">The run seed: keys the DARE masks (M5) and the call keys.</param>
-public sealed class GrpcMergeService(InferenceService.InferenceServiceClient client, IGenerationBackend models, ModelAddresses addresses, ulong seed)
-    : IMergeService
+/// <param name="rebuilds">The run's rebuild registrations; null = none.</param>
+public sealed class GrpcMergeService(InferenceService.InferenceServiceClient client, IGenerationBackend models, ModelAddresses addresses, ulong seed,
+    RebuildScope? rebuilds = null) : IMergeService
 {
     private readonly ConcurrentDictionary<string, Task<string>> _fullWeights = new(StringComparer.Ordinal);
 
@@ -105,6 +109,10 @@ public sealed class GrpcMergeService(InferenceService.InferenceServiceClient cli
     // kernels are deterministic.
     private async Task<MergedModel> RunAsync(MergeRequest request, string routeBy, CancellationToken cancellationToken)
     {
+        foreach (var output in new[] { request.OutputId, request.Params?.PsoStep?.VelocityOutputId }.Where(id => !string.IsNullOrEmpty(id)))
+        {
+            rebuilds?.Register(output!, token => RunAsync(request, routeBy, token));
+        }
         try
         {
             var response = await client.MergeAsync(request, Headers(routeBy), cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
+using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 using MoCo.Orchestrator.Config;
 using MoCo.Router.Routing;
@@ -14,10 +15,12 @@ namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 /// any prefill), the target with the end-of-turn/EOS token the server appends. The job's call key covers the base
 /// model's fingerprint, the whole job and a digest of the examples; the trained model is named `trained-{key}`, so a
 /// job whose model the service still has (resumed run, or another run of the same job) is answered by that model
-/// without training, and one the service lost (restart) is trained again from the same seed.
+/// without training, and one the service lost (restart) is trained again from the same seed. Each trained model is
+/// registered in the run's <paramref name="rebuilds"/> with this same job, so a call that later finds it gone (its
+/// replica left the gateway's rotation, contracts.md §9) has it trained again and is repeated.
 /// </summary>
 public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient client, IGenerationBackend models, Engine.ModelAddresses addresses,
-    ICallLedger ledger, IRunMeter meter, RunConfig config) : ITrainingService
+    ICallLedger ledger, IRunMeter meter, RunConfig config, RebuildScope? rebuilds = null) : ITrainingService
 {
     /// <inheritdoc/>
     public Task<TrainedModel> SftAsync(CallSite site, string baseModel, IReadOnlyList<SftExample> examples, TrainingSettings settings,
@@ -91,11 +94,14 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         {
             throw new ArgumentException($"training {baseModel} needs at least one example", nameof(examples));
         }
+        // The job as the caller built it: the key is computed over it, and the job sent gains the base, output and key.
+        var pristine = job.Clone();
         var fingerprint = await models.FingerprintAsync(baseModel, cancellationToken).ConfigureAwait(false);
         var digest = CallKeys.Hex(new JsonArray([.. examples.Select(e => (JsonNode?)JsonNode.Parse(JsonFormatter.Default.Format(e)))]));
         var key = CallKeys.Key(site, fingerprint, "train", 0, new JsonObject { ["job"] = JsonNode.Parse(JsonFormatter.Default.Format(job)), ["examples"] = digest });
         var modelId = "trained-" + key;
         var modelIndex = config.ModelNames.ToList().IndexOf(baseModel);
+        rebuilds?.Register(modelId, token => TrainAsync(site, baseModel, pristine.Clone(), examples, rewards, token));
 
         if (await TrainCalls.AvailableAsync(client, modelId, cancellationToken).ConfigureAwait(false))
         {
