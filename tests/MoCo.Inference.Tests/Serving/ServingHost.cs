@@ -19,6 +19,12 @@ public sealed class ServingHost : IAsyncLifetime
 
     public ModelRegistry Registry => _host.Service.App.Services.GetRequiredService<ModelRegistry>();
 
+    /// <summary>The host's admin listener (/metrics).</summary>
+    public Uri AdminAddress => _host.Service.AdminAddress;
+
+    /// <summary>The host's load gauges.</summary>
+    public LoadMetrics LoadMetrics => _host.Service.App.Services.GetRequiredService<LoadMetrics>();
+
     public async Task InitializeAsync() => _host = await InferenceHost.StartAsync(Models.Root);
 
     /// <summary>Holds the loop of a resident model.</summary>

@@ -6,6 +6,7 @@ using MoCo.Hosting;
 using MoCo.Hosting.Errors;
 using MoCo.Inference.Registry;
 using MoCo.Inference.Requests;
+using MoCo.Inference.Scheduling;
 using MoCo.Inference.Serving;
 using MoCo.Inference.Text;
 using MoCo.Inference.Weights;
@@ -61,6 +62,8 @@ public sealed class InferenceModule() : GrpcServiceModule<InferenceGrpcService>(
         builder.Services.AddSingleton<WriteModelCall>();
         builder.Services.AddSingleton<MergeCall>();
         builder.Services.AddHostedService<PreloadService>();
+        builder.Services.AddSingleton<LoadMetrics>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<LoadMetrics>());
         // Results are held to the size the host's transport sends (MocoHostOptions.MaxMessageBytes).
         var host = builder.Configuration.GetSection(MocoHostOptions.Section).Get<MocoHostOptions>() ?? new MocoHostOptions();
         builder.Services.AddSingleton(new RequestLimits { MaxMessageBytes = host.MaxMessageBytes });

@@ -229,6 +229,9 @@ public sealed partial class ModelRegistry : IDisposable
         return summary;
     }
 
+    /// <summary>The base models resident now.</summary>
+    public IEnumerable<ResidentModel> Resident => _models.Values;
+
     /// <summary>The resident model loaded from <paramref name="name"/>'s directory, or null.</summary>
     public ResidentModel? Find(string name) => _models.GetValueOrDefault(Resolve(name).Directory!);
 

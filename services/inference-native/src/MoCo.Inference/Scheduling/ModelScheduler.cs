@@ -61,6 +61,24 @@ internal sealed class ModelScheduler : IDisposable
     /// <summary>The cache's usage after the loop's last step or cancellation.</summary>
     public KvCacheStats Stats => Volatile.Read(ref _stats);
 
+    /// <summary>Requests waiting for admission and sequences running, for the load gauges; null when the loop holds its
+    /// lock for longer than a scrape should wait.</summary>
+    public (int Queued, int Running)? Load()
+    {
+        if (!Monitor.TryEnter(_gate, TimeSpan.FromMilliseconds(100)))
+        {
+            return null;
+        }
+        try
+        {
+            return (_queue.Count, _running.Count);
+        }
+        finally
+        {
+            Monitor.Exit(_gate);
+        }
+    }
+
     /// <summary>What admission sees now: jobs waiting, blocks and sequences reserved (running jobs and kept Decode
     /// sequences). For diagnostics: a request that never starts shows here as a queue that does not move.</summary>
     public string Describe()
