@@ -1,0 +1,144 @@
+{{/* The release's name prefix: "<release>-moco", or the release name when it already says moco. */}}
+{{- define "moco.fullname" -}}
+{{- if contains "moco" .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-moco" .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "moco.labels" -}}
+app.kubernetes.io/name: moco
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
+{{ include "moco.selector" . }}
+{{- end -}}
+
+{{/* Selects one component's pods: .component is gateway, router, evaluator, orchestrator or inference-<group>. */}}
+{{- define "moco.selector" -}}
+app.kubernetes.io/component: {{ .component }}
+app.kubernetes.io/part-of: {{ include "moco.fullname" .root }}
+{{- end -}}
+
+{{- define "moco.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+
+{{/* The gateway's gRPC address: every service reaches every other through it (contracts.md §9). */}}
+{{- define "moco.gatewayAddress" -}}
+http://{{ include "moco.fullname" . }}-gateway:{{ .Values.ports.gateway.grpc }}
+{{- end -}}
+
+{{/* An inference replica's host name: the StatefulSet pod's name under its headless Service. */}}
+{{- define "moco.inferenceHost" -}}
+{{ include "moco.fullname" .root }}-inference-{{ .group }}-{{ .ordinal }}.{{ include "moco.fullname" .root }}-inference-{{ .group }}.{{ .root.Release.Namespace }}.svc.cluster.local
+{{- end -}}
+
+{{/* The container of one service: `moco serve <service>` on its contract ports, probes on its admin port. */}}
+{{- define "moco.container" -}}
+- name: {{ .service }}
+  image: {{ include "moco.image" .root }}
+  imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+  args: ["serve", {{ .service | quote }}]
+  ports:
+    - {name: grpc, containerPort: {{ .ports.grpc }}}
+    - {name: admin, containerPort: {{ .ports.admin }}}
+  env:
+    - {name: Moco__Host__BindAddress, value: "0.0.0.0"}
+    - {name: Moco__Host__GrpcPort, value: {{ .ports.grpc | quote }}}
+    - {name: Moco__Host__AdminPort, value: {{ .ports.admin | quote }}}
+    - {name: Moco__Host__LogFormat, value: {{ .root.Values.logFormat | quote }}}
+    {{- with .root.Values.otlpEndpoint }}
+    - {name: Moco__Host__OtlpEndpoint, value: {{ . | quote }}}
+    {{- end }}
+    {{- with .env }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  livenessProbe:
+    httpGet: {path: /healthz, port: admin}
+    periodSeconds: 10
+  readinessProbe:
+    httpGet: {path: /readyz, port: admin}
+    periodSeconds: 5
+  {{- with .startup }}
+  startupProbe:
+    httpGet: {path: /healthz, port: admin}
+    periodSeconds: 5
+    failureThreshold: {{ . }}
+  {{- end }}
+  {{- with .resources }}
+  resources:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .mounts }}
+  volumeMounts:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
+
+{{/* Pod placement and pull secrets shared by every pod spec. */}}
+{{- define "moco.placement" -}}
+{{- with .root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* A volume from a claim when one is named, else an emptyDir. */}}
+{{- define "moco.volume" -}}
+- name: {{ .name }}
+  {{- if .claim }}
+  persistentVolumeClaim: {claimName: {{ .claim | quote }}{{ if .readOnly }}, readOnly: true{{ end }}}
+  {{- else }}
+  emptyDir: {}
+  {{- end }}
+{{- end -}}
+
+{{/* A ClusterIP Service in front of a component's grpc and admin ports. */}}
+{{- define "moco.service" -}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "moco.fullname" .root }}-{{ .component }}
+  labels:
+    {{- include "moco.labels" . | nindent 4 }}
+spec:
+  type: {{ .type | default "ClusterIP" }}
+  {{- if .headless }}
+  clusterIP: None
+  publishNotReadyAddresses: true
+  {{- end }}
+  selector:
+    {{- include "moco.selector" . | nindent 4 }}
+  ports:
+    - {name: grpc, port: {{ .ports.grpc }}, targetPort: grpc, appProtocol: kubernetes.io/h2c}
+    - {name: admin, port: {{ .ports.admin }}, targetPort: admin}
+{{- end -}}
+
+{{/* A PodDisruptionBudget for a component of more than one replica. */}}
+{{- define "moco.pdb" -}}
+{{- if and .root.Values.podDisruptionBudget.enabled (gt (int .replicas) 1) }}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "moco.fullname" .root }}-{{ .component }}
+  labels:
+    {{- include "moco.labels" . | nindent 4 }}
+spec:
+  minAvailable: {{ .root.Values.podDisruptionBudget.minAvailable }}
+  selector:
+    matchLabels:
+      {{- include "moco.selector" . | nindent 6 }}
+{{- end }}
+{{- end -}}
