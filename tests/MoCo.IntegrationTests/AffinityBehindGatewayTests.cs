@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using MoCo.Cli.Embedded;
@@ -128,6 +130,45 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
         var retrained = Assert.Single(await RunTimeModelsAsync(replacement));
         Assert.StartsWith("trained-", retrained, StringComparison.Ordinal);
         Assert.EndsWith($":{replacement.GrpcAddress.Port}", affinity.ReplicaOf(retrained));
+    }
+
+    [Fact]
+    public async Task When_the_replica_holding_a_router_the_router_service_trained_dies_Route_trains_it_again_on_its_replacement()
+    {
+        var router = await StartAsync("router", ("Moco:Router:InferenceAddress", _gateway.GrpcAddress.ToString()),
+            ("Moco:Router:EvaluatorAddress", _evaluator.GrpcAddress.ToString()), ("Moco:Router:StoreDirectory", Path.Combine(_dir, "routers")));
+        using var channel = GrpcChannel.ForAddress(router.GrpcAddress);
+        var client = new RouterService.RouterServiceClient(channel);
+        var context = new RouterContext { Method = "api_trained_router", Seed = 7, RunId = "serve", Phase = "serve" };
+        context.ModelNames.AddRange([Model, GoldenModels.Lora]);
+        context.Hyperparameters = new Struct
+        {
+            Fields =
+            {
+                ["router_base_model"] = Value.ForString(Model),
+                ["reward_model_name"] = Value.ForString(GoldenModels.Reward),
+                ["model_descriptions"] = Value.ForList(Value.ForString("the base"), Value.ForString("the fine-tune")),
+                ["max_response_length"] = Value.ForNumber(8),
+                ["temperature"] = Value.ForNumber(0),
+            },
+        };
+        var dev = new DevSet();
+        dev.Inputs.Add(new DevInput { Index = 0, Prompt = "What is 2 + 2?", Scores = { 1, 0 } });
+        dev.Inputs.Add(new DevInput { Index = 1, Prompt = "Name a colour.", Scores = { 0, 1 } });
+        dev.Inputs.Add(new DevInput { Index = 2, Prompt = "Say hello.", Scores = { 1, 1 }, Outputs = { "Hello.", "Hi!" } });
+        using var train = client.TrainRouter(new TrainRouterRequest { Context = context, DevSet = dev, CallKey = "affinity-router" });
+        var done = (await train.ResponseStream.ReadAllAsync().ToListAsync())[^1].Done;
+        Assert.Contains(done.Artifact, await RunTimeModelsAsync(_holder));
+        var route = new RouteRequest { Context = context, RouterId = done.RouterId };
+        route.Inputs.AddRange(new[] { "In Norland, which town is Aren Frost from?", "What is 3 + 4?" }.Select((p, i) => new RouteInput { Index = i, Prompt = p }));
+        var before = (await client.RouteAsync(route)).Decisions.Select(d => (d.ModelIndex, d.Reason)).ToList();
+
+        var replacement = await ReplaceHolderAsync();
+        var after = (await client.RouteAsync(route)).Decisions.Select(d => (d.ModelIndex, d.Reason)).ToList();
+
+        // Trained again from the same job and seed: the same model, the same decisions, now on the new replica.
+        Assert.Equal(before, after);
+        Assert.Contains(done.Artifact, await RunTimeModelsAsync(replacement));
     }
 
     private async Task<RunningService> ReplaceHolderAsync()

@@ -34,10 +34,14 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
             : RouterStore.InArtifacts(new MocoEnvironment().ArtifactsDirectory));
         // Registered on its own so the host disposes the channel.
         builder.Services.AddSingleton(_ => GrpcChannel.ForAddress(options.InferenceAddress));
-        // Models a fit trains are pinned to the replica that trained them (contracts.md §9), for Route and Complete.
-        builder.Services.AddSingleton(s => new InferenceService.InferenceServiceClient(new ReplicaAffinity().Intercept(s.GetRequiredService<GrpcChannel>())));
+        // Models a fit trains are pinned to the replica that trained them (contracts.md §9), for Route and Complete, and
+        // trained again when that replica is gone: the fits of this process stay registered while it runs.
+        builder.Services.AddSingleton<ReplicaAffinity>();
+        builder.Services.AddSingleton(s => s.GetRequiredService<ReplicaAffinity>().OpenScope());
+        builder.Services.AddSingleton(s => new InferenceService.InferenceServiceClient(s.GetRequiredService<ReplicaAffinity>().Intercept(s.GetRequiredService<GrpcChannel>())));
         builder.Services.AddSingleton<IRouterModels>(s => new GrpcRouterModels(s.GetRequiredService<InferenceService.InferenceServiceClient>()));
-        builder.Services.AddSingleton<IRouterTrainer>(s => new GrpcRouterTrainer(s.GetRequiredService<InferenceService.InferenceServiceClient>()));
+        builder.Services.AddSingleton<IRouterTrainer>(s => new GrpcRouterTrainer(s.GetRequiredService<InferenceService.InferenceServiceClient>(),
+            s.GetRequiredService<RebuildScope>()));
         builder.Services.AddSingleton<RouterMetrics>();
         builder.Services.AddSingleton<TextRouting>();
         builder.Services.AddSingleton<GraphRouting>();

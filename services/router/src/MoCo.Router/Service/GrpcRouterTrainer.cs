@@ -1,4 +1,5 @@
 using Grpc.Core;
+using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 using MoCo.Router.Decoding;
 using MoCo.Router.Training;
@@ -6,8 +7,10 @@ using MoCo.Router.Training;
 namespace MoCo.Router.Service;
 
 /// <summary>Rewards over moco.v1.InferenceService.Score in classification mode (the call the evaluator and runs make,
-/// methods-api.md §0.9), continuation log-probs over Score in continuation mode, and training jobs over Train (<see cref="TrainCalls"/>).</summary>
-public sealed class GrpcRouterTrainer(InferenceService.InferenceServiceClient client) : IRouterTrainer
+/// methods-api.md §0.9), continuation log-probs over Score in continuation mode, and training jobs over Train (<see cref="TrainCalls"/>).
+/// Each trained model is registered in <paramref name="rebuilds"/> with its job, so a Route or Complete that finds it
+/// gone with its replica (contracts.md §9) has it trained again and is repeated.</summary>
+public sealed class GrpcRouterTrainer(InferenceService.InferenceServiceClient client, RebuildScope? rebuilds = null) : IRouterTrainer
 {
     /// <inheritdoc/>
     public async Task<double> RewardAsync(string model, string prompt, string output, string callKey, CancellationToken cancellationToken)
@@ -38,6 +41,9 @@ public sealed class GrpcRouterTrainer(InferenceService.InferenceServiceClient cl
     public async Task<string> TrainAsync(TrainJob job, IReadOnlyList<TrainExample> examples, Func<TrainResponse, Task> report, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
+        // The job already carries its output id and call key: the repeat makes the same model.
+        var repeat = job.Clone();
+        rebuilds?.Register(job.OutputId, token => TrainAsync(repeat.Clone(), examples, _ => Task.CompletedTask, token));
         return await TrainCalls.AvailableAsync(client, job.OutputId, cancellationToken).ConfigureAwait(false)
             ? job.OutputId
             : (await TrainCalls.RunAsync(client, job, examples, report, null, cancellationToken).ConfigureAwait(false)).ModelId;
