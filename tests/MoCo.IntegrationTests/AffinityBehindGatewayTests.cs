@@ -116,8 +116,10 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
                                  "reward_model_name": "{{GoldenModels.Reward}}"}, "seed": 5}
             """;
 
+        var steps = 0;
         var (result, items) = await RunAsync(affinity, config, e =>
         {
+            steps += e.Progress is { Phase: "dev · train router", Done: > 0 } ? 1 : 0;
             if (e.PhaseStarted?.Name == "test · route" && replacement is null)
             {
                 replacement = ReplaceHolderAsync().GetAwaiter().GetResult();
@@ -125,6 +127,8 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
         });
 
         Assert.Equal(RunState.Succeeded, result.Status);
+        // The training reported its optimizer steps to the run.
+        Assert.True(steps > 0, "the router's training reported no step");
         Assert.NotNull(replacement);
         Assert.Equal(3, Outputs(items, "test").Count);
         var retrained = Assert.Single(await RunTimeModelsAsync(replacement));

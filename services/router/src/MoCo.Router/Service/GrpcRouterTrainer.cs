@@ -43,9 +43,12 @@ public sealed class GrpcRouterTrainer(InferenceService.InferenceServiceClient cl
         ArgumentNullException.ThrowIfNull(job);
         // The job already carries its output id and call key: the repeat makes the same model.
         var repeat = job.Clone();
-        rebuilds?.Register(job.OutputId, token => TrainAsync(repeat.Clone(), examples, _ => Task.CompletedTask, token));
-        return await TrainCalls.AvailableAsync(client, job.OutputId, cancellationToken).ConfigureAwait(false)
+        var trained = await TrainCalls.AvailableAsync(client, job.OutputId, cancellationToken).ConfigureAwait(false)
             ? job.OutputId
             : (await TrainCalls.RunAsync(client, job, examples, report, null, cancellationToken).ConfigureAwait(false)).ModelId;
+        // Registered once the model exists: registered before, the availability probe's NOT_FOUND would itself set off
+        // the rebuild, and the job would train inside it, its progress unreported.
+        rebuilds?.Register(trained, token => TrainAsync(repeat.Clone(), examples, _ => Task.CompletedTask, token));
+        return trained;
     }
 }

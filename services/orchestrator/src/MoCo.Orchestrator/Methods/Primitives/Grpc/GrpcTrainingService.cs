@@ -101,10 +101,10 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         var key = CallKeys.Key(site, fingerprint, "train", 0, new JsonObject { ["job"] = JsonNode.Parse(JsonFormatter.Default.Format(job)), ["examples"] = digest });
         var modelId = "trained-" + key;
         var modelIndex = config.ModelNames.ToList().IndexOf(baseModel);
-        rebuilds?.Register(modelId, token => TrainAsync(site, baseModel, pristine.Clone(), examples, rewards, token));
 
         if (await TrainCalls.AvailableAsync(client, modelId, cancellationToken).ConfigureAwait(false))
         {
+            Rebuildable();
             var stored = await ledger.GetAsync(key, cancellationToken).ConfigureAwait(false);
             var usage = stored?.Usage ?? new CallUsage(0, 0, TimeSpan.Zero);
             meter.CallFinished(site.Phase, baseModel, usage, fromStore: true);
@@ -121,7 +121,12 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         var result = new JsonObject { ["model_id"] = done.ModelId, ["final_loss"] = done.FinalLoss, ["fingerprint"] = done.Fingerprint };
         await ledger.PutAsync(new LedgerEntry(key, site.Phase, "train", modelIndex, "train", 0, result.ToJsonString(), spent), cancellationToken).ConfigureAwait(false);
         meter.CallFinished(site.Phase, baseModel, spent, fromStore: false);
+        Rebuildable();
         return new TrainedModel(done.ModelId, done.FinalLoss, Reused: false);
+
+        // Registered once the model exists: registered before, the availability probe's NOT_FOUND would itself set
+        // off the rebuild, and the job would train inside it, its progress unreported.
+        void Rebuildable() => rebuilds?.Register(modelId, token => TrainAsync(site, baseModel, pristine.Clone(), examples, rewards, token));
     }
 
     // Each optimizer step is reported to the phase as the model's progress; the rate counts only the steps this call ran
