@@ -200,6 +200,19 @@ public sealed class ChartTests
         Assert.False(chart.Has("HorizontalPodAutoscaler", "t-moco-inference-small"));
     }
 
+    [Fact]
+    public void Extra_environment_is_appended_and_replaces_the_charts_entry_of_the_same_name()
+    {
+        var chart = Chart.Render(Cluster.Replace("      maxReplicas: 3\n", "      maxReplicas: 3\n      extraEnv: [{name: Moco__Inference__KvCacheTokens, value: \"8192\"}]\n")
+            + "\ngateway: {extraEnv: [{name: Moco__Host__LogFormat, value: simple}, {name: Moco__Host__ShutdownTimeout, value: \"00:01:00\"}]}\n");
+
+        var gateway = ((List<object>)Manifests.Container(chart.Get("Deployment", "t-moco-gateway"))["env"]).Cast<Dictionary<object, object>>().ToList();
+        Assert.Equal(["simple"], gateway.Where(e => (string)e["name"] == "Moco__Host__LogFormat").Select(e => (string)e["value"]));
+        Assert.Equal("Moco__Host__ShutdownTimeout", gateway[^1]["name"]);
+        Assert.Equal("8192", Manifests.Env(chart.Get("StatefulSet", "t-moco-inference-big"))["Moco__Inference__KvCacheTokens"]);
+        Assert.Equal("json", Manifests.Env(chart.Get("StatefulSet", "t-moco-inference-small"))["Moco__Host__LogFormat"]);
+    }
+
     [Theory]
     [InlineData("inference: {defaultGroup: huge}", "inference.defaultGroup \"huge\" names no group")]
     [InlineData("inference: {defaultGroup: Big_1, groups: [{name: Big_1, replicas: 1, maxReplicas: 1}]}", "inference.groups name \"Big_1\" is not a DNS label")]

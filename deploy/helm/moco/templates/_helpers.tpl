@@ -36,7 +36,8 @@ http://{{ include "moco.fullname" . }}-gateway:{{ .Values.ports.gateway.grpc }}
 {{ include "moco.fullname" .root }}-inference-{{ .group }}-{{ .ordinal }}.{{ include "moco.fullname" .root }}-inference-{{ .group }}.{{ .root.Release.Namespace }}.svc.cluster.local
 {{- end -}}
 
-{{/* The container of one service: `moco serve <service>` on its contract ports, probes on its admin port. */}}
+{{/* The container of one service: `moco serve <service>` on its contract ports, probes on its admin port; .env is
+the chart's environment, .extraEnv the values' own entries. */}}
 {{- define "moco.container" -}}
 - name: {{ .service }}
   image: {{ include "moco.image" .root }}
@@ -46,16 +47,20 @@ http://{{ include "moco.fullname" . }}-gateway:{{ .Values.ports.gateway.grpc }}
     - {name: grpc, containerPort: {{ .ports.grpc }}}
     - {name: admin, containerPort: {{ .ports.admin }}}
   env:
-    - {name: Moco__Host__BindAddress, value: "0.0.0.0"}
-    - {name: Moco__Host__GrpcPort, value: {{ .ports.grpc | quote }}}
-    - {name: Moco__Host__AdminPort, value: {{ .ports.admin | quote }}}
-    - {name: Moco__Host__LogFormat, value: {{ .root.Values.logFormat | quote }}}
+    {{- $own := list (dict "name" "Moco__Host__BindAddress" "value" "0.0.0.0")
+      (dict "name" "Moco__Host__GrpcPort" "value" (toString .ports.grpc))
+      (dict "name" "Moco__Host__AdminPort" "value" (toString .ports.admin))
+      (dict "name" "Moco__Host__LogFormat" "value" .root.Values.logFormat) }}
     {{- with .root.Values.otlpEndpoint }}
-    - {name: Moco__Host__OtlpEndpoint, value: {{ . | quote }}}
+    {{- $own = append $own (dict "name" "Moco__Host__OtlpEndpoint" "value" .) }}
     {{- end }}
-    {{- with .env }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
+    {{- /* extraEnv replaces an entry of the chart's of the same name (duplicate names break strategic-merge patches). */}}
+    {{- $extra := .extraEnv | default list }}
+    {{- $names := list }}
+    {{- range $extra }}{{ $names = append $names .name }}{{ end }}
+    {{- $merged := list }}
+    {{- range concat $own (.env | default list) }}{{ if not (has .name $names) }}{{ $merged = append $merged . }}{{ end }}{{ end }}
+    {{- toYaml (concat $merged $extra) | nindent 4 }}
   livenessProbe:
     httpGet: {path: /healthz, port: admin}
     periodSeconds: 10
