@@ -28,7 +28,8 @@ public sealed class ReplicaAffinity
 
     private readonly ConcurrentDictionary<string, string> _pins = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Registration> _rebuilds = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, long> _rebuiltAt = new(StringComparer.Ordinal);
+    // Both under _gate: which rebuild finished last per model (an epoch), and which are running.
+    private readonly Dictionary<string, long> _rebuiltAt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private long _epoch;

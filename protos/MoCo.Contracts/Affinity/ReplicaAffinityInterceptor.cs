@@ -30,9 +30,9 @@ internal sealed class ReplicaAffinityInterceptor(ReplicaAffinity affinity) : Int
             {
                 response = await current.ResponseAsync.ConfigureAwait(false);
             }
-            catch (RpcException e) when (Missing(e, model) is not null)
+            catch (RpcException e) when (Missing(e, model) is { } lost)
             {
-                if (!await _affinity.RecoverAsync(Missing(e, model)!, epoch, sent.Options.CancellationToken).ConfigureAwait(false))
+                if (!await _affinity.RecoverAsync(lost, epoch, sent.Options.CancellationToken).ConfigureAwait(false))
                 {
                     throw;
                 }
@@ -161,9 +161,9 @@ internal sealed class ReplicaAffinityInterceptor(ReplicaAffinity affinity) : Int
                 _received |= more;
                 return more;
             }
-            catch (RpcException e) when (!_received && !_repeated && Missing(e, model) is not null)
+            catch (RpcException e) when (!_received && !_repeated && Missing(e, model) is { } lost)
             {
-                if (!await owner._affinity.RecoverAsync(Missing(e, model)!, epoch, cancellationToken).ConfigureAwait(false))
+                if (!await owner._affinity.RecoverAsync(lost, epoch, cancellationToken).ConfigureAwait(false))
                 {
                     throw;
                 }
