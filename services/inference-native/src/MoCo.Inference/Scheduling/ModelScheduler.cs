@@ -63,35 +63,30 @@ internal sealed class ModelScheduler : IDisposable
 
     /// <summary>Requests waiting for admission and sequences running, for the load gauges; null when the loop holds its
     /// lock for longer than a scrape should wait.</summary>
-    public (int Queued, int Running)? Load()
-    {
-        if (!Monitor.TryEnter(_gate, TimeSpan.FromMilliseconds(100)))
-        {
-            return null;
-        }
-        try
-        {
-            return (_queue.Count, _running.Count);
-        }
-        finally
-        {
-            Monitor.Exit(_gate);
-        }
-    }
+    public (int Queued, int Running)? Load() =>
+        TryRead(TimeSpan.FromMilliseconds(100), () => (_queue.Count, _running.Count), out var load) ? load : null;
 
     /// <summary>What admission sees now: jobs waiting, blocks and sequences reserved (running jobs and kept Decode
     /// sequences). For diagnostics: a request that never starts shows here as a queue that does not move.</summary>
-    public string Describe()
+    public string Describe() =>
+        TryRead(TimeSpan.FromSeconds(1), () => $"{_queue.Count} queued, {_running.Count} running, {_reservedBlocks}/{TotalBlocks} blocks and " +
+            $"{_reservedSequences}/{_maxSequences} sequences reserved, {_posted.Count} posted", out var state)
+            ? state
+            : "the loop has held its lock for over a second (stuck inside a step, an admission or a clean-up)";
+
+    // Reads under the loop's lock for an observer, never blocking longer than wait: a loop stuck with its lock held
+    // must not hang a scrape or a diagnostic, which report that instead.
+    private bool TryRead<T>(TimeSpan wait, Func<T> read, out T value)
     {
-        // Never blocks: a loop stuck with its lock held is itself the answer.
-        if (!Monitor.TryEnter(_gate, TimeSpan.FromSeconds(1)))
+        if (!Monitor.TryEnter(_gate, wait))
         {
-            return "the loop has held its lock for over a second (stuck inside a step, an admission or a clean-up)";
+            value = default!;
+            return false;
         }
         try
         {
-            return $"{_queue.Count} queued, {_running.Count} running, {_reservedBlocks}/{TotalBlocks} blocks and " +
-                $"{_reservedSequences}/{_maxSequences} sequences reserved, {_posted.Count} posted";
+            value = read();
+            return true;
         }
         finally
         {
