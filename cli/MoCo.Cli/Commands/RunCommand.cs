@@ -2,14 +2,12 @@ using System.CommandLine;
 using Grpc.Core;
 using Grpc.Net.Client;
 using MoCo.Cli.Embedded;
-using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
 using MoCo.Models.Catalog;
 using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods;
-using MoCo.Orchestrator.Methods.Primitives.Grpc;
 using MoCo.Orchestrator.Runs;
 
 namespace MoCo.Cli.Commands;
@@ -125,13 +123,7 @@ public static class RunCommand
         await using var cluster = started;
         using var inferenceChannel = GrpcChannel.ForAddress(cluster.Find("inference")!.GrpcAddress);
         using var evaluatorChannel = GrpcChannel.ForAddress(cluster.Find("evaluator")!.GrpcAddress);
-        var affinity = new ReplicaAffinity();
-        var inference = new InferenceService.InferenceServiceClient(affinity.Intercept(inferenceChannel));
-        var services = new RunServices(new GrpcGenerationBackend(inference), inference, new EvaluatorService.EvaluatorServiceClient(evaluatorChannel))
-        {
-            Affinity = affinity,
-        };
-        var engine = new RunEngine(store, services,
+        var engine = new RunEngine(store, RunServices.Over(inferenceChannel, evaluatorChannel),
             new RunEnvironment([.. settings.DataDirs.Select(Path.GetFullPath), .. environment.DataDirectories], models), MethodRegistry.Default);
         var logOptions = new LogWriteOptions(settings.OverwriteLogs, settings.StrictReferenceLogs);
         RunResult result;

@@ -2,12 +2,10 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
 using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Methods;
-using MoCo.Orchestrator.Methods.Primitives.Grpc;
 using MoCo.Orchestrator.Runs;
 
 namespace MoCo.Orchestrator;
@@ -40,12 +38,7 @@ public sealed class OrchestratorModule() : GrpcServiceModule<OrchestratorGrpcSer
         builder.Services.AddSingleton(services =>
         {
             var channels = services.GetRequiredService<ServiceChannels>();
-            var affinity = new ReplicaAffinity();
-            var inference = new InferenceService.InferenceServiceClient(affinity.Intercept(channels.Inference));
-            var run = new RunServices(new GrpcGenerationBackend(inference), inference, new EvaluatorService.EvaluatorServiceClient(channels.Evaluator))
-            {
-                Affinity = affinity,
-            };
+            var run = RunServices.Over(channels.Inference, channels.Evaluator);
             return new RunEngine(services.GetRequiredService<IRunStore>(), run,
                 new RunEnvironment([.. options.DataDirectories, .. environment.DataDirectories], null) { Mode = "server" }, MethodRegistry.Default);
         });

@@ -16,6 +16,18 @@ public sealed record RunServices(IGenerationBackend Generation, InferenceService
     /// <summary>The affinity table the inference client's channel is intercepted with: each run registers how to make
     /// its merged and trained models again (contracts.md §9). A table no channel uses registers to no effect.</summary>
     public ReplicaAffinity Affinity { get; init; } = new();
+
+    /// <summary>The services over gRPC channels to inference (or the gateway) and the evaluator, the inference client
+    /// taking part in affinity: what the orchestrator host and `moco run` both run on.</summary>
+    public static RunServices Over(Grpc.Core.ChannelBase inference, Grpc.Core.ChannelBase evaluator)
+    {
+        var affinity = new ReplicaAffinity();
+        var client = new InferenceService.InferenceServiceClient(affinity.Intercept(inference));
+        return new RunServices(new Methods.Primitives.Grpc.GrpcGenerationBackend(client), client, new EvaluatorService.EvaluatorServiceClient(evaluator))
+        {
+            Affinity = affinity,
+        };
+    }
 }
 
 /// <summary>Where a run looks things up: dataset folders after the request's (`MOCO_DATA_DIR` and defaults), the model
