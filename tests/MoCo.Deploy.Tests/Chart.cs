@@ -12,7 +12,7 @@ internal static class Chart
     public const string Release = "t";
     public const string Namespace = "ns";
 
-    public static readonly string Root = FindRoot();
+    public static string Root => MoCo.Testing.Checkout.Root;
     public static string Directory => Path.Combine(Root, "deploy", "helm", "moco");
 
     /// <summary>`helm template` with <paramref name="values"/> as an extra values file.</summary>
@@ -77,18 +77,6 @@ internal static class Chart
             }
         }
         return documents;
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MoCo.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("MoCo.sln not found above " + AppContext.BaseDirectory);
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json.Nodes;
 using MoCo.Cli;
 using MoCo.Contracts.V1;
@@ -20,7 +19,7 @@ namespace MoCo.IntegrationTests;
 public sealed class ApiMethodsEndToEndTests : IDisposable
 {
     private const int Items = 3;
-    private static readonly string RepoRoot = typeof(GoldenModels).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+    private static readonly string RepoRoot = MoCo.Testing.Checkout.Root;
     private static readonly string[] Common = ["task", "task_type", "model_names", "hyperparameters", "avg_test_score", "logs", "moco"];
     private readonly string _dir = Directory.CreateTempSubdirectory("moco-api-e2e-").FullName;
 

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json.Nodes;
 using MoCo.Cli;
 using MoCo.Testing.Inference;
@@ -18,7 +17,7 @@ public sealed class QuickstartTests : IDisposable
     [Fact]
     public async Task The_quickstart_runs_on_the_zoo_and_prints_the_collaboration_beside_each_model()
     {
-        var root = typeof(GoldenModels).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+        var root = MoCo.Testing.Checkout.Root;
         var configPath = Path.Combine(root, "examples", "quickstart.json");
         var config = JsonNode.Parse(File.ReadAllText(configPath))!;
         var output = new StringWriter();

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Router.Routing;
@@ -11,8 +10,7 @@ namespace MoCo.IntegrationTests;
 /// bundled models and data are read from.</summary>
 internal static class StdGenCalls
 {
-    public static string RepoRoot { get; } =
-        typeof(GoldenModels).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+    public static string RepoRoot => MoCo.Testing.Checkout.Root;
 
     public static async Task<string> GreedyAsync(InferenceService.InferenceServiceClient inference, string model, string prompt, int maxNewTokens = 8)
     {

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -25,7 +24,7 @@ public sealed class GoldenModels : IDisposable
 
     /// <summary>libmoco's golden checkpoints in the repository.</summary>
     public static readonly string GoldenRoot = Path.Combine(
-        typeof(GoldenModels).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!,
+        Checkout.Root,
         "services", "inference-native", "native", "tests", "golden", "models");
 
     /// <summary>The smoke models (examples/smoke/models): random-weight checkpoints of three architectures sharing one byte
