@@ -1,8 +1,12 @@
 // Training throughput of the CPU trainer (src/train) on Llama models with random weights built in
 // memory (bench_model.h), BF16 storage as real checkpoints ship:
 //
-//   BM_Train/<size>/<mode>   one optimizer step (forward, backward, AdamW) over one micro-batch of
-//                            `batch` sequences of 128 tokens, SFT loss on every token    tokens/s
+//   BM_Train/<size>/<mode>/<tokens>
+//                            one optimizer step (forward, backward, AdamW) over one micro-batch of
+//                            `batch` sequences of `tokens` tokens (128, and 1024 in LoRA where
+//                            attention's share of time and memory grows), SFT loss on every
+//                            token                                                       tokens/s
+//                            and the trainer's activation and scratch memory       activation_MiB
 //     size  0: ~10M parameters  (vocab 8192, hidden 256, intermediate 688, 8 layers, 8 heads,
 //              4 K/V heads), batch 4
 //           1: ~110M parameters (vocab 32000, hidden 768, intermediate 2048, 12 layers, 12 heads),
@@ -60,7 +64,7 @@ void BM_Train(benchmark::State& state) {
     const int size = static_cast<int>(state.range(0));
     const bool lora = state.range(1) == 1;
     const int batch = size == 0 ? 4 : 2;
-    constexpr int kTokens = 128;
+    const int tokens_per_sequence = static_cast<int>(state.range(2));
     BenchModel model(shape(size), moco::DType::BF16, threads());
     moco::train::TrainerConfig config;
     config.lora = lora;
@@ -70,7 +74,7 @@ void BM_Train(benchmark::State& state) {
     config.learning_rate = 1e-5;
     moco::train::Trainer trainer(*model.model(), config, threads());
 
-    const moco::bench::TrainBatch data = moco::bench::random_train_batch(batch, kTokens, shape(size).vocab);
+    const moco::bench::TrainBatch data = moco::bench::random_train_batch(batch, tokens_per_sequence, shape(size).vocab);
     const double cpu_start = process_cpu_seconds();
     for (auto _ : state) {
         if (trainer.add_batch("bench", MOCO_LOSS_SFT, data.examples.data(), batch) != MOCO_OK ||
@@ -79,16 +83,19 @@ void BM_Train(benchmark::State& state) {
             break;
         }
     }
-    const double tokens = static_cast<double>(state.iterations()) * batch * kTokens;
+    const double tokens = static_cast<double>(state.iterations()) * batch * tokens_per_sequence;
     state.counters["tokens/s"] = benchmark::Counter(tokens, benchmark::Counter::kIsRate);
     state.counters["tokens/s_per_cpu_s"] = tokens / (process_cpu_seconds() - cpu_start);
     state.counters["params_M"] = static_cast<double>(model.parameters()) / 1e6;
+    state.counters["activation_MiB"] = static_cast<double>(trainer.activation_bytes()) / (1024.0 * 1024.0);
     state.SetLabel(std::string(size == 0 ? "~10M" : "~110M") + (lora ? " LoRA r16 qkvo" : " full"));
 }
 
 BENCHMARK(BM_Train)
-    ->ArgsProduct({{0, 1}, {0, 1}})
-    ->ArgNames({"size", "mode"})
+    ->ArgsProduct({{0, 1}, {0, 1}, {128}})
+    ->Args({0, 1, 1024})
+    ->Args({1, 1, 1024})
+    ->ArgNames({"size", "mode", "tokens"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(3);

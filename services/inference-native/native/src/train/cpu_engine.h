@@ -34,6 +34,9 @@ public:
     void read_moments(std::vector<float>& m, std::vector<float>& v) override;
     void restore(const std::vector<float>& master, const std::vector<float>& m, const std::vector<float>& v,
                  int64_t steps) override;
+    size_t activation_bytes() const override {
+        return pass_.held_bytes() + eval_pass_.held_bytes() + dlogits_.capacity() * sizeof(float);
+    }
 
 private:
     const moco_model& model_;

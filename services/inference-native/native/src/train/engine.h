@@ -61,6 +61,9 @@ public:
     // (the bias corrections' count), the gradients zeroed.
     virtual void restore(const std::vector<float>& master, const std::vector<float>& m, const std::vector<float>& v,
                          int64_t steps) = 0;
+    // Bytes the passes hold for activations and scratch (they grow to the largest micro-batch so far
+    // and stay): what a micro-batch costs beyond the masters, gradients and moments.
+    virtual size_t activation_bytes() const = 0;
 };
 
 // The engine of the model's device: CpuEngine on a "cpu" context (running on `threads`), the CUDA

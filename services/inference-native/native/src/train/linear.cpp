@@ -26,6 +26,12 @@ void transpose(cpu::ThreadPool& pool, const float* in, int64_t ld, int rows, int
     });
 }
 
+// The bytes of an F32 matrix of `cols` output columns packed in panels (cpu/gemm.h).
+size_t f32_panel_bytes(int cols, int reduction) {
+    const size_t panels = static_cast<size_t>((cols + cpu::kPanelCols - 1) / cpu::kPanelCols);
+    return panels * static_cast<size_t>(reduction) * cpu::kPanelCols * sizeof(float);
+}
+
 }  // namespace
 
 cpu::PackedMatrix pack_transposed_stacked(const TensorView* const* parts, int n_parts) {
@@ -82,7 +88,7 @@ void repack_f32(cpu::ThreadPool& pool, const float* w, int n, int k, int64_t ld,
         out->n = cols;
         out->k = reduction;
         // Zero-filled: the last panel's padding columns stay 0.
-        out->data = cpu::AlignedBuffer<unsigned char>(static_cast<size_t>(panels) * reduction * cpu::kPanelCols * sizeof(float));
+        out->data = cpu::AlignedBuffer<unsigned char>(f32_panel_bytes(cols, reduction));
     }
     float* packed = reinterpret_cast<float*>(out->data.data());
     pool.run(panels, [&](int panel, int) {
@@ -121,6 +127,11 @@ void WeightGrad::accumulate(cpu::ThreadPool& pool, const float* dy, int64_t ldy,
             g[i] += p[i];
         }
     });
+}
+
+size_t WeightGrad::held_bytes() const {
+    return (dy_t_.capacity() + product_.capacity()) * sizeof(float) +
+           (x_t_.data.data() == nullptr ? 0 : f32_panel_bytes(x_t_.n, x_t_.k));
 }
 
 }  // namespace moco::train

@@ -32,6 +32,8 @@ class WeightGrad {
 public:
     void accumulate(cpu::ThreadPool& pool, const float* dy, int64_t ldy, const float* x, int64_t ldx,
                     int m, int n, int k, float* grad);
+    // Bytes of that scratch.
+    size_t held_bytes() const;
 
 private:
     std::vector<float> dy_t_, product_;

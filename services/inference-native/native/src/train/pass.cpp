@@ -73,6 +73,29 @@ float dropout_factor(const Dropout& d, int l, int m, int64_t index) {
     return u >= d.p ? 1.0f / (1.0f - d.p) : 0.0f;
 }
 
+// One row's attention probabilities for one head over its n keys (rows of ld floats from k), into p:
+// the inference kernel's arithmetic (cpu/attention.cpp). The backward calls it again on the kept q
+// and k rather than keeping every layer's probabilities (num_heads * T^2 / 2 floats per layer, the
+// largest activation of a long sequence); the same calls on the same inputs give the same bits.
+void attention_probs(const cpu::VecOps& vec, const float* q, const float* k, int64_t ld, int n, int head_dim,
+                     float scale, float* p) {
+    vec.dot_rows(q, k, ld, n, head_dim, p);
+    float max_score = -std::numeric_limits<float>::infinity();
+    for (int i = 0; i < n; ++i) {
+        p[i] *= scale;
+        max_score = p[i] > max_score ? p[i] : max_score;
+    }
+    float sum = 0.0f;
+    for (int i = 0; i < n; ++i) {
+        p[i] = std::exp(p[i] - max_score);
+        sum += p[i];
+    }
+    const float inv_sum = 1.0f / sum;
+    for (int i = 0; i < n; ++i) {
+        p[i] *= inv_sum;
+    }
+}
+
 }  // namespace
 
 RowPlan plan_rows(const ModelConfig& c, const PassBatch& batch) {
@@ -204,11 +227,10 @@ void Pass::attention_forward(Layer& a) {
     const int heads = c_.num_heads;
     const int group = heads / c_.num_kv_heads;
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd_)));
-    float* qkv = a.qkv.data();
-    float* probs = a.probs.data();
+    const float* qkv = a.qkv.data();
     float* attn = a.attn.data();
-    // The inference kernel's arithmetic (cpu/attention.cpp) over keys that are rows of qkv.
-    pool_.run(R_ * heads, [&](int task, int) {
+    float* scratch = sized(scratch_, static_cast<size_t>(pool_.threads()) * plan_.max_span);
+    pool_.run(R_ * heads, [&](int task, int thread) {
         const int r = task / heads;
         const int head = task % heads;
         const int first = plan_.first[static_cast<size_t>(r)];
@@ -216,22 +238,8 @@ void Pass::attention_forward(Layer& a) {
         const float* q = qkv + static_cast<int64_t>(r) * qkv_dim_ + head * hd_;
         const float* k = qkv + static_cast<int64_t>(first) * qkv_dim_ + q_dim_ + (head / group) * hd_;
         const float* v = k + kv_dim_;
-        float* p = probs + plan_.prob_offset[static_cast<size_t>(r)] + static_cast<int64_t>(head) * n;
-        vec.dot_rows(q, k, qkv_dim_, n, hd_, p);
-        float max_score = -std::numeric_limits<float>::infinity();
-        for (int i = 0; i < n; ++i) {
-            p[i] *= scale;
-            max_score = p[i] > max_score ? p[i] : max_score;
-        }
-        float sum = 0.0f;
-        for (int i = 0; i < n; ++i) {
-            p[i] = std::exp(p[i] - max_score);
-            sum += p[i];
-        }
-        const float inv_sum = 1.0f / sum;
-        for (int i = 0; i < n; ++i) {
-            p[i] *= inv_sum;
-        }
+        float* p = scratch + static_cast<int64_t>(thread) * plan_.max_span;
+        attention_probs(vec, q, k, qkv_dim_, n, hd_, scale, p);
         float* out = attn + static_cast<int64_t>(r) * q_dim_ + head * hd_;
         std::memset(out, 0, sizeof(float) * static_cast<size_t>(hd_));
         vec.axpy_rows(p, v, qkv_dim_, n, hd_, out);
@@ -244,7 +252,8 @@ void Pass::attention_backward(const Layer& a, const float* dattn, float* dqkv) {
     const int group = c_.num_heads / kv_heads;
     const int n_seqs = R_ == 0 ? 0 : plan_.seq.back() + 1;
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd_)));
-    float* scratch = sized(scratch_, static_cast<size_t>(pool_.threads()) * plan_.max_span);
+    // Per thread: the recomputed probabilities, then dS.
+    float* scratch = sized(scratch_, static_cast<size_t>(pool_.threads()) * 2 * plan_.max_span);
     const float* qkv = a.qkv.data();
     // One task per (sequence, K/V head): it alone writes that head's dk, dv and its group's dq.
     std::vector<int> seq_row0(static_cast<size_t>(n_seqs) + 1, R_);
@@ -254,16 +263,17 @@ void Pass::attention_backward(const Layer& a, const float* dattn, float* dqkv) {
     pool_.run(n_seqs * kv_heads, [&](int task, int thread) {
         const int s = task / kv_heads;
         const int g = task % kv_heads;
-        float* ds = scratch + static_cast<int64_t>(thread) * plan_.max_span;
+        float* p = scratch + static_cast<int64_t>(thread) * 2 * plan_.max_span;
+        float* ds = p + plan_.max_span;
         for (int head = g * group; head < (g + 1) * group; ++head) {
             for (int r = seq_row0[static_cast<size_t>(s)]; r < seq_row0[static_cast<size_t>(s) + 1]; ++r) {
                 const int first = plan_.first[static_cast<size_t>(r)];
                 const int n = r - first + 1;
-                const float* p = a.probs.data() + plan_.prob_offset[static_cast<size_t>(r)] + static_cast<int64_t>(head) * n;
                 const float* d_out = dattn + static_cast<int64_t>(r) * q_dim_ + head * hd_;
                 const float* q = qkv + static_cast<int64_t>(r) * qkv_dim_ + head * hd_;
                 const float* k = qkv + static_cast<int64_t>(first) * qkv_dim_ + q_dim_ + g * hd_;
                 const float* v = k + kv_dim_;
+                attention_probs(vec, q, k, qkv_dim_, n, hd_, scale, p);
                 vec.dot_rows(d_out, v, qkv_dim_, n, hd_, ds);  // dP
                 float pdp = 0.0f;
                 for (int j = 0; j < n; ++j) {
@@ -284,6 +294,24 @@ void Pass::attention_backward(const Layer& a, const float* dattn, float* dqkv) {
             }
         }
     });
+}
+
+size_t Pass::held_bytes() const {
+    size_t floats = 0;
+    for (const Layer& a : layers_) {
+        for (const std::vector<float>* v : {&a.x_in, &a.h1, &a.qkv_raw, &a.qkv, &a.attn, &a.x_mid, &a.h2, &a.gate_up,
+                                            &a.act}) {
+            floats += v->capacity();
+        }
+        for (const std::vector<float>& t : a.lora_t) {
+            floats += t.capacity();
+        }
+    }
+    for (const std::vector<float>* v : {&rope_, &x_final_, &hidden_, &logits_, &dx_, &dh_, &dbig_, &dw_rows_, &dmid_,
+                                        &lora_dd_, &lora_dt_, &lora_dx_, &lora_in_, &scratch_}) {
+        floats += v->capacity();
+    }
+    return floats * sizeof(float) + wgrad_.held_bytes();
 }
 
 float* Pass::forward(const PassWeights& w, const PassBatch& batch, const Dropout& dropout) {
@@ -338,7 +366,6 @@ float* Pass::forward(const PassWeights& w, const PassBatch& batch, const Dropout
                 cpu::rope_apply(q + i * hd_, hd_, cos, sin);
             }
         });
-        sized(a.probs, static_cast<size_t>(plan_.prob_total));
         sized(a.attn, R * q_dim_);
         attention_forward(a);
 

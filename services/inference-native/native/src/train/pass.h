@@ -96,8 +96,9 @@ struct PassBatch {
 };
 
 // Where each row of a batch sits and what it attends: its position, sequence, first key row (the
-// sliding window applied), one past its sequence's last row, where its heads' attention
-// probabilities start (num_heads * span of them), their total, and the widest span.
+// sliding window applied), one past its sequence's last row, the widest span, and where its heads'
+// attention probabilities start in a layer's layout of them (num_heads * span per row) with their
+// total - the GPU pass keeps one layer's probabilities and score gradients in that layout.
 struct RowPlan {
     std::vector<int> pos, seq, first, seq_end;
     std::vector<int64_t> prob_offset;
@@ -125,10 +126,14 @@ public:
                   const float* dlogits, const PassGrads& grads);
 
     int vocab() const { return vocab_; }
+    // Bytes held for activations and scratch (grown to the largest batch so far).
+    size_t held_bytes() const;
 
 private:
     struct Layer {
-        std::vector<float> x_in, h1, qkv_raw, qkv, probs, attn, x_mid, h2, gate_up, act;
+        // No attention probabilities: the backward recomputes them from qkv (attention_probs), so a
+        // pass keeps O(rows) floats per layer, not O(rows x span x heads).
+        std::vector<float> x_in, h1, qkv_raw, qkv, attn, x_mid, h2, gate_up, act;
         std::array<std::vector<float>, kLoraModuleCount> lora_t;  // A drop(x) per module
     };
 

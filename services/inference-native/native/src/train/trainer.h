@@ -47,6 +47,8 @@ public:
     const Params& params() const;
     // The gradients accumulated so far in this step (unnormalised sums), in the params' layout.
     const std::vector<float>& gradients() { return engine_->gradients(); }
+    // The engine's activation and scratch bytes (Engine::activation_bytes).
+    size_t activation_bytes() const { return engine_->activation_bytes(); }
 
     // The state as of the last step (micro-batches added since are not part of it).
     TrainerState state() const;

@@ -4,8 +4,8 @@
 // The backward kernels are also checked against central finite differences of the double forward,
 // so a reference that shares a mistake with its kernel cannot pass. Tolerance ~1e-5 relative: the
 // kernels sum in F32 in their own order. The row sums (column sums, embedding scatter) and dropout
-// are exact: same order, same bits. Outputs the kernels must write start as NaN, so an element left
-// unwritten shows.
+// are exact: same order, same bits, and so are the probabilities the attention backward recomputes
+// (the forward's). Outputs the kernels must write start as NaN, so an element left unwritten shows.
 #include "cpu/ops.h"
 #include "cuda/kernels.h"
 #include "cuda/train/pass_kernels.h"
@@ -13,6 +13,7 @@
 #include "kernels/philox.h"
 #include "model/model.h"
 
+#include <cstring>
 #include <limits>
 
 namespace moco::cuda_test {
@@ -425,14 +426,18 @@ TEST(CudaPassKernels, AttentionBackwardMatchesHostReferenceAndFiniteDifferences)
         attention_reference(x, hl, probs, attn);
         attention_backward_reference(x, probs, g, hl, ds, dqkv_want);
 
-        // The kernels' own probabilities, as the training pass hands them over.
-        DeviceArray<float> d_qkv(qkv), d_probs(nans(probs.size())), d_attn(nans(attn.size()));
+        // The backward recomputes the probabilities into scratch that holds NaNs (no layer keeps
+        // the forward's): they must be the forward's bits.
+        DeviceArray<float> d_qkv(qkv), d_fwd_probs(nans(probs.size())), d_attn(nans(attn.size()));
         train::attention_forward(d_qkv.get(), dl.layout, kHeads, kKvHeads, kHeadDim, static_cast<float>(kScale),
-                                 d_probs.get(), d_attn.get(), nullptr);
-        DeviceArray<float> d_dattn(dattn), d_ds(nans(ds.size())), d_dqkv(nans(qkv.size()));
-        train::attention_backward(d_qkv.get(), d_probs.get(), d_dattn.get(), dl.layout, kHeads, kKvHeads, kHeadDim,
-                                  static_cast<float>(kScale), d_ds.get(), d_dqkv.get(), nullptr);
+                                 d_fwd_probs.get(), d_attn.get(), nullptr);
+        DeviceArray<float> d_dattn(dattn), d_probs(nans(probs.size())), d_ds(nans(ds.size())),
+            d_dqkv(nans(qkv.size()));
+        train::attention_backward(d_qkv.get(), d_dattn.get(), dl.layout, kHeads, kKvHeads, kHeadDim,
+                                  static_cast<float>(kScale), d_probs.get(), d_ds.get(), d_dqkv.get(), nullptr);
         const std::vector<float> got = d_dqkv.host();
+        EXPECT_EQ(0, std::memcmp(d_probs.host().data(), d_fwd_probs.host().data(), probs.size() * sizeof(float)))
+            << "the recomputed probabilities differ from the forward's";
         expect_close(d_ds.host(), to_float(ds), 1e-6f, 1e-5f, "ds");
         expect_close(got, to_float(dqkv_want), 1e-6f, 1e-5f, "dqkv_vs_reference");
 

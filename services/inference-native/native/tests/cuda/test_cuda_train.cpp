@@ -16,6 +16,8 @@
 //  - CudaTrainerRuns.StateResumesOnTheGpuExactlyAndMovesToTheCpu: a state saved on the GPU (masters,
 //    AdamW moments, counts) loads into a second GPU trainer, which continues bit for bit, and into a
 //    CPU trainer, which continues to float rounding.
+//  - CudaTrainerRuns.ALayerHoldsActivationsLinearInTheLength: what a layer keeps for the backward
+//    grows linearly with the sequence (the attention probabilities are recomputed, not kept).
 //  - CudaTrainerRuns.OutOfMemoryLosesNothing: with the GPU full a micro-batch is
 //    MOCO_ERR_OUT_OF_MEMORY, and once memory is back the same micro-batch and step give exactly
 //    what a trainer that never failed gives.
@@ -39,6 +41,7 @@
 #include "train/trainer.h"
 #include "train/trainer_state.h"
 
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
@@ -304,6 +307,37 @@ TEST_F(CudaTrainerRuns, StateResumesOnTheGpuExactlyAndMovesToTheCpu) {
     EXPECT_EQ(on_cpu.step, 2);
     EXPECT_NEAR(on_cpu.loss, want.loss, 1e-4 * want.loss);
     EXPECT_NEAR(on_cpu.grad_norm, want.grad_norm, 1e-3 * want.grad_norm);
+}
+
+// What one more layer holds on the GPU grows linearly with the length: no layer keeps its attention
+// probabilities (the backward recomputes them into the one scratch all layers share). Kept per
+// layer (heads x T^2 / 2 floats), twice the length cost a layer about 2.7 times as much here.
+TEST_F(CudaTrainerRuns, ALayerHoldsActivationsLinearInTheLength) {
+    auto bytes_for = [&](int layers, int length) {
+        hf::ModelSpec spec = spec_;
+        spec.num_layers = layers;
+        spec.num_heads = 8;  // head_dim 4: the probabilities weigh as much as they can against the rest
+        spec.num_kv_heads = 2;
+        hf::TempDir dir("moco_cuda_train_layers");
+        hf::write_model(dir.path(), spec);
+        Loaded gpu("cuda:0", dir.path());
+        train::Trainer t(*gpu.model, config_of(case_), 2);
+        std::vector<Example> one(1);
+        for (int i = 0; i < length; ++i) {
+            one[0].tokens.push_back((i * 7) % spec.vocab_size);
+            one[0].mask.push_back(1);
+            one[0].mentor.push_back(-1.0f);
+        }
+        const std::vector<moco_train_example> v = views(one);
+        EXPECT_EQ(t.add_batch("t", MOCO_LOSS_SFT, v.data(), 1), MOCO_OK) << moco_last_error();
+        return static_cast<double>(t.activation_bytes());
+    };
+    const double per_layer_short = (bytes_for(3, 48) - bytes_for(1, 48)) / 2;
+    const double per_layer_long = (bytes_for(3, 96) - bytes_for(1, 96)) / 2;
+    const double growth = per_layer_long / per_layer_short;
+    std::printf("[ memory  ] twice the length: %.2fx a layer's activation bytes\n", growth);
+    EXPECT_GT(growth, 1.5);
+    EXPECT_LT(growth, 2.1);
 }
 
 TEST_F(CudaTrainerRuns, OutOfMemoryLosesNothing) {

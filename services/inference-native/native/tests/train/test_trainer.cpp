@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
@@ -173,6 +174,31 @@ TEST(Trainer, SameSeedBitIdenticalWeightsWhateverTheThreadCount) {
             EXPECT_FALSE(bits_equal(one, train_and_read(2, lora, 6)));  // the seed matters
         }
     }
+}
+
+// A pass keeps no attention probabilities - the backward recomputes them - so what a micro-batch
+// holds grows linearly with its length. Keeping them (heads x T^2 / 2 floats per layer) made twice
+// the length cost about 2.5 times as much here.
+TEST(Trainer, ActivationMemoryGrowsLinearlyWithTheSequence) {
+    TinySpec spec;
+    spec.heads = 8;
+    spec.kv_heads = 2;
+    spec.head_dim = 8;
+    TinyModel tm(spec, 11);
+    auto bytes_for = [&](int length) {
+        train::Trainer trainer(*tm.model(), lora_config(kAllTargets, 0.1f), 2);
+        std::vector<TrainExample> one(1);
+        for (int t = 0; t < length; ++t) {
+            one[0].tokens.push_back((t * 7) % spec.vocab);
+        }
+        const std::vector<moco_train_example> v = views(one);
+        EXPECT_EQ(trainer.add_batch("test", MOCO_LOSS_SFT, v.data(), 1), MOCO_OK) << moco_last_error();
+        return static_cast<double>(trainer.activation_bytes());
+    };
+    const double growth = bytes_for(240) / bytes_for(120);
+    std::printf("[ memory  ] twice the length: %.2fx the activation bytes\n", growth);
+    EXPECT_GT(growth, 1.5);
+    EXPECT_LT(growth, 2.1);
 }
 
 TEST(TrainLosses, DeferralLimitsAreCrossEntropyAndMentor) {

@@ -1,7 +1,10 @@
-// Attention of a training micro-batch: keys and values are rows of qkv (no cache), and the
-// probabilities are kept for the backward, so a plain three-pass softmax over them replaces the
-// inference kernel's online one. The backward runs in two kernels so that no two blocks add into
-// one gradient:
+// Attention of a training micro-batch: keys and values are rows of qkv (no cache), and a plain
+// three-pass softmax writes the probabilities out, so the backward's kernels can read them, in
+// place of the inference kernel's online one. No layer keeps them: the backward recomputes the
+// layer's probabilities (the same block code on the same inputs, so the same bits) into the one
+// scratch every layer shares, which turns L x heads x T^2 / 2 floats into one layer's worth. It
+// then runs in two kernels so that no two blocks add into one gradient:
+//   attention_probs_kernel grid (row, head): the probabilities again;
 //   attention_ds_kernel    grid (row, head): dP = dO v^T, dS = P (dP - sum P dP) scale into `ds`
 //                          (the layout of probs), dq = dS k;
 //   attention_dkv_kernel   grid (key row, kv head), a thread per dim: dk and dv summed over the
@@ -51,8 +54,9 @@ __device__ void weighted_rows(const float* w, const float* rows, int ld, int n, 
     }
 }
 
-__global__ void attention_forward_kernel(const float* qkv, RowLayout layout, int heads, int kv_heads, int head_dim,
-                                         float scale, float* probs, float* attn) {
+// Row r's probabilities for head h over its keys, at their place in `probs`: the whole block.
+__device__ const float* row_probs(const float* qkv, const RowLayout& layout, int heads, int kv_heads, int head_dim,
+                                  float scale, float* probs) {
     const Dims m = dims_of(heads, kv_heads, head_dim);
     const int r = blockIdx.x;
     const int h = blockIdx.y;
@@ -60,7 +64,6 @@ __global__ void attention_forward_kernel(const float* qkv, RowLayout layout, int
     const int n = r - first + 1;
     const float* q = qkv + static_cast<int64_t>(r) * m.qkv_dim + h * head_dim;
     const float* k = qkv + static_cast<int64_t>(first) * m.qkv_dim + m.q_dim + (h / (heads / kv_heads)) * head_dim;
-    const float* v = k + m.kv_dim;
     float* p = probs + layout.prob_offset[r] + static_cast<int64_t>(h) * n;
 
     dot_rows(q, k, m.qkv_dim, n, head_dim, p);
@@ -81,7 +84,24 @@ __global__ void attention_forward_kernel(const float* qkv, RowLayout layout, int
         p[j] *= inv_sum;
     }
     __syncthreads();
-    weighted_rows(p, v, m.qkv_dim, n, head_dim, attn + static_cast<int64_t>(r) * m.q_dim + h * head_dim);
+    return p;
+}
+
+__global__ void attention_forward_kernel(const float* qkv, RowLayout layout, int heads, int kv_heads, int head_dim,
+                                         float scale, float* probs, float* attn) {
+    const Dims m = dims_of(heads, kv_heads, head_dim);
+    const int r = blockIdx.x;
+    const int h = blockIdx.y;
+    const float* p = row_probs(qkv, layout, heads, kv_heads, head_dim, scale, probs);
+    const float* v = qkv + static_cast<int64_t>(layout.first[r]) * m.qkv_dim + m.q_dim + m.kv_dim +
+                     (h / (heads / kv_heads)) * head_dim;
+    weighted_rows(p, v, m.qkv_dim, r - layout.first[r] + 1, head_dim,
+                  attn + static_cast<int64_t>(r) * m.q_dim + h * head_dim);
+}
+
+__global__ void attention_probs_kernel(const float* qkv, RowLayout layout, int heads, int kv_heads, int head_dim,
+                                       float scale, float* probs) {
+    row_probs(qkv, layout, heads, kv_heads, head_dim, scale, probs);
 }
 
 __global__ void attention_ds_kernel(const float* qkv, const float* probs, const float* dattn, RowLayout layout,
@@ -155,11 +175,12 @@ void attention_forward(const float* qkv, const RowLayout& layout, int heads, int
     }
 }
 
-void attention_backward(const float* qkv, const float* probs, const float* dattn, const RowLayout& layout,
-                        int heads, int kv_heads, int head_dim, float scale, float* ds, float* dqkv,
-                        cudaStream_t stream) {
+void attention_backward(const float* qkv, const float* dattn, const RowLayout& layout, int heads, int kv_heads,
+                        int head_dim, float scale, float* probs, float* ds, float* dqkv, cudaStream_t stream) {
     if (layout.rows > 0) {
         const dim3 grid(static_cast<unsigned>(layout.rows), static_cast<unsigned>(heads));
+        attention_probs_kernel<<<grid, 32 * kWarps, 0, stream>>>(qkv, layout, heads, kv_heads, head_dim, scale,
+                                                                 probs);
         attention_ds_kernel<<<grid, 32 * kWarps, 0, stream>>>(qkv, probs, dattn, layout, heads, kv_heads, head_dim,
                                                               scale, ds, dqkv);
         const dim3 kv_grid(static_cast<unsigned>(layout.rows), static_cast<unsigned>(kv_heads));

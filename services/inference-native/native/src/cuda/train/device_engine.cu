@@ -207,6 +207,10 @@ public:
         download(grad_ + 2 * n_, v.data(), n_ * sizeof(float));
     }
 
+    size_t activation_bytes() const override {
+        return pass_->held_bytes() + eval_pass_->held_bytes() + dlogits_.bytes();
+    }
+
     void restore(const std::vector<float>& master, const std::vector<float>& m, const std::vector<float>& v,
                  int64_t steps) override {
         use_device(device_);

@@ -150,6 +150,23 @@ void DevicePass::lora_backward(const PassWeights& w, int l, int m, const float* 
     add_scaled_rows(dxd, k, R_, k, 1.0f, &key, dx, ld_dx, stream_);
 }
 
+size_t DevicePass::held_bytes() const {
+    size_t bytes = 0;
+    for (const Layer& a : layers_) {
+        for (const DeviceBuffer* b : {&a.x_in, &a.h1, &a.qkv_raw, &a.qkv, &a.attn, &a.x_mid, &a.h2, &a.gate_up, &a.act}) {
+            bytes += b->bytes();
+        }
+        for (const DeviceBuffer& t : a.lora_t) {
+            bytes += t.bytes();
+        }
+    }
+    for (const DeviceBuffer* b : {&ints_, &prob_offset_, &x_, &cos_, &sin_, &hidden_, &logits_, &gemm_in_, &lora_in_,
+                                  &lora_d_, &lora_dx_, &probs_, &dx_, &dh_, &dbig_, &dmid_, &dw_rows_, &ds_}) {
+        bytes += b->bytes();
+    }
+    return bytes;
+}
+
 const float* DevicePass::forward(const PassWeights& w, const PassBatch& batch, const Dropout& dropout) {
     upload_layout(batch);
     vocab_ = w.head.n;
@@ -165,6 +182,8 @@ const float* DevicePass::forward(const PassWeights& w, const PassBatch& batch, c
     rope_tables(pos_, R_, w.inv_freq, half, cos, sin, stream_);
     const RowLayout layout{R_, first_, prob_offset_.as<int64_t>(), seq_end_, max_span_};
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd_)));
+    float* probs = floats(probs_, static_cast<size_t>(std::max<int64_t>(prob_total_, 1)),
+                          "the attention probabilities");
     for (int l = 0; l < L; ++l) {
         const DeviceLayer& P = w.layers[static_cast<size_t>(l)];
         Layer& a = slot(l);
@@ -195,8 +214,6 @@ const float* DevicePass::forward(const PassWeights& w, const PassBatch& batch, c
         qk.cos = cos;
         qk.sin = sin;
         qkv_finish(qk, stream_);
-        float* probs = floats(a.probs, static_cast<size_t>(std::max<int64_t>(prob_total_, 1)),
-                              "the attention probabilities");
         float* attn = floats(a.attn, R * q_dim_, "a saved activation");
         attention_forward(qkv, layout, c_.num_heads, c_.num_kv_heads, hd_, scale, probs, attn, stream_);
 
@@ -324,8 +341,8 @@ void DevicePass::backward(const PassWeights& w, const Dropout& dropout, const fl
             gemm_weight_grad(blas_, dx, H_, attn, q_dim_, R_, H_, q_dim_, 1.0f, G.o);
         }
         float* dqkv = dmid;
-        attention_backward(a.qkv.as<float>(), a.probs.as<float>(), dattn, layout, c_.num_heads, c_.num_kv_heads, hd_,
-                           scale, ds, dqkv, stream_);
+        attention_backward(a.qkv.as<float>(), dattn, layout, c_.num_heads, c_.num_kv_heads, hd_, scale,
+                           probs_.as<float>(), ds, dqkv, stream_);
         const bool qk_norm = P.q_norm != nullptr;
         qk_backward(dqkv, qk_norm ? a.qkv_raw.as<float>() : nullptr, R_, c_.num_heads, c_.num_kv_heads, hd_, P.q_norm,
                     P.k_norm, eps, cos_.as<float>(), sin_.as<float>(), dw_rows, stream_);

@@ -44,6 +44,8 @@ public:
     // The batch's targets on the device (one per target row), as the last forward uploaded them.
     const int32_t* targets() const { return targets_; }
     int vocab() const { return vocab_; }
+    // Device bytes held for activations and scratch (grown to the largest batch so far).
+    size_t held_bytes() const;
 
     // Adds to `grads` (device pointers in the layout of train::PassGrads) the gradients of
     // sum(dlogits * logits) through the last forward, which must have kept its activations.
@@ -53,7 +55,8 @@ public:
 
 private:
     struct Layer {
-        DeviceBuffer x_in, h1, qkv_raw, qkv, probs, attn, x_mid, h2, gate_up, act;
+        // No attention probabilities: they are recomputed in the backward (attention_backward).
+        DeviceBuffer x_in, h1, qkv_raw, qkv, attn, x_mid, h2, gate_up, act;
         std::array<DeviceBuffer, kLoraModuleCount> lora_t;  // A drop(x) per module
     };
 
@@ -83,6 +86,8 @@ private:
     const int32_t *tokens_ = nullptr, *pos_ = nullptr, *first_ = nullptr, *seq_end_ = nullptr,
                   *target_rows_ = nullptr, *targets_ = nullptr;
     DeviceBuffer x_, cos_, sin_, hidden_, logits_, gemm_in_, lora_in_, lora_d_, lora_dx_;
+    // One layer's attention probabilities, forward and backward.
+    DeviceBuffer probs_;
     // Backward scratch.
     DeviceBuffer dx_, dh_, dbig_, dmid_, dw_rows_, ds_;
 };

@@ -38,18 +38,18 @@ void qk_backward(float* dqkv, const float* qkv_raw, int rows, int heads, int kv_
                  float* dw_rows, cudaStream_t stream);
 
 // Causal attention of every row's q heads over its sequence's earlier rows (keys and values are
-// rows of qkv, GQA groups share them), as train::Pass::attention_forward: probabilities of row r,
-// head h (span = r - first[r] + 1 of them) kept at probs + prob_offset[r] + h * span; output rows
-// [rows, heads * hd] into attn.
+// rows of qkv, GQA groups share them), as train::Pass::attention_forward: output rows
+// [rows, heads * hd] into attn. probs is scratch of prob_total floats (the probabilities of row r,
+// head h - span = r - first[r] + 1 of them - land at probs + prob_offset[r] + h * span).
 void attention_forward(const float* qkv, const RowLayout& layout, int heads, int kv_heads, int head_dim,
                        float scale, float* probs, float* attn, cudaStream_t stream);
 
 // Its backward (train::Pass::attention_backward): with dP = dO v^T and dS = P (dP - sum P dP) scale,
 // dq = dS k, dk = sum dS^T q, dv = sum P^T dO over the group's heads and the query rows that see
-// the key. dqkv [rows, qkv] is written (q, k and v parts); ds is scratch of prob_total floats.
-void attention_backward(const float* qkv, const float* probs, const float* dattn, const RowLayout& layout,
-                        int heads, int kv_heads, int head_dim, float scale, float* ds, float* dqkv,
-                        cudaStream_t stream);
+// the key. dqkv [rows, qkv] is written (q, k and v parts). The probabilities are recomputed from
+// qkv into probs, the forward's bits; probs and ds are scratch of prob_total floats each.
+void attention_backward(const float* qkv, const float* dattn, const RowLayout& layout, int heads, int kv_heads,
+                        int head_dim, float scale, float* probs, float* ds, float* dqkv, cudaStream_t stream);
 
 // SwiGLU's backward: from gate_up [rows, 2 inter] and dact [rows, inter], dgu [rows, 2 inter] with
 // d gate = da u s (1 + g (1 - s)), d up = da silu(g), s = sigmoid(g).
