@@ -1,3 +1,4 @@
+using MoCo.Contracts;
 using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
@@ -37,7 +38,7 @@ public sealed class StreamingTests : IAsyncLifetime
             Assert.True(await chat.ResponseStream.MoveNext(timeout.Token));
             Assert.Equal($"step {i}", chat.ResponseStream.Current.Text);
         }
-        Assert.Equal(_inference.Id, (await chat.ResponseHeadersAsync).GetValue(GatewayHeaders.Replica));
+        Assert.Equal(_inference.Id, (await chat.ResponseHeadersAsync).GetValue(RoutingHeaders.Replica));
         await chat.RequestStream.CompleteAsync();
         Assert.False(await chat.ResponseStream.MoveNext(timeout.Token));
         Assert.Equal(StatusCode.OK, chat.GetStatus().StatusCode);

@@ -1,3 +1,4 @@
+using MoCo.Contracts;
 using System.Text.Json.Nodes;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -77,7 +78,7 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
         // Without the pin the same call is balanced to the default group, which never saw the merge.
         var unpinned = new InferenceService.InferenceServiceClient(_channel);
         var lost = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
-            unpinned.ModelInfoAsync(new ModelInfoRequest { Model = merged[0] }, new Grpc.Core.Metadata { { ReplicaAffinity.ModelHeader, merged[0] } }).ResponseAsync);
+            unpinned.ModelInfoAsync(new ModelInfoRequest { Model = merged[0] }, new Grpc.Core.Metadata { { RoutingHeaders.Model, merged[0] } }).ResponseAsync);
         Assert.Equal(Grpc.Core.StatusCode.NotFound, lost.StatusCode);
     }
 

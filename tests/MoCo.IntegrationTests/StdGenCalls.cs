@@ -1,4 +1,5 @@
 using Grpc.Core;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 using MoCo.Router.Routing;
 using MoCo.Testing.Inference;
@@ -21,7 +22,7 @@ internal static class StdGenCalls
             Sampling = new SamplingParams { Temperature = 0, TopP = 1, DoSample = false, MaxNewTokens = maxNewTokens },
             N = 1,
         };
-        using var call = inference.Generate(request, new Metadata { { "moco-model", model } });
+        using var call = inference.Generate(request, RoutingHeaders.For(model));
         var messages = await call.ResponseStream.ReadAllAsync().ToListAsync();
         return messages.Single(m => m.PayloadCase == GenerateResponse.PayloadOneofCase.Final).Final.Text;
     }

@@ -1,6 +1,8 @@
 namespace MoCo.Gateway;
 
-/// <summary>The request and response headers the gateway routes by (contracts.md §9).</summary>
+/// <summary>The request and response headers the gateway routes by (contracts.md §9): MoCo.Contracts.RoutingHeaders'
+/// names, spelled again here because the gateway does not reference the contracts. The gateway tests' clients send
+/// RoutingHeaders, so a spelling that drifted would fail them.</summary>
 public static class GatewayHeaders
 {
     /// <summary>Request header naming the model an inference call is for; selects the replica group serving it.

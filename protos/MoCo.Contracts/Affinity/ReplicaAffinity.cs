@@ -16,12 +16,6 @@ namespace MoCo.Contracts.Affinity;
 /// </summary>
 public sealed class ReplicaAffinity
 {
-    /// <summary>The request header naming the model a call is routed by.</summary>
-    public const string ModelHeader = "moco-model";
-
-    /// <summary>The header naming the replica that answered (response) or should answer (request).</summary>
-    public const string ReplicaHeader = "moco-replica";
-
     // The models the current async flow is rebuilding: a rebuild's own calls that find the model missing (Train's
     // availability probe) must get their NOT_FOUND, not wait for the rebuild they are part of.
     private static readonly AsyncLocal<ImmutableHashSet<string>?> Rebuilding = new();

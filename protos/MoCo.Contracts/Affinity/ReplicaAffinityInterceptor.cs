@@ -89,8 +89,8 @@ internal sealed class ReplicaAffinityInterceptor(ReplicaAffinity affinity) : Int
     {
         var epoch = _affinity.Epoch;
         var headers = context.Options.Headers;
-        var model = headers?.GetValue(ReplicaAffinity.ModelHeader);
-        if (model is null || headers!.GetValue(ReplicaAffinity.ReplicaHeader) is not null || _affinity.ReplicaOf(model) is not { } replica)
+        var model = headers?.GetValue(RoutingHeaders.Model);
+        if (model is null || headers!.GetValue(RoutingHeaders.Replica) is not null || _affinity.ReplicaOf(model) is not { } replica)
         {
             return (context, model, epoch);
         }
@@ -99,7 +99,7 @@ internal sealed class ReplicaAffinityInterceptor(ReplicaAffinity affinity) : Int
         {
             pinned.Add(entry);
         }
-        pinned.Add(ReplicaAffinity.ReplicaHeader, replica);
+        pinned.Add(RoutingHeaders.Replica, replica);
         return (new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, context.Options.WithHeaders(pinned)), model, epoch);
     }
 
@@ -131,7 +131,7 @@ internal sealed class ReplicaAffinityInterceptor(ReplicaAffinity affinity) : Int
             LoadModelResponse { Summary.Origin: ModelOrigin.Runtime } load => [load.Summary.Id],
             _ => [],
         };
-        if (made.All(string.IsNullOrEmpty) || (await headers.ConfigureAwait(false)).GetValue(ReplicaAffinity.ReplicaHeader) is not { Length: > 0 } replica)
+        if (made.All(string.IsNullOrEmpty) || (await headers.ConfigureAwait(false)).GetValue(RoutingHeaders.Replica) is not { Length: > 0 } replica)
         {
             return;
         }

@@ -45,8 +45,8 @@ internal sealed class FakeGateway : CallInvoker
 
     private string Route<TRequest, TResponse>(Method<TRequest, TResponse> method, CallOptions options)
     {
-        var model = options.Headers?.GetValue("moco-model");
-        var pin = options.Headers?.GetValue("moco-replica");
+        var model = options.Headers?.GetValue(RoutingHeaders.Model);
+        var pin = options.Headers?.GetValue(RoutingHeaders.Replica);
         var replica = pin is not null && Replicas.ContainsKey(pin) ? pin
             : model is not null && Homes.TryGetValue(model, out var home) && Replicas.ContainsKey(home) ? home
             : DefaultReplica;
@@ -64,7 +64,7 @@ internal sealed class FakeGateway : CallInvoker
         Details = { Any.Pack(new ErrorInfo { Reason = "MODEL_NOT_FOUND", Domain = "moco.v1", Metadata = { ["model"] = model } }) },
     }.ToRpcException();
 
-    private static Metadata Answered(string replica) => new() { { "moco-replica", replica } };
+    private static Metadata Answered(string replica) => new() { { RoutingHeaders.Replica, replica } };
 
     private object Unary(string method, string replica, object request) => request switch
     {

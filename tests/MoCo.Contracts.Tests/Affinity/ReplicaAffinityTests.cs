@@ -21,7 +21,7 @@ public sealed class ReplicaAffinityTests
         _client = new InferenceService.InferenceServiceClient(_affinity.Intercept(_gateway));
     }
 
-    private static Metadata Model(string model) => new() { { "moco-model", model } };
+    private static Metadata Model(string model) => new() { { RoutingHeaders.Model, model } };
 
     private Task<MergeResponse> MergeAsync() => MergeCall().ResponseAsync;
 
@@ -47,7 +47,7 @@ public sealed class ReplicaAffinityTests
         Assert.Equal($"{Merged}@r-big", await GenerateAsync(Merged));
         Assert.Equal(["r-big", "r-big"], _gateway.Calls.Where(c => c.Model == Merged).Select(c => c.Pin));
         // The caller's metadata is left as it was: callers reuse theirs.
-        Assert.Null(headers.GetValue("moco-replica"));
+        Assert.Null(headers.GetValue(RoutingHeaders.Replica));
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class ReplicaAffinityTests
         Assert.Null(_affinity.ReplicaOf(Base));
 
         await MergeAsync();
-        await _client.ModelInfoAsync(new ModelInfoRequest { Model = Base }, new Metadata { { "moco-model", Merged }, { "moco-replica", "r-big-2" } });
+        await _client.ModelInfoAsync(new ModelInfoRequest { Model = Base }, new Metadata { { RoutingHeaders.Model, Merged }, { RoutingHeaders.Replica, "r-big-2" } });
         Assert.Equal("r-big-2", _gateway.Calls.Last().Pin);
     }
 

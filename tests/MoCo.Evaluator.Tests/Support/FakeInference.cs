@@ -1,3 +1,4 @@
+using MoCo.Contracts;
 using System.Collections.Concurrent;
 using System.Net;
 using Grpc.Core;
@@ -75,7 +76,7 @@ public sealed class FakeInference : InferenceService.InferenceServiceBase
         return Task.FromResult((OnEmbed ?? throw Unimplemented("Embed"))(request));
     }
 
-    private void Record(ServerCallContext context) => ModelHeaders.Enqueue(context.RequestHeaders.GetValue("moco-model") ?? "");
+    private void Record(ServerCallContext context) => ModelHeaders.Enqueue(context.RequestHeaders.GetValue(RoutingHeaders.Model) ?? "");
 
     private static RpcException Unimplemented(string rpc) =>
         new(new Status(StatusCode.Unimplemented, $"moco.v1.InferenceService/{rpc} is not implemented: it needs the native engine"));

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Net.Client;
+using MoCo.Contracts;
 using MoCo.Gateway.Tests.Fakes;
 using MoCo.Hosting;
 
@@ -14,7 +15,7 @@ internal sealed record EchoResult(GatewayTestReply Reply, Metadata Headers)
         .Single(v => !v.StartsWith("gateway@", StringComparison.Ordinal));
 
     /// <summary>The moco-replica header, or null.</summary>
-    public string? Replica => Headers.GetValue(GatewayHeaders.Replica);
+    public string? Replica => Headers.GetValue(RoutingHeaders.Replica);
 }
 
 internal static class Calls
@@ -25,11 +26,11 @@ internal static class Calls
         var headers = new Metadata();
         if (model is not null)
         {
-            headers.Add(GatewayHeaders.Model, model);
+            headers.Add(RoutingHeaders.Model, model);
         }
         if (replica is not null)
         {
-            headers.Add(GatewayHeaders.Replica, replica);
+            headers.Add(RoutingHeaders.Replica, replica);
         }
         var options = new CallOptions(headers, DateTime.UtcNow.AddSeconds(10));
         var request = new GatewayTestRequest { Text = text };

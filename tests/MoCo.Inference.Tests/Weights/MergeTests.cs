@@ -1,3 +1,4 @@
+using MoCo.Contracts;
 using System.Text;
 using System.Text.Json.Nodes;
 using Grpc.Core;
@@ -63,7 +64,7 @@ public sealed class MergeTests(WeightsHost host)
         var request = Request(ContractMergeMethod.Ties, "self-merge", GoldenModels.Llama, (GoldenModels.Llama, 0.5, 1.0), (GoldenModels.Llama, 0.5, 1.0));
         var call = host.Client.MergeAsync(request);
         var response = await call.ResponseAsync;
-        Assert.False(string.IsNullOrEmpty((await call.ResponseHeadersAsync).GetValue("moco-replica")));
+        Assert.False(string.IsNullOrEmpty((await call.ResponseHeadersAsync).GetValue(RoutingHeaders.Replica)));
         Assert.Equal(ModelKind.CausalLm, response.Kind);
         var original = await StreamedModel.ReadAsync(host.Client, GoldenModels.Llama);
         var merged = await StreamedModel.ReadAsync(host.Client, "self-merge");

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 using MoCo.Testing.Inference;
@@ -49,7 +50,7 @@ public sealed class ReadWriteTests(WeightsHost host)
         Assert.Equal(21, response.Tensors);
         Assert.Equal((ulong)(original.Files.Values.Sum(f => f.Length) + original.Tensors.Values.Sum(t => t.Data.Length)), response.Bytes);
         Assert.Equal(64, response.Fingerprint.Length);
-        Assert.False(string.IsNullOrEmpty(headers.GetValue("moco-replica")));
+        Assert.False(string.IsNullOrEmpty(headers.GetValue(RoutingHeaders.Replica)));
 
         var copy = await StreamedModel.ReadAsync(host.Client, "llama-copy");
         Assert.Equal(original.Tensors.Keys.Order(), copy.Tensors.Keys.Order());

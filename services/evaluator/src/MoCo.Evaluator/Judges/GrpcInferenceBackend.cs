@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Net.Client;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 
 namespace MoCo.Evaluator.Judges;
@@ -29,13 +30,13 @@ public sealed class GrpcInferenceBackend : IInferenceBackend, IDisposable
 
     /// <inheritdoc/>
     public async Task<ModelInfoResponse> ModelInfoAsync(string model, CancellationToken cancellationToken) =>
-        await _client.ModelInfoAsync(new ModelInfoRequest { Model = model }, Headers(model),
+        await _client.ModelInfoAsync(new ModelInfoRequest { Model = model }, RoutingHeaders.For(model),
             DateTime.UtcNow.AddSeconds(30), cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
     public async Task<string> GenerateAsync(GenerateRequest request, CancellationToken cancellationToken)
     {
-        using var call = _client.Generate(request, Headers(request.Model), cancellationToken: cancellationToken);
+        using var call = _client.Generate(request, RoutingHeaders.For(request.Model), cancellationToken: cancellationToken);
         await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             if (message.PayloadCase == GenerateResponse.PayloadOneofCase.Final && message.Final.SampleIndex == 0)
@@ -54,14 +55,12 @@ public sealed class GrpcInferenceBackend : IInferenceBackend, IDisposable
 
     /// <inheritdoc/>
     public async Task<ScoreResponse> ScoreAsync(ScoreRequest request, CancellationToken cancellationToken) =>
-        await _client.ScoreAsync(request, Headers(request.Model), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await _client.ScoreAsync(request, RoutingHeaders.For(request.Model), cancellationToken: cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
     public async Task<EmbedResponse> EmbedAsync(EmbedRequest request, CancellationToken cancellationToken) =>
-        await _client.EmbedAsync(request, Headers(request.Model), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await _client.EmbedAsync(request, RoutingHeaders.For(request.Model), cancellationToken: cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
     public void Dispose() => _channel.Dispose();
-
-    private static Metadata Headers(string model) => new() { { "moco-model", model } };
 }

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using MoCo.Contracts;
 using MoCo.Hosting;
 using MoCo.Hosting.Errors;
 using MoCo.Inference.Registry;
@@ -13,9 +14,6 @@ namespace MoCo.Inference.Weights;
 /// </summary>
 public sealed class RuntimeModels(InferenceOptions options, ModelRegistry registry)
 {
-    /// <summary>The contracts.md §9 header of a response that creates a model.</summary>
-    public const string ReplicaHeader = "moco-replica";
-
     /// <summary>The folder.</summary>
     public string Root { get; } = options.TrainedModelsRoot;
 
@@ -170,6 +168,6 @@ public sealed class RuntimeModels(InferenceOptions options, ModelRegistry regist
     public static Task AnnounceAsync(ServerCallContext context)
     {
         var host = context.GetHttpContext().Request.Host.Value ?? "";
-        return context.WriteResponseHeadersAsync(new Metadata { { ReplicaHeader, host } });
+        return context.WriteResponseHeadersAsync(new Metadata { { RoutingHeaders.Replica, host } });
     }
 }

@@ -1,3 +1,4 @@
+using MoCo.Contracts;
 using System.Collections.Concurrent;
 using Grpc.Core;
 using MoCo.Contracts.V1;
@@ -12,7 +13,7 @@ public sealed class GrpcDecodeBackend(InferenceService.InferenceServiceClient cl
 
     private string Address(string model) => address?.Invoke(model) ?? model;
 
-    private Metadata Headers(string model) => new() { { "moco-model", Address(model) } };
+    private Metadata Headers(string model) => RoutingHeaders.For(Address(model));
 
     /// <inheritdoc/>
     public Task<IReadOnlySet<int>> EosAsync(string model, CancellationToken cancellationToken) => _eos.GetOrAdd(model, async m =>

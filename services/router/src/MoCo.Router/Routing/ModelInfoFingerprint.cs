@@ -1,4 +1,5 @@
 using Grpc.Core;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 
 namespace MoCo.Router.Routing;
@@ -13,7 +14,7 @@ public static class ModelInfoFingerprint
     public static async Task<string> OfAsync(InferenceService.InferenceServiceClient client, string model, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
-        var info = await client.ModelInfoAsync(new ModelInfoRequest { Model = model }, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken)
+        var info = await client.ModelInfoAsync(new ModelInfoRequest { Model = model }, RoutingHeaders.For(model), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         return info.Summary?.Fingerprint is { Length: > 0 } fingerprint ? fingerprint : info.Summary?.Id ?? model;
     }

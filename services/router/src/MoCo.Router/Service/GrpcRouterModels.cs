@@ -1,4 +1,5 @@
 using Grpc.Core;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 using MoCo.Router.Routing;
 
@@ -37,7 +38,7 @@ public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient cli
             request.Logprobs = TopConfidence.Request(settings.ConfidenceTopK);
             confidence = new TopConfidence();
         }
-        using var stream = client.Generate(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken);
+        using var stream = client.Generate(request, RoutingHeaders.For(model), cancellationToken: cancellationToken);
         await foreach (var message in stream.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             if (confidence is not null && message.PayloadCase == GenerateResponse.PayloadOneofCase.Delta)
@@ -66,7 +67,7 @@ public sealed class GrpcRouterModels(InferenceService.InferenceServiceClient cli
     {
         var request = new EmbedRequest { Model = model, Pooling = Pooling.Mean, Normalize = true, CallKey = callKey };
         request.Texts.AddRange(texts);
-        var response = await client.EmbedAsync(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var response = await client.EmbedAsync(request, RoutingHeaders.For(model), cancellationToken: cancellationToken).ConfigureAwait(false);
         return [.. response.Vectors.Select(v => v.Values.Select(x => (double)x).ToArray())];
     }
 

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using MoCo.Contracts;
 using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 using MoCo.Router.Decoding;
@@ -16,7 +17,7 @@ public sealed class GrpcRouterTrainer(InferenceService.InferenceServiceClient cl
     public async Task<double> RewardAsync(string model, string prompt, string output, string callKey, CancellationToken cancellationToken)
     {
         var request = ScoreCalls.Request(model, null, prompt, output, reward: true, callKey);
-        var response = await client.ScoreAsync(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var response = await client.ScoreAsync(request, RoutingHeaders.For(model), cancellationToken: cancellationToken).ConfigureAwait(false);
         return ScoreCalls.Reward(response, model);
     }
 
@@ -27,7 +28,7 @@ public sealed class GrpcRouterTrainer(InferenceService.InferenceServiceClient cl
         var request = ScoreCalls.Request(model, system, user, continuation, reward: false, callKey);
         try
         {
-            var response = await client.ScoreAsync(request, new Metadata { { "moco-model", model } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var response = await client.ScoreAsync(request, RoutingHeaders.For(model), cancellationToken: cancellationToken).ConfigureAwait(false);
             return new ContinuationScore([.. response.Logprobs.Select(v => (double)v)], [.. response.MaxLogprobs.Select(v => (double)v)],
                 response.Usage?.PromptTokens ?? 0, null);
         }

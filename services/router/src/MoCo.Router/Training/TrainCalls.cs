@@ -1,4 +1,5 @@
 using Grpc.Core;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 
 namespace MoCo.Router.Training;
@@ -23,7 +24,7 @@ public static class TrainCalls
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(examples);
         // The call carries the token; writes take none (some transports, the in-process test one among them, refuse it).
-        using var call = client.Train(Headers(job.BaseModel), cancellationToken: cancellationToken);
+        using var call = client.Train(RoutingHeaders.For(job.BaseModel), cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new TrainRequest { Job = job }).ConfigureAwait(false);
         foreach (var chunk in examples.Chunk(ExamplesPerMessage))
         {
@@ -66,7 +67,7 @@ public static class TrainCalls
         ArgumentNullException.ThrowIfNull(client);
         try
         {
-            await client.ModelInfoAsync(new ModelInfoRequest { Model = modelId }, Headers(modelId), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await client.ModelInfoAsync(new ModelInfoRequest { Model = modelId }, RoutingHeaders.For(modelId), cancellationToken: cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
@@ -74,6 +75,4 @@ public static class TrainCalls
             return false;
         }
     }
-
-    private static Metadata Headers(string model) => new() { { "moco-model", model } };
 }

@@ -1,3 +1,4 @@
+using MoCo.Contracts;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -28,7 +29,7 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
         ArgumentNullException.ThrowIfNull(call);
         var started = Stopwatch.GetTimestamp();
         var spec = call.Spec;
-        var infos = await Task.WhenAll(spec.Members.Select(m => client.ModelInfoAsync(new ModelInfoRequest { Model = m }, Headers(m), cancellationToken: cancellationToken)
+        var infos = await Task.WhenAll(spec.Members.Select(m => client.ModelInfoAsync(new ModelInfoRequest { Model = m }, RoutingHeaders.For(m), cancellationToken: cancellationToken)
             .ResponseAsync)).ConfigureAwait(false);
         // The text side of each member: an adapter without a tokenizer of its own is served with its base's.
         var texts = spec.Members.Select((m, i) => infos[i].Summary is { Kind: ModelKind.Adapter, BaseModel: { Length: > 0 } b } ? b : m).ToList();
@@ -47,7 +48,7 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
 
         var chat = new ChatPrompt { AssistantPrefill = call.Prefill };
         chat.Messages.Add(new ChatMessage { Role = "user", Content = call.Prompt });
-        var tokenized = await client.TokenizeAsync(new TokenizeRequest { Model = template, Inputs = { new Prompt { Chat = chat } } }, Headers(template),
+        var tokenized = await client.TokenizeAsync(new TokenizeRequest { Model = template, Inputs = { new Prompt { Chat = chat } } }, RoutingHeaders.For(template),
             cancellationToken: cancellationToken).ConfigureAwait(false);
         int[] prompt = [.. tokenized.Results[0].TokenIds];
         if (prompt.Length >= context)
@@ -95,7 +96,7 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
                 Model = template,
                 SkipSpecialTokens = true,
                 Sequences = { samples.Select(s => new TokenIds { Ids = { s } }) },
-            }, Headers(template), cancellationToken: cancellationToken).ConfigureAwait(false);
+            }, RoutingHeaders.For(template), cancellationToken: cancellationToken).ConfigureAwait(false);
             var latency = Stopwatch.GetElapsedTime(started);
             return [.. samples.Select((s, i) => new GeneratedSample(decoded.Texts[i], reasons[i]!, new CallUsage(prompt.Length, s.Count + (reasons[i] == "eos" ? 1 : 0), latency)))];
         }
@@ -118,7 +119,7 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
         {
             var one = request.Clone();
             one.Model = m;
-            return (await client.DetokenizeAsync(one, Headers(m), cancellationToken: cancellationToken).ConfigureAwait(false)).Texts;
+            return (await client.DetokenizeAsync(one, RoutingHeaders.For(m), cancellationToken: cancellationToken).ConfigureAwait(false)).Texts;
         })).ConfigureAwait(false);
         for (var i = 1; i < members.Count; i++)
         {
@@ -144,12 +145,10 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
         return ids;
     }
 
-    private static Metadata Headers(string model) => new() { { "moco-model", model } };
-
     // One member's Decode stream: one sequence per sample, full f32 log-probs at every step.
     private sealed class MemberStream(InferenceService.InferenceServiceClient client, string model, CancellationToken cancellationToken) : IAsyncDisposable
     {
-        private readonly AsyncDuplexStreamingCall<DecodeRequest, DecodeResponse> _stream = client.Decode(Headers(model), cancellationToken: cancellationToken);
+        private readonly AsyncDuplexStreamingCall<DecodeRequest, DecodeResponse> _stream = client.Decode(RoutingHeaders.For(model), cancellationToken: cancellationToken);
 
         public Task<Dictionary<int, float[]>> OpenAsync(IReadOnlyList<int> samples, int[] prompt)
         {

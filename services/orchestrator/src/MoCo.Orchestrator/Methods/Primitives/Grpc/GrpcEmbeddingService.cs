@@ -1,3 +1,4 @@
+using MoCo.Contracts;
 using System.Text.Json.Nodes;
 using MoCo.Contracts.V1;
 
@@ -22,7 +23,7 @@ public sealed class GrpcEmbeddingService(InferenceService.InferenceServiceClient
         var address = addresses.Of(model);
         var request = new EmbedRequest { Model = address, Pooling = Pooling.Mean, Normalize = true, CallKey = key };
         request.Texts.AddRange(texts);
-        var response = await client.EmbedAsync(request, new global::Grpc.Core.Metadata { { "moco-model", address } }, cancellationToken: cancellationToken)
+        var response = await client.EmbedAsync(request, RoutingHeaders.For(address), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         var result = new JsonObject
         {

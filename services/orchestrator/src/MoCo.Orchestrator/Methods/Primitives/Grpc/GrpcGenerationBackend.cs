@@ -1,3 +1,4 @@
+using MoCo.Contracts;
 using System.Collections.Concurrent;
 using Grpc.Core;
 using MoCo.Contracts.V1;
@@ -47,7 +48,7 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
             request.Logprobs = TopConfidence.Request(call.ConfidenceTopK);
             confidences = [.. Enumerable.Range(0, call.Samples).Select(_ => new TopConfidence())];
         }
-        using var stream = client.Generate(request, Headers(call.Model), cancellationToken: cancellationToken);
+        using var stream = client.Generate(request, RoutingHeaders.For(call.Model), cancellationToken: cancellationToken);
         var samples = await CollectAsync(stream.ResponseStream.ReadAllAsync(cancellationToken).Select(m =>
         {
             if (confidences is not null && m.PayloadCase == GenerateResponse.PayloadOneofCase.Delta)
@@ -68,7 +69,7 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
         var spec = call.Spec;
         // LoadModel of a resident model only answers its summary; asking every call keeps members resident after an eviction.
         await Task.WhenAll(spec.Members.Distinct(StringComparer.Ordinal).Select(m =>
-            client.LoadModelAsync(new LoadModelRequest { Model = m }, Headers(m), cancellationToken: cancellationToken).ResponseAsync)).ConfigureAwait(false);
+            client.LoadModelAsync(new LoadModelRequest { Model = m }, RoutingHeaders.For(m), cancellationToken: cancellationToken).ResponseAsync)).ConfigureAwait(false);
         var chat = new ChatPrompt { AssistantPrefill = call.Prefill };
         chat.Messages.Add(new ChatMessage { Role = "user", Content = call.Prompt });
         var request = new GenerateEnsembleRequest
@@ -91,7 +92,7 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
         }
         try
         {
-            using var stream = client.GenerateEnsemble(request, Headers(spec.Members[0]), cancellationToken: cancellationToken);
+            using var stream = client.GenerateEnsemble(request, RoutingHeaders.For(spec.Members[0]), cancellationToken: cancellationToken);
             return await CollectAsync(stream.ResponseStream.ReadAllAsync(cancellationToken).Select(m => m.PayloadCase == GenerateEnsembleResponse.PayloadOneofCase.Final ? m.Final : null),
                 call.Samples, $"GenerateEnsemble of {string.Join(", ", spec.Members)}").ConfigureAwait(false);
         }
@@ -142,5 +143,4 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
     };
 
     // The gateway routes by model (contracts.md §9 affinity).
-    private static Metadata Headers(string model) => new() { { "moco-model", model } };
 }

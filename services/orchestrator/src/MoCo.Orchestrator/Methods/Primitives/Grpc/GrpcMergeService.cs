@@ -1,3 +1,4 @@
+using MoCo.Contracts;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Grpc.Core;
@@ -96,7 +97,7 @@ public sealed class GrpcMergeService(InferenceService.InferenceServiceClient cli
     {
         try
         {
-            await client.UnloadModelAsync(new UnloadModelRequest { Model = model }, Headers(model), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await client.UnloadModelAsync(new UnloadModelRequest { Model = model }, RoutingHeaders.For(model), cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
@@ -115,7 +116,7 @@ public sealed class GrpcMergeService(InferenceService.InferenceServiceClient cli
         }
         try
         {
-            var response = await client.MergeAsync(request, Headers(routeBy), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var response = await client.MergeAsync(request, RoutingHeaders.For(routeBy), cancellationToken: cancellationToken).ConfigureAwait(false);
             return new MergedModel(response.ModelId, response.Fingerprint);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && MocoErrors.ErrorInfos(e).Any(i => i.Reason == "MODEL_EXISTS"))
@@ -126,7 +127,7 @@ public sealed class GrpcMergeService(InferenceService.InferenceServiceClient cli
 
     private async Task<string> FingerprintOfAsync(string id, CancellationToken cancellationToken)
     {
-        var info = await client.ModelInfoAsync(new ModelInfoRequest { Model = id }, Headers(id), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var info = await client.ModelInfoAsync(new ModelInfoRequest { Model = id }, RoutingHeaders.For(id), cancellationToken: cancellationToken).ConfigureAwait(false);
         return info.Summary?.Fingerprint is { Length: > 0 } fingerprint ? fingerprint : id;
     }
 
@@ -144,8 +145,8 @@ public sealed class GrpcMergeService(InferenceService.InferenceServiceClient cli
     public async Task PersistAsync(string model, string artifact, CancellationToken cancellationToken)
     {
         var address = addresses.Of(model);
-        using var read = client.ReadWeights(new ReadWeightsRequest { Model = address }, Headers(address), cancellationToken: cancellationToken);
-        using var write = client.WriteModel(Headers(address), cancellationToken: cancellationToken);
+        using var read = client.ReadWeights(new ReadWeightsRequest { Model = address }, RoutingHeaders.For(address), cancellationToken: cancellationToken);
+        using var write = client.WriteModel(RoutingHeaders.For(address), cancellationToken: cancellationToken);
         var first = true;
         await foreach (var message in read.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -185,7 +186,7 @@ public sealed class GrpcMergeService(InferenceService.InferenceServiceClient cli
     private Task<string> FullWeightsAsync(string model, string fingerprint, CancellationToken cancellationToken) =>
         _fullWeights.GetOrAdd(addresses.Of(model), async address =>
         {
-            var info = await client.ModelInfoAsync(new ModelInfoRequest { Model = address }, Headers(address), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var info = await client.ModelInfoAsync(new ModelInfoRequest { Model = address }, RoutingHeaders.For(address), cancellationToken: cancellationToken).ConfigureAwait(false);
             if (info.Summary?.Kind != ModelKind.Adapter)
             {
                 return address;
@@ -223,5 +224,4 @@ public sealed class GrpcMergeService(InferenceService.InferenceServiceClient cli
     };
 
     // The gateway routes by model (contracts.md §9 affinity).
-    private static Metadata Headers(string model) => new() { { "moco-model", model } };
 }

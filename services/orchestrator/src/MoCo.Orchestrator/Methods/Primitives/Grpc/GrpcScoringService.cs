@@ -1,3 +1,4 @@
+using MoCo.Contracts;
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using MoCo.Contracts.V1;
@@ -44,7 +45,7 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
         ScoreResponse response;
         try
         {
-            response = await client.ScoreAsync(scoreRequest, new global::Grpc.Core.Metadata { { "moco-model", address } }, cancellationToken: cancellationToken)
+            response = await client.ScoreAsync(scoreRequest, RoutingHeaders.For(address), cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (RpcException e) when (ScoreCalls.PromptTooLong(e))
