@@ -11,7 +11,8 @@ namespace MoCo.IntegrationTests;
 /// TrainRouter with a dev_view through the gateway (router.proto TrainRouterRequest.dev_view): the router loads the dev
 /// view from the evaluator, has every model answer every dev prompt and scores the answers itself, then fits — here an
 /// api_graph_routing network, whose weights show any difference in its dev profile. A client that does the same dev
-/// pass itself (LoadDataset, each model's greedy answers, Evaluate) and sends it as a dev_set gets the same router. An
+/// pass itself (LoadDataset, each model's greedy answers, Evaluate) and sends it as a dev_set gets the same router, and
+/// so does a dev_view that names the view by the id that LoadDataset answered. An
 /// api_nudging search on a dev view stores its best (gamma, nudger), and Complete with that router answers as Complete
 /// configured with the pair does.
 /// </summary>
@@ -63,13 +64,17 @@ public sealed class DevViewBehindGatewayTests : IAsyncLifetime
             viewMessages.Where(m => m.PayloadCase == TrainRouterResponse.PayloadOneofCase.Progress).Select(m => (m.Progress.Phase, m.Progress.Done, m.Progress.Total)));
 
         var dev = await ClientDevPassAsync();
-        Assert.Equal(6, dev.Inputs.Count);
-        using var setCall = router.TrainRouter(new TrainRouterRequest { Context = Context(), DevSet = dev, CallKey = "set" });
+        Assert.Equal(6, dev.Set.Inputs.Count);
+        using var setCall = router.TrainRouter(new TrainRouterRequest { Context = Context(), DevSet = dev.Set, CallKey = "set" });
         var setDone = (await setCall.ResponseStream.ReadAllAsync().ToListAsync())[^1].Done;
 
+        using var idCall = router.TrainRouter(new TrainRouterRequest { Context = Context(), DevView = new EvaluateHeader { ViewId = dev.ViewId }, CallKey = "id" });
+        var idDone = (await idCall.ResponseStream.ReadAllAsync().ToListAsync())[^1].Done;
+
         var store = new RouterStore(_store);
-        var (fromView, fromSet) = (store.Find(viewMessages[^1].Done.RouterId)!, store.Find(setDone.RouterId)!);
+        var (fromView, fromSet, fromId) = (store.Find(viewMessages[^1].Done.RouterId)!, store.Find(setDone.RouterId)!, store.Find(idDone.RouterId)!);
         Assert.Equal(fromSet.Payload.ToJsonString(), fromView.Payload.ToJsonString());
+        Assert.Equal(fromSet.Payload.ToJsonString(), fromId.Payload.ToJsonString());
     }
 
     [Fact]
@@ -119,8 +124,8 @@ public sealed class DevViewBehindGatewayTests : IAsyncLifetime
     }
 
     // What a client does without dev_view: the view's prompts, each model's greedy answer (StdGen: one user turn, the
-    // same budget), each model's answers scored on the view.
-    private async Task<DevSet> ClientDevPassAsync()
+    // same budget), each model's answers scored on the view (whose id comes along).
+    private async Task<(DevSet Set, string ViewId)> ClientDevPassAsync()
     {
         var evaluator = new EvaluatorService.EvaluatorServiceClient(_cluster.Channel);
         using var load = evaluator.LoadDataset(Dataset());
@@ -145,6 +150,6 @@ public sealed class DevViewBehindGatewayTests : IAsyncLifetime
                 dev.Inputs[k].Scores.Add(results[items[k].Index].Score ?? double.NaN);
             }
         }
-        return dev;
+        return (dev, viewId);
     }
 }

@@ -37,12 +37,14 @@ public sealed class DevPassTests
     {
         public List<LoadDatasetRequest> Loads { get; } = [];
 
+        public Split Split { get; init; } = Split.Dev;
+
         public ConcurrentQueue<EvaluateHeader> Headers { get; } = new();
 
         public Task<(DatasetInfo Info, IReadOnlyList<DatasetItem> Items)> LoadAsync(LoadDatasetRequest dataset, CancellationToken cancellationToken)
         {
             Loads.Add(dataset.Clone());
-            return Task.FromResult<(DatasetInfo, IReadOnlyList<DatasetItem>)>((new DatasetInfo { ViewId = "view-1" },
+            return Task.FromResult<(DatasetInfo, IReadOnlyList<DatasetItem>)>((new DatasetInfo { ViewId = "view-1", Split = Split },
                 [new DatasetItem { Index = 4, Prompt = "p4" }, new DatasetItem { Index = 7, Prompt = "p7" }, new DatasetItem { Index = 9, Prompt = "p9" }]));
         }
 
@@ -107,6 +109,28 @@ public sealed class DevPassTests
     }
 
     [Fact]
+    public async Task A_view_id_loads_as_itself_without_gold_and_scores_on_that_view()
+    {
+        var (models, evaluator) = (new Models(), new Evaluator());
+        var (inputs, _) = await RunAsync(new DevPass(models, evaluator), Context(), new EvaluateHeader { ViewId = "view-1", RunId = "fit" }, profile: true);
+        Assert.Equal(new LoadDatasetRequest { ViewId = "view-1", IncludeGold = false }, Assert.Single(evaluator.Loads));
+        Assert.Equal([[1.0, 0.0], [0.0, 1.0], [double.NaN, 0.0]], inputs.Select(i => i.Scores.ToArray()));
+        Assert.All(evaluator.Headers, h => Assert.Equal((EvaluateHeader.ViewOneofCase.ViewId, "view-1"), (h.ViewCase, h.ViewId)));
+    }
+
+    [Fact]
+    public async Task A_view_id_of_another_split_is_refused_once_loaded_before_any_generation()
+    {
+        var (models, evaluator) = (new Models(), new Evaluator { Split = Split.Test });
+        var error = await Assert.ThrowsAsync<RpcException>(() => RunAsync(new DevPass(models, evaluator), Context(), new EvaluateHeader { ViewId = "view-1" }, profile: true));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal("dev_view.view_id", Assert.Single(MocoErrors.FieldViolations(error)).Field);
+        Assert.Single(evaluator.Loads);
+        Assert.Empty(models.Generations);
+        Assert.Empty(evaluator.Headers);
+    }
+
+    [Fact]
     public async Task Methods_that_read_only_prompts_generate_nothing()
     {
         var (models, evaluator) = (new Models(), new Evaluator());
@@ -119,7 +143,7 @@ public sealed class DevPassTests
     }
 
     [Theory]
-    [InlineData("view_id", "dev_view.dataset")]
+    [InlineData("no view", "dev_view.view")]
     [InlineData("test", "dev_view.dataset.split")]
     [InlineData("compat", "dev_view.compat")]
     public async Task A_view_the_router_cannot_fit_on_is_refused_naming_the_field_before_any_call(string fault, string field)
@@ -127,7 +151,7 @@ public sealed class DevPassTests
         var (models, evaluator) = (new Models(), new Evaluator());
         var view = fault switch
         {
-            "view_id" => new EvaluateHeader { ViewId = "view-1" },
+            "no view" => new EvaluateHeader { Compat = Compat.Moco },
             "test" => View(Split.Test),
             _ => View(compat: Compat.Reference),
         };

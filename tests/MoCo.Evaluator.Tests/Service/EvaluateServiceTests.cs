@@ -171,6 +171,63 @@ public sealed class EvaluateServiceTests(EvaluatorServiceFixture service) : ICla
     }
 
     [Fact]
+    public async Task LoadDataset_by_view_id_loads_that_view_on_any_replica_with_gold_as_asked()
+    {
+        var (info, items) = await Client.LoadAsync(new LoadDatasetRequest { Task = "gsm8k", Split = Split.Dev, Limit = 4, LimitSeed = 7 });
+        Assert.Equal(Split.Dev, info.Split);
+        await using var other = await service.StartAsync();
+        using var channel = GrpcChannel.ForAddress(other.GrpcAddress);
+        var (again, againItems) = await new EvaluatorService.EvaluatorServiceClient(channel).LoadAsync(
+            new LoadDatasetRequest { ViewId = info.ViewId, IncludeGold = true });
+        Assert.Equal(info, again);
+        Assert.Equal(items.Select(i => (i.Index, i.Prompt)), againItems.Select(i => (i.Index, i.Prompt)));
+        Assert.All(againItems, i => Assert.NotNull(i.Gold));
+        Assert.All(items, i => Assert.Null(i.Gold));
+
+        var (test, _) = await Client.LoadAsync(new LoadDatasetRequest { Task = "gsm8k", Split = Split.Test, Limit = 1 });
+        Assert.Equal(Split.Test, test.Split);
+    }
+
+    [Fact]
+    public async Task A_view_id_with_view_fields_beside_it_or_inside_an_evaluate_dataset_is_invalid_naming_the_field()
+    {
+        var (info, _) = await Client.LoadAsync(new LoadDatasetRequest { Task = "gsm8k", Split = Split.Dev, Limit = 2 });
+        var beside = await Assert.ThrowsAsync<RpcException>(() => Client.LoadAsync(new LoadDatasetRequest { ViewId = info.ViewId, Split = Split.Dev, Limit = 2 }));
+        Assert.Equal(StatusCode.InvalidArgument, beside.StatusCode);
+        Assert.Equal("view_id", Assert.Single(MocoErrors.FieldViolations(beside)).Field);
+        Assert.Contains("split, limit", beside.Status.Detail);
+
+        var inside = await Assert.ThrowsAsync<RpcException>(() => Client.EvaluateAsync(
+            new EvaluateHeader { Dataset = new LoadDatasetRequest { ViewId = info.ViewId } }, [Output("1")]));
+        Assert.Equal(StatusCode.InvalidArgument, inside.StatusCode);
+        Assert.Contains("header.dataset.view_id", MocoErrors.FieldViolations(inside).Select(v => v.Field));
+    }
+
+    [Fact]
+    public async Task LoadDataset_of_a_changed_files_view_id_fails_and_of_a_forged_one_is_not_found_naming_view_id()
+    {
+        var folder = Directory.CreateTempSubdirectory("moco-eval-view-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "changing.json");
+            await File.WriteAllTextAsync(path, """{"task_type": "exact_match", "dev": [{"input": "q", "output": "1"}]}""");
+            var (info, _) = await Client.LoadAsync(new LoadDatasetRequest { Task = path, Split = Split.Dev });
+            await File.WriteAllTextAsync(path, """{"task_type": "exact_match", "dev": [{"input": "q", "output": "2"}]}""");
+            var changed = await Assert.ThrowsAsync<RpcException>(() => Client.LoadAsync(new LoadDatasetRequest { ViewId = info.ViewId }));
+            Assert.Equal(StatusCode.FailedPrecondition, changed.StatusCode);
+            Assert.Equal(("VIEW_CHANGED", "view_id"), (MocoErrors.ErrorInfos(changed)[0].Reason, Assert.Single(MocoErrors.FieldViolations(changed)).Field));
+
+            var forged = await Assert.ThrowsAsync<RpcException>(() => Client.LoadAsync(new LoadDatasetRequest { ViewId = new string('0', 64) + ".e30" }));
+            Assert.Equal(StatusCode.NotFound, forged.StatusCode);
+            Assert.Equal("view_id", Assert.Single(MocoErrors.FieldViolations(forged)).Field);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Reward_logits_average_and_text_generation_test_is_unscored_without_calls()
     {
         service.Fake.Models.Add(JudgeRole.RewardModel.DefaultModel);

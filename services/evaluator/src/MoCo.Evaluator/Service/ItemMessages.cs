@@ -41,6 +41,7 @@ public static class ItemMessages
             },
             IdsUnique = view.IdsUnique,
             Metric = view.Metric,
+            Split = view.Split == DatasetSplit.Dev ? Split.Dev : Split.Test,
             Requirements = new EvaluationRequirements
             {
                 Verifier = spec.NeedsVerifier,

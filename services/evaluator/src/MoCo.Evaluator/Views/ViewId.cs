@@ -22,8 +22,9 @@ public static class ViewId
         return Convert.ToHexStringLower(SHA256.HashData(payload)) + "." + Base64Url(payload);
     }
 
-    /// <summary>The request and file hash an id stands for; NOT_FOUND when the id is not one of ours.</summary>
-    public static (ViewRequest Request, string FileSha256) Parse(string viewId)
+    /// <summary>The request and file hash an id stands for; NOT_FOUND naming <paramref name="field"/> when the id is not
+    /// one of ours.</summary>
+    public static (ViewRequest Request, string FileSha256) Parse(string viewId, string field = "header.view_id")
     {
         var dot = viewId.IndexOf('.');
         byte[] payload;
@@ -33,11 +34,11 @@ public static class ViewId
         }
         catch (FormatException)
         {
-            throw NotFound(viewId);
+            throw NotFound(viewId, field);
         }
         if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(payload)), viewId[..64], StringComparison.Ordinal))
         {
-            throw NotFound(viewId);
+            throw NotFound(viewId, field);
         }
         try
         {
@@ -53,7 +54,7 @@ public static class ViewId
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw NotFound(viewId);
+            throw NotFound(viewId, field);
         }
     }
 
@@ -116,8 +117,8 @@ public static class ViewId
         return Convert.FromBase64String(s.PadRight(s.Length + (4 - s.Length % 4) % 4, '='));
     }
 
-    private static EvaluatorException NotFound(string viewId) =>
-        EvaluatorException.Single(StatusCode.NotFound, "header.view_id", Reasons.ViewNotFound,
+    private static EvaluatorException NotFound(string viewId, string field) =>
+        EvaluatorException.Single(StatusCode.NotFound, field, Reasons.ViewNotFound,
             $"view id \"{(viewId.Length > 80 ? viewId[..80] + "…" : viewId)}\" is not a view id of this evaluator",
-            "use the view_id of a LoadDataset reply unchanged, or send the dataset fields in the header instead");
+            "use the view_id of a LoadDataset reply unchanged, or send the dataset fields instead");
 }

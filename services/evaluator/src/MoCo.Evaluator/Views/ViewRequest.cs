@@ -22,6 +22,12 @@ public sealed record ViewRequest(string Task, DatasetSplit Split, TaskType? Task
     public static ViewRequest From(LoadDatasetRequest request, string fieldPrefix = "")
     {
         var problems = new List<Problem>();
+        if (request.ViewId.Length > 0)
+        {
+            // Only an Evaluate header's dataset gets here with one: LoadDataset resolves its view_id before.
+            problems.Add(Problem(fieldPrefix + "view_id", Reasons.InvalidValue, "a view id inside the dataset fields",
+                "set header.view_id instead of header.dataset"));
+        }
         if (string.IsNullOrWhiteSpace(request.Task))
         {
             problems.Add(Problem(fieldPrefix + "task", Reasons.MissingField, "task is empty", "name a dataset, e.g. gsm8k (see `moco tasks list`)"));

@@ -36,14 +36,15 @@ public sealed class ViewResolver(DatasetLocator locator, DatasetCache cache)
         return new DatasetView(request, file, type, indices, selection, groupField, report);
     }
 
-    /// <summary>The view of <paramref name="viewId"/>; FAILED_PRECONDITION when its file changed since.</summary>
-    public DatasetView Resolve(string viewId)
+    /// <summary>The view of <paramref name="viewId"/>; NOT_FOUND when it is not one of ours, FAILED_PRECONDITION when its
+    /// file changed since, both naming <paramref name="field"/>.</summary>
+    public DatasetView Resolve(string viewId, string field = "header.view_id")
     {
-        var (request, sha) = ViewId.Parse(viewId);
+        var (request, sha) = ViewId.Parse(viewId, field);
         var view = Open(request);
         if (view.File.Sha256 != sha)
         {
-            throw EvaluatorException.Single(StatusCode.FailedPrecondition, "header.view_id", Reasons.ViewChanged,
+            throw EvaluatorException.Single(StatusCode.FailedPrecondition, field, Reasons.ViewChanged,
                 $"{view.File.FileName} changed since the view was made (SHA-256 {sha[..12]}… is now {view.File.Sha256[..12]}…)",
                 "load the dataset again (LoadDataset) and score against the new view");
         }

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 using MoCo.Router.Routing;
@@ -18,16 +19,21 @@ public sealed class DevPass(IRouterModels models, IRouterDevData? data = null, R
 {
     private readonly RouterCalls _calls = new(models, metrics);
 
-    /// <summary>The dev view <paramref name="header"/> names, loaded without gold: its items and the header that scores
-    /// outputs on it.</summary>
+    /// <summary>The dev view <paramref name="header"/> names (by its LoadDataset fields or its id), loaded without gold:
+    /// its items and the header that scores outputs on it.</summary>
     public async Task<DevView> ViewAsync(RouterContext context, EvaluateHeader header, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(header);
         Check(context, header);
-        var dataset = header.Dataset.Clone();
+        // An id loads as itself: the evaluator reads the view's fields out of it.
+        var dataset = header.ViewCase == EvaluateHeader.ViewOneofCase.ViewId ? new LoadDatasetRequest { ViewId = header.ViewId } : header.Dataset.Clone();
         dataset.IncludeGold = false;
         var (info, items) = await Data.LoadAsync(dataset, cancellationToken).ConfigureAwait(false);
+        if (header.ViewCase == EvaluateHeader.ViewOneofCase.ViewId && info.Split != Split.Dev)
+        {
+            throw NotDev("dev_view.view_id", info.Split, "send the view id of a SPLIT_DEV LoadDataset");
+        }
         var scoring = header.Clone();
         scoring.ViewId = info.ViewId;
         return new DevView(scoring, [.. items.Select(i => (i.Index, i.Prompt))]);
@@ -77,23 +83,25 @@ public sealed class DevPass(IRouterModels models, IRouterDevData? data = null, R
         return inputs;
     }
 
+    private static RpcException NotDev(string field, Split split, string fix) =>
+        MocoErrors.InvalidArgument(new Problem(field, "INVALID_VALUE",
+            $"{split}: a router fits on dev outcomes; fitting on test would score it on what it learned from",
+            new Dictionary<string, string> { ["fix"] = fix }));
+
     private IRouterDevData Data => data ?? throw new InvalidOperationException("a dev_view is read from the evaluator, and this DevPass was built without one");
 
-    // The view must name its items (the router needs their prompts), be a dev view (fitting on test would score the
-    // router on what it learned from) and score with the run's compat.
+    // The view must name its items, be a dev view (fitting on test would score the router on what it learned from; an
+    // id's split is known once it is loaded) and score with the run's compat.
     private static void Check(RouterContext context, EvaluateHeader header)
     {
-        if (header.ViewCase != EvaluateHeader.ViewOneofCase.Dataset)
+        if (header.ViewCase == EvaluateHeader.ViewOneofCase.None)
         {
-            throw MocoErrors.InvalidArgument(new Problem("dev_view.dataset", "REQUIRED",
-                "a view id names the items but not their prompts, which the router generates on",
-                new Dictionary<string, string> { ["fix"] = "send dev_view.dataset (the LoadDataset fields of the view), or a dev_set" }));
+            throw MocoErrors.InvalidArgument(new Problem("dev_view.view", "REQUIRED", "the dev view names no view",
+                new Dictionary<string, string> { ["fix"] = "send dev_view.view_id (from LoadDataset) or dev_view.dataset (its fields), or a dev_set" }));
         }
-        if (header.Dataset.Split != Split.Dev)
+        if (header.ViewCase == EvaluateHeader.ViewOneofCase.Dataset && header.Dataset.Split != Split.Dev)
         {
-            throw MocoErrors.InvalidArgument(new Problem("dev_view.dataset.split", "INVALID_VALUE",
-                $"{header.Dataset.Split}: a router fits on dev outcomes; fitting on test would score it on what it learned from",
-                new Dictionary<string, string> { ["fix"] = "use SPLIT_DEV" }));
+            throw NotDev("dev_view.dataset.split", header.Dataset.Split, "use SPLIT_DEV");
         }
         static Compat Effective(Compat compat) => compat == Compat.Unspecified ? Compat.Moco : compat;
         if (Effective(header.Compat) != Effective(context.Compat))

@@ -35,7 +35,7 @@ public sealed class NudgingFit(IDecodeBackend decoding, DevPass devPass)
         {
             throw MocoErrors.InvalidArgument(new Problem("dev_view", "REQUIRED",
                 $"the search scores {pairs.Count} (gamma, nudger) pairs on dev outputs the router decodes, which the evaluator scores",
-                new Dictionary<string, string> { ["fix"] = "send dev_view (the dev view's LoadDataset fields), or unset search_gamma and search_nudging" }));
+                new Dictionary<string, string> { ["fix"] = "send dev_view (a dev view's id or LoadDataset fields), or unset search_gamma and search_nudging" }));
         }
         var view = await devPass.ViewAsync(context, devView, cancellationToken).ConfigureAwait(false);
         var means = new List<double>();
