@@ -213,6 +213,53 @@ public sealed class ChartTests
         Assert.Equal("json", Manifests.Env(chart.Get("StatefulSet", "t-moco-inference-small"))["Moco__Host__LogFormat"]);
     }
 
+    [Fact]
+    public void Network_policies_let_only_the_gateway_reach_the_services_and_the_evaluator_only_the_gateway_and_dns()
+    {
+        var chart = Chart.Render(Cluster + """
+
+            networkPolicy:
+              enabled: true
+              metricsFrom: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
+            """);
+        var policies = new NetworkPolicies(chart.All.Where(d => (string)d["kind"] == "NetworkPolicy"));
+        var pods = chart.All.Where(d => (string)d["kind"] is "Deployment" or "StatefulSet").ToDictionary(
+            w => (string)((List<object>)Manifests.Container(w)["args"])[1] + (w["kind"] is "StatefulSet" ? "-" + Node.At(w, "metadata", "name") : ""),
+            w => ((Dictionary<object, object>)Node.At(w, "spec", "template", "metadata", "labels")).ToDictionary(kv => (string)kv.Key, kv => (string)kv.Value));
+        var gateway = pods["gateway"];
+        var stranger = new Dictionary<string, string> { ["app"] = "elsewhere" };
+        var behind = pods.Where(p => p.Key != "gateway").ToList();
+        Assert.Equal(5, behind.Count);  // router, evaluator, orchestrator and the two inference groups
+        Assert.All(pods.Values, labels => Assert.Single(policies.Selecting(labels)));
+
+        foreach (var (name, labels) in behind)
+        {
+            var (grpc, admin) = name.StartsWith("inference", StringComparison.Ordinal)
+                ? (50051, 9051)
+                : Services.Where(s => s.Service == name).Select(s => (s.Grpc, s.Admin)).Single();
+            Assert.True(policies.Admits(gateway, labels, grpc), $"gateway → {name} grpc");
+            Assert.True(policies.Admits(gateway, labels, admin), $"gateway → {name} health checks");
+            Assert.False(policies.Admits(stranger, labels, grpc), $"stranger → {name} grpc");
+            Assert.False(policies.Admits(stranger, labels, admin), $"stranger → {name} admin (metricsFrom names another namespace)");
+            foreach (var (other, otherLabels) in behind.Where(b => b.Key != name))
+            {
+                Assert.False(policies.Admits(otherLabels, labels, grpc), $"{other} → {name} grpc, around the gateway");
+            }
+        }
+        Assert.True(policies.Admits(stranger, gateway, 50050), "gatewayFrom empty: anyone calls the gateway");
+        Assert.False(policies.Admits(stranger, gateway, 9050), "the gateway's admin port is metricsFrom's");
+
+        // The evaluator runs model-written code: out of it only the gateway's gRPC port and DNS.
+        var evaluator = pods["evaluator"];
+        Assert.True(policies.Admits(evaluator, gateway, 50050));
+        Assert.True(policies.Admits(evaluator, stranger, 53, "UDP"));
+        Assert.False(policies.Admits(evaluator, stranger, 443));
+        Assert.False(policies.Admits(evaluator, pods["inference-t-moco-inference-big"], 50051));
+        Assert.True(policies.Admits(pods["orchestrator"], stranger, 5432), "other services' egress is not restricted (PostgreSQL, OTLP)");
+
+        Assert.DoesNotContain(Chart.Render(Cluster).All, d => (string)d["kind"] == "NetworkPolicy");
+    }
+
     [Theory]
     [InlineData("inference: {defaultGroup: huge}", "inference.defaultGroup \"huge\" names no group")]
     [InlineData("inference: {defaultGroup: Big_1, groups: [{name: Big_1, replicas: 1, maxReplicas: 1}]}", "inference.groups name \"Big_1\" is not a DNS label")]
