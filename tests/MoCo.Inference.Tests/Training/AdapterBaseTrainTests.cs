@@ -1,6 +1,7 @@
 using System.Text;
 using Grpc.Core;
 using MoCo.Contracts.V1;
+using MoCo.Hosting.Errors;
 using MoCo.Inference.Tests.Serving;
 using MoCo.Testing.Inference;
 using ServingRequests = MoCo.Inference.Tests.Serving.Requests;
@@ -26,6 +27,41 @@ public sealed class AdapterBaseTrainTests(TrainHost host)
         var info = await host.Client.ModelInfoAsync(new ModelInfoRequest { Model = "stage-2" });
         Assert.Equal(ModelKind.Adapter, info.Summary.Kind);
         Assert.Equal(ModelKind.CausalLm, (await host.Client.ModelInfoAsync(new ModelInfoRequest { Model = "stage-2.base" })).Summary.Kind);
+    }
+
+    [Fact]
+    public async Task A_lora_job_served_on_the_original_base_names_that_base_and_drops_the_merged_one()
+    {
+        var (first, second) = (TrainMessages.Pairs[0], TrainMessages.Pairs[1]);
+        await host.RunAsync(OnePair("orig-1", GoldenModels.Llama), [TrainMessages.Sft(first.Prompt, first.Completion)]);
+        var job = OnePair("orig-2", "orig-1");
+        job.AdapterOnOriginalBase = true;
+
+        var responses = await host.RunAsync(job, [TrainMessages.Sft(second.Prompt, second.Completion)]);
+
+        Assert.Equal("orig-2", responses[^1].Done.ModelId);
+        var (earlier, trained) = ((await host.Client.ModelInfoAsync(new ModelInfoRequest { Model = "orig-1" })).Summary,
+            (await host.Client.ModelInfoAsync(new ModelInfoRequest { Model = "orig-2" })).Summary);
+        Assert.Equal(ModelKind.Adapter, trained.Kind);
+        // The reference's DPO: trained from the merged model, served on the first adapter's own base.
+        Assert.Equal(earlier.BaseModel, trained.BaseModel);
+        Assert.NotEqual("orig-2.base", trained.BaseModel);
+        var gone = await Assert.ThrowsAsync<RpcException>(async () => await host.Client.ModelInfoAsync(new ModelInfoRequest { Model = "orig-2.base" }));
+        Assert.Equal(StatusCode.NotFound, gone.StatusCode);
+        // Without the earlier delta the first prompt no longer gets the first completion, which the merged model gives.
+        Assert.Equal(first.Completion, await Greedy("orig-1", first));
+        Assert.NotEqual(first.Completion, await Greedy("orig-2", first));
+    }
+
+    [Fact]
+    public async Task Serving_on_the_original_base_is_refused_for_a_full_job_naming_the_field()
+    {
+        var job = OnePair("orig-full", GoldenModels.Llama);
+        job.Lora = null;
+        job.AdapterOnOriginalBase = true;
+        var error = await Assert.ThrowsAsync<RpcException>(() => host.RunAsync(job, [TrainMessages.Sft("a", "b")]));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("job.adapter_on_original_base", MocoErrors.FieldViolations(error).Select(v => v.Field));
     }
 
     [Fact]

@@ -196,6 +196,19 @@ public sealed class SpartaTests(EngineHarness harness) : IClassFixture<EngineHar
         Assert.True(File.Exists(Path.Combine(SideFolder(result.RunId), "iteration_1", "model_info.json")));
         var log = harness.ReadRunLog(result.RunId);
         Assert.Equal(Models.Select(m => m + "_iter0").Concat(Models.Select(m => m + "_iter1")), log["dev_scores"]!.AsObject().Select(p => p.Key));
+        // moco keeps every iteration's delta in the trained adapters.
+        Assert.All(jobs, j => Assert.False(j.Job.AdapterOnOriginalBase));
+    }
+
+    [Fact]
+    public async Task In_reference_mode_dpo_serves_each_new_adapter_on_the_original_base_as_the_reference_loads_it()
+    {
+        var config = Config().Replace("\"num_iterations\": 1", "\"num_iterations\": 2", StringComparison.Ordinal)
+            .Replace("\"seed\": 7", "\"compat\": \"reference\", \"seed\": 7", StringComparison.Ordinal);
+        var (_, _, trainer) = await RunAsync(config);
+        var jobs = trainer.Jobs.ToList();
+        Assert.Equal(6, jobs.Count);
+        Assert.All(jobs, j => Assert.True(j.Job.AdapterOnOriginalBase));
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class TrainCall(ModelRegistry registry, InferenceOptions options, 
         }
         finally
         {
-            if (!trained || settings.Lora is null)
+            if (!trained || settings.Lora is null || settings.ServeOn is not null)
             {
                 adapterBase.Release(settings);
             }

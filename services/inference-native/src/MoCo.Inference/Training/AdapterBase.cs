@@ -7,7 +7,8 @@ namespace MoCo.Inference.Training;
 /// Training a model that is itself an adapter (methods-text.md §0.9, "Training a trained model"): the job starts from
 /// the full current model, so the adapter is first folded into its base (LORA_APPLY, M9) and the merged weights are
 /// registered under <c>{output_id}.base</c>. A LoRA job's new adapter names that model as its base, so the result
-/// carries every earlier delta; a full job writes whole weights and no longer needs it.
+/// carries every earlier delta; a full job writes whole weights and no longer needs it, nor does an adapter served on
+/// the original base (adapter_on_original_base, the reference's DPO).
 /// </summary>
 public sealed class AdapterBase(ModelRegistry registry, RuntimeModels runtime)
 {
@@ -47,8 +48,9 @@ public sealed class AdapterBase(ModelRegistry registry, RuntimeModels runtime)
         return settings with { Base = registry.Acquire(id) };
     }
 
-    /// <summary>Drops the merged base of a job that registered nothing on it: a failed or cancelled job, or a full job
-    /// (whose weights are whole). Nothing happens for a job that trained from a full model.</summary>
+    /// <summary>Drops the merged base of a job that registered nothing on it: a failed or cancelled job, a full job
+    /// (whose weights are whole) or an adapter served on the original base. Nothing happens for a job that trained from
+    /// a full model.</summary>
     public void Release(TrainSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);

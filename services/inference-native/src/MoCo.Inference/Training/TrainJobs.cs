@@ -68,6 +68,10 @@ public static class TrainJobs
         {
             problems.Missing("job.add_token", "name the vocabulary entry deferral adds, e.g. \"<|defer|>\"");
         }
+        if (job.AdapterOnOriginalBase && job.Lora is null)
+        {
+            problems.Invalid("job.adapter_on_original_base", "only a LoRA job trains an adapter to serve on a base; set lora, or leave this false");
+        }
         if (collm && job.Lora is not null)
         {
             problems.Invalid("job.lora", "TRAIN_KIND_COLLM_DEFERRAL fine-tunes full weights (the added row trains with them); leave lora unset");
@@ -89,7 +93,8 @@ public static class TrainJobs
             throw MocoErrors.InvalidArgument(new Problem("job.add_token", "INVALID_VALUE",
                 $"'{job.AddToken}' is already in {served.Id}'s vocabulary (id {existing}); deferral adds a new entry"));
         }
-        return new TrainSettings(job.Kind, served, lora, hyper, outputId, job.CheckpointEvery, rollouts, collm ? job.AddToken : null);
+        var serveOn = job.AdapterOnOriginalBase && served.Adapter is not null ? served.Base.Resolution.Name : null;
+        return new TrainSettings(job.Kind, served, lora, hyper, outputId, job.CheckpointEvery, rollouts, collm ? job.AddToken : null, serveOn);
     }
 
     private static LoraSettings Lora(LoraConfig config, FieldProblems problems)

@@ -248,7 +248,7 @@ public sealed class TrainRun
         trainer.SaveAdapter(directory);
         var configPath = Path.Combine(directory, "adapter_config.json");
         var config = JsonNode.Parse(File.ReadAllText(configPath))!;
-        config["base_model_name_or_path"] = settings.Base.Base.Resolution.Name;
+        config["base_model_name_or_path"] = settings.ServeOn ?? settings.Base.Base.Resolution.Name;
         File.WriteAllText(configPath, config.ToJsonString());
     }
 }

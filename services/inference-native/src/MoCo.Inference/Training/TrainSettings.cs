@@ -14,8 +14,10 @@ namespace MoCo.Inference.Training;
 /// <param name="CheckpointEvery">Optimizer steps between checkpoints; 0 = none.</param>
 /// <param name="Rollouts">POLICY_GRADIENT: how rollouts are sampled; null for the other kinds.</param>
 /// <param name="AddToken">COLLM_DEFERRAL: the vocabulary entry added as the last row; null for the other kinds.</param>
+/// <param name="ServeOn">LoRA on an adapter with adapter_on_original_base: the adapter's own base, which the trained
+/// adapter names as its base instead of the merged model it trained from; null = that model.</param>
 public sealed record TrainSettings(TrainKind Kind, ServedModel Base, LoraSettings? Lora, HyperSettings Hyper, string OutputId, int CheckpointEvery,
-    RolloutSettings? Rollouts = null, string? AddToken = null)
+    RolloutSettings? Rollouts = null, string? AddToken = null, string? ServeOn = null)
 {
     /// <summary>The loss every micro-batch of the job trains.</summary>
     public LossKind Loss => Kind switch

@@ -31,6 +31,7 @@ public static class LoraJobs
         {
             job.Hyper.Beta = 0.1;
         }
+        job.AdapterOnOriginalBase = settings.AdapterOnOriginalBase;
         return job;
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using MoCo.Orchestrator.Config;
 using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods.Primitives;
 using MoCo.Orchestrator.Methods.Weight;
@@ -259,15 +260,19 @@ public sealed class SpartaMethod : ICollaborationMethod
         return judged;
     }
 
-    // Step 8: every model DPO-trained on the whole preference set, all jobs concurrently.
+    // Step 8: every model DPO-trained on the whole preference set, all jobs concurrently. From the second iteration the
+    // models are trained adapters: the reference's DPO merges one first but records the original base as the new
+    // adapter's, so its models lose the earlier iterations' deltas (methods-text.md §0.9 quirk), which `reference`
+    // mode reproduces; `moco` keeps every delta.
     private static async Task<IReadOnlyList<string>> TrainAsync(MethodContext context, int it, IReadOnlyList<string> current, IReadOnlyList<PreferenceExample> examples,
         CancellationToken cancellationToken)
     {
         var training = context.Training ?? throw new InvalidOperationException("text_sparta trains its models with DPO, which this run's services do not offer");
         var phase = $"iteration {it} · dpo";
+        var settings = TrainingSettings.Dpo with { AdapterOnOriginalBase = context.Config.Compat == CompatMode.Reference };
         await context.Recorder.BeginPhaseAsync(phase, "jobs", current.Count, cancellationToken).ConfigureAwait(false);
         var trained = await Task.WhenAll(current.Select((model, i) =>
-            training.DpoAsync(context.Site(phase, $"model/{i}"), model, examples, TrainingSettings.Dpo, cancellationToken))).ConfigureAwait(false);
+            training.DpoAsync(context.Site(phase, $"model/{i}"), model, examples, settings, cancellationToken))).ConfigureAwait(false);
         var folder = SideFolders.Relative("base_dir", context.Config.Hyperparameters.String("base_dir"));
         for (var i = 0; i < current.Count; i++)
         {
