@@ -23,8 +23,9 @@ if [ "${1:-}" != --force ] && [ "$built" = "$stamp" ]; then echo "$tag"; exit 0;
 
 rootfs=$(mktemp -d /tmp/moco-image-rootfs.XXXXXX)
 trap 'rm -rf "$rootfs" "$rootfs.log"' EXIT
-# libicu for .NET globalisation, OpenBLAS for libmoco's CPU GEMMs (used when found).
-debootstrap --variant=minbase --include=libicu72,libopenblas0-pthread,ca-certificates bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
+# libicu for .NET globalisation, OpenBLAS for libmoco's CPU GEMMs (used when found), Python 3 with its standard library
+# for the evaluator's code sandbox (coding tasks run their tests in it; evaluation.md §4).
+debootstrap --variant=minbase --include=libicu72,libopenblas0-pthread,ca-certificates,python3 bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
   || { echo "debootstrap failed:" >&2; tail -20 "$rootfs.log" >&2; exit 1; }
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* \
   "$rootfs"/usr/share/locale/*

@@ -260,6 +260,27 @@ public sealed class ChartTests
         Assert.DoesNotContain(Chart.Render(Cluster).All, d => (string)d["kind"] == "NetworkPolicy");
     }
 
+    [Fact]
+    public void Only_the_evaluator_gets_the_capability_its_namespace_sandbox_needs_unless_the_values_decline_it()
+    {
+        var chart = Chart.Render(Cluster);
+        foreach (var workload in chart.All.Where(d => (string)d["kind"] is "Deployment" or "StatefulSet"))
+        {
+            var container = Manifests.Container(workload);
+            var name = (string)Node.At(workload, "metadata", "name");
+            if (name == "t-moco-evaluator")
+            {
+                Assert.Equal(["SYS_ADMIN"], (List<object>)Node.At(container, "securityContext", "capabilities", "add"));
+            }
+            else
+            {
+                Assert.False(container.ContainsKey("securityContext"), name);
+            }
+        }
+        var declined = Chart.Render(Cluster + "\nevaluator: {sandboxNamespaces: false}\n").Get("Deployment", "t-moco-evaluator");
+        Assert.False(Manifests.Container(declined).ContainsKey("securityContext"));
+    }
+
     [Theory]
     [InlineData("inference: {defaultGroup: huge}", "inference.defaultGroup \"huge\" names no group")]
     [InlineData("inference: {defaultGroup: Big_1, groups: [{name: Big_1, replicas: 1, maxReplicas: 1}]}", "inference.groups name \"Big_1\" is not a DNS label")]

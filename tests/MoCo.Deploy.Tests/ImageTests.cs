@@ -1,4 +1,5 @@
 using DotNet.Testcontainers.Builders;
+using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
 using Grpc.Core;
 using Grpc.Health.V1;
@@ -15,7 +16,7 @@ namespace MoCo.Deploy.Tests;
 /// </summary>
 public sealed class ImageTests
 {
-    private static async Task<IContainer> StartAsync(Dictionary<object, object> workload)
+    private static async Task<IContainer> StartAsync(Dictionary<object, object> workload, (string Host, string Container)? bind = null)
     {
         Environment.SetEnvironmentVariable("TESTCONTAINERS_RYUK_DISABLED", "true");
         var container = Manifests.Container(workload);
@@ -25,8 +26,20 @@ public sealed class ImageTests
         try
         {
             await DockerApi.UseDaemonVersionAsync();
-            var started = new ContainerBuilder(image)
-                .WithImagePullPolicy(_ => false)
+            var builder = new ContainerBuilder(image).WithImagePullPolicy(_ => false);
+            // The capabilities the chart adds to the container, as Kubernetes would grant them.
+            List<string> capabilities = container.TryGetValue("securityContext", out var security) && security is not null
+                ? [.. ((List<object>)Node.At(security, "capabilities", "add")).Cast<string>()]
+                : [];
+            if (capabilities.Count > 0)
+            {
+                builder = builder.WithCreateParameterModifier(p => (p.HostConfig ??= new Docker.DotNet.Models.HostConfig()).CapAdd = capabilities);
+            }
+            if (bind is var (host, inContainer))
+            {
+                builder = builder.WithBindMount(host, inContainer, AccessMode.ReadOnly);
+            }
+            var started = builder
                 .WithCommand([.. ((List<object>)container["args"]).Cast<string>()])
                 .WithEnvironment(env)
                 .WithPortBinding(grpc, assignRandomHostPort: true)
@@ -62,6 +75,67 @@ public sealed class ImageTests
         Assert.Equal("cpu", (await inImage.ModelInfoAsync(new ModelInfoRequest { Model = "zoo/north" })).Summary.Device);
         await using var local = await MoCo.Testing.Inference.InferenceHost.StartAsync(Path.Combine(Chart.Root, "models"));
         Assert.Equal(await GreedyAsync(local.Client), await GreedyAsync(inImage));
+    }
+
+    // evaluation.md §6 "Coding": a correct and a wrong add(a, b) against the item's tests. The image carries Python for
+    // the sandbox, and the chart gives the container what the namespace sandbox needs (no weak isolation is allowed).
+    private const string CodingTask = """
+        {"task_type": "coding", "test": [
+          {"input": "Complete the code.\n\ndef add(a, b):\n", "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(-1, 1) == 0\n", "language": "python"},
+          {"input": "Complete the code.\n\ndef add(a, b):\n", "test": "def check(candidate):\n    assert candidate(2, 2) == 4\n", "language": "python"}]}
+        """;
+
+    [Fact]
+    public async Task The_image_scores_code_in_its_sandbox_as_the_chart_configures_the_evaluator_on_a_data_claim()
+    {
+        var chart = Chart.Render("data: {existingClaim: moco-data}");
+        var workload = chart.Get("Deployment", "t-moco-evaluator");
+        var env = Manifests.Env(workload);
+        var data = Directory.CreateTempSubdirectory("moco-image-data-");
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(data.FullName, "tiny_code.json"), CodingTask);
+            if (!OperatingSystem.IsWindows())
+            {
+                // Every user may read it: the container's user need not be this one.
+                data.UnixFileMode |= UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+            }
+            await using var container = await StartAsync(workload, (data.FullName, env["Moco__Evaluator__DataDirectories__0"]));
+            using var channel = GrpcChannel.ForAddress($"http://{container.Hostname}:{container.GetMappedPublicPort(int.Parse(env["Moco__Host__GrpcPort"]))}");
+            var evaluator = new EvaluatorService.EvaluatorServiceClient(channel);
+
+            using (var load = evaluator.LoadDataset(new LoadDatasetRequest { Task = "tiny_code", Split = Split.Test }))
+            {
+                var info = (await load.ResponseStream.ReadAllAsync().FirstAsync()).Info;
+                Assert.Equal(("coding", 2), (info.EffectiveType, info.NItems));
+                Assert.True(info.Requirements.Sandbox);
+            }
+            using var call = evaluator.Evaluate();
+            await call.RequestStream.WriteAsync(new EvaluateRequest
+            {
+                Header = new EvaluateHeader { Dataset = new LoadDatasetRequest { Task = "tiny_code", Split = Split.Test } },
+            });
+            await call.RequestStream.WriteAsync(new EvaluateRequest
+            {
+                Outputs = new EvaluateOutputs
+                {
+                    Outputs =
+                    {
+                        new EvaluateOutput { Index = 0, Text = "```python\ndef add(a, b):\n    return a + b\n```" },
+                        new EvaluateOutput { Index = 1, Text = "```python\ndef add(a, b):\n    return a * b + 1\n```" },
+                    },
+                },
+            });
+            await call.RequestStream.CompleteAsync();
+            var results = (await call.ResponseStream.ReadAllAsync().ToListAsync())
+                .Where(m => m.PayloadCase == EvaluateResponse.PayloadOneofCase.Result).Select(m => m.Result).OrderBy(r => r.Index).ToList();
+            double[] scores = [.. results.Select(r => r.Score ?? double.NaN)];
+            Assert.True(scores.SequenceEqual([1.0, 0.0]), string.Join("\n", results));
+        }
+        finally
+        {
+            data.Delete(recursive: true);
+        }
     }
 
     private static async Task<List<int>> GreedyAsync(InferenceService.InferenceServiceClient client)

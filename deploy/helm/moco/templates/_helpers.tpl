@@ -37,7 +37,7 @@ http://{{ include "moco.fullname" . }}-gateway:{{ .Values.ports.gateway.grpc }}
 {{- end -}}
 
 {{/* The container of one service: `moco serve <service>` on its contract ports, probes on its admin port; .env is
-the chart's environment, .extraEnv the values' own entries. */}}
+the chart's environment, .extraEnv the values' own entries, .securityContext the container's if any. */}}
 {{- define "moco.container" -}}
 - name: {{ .service }}
   image: {{ include "moco.image" .root }}
@@ -75,6 +75,10 @@ the chart's environment, .extraEnv the values' own entries. */}}
   {{- end }}
   {{- with .resources }}
   resources:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .securityContext }}
+  securityContext:
     {{- toYaml . | nindent 4 }}
   {{- end }}
   {{- with .mounts }}
