@@ -1,11 +1,10 @@
 #include "cpu/attention.h"
 
+#include "cpu/ops.h"
 #include "cpu/vec.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
-#include <limits>
 
 namespace moco::cpu {
 
@@ -35,20 +34,7 @@ void attend(const KvCache& kv, const std::vector<int>& blocks, const AttentionQu
     for_each_run([&](int i, int count, const float* slot_base) {
         vec.dot_rows(query.q, slot_base + k_offset, g.head_dim, count, g.head_dim, scores + i);
     });
-    float max_score = -std::numeric_limits<float>::infinity();
-    for (int i = 0; i < n; ++i) {
-        scores[i] *= query.scale;
-        max_score = scores[i] > max_score ? scores[i] : max_score;
-    }
-    float sum = 0.0f;
-    for (int i = 0; i < n; ++i) {
-        scores[i] = std::exp(scores[i] - max_score);
-        sum += scores[i];
-    }
-    const float inv_sum = 1.0f / sum;
-    for (int i = 0; i < n; ++i) {
-        scores[i] *= inv_sum;
-    }
+    softmax_scaled(scores, n, query.scale);
     std::memset(out, 0, static_cast<size_t>(g.head_dim) * sizeof(float));
     for_each_run([&](int i, int count, const float* slot_base) {
         vec.axpy_rows(scores + i, slot_base + v_offset, g.head_dim, count, g.head_dim, out);

@@ -3,6 +3,7 @@
 #include "cpu/vec.h"
 
 #include <cmath>
+#include <limits>
 
 namespace moco::cpu {
 
@@ -66,6 +67,23 @@ void rope_apply(float* v, int head_dim, const float* cos, const float* sin) {
         const float b = v[i + half];
         v[i] = a * cos[i] + (-b) * sin[i];
         v[i + half] = b * cos[i] + a * sin[i];
+    }
+}
+
+void softmax_scaled(float* p, int n, float scale) {
+    float max_score = -std::numeric_limits<float>::infinity();
+    for (int i = 0; i < n; ++i) {
+        p[i] *= scale;
+        max_score = p[i] > max_score ? p[i] : max_score;
+    }
+    float sum = 0.0f;
+    for (int i = 0; i < n; ++i) {
+        p[i] = std::exp(p[i] - max_score);
+        sum += p[i];
+    }
+    const float inv_sum = 1.0f / sum;
+    for (int i = 0; i < n; ++i) {
+        p[i] *= inv_sum;
     }
 }
 

@@ -25,4 +25,9 @@ void rope_apply(float* v, int head_dim, const float* cos, const float* sin);
 // out = silu(gate) * up, silu(g) = g / (1 + exp(-g)).
 void silu_mul(const float* gate, const float* up, int n, float* out);
 
+// Attention probabilities in place: p = softmax(scale * p) over n scores - scaled, the max taken, exp(p - max)
+// summed in index order, then times 1 / sum. The inference attention and the training pass both call it, so the
+// trainer's forward (and the probabilities its backward recomputes) are the inference forward's bits.
+void softmax_scaled(float* p, int n, float scale);
+
 }  // namespace moco::cpu

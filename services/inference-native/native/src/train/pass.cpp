@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
 
 namespace moco::train {
 namespace {
@@ -74,26 +73,14 @@ float dropout_factor(const Dropout& d, int l, int m, int64_t index) {
 }
 
 // One row's attention probabilities for one head over its n keys (rows of ld floats from k), into p:
-// the inference kernel's arithmetic (cpu/attention.cpp). The backward calls it again on the kept q
-// and k rather than keeping every layer's probabilities (num_heads * T^2 / 2 floats per layer, the
-// largest activation of a long sequence); the same calls on the same inputs give the same bits.
+// the inference kernel's arithmetic (cpu/attention.cpp: dot_rows, then softmax_scaled). The backward
+// calls it again on the kept q and k rather than keeping every layer's probabilities (num_heads *
+// T^2 / 2 floats per layer, the largest activation of a long sequence); the same calls on the same
+// inputs give the same bits.
 void attention_probs(const cpu::VecOps& vec, const float* q, const float* k, int64_t ld, int n, int head_dim,
                      float scale, float* p) {
     vec.dot_rows(q, k, ld, n, head_dim, p);
-    float max_score = -std::numeric_limits<float>::infinity();
-    for (int i = 0; i < n; ++i) {
-        p[i] *= scale;
-        max_score = p[i] > max_score ? p[i] : max_score;
-    }
-    float sum = 0.0f;
-    for (int i = 0; i < n; ++i) {
-        p[i] = std::exp(p[i] - max_score);
-        sum += p[i];
-    }
-    const float inv_sum = 1.0f / sum;
-    for (int i = 0; i < n; ++i) {
-        p[i] *= inv_sum;
-    }
+    cpu::softmax_scaled(p, n, scale);
 }
 
 }  // namespace
