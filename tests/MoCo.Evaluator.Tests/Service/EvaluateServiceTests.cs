@@ -132,23 +132,31 @@ public sealed class EvaluateServiceTests(EvaluatorServiceFixture service) : ICla
     }
 
     [Fact]
-    public async Task A_view_id_from_one_replica_is_served_by_another()
+    public async Task A_view_id_from_one_replica_is_served_and_loaded_by_another()
     {
-        var (info, _) = await Client.LoadAsync(new LoadDatasetRequest { Task = "gsm8k", Split = Split.Dev, Limit = 5, LimitSeed = 42 });
-        Assert.Equal(Selection.Seeded, info.Selection);
+        var (info, items) = await Client.LoadAsync(new LoadDatasetRequest { Task = "gsm8k", Split = Split.Dev, Limit = 5, LimitSeed = 42 });
+        Assert.Equal((Selection.Seeded, Split.Dev), (info.Selection, info.Split));
         await using var other = await service.StartAsync();
         using var channel = GrpcChannel.ForAddress(other.GrpcAddress);
-        var (results, summary) = await new EvaluatorService.EvaluatorServiceClient(channel).EvaluateAsync(new EvaluateHeader { ViewId = info.ViewId },
-            [Output("x"), Output("y")]);
+        var otherClient = new EvaluatorService.EvaluatorServiceClient(channel);
+        var (results, summary) = await otherClient.EvaluateAsync(new EvaluateHeader { ViewId = info.ViewId }, [Output("x"), Output("y")]);
         Assert.Equal(2, summary.N);
         Assert.Equal(42UL, summary.LimitSeed);
         Assert.Equal(ViewsExpected(), results.Select(r => r.Index).Order());
+
+        // LoadDataset by the id alone: the same view, with gold only when asked.
+        var (again, againItems) = await otherClient.LoadAsync(new LoadDatasetRequest { ViewId = info.ViewId, IncludeGold = true });
+        Assert.Equal(info, again);
+        Assert.Equal(items.Select(i => (i.Index, i.Prompt)), againItems.Select(i => (i.Index, i.Prompt)));
+        Assert.All(againItems, i => Assert.NotNull(i.Gold));
+        Assert.All(items, i => Assert.Null(i.Gold));
+        Assert.Equal(Split.Test, (await Client.LoadAsync(new LoadDatasetRequest { Task = "gsm8k", Split = Split.Test, Limit = 1 })).Info.Split);
 
         static int[] ViewsExpected() => MoCo.Evaluator.Views.ViewSelection.Select(200, 5, 42, null).Indices[..2];
     }
 
     [Fact]
-    public async Task A_changed_file_fails_its_views_and_a_forged_id_is_not_found()
+    public async Task A_changed_file_fails_its_views_and_a_forged_id_is_not_found_in_Evaluate_and_LoadDataset()
     {
         var folder = Directory.CreateTempSubdirectory("moco-eval-view-").FullName;
         try
@@ -160,32 +168,20 @@ public sealed class EvaluateServiceTests(EvaluatorServiceFixture service) : ICla
             var changed = await Assert.ThrowsAsync<RpcException>(() => Client.EvaluateAsync(new EvaluateHeader { ViewId = info.ViewId }, [Output("1")]));
             Assert.Equal(StatusCode.FailedPrecondition, changed.StatusCode);
             Assert.Equal("VIEW_CHANGED", MocoErrors.ErrorInfos(changed)[0].Reason);
+            var reload = await Assert.ThrowsAsync<RpcException>(() => Client.LoadAsync(new LoadDatasetRequest { ViewId = info.ViewId }));
+            Assert.Equal((StatusCode.FailedPrecondition, "VIEW_CHANGED"), (reload.StatusCode, MocoErrors.ErrorInfos(reload)[0].Reason));
+            Assert.Equal("view_id", Assert.Single(MocoErrors.FieldViolations(reload)).Field);
 
-            var forged = await Assert.ThrowsAsync<RpcException>(() => Client.EvaluateAsync(new EvaluateHeader { ViewId = new string('0', 64) + ".e30" }, [Output("1")]));
+            var forgedId = new string('0', 64) + ".e30";
+            var forged = await Assert.ThrowsAsync<RpcException>(() => Client.EvaluateAsync(new EvaluateHeader { ViewId = forgedId }, [Output("1")]));
             Assert.Equal(StatusCode.NotFound, forged.StatusCode);
+            var forgedLoad = await Assert.ThrowsAsync<RpcException>(() => Client.LoadAsync(new LoadDatasetRequest { ViewId = forgedId }));
+            Assert.Equal((StatusCode.NotFound, "view_id"), (forgedLoad.StatusCode, Assert.Single(MocoErrors.FieldViolations(forgedLoad)).Field));
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    [Fact]
-    public async Task LoadDataset_by_view_id_loads_that_view_on_any_replica_with_gold_as_asked()
-    {
-        var (info, items) = await Client.LoadAsync(new LoadDatasetRequest { Task = "gsm8k", Split = Split.Dev, Limit = 4, LimitSeed = 7 });
-        Assert.Equal(Split.Dev, info.Split);
-        await using var other = await service.StartAsync();
-        using var channel = GrpcChannel.ForAddress(other.GrpcAddress);
-        var (again, againItems) = await new EvaluatorService.EvaluatorServiceClient(channel).LoadAsync(
-            new LoadDatasetRequest { ViewId = info.ViewId, IncludeGold = true });
-        Assert.Equal(info, again);
-        Assert.Equal(items.Select(i => (i.Index, i.Prompt)), againItems.Select(i => (i.Index, i.Prompt)));
-        Assert.All(againItems, i => Assert.NotNull(i.Gold));
-        Assert.All(items, i => Assert.Null(i.Gold));
-
-        var (test, _) = await Client.LoadAsync(new LoadDatasetRequest { Task = "gsm8k", Split = Split.Test, Limit = 1 });
-        Assert.Equal(Split.Test, test.Split);
     }
 
     [Fact]
@@ -201,30 +197,6 @@ public sealed class EvaluateServiceTests(EvaluatorServiceFixture service) : ICla
             new EvaluateHeader { Dataset = new LoadDatasetRequest { ViewId = info.ViewId } }, [Output("1")]));
         Assert.Equal(StatusCode.InvalidArgument, inside.StatusCode);
         Assert.Contains("header.dataset.view_id", MocoErrors.FieldViolations(inside).Select(v => v.Field));
-    }
-
-    [Fact]
-    public async Task LoadDataset_of_a_changed_files_view_id_fails_and_of_a_forged_one_is_not_found_naming_view_id()
-    {
-        var folder = Directory.CreateTempSubdirectory("moco-eval-view-").FullName;
-        try
-        {
-            var path = Path.Combine(folder, "changing.json");
-            await File.WriteAllTextAsync(path, """{"task_type": "exact_match", "dev": [{"input": "q", "output": "1"}]}""");
-            var (info, _) = await Client.LoadAsync(new LoadDatasetRequest { Task = path, Split = Split.Dev });
-            await File.WriteAllTextAsync(path, """{"task_type": "exact_match", "dev": [{"input": "q", "output": "2"}]}""");
-            var changed = await Assert.ThrowsAsync<RpcException>(() => Client.LoadAsync(new LoadDatasetRequest { ViewId = info.ViewId }));
-            Assert.Equal(StatusCode.FailedPrecondition, changed.StatusCode);
-            Assert.Equal(("VIEW_CHANGED", "view_id"), (MocoErrors.ErrorInfos(changed)[0].Reason, Assert.Single(MocoErrors.FieldViolations(changed)).Field));
-
-            var forged = await Assert.ThrowsAsync<RpcException>(() => Client.LoadAsync(new LoadDatasetRequest { ViewId = new string('0', 64) + ".e30" }));
-            Assert.Equal(StatusCode.NotFound, forged.StatusCode);
-            Assert.Equal("view_id", Assert.Single(MocoErrors.FieldViolations(forged)).Field);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
     }
 
     [Fact]
