@@ -1,7 +1,7 @@
-using MoCo.Contracts;
 using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
+using MoCo.Contracts;
 using MoCo.Gateway.Configuration;
 using MoCo.Gateway.Tests.Fakes;
 using MoCo.Gateway.Tests.Support;

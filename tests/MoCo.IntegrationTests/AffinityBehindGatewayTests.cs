@@ -1,10 +1,10 @@
-using MoCo.Contracts;
 using System.Text.Json.Nodes;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using MoCo.Cli.Embedded;
+using MoCo.Contracts;
 using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 using MoCo.Gateway;

@@ -1,4 +1,3 @@
-using MoCo.Contracts;
 using System.Collections.Concurrent;
 using System.Net;
 using Grpc.Core;
@@ -8,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 
 namespace MoCo.Evaluator.Tests.Support;

@@ -1,7 +1,7 @@
-using MoCo.Contracts;
 using System.Text;
 using System.Text.Json.Nodes;
 using Grpc.Core;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 using MoCo.Native;

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using MoCo.Evaluator.Errors;
+using MoCo.Hosting.Errors;
 
 namespace MoCo.Evaluator.Datasets;
 
@@ -40,8 +41,7 @@ public sealed class DatasetLocator(IReadOnlyList<string> serviceDirectories)
                 return candidate;
             }
         }
-        var near = Enumerate(path).Select(t => t.Task).Where(t => Distance(t, task) <= 2).Take(3).ToList();
-        var hint = near.Count > 0 ? $"did you mean {string.Join(" or ", near.Select(n => $"\"{n}\""))}? " : "";
+        var hint = NearMatch.Hint(NearMatch.Find(task, Enumerate(path).Select(t => t.Task)));
         throw NotFound(task, $"no dataset \"{task}\" in {(path.Count == 0 ? "an empty data path" : string.Join(", ", path))}",
             hint + "set --data-dir or MOCO_DATA_DIR; see `moco tasks list`");
     }
@@ -68,21 +68,4 @@ public sealed class DatasetLocator(IReadOnlyList<string> serviceDirectories)
     private static EvaluatorException NotFound(string task, string what, string fix) =>
         EvaluatorException.Single(StatusCode.NotFound, "task", Reasons.TaskNotFound, what, fix,
             new Dictionary<string, string> { ["task"] = task });
-
-    private static int Distance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var previous = row[0];
-            row[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var current = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
-                previous = current;
-            }
-        }
-        return row[b.Length];
-    }
 }

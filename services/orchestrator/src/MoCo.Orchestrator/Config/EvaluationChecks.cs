@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MoCo.Hosting.Errors;
 using MoCo.Orchestrator.Methods;
 
 namespace MoCo.Orchestrator.Config;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MoCo.Evaluator.Tasks;
+using MoCo.Hosting.Errors;
 using MoCo.Orchestrator.Methods;
 
 namespace MoCo.Orchestrator.Config;

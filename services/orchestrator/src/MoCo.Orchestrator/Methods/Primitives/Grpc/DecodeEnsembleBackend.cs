@@ -1,8 +1,8 @@
-using MoCo.Contracts;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Grpc.Core;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 
 namespace MoCo.Orchestrator.Methods.Primitives.Grpc;

@@ -1,5 +1,5 @@
-using MoCo.Contracts;
 using System.Text.Json.Nodes;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 
 namespace MoCo.Orchestrator.Methods.Primitives.Grpc;

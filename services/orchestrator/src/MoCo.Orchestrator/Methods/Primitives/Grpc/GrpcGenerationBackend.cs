@@ -1,6 +1,6 @@
-using MoCo.Contracts;
 using System.Collections.Concurrent;
 using Grpc.Core;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 using MoCo.Router.Routing;

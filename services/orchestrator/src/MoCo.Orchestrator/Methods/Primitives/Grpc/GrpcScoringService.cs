@@ -1,6 +1,6 @@
-using MoCo.Contracts;
 using System.Text.Json.Nodes;
 using Grpc.Core;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Concurrency;
 using MoCo.Orchestrator.Config;

@@ -1,6 +1,7 @@
-namespace MoCo.Orchestrator.Config;
+namespace MoCo.Hosting.Errors;
 
-/// <summary>"Did you mean" suggestions of config-and-cli.md §1.5: names within edit distance 2, nearest first.</summary>
+/// <summary>"Did you mean" suggestions (config-and-cli.md §1.5) for any name a service could not find - config keys,
+/// method ids, task names: names within edit distance 2, nearest first.</summary>
 public static class NearMatch
 {
     /// <summary>Candidates within distance 2 of <paramref name="name"/>, nearest first, at most three.</summary>
