@@ -34,7 +34,7 @@ public static class CanonicalJson
                 {
                     sb.Append(first ? "" : ",");
                     first = false;
-                    WriteString(sb, key);
+                    JsonStrings.Write(sb, key);
                     sb.Append(':');
                     Write(sb, value);
                 }
@@ -60,7 +60,7 @@ public static class CanonicalJson
         switch (v.GetValueKind())
         {
             case JsonValueKind.String:
-                WriteString(sb, v.GetValue<string>());
+                JsonStrings.Write(sb, v.GetValue<string>());
                 break;
             case JsonValueKind.True:
                 sb.Append("true");
@@ -91,34 +91,5 @@ public static class CanonicalJson
             : -6 < n && n <= 0 ? "0." + new string('0', -n) + digits
             : (k == 1 ? digits : digits[..1] + "." + digits[1..]) + "e" + (n - 1 >= 0 ? "+" : "-") + Math.Abs(n - 1).ToString(CultureInfo.InvariantCulture);
         return negative ? "-" + body : body;
-    }
-
-    private static void WriteString(StringBuilder sb, string s)
-    {
-        sb.Append('"');
-        foreach (var c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c < 0x20)
-                    {
-                        sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
-                    break;
-            }
-        }
-        sb.Append('"');
     }
 }

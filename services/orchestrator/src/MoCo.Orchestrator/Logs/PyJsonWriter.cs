@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MoCo.Hosting.Json;
 
 namespace MoCo.Orchestrator.Logs;
 
@@ -42,7 +43,7 @@ public static class PyJsonWriter
                 foreach (var (key, value) in o)
                 {
                     Indent(sb, depth + 1, style);
-                    WriteString(sb, key, style.Ascii);
+                    JsonStrings.Write(sb, key, style.Ascii);
                     sb.Append(": ");
                     Write(sb, value, depth + 1, style);
                     sb.Append(++i < o.Count ? ",\n" : "\n");
@@ -85,7 +86,7 @@ public static class PyJsonWriter
         switch (v.GetValueKind())
         {
             case JsonValueKind.String:
-                WriteString(sb, v.GetValue<string>(), ascii);
+                JsonStrings.Write(sb, v.GetValue<string>(), ascii);
                 break;
             case JsonValueKind.True:
                 sb.Append("true");
@@ -114,34 +115,4 @@ public static class PyJsonWriter
     }
 
     private static void Indent(StringBuilder sb, int depth, Style style) => sb.Append(' ', depth * style.Indent);
-
-    private static void WriteString(StringBuilder sb, string s, bool ascii)
-    {
-        sb.Append('"');
-        foreach (var c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                default:
-                    // UTF-16 code units: a character outside the BMP is already a surrogate pair, as Python writes it.
-                    if (c < 0x20 || (ascii && c > 0x7E))
-                    {
-                        sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
-                    break;
-            }
-        }
-        sb.Append('"');
-    }
 }
