@@ -137,12 +137,15 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
         Assert.EndsWith($":{replacement.GrpcAddress.Port}", affinity.ReplicaOf(retrained));
     }
 
-    [Fact]
-    public async Task When_the_replica_holding_a_router_the_router_service_trained_dies_Route_trains_it_again_on_its_replacement()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task When_the_replica_holding_a_router_the_router_service_trained_dies_Route_trains_it_again_on_its_replacement(bool routerRestarts)
     {
-        var router = await StartAsync("router", ("Moco:Router:InferenceAddress", _gateway.GrpcAddress.ToString()),
-            ("Moco:Router:EvaluatorAddress", _evaluator.GrpcAddress.ToString()), ("Moco:Router:StoreDirectory", Path.Combine(_dir, "routers")));
-        using var channel = GrpcChannel.ForAddress(router.GrpcAddress);
+        (string, string?)[] settings = [("Moco:Router:InferenceAddress", _gateway.GrpcAddress.ToString()),
+            ("Moco:Router:EvaluatorAddress", _evaluator.GrpcAddress.ToString()), ("Moco:Router:StoreDirectory", Path.Combine(_dir, "routers"))];
+        var router = await StartAsync("router", settings);
+        var channel = GrpcChannel.ForAddress(router.GrpcAddress);
         var client = new RouterService.RouterServiceClient(channel);
         var context = new RouterContext { Method = "api_trained_router", Seed = 7, RunId = "serve", Phase = "serve" };
         context.ModelNames.AddRange([Model, GoldenModels.Lora]);
@@ -167,9 +170,20 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
         var route = new RouteRequest { Context = context, RouterId = done.RouterId };
         route.Inputs.AddRange(new[] { "In Norland, which town is Aren Frost from?", "What is 3 + 4?" }.Select((p, i) => new RouteInput { Index = i, Prompt = p }));
         var before = (await client.RouteAsync(route)).Decisions.Select(d => (d.ModelIndex, d.Reason)).ToList();
+        if (routerRestarts)
+        {
+            // A new router process on the same store: it knows the fit only from the store's journal.
+            channel.Dispose();
+            await router.DisposeAsync();
+            _hosts.Remove(router);
+            router = await StartAsync("router", settings);
+            channel = GrpcChannel.ForAddress(router.GrpcAddress);
+            client = new RouterService.RouterServiceClient(channel);
+        }
 
         var replacement = await ReplaceHolderAsync();
         var after = (await client.RouteAsync(route)).Decisions.Select(d => (d.ModelIndex, d.Reason)).ToList();
+        channel.Dispose();
 
         // Trained again from the same job and seed: the same model, the same decisions, now on the new replica.
         Assert.Equal(before, after);

@@ -8,6 +8,7 @@ using MoCo.Hosting;
 using MoCo.Router.Decoding;
 using MoCo.Router.Service;
 using MoCo.Router.Store;
+using MoCo.Router.Training;
 
 namespace MoCo.Router;
 
@@ -35,13 +36,16 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
         // Registered on its own so the host disposes the channel.
         builder.Services.AddSingleton(_ => GrpcChannel.ForAddress(options.InferenceAddress));
         // Models a fit trains are pinned to the replica that trained them (contracts.md §9), for Route and Complete, and
-        // trained again when that replica is gone: the fits of this process stay registered while it runs.
+        // trained again when that replica is gone: the fits of this process stay registered while it runs...
         builder.Services.AddSingleton<ReplicaAffinity>();
         builder.Services.AddSingleton(s => s.GetRequiredService<ReplicaAffinity>().OpenScope());
         builder.Services.AddSingleton(s => new InferenceService.InferenceServiceClient(s.GetRequiredService<ReplicaAffinity>().Intercept(s.GetRequiredService<GrpcChannel>())));
         builder.Services.AddSingleton<IRouterModels>(s => new GrpcRouterModels(s.GetRequiredService<InferenceService.InferenceServiceClient>()));
-        builder.Services.AddSingleton<IRouterTrainer>(s => new GrpcRouterTrainer(s.GetRequiredService<InferenceService.InferenceServiceClient>(),
-            s.GetRequiredService<RebuildScope>()));
+        // ... and a restarted router registers the fits of earlier processes from the store's journal as it starts.
+        builder.Services.AddSingleton(s => new GrpcRouterTrainer(s.GetRequiredService<InferenceService.InferenceServiceClient>(),
+            s.GetRequiredService<RebuildScope>(), new TrainJournal(s.GetRequiredService<RouterStore>().Directory)));
+        builder.Services.AddSingleton<IRouterTrainer>(s => s.GetRequiredService<GrpcRouterTrainer>());
+        builder.Services.AddHostedService<JournaledRebuilds>();
         builder.Services.AddSingleton<RouterMetrics>();
         builder.Services.AddSingleton<TextRouting>();
         builder.Services.AddSingleton<GraphRouting>();
