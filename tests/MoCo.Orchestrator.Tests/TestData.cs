@@ -8,8 +8,7 @@ namespace MoCo.Orchestrator.Tests;
 internal static class TestData
 {
     /// <summary>The repository root the tests were built from.</summary>
-    public static string RepoRoot { get; } = typeof(TestData).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
-        .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+    public static string RepoRoot => MoCo.Testing.Checkout.Root;
 
     public static string DataDir { get; } = Find();
 
