@@ -1,7 +1,6 @@
 using Google.Protobuf;
 using MoCo.Contracts.V1;
 using MoCo.Router.Decoding;
-using MoCo.Testing.Inference;
 
 namespace MoCo.Router.Tests;
 
@@ -9,25 +8,16 @@ namespace MoCo.Router.Tests;
 /// smoke models, the last id standing in for the trained `&lt;|defer|&gt;` entry: a threshold of 1.0 never runs the mentor
 /// and writes the generator's greedy tokens without the entry; −1 with "defer" writes exactly the mentor's greedy
 /// tokens; a linear warm-up never defers at step 0; compose mixes the two distributions by p.</summary>
-public sealed class CoLlmDecodingTests : IAsyncLifetime
+public sealed class CoLlmDecodingTests(SmokeDecoding smoke) : IClassFixture<SmokeDecoding>
 {
     private const string Generator = "smoke-llama";
     private const string Mentor = "smoke-qwen2";
     private const int Defer = 255;
     private const int Budget = 8;
     private static readonly int[] Prompt = [1, 72, 105, 33, 32];
-    private InferenceHost _host = null!;
-    private GrpcDecodeBackend _backend = null!;
+    private GrpcDecodeBackend Backend => smoke.Backend;
 
-    public async Task InitializeAsync()
-    {
-        _host = await InferenceHost.StartAsync(GoldenModels.SmokeModels);
-        _backend = new GrpcDecodeBackend(_host.Client);
-    }
-
-    public async Task DisposeAsync() => await _host.DisposeAsync();
-
-    private Task<CoLlmText> RunAsync(double threshold, string schedule = "none", int warmup = 15) => CoLlmDecoding.RunAsync(_backend,
+    private Task<CoLlmText> RunAsync(double threshold, string schedule = "none", int warmup = 15) => CoLlmDecoding.RunAsync(Backend,
         new CoLlmSettings(Generator, Mentor, Defer, Defer, new CoLlmThresholds(threshold, schedule, warmup, Budget), false, Budget), Prompt, "test/0", default);
 
     [Fact]
@@ -37,7 +27,7 @@ public sealed class CoLlmDecodingTests : IAsyncLifetime
 
         Assert.Equal((0, 0), (text.Deferred, text.MentorSteps));
         Assert.Equal(await GreedyAsync(Generator, new StepOutputs { ArgmaxExcluding = { Defer } }), text.Ids);
-        Assert.Equal((await _backend.DetokenizeAsync(Generator, [[.. text.Ids]], skipSpecial: true, default))[0], text.Text);
+        Assert.Equal((await Backend.DetokenizeAsync(Generator, [[.. text.Ids]], skipSpecial: true, default))[0], text.Text);
     }
 
     [Fact]
@@ -98,8 +88,8 @@ public sealed class CoLlmDecodingTests : IAsyncLifetime
     // The model's own greedy decode of the prompt under the given argmax rule, stopping at its EOS or the budget.
     private async Task<IReadOnlyList<int>> GreedyAsync(string model, StepOutputs outputs)
     {
-        var eos = await _backend.EosAsync(model, default);
-        await using var session = _backend.OpenSession(default);
+        var eos = await Backend.EosAsync(model, default);
+        await using var session = Backend.OpenSession(default);
         var step = await session.OpenAsync("greedy", model, Prompt, outputs, 0, 0);
         var ids = new List<int>();
         while (ids.Count < Budget && !eos.Contains(step.Argmax!.Value))

@@ -1,5 +1,4 @@
 using MoCo.Router.Decoding;
-using MoCo.Testing.Inference;
 
 namespace MoCo.Router.Tests;
 
@@ -7,22 +6,13 @@ namespace MoCo.Router.Tests;
 /// smoke models: a proportion of 0 never consults the mentor, a model mentoring itself never diverges and writes what
 /// it writes alone, consulting a different mentor diverges and judges within the token budget, and in train mode an MLP
 /// judge whose score never exceeds the threshold takes every mentor patch.</summary>
-public sealed class MentorCollabTests : IAsyncLifetime
+public sealed class MentorCollabTests(SmokeDecoding smoke) : IClassFixture<SmokeDecoding>
 {
     private const string Input = "Question: name a prime number.\nAnswer:";
-    private InferenceHost _host = null!;
-    private GrpcDecodeBackend _backend = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await InferenceHost.StartAsync(GoldenModels.SmokeModels);
-        _backend = new GrpcDecodeBackend(_host.Client);
-    }
-
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    private GrpcDecodeBackend Backend => smoke.Backend;
 
     private Task<MentorText> RunAsync(string generator, string mentor, double proportion) =>
-        MentorCollab.RunAsync(_backend, new MentorSettings(generator, mentor, proportion, StrictConsult: false, PatchSize: 4, MaxTokens: 12), Input, 3, "test/0", default);
+        MentorCollab.RunAsync(Backend, new MentorSettings(generator, mentor, proportion, StrictConsult: false, PatchSize: 4, MaxTokens: 12), Input, 3, "test/0", default);
 
     [Fact]
     public async Task A_proportion_of_zero_never_consults_and_a_self_mentor_never_diverges()
@@ -54,7 +44,7 @@ public sealed class MentorCollabTests : IAsyncLifetime
         // A synthetic judge on the generator's 32-wide hidden state: its sigmoid lies in (0, 1), so threshold 1.0 never
         // keeps the generator's patch and −1 always does.
         var judge = MentorMlpTests.Synthetic(32, (name, i) => (float)Math.Cos(name.Length * 7 + i) / 8, 0.2f);
-        var text = await MentorCollab.RunAsync(_backend, new MentorSettings("smoke-llama", "smoke-mistral", 100, StrictConsult: false, PatchSize: 4, MaxTokens: 12,
+        var text = await MentorCollab.RunAsync(Backend, new MentorSettings("smoke-llama", "smoke-mistral", 100, StrictConsult: false, PatchSize: 4, MaxTokens: 12,
             judge, threshold), Input, 3, "test/0", default);
         Assert.True(text.Divergences > 0, "the smoke models' next words differ somewhere");
         Assert.Equal(threshold >= 1 ? text.Divergences : 0, text.MentorPatches);

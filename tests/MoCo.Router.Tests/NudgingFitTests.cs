@@ -5,7 +5,6 @@ using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 using MoCo.Router.Decoding;
 using MoCo.Router.Service;
-using MoCo.Testing.Inference;
 
 namespace MoCo.Router.Tests;
 
@@ -14,18 +13,9 @@ namespace MoCo.Router.Tests;
 /// exactly as a run decodes its dev item, each pair is scored on the view, the best pair (earliest on ties) is stored
 /// with every pair's mean; without a search the configured pair is stored without a call; a search without a dev view
 /// is refused naming it.</summary>
-public sealed class NudgingFitTests : IAsyncLifetime
+public sealed class NudgingFitTests(SmokeDecoding smoke) : IClassFixture<SmokeDecoding>
 {
-    private InferenceHost _host = null!;
-    private GrpcDecodeBackend _backend = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await InferenceHost.StartAsync(GoldenModels.SmokeModels);
-        _backend = new GrpcDecodeBackend(_host.Client);
-    }
-
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    private GrpcDecodeBackend Backend => smoke.Backend;
 
     // Two dev prompts; each scoring call answers the next of the scripted means, in pair order.
     private sealed class Evaluator(params double[] means) : IRouterDevData
@@ -77,7 +67,7 @@ public sealed class NudgingFitTests : IAsyncLifetime
     public async Task The_search_decodes_each_pair_as_a_run_does_and_stores_the_best_pair_earliest_on_ties()
     {
         var evaluator = new Evaluator(0.2, 0.7, 0.7, 0.1);
-        var (payload, progress) = await FitAsync(new NudgingFit(_backend, new DevPass(new FingerprintModels(), evaluator)), Context(search: true), View());
+        var (payload, progress) = await FitAsync(new NudgingFit(Backend, new DevPass(new FingerprintModels(), evaluator)), Context(search: true), View());
 
         Assert.Equal((0.3, 1), ((double)payload["gamma"]!, (int)payload["nudging_model_id"]!));
         Assert.Equal([0.2, 0.7, 0.7, 0.1], payload["search_dev_scores"]!.AsArray().Select(s => (double)s!));
@@ -90,7 +80,7 @@ public sealed class NudgingFitTests : IAsyncLifetime
             var expected = new List<(int, string)>();
             foreach (var (index, prompt) in new[] { (2, "Question: what is 2 + 3?"), (5, "Name a colour.") })
             {
-                expected.Add((index, (await Nudging.RunAsync(_backend, settings, prompt, 9, $"dev/{index}", default)).Text));
+                expected.Add((index, (await Nudging.RunAsync(Backend, settings, prompt, 9, $"dev/{index}", default)).Text));
             }
             Assert.Equal(expected, scored[i]);
         }
@@ -100,7 +90,7 @@ public sealed class NudgingFitTests : IAsyncLifetime
     public async Task Without_a_search_the_configured_pair_is_stored_and_a_search_without_a_dev_view_is_refused()
     {
         var evaluator = new Evaluator();
-        var fit = new NudgingFit(_backend, new DevPass(new FingerprintModels(), evaluator));
+        var fit = new NudgingFit(Backend, new DevPass(new FingerprintModels(), evaluator));
         var (payload, progress) = await FitAsync(fit, Context(search: false), null);
         Assert.Equal((0.3, 1, 0), ((double)payload["gamma"]!, (int)payload["nudging_model_id"]!, payload["search_dev_scores"]!.AsArray().Count));
         Assert.Empty(progress);

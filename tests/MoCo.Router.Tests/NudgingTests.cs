@@ -1,12 +1,11 @@
 using MoCo.Router.Decoding;
-using MoCo.Testing.Inference;
 
 namespace MoCo.Router.Tests;
 
 /// <summary>api_nudging (methods-api.md §1 acceptance) on the real inference service's Decode with the smoke models:
 /// a model nudging itself greedily writes the same text whatever gamma, gamma above 1 hands every token to the nudger
 /// (so the base model does not matter), the first piece is the nudger's, and no item exceeds its step budget.</summary>
-public sealed class NudgingTests : IAsyncLifetime
+public sealed class NudgingTests(SmokeDecoding smoke) : IClassFixture<SmokeDecoding>
 {
     private const string Prompt = "Question: what is 2 + 3?";
     private const string Llama = "smoke-llama";
@@ -15,19 +14,10 @@ public sealed class NudgingTests : IAsyncLifetime
 
     // The smoke models share one byte tokenizer (id b = byte b), so pieces are exact bytes and TextSync never re-splits the
     // text.
-    private InferenceHost _host = null!;
-    private GrpcDecodeBackend _backend = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await InferenceHost.StartAsync(GoldenModels.SmokeModels);
-        _backend = new GrpcDecodeBackend(_host.Client);
-    }
-
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    private GrpcDecodeBackend Backend => smoke.Backend;
 
     private Task<NudgedText> NudgeAsync(string baseModel, string nudger, double gamma, bool sample = false, bool append = false) =>
-        Nudging.RunAsync(_backend, new NudgingSettings(baseModel, nudger, gamma, MaxSteps: 12, Temperature: 0.7, DoSample: sample, UseKvCache: append),
+        Nudging.RunAsync(Backend, new NudgingSettings(baseModel, nudger, gamma, MaxSteps: 12, Temperature: 0.7, DoSample: sample, UseKvCache: append),
             Prompt, seed: 5, "test/0", default);
 
     [Fact]
