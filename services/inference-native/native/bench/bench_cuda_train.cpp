@@ -7,6 +7,8 @@
 //
 // The GPU's rate is the mean of 5 steps after a warm-up step; the CPU's (all cores) of one step
 // after its warm-up: it is the baseline, not the subject (and must fit device_check.sh's budget).
+// "activations" is what the GPU trainer's passes hold (Trainer::activation_bytes): no layer keeps
+// its attention probabilities, so it grows linearly with the tokens but for one layer's scratch.
 #include "bench_cuda_train.h"
 
 #include "bench_model.h"
@@ -25,9 +27,13 @@ using Clock = std::chrono::steady_clock;
 constexpr int kSequences = 4;
 constexpr int kTokens = 128;
 
-// Seconds per optimizer step of a trainer on `model`, over `steps` steps after one warm-up step;
-// negative when a step fails.
-double seconds_per_step(moco_model* model, bool lora, int threads, int steps) {
+struct StepCost {
+    double seconds = -1.0;  // per optimizer step; negative when a step failed
+    size_t activation_bytes = 0;
+};
+
+// The cost of an optimizer step of a trainer on `model`, over `steps` steps after one warm-up step.
+StepCost step_cost(moco_model* model, bool lora, int threads, int steps) {
     train::TrainerConfig config;
     config.lora = lora;
     config.lora_settings.rank = 16;
@@ -40,12 +46,12 @@ double seconds_per_step(moco_model* model, bool lora, int threads, int steps) {
         return trainer.add_batch("bench", MOCO_LOSS_SFT, data.examples.data(), kSequences) == MOCO_OK &&
                trainer.step("bench", nullptr) == MOCO_OK;
     };
-    if (!one_step()) return -1.0;
+    if (!one_step()) return {};
     const auto start = Clock::now();
     for (int i = 0; i < steps; ++i) {
-        if (!one_step()) return -1.0;
+        if (!one_step()) return {};
     }
-    return std::chrono::duration<double>(Clock::now() - start).count() / steps;
+    return {std::chrono::duration<double>(Clock::now() - start).count() / steps, trainer.activation_bytes()};
 }
 
 }  // namespace
@@ -54,25 +60,27 @@ void print_train_table(const char* device) {
     const int threads = static_cast<int>(std::thread::hardware_concurrency());
     BenchShape shape;  // ~110M
     std::printf("\n### Training: ~110M Llama (BF16), %d x %d tokens per step, SFT\n\n", kSequences, kTokens);
-    std::printf("| mode | %s tokens/s | cpu (%d threads) tokens/s | GPU vs CPU |\n|---|---|---|---|\n", device,
-                threads);
+    std::printf("| mode | %s tokens/s | cpu (%d threads) tokens/s | GPU vs CPU | %s activations MiB |\n"
+                "|---|---|---|---|---|\n",
+                device, threads, device);
     for (bool lora : {false, true}) {
-        double gpu = -1.0, cpu = -1.0;
+        StepCost gpu, cpu;
         {
             BenchModel model(shape, DType::BF16, 0, device);
-            gpu = seconds_per_step(model.model(), lora, 1, 5);
+            gpu = step_cost(model.model(), lora, 1, 5);
         }
         {
             BenchModel model(shape, DType::BF16, threads, "cpu");
-            cpu = seconds_per_step(model.model(), lora, threads, 1);
+            cpu = step_cost(model.model(), lora, threads, 1);
         }
         const double tokens = static_cast<double>(kSequences) * kTokens;
-        if (gpu <= 0.0 || cpu <= 0.0) {
-            std::printf("| %s | step failed: %s | | |\n", lora ? "LoRA r16 qkvo" : "full", moco_last_error());
+        if (gpu.seconds <= 0.0 || cpu.seconds <= 0.0) {
+            std::printf("| %s | step failed: %s | | | |\n", lora ? "LoRA r16 qkvo" : "full", moco_last_error());
             continue;
         }
-        std::printf("| %s | %.0f | %.0f | %.1fx |\n", lora ? "LoRA r16 qkvo" : "full", tokens / gpu, tokens / cpu,
-                    cpu / gpu);
+        std::printf("| %s | %.0f | %.0f | %.1fx | %.0f |\n", lora ? "LoRA r16 qkvo" : "full", tokens / gpu.seconds,
+                    tokens / cpu.seconds, cpu.seconds / gpu.seconds,
+                    static_cast<double>(gpu.activation_bytes) / (1024.0 * 1024.0));
     }
 }
 
