@@ -4,10 +4,6 @@ namespace MoCo.Inference;
 /// name a model check the name first, so an unknown model is NOT_FOUND even where the RPC itself is pending.</summary>
 public static class InferenceCapabilities
 {
-    private const string Engine = "the native model loader and batched forward pass of libmoco";
-
     /// <summary>RPC name → missing capability.</summary>
-    public static IReadOnlyDictionary<string, string> Pending { get; } = new Dictionary<string, string>
-    {
-    };
+    public static IReadOnlyDictionary<string, string> Pending { get; } = new Dictionary<string, string>();
 }
