@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace MoCo.Evaluator.Sandbox;
 
 /// <summary>
@@ -29,12 +31,50 @@ public sealed class SandboxUidPool(int baseUid)
         }
     }
 
-    /// <summary>Gives <paramref name="uid"/> back once its program and every process it started are gone.</summary>
+    /// <summary>Gives <paramref name="uid"/> back once its program is done. A killed program's processes die a moment
+    /// after its launcher (the kill of a process tree, or of a PID namespace, is not waited for), and RLIMIT_NPROC would
+    /// charge the ones still there to the next program given the uid - a fork bomb's leftovers failing the next
+    /// program's fork. So a uid that still has processes is retired, and the next program gets a fresh one.</summary>
     public void Return(int uid)
     {
+        if (HasProcesses(uid))
+        {
+            return;
+        }
         lock (_gate)
         {
             _free.Add(uid);
         }
+    }
+
+    /// <summary>Whether a process runs with real uid <paramref name="uid"/> (/proc; false where there is none).</summary>
+    public static bool HasProcesses(int uid)
+    {
+        if (!Directory.Exists("/proc"))
+        {
+            return false;
+        }
+        var wanted = uid.ToString(CultureInfo.InvariantCulture);
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!char.IsAsciiDigit(Path.GetFileName(dir)[0]))
+            {
+                continue;
+            }
+            try
+            {
+                // "Uid:\treal\teffective\tsaved\tfs"
+                var line = File.ReadLines(Path.Combine(dir, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+                if (line is not null && line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == wanted)
+                {
+                    return true;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The process ended while being read.
+            }
+        }
+        return false;
     }
 }
