@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
 using MoCo.Contracts.V1;
+using MoCo.Evaluator.Sandbox;
 using MoCo.Evaluator.Scoring;
 using MoCo.Evaluator.Tests.Support;
 
@@ -120,22 +121,6 @@ public sealed class HostileProgramTests
     private static List<string> SandboxProcesses()
     {
         var baseUid = new MoCo.Evaluator.Service.EvaluatorOptions().SandboxUidBase;
-        var found = new List<string>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)))
-        {
-            try
-            {
-                var uidLine = File.ReadLines(Path.Combine(dir, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-                if (uidLine is not null && long.Parse(uidLine.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1]) >= baseUid)
-                {
-                    found.Add(dir);
-                }
-            }
-            catch (IOException)
-            {
-                // The process ended while being read.
-            }
-        }
-        return found;
+        return [.. SandboxUidPool.Processes().Where(p => p.RealUid >= baseUid).Select(p => p.Process)];
     }
 }

@@ -48,33 +48,35 @@ public sealed class SandboxUidPool(int baseUid)
     }
 
     /// <summary>Whether a process runs with real uid <paramref name="uid"/> (/proc; false where there is none).</summary>
-    public static bool HasProcesses(int uid)
+    public static bool HasProcesses(int uid) => Processes().Any(p => p.RealUid == uid);
+
+    /// <summary>Every process /proc lists (none where there is no /proc), with its real uid.</summary>
+    public static IEnumerable<(string Process, long RealUid)> Processes()
     {
         if (!Directory.Exists("/proc"))
         {
-            return false;
+            yield break;
         }
-        var wanted = uid.ToString(CultureInfo.InvariantCulture);
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!char.IsAsciiDigit(Path.GetFileName(dir)[0]))
             {
                 continue;
             }
+            string? line;
             try
             {
                 // "Uid:\treal\teffective\tsaved\tfs"
-                var line = File.ReadLines(Path.Combine(dir, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-                if (line is not null && line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == wanted)
-                {
-                    return true;
-                }
+                line = File.ReadLines(Path.Combine(dir, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // The process ended while being read.
+                continue;  // the process ended while being read
+            }
+            if (line is not null)
+            {
+                yield return (dir, long.Parse(line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture));
             }
         }
-        return false;
     }
 }
