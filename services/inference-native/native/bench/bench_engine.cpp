@@ -7,6 +7,9 @@
 //                               sequences holding `context` tokens (kept constant)   tokens/s
 //   BM_Gemm/<impl>/M/N/K        y = x W^T: libmoco's fixed-order GEMM (F32 and BF16 weights)
 //                               against OpenBLAS sgemm, same thread count          GFLOP/s
+//   BM_Softmax/<impl>/n         one attention row's softmax over n scores, one thread: libmoco's
+//                               (the exp of kernels/exp_f32.h; scalar and this CPU's widest) against
+//                               a loop over libm's std::exp                          scores/s
 //
 // Threads: every usable core, or MOCO_BENCH_THREADS. Besides wall-clock rates each benchmark reports
 // its rate per CPU-second of the whole process ("per_cpu_s"): with MOCO_BENCH_THREADS=1 that is the
@@ -17,6 +20,7 @@
 #include "cpu/cpu_device.h"
 #include "cpu/gemm.h"
 #include "cpu/thread_pool.h"
+#include "cpu/vec.h"
 #include "moco_config.h"
 
 #include <benchmark/benchmark.h>
@@ -26,6 +30,7 @@
 extern "C" void openblas_set_num_threads(int);
 #endif
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -208,6 +213,44 @@ void BM_GemmOpenBlas(benchmark::State& state) {
 }
 BENCHMARK(BM_GemmOpenBlas)->GEMM_SHAPES;
 #endif
+
+// ---- Attention softmax: libmoco's vector exp vs libm ---------------------------------------------
+
+// The baseline: what a plain loop over std::exp costs (libmoco's softmax until it had its own exp).
+void softmax_libm(float* p, int n, float scale) {
+    float max_score = -INFINITY;
+    for (int i = 0; i < n; ++i) {
+        p[i] *= scale;
+        max_score = p[i] > max_score ? p[i] : max_score;
+    }
+    float sum = 0.0f;
+    for (int i = 0; i < n; ++i) {
+        p[i] = std::exp(p[i] - max_score);
+        sum += p[i];
+    }
+    const float inv_sum = 1.0f / sum;
+    for (int i = 0; i < n; ++i) p[i] *= inv_sum;
+}
+
+void BM_Softmax(benchmark::State& state, void (*softmax)(float*, int, float)) {
+    const int n = static_cast<int>(state.range(0));
+    std::vector<float> scores(static_cast<size_t>(n)), p(scores.size());
+    uint32_t s = 7;
+    for (float& v : scores) {
+        s = s * 1664525u + 1013904223u;
+        v = static_cast<float>(s >> 8) / 1048576.0f - 8.0f;  // dot products of a 64-wide head: a few units
+    }
+    for (auto _ : state) {
+        std::memcpy(p.data(), scores.data(), scores.size() * sizeof(float));
+        softmax(p.data(), n, 0.125f);
+        benchmark::DoNotOptimize(p.data());
+    }
+    state.counters["scores/s"] = benchmark::Counter(n, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+BENCHMARK_CAPTURE(BM_Softmax, libm, softmax_libm)->Arg(512)->Arg(4096);
+BENCHMARK_CAPTURE(BM_Softmax, moco_scalar, moco::cpu::vec_ops_scalar().softmax_scaled)->Arg(512)->Arg(4096);
+BENCHMARK_CAPTURE(BM_Softmax, moco_best, moco::cpu::vec_ops().softmax_scaled)->Arg(512)->Arg(4096);
 
 }  // namespace
 

@@ -3,7 +3,6 @@
 #include "cpu/vec.h"
 
 #include <cmath>
-#include <limits>
 
 namespace moco::cpu {
 
@@ -71,20 +70,7 @@ void rope_apply(float* v, int head_dim, const float* cos, const float* sin) {
 }
 
 void softmax_scaled(float* p, int n, float scale) {
-    float max_score = -std::numeric_limits<float>::infinity();
-    for (int i = 0; i < n; ++i) {
-        p[i] *= scale;
-        max_score = p[i] > max_score ? p[i] : max_score;
-    }
-    float sum = 0.0f;
-    for (int i = 0; i < n; ++i) {
-        p[i] = std::exp(p[i] - max_score);
-        sum += p[i];
-    }
-    const float inv_sum = 1.0f / sum;
-    for (int i = 0; i < n; ++i) {
-        p[i] *= inv_sum;
-    }
+    vec_ops().softmax_scaled(p, n, scale);
 }
 
 void silu_mul(const float* gate, const float* up, int n, float* out) {

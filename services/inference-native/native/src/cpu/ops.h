@@ -26,7 +26,8 @@ void rope_apply(float* v, int head_dim, const float* cos, const float* sin);
 void silu_mul(const float* gate, const float* up, int n, float* out);
 
 // Attention probabilities in place: p = softmax(scale * p) over n scores - scaled, the max taken, exp(p - max)
-// summed in index order, then times 1 / sum. The inference attention and the training pass both call it, so the
+// by kernels/exp_f32.h summed in vec.h's lane order, then times 1 / sum (VecOps::softmax_scaled: the same bits on
+// every instruction set). The inference attention and the training pass both call it, so the
 // trainer's forward (and the probabilities its backward recomputes) are the inference forward's bits.
 void softmax_scaled(float* p, int n, float scale);
 

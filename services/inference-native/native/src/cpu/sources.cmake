@@ -17,3 +17,9 @@ list(APPEND MOCO_SOURCES
     src/cpu/prepare_weights.cpp
     src/cpu/api_kv.cpp
     src/cpu/api_forward.cpp)
+# The vector primitives promise one set of bits on every instruction set (vec.h): a multiply and an
+# add must stay two roundings, which GCC's default contraction would fuse once a target has FMA.
+if(NOT MSVC)
+    set_source_files_properties(src/cpu/vec.cpp src/cpu/vec_avx2.cpp src/cpu/vec_avx512.cpp
+        PROPERTIES COMPILE_OPTIONS "-ffp-contract=off")
+endif()

@@ -7,6 +7,8 @@
 //                  the lanes are summed by the tree  acc[l] += acc[l+8]  (l < 8), acc[l] += acc[l+4]
 //                  (l < 4), acc[l] += acc[l+2] (l < 2), acc[0] += acc[1].
 //   axpy_rows      y[d] = fma(p[j], v[j][d], y[d]) for j = 0, 1, ... in order (each d on its own).
+//   softmax_scaled p[i] *= scale; m = max p[i]; p[i] = exp_f32(p[i] - m) (kernels/exp_f32.h, op for
+//                  op); the exps summed in dot's 16 lanes and lane tree; p[i] *= 1 / sum.
 #pragma once
 
 #include "cpu/isa.h"
@@ -21,6 +23,8 @@ struct VecOps {
     void (*dot_rows)(const float* q, const float* k, int64_t ldk, int rows, int n, float* out);
     // y[0..n) accumulates p[j] * v[j][0..n) for j in [0, rows), as above.
     void (*axpy_rows)(const float* p, const float* v, int64_t ldv, int rows, int n, float* y);
+    // p = softmax(scale * p) in place over n scores, as above.
+    void (*softmax_scaled)(float* p, int n, float scale);
 };
 
 const VecOps& vec_ops(Isa isa);

@@ -2,6 +2,8 @@
 // 8-15), so the lane tree starts by adding them.
 #include "cpu/vec.h"
 
+#include <limits>
+
 #if MOCO_X86_KERNELS
 
 #    include <immintrin.h>
@@ -105,10 +107,80 @@ MOCO_TARGET_AVX2 void axpy_rows(const float* p, const float* v, int64_t ldv, int
     }
 }
 
+// kernels/exp_f32.h on eight lanes, the same IEEE operations in the same order (no FMA: this file
+// builds with -ffp-contract=off, so a multiply and an add stay two roundings as in the scalar code).
+MOCO_TARGET_AVX2 inline __m256 exp8(__m256 x) {
+    const __m256 zero = _mm256_setzero_ps();
+    const __m256 min = _mm256_set1_ps(-87.3365479f);
+    const __m256 round = _mm256_set1_ps(12582912.0f);
+    const __m256 below = _mm256_cmp_ps(x, min, _CMP_LT_OQ);
+    __m256 c = _mm256_blendv_ps(x, zero, _mm256_cmp_ps(x, zero, _CMP_GT_OQ));
+    c = _mm256_blendv_ps(c, min, below);
+    const __m256 n = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(c, _mm256_set1_ps(1.44269504088896341f)), round), round);
+    const __m256 r = _mm256_sub_ps(_mm256_sub_ps(c, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f))),
+                                   _mm256_mul_ps(n, _mm256_set1_ps(-2.12194440e-4f)));
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, _mm256_mul_ps(r, r)), r), _mm256_set1_ps(1.0f));
+    const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_blendv_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(scale)), zero, below);
+}
+
+// Eight scores from p[i] (fewer at the tail): exp(p - max) stored back, and returned with the lanes
+// past n zeroed, so adding them leaves the sum's lane as the scalar code's (x + 0 = x).
+MOCO_TARGET_AVX2 inline __m256 exp_part(float* scores, int i, int n, __m256 max) {
+    const int left = n - i;
+    if (left <= 0) {
+        return _mm256_setzero_ps();
+    }
+    float* p = scores + i;
+    if (left >= 8) {
+        const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(p), max));
+        _mm256_storeu_ps(p, e);
+        return e;
+    }
+    const __m256i mask = tail_mask(left);
+    const __m256 e = _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(p, mask), max)), _mm256_castsi256_ps(mask));
+    _mm256_maskstore_ps(p, mask, e);
+    return e;
+}
+
+MOCO_TARGET_AVX2 void softmax_scaled(float* p, int n, float scale) {
+    const __m256 s = _mm256_set1_ps(scale);
+    const __m256i all = _mm256_set1_epi32(-1);
+    __m256 top = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+    for (int i = 0; i < n; i += 8) {
+        const __m256i mask = n - i >= 8 ? all : tail_mask(n - i);
+        const __m256 x = _mm256_mul_ps(_mm256_maskload_ps(p + i, mask), s);
+        _mm256_maskstore_ps(p + i, mask, x);
+        top = _mm256_blendv_ps(top, _mm256_max_ps(x, top), _mm256_castsi256_ps(mask));
+    }
+    // The largest score, whichever lane holds it (max is exact, so any order finds the same value).
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(top), _mm256_extractf128_ps(top, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+    const __m256 max = _mm256_set1_ps(_mm_cvtss_f32(m4));
+    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+    for (int i = 0; i < n; i += 16) {
+        lo = _mm256_add_ps(lo, exp_part(p, i, n, max));
+        hi = _mm256_add_ps(hi, exp_part(p, i + 8, n, max));
+    }
+    const __m256 inv_sum = _mm256_set1_ps(1.0f / reduce16(lo, hi));
+    for (int i = 0; i < n; i += 8) {
+        const __m256i mask = n - i >= 8 ? all : tail_mask(n - i);
+        _mm256_maskstore_ps(p + i, mask, _mm256_mul_ps(_mm256_maskload_ps(p + i, mask), inv_sum));
+    }
+}
+
 }  // namespace
 
+// AVX-512 machines take this one too (vec_avx512.cpp).
 VecOps vec_ops_avx2() {
-    return {dot, dot_rows, axpy_rows};
+    return {dot, dot_rows, axpy_rows, softmax_scaled};
 }
 
 }  // namespace moco::cpu

@@ -119,8 +119,10 @@ MOCO_TARGET_AVX512 void axpy_rows(const float* p, const float* v, int64_t ldv, i
 
 }  // namespace
 
+// Softmax stays eight lanes wide: one exp per 2 x head_dim multiply-adds of the dot products
+// around it, so the AVX2 exp already takes it out of the profile.
 VecOps vec_ops_avx512() {
-    return {dot, dot_rows, axpy_rows};
+    return {dot, dot_rows, axpy_rows, vec_ops_avx2().softmax_scaled};
 }
 
 }  // namespace moco::cpu

@@ -6,9 +6,11 @@
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
 #include "cpu/vec.h"
+#include "kernels/exp_f32.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -167,6 +169,48 @@ TEST(Vec, EveryIsaMatchesTheScalarOrder) {
             EXPECT_TRUE(same_bits(axpy.data(), want_axpy.data(), static_cast<size_t>(n)))
                 << isa_name(isa) << " axpy_rows n=" << n;
         }
+    }
+}
+
+// Scores spread wide enough that some exps underflow to 0 (below -87.3 after the max is taken), at every
+// length around the 8- and 16-lane boundaries.
+TEST(Vec, SoftmaxIsTheSameBitsOnEveryIsa) {
+    const VecOps& ref = vec_ops(Isa::Scalar);
+    for (int n = 1; n <= 70; ++n) {
+        std::vector<float> want = random_floats(static_cast<size_t>(n), 40 + static_cast<uint32_t>(n));
+        for (float& x : want) x *= 30.0f;
+        const std::vector<float> scores = want;
+        ref.softmax_scaled(want.data(), n, 0.125f);
+        for (Isa isa : kIsas) {
+            if (!isa_supported(isa)) continue;
+            std::vector<float> got = scores;
+            vec_ops(isa).softmax_scaled(got.data(), n, 0.125f);
+            EXPECT_TRUE(same_bits(got.data(), want.data(), static_cast<size_t>(n))) << isa_name(isa) << " n=" << n;
+        }
+    }
+}
+
+// The reference itself: each probability within a few ulps of softmax in double, and exactly the shared
+// exp (kernels/exp_f32.h) of the scaled score minus the max, times 1 / sum.
+TEST(Vec, SoftmaxIsExpF32OverTheLaneSum) {
+    const int n = 37;
+    std::vector<float> p = random_floats(n, 7);
+    const std::vector<float> scores = p;
+    vec_ops(Isa::Scalar).softmax_scaled(p.data(), n, 0.5f);
+    double top = -INFINITY, sum = 0.0;
+    for (float s : scores) top = std::max(top, 0.5 * s);
+    for (float s : scores) sum += std::exp(0.5 * s - top);
+    float max_score = -INFINITY;
+    for (float s : scores) max_score = std::max(max_score, s * 0.5f);
+    float lanes[16] = {};
+    for (int i = 0; i < n; ++i) lanes[i % 16] += kernels::exp_f32(scores[static_cast<size_t>(i)] * 0.5f - max_score);
+    for (int width = 8; width >= 1; width /= 2)
+        for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+    for (int i = 0; i < n; ++i) {
+        const float e = kernels::exp_f32(scores[static_cast<size_t>(i)] * 0.5f - max_score);
+        EXPECT_EQ(p[static_cast<size_t>(i)], e * (1.0f / lanes[0])) << i;
+        const double exact = std::exp(0.5 * scores[static_cast<size_t>(i)] - top) / sum;
+        EXPECT_NEAR(p[static_cast<size_t>(i)], exact, 4e-7 * exact) << i;
     }
 }
 
