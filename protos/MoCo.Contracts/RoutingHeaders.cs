@@ -17,6 +17,10 @@ public static class RoutingHeaders
     /// run time - Merge, Train, WriteModel - lives only there).</summary>
     public const string Replica = "moco-replica";
 
+    /// <summary>The replica a response's <paramref name="headers"/> name (<see cref="Replica"/>); null when they name none.</summary>
+    public static string? ReplicaOf(Metadata headers) =>
+        headers.GetValue(Replica) is { Length: > 0 } replica ? replica : null;
+
     /// <summary>The metadata of a call routed by <paramref name="model"/>.</summary>
     public static Metadata For(string model) => new() { { Model, model } };
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using MoCo.Cli.Embedded;
 using MoCo.Contracts;
@@ -67,7 +68,7 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
     {
         var affinity = new ReplicaAffinity();
 
-        var (result, items) = await RunAsync(affinity, _ => { });
+        var (result, items, calls) = await RunAsync(affinity, _ => { });
 
         Assert.Equal(RunState.Succeeded, result.Status);
         Assert.Equal(3, Outputs(items, "test").Count);
@@ -80,6 +81,9 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
         var lost = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
             unpinned.ModelInfoAsync(new ModelInfoRequest { Model = merged[0] }, new Grpc.Core.Metadata { { RoutingHeaders.Model, merged[0] } }).ResponseAsync);
         Assert.Equal(Grpc.Core.StatusCode.NotFound, lost.StatusCode);
+        // The calls table names the replica behind every call the gateway routed: the run's model lives in the holder's group.
+        Assert.NotEmpty(calls);
+        Assert.All(calls, c => Assert.EndsWith($":{_holder.GrpcAddress.Port}", c.Replica));
     }
 
     [Fact]
@@ -87,10 +91,11 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
     {
         var affinity = new ReplicaAffinity();
         RunningService? replacement = null;
+        var first = _holder.GrpcAddress.Port;
 
         // Between the soup's merge and its test answers (no call in flight), the replica holding it dies and a new
         // one takes its group.
-        var (result, items) = await RunAsync(affinity, e =>
+        var (result, items, calls) = await RunAsync(affinity, e =>
         {
             if (e.PhaseStarted?.Name == "test · generate" && replacement is null)
             {
@@ -103,6 +108,12 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
         Assert.Equal(Outputs(items, "baseline · " + Model), Outputs(items, "test"));
         var rebuilt = Assert.Single(await RunTimeModelsAsync(replacement));
         Assert.EndsWith($":{replacement.GrpcAddress.Port}", affinity.ReplicaOf(rebuilt));
+        // The calls table tells the two replicas apart: every call before the test answers came from the first, the test
+        // answers and everything after them from the replacement.
+        var switched = calls.FindIndex(c => c.Phase.StartsWith("test", StringComparison.Ordinal));
+        Assert.True(switched > 0, string.Join("; ", calls));
+        Assert.All(calls.Take(switched), c => Assert.EndsWith($":{first}", c.Replica));
+        Assert.All(calls.Skip(switched), c => Assert.EndsWith($":{replacement.GrpcAddress.Port}", c.Replica));
     }
 
     [Fact]
@@ -118,7 +129,7 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
             """;
 
         var steps = 0;
-        var (result, items) = await RunAsync(affinity, config, e =>
+        var (result, items, _) = await RunAsync(affinity, config, e =>
         {
             steps += e.Progress is { Phase: "dev · train router", Done: > 0 } ? 1 : 0;
             if (e.PhaseStarted?.Name == "test · route" && replacement is null)
@@ -200,15 +211,16 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
         return replacement;
     }
 
-    private Task<(RunResult Result, List<JsonObject> Items)> RunAsync(ReplicaAffinity affinity, Action<RunEvent> emit) => RunAsync(affinity, $$"""
+    private Task<(RunResult Result, List<JsonObject> Items, List<StoredCallRow> Calls)> RunAsync(ReplicaAffinity affinity, Action<RunEvent> emit) => RunAsync(affinity, $$"""
         {"method": "weight_greedy_soup", "task": "agieval_tiny", "task_type": "multiple_choice", "gpu_ids": [-1],
          "model_names": ["{{Model}}", "{{Model}}"],
          "hyperparameters": {"max_response_length": 8, "temperature": 0, "batch_size": 4}, "seed": 5}
         """, emit);
 
-    private async Task<(RunResult Result, List<JsonObject> Items)> RunAsync(ReplicaAffinity affinity, string config, Action<RunEvent> emit)
+    private async Task<(RunResult Result, List<JsonObject> Items, List<StoredCallRow> Calls)> RunAsync(ReplicaAffinity affinity, string config, Action<RunEvent> emit)
     {
-        await using var store = await SqliteRunStore.OpenAsync(Path.Combine(_dir, Guid.NewGuid().ToString("N")[..8] + ".db"));
+        var database = Path.Combine(_dir, Guid.NewGuid().ToString("N")[..8] + ".db");
+        await using var store = await SqliteRunStore.OpenAsync(database);
         using var evaluator = GrpcChannel.ForAddress(_evaluator.GrpcAddress);
         var inference = new InferenceService.InferenceServiceClient(affinity.Intercept(_channel));
         var services = new RunServices(new GrpcGenerationBackend(inference), inference, new EvaluatorService.EvaluatorServiceClient(evaluator)) { Affinity = affinity };
@@ -222,7 +234,26 @@ public sealed class AffinityBehindGatewayTests : IAsyncLifetime
             emit, default);
         Assert.True(result.Error is null, result.Error?.Message);
         var itemsFile = Path.Combine(logs, "moco", result.RunId, "items.jsonl");
-        return (result, [.. File.ReadAllLines(itemsFile).Select(l => JsonNode.Parse(l)!.AsObject())]);
+        return (result, [.. File.ReadAllLines(itemsFile).Select(l => JsonNode.Parse(l)!.AsObject())], await CallsAsync(database, result.RunId));
+    }
+
+    private sealed record StoredCallRow(string Phase, string Kind, string? Replica);
+
+    // The run's rows of the calls table, read as an operator would (the store's API looks calls up by key only).
+    private static async Task<List<StoredCallRow>> CallsAsync(string database, string runId)
+    {
+        await using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT phase, kind, replica FROM calls WHERE run_id = $run ORDER BY rowid";
+        command.Parameters.AddWithValue("$run", runId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<StoredCallRow>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(new StoredCallRow(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+        return rows;
     }
 
     private static async Task<List<string>> RunTimeModelsAsync(RunningService replica)

@@ -17,6 +17,11 @@ public sealed class RebuildScope : IDisposable
         _affinity.Register(this, model, rebuild);
     }
 
+    /// <summary>Runs <paramref name="call"/> and repeats it once after rebuilding a model it found missing
+    /// (<see cref="ReplicaAffinity.RepeatAfterRebuildAsync"/>).</summary>
+    public Task<T> RepeatAfterRebuildAsync<T>(string? routedBy, Func<Task<T>> call, CancellationToken cancellationToken) =>
+        _affinity.RepeatAfterRebuildAsync(routedBy, call, cancellationToken);
+
     /// <inheritdoc/>
     public void Dispose() => _affinity.Unregister(this);
 }

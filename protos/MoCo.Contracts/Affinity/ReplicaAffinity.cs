@@ -78,6 +78,31 @@ public sealed class ReplicaAffinity
         }
     }
 
+    /// <summary>Runs <paramref name="call"/>, a client- or bidirectional-stream call the interceptor cannot replay (Train,
+    /// Decode: their requests are the caller's), and when it fails with NOT_FOUND for a model registered for rebuild,
+    /// makes that model again and runs the call once more, as the interceptor repeats unary and server-streaming calls.</summary>
+    /// <param name="routedBy">The model the call is routed by (its <c>moco-model</c>): the one lost when the NOT_FOUND names none.</param>
+    /// <param name="call">The whole call, from sending the first request to reading the answer; it may run twice.</param>
+    /// <param name="cancellationToken">Cancels the rebuild.</param>
+    /// <exception cref="RpcException">The call's error when no rebuild applies, or the repeat's.</exception>
+    public async Task<T> RepeatAfterRebuildAsync<T>(string? routedBy, Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var sentAt = Epoch;
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (RpcException e) when (ReplicaAffinityInterceptor.Missing(e, routedBy) is { } lost)
+        {
+            if (!await RecoverAsync(lost, sentAt, cancellationToken).ConfigureAwait(false))
+            {
+                throw;
+            }
+        }
+        return await call().ConfigureAwait(false);
+    }
+
     /// <summary>Makes <paramref name="model"/> again after a call sent at <paramref name="sentAt"/> did not find it.
     /// Calls that fail together share one rebuild; a call that failed before a rebuild finished only repeats.</summary>
     /// <returns>False when nobody registered how to make the model, or the caller is its rebuild (the NOT_FOUND

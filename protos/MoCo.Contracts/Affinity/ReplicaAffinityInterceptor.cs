@@ -8,7 +8,8 @@ namespace MoCo.Contracts.Affinity;
 /// <summary>
 /// Sends <c>moco-replica</c> for pinned models, learns pins from the responses that make or describe run-time models,
 /// and repeats a unary or server-streaming call once after the model it lost was rebuilt. Client- and bidirectional
-/// streams (WriteModel, Train, Decode) cannot be replayed from here: they carry the pin and fail as they are.
+/// streams (WriteModel, Train, Decode) cannot be replayed from here: they carry the pin and fail as they are, and the
+/// caller that holds their requests repeats them (<see cref="ReplicaAffinity.RepeatAfterRebuildAsync"/>).
 /// </summary>
 internal sealed class ReplicaAffinityInterceptor(ReplicaAffinity affinity) : Interceptor
 {
@@ -105,7 +106,7 @@ internal sealed class ReplicaAffinityInterceptor(ReplicaAffinity affinity) : Int
 
     // The model a NOT_FOUND lost: the one its MODEL_NOT_FOUND names (a merge input, an ensemble member), else the one
     // the call is routed by; null for any other error.
-    private static string? Missing(RpcException e, string? routedBy)
+    internal static string? Missing(RpcException e, string? routedBy)
     {
         if (e.StatusCode != StatusCode.NotFound)
         {
@@ -131,7 +132,7 @@ internal sealed class ReplicaAffinityInterceptor(ReplicaAffinity affinity) : Int
             LoadModelResponse { Summary.Origin: ModelOrigin.Runtime } load => [load.Summary.Id],
             _ => [],
         };
-        if (made.All(string.IsNullOrEmpty) || (await headers.ConfigureAwait(false)).GetValue(RoutingHeaders.Replica) is not { Length: > 0 } replica)
+        if (made.All(string.IsNullOrEmpty) || RoutingHeaders.ReplicaOf(await headers.ConfigureAwait(false)) is not { } replica)
         {
             return;
         }

@@ -131,29 +131,34 @@ internal sealed class FakeGateway : CallInvoker
         CallOptions options) => throw new RpcException(new Status(StatusCode.Unimplemented, method.Name));
 
     /// <summary>Train: the job arrives, the replica the base model is routed to gains the output id, and the stream
-    /// answers started then done.</summary>
+    /// answers started then done; NOT_FOUND at the first read when that replica lacks the base.</summary>
     public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host,
         CallOptions options)
     {
         var replica = Route(method, options);
         var responses = new List<TResponse>();
+        RpcException? failure = null;
         var writer = new Writer<TRequest>(request =>
         {
             var job = ((TrainRequest)(object)request).Job;
+            if (!Holds(replica, job.BaseModel))
+            {
+                failure = NotFound(job.BaseModel);
+                return;
+            }
             Replicas[replica][job.OutputId] = ModelOrigin.Runtime;
             responses.Add((TResponse)(object)new TrainResponse { Started = new TrainStarted { TotalSteps = 1 } });
             responses.Add((TResponse)(object)new TrainResponse { Done = new TrainDone { ModelId = job.OutputId } });
         });
-        return new AsyncDuplexStreamingCall<TRequest, TResponse>(writer, new Reader<TResponse>(Lazy(responses)), Task.FromResult(Answered(replica)),
-            () => Status.DefaultSuccess, () => [], () => { });
-    }
-
-    private static IEnumerator<T> Lazy<T>(List<T> items)
-    {
-        for (var i = 0; i < items.Count; i++)
+        IEnumerator<TResponse> Read()
         {
-            yield return items[i];
+            for (var i = 0; i < responses.Count || failure is not null; i++)
+            {
+                yield return failure is null ? responses[i] : throw failure;
+            }
         }
+        return new AsyncDuplexStreamingCall<TRequest, TResponse>(writer, new Reader<TResponse>(Read()), Task.FromResult(Answered(replica)),
+            () => Status.DefaultSuccess, () => [], () => { });
     }
 
     private sealed class Reader<T>(IEnumerator<T> items) : IAsyncStreamReader<T>

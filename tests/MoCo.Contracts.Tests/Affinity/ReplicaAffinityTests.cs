@@ -95,6 +95,61 @@ public sealed class ReplicaAffinityTests
         Assert.Equal("r-big", _affinity.ReplicaOf("trained-2"));
     }
 
+    private async Task<TrainDone> TrainOnAsync(string baseModel, string output)
+    {
+        using var call = _client.Train(Model(baseModel));
+        await call.RequestStream.WriteAsync(new TrainRequest { Job = new TrainJob { BaseModel = baseModel, OutputId = output } });
+        await call.RequestStream.CompleteAsync();
+        var messages = await call.ResponseStream.ReadAllAsync().ToListAsync();
+        return messages[^1].Done;
+    }
+
+    [Fact]
+    public async Task A_train_whose_base_was_lost_runs_again_once_the_base_is_rebuilt_and_only_when_asked()
+    {
+        var rebuilds = 0;
+        using var scope = _affinity.OpenScope();
+        scope.Register(Merged, async _ =>
+        {
+            rebuilds++;
+            await MergeAsync();
+        });
+        await MergeAsync();
+        _gateway.Drop("r-big");
+        _gateway.Homes[Base] = "r-big-2";
+
+        // The interceptor cannot replay a duplex stream: alone, the call fails as it is.
+        var lost = await Assert.ThrowsAsync<RpcException>(() => TrainOnAsync(Merged, "trained-3"));
+        Assert.Equal(StatusCode.NotFound, lost.StatusCode);
+        Assert.Equal(0, rebuilds);
+
+        var done = await scope.RepeatAfterRebuildAsync(Merged, () => TrainOnAsync(Merged, "trained-3"), CancellationToken.None);
+
+        Assert.Equal("trained-3", done.ModelId);
+        Assert.Equal(1, rebuilds);
+        Assert.True(_gateway.Holds("r-big-2", "trained-3"));
+        Assert.Equal("r-big-2", _affinity.ReplicaOf("trained-3"));
+    }
+
+    [Fact]
+    public async Task A_repeated_call_whose_lost_model_nobody_registered_fails_as_it_is()
+    {
+        using var scope = _affinity.OpenScope();
+        await MergeAsync();
+        _gateway.Drop("r-big");
+        _gateway.Homes[Base] = "r-big-2";
+        var calls = 0;
+
+        var lost = await Assert.ThrowsAsync<RpcException>(() => scope.RepeatAfterRebuildAsync(Merged, () =>
+        {
+            calls++;
+            return TrainOnAsync(Merged, "trained-4");
+        }, CancellationToken.None));
+
+        Assert.Equal(StatusCode.NotFound, lost.StatusCode);
+        Assert.Equal(1, calls);
+    }
+
     [Fact]
     public async Task Calls_that_lose_a_model_share_one_rebuild_and_are_repeated_on_the_new_replica()
     {

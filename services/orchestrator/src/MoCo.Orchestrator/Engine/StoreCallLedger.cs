@@ -11,7 +11,7 @@ public sealed class StoreCallLedger(IRunStore store, string runId) : ICallLedger
     public async Task<StoredCall?> GetAsync(string callKey, CancellationToken cancellationToken)
     {
         var call = await store.GetCallAsync(runId, callKey, cancellationToken).ConfigureAwait(false);
-        return call is null ? null : new StoredCall(call.ResultJson, new CallUsage(call.PromptTokens, call.CompletionTokens, TimeSpan.FromMilliseconds(call.LatencyMs)));
+        return call is null ? null : new StoredCall(call.ResultJson, new CallUsage(call.PromptTokens, call.CompletionTokens, TimeSpan.FromMilliseconds(call.LatencyMs), call.Replica));
     }
 
     /// <inheritdoc/>
@@ -20,7 +20,8 @@ public sealed class StoreCallLedger(IRunStore store, string runId) : ICallLedger
         // Committed even when the run is being cancelled: the call finished, and keeping it is what makes resume cheap.
         await using var batch = await store.BeginBatchAsync(CancellationToken.None).ConfigureAwait(false);
         await batch.PutCallAsync(new CallRecord(runId, entry.CallKey, entry.Phase, entry.Kind, entry.ModelIndex, entry.ItemKey, entry.SampleIndex,
-            entry.ResultJson, entry.Usage.PromptTokens, entry.Usage.CompletionTokens, (int)entry.Usage.Latency.TotalMilliseconds), CancellationToken.None).ConfigureAwait(false);
+            entry.ResultJson, entry.Usage.PromptTokens, entry.Usage.CompletionTokens, (int)entry.Usage.Latency.TotalMilliseconds, entry.Usage.Replica),
+            CancellationToken.None).ConfigureAwait(false);
         await batch.CommitAsync(CancellationToken.None).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
     }

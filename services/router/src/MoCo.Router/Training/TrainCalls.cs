@@ -17,7 +17,7 @@ public static class TrainCalls
     /// <paramref name="report"/> sees each started and progress message; <paramref name="rewards"/> answers rollout
     /// batches (null = the job samples none).</summary>
     /// <exception cref="RpcException">The service failed the job, or its stream ended without done.</exception>
-    public static async Task<TrainDone> RunAsync(InferenceService.InferenceServiceClient client, TrainJob job, IReadOnlyList<TrainExample> examples,
+    public static async Task<TrainOutcome> RunAsync(InferenceService.InferenceServiceClient client, TrainJob job, IReadOnlyList<TrainExample> examples,
         Func<TrainResponse, Task>? report, Func<TrainRollouts, CancellationToken, Task<IEnumerable<double>>>? rewards, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -54,7 +54,7 @@ public static class TrainCalls
                     {
                         await call.RequestStream.CompleteAsync().ConfigureAwait(false);
                     }
-                    return response.Done;
+                    return new TrainOutcome(response.Done, RoutingHeaders.ReplicaOf(await call.ResponseHeadersAsync.ConfigureAwait(false)));
             }
         }
         throw new RpcException(new Status(StatusCode.Internal, $"Train of {job.BaseModel} ended without done; nothing was trained"));

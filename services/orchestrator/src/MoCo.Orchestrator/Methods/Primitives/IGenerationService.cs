@@ -19,8 +19,10 @@ public sealed record GenerationSettings(int? MaxNewTokens = null, double? Temper
 public sealed record GenerationRequest(CallSite Site, string ItemKey, int Index, string Prompt, string Prefill = "", int Samples = 1,
     GenerationSettings? Settings = null);
 
-/// <summary>Token counts and time of a call.</summary>
-public sealed record CallUsage(int PromptTokens, int CompletionTokens, TimeSpan Latency);
+/// <summary>Token counts and time of a call, and the inference replica that answered it (the <c>moco-replica</c> of its
+/// response, which the gateway stamps on every call it routes; null when none was named, as from one service reached
+/// directly). An ensemble decoded over its members' Decode streams names each of their replicas once, comma-separated.</summary>
+public sealed record CallUsage(int PromptTokens, int CompletionTokens, TimeSpan Latency, string? Replica = null);
 
 /// <summary>The samples of one request, text after the last `&lt;/think&gt;`, with finish reasons and usage; an item whose
 /// prompt alone does not fit the context has <see cref="Error"/> set and empty texts (methods-text.md §0.3).</summary>

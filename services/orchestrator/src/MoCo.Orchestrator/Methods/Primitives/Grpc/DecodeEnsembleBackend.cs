@@ -98,7 +98,10 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
                 Sequences = { samples.Select(s => new TokenIds { Ids = { s } }) },
             }, RoutingHeaders.For(template), cancellationToken: cancellationToken).ConfigureAwait(false);
             var latency = Stopwatch.GetElapsedTime(started);
-            return [.. samples.Select((s, i) => new GeneratedSample(decoded.Texts[i], reasons[i]!, new CallUsage(prompt.Length, s.Count + (reasons[i] == "eos" ? 1 : 0), latency)))];
+            var named = (await Task.WhenAll(members.Select(m => m.ReplicaAsync())).ConfigureAwait(false)).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+            var replicas = named.Count == 0 ? null : string.Join(",", named);
+            return [.. samples.Select((s, i) => new GeneratedSample(decoded.Texts[i], reasons[i]!,
+                new CallUsage(prompt.Length, s.Count + (reasons[i] == "eos" ? 1 : 0), latency, replicas)))];
         }
         finally
         {
@@ -165,6 +168,9 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
             }));
             return ExchangeAsync(request, samples.Count);
         }
+
+        /// <summary>The replica this member's stream runs on, as its response headers name it.</summary>
+        public async Task<string?> ReplicaAsync() => RoutingHeaders.ReplicaOf(await _stream.ResponseHeadersAsync.ConfigureAwait(false));
 
         public Task<Dictionary<int, float[]>> AppendAsync(IReadOnlyDictionary<int, int> tokens)
         {

@@ -23,14 +23,14 @@ public sealed class GrpcEmbeddingService(InferenceService.InferenceServiceClient
         var address = addresses.Of(model);
         var request = new EmbedRequest { Model = address, Pooling = Pooling.Mean, Normalize = true, CallKey = key };
         request.Texts.AddRange(texts);
-        var response = await client.EmbedAsync(request, RoutingHeaders.For(address), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
+        using var call = client.EmbedAsync(request, RoutingHeaders.For(address), cancellationToken: cancellationToken);
+        var response = await call.ResponseAsync.ConfigureAwait(false);
         var result = new JsonObject
         {
             ["vectors"] = new JsonArray([.. response.Vectors.Select(v => (JsonNode)new JsonArray([.. v.Values.Select(x => (JsonNode?)JsonValue.Create((double)x))]))]),
             ["substituted"] = response.Substituted,
         };
-        var usage = new CallUsage(0, 0, TimeSpan.Zero);
+        var usage = new CallUsage(0, 0, TimeSpan.Zero, RoutingHeaders.ReplicaOf(await call.ResponseHeadersAsync.ConfigureAwait(false)));
         await ledger.PutAsync(new LedgerEntry(key, site.Phase, "embed", -1, itemKey, 0, result.ToJsonString(), usage), cancellationToken).ConfigureAwait(false);
         meter.CallFinished(site.Phase, model, usage, fromStore: false);
         return Parse(result.ToJsonString());

@@ -60,6 +60,7 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
             }
             return m.PayloadCase == GenerateResponse.PayloadOneofCase.Final ? m.Final : null;
         }), call.Samples, $"Generate on {call.Model}").ConfigureAwait(false);
+        samples = await AnsweredByAsync(samples, stream.ResponseHeadersAsync).ConfigureAwait(false);
         return confidences is null ? samples : [.. samples.Select((s, i) => s with { Confidence = confidences[i].Mean })];
     }
 
@@ -93,14 +94,22 @@ public sealed class GrpcGenerationBackend(InferenceService.InferenceServiceClien
         try
         {
             using var stream = client.GenerateEnsemble(request, RoutingHeaders.For(spec.Members[0]), cancellationToken: cancellationToken);
-            return await CollectAsync(stream.ResponseStream.ReadAllAsync(cancellationToken).Select(m => m.PayloadCase == GenerateEnsembleResponse.PayloadOneofCase.Final ? m.Final : null),
+            var samples = await CollectAsync(stream.ResponseStream.ReadAllAsync(cancellationToken).Select(m => m.PayloadCase == GenerateEnsembleResponse.PayloadOneofCase.Final ? m.Final : null),
                 call.Samples, $"GenerateEnsemble of {string.Join(", ", spec.Members)}").ConfigureAwait(false);
+            return await AnsweredByAsync(samples, stream.ResponseHeadersAsync).ConfigureAwait(false);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && MocoErrors.ErrorInfos(e).Any(i => i.Reason == "NOT_COLOCATED"))
         {
             // The members live on different replicas: fuse their Decode streams here, with the same kernels and draws.
             return await _decode.GenerateEnsembleAsync(call, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    // The samples with the replica the response headers name (the calls table's replica column).
+    private static async Task<IReadOnlyList<GeneratedSample>> AnsweredByAsync(IReadOnlyList<GeneratedSample> samples, Task<Metadata> headers)
+    {
+        var replica = RoutingHeaders.ReplicaOf(await headers.ConfigureAwait(false));
+        return replica is null ? samples : [.. samples.Select(s => s with { Usage = s.Usage with { Replica = replica } })];
     }
 
     // The samples of a Generate or GenerateEnsemble stream, from their final messages (null = another message kind).

@@ -43,10 +43,12 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
         var address = addresses.Of(model);
         var scoreRequest = ScoreCalls.Request(address, request.System, request.Prompt, request.Continuation, request.Reward, key);
         ScoreResponse response;
+        string? replica;
         try
         {
-            response = await client.ScoreAsync(scoreRequest, RoutingHeaders.For(address), cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
+            using var call = client.ScoreAsync(scoreRequest, RoutingHeaders.For(address), cancellationToken: cancellationToken);
+            response = await call.ResponseAsync.ConfigureAwait(false);
+            replica = RoutingHeaders.ReplicaOf(await call.ResponseHeadersAsync.ConfigureAwait(false));
         }
         catch (RpcException e) when (ScoreCalls.PromptTooLong(e))
         {
@@ -55,7 +57,8 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
             meter.CallFinished(request.Site.Phase, model, none, fromStore: false);
             return new ScoreResult([], [], double.NegativeInfinity, none, e.Status.Detail);
         }
-        var usage = new CallUsage(response.Usage?.PromptTokens ?? 0, response.Usage?.CompletionTokens ?? 0, response.Usage?.Latency?.ToTimeSpan() ?? TimeSpan.Zero);
+        var usage = new CallUsage(response.Usage?.PromptTokens ?? 0, response.Usage?.CompletionTokens ?? 0, response.Usage?.Latency?.ToTimeSpan() ?? TimeSpan.Zero,
+            replica);
         var result = new JsonObject
         {
             ["logprobs"] = new JsonArray([.. response.Logprobs.Select(v => (JsonNode?)JsonValue.Create((double)v))]),

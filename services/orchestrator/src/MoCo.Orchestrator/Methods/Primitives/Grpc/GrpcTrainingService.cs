@@ -116,8 +116,11 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         job.OutputId = modelId;
         job.CallKey = key;
         var clock = Stopwatch.StartNew();
-        var done = await RunAsync(site.Phase, baseModel, job, examples, rewards, cancellationToken).ConfigureAwait(false);
-        var spent = new CallUsage(0, 0, clock.Elapsed);
+        // A base this run made (a trained or merged model) may have gone with its replica: it is made again and the job
+        // sent once more, which the affinity interceptor cannot do for a duplex stream.
+        Task<TrainOutcome> Run() => RunAsync(site.Phase, baseModel, job, examples, rewards, cancellationToken);
+        var (done, replica) = await (rebuilds?.RepeatAfterRebuildAsync(job.BaseModel, Run, cancellationToken) ?? Run()).ConfigureAwait(false);
+        var spent = new CallUsage(0, 0, clock.Elapsed, replica);
         var result = new JsonObject { ["model_id"] = done.ModelId, ["final_loss"] = done.FinalLoss, ["fingerprint"] = done.Fingerprint };
         await ledger.PutAsync(new LedgerEntry(key, site.Phase, "train", modelIndex, "train", 0, result.ToJsonString(), spent), cancellationToken).ConfigureAwait(false);
         meter.CallFinished(site.Phase, baseModel, spent, fromStore: false);
@@ -131,7 +134,7 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
 
     // Each optimizer step is reported to the phase as the model's progress; the rate counts only the steps this call ran
     // (a resubmitted job continues after the steps it kept).
-    private Task<TrainDone> RunAsync(string phase, string baseModel, TrainJob job, IReadOnlyList<TrainExample> examples, RolloutRewards? rewards,
+    private Task<TrainOutcome> RunAsync(string phase, string baseModel, TrainJob job, IReadOnlyList<TrainExample> examples, RolloutRewards? rewards,
         CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
