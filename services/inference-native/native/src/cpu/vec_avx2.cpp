@@ -151,10 +151,15 @@ MOCO_TARGET_AVX2 inline __m256 exp_part(float* scores, int i, int n, __m256 max)
 
 MOCO_TARGET_AVX2 void softmax_scaled(float* p, int n, float scale) {
     const __m256 s = _mm256_set1_ps(scale);
-    const __m256i all = _mm256_set1_epi32(-1);
     __m256 top = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
-    for (int i = 0; i < n; i += 8) {
-        const __m256i mask = n - i >= 8 ? all : tail_mask(n - i);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {  // masked moves only at the tail: AMD's masked stores are slow
+        const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(p + i), s);
+        _mm256_storeu_ps(p + i, x);
+        top = _mm256_max_ps(x, top);
+    }
+    if (i < n) {
+        const __m256i mask = tail_mask(n - i);
         const __m256 x = _mm256_mul_ps(_mm256_maskload_ps(p + i, mask), s);
         _mm256_maskstore_ps(p + i, mask, x);
         top = _mm256_blendv_ps(top, _mm256_max_ps(x, top), _mm256_castsi256_ps(mask));
@@ -165,13 +170,16 @@ MOCO_TARGET_AVX2 void softmax_scaled(float* p, int n, float scale) {
     m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
     const __m256 max = _mm256_set1_ps(_mm_cvtss_f32(m4));
     __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
-    for (int i = 0; i < n; i += 16) {
+    for (i = 0; i < n; i += 16) {
         lo = _mm256_add_ps(lo, exp_part(p, i, n, max));
         hi = _mm256_add_ps(hi, exp_part(p, i + 8, n, max));
     }
     const __m256 inv_sum = _mm256_set1_ps(1.0f / reduce16(lo, hi));
-    for (int i = 0; i < n; i += 8) {
-        const __m256i mask = n - i >= 8 ? all : tail_mask(n - i);
+    for (i = 0; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(p + i, _mm256_mul_ps(_mm256_loadu_ps(p + i), inv_sum));
+    }
+    if (i < n) {
+        const __m256i mask = tail_mask(n - i);
         _mm256_maskstore_ps(p + i, mask, _mm256_mul_ps(_mm256_maskload_ps(p + i, mask), inv_sum));
     }
 }
