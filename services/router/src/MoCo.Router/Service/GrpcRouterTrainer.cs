@@ -46,11 +46,9 @@ public sealed class GrpcRouterTrainer(InferenceService.InferenceServiceClient cl
         ArgumentNullException.ThrowIfNull(job);
         // The job already carries its output id and call key: the repeat makes the same model.
         var repeat = job.Clone();
-        // A base made at run time may have gone with its replica: it is made again and the job sent once more.
-        Task<TrainOutcome> Run() => TrainCalls.RunAsync(client, job, examples, report, null, cancellationToken);
         var trained = await TrainCalls.AvailableAsync(client, job.OutputId, cancellationToken).ConfigureAwait(false)
             ? job.OutputId
-            : (await (rebuilds?.RepeatAfterRebuildAsync(job.BaseModel, Run, cancellationToken) ?? Run()).ConfigureAwait(false)).Done.ModelId;
+            : (await TrainCalls.RunAsync(client, job, examples, report, null, rebuilds, cancellationToken).ConfigureAwait(false)).Done.ModelId;
         // Registered once the model exists: registered before, the availability probe's NOT_FOUND would itself set off
         // the rebuild, and the job would train inside it, its progress unreported.
         rebuilds?.Register(trained, token => TrainAsync(repeat.Clone(), examples, _ => Task.CompletedTask, token));

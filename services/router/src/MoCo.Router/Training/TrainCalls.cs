@@ -1,5 +1,6 @@
 using Grpc.Core;
 using MoCo.Contracts;
+using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 
 namespace MoCo.Router.Training;
@@ -15,14 +16,24 @@ public static class TrainCalls
 
     /// <summary>Runs <paramref name="job"/> (its base model, output id and call key set) on <paramref name="examples"/>;
     /// <paramref name="report"/> sees each started and progress message; <paramref name="rewards"/> answers rollout
-    /// batches (null = the job samples none).</summary>
+    /// batches (null = the job samples none). A base made at run time that went with its replica is made again through
+    /// <paramref name="rebuilds"/> and the job sent once more, which the affinity interceptor cannot do for a duplex
+    /// stream (null = no rebuilds: the NOT_FOUND stands).</summary>
     /// <exception cref="RpcException">The service failed the job, or its stream ended without done.</exception>
-    public static async Task<TrainOutcome> RunAsync(InferenceService.InferenceServiceClient client, TrainJob job, IReadOnlyList<TrainExample> examples,
-        Func<TrainResponse, Task>? report, Func<TrainRollouts, CancellationToken, Task<IEnumerable<double>>>? rewards, CancellationToken cancellationToken)
+    public static Task<TrainOutcome> RunAsync(InferenceService.InferenceServiceClient client, TrainJob job, IReadOnlyList<TrainExample> examples,
+        Func<TrainResponse, Task>? report, Func<TrainRollouts, CancellationToken, Task<IEnumerable<double>>>? rewards, RebuildScope? rebuilds,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(examples);
+        Task<TrainOutcome> Once() => OnceAsync(client, job, examples, report, rewards, cancellationToken);
+        return rebuilds?.RepeatAfterRebuildAsync(job.BaseModel, Once, cancellationToken) ?? Once();
+    }
+
+    private static async Task<TrainOutcome> OnceAsync(InferenceService.InferenceServiceClient client, TrainJob job, IReadOnlyList<TrainExample> examples,
+        Func<TrainResponse, Task>? report, Func<TrainRollouts, CancellationToken, Task<IEnumerable<double>>>? rewards, CancellationToken cancellationToken)
+    {
         // The call carries the token; writes take none (some transports, the in-process test one among them, refuse it).
         using var call = client.Train(RoutingHeaders.For(job.BaseModel), cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new TrainRequest { Job = job }).ConfigureAwait(false);

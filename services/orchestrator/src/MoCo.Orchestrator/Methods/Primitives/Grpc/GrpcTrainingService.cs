@@ -116,10 +116,7 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         job.OutputId = modelId;
         job.CallKey = key;
         var clock = Stopwatch.StartNew();
-        // A base this run made (a trained or merged model) may have gone with its replica: it is made again and the job
-        // sent once more, which the affinity interceptor cannot do for a duplex stream.
-        Task<TrainOutcome> Run() => RunAsync(site.Phase, baseModel, job, examples, rewards, cancellationToken);
-        var (done, replica) = await (rebuilds?.RepeatAfterRebuildAsync(job.BaseModel, Run, cancellationToken) ?? Run()).ConfigureAwait(false);
+        var (done, replica) = await RunAsync(site.Phase, baseModel, job, examples, rewards, cancellationToken).ConfigureAwait(false);
         var spent = new CallUsage(0, 0, clock.Elapsed, replica);
         var result = new JsonObject { ["model_id"] = done.ModelId, ["final_loss"] = done.FinalLoss, ["fingerprint"] = done.Fingerprint };
         await ledger.PutAsync(new LedgerEntry(key, site.Phase, "train", modelIndex, "train", 0, result.ToJsonString(), spent), cancellationToken).ConfigureAwait(false);
@@ -133,7 +130,8 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
     }
 
     // Each optimizer step is reported to the phase as the model's progress; the rate counts only the steps this call ran
-    // (a resubmitted job continues after the steps it kept).
+    // (a resubmitted job continues after the steps it kept). A base this run made that went with its replica is made
+    // again and the job sent once more (TrainCalls).
     private Task<TrainOutcome> RunAsync(string phase, string baseModel, TrainJob job, IReadOnlyList<TrainExample> examples, RolloutRewards? rewards,
         CancellationToken cancellationToken)
     {
@@ -144,7 +142,7 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         {
             if (response.PayloadCase == TrainResponse.PayloadOneofCase.Started)
             {
-                (totalSteps, clock) = (response.Started.TotalSteps, Stopwatch.StartNew());
+                (totalSteps, clock, firstStep) = (response.Started.TotalSteps, Stopwatch.StartNew(), 0);
             }
             else
             {
@@ -155,6 +153,6 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
             }
             return Task.CompletedTask;
         }, rewards is null ? null : async (batch, ct) =>
-            await rewards([.. batch.Rollouts.Select(r => new PolicyRollout(r.ExampleIndex, r.SampleIndex, r.Text))], ct).ConfigureAwait(false), cancellationToken);
+            await rewards([.. batch.Rollouts.Select(r => new PolicyRollout(r.ExampleIndex, r.SampleIndex, r.Text))], ct).ConfigureAwait(false), rebuilds, cancellationToken);
     }
 }
