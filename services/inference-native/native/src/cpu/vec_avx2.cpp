@@ -2,6 +2,8 @@
 // 8-15), so the lane tree starts by adding them.
 #include "cpu/vec.h"
 
+#include "kernels/exp_f32.h"
+
 #include <limits>
 
 #if MOCO_X86_KERNELS
@@ -110,21 +112,22 @@ MOCO_TARGET_AVX2 void axpy_rows(const float* p, const float* v, int64_t ldv, int
 // kernels/exp_f32.h on eight lanes, the same IEEE operations in the same order (no FMA: this file
 // builds with -ffp-contract=off, so a multiply and an add stay two roundings as in the scalar code).
 MOCO_TARGET_AVX2 inline __m256 exp8(__m256 x) {
+    using namespace kernels::exp_f32_constants;
     const __m256 zero = _mm256_setzero_ps();
-    const __m256 min = _mm256_set1_ps(-87.3365479f);
-    const __m256 round = _mm256_set1_ps(12582912.0f);
+    const __m256 min = _mm256_set1_ps(kMin);
+    const __m256 round = _mm256_set1_ps(kRound);
     const __m256 below = _mm256_cmp_ps(x, min, _CMP_LT_OQ);
     __m256 c = _mm256_blendv_ps(x, zero, _mm256_cmp_ps(x, zero, _CMP_GT_OQ));
     c = _mm256_blendv_ps(c, min, below);
-    const __m256 n = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(c, _mm256_set1_ps(1.44269504088896341f)), round), round);
-    const __m256 r = _mm256_sub_ps(_mm256_sub_ps(c, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f))),
-                                   _mm256_mul_ps(n, _mm256_set1_ps(-2.12194440e-4f)));
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(5.0000001201e-1f));
+    const __m256 n = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(c, _mm256_set1_ps(kLog2e)), round), round);
+    const __m256 r = _mm256_sub_ps(_mm256_sub_ps(c, _mm256_mul_ps(n, _mm256_set1_ps(kLn2Hi))),
+                                   _mm256_mul_ps(n, _mm256_set1_ps(kLn2Lo)));
+    __m256 p = _mm256_set1_ps(kP0);
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(kP1));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(kP2));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(kP3));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(kP4));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(kP5));
     p = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, _mm256_mul_ps(r, r)), r), _mm256_set1_ps(1.0f));
     const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_blendv_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(scale)), zero, below);
