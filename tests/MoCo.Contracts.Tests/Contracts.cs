@@ -14,6 +14,7 @@ internal static class Contracts
         InferenceReflection.Descriptor,
         OrchestratorReflection.Descriptor,
         RouterReflection.Descriptor,
+        SandboxReflection.Descriptor,
     ];
 
     /// <summary>protos/moco/v1 in the source tree the tests were built from.</summary>

@@ -34,12 +34,17 @@ public sealed class ServiceTableTests
             ("GetRun", Kind.Unary), ("ListRuns", Kind.Unary), ("CancelRun", Kind.Unary),
             ("StartRun", Kind.ServerStreaming), ("ResumeRun", Kind.ServerStreaming), ("WatchRun", Kind.ServerStreaming),
         ],
+        // Not in contracts.md §1's table: the code sandbox's own service (evaluation.md §4.2), called by the evaluator only.
+        ["moco.v1.SandboxService"] =
+        [
+            ("PrepareSandbox", Kind.Unary), ("RunProgram", Kind.Unary),
+        ],
     };
 
     private static IEnumerable<ServiceDescriptor> Services => Contracts.Files.SelectMany(f => f.Services);
 
     [Fact]
-    public void ExactlyTheFourServicesExist()
+    public void ExactlyTheTableServicesExist()
     {
         Assert.Equal(Table.Keys.Order(StringComparer.Ordinal), Services.Select(s => s.FullName).Order(StringComparer.Ordinal));
     }
@@ -51,6 +56,7 @@ public sealed class ServiceTableTests
         Assert.Equal("moco/v1/router.proto", ServiceFile("moco.v1.RouterService"));
         Assert.Equal("moco/v1/evaluator.proto", ServiceFile("moco.v1.EvaluatorService"));
         Assert.Equal("moco/v1/orchestrator.proto", ServiceFile("moco.v1.OrchestratorService"));
+        Assert.Equal("moco/v1/sandbox.proto", ServiceFile("moco.v1.SandboxService"));
         Assert.Empty(Contracts.Files.Single(f => f.Name == "moco/v1/common.proto").Services);
     }
 
@@ -59,6 +65,7 @@ public sealed class ServiceTableTests
     [InlineData("moco.v1.RouterService")]
     [InlineData("moco.v1.EvaluatorService")]
     [InlineData("moco.v1.OrchestratorService")]
+    [InlineData("moco.v1.SandboxService")]
     public void EveryServiceHasExactlyTheTableRpcsAndStreamingKinds(string serviceName)
     {
         var service = Services.Single(s => s.FullName == serviceName);

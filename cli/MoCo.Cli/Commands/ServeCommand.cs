@@ -16,7 +16,8 @@ public static class ServeCommand
     {
         var service = new Argument<string>("service")
         {
-            Description = "inference, router, evaluator, orchestrator, gateway (routes as Moco:Gateway configures), or all " +
+            Description = "inference, router, evaluator, orchestrator, gateway (routes as Moco:Gateway configures), sandbox (runs " +
+                "coding programs for evaluators whose Moco:Evaluator:SandboxAddress names it), or all " +
                 "(every backend in this process on loopback, behind a gateway on --bind/--grpc-port: one address for all).",
         };
         service.AcceptOnlyFromAmong([.. ServiceCatalog.Services, "all"]);

@@ -1,5 +1,6 @@
 using MoCo.Contracts.V1;
 using MoCo.Evaluator;
+using MoCo.Evaluator.Sandbox.Service;
 using MoCo.Gateway;
 using MoCo.Gateway.Configuration;
 using MoCo.Hosting;
@@ -19,8 +20,12 @@ public static class ServiceCatalog
     /// <summary>The gateway's name, as `moco serve` takes it.</summary>
     public const string Gateway = "gateway";
 
+    /// <summary>The code sandbox's name, as `moco serve` takes it: a service of its own only where the cluster runs
+    /// programs apart from the evaluator (evaluation.md §4.2); `all` leaves it out, the evaluator sandboxes itself.</summary>
+    public const string Sandbox = "sandbox";
+
     /// <summary>Every name `moco serve` takes for one service.</summary>
-    public static readonly IReadOnlyList<string> Services = [.. Backends, Gateway];
+    public static readonly IReadOnlyList<string> Services = [.. Backends, Gateway, Sandbox];
 
     /// <summary>The moco.v1 contracts the gateway's reflection serves.</summary>
     public static readonly IReadOnlyList<FileDescriptor> Contracts =
@@ -37,6 +42,7 @@ public static class ServiceCatalog
         "evaluator" => new EvaluatorModule(),
         "orchestrator" => new OrchestratorModule(),
         Gateway => new GatewayModule(Contracts),
+        Sandbox => new SandboxModule(),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a service: use " + string.Join(", ", Services)),
     };
 

@@ -18,10 +18,11 @@ public sealed class CodingAcceptanceTests
 
     internal static readonly SandboxLimits Fast = new() { TimeoutSeconds = 3, CpuSeconds = 3, MaxParallel = 4 };
 
-    internal static async Task<ItemOutcome> Run(string output, CompatMode mode = CompatMode.Moco, string item = AddItem, SandboxLimits? limits = null)
+    internal static async Task<ItemOutcome> Run(string output, CompatMode mode = CompatMode.Moco, string item = AddItem, SandboxLimits? limits = null,
+        ICodeSandbox? sandbox = null)
     {
         var runtime = Runtimes.Shared;
-        var scorer = new CodingScorer(Scorers.Settings(mode), limits ?? Fast, runtime.Sandbox, runtime.Pythons, runtime.Prompts);
+        var scorer = new CodingScorer(Scorers.Settings(mode), limits ?? Fast, sandbox ?? runtime.Sandbox, runtime.Prompts);
         await scorer.PrepareAsync(CancellationToken.None);
         return await scorer.ScoreAsync(TestData.Inline(item), ModelOutput.Prepare(output, mode).Text, CancellationToken.None);
     }

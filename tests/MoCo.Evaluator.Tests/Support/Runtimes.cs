@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using MoCo.Evaluator.Judges;
+using MoCo.Evaluator.Sandbox;
 using MoCo.Evaluator.Service;
 using MoCo.Hosting;
 
@@ -15,4 +17,9 @@ public static class Runtimes
 
     /// <summary>One runtime shared by the sandbox tests (its sandbox probe runs once).</summary>
     public static EvaluatorRuntime Shared { get; } = Create();
+
+    /// <summary>A sandbox runner for tests that choose the mode themselves; its uids lie apart from the shared
+    /// runtime's, so programs of both never share one.</summary>
+    public static SandboxRunner Runner { get; } = new(SandboxTools.Find(), new SandboxUidPool(new EvaluatorOptions().SandboxUidBase + 1_000_000),
+        NullLogger<SandboxRunner>.Instance);
 }

@@ -20,8 +20,8 @@ public sealed class DomainScorer
     /// <summary>New tokens per answer: enough for the longest ideal response of any domain.</summary>
     public const int MaxNewTokens = 64;
 
-    private readonly SandboxRunner _sandbox = new(SandboxTools.Find(), new SandboxUidPool(new EvaluatorOptions().SandboxUidBase), NullLogger<SandboxRunner>.Instance);
-    private readonly PythonLocator _pythons = new();
+    private readonly LocalSandbox _sandbox = new(
+        new SandboxRunner(SandboxTools.Find(), new SandboxUidPool(new EvaluatorOptions().SandboxUidBase), NullLogger<SandboxRunner>.Instance), new PythonLocator());
 
     /// <summary>The score of <paramref name="model"/> on each of <paramref name="items"/> of <paramref name="domain"/>,
     /// and the generated outputs; with <paramref name="adapter"/>, of the model with that LoRA adapter.</summary>
@@ -58,7 +58,7 @@ public sealed class DomainScorer
             "exact_match" => new ExactMatchScorer(settings),
             "multiple_choice" => new MultipleChoiceScorer(settings),
             "noncompliance" => new NoncomplianceScorer(settings),
-            "coding" => new CodingScorer(settings, new SandboxLimits { AllowWeakIsolation = true }, _sandbox, _pythons, new PromptBuilder(PromptTexts.Default)),
+            "coding" => new CodingScorer(settings, new SandboxLimits { AllowWeakIsolation = true }, _sandbox, new PromptBuilder(PromptTexts.Default)),
             _ => throw new InvalidOperationException($"{domain.Task}: no zoo scorer for task type {domain.TaskType}"),
         };
     }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using MoCo.Contracts.V1;
 using MoCo.Evaluator.Errors;
 using MoCo.Evaluator.Judges;
+using MoCo.Evaluator.Sandbox;
 using MoCo.Evaluator.Service;
 using MoCo.Hosting;
 using MoCo.Hosting.Errors;
@@ -34,10 +35,19 @@ public sealed class EvaluatorModule() : GrpcServiceModule<EvaluatorGrpcService>(
         {
             throw new MocoConfigurationException(EvaluatorOptions.Section + ":SandboxUidBase", $"must be > 0, got {options.SandboxUidBase}", "pick a uid range no account uses, e.g. 1900000000");
         }
+        if (options.SandboxAddress is { } sandbox && (!Uri.TryCreate(sandbox, UriKind.Absolute, out var sandboxUri) || sandboxUri.Scheme is not ("http" or "https")))
+        {
+            throw new MocoConfigurationException(EvaluatorOptions.Section + ":SandboxAddress", $"\"{sandbox}\" is not an http:// or https:// URL",
+                $"give the sandbox service's gRPC address, e.g. http://moco-sandbox:{ServicePorts.Sandbox.Grpc}, or leave it unset to run programs in the evaluator");
+        }
         builder.Services.AddSingleton<IExceptionStatusMapper, EvaluatorExceptionMapper>();
-        // Registered on its own so the host disposes its channel.
+        // Registered on their own so the host disposes their channels.
         builder.Services.AddSingleton<IInferenceBackend>(_ => new GrpcInferenceBackend(options.InferenceAddress));
+        if (options.SandboxAddress is { } sandboxAddress)
+        {
+            builder.Services.AddSingleton<ICodeSandbox>(_ => new RemoteSandbox(sandboxAddress));
+        }
         builder.Services.AddSingleton(services => new EvaluatorRuntime(options, new MocoEnvironment(),
-            services.GetRequiredService<IInferenceBackend>(), services.GetRequiredService<ILoggerFactory>()));
+            services.GetRequiredService<IInferenceBackend>(), services.GetRequiredService<ILoggerFactory>(), services.GetService<ICodeSandbox>()));
     }
 }

@@ -14,6 +14,8 @@ public readonly record struct ServicePorts(int Grpc, int Admin)
     public static readonly ServicePorts Evaluator = new(50053, 9053);
     /// <inheritdoc cref="Gateway"/>
     public static readonly ServicePorts Orchestrator = new(50054, 9054);
+    /// <summary>The code sandbox service (sandbox.proto), called by the evaluator only: the next pair after §9's.</summary>
+    public static readonly ServicePorts Sandbox = new(50055, 9055);
     /// <summary>Free loopback ports, for embedded mode and tests.</summary>
     public static readonly ServicePorts Ephemeral = new(0, 0);
 }

@@ -35,6 +35,18 @@ public sealed class EvaluatorException(StatusCode code, string summary, IReadOnl
         return new EvaluatorException(code, description, [new Problem(field, reason, description, all)]);
     }
 
+    /// <summary>The error another MoCo.NET service answered (the sandbox service), with its problems in order, so it
+    /// reaches this evaluator's caller as that service worded it.</summary>
+    public static EvaluatorException FromRemote(RpcException error)
+    {
+        var violations = MocoErrors.FieldViolations(error);
+        var infos = MocoErrors.ErrorInfos(error);
+        var problems = violations.Select((v, i) => new Problem(v.Field, i < infos.Count ? infos[i].Reason : "", v.Description,
+            i < infos.Count ? new Dictionary<string, string>(infos[i].Metadata) : null)).ToList();
+        var summary = problems.Count == 1 ? problems[0].Description : error.Status.Detail;
+        return new EvaluatorException(error.StatusCode, summary, problems);
+    }
+
     /// <summary>The rich gRPC error: BadRequest and ErrorInfo details for the first <see cref="MaxListedProblems"/>
     /// problems plus a count of the rest, and a message with one line per problem.</summary>
     public RpcException ToRpcException()

@@ -3,9 +3,9 @@ using System.Text;
 namespace MoCo.Evaluator.Sandbox;
 
 /// <summary>
-/// Reads a program's output stream to its end while keeping only the first <c>cap</c> bytes and the last
-/// <see cref="TailBytes"/>, so a program printing gigabytes costs no memory and never blocks on a full pipe.
-/// Marker strings are looked for in the whole stream, across read boundaries.
+/// Reads a program's output stream to its end while keeping only its last <see cref="TailBytes"/>, so a program
+/// printing gigabytes costs no memory and never blocks on a full pipe; past <c>cap</c> bytes it signals
+/// <see cref="Overflowed"/>. Marker strings are looked for in the whole stream, across read boundaries.
 /// </summary>
 public sealed class BoundedCapture
 {
@@ -13,7 +13,6 @@ public sealed class BoundedCapture
     public const int TailBytes = 4096;
 
     private readonly int _cap;
-    private readonly MemoryStream _head = new();
     private readonly byte[] _tail = new byte[TailBytes];
     private readonly byte[][] _needles;
     private readonly bool[] _seen;
@@ -24,7 +23,7 @@ public sealed class BoundedCapture
     private long _tailWritten;
     private bool _frozen;
 
-    /// <summary>Keeps <paramref name="cap"/> bytes and watches for <paramref name="needles"/>.</summary>
+    /// <summary>Allows <paramref name="cap"/> bytes and watches for <paramref name="needles"/>.</summary>
     public BoundedCapture(int cap, params string[] needles)
     {
         _cap = cap;
@@ -39,7 +38,7 @@ public sealed class BoundedCapture
     /// <summary>Fires once the stream exceeds the cap, so the caller can stop a program that floods its output.</summary>
     public CancellationToken Overflowed => _overflow.Token;
 
-    /// <summary>Whether bytes beyond the cap were discarded.</summary>
+    /// <summary>Whether the stream passed the cap.</summary>
     public bool Truncated
     {
         get
@@ -81,15 +80,12 @@ public sealed class BoundedCapture
         }
     }
 
-    /// <summary>The kept head as text (invalid UTF-8 replaced).</summary>
-    public string Head
+    /// <summary>What is kept once the program has ended.</summary>
+    public CapturedOutput Snapshot()
     {
-        get
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                return Encoding.UTF8.GetString(_head.GetBuffer(), 0, (int)_head.Length);
-            }
+            return new CapturedOutput(TailLocked(TailBytes), Total > _cap, [.. _seen]);
         }
     }
 
@@ -132,10 +128,6 @@ public sealed class BoundedCapture
 
     private void AddLocked(ReadOnlySpan<byte> chunk)
     {
-        if (_head.Length < _cap)
-        {
-            _head.Write(chunk[..(int)Math.Min(chunk.Length, _cap - _head.Length)]);
-        }
         // Only a chunk's last TailBytes can survive in the ring.
         var kept = chunk.Length > TailBytes ? chunk[^TailBytes..] : chunk;
         _tailWritten += chunk.Length - kept.Length;

@@ -4,11 +4,11 @@ namespace MoCo.Evaluator.Sandbox;
 /// <param name="ExitCode">Exit status (128 + n when killed by signal n); null on timeout or failure to start.</param>
 /// <param name="TimedOut">The wall limit was reached; the process tree was killed.</param>
 /// <param name="OutputExceeded">The program flooded stdout or stderr past the cap; the process tree was killed.</param>
-/// <param name="Stdout">Captured stdout.</param>
+/// <param name="Stdout">Captured stdout; watches for the call's markers.</param>
 /// <param name="Stderr">Captured stderr; watches for AssertionError (needle 0) and MemoryError (needle 1).</param>
 /// <param name="Failure">The sandbox itself failed (an item error, never a score); null when the program ran.</param>
 /// <param name="Mode">The isolation used.</param>
-public sealed record SandboxRun(int? ExitCode, bool TimedOut, bool OutputExceeded, BoundedCapture Stdout, BoundedCapture Stderr, string? Failure,
+public sealed record SandboxRun(int? ExitCode, bool TimedOut, bool OutputExceeded, CapturedOutput Stdout, CapturedOutput Stderr, string? Failure,
     SandboxMode Mode)
 {
     /// <summary>"AssertionError" occurred on stderr.</summary>

@@ -10,9 +10,15 @@ namespace MoCo.Evaluator.Sandbox;
 /// Runs Python programs in the code sandbox (evaluation.md §4.2): one process per program in a fresh temporary
 /// folder (prefix eval_sandbox_, always removed), with the limits of the call. Chooses the isolation once per
 /// interpreter by running a probe program the way every program will run: namespace isolation when the evaluator
-/// is root and the util-linux tools work, weak isolation only when the call allows it, else FAILED_PRECONDITION.
+/// is root and the util-linux tools work, else pod isolation in a sandbox pod (<paramref name="podIsolation"/>), weak
+/// isolation only when the call allows it, else FAILED_PRECONDITION.
 /// </summary>
-public sealed class SandboxRunner(SandboxTools tools, SandboxUidPool uids, ILogger<SandboxRunner> logger)
+/// <param name="tools">The util-linux and coreutils programs found.</param>
+/// <param name="uids">The uids programs run as when this process is root.</param>
+/// <param name="logger">Logs the isolation chosen.</param>
+/// <param name="podIsolation">This process is the sandbox service in a pod that is itself the boundary
+/// (Moco:Sandbox:PodIsolation), so rlimits, the uid and the preamble are enough without namespaces.</param>
+public sealed class SandboxRunner(SandboxTools tools, SandboxUidPool uids, ILogger<SandboxRunner> logger, bool podIsolation = false)
 {
     private const string ProbeProgram = "print('moco-sandbox-ok')\n";
     private readonly ConcurrentDictionary<(string, SandboxMode), Lazy<Task<string?>>> _probes = new();
@@ -46,12 +52,17 @@ public sealed class SandboxRunner(SandboxTools tools, SandboxUidPool uids, ILogg
             reason = "the namespace probe failed: " + failure;
         }
 
-        if (limits.AllowWeakIsolation && OperatingSystem.IsLinux())
+        if ((limits.AllowWeakIsolation || podIsolation) && OperatingSystem.IsLinux())
         {
             var missing = tools.Missing(IsRoot ? [.. SandboxTools.ForWeak, "setpriv"] : SandboxTools.ForWeak);
             var failure = missing.Count > 0
                 ? $"missing programs: {string.Join(", ", missing)} (Debian: util-linux, coreutils)"
                 : await ProbeAsync(python, SandboxMode.Weak, cancellationToken).ConfigureAwait(false);
+            if (failure is null && podIsolation)
+            {
+                logger.LogInformation("Code sandbox: pod isolation (rlimits, the uid and the preamble inside this sandbox pod) because {Reason}", reason);
+                return SandboxMode.Pod;
+            }
             if (failure is null)
             {
                 logger.LogWarning("Code sandbox: weak isolation (rlimits and the preamble only; no namespaces) because {Reason}", reason);
@@ -92,7 +103,7 @@ public sealed class SandboxRunner(SandboxTools tools, SandboxUidPool uids, ILogg
                 Directory.CreateDirectory(Path.Combine(directory, "root"));
                 argv = SandboxCommand.Namespaces(tools, directory, uid!.Value, limits, python, SandboxCommand.Environment(SandboxCommand.WorkFolder));
             }
-            else
+            else // Weak and Pod: the same launch; in a pod the pod's own boundary stands in for the namespaces
             {
                 var work = await WeakWorkFolderAsync(directory, uid, cancellationToken).ConfigureAwait(false);
                 argv = SandboxCommand.Weak(tools, work, uid, limits, python, SandboxCommand.Environment(work));
@@ -105,7 +116,7 @@ public sealed class SandboxRunner(SandboxTools tools, SandboxUidPool uids, ILogg
             {
                 failure = "the sandbox launcher failed: " + outcome.Stderr.Tail(1024).Trim();
             }
-            return new SandboxRun(outcome.ExitCode, outcome.TimedOut, outcome.OutputExceeded, stdout, stderr, failure, mode);
+            return new SandboxRun(outcome.ExitCode, outcome.TimedOut, outcome.OutputExceeded, stdout.Snapshot(), stderr.Snapshot(), failure, mode);
         }
         finally
         {

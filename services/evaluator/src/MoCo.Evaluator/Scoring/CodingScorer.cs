@@ -16,20 +16,18 @@ namespace MoCo.Evaluator.Scoring;
 /// empty tests is 0.0 with invalid_gold; code without a function is 0.0; a failure of the sandbox itself is an item
 /// error, never 0.0.
 /// </summary>
-public sealed class CodingScorer(ScoringSettings settings, SandboxLimits limits, SandboxRunner sandbox, PythonLocator pythons,
-    PromptBuilder prompts) : IItemScorer
+public sealed class CodingScorer(ScoringSettings settings, SandboxLimits limits, ICodeSandbox sandbox, PromptBuilder prompts) : IItemScorer
 {
     /// <summary>Bytes of stderr kept in the item detail (evaluation.md §5.1).</summary>
     public const int StderrTailBytes = 2048;
 
-    private PythonInterpreter? _python;
-    private SandboxMode _mode;
+    private SandboxSession? _session;
 
     /// <inheritdoc/>
     public int Parallelism => limits.MaxParallel;
 
-    /// <summary>The interpreter chosen by <see cref="PrepareAsync"/>.</summary>
-    public PythonInterpreter? Python => _python;
+    /// <summary>The interpreter and isolation chosen by <see cref="PrepareAsync"/>.</summary>
+    public SandboxSession? Session => _session;
 
     /// <inheritdoc/>
     public async Task PrepareAsync(CancellationToken cancellationToken)
@@ -38,8 +36,7 @@ public sealed class CodingScorer(ScoringSettings settings, SandboxLimits limits,
         {
             return; // nothing runs
         }
-        _python = await pythons.FindAsync(limits.Python, cancellationToken).ConfigureAwait(false);
-        _mode = await sandbox.PrepareAsync(_python, limits, cancellationToken).ConfigureAwait(false);
+        _session = await sandbox.PrepareAsync(limits, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -63,7 +60,7 @@ public sealed class CodingScorer(ScoringSettings settings, SandboxLimits limits,
         }
 
         var (program, marker) = TestProgram.Build(code, function, tests, settings.Mode);
-        var run = await sandbox.RunAsync(program, _python!, limits, _mode, marker is null ? [] : [marker], cancellationToken).ConfigureAwait(false);
+        var run = await sandbox.RunAsync(program, _session!, limits, marker is null ? [] : [marker], cancellationToken).ConfigureAwait(false);
         var flags = new List<string>();
         if (run.Mode == SandboxMode.Weak)
         {

@@ -54,9 +54,9 @@ public sealed class EvaluateSession(EvaluatorRuntime runtime, ILogger logger)
         await new Pipeline(view, scorer, mode, collector, responses, logger).RunAsync(requests, cancellationToken).ConfigureAwait(false);
 
         var summary = collector.Summary(mode);
-        if (view.Type == TaskType.Coding && scorer is CodingScorer { Python: { } python })
+        if (view.Type == TaskType.Coding && scorer is CodingScorer { Session: { } session })
         {
-            summary.Sandbox = limits.ToWire(python.Executable);
+            summary.Sandbox = limits.ToWire(session.Python);
         }
         logger.LogInformation("Evaluate {Task}/{Split} as {Type} ({Compat}, run {RunId}): {N} outputs, {Scored} scored, {Errors} errors, mean {Mean}",
             view.File.Task, view.Split.Name(), view.Type.Name(), mode, header.RunId, summary.N, summary.NScored, summary.NErrors, summary.Mean);

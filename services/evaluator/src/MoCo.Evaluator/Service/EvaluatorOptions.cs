@@ -21,6 +21,11 @@ public sealed class EvaluatorOptions
     /// Pick a range no account uses.</summary>
     public int SandboxUidBase { get; set; } = 1_900_000_000;
 
+    /// <summary>gRPC address of the code sandbox service (`moco serve sandbox`, sandbox.proto) that runs the programs of
+    /// coding items; null = run them in this process. For clusters whose nodes cannot isolate programs inside the
+    /// evaluator (evaluation.md §4.2).</summary>
+    public string? SandboxAddress { get; set; }
+
     /// <summary>Folder whose prompt files (multiple_choice_instruction.txt, box_instruction.txt, verifier_prompt.txt,
     /// reward_judge_prompt.txt) replace the built-in ones; null = built-in only.</summary>
     public string? PromptDirectory { get; set; }

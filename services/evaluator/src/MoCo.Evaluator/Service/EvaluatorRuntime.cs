@@ -16,16 +16,18 @@ namespace MoCo.Evaluator.Service;
 /// benchmarks use the same instance type.</summary>
 public sealed class EvaluatorRuntime
 {
-    /// <summary>Builds the runtime from settings, the MoCo environment and an inference backend.</summary>
-    public EvaluatorRuntime(EvaluatorOptions options, MocoEnvironment environment, IInferenceBackend inference, ILoggerFactory? logs = null)
+    /// <summary>Builds the runtime from settings, the MoCo environment and an inference backend; programs run in
+    /// <paramref name="sandbox"/>, by default in this process.</summary>
+    public EvaluatorRuntime(EvaluatorOptions options, MocoEnvironment environment, IInferenceBackend inference, ILoggerFactory? logs = null,
+        ICodeSandbox? sandbox = null)
     {
         logs ??= NullLoggerFactory.Instance;
         Options = options;
         Views = new ViewResolver(new DatasetLocator([.. options.DataDirectories, .. environment.DataDirectories]), new DatasetCache());
         Texts = new PromptTexts(options.PromptDirectory);
         Prompts = new PromptBuilder(Texts);
-        Sandbox = new SandboxRunner(SandboxTools.Find(), new SandboxUidPool(options.SandboxUidBase), logs.CreateLogger<SandboxRunner>());
-        Pythons = new PythonLocator();
+        Sandbox = sandbox ?? new LocalSandbox(
+            new SandboxRunner(SandboxTools.Find(), new SandboxUidPool(options.SandboxUidBase), logs.CreateLogger<SandboxRunner>()), new PythonLocator());
         Inference = inference;
         Judgements = new JudgeCache();
     }
@@ -42,11 +44,8 @@ public sealed class EvaluatorRuntime
     /// <summary>Item prompts.</summary>
     public PromptBuilder Prompts { get; }
 
-    /// <summary>The code sandbox.</summary>
-    public SandboxRunner Sandbox { get; }
-
-    /// <summary>The sandbox's interpreter finder.</summary>
-    public PythonLocator Pythons { get; }
+    /// <summary>Where the programs of coding items run.</summary>
+    public ICodeSandbox Sandbox { get; }
 
     /// <summary>The inference service.</summary>
     public IInferenceBackend Inference { get; }
@@ -68,7 +67,7 @@ public sealed class EvaluatorRuntime
             TaskType.RewardModel => new RewardModelScorer(settings, Inference, Judgements, models, Texts, judges),
             TaskType.TextGeneration => new TextGenerationScorer(settings,
                 new RewardModelScorer(settings, Inference, Judgements, models, Texts, judges, "text_generation")),
-            TaskType.Coding => new CodingScorer(settings, limits, Sandbox, Pythons, Prompts),
+            TaskType.Coding => new CodingScorer(settings, limits, Sandbox, Prompts),
             TaskType.GenerationDiversity => new GenerationDiversityScorer(settings, Inference, Judgements, models, judges),
             _ => throw new ArgumentOutOfRangeException(nameof(view), view.Type, "unknown task type"),
         };

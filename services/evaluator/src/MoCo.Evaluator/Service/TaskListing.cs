@@ -61,8 +61,7 @@ public sealed class TaskListing(EvaluatorRuntime runtime)
     {
         try
         {
-            var python = await runtime.Pythons.FindAsync(null, cancellationToken).ConfigureAwait(false);
-            await runtime.Sandbox.PrepareAsync(python, new SandboxLimits(), cancellationToken).ConfigureAwait(false);
+            await runtime.Sandbox.PrepareAsync(new SandboxLimits(), cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (EvaluatorException e)

@@ -1,0 +1,19 @@
+namespace MoCo.Evaluator.Sandbox.Service;
+
+/// <summary>Sandbox service settings, bound from <c>Moco:Sandbox</c>; the limits of each program arrive per call.</summary>
+public sealed class SandboxOptions
+{
+    /// <summary>Configuration section these options bind from.</summary>
+    public const string Section = "Moco:Sandbox";
+
+    /// <summary>This pod is the isolation boundary (gVisor where available, no egress, no service-account token, an
+    /// emptyDir only: what the Helm chart's sandbox Deployment sets up), so where namespaces are unavailable programs
+    /// run with rlimits, an unprivileged uid and the preamble (isolation "pod") instead of being refused.</summary>
+    public bool PodIsolation { get; set; }
+
+    /// <summary>First uid of programs when the service runs as root; one uid per program running at once.</summary>
+    public int UidBase { get; set; } = 1_900_000_000;
+
+    /// <summary>Programs run at once by this replica, over all callers; the rest wait. Default the core count.</summary>
+    public int MaxParallel { get; set; } = Environment.ProcessorCount;
+}
