@@ -138,6 +138,32 @@ public sealed class ImageTests
         }
     }
 
+    [Fact]
+    public async Task The_image_runs_programs_as_the_chart_configures_the_sandbox_pod_which_is_itself_the_boundary()
+    {
+        var chart = Chart.Render("sandbox: {enabled: true}");
+        var workload = chart.Get("Deployment", "t-moco-sandbox");
+        var env = Manifests.Env(workload);
+
+        // No capability, as the chart runs it: no namespaces here, so the pod's own boundary is the isolation.
+        await using var container = await StartAsync(workload);
+        using var channel = GrpcChannel.ForAddress($"http://{container.Hostname}:{container.GetMappedPublicPort(int.Parse(env["Moco__Host__GrpcPort"]))}");
+        var sandbox = new SandboxService.SandboxServiceClient(channel);
+        var prepared = await sandbox.PrepareSandboxAsync(new PrepareSandboxRequest());
+        Assert.Equal(SandboxIsolation.Pod, prepared.Isolation);
+        Assert.StartsWith("/usr/bin/python3", prepared.Python);
+
+        // The program runs as an unprivileged uid under the call's rlimits, in a folder under the emptyDir's /tmp.
+        const string program = "import os, resource\nprint(os.getuid(), resource.getrlimit(resource.RLIMIT_NPROC)[0], os.getcwd())\n";
+        var run = await sandbox.RunProgramAsync(new RunProgramRequest { Program = program, Limits = new SandboxLimits { MaxProcs = 3 } });
+        Assert.True(run.Failure.Length == 0 && run.ExitCode == 0, run.Failure + run.StderrTail);
+        var words = run.StdoutTail.Split(' ', StringSplitOptions.TrimEntries);
+        Assert.NotEqual("0", words[0]);
+        Assert.Equal("3", words[1]);
+        Assert.StartsWith("/tmp/eval_sandbox_", words[2]);
+        Assert.Equal(SandboxIsolation.Pod, run.Isolation);
+    }
+
     private static async Task<List<int>> GreedyAsync(InferenceService.InferenceServiceClient client)
     {
         var chat = new ChatPrompt();
