@@ -26,9 +26,31 @@ app.kubernetes.io/part-of: {{ include "moco.fullname" .root }}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}
 
-{{/* The gateway's gRPC address: every service reaches every other through it (contracts.md §9). */}}
+{{/* The gateway's gRPC address: every service reaches every other through it (contracts.md §9); https when it
+serves TLS (gateway.tls.secretName). */}}
 {{- define "moco.gatewayAddress" -}}
-http://{{ include "moco.fullname" . }}-gateway:{{ .Values.ports.gateway.grpc }}
+{{ ternary "https" "http" (not (empty .Values.gateway.tls.secretName)) }}://{{ include "moco.fullname" . }}-gateway:{{ .Values.ports.gateway.grpc }}
+{{- end -}}
+
+{{/* "true" when the services that call the gateway trust the authority in its TLS secret (gateway.tls.caKey). */}}
+{{- define "moco.gatewayCa" -}}
+{{- if and .Values.gateway.tls.secretName .Values.gateway.tls.caKey }}true{{ end -}}
+{{- end -}}
+
+{{/* The gateway's certificate and key, from its TLS secret. */}}
+{{- define "moco.gatewayTlsVolume" -}}
+- name: gateway-tls
+  secret:
+    secretName: {{ .Values.gateway.tls.secretName | quote }}
+    items: [{key: tls.crt, path: tls.crt}, {key: tls.key, path: tls.key}]
+{{- end -}}
+
+{{/* The authority that signed the gateway's certificate, alone from the same secret (never the gateway's key). */}}
+{{- define "moco.gatewayCaVolume" -}}
+- name: gateway-ca
+  secret:
+    secretName: {{ .Values.gateway.tls.secretName | quote }}
+    items: [{key: {{ .Values.gateway.tls.caKey | quote }}, path: ca.crt}]
 {{- end -}}
 
 {{/* An inference replica's host name: the StatefulSet pod's name under its headless Service. */}}
@@ -37,7 +59,8 @@ http://{{ include "moco.fullname" . }}-gateway:{{ .Values.ports.gateway.grpc }}
 {{- end -}}
 
 {{/* The container of one service: `moco serve <service>` on its contract ports, probes on its admin port; .env is
-the chart's environment, .extraEnv the values' own entries, .securityContext the container's if any. */}}
+the chart's environment, .extraEnv the values' own entries, .securityContext the container's if any. .callsGateway:
+the service calls the gateway, so it trusts the authority of the gateway's TLS secret when there is one. */}}
 {{- define "moco.container" -}}
 - name: {{ .service }}
   image: {{ include "moco.image" .root }}
@@ -53,6 +76,9 @@ the chart's environment, .extraEnv the values' own entries, .securityContext the
       (dict "name" "Moco__Host__LogFormat" "value" .root.Values.logFormat) }}
     {{- with .root.Values.otlpEndpoint }}
     {{- $own = append $own (dict "name" "Moco__Host__OtlpEndpoint" "value" .) }}
+    {{- end }}
+    {{- if and .callsGateway (include "moco.gatewayCa" .root) }}
+    {{- $own = append $own (dict "name" "Moco__Host__TrustedCaPath" "value" "/etc/moco/gateway-ca/ca.crt") }}
     {{- end }}
     {{- /* extraEnv replaces an entry of the chart's of the same name (duplicate names break strategic-merge patches). */}}
     {{- $extra := .extraEnv | default list }}
@@ -81,7 +107,11 @@ the chart's environment, .extraEnv the values' own entries, .securityContext the
   securityContext:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- with .mounts }}
+  {{- $mounts := .mounts | default list }}
+  {{- if and .callsGateway (include "moco.gatewayCa" .root) }}
+  {{- $mounts = append $mounts (dict "name" "gateway-ca" "mountPath" "/etc/moco/gateway-ca" "readOnly" true) }}
+  {{- end }}
+  {{- with $mounts }}
   volumeMounts:
     {{- toYaml . | nindent 4 }}
   {{- end }}

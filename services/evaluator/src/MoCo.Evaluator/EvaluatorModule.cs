@@ -9,6 +9,7 @@ using MoCo.Evaluator.Sandbox;
 using MoCo.Evaluator.Service;
 using MoCo.Hosting;
 using MoCo.Hosting.Errors;
+using MoCo.Hosting.Outbound;
 
 namespace MoCo.Evaluator;
 
@@ -42,10 +43,10 @@ public sealed class EvaluatorModule() : GrpcServiceModule<EvaluatorGrpcService>(
         }
         builder.Services.AddSingleton<IExceptionStatusMapper, EvaluatorExceptionMapper>();
         // Registered on their own so the host disposes their channels.
-        builder.Services.AddSingleton<IInferenceBackend>(_ => new GrpcInferenceBackend(options.InferenceAddress));
+        builder.Services.AddSingleton<IInferenceBackend>(s => new GrpcInferenceBackend(options.InferenceAddress, s.GetRequiredService<OutboundChannels>()));
         if (options.SandboxAddress is { } sandboxAddress)
         {
-            builder.Services.AddSingleton<ICodeSandbox>(_ => new RemoteSandbox(sandboxAddress));
+            builder.Services.AddSingleton<ICodeSandbox>(s => new RemoteSandbox(sandboxAddress, s.GetRequiredService<OutboundChannels>()));
         }
         builder.Services.AddSingleton(services => new EvaluatorRuntime(options, new MocoEnvironment(),
             services.GetRequiredService<IInferenceBackend>(), services.GetRequiredService<ILoggerFactory>(), services.GetService<ICodeSandbox>()));

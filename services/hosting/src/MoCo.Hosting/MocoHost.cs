@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MoCo.Hosting.Errors;
 using MoCo.Hosting.Health;
+using MoCo.Hosting.Outbound;
 using MoCo.Hosting.Telemetry;
 
 namespace MoCo.Hosting;
@@ -43,6 +44,7 @@ public static class MocoHost
         var options = builder.Configuration.GetSection(MocoHostOptions.Section).Get<MocoHostOptions>() ?? new MocoHostOptions();
         HostOptionsValidator.Validate(options);
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(OutboundChannels.From(options));
         builder.Services.AddSingleton(module);
 
         ConfigureLogging(builder, options);

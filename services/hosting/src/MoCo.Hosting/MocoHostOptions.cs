@@ -31,4 +31,8 @@ public sealed class MocoHostOptions
     /// <summary>OTLP endpoint for traces and metrics; empty = the OTEL_EXPORTER_OTLP_ENDPOINT variable, and no
     /// OTLP export when that is unset too. Prometheus metrics are always served on the admin port.</summary>
     public string? OtlpEndpoint { get; set; }
+
+    /// <summary>PEM file of certificate authorities this host trusts, besides the system's, when it calls another
+    /// service over https (a gateway serving TLS under a private CA); null = the system's only.</summary>
+    public string? TrustedCaPath { get; set; }
 }

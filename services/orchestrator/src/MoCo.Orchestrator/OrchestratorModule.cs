@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
+using MoCo.Hosting.Outbound;
 using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Methods;
 using MoCo.Orchestrator.Runs;
@@ -34,7 +35,11 @@ public sealed class OrchestratorModule() : GrpcServiceModule<OrchestratorGrpcSer
         builder.Services.AddSingleton(options);
         // Opened at host start: a store that cannot be opened is an environment error before anything is served.
         builder.Services.AddSingleton<IRunStore>(_ => RunStores.OpenAsync(options.RunStore ?? environment.RunStore).GetAwaiter().GetResult());
-        builder.Services.AddSingleton(_ => new ServiceChannels(Channel(options.InferenceAddress), Channel(options.EvaluatorAddress)));
+        builder.Services.AddSingleton(services =>
+        {
+            var outbound = services.GetRequiredService<OutboundChannels>();
+            return new ServiceChannels(Channel(outbound, options.InferenceAddress), Channel(outbound, options.EvaluatorAddress));
+        });
         builder.Services.AddSingleton(services =>
         {
             var channels = services.GetRequiredService<ServiceChannels>();
@@ -44,8 +49,8 @@ public sealed class OrchestratorModule() : GrpcServiceModule<OrchestratorGrpcSer
         });
     }
 
-    private static GrpcChannel Channel(string address) =>
-        GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = MaxMessageBytes, MaxSendMessageSize = MaxMessageBytes });
+    private static GrpcChannel Channel(OutboundChannels outbound, string address) =>
+        outbound.Create(address, new GrpcChannelOptions { MaxReceiveMessageSize = MaxMessageBytes, MaxSendMessageSize = MaxMessageBytes });
 
     /// <summary>The channels the engine's clients share; the host disposes them.</summary>
     internal sealed record ServiceChannels(GrpcChannel Inference, GrpcChannel Evaluator) : IDisposable

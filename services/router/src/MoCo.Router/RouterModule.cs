@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MoCo.Contracts.Affinity;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
+using MoCo.Hosting.Outbound;
 using MoCo.Router.Decoding;
 using MoCo.Router.Service;
 using MoCo.Router.Store;
@@ -34,7 +35,7 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
             ? new RouterStore(dir)
             : RouterStore.InArtifacts(new MocoEnvironment().ArtifactsDirectory));
         // Registered on its own so the host disposes the channel.
-        builder.Services.AddSingleton(_ => GrpcChannel.ForAddress(options.InferenceAddress));
+        builder.Services.AddSingleton(s => s.GetRequiredService<OutboundChannels>().Create(options.InferenceAddress));
         // Models a fit trains are pinned to the replica that trained them (contracts.md §9), for Route and Complete, and
         // trained again when that replica is gone: the fits of this process stay registered while it runs...
         builder.Services.AddSingleton<ReplicaAffinity>();
@@ -52,7 +53,7 @@ public sealed class RouterModule() : GrpcServiceModule<RouterGrpcService>(
         builder.Services.AddSingleton<CascadeCompletion>();
         builder.Services.AddSingleton<SwitchCompletion>();
         builder.Services.AddSingleton<RouterTraining>();
-        builder.Services.AddSingleton<IRouterDevData>(_ => new GrpcRouterDevData(GrpcChannel.ForAddress(options.EvaluatorAddress)));
+        builder.Services.AddSingleton<IRouterDevData>(s => new GrpcRouterDevData(s.GetRequiredService<OutboundChannels>().Create(options.EvaluatorAddress)));
         builder.Services.AddSingleton<DevPass>();
         builder.Services.AddSingleton<NudgingFit>();
         builder.Services.AddSingleton<CoLlmFit>();

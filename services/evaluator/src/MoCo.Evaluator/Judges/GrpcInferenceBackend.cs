@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using MoCo.Contracts;
 using MoCo.Contracts.V1;
+using MoCo.Hosting.Outbound;
 
 namespace MoCo.Evaluator.Judges;
 
@@ -13,11 +14,12 @@ public sealed class GrpcInferenceBackend : IInferenceBackend, IDisposable
     private readonly GrpcChannel _channel;
     private readonly InferenceService.InferenceServiceClient _client;
 
-    /// <summary>A client of the inference service (or the gateway) at <paramref name="address"/>.</summary>
-    public GrpcInferenceBackend(string address)
+    /// <summary>A client of the inference service (or the gateway) at <paramref name="address"/>, over
+    /// <paramref name="channels"/> (default: the system's certificate authorities).</summary>
+    public GrpcInferenceBackend(string address, OutboundChannels? channels = null)
     {
         Address = address;
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        _channel = (channels ?? OutboundChannels.SystemTrust).Create(address, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = MaxMessageBytes,
             MaxSendMessageSize = MaxMessageBytes,

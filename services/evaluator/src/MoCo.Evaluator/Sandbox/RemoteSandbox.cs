@@ -3,19 +3,21 @@ using Grpc.Net.Client;
 using MoCo.Contracts.V1;
 using MoCo.Evaluator.Errors;
 using MoCo.Evaluator.Sandbox.Service;
+using MoCo.Hosting.Outbound;
 
 namespace MoCo.Evaluator.Sandbox;
 
 /// <summary>Programs run by the sandbox service (sandbox.proto) at <paramref name="address"/>: the separate
 /// Deployment of clusters whose nodes cannot isolate programs inside the evaluator (evaluation.md §4.2). The
-/// interpreter and isolation are the service's; MOCO_SANDBOX_PYTHON is read there, not here.</summary>
-public sealed class RemoteSandbox(string address) : ICodeSandbox, IDisposable
+/// interpreter and isolation are the service's; MOCO_SANDBOX_PYTHON is read there, not here. Over https the channel
+/// trusts what <paramref name="channels"/> trusts (default: the system's authorities).</summary>
+public sealed class RemoteSandbox(string address, OutboundChannels? channels = null) : ICodeSandbox, IDisposable
 {
     // Beyond a program's wall limit, what a reply may take: starting the program, removing its folder, the network.
     private static readonly TimeSpan ReplySlack = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan PrepareDeadline = TimeSpan.FromSeconds(60);
 
-    private readonly GrpcChannel _channel = GrpcChannel.ForAddress(address);
+    private readonly GrpcChannel _channel = (channels ?? OutboundChannels.SystemTrust).Create(address);
 
     private SandboxService.SandboxServiceClient Client => new(_channel);
 
