@@ -10,5 +10,5 @@ public sealed class ProxyFailureResponderTests
     [InlineData("réplica", "r%C3%A9plica")]
     [InlineData("line\nbreak", "line%0Abreak")]
     public void Grpc_messages_are_percent_encoded_as_the_protocol_asks(string message, string encoded) =>
-        Assert.Equal(encoded, ProxyFailureResponder.PercentEncode(message));
+        Assert.Equal(encoded, GrpcTrailersOnly.PercentEncode(message));
 }

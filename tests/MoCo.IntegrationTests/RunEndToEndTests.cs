@@ -187,7 +187,8 @@ public sealed class RunEndToEndTests : IDisposable
         }
     }
 
-    private static async Task<(int Code, string Out, string Err)> Cli(params string[] args)
+    /// <summary>The CLI in this process: its exit code, stdout and stderr.</summary>
+    internal static async Task<(int Code, string Out, string Err)> Cli(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();

@@ -1,7 +1,5 @@
 using System.Net;
-using Grpc.Net.Client;
 using MoCo.Cli.Embedded;
-using MoCo.Contracts.V1;
 using MoCo.Gateway;
 using MoCo.Gateway.Configuration;
 using MoCo.Hosting;
@@ -45,21 +43,12 @@ public sealed class TlsGatewayTests : IAsyncLifetime
     [Fact]
     public async Task An_evaluator_that_trusts_the_gateways_authority_reaches_inference_through_it()
     {
-        var verifier = await VerifierReasonAsync(("Moco:Host:TrustedCaPath", _caPath));
+        var verifier = await VerifierProbe.ReasonAsync(_gateway.GrpcAddress.ToString(), ("Moco:Host:TrustedCaPath", _caPath));
         // NOT_FOUND from the inference service's catalogue: the call crossed the TLS gateway and came back.
         Assert.Contains("is not in the inference catalogue", verifier);
 
-        var untrusting = await VerifierReasonAsync();
+        var untrusting = await VerifierProbe.ReasonAsync(_gateway.GrpcAddress.ToString());
         Assert.Contains("cannot confirm", untrusting);
         Assert.Contains("SSL", untrusting);
-    }
-
-    private async Task<string> VerifierReasonAsync(params (string Key, string? Value)[] extra)
-    {
-        await using var evaluator = await LoopbackHost.StartAsync(ServiceCatalog.Create("evaluator"),
-            [("Moco:Evaluator:InferenceAddress", _gateway.GrpcAddress.ToString()), .. extra]);
-        using var channel = GrpcChannel.ForAddress(evaluator.GrpcAddress);
-        var tasks = await new EvaluatorService.EvaluatorServiceClient(channel).ListTasksAsync(new ListTasksRequest());
-        return tasks.TaskTypes.Single(t => t.Name == "general_verifier").UnavailableReason;
     }
 }

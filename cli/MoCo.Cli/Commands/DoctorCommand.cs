@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using Grpc.Reflection.V1Alpha;
 using MoCo.Hosting;
 using MoCo.Models.Catalog;
 using MoCo.Native;
@@ -146,12 +147,28 @@ public static class DoctorCommand
             }
             try
             {
-                using var channel = GrpcChannel.ForAddress(uri);
+                using var channel = new MocoEnvironment().ServerChannels().Create(uri);
                 var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(),
                     deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancel).ConfigureAwait(false);
-                return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving
-                    ? ($"{server}: serving", null)
-                    : (server, $"answers but reports {reply.Status}");
+                if (reply.Status != HealthCheckResponse.Types.ServingStatus.Serving)
+                {
+                    return (server, $"answers but reports {reply.Status}");
+                }
+                // Health is open to anyone (load balancers probe it); reflection takes the token a gateway may require.
+                using var reflection = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo(
+                    deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancel);
+                await reflection.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" }, cancel).ConfigureAwait(false);
+                await reflection.RequestStream.CompleteAsync().ConfigureAwait(false);
+                await reflection.ResponseStream.MoveNext(cancel).ConfigureAwait(false);
+                return ($"{server}: serving", null);
+            }
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.Unauthenticated)
+            {
+                return (server, $"serving, but refuses this client: {e.Status.Detail}");
+            }
+            catch (MocoConfigurationException e)
+            {
+                return (server, e.Message);
             }
             catch (Grpc.Core.RpcException e)
             {

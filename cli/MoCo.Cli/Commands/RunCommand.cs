@@ -82,9 +82,19 @@ public static class RunCommand
                 return Usage(error, (settings.Detach ? "--detach" : "runs watch") + " needs a server (--server URL or MOCO_SERVER): an embedded run lives and " +
                     "ends with its own command (see it with `moco runs show`)");
             }
-            return server is not null
-                ? await RunRemote.RunAsync(server, file, text, settings, logDirectory, console, output, error, interrupt.Token).ConfigureAwait(false)
-                : await RunEmbeddedAsync(file, text, settings, environment, logDirectory, console, output, error, interrupt.Token).ConfigureAwait(false);
+            if (server is not null)
+            {
+                try
+                {
+                    return await RunRemote.RunAsync(server, file, text, settings, logDirectory, console, output, error, interrupt.Token).ConfigureAwait(false);
+                }
+                catch (MocoConfigurationException e)
+                {
+                    error.WriteLine($"error: {e.Message}");
+                    return ExitCodes.Usage;
+                }
+            }
+            return await RunEmbeddedAsync(file, text, settings, environment, logDirectory, console, output, error, interrupt.Token).ConfigureAwait(false);
         }
         finally
         {

@@ -155,5 +155,15 @@ public static class RunsCommand
             error.WriteLine($"error: server {address} unreachable: {e.Status.Detail}\n  fix: check the address, or drop --server for the local store");
             return ExitCodes.Environment;
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
+        {
+            error.WriteLine($"error: server {address} refuses this client: {e.Status.Detail}");
+            return ExitCodes.Environment;
+        }
+        catch (MocoConfigurationException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Usage;
+        }
     }
 }

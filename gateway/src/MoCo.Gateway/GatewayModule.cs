@@ -17,7 +17,8 @@ namespace MoCo.Gateway;
 /// <summary>
 /// The gateway as a MoCo.NET service: one gRPC address for every moco.v1 service, forwarding with YARP by
 /// service path and, for inference, by model to replica groups, health-checked, load-balanced and pinned by
-/// <c>moco-replica</c> (contracts.md §9). It answers grpc.health.v1 and reflection itself, hence
+/// <c>moco-replica</c> (contracts.md §9); with Moco:Gateway:Auth it forwards only calls bearing an accepted token
+/// (grpc.health.v1 stays open for load balancers). It answers grpc.health.v1 and reflection itself, hence
 /// <see cref="Features"/> None, and keeps the admin listener with /healthz, /readyz and /metrics.
 /// </summary>
 /// <param name="contracts">The compiled contracts reflection serves, e.g. MoCo.Contracts.V1.InferenceReflection.Descriptor
@@ -50,6 +51,7 @@ public sealed class GatewayModule(IEnumerable<FileDescriptor> contracts, Gateway
         var resolved = options ?? builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
         var topology = GatewayOptionsValidator.Validate(resolved);
         builder.Services.AddSingleton(GatewayCertificate.Load(resolved.Tls));
+        builder.Services.AddSingleton(BearerTokens.Load(resolved.Auth));
         _topology = topology;
 
         var proxyConfig = new GatewayProxyConfig(topology);

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using MoCo.Contracts.V1;
+using MoCo.Hosting;
 using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Runs;
 
@@ -46,7 +47,7 @@ internal sealed class StoreRunsSource(IRunStore store) : IRunsSource
 /// <summary>A server's OrchestratorService: cancel is CancelRun.</summary>
 internal sealed class ServerRunsSource(string server) : IRunsSource
 {
-    private readonly GrpcChannel _channel = GrpcChannel.ForAddress(server);
+    private readonly GrpcChannel _channel = new MocoEnvironment().ServerChannels().Create(server);
 
     private OrchestratorService.OrchestratorServiceClient Client => new(_channel);
 

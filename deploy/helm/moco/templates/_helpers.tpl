@@ -45,6 +45,14 @@ serves TLS (gateway.tls.secretName). */}}
     items: [{key: tls.crt, path: tls.crt}, {key: tls.key, path: tls.key}]
 {{- end -}}
 
+{{/* The gateway's accepted bearer tokens, alone from the auth Secret (never the services' own key). */}}
+{{- define "moco.gatewayTokensVolume" -}}
+- name: gateway-auth
+  secret:
+    secretName: {{ .Values.gateway.auth.existingSecret | quote }}
+    items: [{key: {{ .Values.gateway.auth.tokensKey | quote }}, path: tokens}]
+{{- end -}}
+
 {{/* The authority that signed the gateway's certificate, alone from the same secret (never the gateway's key). */}}
 {{- define "moco.gatewayCaVolume" -}}
 - name: gateway-ca
@@ -79,6 +87,11 @@ the service calls the gateway, so it trusts the authority of the gateway's TLS s
     {{- end }}
     {{- if and .callsGateway (include "moco.gatewayCa" .root) }}
     {{- $own = append $own (dict "name" "Moco__Host__TrustedCaPath" "value" "/etc/moco/gateway-ca/ca.crt") }}
+    {{- end }}
+    {{- with .root.Values.gateway.auth }}
+    {{- if and $.callsGateway .existingSecret }}
+    {{- $own = append $own (dict "name" "Moco__Host__GatewayToken" "valueFrom" (dict "secretKeyRef" (dict "name" .existingSecret "key" .serviceTokenKey))) }}
+    {{- end }}
     {{- end }}
     {{- /* extraEnv replaces an entry of the chart's of the same name (duplicate names break strategic-merge patches). */}}
     {{- $extra := .extraEnv | default list }}

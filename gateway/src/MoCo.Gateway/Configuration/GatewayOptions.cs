@@ -45,6 +45,9 @@ public sealed class GatewayOptions
     /// <summary>TLS for the gateway's gRPC listener; h2c when no certificate is named.</summary>
     public GatewayTlsOptions Tls { get; set; } = new();
 
+    /// <summary>Bearer tokens callers must present; no check when no file is named.</summary>
+    public GatewayAuthOptions Auth { get; set; } = new();
+
     /// <summary>How long a forwarded call may go without a byte in either direction before the gateway cancels it.
     /// It must outlast the longest quiet spell of a stream (WatchRun between two events, a Decode stream a caller
     /// holds open); dead replicas are found sooner by HTTP/2 keep-alive pings. Default one hour.</summary>

@@ -4,6 +4,7 @@ using Grpc.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using MoCo.Gateway.Security;
 
 namespace MoCo.Gateway.Reflection;
 
@@ -31,7 +32,7 @@ internal static class GatewayReflection
 
     public static void MapGatewayReflection(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGrpcService<ReflectionServiceImpl>();
-        endpoints.MapGrpcService<ReflectionV1ServiceImpl>();
+        endpoints.MapGrpcService<ReflectionServiceImpl>().RequireBearerToken();
+        endpoints.MapGrpcService<ReflectionV1ServiceImpl>().RequireBearerToken();
     }
 }

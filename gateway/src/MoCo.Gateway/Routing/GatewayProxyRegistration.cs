@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using MoCo.Gateway.Security;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Yarp.ReverseProxy.Configuration;
@@ -47,5 +48,5 @@ internal static class GatewayProxyRegistration
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
             proxy.Use(ProxyFailureResponder.InvokeAsync);
-        });
+        }).RequireBearerToken();
 }

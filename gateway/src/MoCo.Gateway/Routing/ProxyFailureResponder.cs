@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
@@ -31,28 +30,6 @@ internal static class ProxyFailureResponder
             : $"{service}: replica {proxy.ProxiedDestination?.DestinationId ?? "?"} failed before answering ({failure.Error}); " +
               "retry, the gateway takes replicas that fail out of rotation";
 
-        // A trailers-only response: the status travels in the headers of an empty 200 (gRPC over HTTP/2).
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "application/grpc";
-        context.Response.Headers["grpc-status"] = Unavailable.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        context.Response.Headers["grpc-message"] = PercentEncode(message);
-    }
-
-    /// <summary>grpc-message encoding: bytes outside printable ASCII, and '%', as %XX of their UTF-8.</summary>
-    internal static string PercentEncode(string message)
-    {
-        var text = new StringBuilder(message.Length);
-        foreach (var b in Encoding.UTF8.GetBytes(message))
-        {
-            if (b is >= 0x20 and <= 0x7E and not (byte)'%')
-            {
-                text.Append((char)b);
-            }
-            else
-            {
-                text.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
-            }
-        }
-        return text.ToString();
+        GrpcTrailersOnly.Write(context, Unavailable, message);
     }
 }

@@ -47,6 +47,16 @@ public sealed class MocoEnvironment
     /// <summary>Gateway URL of a remote deployment (MOCO_SERVER); null = embedded.</summary>
     public string? Server => Get("MOCO_SERVER");
 
+    /// <summary>Bearer token for the server (MOCO_SERVER_TOKEN), for a gateway that checks tokens; null = none.</summary>
+    public string? ServerToken => Get("MOCO_SERVER_TOKEN");
+
+    /// <summary>PEM file of authorities trusted for the server's TLS certificate besides the system's (MOCO_SERVER_CA).</summary>
+    public string? ServerCa => Get("MOCO_SERVER_CA");
+
+    /// <summary>The channels the CLI opens to the server, trusting <see cref="ServerCa"/> and sending
+    /// <see cref="ServerToken"/>; a bad CA file is a <see cref="MocoConfigurationException"/> naming MOCO_SERVER_CA.</summary>
+    public Outbound.OutboundChannels ServerChannels() => Outbound.OutboundChannels.Load(ServerCa, ServerToken, "MOCO_SERVER_CA", "MOCO_SERVER_TOKEN");
+
     /// <summary>Artifacts (adapters, merged models): MOCO_ARTIFACTS_DIR, else $MOCO_HOME/artifacts.</summary>
     public string ArtifactsDirectory => Get("MOCO_ARTIFACTS_DIR") ?? Path.Combine(Home, "artifacts");
 

@@ -35,4 +35,8 @@ public sealed class MocoHostOptions
     /// <summary>PEM file of certificate authorities this host trusts, besides the system's, when it calls another
     /// service over https (a gateway serving TLS under a private CA); null = the system's only.</summary>
     public string? TrustedCaPath { get; set; }
+
+    /// <summary>Bearer token sent on every call to another service, for a gateway that checks tokens
+    /// (Moco:Gateway:Auth:TokensFile); null = none. In Kubernetes: an env entry from a Secret.</summary>
+    public string? GatewayToken { get; set; }
 }

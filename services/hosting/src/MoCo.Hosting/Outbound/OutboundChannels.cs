@@ -9,27 +9,45 @@ namespace MoCo.Hosting.Outbound;
 /// The gRPC channels a service opens to the others (in a cluster: to the gateway). Over https they trust the system's
 /// certificate authorities and those of <see cref="MocoHostOptions.TrustedCaPath"/>, so a gateway serving TLS under a
 /// private CA (a cluster's issuer, cert-manager's ca.crt) is reached without touching the image's trust store. The
-/// certificate must still name the host the address names: only the chain's root may be private.
+/// certificate must still name the host the address names: only the chain's root may be private. With a bearer token
+/// (<see cref="MocoHostOptions.GatewayToken"/>) every call carries <c>authorization: Bearer</c>, for a gateway that
+/// checks tokens (Moco:Gateway:Auth).
 /// </summary>
 public sealed class OutboundChannels
 {
     private readonly X509Certificate2Collection _roots;
+    private readonly string? _token;
 
-    private OutboundChannels(X509Certificate2Collection roots) => _roots = roots;
+    private OutboundChannels(X509Certificate2Collection roots, string? token)
+    {
+        _roots = roots;
+        _token = token;
+    }
 
-    /// <summary>Channels that trust the system's authorities only (tests, tools, the CLI).</summary>
-    public static OutboundChannels SystemTrust { get; } = new([]);
+    /// <summary>Channels that trust the system's authorities only and send no token (tests, tools).</summary>
+    public static OutboundChannels SystemTrust { get; } = new([], null);
 
     /// <summary>The channels of a host; a configured authority file that is missing, unreadable or holds no PEM
     /// certificate stops the host at start, naming the key.</summary>
-    public static OutboundChannels From(MocoHostOptions options)
+    public static OutboundChannels From(MocoHostOptions options) => Load(options.TrustedCaPath, options.GatewayToken,
+        MocoHostOptions.Section + ":" + nameof(MocoHostOptions.TrustedCaPath), MocoHostOptions.Section + ":" + nameof(MocoHostOptions.GatewayToken));
+
+    /// <summary>Channels trusting the authorities of <paramref name="trustedCaPath"/> and sending
+    /// <paramref name="token"/>; a problem names <paramref name="caSetting"/> or <paramref name="tokenSetting"/>, the
+    /// settings the caller read them from (the CLI's MOCO_SERVER_CA and MOCO_SERVER_TOKEN).</summary>
+    public static OutboundChannels Load(string? trustedCaPath, string? token, string caSetting, string tokenSetting)
     {
-        if (string.IsNullOrWhiteSpace(options.TrustedCaPath))
+        token = string.IsNullOrWhiteSpace(token) ? null : token.Trim();
+        if (token is not null && token.Any(char.IsControl))
         {
-            return SystemTrust;
+            throw new MocoConfigurationException(tokenSetting, "holds a control character (a line break?)", "give the token alone, on one line");
         }
-        const string key = MocoHostOptions.Section + ":" + nameof(MocoHostOptions.TrustedCaPath);
-        var path = Path.GetFullPath(options.TrustedCaPath);
+        return new OutboundChannels(string.IsNullOrWhiteSpace(trustedCaPath) ? [] : Roots(trustedCaPath, caSetting), token);
+    }
+
+    private static X509Certificate2Collection Roots(string file, string key)
+    {
+        var path = Path.GetFullPath(file);
         if (!File.Exists(path))
         {
             throw new MocoConfigurationException(key, $"'{path}' does not exist", "point it at a PEM file of CA certificates (e.g. the TLS secret's ca.crt), or remove it");
@@ -44,7 +62,7 @@ public sealed class OutboundChannels
             throw new MocoConfigurationException(key, $"'{path}' is not a PEM certificate bundle: {e.Message}", "give the CA certificates as PEM (-----BEGIN CERTIFICATE-----)");
         }
         return roots.Count > 0
-            ? new OutboundChannels(roots)
+            ? roots
             : throw new MocoConfigurationException(key, $"'{path}' holds no PEM certificate", "give the CA certificates as PEM (-----BEGIN CERTIFICATE-----)");
     }
 
@@ -56,14 +74,16 @@ public sealed class OutboundChannels
     public GrpcChannel Create(Uri address, GrpcChannelOptions? options = null)
     {
         options ??= new GrpcChannelOptions();
-        if (_roots.Count > 0 && address.Scheme == Uri.UriSchemeHttps && options.HttpHandler is null && options.HttpClient is null)
+        var trusts = _roots.Count > 0 && address.Scheme == Uri.UriSchemeHttps;
+        if ((trusts || _token is not null) && options.HttpHandler is null && options.HttpClient is null)
         {
-            options.HttpHandler = new SocketsHttpHandler
+            HttpMessageHandler handler = new SocketsHttpHandler
             {
                 // What GrpcChannel gives its own handler: several HTTP/2 connections when one's streams run out.
                 EnableMultipleHttp2Connections = true,
-                SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = Validate },
+                SslOptions = trusts ? new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = Validate } : new(),
             };
+            options.HttpHandler = _token is null ? handler : new BearerTokenHandler(_token) { InnerHandler = handler };
             options.DisposeHttpClient = true;
         }
         return GrpcChannel.ForAddress(address, options);

@@ -2,10 +2,11 @@ namespace MoCo.Deploy.Tests;
 
 /// <summary>
 /// TLS on the gateway (gateway.tls): the gateway serves its certificate from the Secret, and every service that calls
-/// it does so by https:// and trusts the Secret's authority alone (never mounting the gateway's key); the paths the
-/// hosts are configured with are the files the mounts put there.
+/// it does so by https:// and trusts the Secret's authority alone (never mounting the gateway's key); bearer tokens
+/// (gateway.auth): the gateway reads the accepted tokens from its Secret, the callers send theirs from an env entry of
+/// the same Secret. The paths the hosts are configured with are the files the mounts put there.
 /// </summary>
-public sealed class GatewayTlsChartTests
+public sealed class GatewaySecurityChartTests
 {
     private const string Tls = "gateway: {tls: {secretName: moco-gateway-tls}}\n";
     private static readonly string[] Callers = ["router", "evaluator", "orchestrator"];
@@ -80,5 +81,34 @@ public sealed class GatewayTlsChartTests
             Assert.Equal("http://t-moco-gateway:50050",
                 Manifests.Env(plain.Get("Deployment", $"t-moco-{service}"))[$"Moco__{char.ToUpperInvariant(service[0])}{service[1..]}__InferenceAddress"]);
         }
+    }
+
+    [Fact]
+    public void With_auth_the_gateway_reads_the_accepted_tokens_and_each_caller_sends_the_service_token_from_the_secret()
+    {
+        var chart = Chart.Render("gateway: {auth: {existingSecret: moco-auth}}\n");
+
+        var gateway = chart.Get("Deployment", "t-moco-gateway");
+        Assert.Equal(("moco-auth", "tokens"), FileBehind(gateway, Manifests.Env(gateway)["Moco__Gateway__Auth__TokensFile"]));
+        Assert.Null(TokenFrom(gateway));
+        foreach (var service in Callers)
+        {
+            var workload = chart.Get("Deployment", $"t-moco-{service}");
+            Assert.Equal(("moco-auth", "service-token"), TokenFrom(workload));
+            // The callers hold their own token only: the accepted list stays in the gateway.
+            Assert.Empty(SecretKeysMounted(workload));
+        }
+        var inference = chart.Get("StatefulSet", "t-moco-inference-default");
+        Assert.Null(TokenFrom(inference));
+        Assert.Empty(SecretKeysMounted(inference));
+        Assert.Null(TokenFrom(Chart.Render().Get("Deployment", "t-moco-router")));
+    }
+
+    // The Secret and key the GatewayToken env entry reads, or null without one.
+    private static (string, string)? TokenFrom(Dictionary<object, object> workload)
+    {
+        var entry = ((List<object>)Manifests.Container(workload)["env"]).Cast<Dictionary<object, object>>()
+            .SingleOrDefault(e => (string)e["name"] == "Moco__Host__GatewayToken");
+        return entry is null ? null : ((string)Node.At(entry, "valueFrom", "secretKeyRef", "name"), (string)Node.At(entry, "valueFrom", "secretKeyRef", "key"));
     }
 }
