@@ -61,8 +61,17 @@ internal sealed class ProbeMapper : IExceptionStatusMapper
 
 internal sealed class ProbeServiceImpl : Probe.ProbeService.ProbeServiceBase
 {
+    /// <summary>Calls received per text, retries included.</summary>
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Attempts = new();
+
     public override async Task<ProbeReply> Call(ProbeRequest request, ServerCallContext context)
     {
+        var attempt = Attempts.AddOrUpdate(request.Text, 1, (_, n) => n + 1);
+        // "unavailable:N": the first N calls with this text answer UNAVAILABLE, as a gateway whose replica just died.
+        if (request.Mode.StartsWith("unavailable:", StringComparison.Ordinal) && attempt <= int.Parse(request.Mode["unavailable:".Length..]))
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "replica failed before answering"));
+        }
         switch (request.Mode)
         {
             case "throw":

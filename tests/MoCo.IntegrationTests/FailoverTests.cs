@@ -22,4 +22,23 @@ public sealed class FailoverTests
             await call;
         }
     }
+
+    [Fact]
+    public async Task Calls_a_service_makes_while_a_replica_dies_and_before_the_gateway_notices_are_answered()
+    {
+        await using var cluster = await LoopbackCluster.StartAsync();
+        using var channel = MoCo.Hosting.Outbound.OutboundChannels.SystemTrust.Create(cluster.Gateway.GrpcAddress);
+        var client = new InferenceService.InferenceServiceClient(channel);
+
+        await cluster.StopAsync(cluster.Inference[0]);
+        // No waiting for the probes: half of these go to the dead replica, are answered UNAVAILABLE by the gateway and
+        // are sent again until the survivor answers.
+        var replies = await Task.WhenAll(Enumerable.Range(0, 20).Select(async _ =>
+        {
+            using var call = client.ListModelsAsync(new ListModelsRequest(), deadline: GatewayFrontTests.Deadline());
+            await call;
+            return GatewayFrontTests.ReplicaOf(await call.ResponseHeadersAsync);
+        }));
+        Assert.All(replies, r => Assert.EndsWith($":{cluster.Inference[1].GrpcAddress.Port}", r));
+    }
 }

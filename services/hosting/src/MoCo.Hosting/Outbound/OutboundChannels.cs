@@ -11,7 +11,8 @@ namespace MoCo.Hosting.Outbound;
 /// private CA (a cluster's issuer, cert-manager's ca.crt) is reached without touching the image's trust store. The
 /// certificate must still name the host the address names: only the chain's root may be private. With a bearer token
 /// (<see cref="MocoHostOptions.GatewayToken"/>) every call carries <c>authorization: Bearer</c>, for a gateway that
-/// checks tokens (Moco:Gateway:Auth).
+/// checks tokens (Moco:Gateway:Auth). Calls answered UNAVAILABLE before any response are retried with backoff
+/// (<see cref="CallRetries"/>).
 /// </summary>
 public sealed class OutboundChannels
 {
@@ -27,8 +28,9 @@ public sealed class OutboundChannels
     /// <summary>Channels that trust the system's authorities only and send no token (tests, tools).</summary>
     public static OutboundChannels SystemTrust { get; } = new([], null);
 
-    /// <summary>The channels of a host; a configured authority file that is missing, unreadable or holds no PEM
-    /// certificate stops the host at start, naming the key.</summary>
+    /// <summary>The channels of a host (Moco:Host:TrustedCaPath, Moco:Host:GatewayToken); an authority file that is
+    /// missing, unreadable or holds no PEM certificate, or a token with a line break, stops the host at start, naming
+    /// the key.</summary>
     public static OutboundChannels From(MocoHostOptions options) => Load(options.TrustedCaPath, options.GatewayToken,
         MocoHostOptions.Section + ":" + nameof(MocoHostOptions.TrustedCaPath), MocoHostOptions.Section + ":" + nameof(MocoHostOptions.GatewayToken));
 
@@ -74,6 +76,7 @@ public sealed class OutboundChannels
     public GrpcChannel Create(Uri address, GrpcChannelOptions? options = null)
     {
         options ??= new GrpcChannelOptions();
+        options.ServiceConfig ??= CallRetries.ServiceConfig;
         var trusts = _roots.Count > 0 && address.Scheme == Uri.UriSchemeHttps;
         if ((trusts || _token is not null) && options.HttpHandler is null && options.HttpClient is null)
         {
