@@ -40,6 +40,16 @@ public sealed class CliTests
         Assert.StartsWith("cpu: ", root.GetProperty("devices")[0].GetString());
         Assert.True(root.GetProperty("data_directories").GetArrayLength() >= 2);
         Assert.True(root.GetProperty("healthy").GetBoolean());
+        // As root on Linux (CI) the namespace sandbox works; elsewhere doctor says why coding tasks cannot run.
+        if (Evaluator.Sandbox.SandboxRunner.IsRoot)
+        {
+            Assert.StartsWith("namespaces isolation, /", root.GetProperty("sandbox").GetString());
+            Assert.Equal(JsonValueKind.Null, root.GetProperty("sandbox_error").ValueKind);
+        }
+        else
+        {
+            Assert.Contains("allow_weak_isolation", root.GetProperty("sandbox_error").GetString());
+        }
     }
 
     [Fact]

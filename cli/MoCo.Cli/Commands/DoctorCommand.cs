@@ -3,6 +3,8 @@ using System.Text.Json;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
+using MoCo.Evaluator.Sandbox;
+using MoCo.Evaluator.Service;
 using MoCo.Hosting;
 using MoCo.Models.Catalog;
 using MoCo.Native;
@@ -12,7 +14,8 @@ using Spectre.Console;
 namespace MoCo.Cli.Commands;
 
 /// <summary>`moco doctor`: what this installation has — native engine and devices, data and model folders with
-/// counts, run store, server reachability — and whether anything essential is missing.</summary>
+/// counts, run store, the code sandbox coding tasks would get here, server reachability — and whether anything
+/// essential is missing.</summary>
 public static class DoctorCommand
 {
     /// <summary>Builds the command.</summary>
@@ -64,6 +67,8 @@ public static class DoctorCommand
             table.AddRow("models", Markup.Escape(Describe(folder, "model")));
         }
         table.AddRow("store", Markup.Escape(report.Store));
+        table.AddRow("sandbox", report.SandboxError is null ? Markup.Escape(report.Sandbox)
+            : $"[yellow]{Markup.Escape(report.SandboxError)}[/] (only coding tasks need it)");
         table.AddRow("server", report.ServerError is null ? Markup.Escape(report.Server) : $"[red]{Markup.Escape(report.Server)}[/]: {Markup.Escape(report.ServerError)}");
         console.Write(table);
         console.MarkupLine(report.Healthy ? "[green]ok[/]: this installation can serve and run" : "[red]problems found[/]: see the red lines above");
@@ -87,10 +92,12 @@ public static class DoctorCommand
         IReadOnlyList<FolderReport> DataDirectories,
         IReadOnlyList<FolderReport> ModelDirectories,
         string Store,
+        string Sandbox,
+        string? SandboxError,
         string Server,
         string? ServerError)
     {
-        /// <summary>Usable: the engine loads and a configured server answers.</summary>
+        /// <summary>Usable: the engine loads and a configured server answers (coding tasks alone need the sandbox).</summary>
         public bool Healthy => NativeError is null && ServerError is null;
 
         /// <summary>Inspects the installation described by <paramref name="env"/>.</summary>
@@ -115,8 +122,10 @@ public static class DoctorCommand
             var store = RunStores.IsPostgres(env.RunStore) ? PostgresConnectionString.Redact(env.RunStore)
                 : File.Exists(env.RunStore) ? env.RunStore
                 : $"{env.RunStore} (created by the first run)";
+            var (sandbox, sandboxError) = await CheckSandboxAsync(cancel).ConfigureAwait(false);
             var (server, serverError) = await CheckServerAsync(env.Server, cancel).ConfigureAwait(false);
-            return new DoctorReport(MocoInfo.Version, nativeVersion, nativeBuild, nativeError, devices, data, models, store, server, serverError);
+            return new DoctorReport(MocoInfo.Version, nativeVersion, nativeBuild, nativeError, devices, data, models, store, sandbox, sandboxError,
+                server, serverError);
         }
 
         private static FolderReport Folder(string path, Func<int> count)
@@ -132,6 +141,22 @@ public static class DoctorCommand
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {
                 return new FolderReport(path, true, 0, e.Message);
+            }
+        }
+
+        // What an embedded run's coding items would get here: the probe program runs as every program would.
+        private static async Task<(string, string?)> CheckSandboxAsync(CancellationToken cancel)
+        {
+            var sandbox = new LocalSandbox(new SandboxRunner(SandboxTools.Find(), new SandboxUidPool(new EvaluatorOptions().SandboxUidBase),
+                Microsoft.Extensions.Logging.Abstractions.NullLogger<SandboxRunner>.Instance), new PythonLocator());
+            try
+            {
+                var session = await sandbox.PrepareAsync(new SandboxLimits(), cancel).ConfigureAwait(false);
+                return ($"{session.Mode.ToString().ToLowerInvariant()} isolation, {session.Python} {session.PythonVersion}", null);
+            }
+            catch (MoCo.Evaluator.Errors.EvaluatorException e)
+            {
+                return ("unavailable", e.Message);
             }
         }
 
