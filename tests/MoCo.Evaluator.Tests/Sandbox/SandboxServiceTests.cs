@@ -168,6 +168,24 @@ public sealed class SandboxServiceTests(EvaluatorServiceFixture evaluator) : ICl
     }
 
     [SandboxFact]
+    public async Task A_replica_runs_at_most_max_parallel_programs_at_once_over_all_calls()
+    {
+        await using var single = await LoopbackHost.StartAsync(new SandboxModule(), ("Moco:Sandbox:MaxParallel", "1"));
+        using var channel = GrpcChannel.ForAddress(single.GrpcAddress);
+        var client = new SandboxService.SandboxServiceClient(channel);
+        // CLOCK_MONOTONIC is the machine's, whatever namespaces a program has: each prints when it ran.
+        const string program = "import time\nstart = time.monotonic()\ntime.sleep(0.3)\nprint(start, time.monotonic())\n";
+        var runs = await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
+            (await client.RunProgramAsync(new RunProgramRequest { Program = program, Limits = new Contracts.V1.SandboxLimits { TimeoutS = 20 } })).StdoutTail));
+        var spans = runs.Select(r => r.Split(' ').Select(x => double.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray())
+            .OrderBy(s => s[0]).ToList();
+        for (var i = 1; i < spans.Count; i++)
+        {
+            Assert.True(spans[i][0] >= spans[i - 1][1], $"programs overlapped: {string.Join(" | ", runs)}");
+        }
+    }
+
+    [SandboxFact]
     public async Task The_service_is_ready_once_its_probe_program_ran()
     {
         var health = new Grpc.Health.V1.Health.HealthClient(_channel);

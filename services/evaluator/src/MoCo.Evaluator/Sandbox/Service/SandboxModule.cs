@@ -27,6 +27,8 @@ public sealed class SandboxModule() : GrpcServiceModule<SandboxGrpcService>(
             throw new MocoConfigurationException(SandboxOptions.Section + ":MaxParallel", $"must be ≥ 1, got {options.MaxParallel}", "use at most the pod's CPU count");
         }
         builder.Services.AddSingleton(options);
+        // One instance for every call (gRPC makes one per call otherwise): its slots bound the replica's programs.
+        builder.Services.AddSingleton<SandboxGrpcService>();
         builder.Services.AddSingleton<IExceptionStatusMapper, EvaluatorExceptionMapper>();
         builder.Services.AddSingleton(services => new LocalSandbox(
             new SandboxRunner(SandboxTools.Find(), new SandboxUidPool(options.UidBase), services.GetRequiredService<ILogger<SandboxRunner>>(), options.PodIsolation),
