@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using MoCo.Contracts.V1;
 using MoCo.Evaluator;
 using MoCo.Evaluator.Bench;
+using MoCo.Evaluator.Sandbox.Service;
 using MoCo.Hosting;
 
 // Evaluator throughput: every MoCo dataset through a real evaluator host on loopback (gRPC streaming both ways),
@@ -13,19 +14,29 @@ var dataDir = Arg("--data-dir") ?? Environment.GetEnvironmentVariable("MOCO_DATA
 var codingItems = int.Parse(Arg("--coding-items") ?? "60", CultureInfo.InvariantCulture);
 var only = Arg("--tasks")?.Split(',').ToHashSet();
 var maxParallel = Arg("--max-parallel") is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : (int?)null;
+// --sandbox-service: coding programs go to a sandbox service on loopback (`moco serve sandbox`), as in a cluster.
+var remoteSandbox = args.Contains("--sandbox-service");
 
-await using var host = await MocoHost.StartAsync(new EvaluatorModule(), configure: b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+var loopback = new Dictionary<string, string?>
 {
     ["Moco:Host:BindAddress"] = "127.0.0.1",
     ["Moco:Host:GrpcPort"] = "0",
     ["Moco:Host:AdminPort"] = "0",
     ["Logging:LogLevel:Default"] = "Warning",
+};
+await using var sandbox = remoteSandbox
+    ? await MocoHost.StartAsync(new SandboxModule(), configure: b => b.Configuration.AddInMemoryCollection(loopback))
+    : null;
+await using var host = await MocoHost.StartAsync(new EvaluatorModule(), configure: b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(loopback)
+{
     ["Moco:Evaluator:DataDirectories:0"] = dataDir,
+    ["Moco:Evaluator:SandboxAddress"] = sandbox?.GrpcAddress.ToString(),
 }));
 using var channel = GrpcChannel.ForAddress(host.GrpcAddress, new GrpcChannelOptions { MaxReceiveMessageSize = 8 << 20 });
 var client = new EvaluatorService.EvaluatorServiceClient(channel);
 
-Console.WriteLine($"MoCo.NET evaluator throughput — {Environment.ProcessorCount} cores, {RuntimeInfo()}");
+Console.WriteLine($"MoCo.NET evaluator throughput — {Environment.ProcessorCount} cores, {RuntimeInfo()}" +
+    (sandbox is null ? "" : $", coding programs in the sandbox service at {sandbox.GrpcAddress}"));
 Console.WriteLine($"{"task",-26}{"type",-22}{"split",-6}{"items",7}{"scored",8}{"mean",8}{"items/s",11}");
 var listing = await client.ListTasksAsync(new ListTasksRequest { DataDirs = { dataDir } });
 foreach (var dataset in listing.Datasets.Where(d => d.File.StartsWith(Path.GetFullPath(dataDir), StringComparison.Ordinal) && (only is null || only.Contains(d.Task))))
