@@ -85,6 +85,47 @@ public sealed class RunEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Quiet_prints_the_score_line_alone_and_progress_none_or_no_table_drop_their_part()
+    {
+        var config = Config("single_model", $"\"{Model}\"");
+        string[] common = ["--limit", "2", "--data-dir", DataDir, "--models-dir", _models.Root, "--device", "cpu"];
+
+        var quiet = await Moco(["run", config, "-l", Path.Combine(_dir, "quiet"), "-q", .. common]);
+        Assert.True(quiet.Code == 0, quiet.Err);
+        Assert.Equal("", quiet.Err);
+        var line = Assert.Single(quiet.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        // A --limit run is partial: no top-level log, so the line names the run's folder.
+        Assert.Matches(@"^score \d\.\d{3} → .*quiet/moco/\d{8}-\d{6}-\w{4}$", line);
+
+        var silent = await Moco(["run", config, "-l", Path.Combine(_dir, "silent"), "--progress", "none", .. common]);
+        Assert.True(silent.Code == 0, silent.Err);
+        Assert.DoesNotContain("▸", silent.Err);
+        Assert.Contains("single_model", silent.Out);
+
+        var plain = await Moco(["run", config, "-l", Path.Combine(_dir, "plain"), "--progress", "plain", "--no-table", .. common]);
+        Assert.True(plain.Code == 0, plain.Err);
+        Assert.Contains("✓ test · generate", plain.Err);
+        Assert.Equal("", plain.Out);
+
+        var saved = Environment.GetEnvironmentVariable("MOCO_PROGRESS");
+        try
+        {
+            Environment.SetEnvironmentVariable("MOCO_PROGRESS", "fancy");
+            var refused = await Moco(["run", config, "-l", Path.Combine(_dir, "refused"), .. common]);
+            Assert.Equal(ExitCodes.Usage, refused.Code);
+            Assert.Contains("MOCO_PROGRESS", refused.Err);
+            Environment.SetEnvironmentVariable("MOCO_PROGRESS", "json");
+            var json = await Moco(["run", config, "-l", Path.Combine(_dir, "json"), .. common]);
+            Assert.True(json.Code == 0, json.Err);
+            Assert.All(json.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => Assert.StartsWith("{\"v\":1", l));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MOCO_PROGRESS", saved);
+        }
+    }
+
+    [Fact]
     public async Task A_run_on_a_server_streams_its_events_and_the_cli_writes_the_logs_locally()
     {
         var saved = new[] { "MOCO_DATA_DIR", "MOCO_RUN_STORE", "MOCO_LOG_DIR" }.ToDictionary(v => v, Environment.GetEnvironmentVariable);

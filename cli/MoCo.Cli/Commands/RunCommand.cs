@@ -62,10 +62,16 @@ public static class RunCommand
             }
             text = await File.ReadAllTextAsync(file, cancel).ConfigureAwait(false);
         }
+        var (progress, progressProblem) = RunProgress.Resolve(settings, Environment.GetEnvironmentVariable);
+        if (progressProblem is not null)
+        {
+            return Usage(error, progressProblem);
+        }
+        settings = settings with { Progress = progress, Json = progress == "json" };
         var environment = new MocoEnvironment();
         var logDirectory = Path.GetFullPath(logDir ?? Environment.GetEnvironmentVariable("MOCO_LOG_DIR") ?? "logs");
         Directory.CreateDirectory(logDirectory);
-        var console = new RunConsole(output, error, settings.Json);
+        var console = new RunConsole(output, error, settings.Json, progress: progress != "none", warnings: !settings.Quiet);
         // Ctrl-C: cancel the run (committed calls are kept), then exit 130; the run stays resumable.
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -144,8 +150,8 @@ public static class RunCommand
         try
         {
             var terminal = Terminal.For(output);
-            // Live bars on a terminal; plain lines (stderr) or JSON lines (stdout) otherwise.
-            result = !settings.Json && terminal.Profile.Capabilities.Interactive
+            // Live bars on a terminal (or when asked for); plain lines (stderr), JSON lines (stdout) or nothing otherwise.
+            result = RunProgress.Rich(settings.Progress!, terminal.Profile.Capabilities.Interactive, Environment.GetEnvironmentVariable)
                 ? await RunProgressBars.RunAsync(terminal, Execute).ConfigureAwait(false)
                 : await Execute(console.Show).ConfigureAwait(false);
         }
@@ -180,7 +186,13 @@ public static class RunCommand
         switch (result.Status)
         {
             case RunState.Succeeded:
-                if (!settings.Json)
+                if (settings.Quiet)
+                {
+                    // config-and-cli.md §4.2: `score 0.675 → logs/agieval_tiny_3_0.675_llm_blender.json`.
+                    var log = result.ReferenceLog is { } reference ? Path.Combine(logDirectory, reference) : Path.Combine(logDirectory, "moco", result.RunId);
+                    output.WriteLine($"score {result.Score?.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) ?? "—"} → {log}");
+                }
+                else if (!settings.Json && !settings.NoTable)
                 {
                     RunConsole.Table(Terminal.For(output), result, logDirectory);
                 }

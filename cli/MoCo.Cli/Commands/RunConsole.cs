@@ -6,11 +6,12 @@ namespace MoCo.Cli.Commands;
 
 /// <summary>How `moco run` shows a run's events (config-and-cli.md §4.2): `--json` prints each event as one JSON line on
 /// stdout (proto field names; the oneof case is the event type); otherwise a line per phase start and end on stderr,
-/// with a progress line at most every few seconds per phase (plain mode).</summary>
-public sealed class RunConsole(TextWriter output, TextWriter error, bool json)
+/// with a heartbeat line at most every 10 s per phase (plain mode). Without <paramref name="progress"/> (`--progress
+/// none`, `-q`) only warnings and errors are shown, without <paramref name="warnings"/> (`-q`) only errors.</summary>
+public sealed class RunConsole(TextWriter output, TextWriter error, bool json, bool progress = true, bool warnings = true)
 {
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
-    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(10);
     private readonly Dictionary<string, DateTimeOffset> _lastLine = [];
     private readonly Dictionary<string, string> _units = [];
     private readonly Lock _lock = new();
@@ -23,6 +24,10 @@ public sealed class RunConsole(TextWriter output, TextWriter error, bool json)
             if (json)
             {
                 output.WriteLine(JsonLine(e));
+                return;
+            }
+            if (!progress && e.TypeCase != RunEvent.TypeOneofCase.Error && (!warnings || e.TypeCase != RunEvent.TypeOneofCase.Warning))
+            {
                 return;
             }
             switch (e.TypeCase)

@@ -13,6 +13,12 @@ internal sealed record RunSettings
     public bool Detach { get; init; }
     public bool Force { get; init; }
     public bool Json { get; init; }
+    /// <summary>`--progress`: auto, rich, plain, json or none; null = MOCO_PROGRESS, else auto.</summary>
+    public string? Progress { get; init; }
+    /// <summary>`-q`: errors and the final score line only.</summary>
+    public bool Quiet { get; init; }
+    /// <summary>`--no-table`: no results table.</summary>
+    public bool NoTable { get; init; }
     public string? Compat { get; init; }
     public int? Limit { get; init; }
     public ulong? LimitSeed { get; init; }
@@ -53,6 +59,9 @@ internal sealed class RunOptions
     private readonly Option<bool> _detach = new("--detach") { Description = "With a server: return once the run has started; `moco runs watch RUN --server URL` re-attaches." };
     private readonly Option<bool> _force = new("--force") { Description = "With --resume: resume even though the config changed." };
     private readonly Option<bool> _json = new("--json") { Description = "Events as JSON lines on stdout; no table." };
+    private readonly Option<string?> _progress = new("--progress") { Description = "auto (bars on a terminal, else plain), rich, plain, json or none; default MOCO_PROGRESS, else auto." };
+    private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Errors and the final line (score → log) only." };
+    private readonly Option<bool> _noTable = new("--no-table") { Description = "No results table after the run." };
     private readonly Option<string?> _compat = new("--compat") { Description = "Override the config's compat mode: moco or reference." };
     private readonly Option<int?> _limit = new("--limit") { Description = "First N items of every split read (the run is partial when a split is cut)." };
     private readonly Option<ulong?> _limitSeed = new("--limit-seed") { Description = "With --limit: a seeded random sample of N items instead of the first N." };
@@ -69,6 +78,7 @@ internal sealed class RunOptions
     public RunOptions()
     {
         _compat.AcceptOnlyFromAmong("moco", "reference");
+        _progress.AcceptOnlyFromAmong(RunProgress.Modes);
         _limit.Validators.Add(r =>
         {
             // Read the token itself: an unparseable value is already a parse error of its own.
@@ -81,7 +91,7 @@ internal sealed class RunOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _server, _resume, _detach, _force, _json, _compat, _limit, _limitSeed, _seed, _device, _store, _dataDir, _modelsDir,
+        foreach (var option in new Option[] { _server, _resume, _detach, _force, _json, _progress, _quiet, _noTable, _compat, _limit, _limitSeed, _seed, _device, _store, _dataDir, _modelsDir,
             _noBaselines, _allowUnknown, _overwrite, _strict })
         {
             command.Options.Add(option);
@@ -106,6 +116,9 @@ internal sealed class RunOptions
         Force = parse.GetValue(_force),
         Detach = parse.GetValue(_detach),
         Json = parse.GetValue(_json),
+        Progress = parse.GetValue(_progress),
+        Quiet = parse.GetValue(_quiet),
+        NoTable = parse.GetValue(_noTable),
         Compat = parse.GetValue(_compat),
         Limit = parse.GetValue(_limit),
         LimitSeed = parse.GetValue(_limitSeed),
