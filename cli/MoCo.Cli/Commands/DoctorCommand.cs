@@ -123,7 +123,7 @@ public static class DoctorCommand
                 : File.Exists(env.RunStore) ? env.RunStore
                 : $"{env.RunStore} (created by the first run)";
             var (sandbox, sandboxError) = await CheckSandboxAsync(cancel).ConfigureAwait(false);
-            var (server, serverError) = await CheckServerAsync(env.Server, cancel).ConfigureAwait(false);
+            var (server, serverError) = await CheckServerAsync(env, cancel).ConfigureAwait(false);
             return new DoctorReport(MocoInfo.Version, nativeVersion, nativeBuild, nativeError, devices, data, models, store, sandbox, sandboxError,
                 server, serverError);
         }
@@ -147,12 +147,10 @@ public static class DoctorCommand
         // What an embedded run's coding items would get here: the probe program runs as every program would.
         private static async Task<(string, string?)> CheckSandboxAsync(CancellationToken cancel)
         {
-            var sandbox = new LocalSandbox(new SandboxRunner(SandboxTools.Find(), new SandboxUidPool(new EvaluatorOptions().SandboxUidBase),
-                Microsoft.Extensions.Logging.Abstractions.NullLogger<SandboxRunner>.Instance), new PythonLocator());
             try
             {
-                var session = await sandbox.PrepareAsync(new SandboxLimits(), cancel).ConfigureAwait(false);
-                return ($"{session.Mode.ToString().ToLowerInvariant()} isolation, {session.Python} {session.PythonVersion}", null);
+                var sandbox = LocalSandbox.OfThisMachine(new EvaluatorOptions().SandboxUidBase);
+                return ((await sandbox.PrepareAsync(new SandboxLimits(), cancel).ConfigureAwait(false)).Describe(), null);
             }
             catch (MoCo.Evaluator.Errors.EvaluatorException e)
             {
@@ -160,8 +158,9 @@ public static class DoctorCommand
             }
         }
 
-        private static async Task<(string, string?)> CheckServerAsync(string? server, CancellationToken cancel)
+        private static async Task<(string, string?)> CheckServerAsync(MocoEnvironment env, CancellationToken cancel)
         {
+            var server = env.Server;
             if (server is null)
             {
                 return ("MOCO_SERVER unset: runs are embedded (every service in this process)", null);
@@ -172,7 +171,7 @@ public static class DoctorCommand
             }
             try
             {
-                using var channel = new MocoEnvironment().ServerChannels().Create(uri);
+                using var channel = env.ServerChannels().Create(uri);
                 var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(),
                     deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancel).ConfigureAwait(false);
                 if (reply.Status != HealthCheckResponse.Types.ServingStatus.Serving)

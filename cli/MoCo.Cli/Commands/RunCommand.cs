@@ -92,7 +92,7 @@ public static class RunCommand
             {
                 try
                 {
-                    return await RunRemote.RunAsync(server, file, text, settings, logDirectory, console, output, error, interrupt.Token).ConfigureAwait(false);
+                    return await RunRemote.RunAsync(server, environment.ServerChannels(), file, text, settings, logDirectory, console, output, error, interrupt.Token).ConfigureAwait(false);
                 }
                 catch (MocoConfigurationException e)
                 {

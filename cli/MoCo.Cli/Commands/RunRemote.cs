@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using MoCo.Contracts.V1;
-using MoCo.Hosting;
+using MoCo.Hosting.Outbound;
 using MoCo.Orchestrator.Config;
 using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Methods;
@@ -15,10 +15,10 @@ namespace MoCo.Cli.Commands;
 /// it returns once the run has started: the run belongs to the server.</summary>
 internal static class RunRemote
 {
-    public static async Task<int> RunAsync(string server, string? file, string? text, RunSettings settings, string logDirectory, RunConsole console,
-        TextWriter output, TextWriter error, CancellationToken cancel)
+    public static async Task<int> RunAsync(string server, OutboundChannels channels, string? file, string? text, RunSettings settings, string logDirectory,
+        RunConsole console, TextWriter output, TextWriter error, CancellationToken cancel)
     {
-        using var channel = new MocoEnvironment().ServerChannels().Create(server, new GrpcChannelOptions { MaxReceiveMessageSize = 8 << 20 });
+        using var channel = channels.Create(server, new GrpcChannelOptions { MaxReceiveMessageSize = 8 << 20 });
         var client = new OrchestratorService.OrchestratorServiceClient(channel);
         var files = new Dictionary<string, MemoryStream>(StringComparer.Ordinal);
         string? runId = null;

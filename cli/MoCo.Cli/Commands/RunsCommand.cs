@@ -136,7 +136,7 @@ public static class RunsCommand
         try
         {
             await using IRunsSource runs = address is not null
-                ? new ServerRunsSource(address)
+                ? new ServerRunsSource(address, environment.ServerChannels())
                 : new StoreRunsSource(await RunStores.OpenAsync(parse.GetValue(store) ?? environment.RunStore, cancel).ConfigureAwait(false));
             return await action(runs).ConfigureAwait(false);
         }

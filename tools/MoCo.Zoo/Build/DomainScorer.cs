@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging.Abstractions;
 using MoCo.Evaluator.Datasets;
 using MoCo.Evaluator.Prompts;
 using MoCo.Evaluator.Sandbox;
@@ -20,8 +19,7 @@ public sealed class DomainScorer
     /// <summary>New tokens per answer: enough for the longest ideal response of any domain.</summary>
     public const int MaxNewTokens = 64;
 
-    private readonly LocalSandbox _sandbox = new(
-        new SandboxRunner(SandboxTools.Find(), new SandboxUidPool(new EvaluatorOptions().SandboxUidBase), NullLogger<SandboxRunner>.Instance), new PythonLocator());
+    private readonly LocalSandbox _sandbox = LocalSandbox.OfThisMachine(new EvaluatorOptions().SandboxUidBase);
 
     /// <summary>The score of <paramref name="model"/> on each of <paramref name="items"/> of <paramref name="domain"/>,
     /// and the generated outputs; with <paramref name="adapter"/>, of the model with that LoRA adapter.</summary>

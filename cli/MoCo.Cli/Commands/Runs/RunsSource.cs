@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using MoCo.Contracts.V1;
-using MoCo.Hosting;
+using MoCo.Hosting.Outbound;
 using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Runs;
 
@@ -45,9 +45,9 @@ internal sealed class StoreRunsSource(IRunStore store) : IRunsSource
 }
 
 /// <summary>A server's OrchestratorService: cancel is CancelRun.</summary>
-internal sealed class ServerRunsSource(string server) : IRunsSource
+internal sealed class ServerRunsSource(string server, OutboundChannels channels) : IRunsSource
 {
-    private readonly GrpcChannel _channel = new MocoEnvironment().ServerChannels().Create(server);
+    private readonly GrpcChannel _channel = channels.Create(server);
 
     private OrchestratorService.OrchestratorServiceClient Client => new(_channel);
 

@@ -20,11 +20,12 @@ internal static class BearerCheck
             endpoint.RequestDelegate = context =>
             {
                 var tokens = context.RequestServices.GetRequiredService<BearerTokens>();
-                if (!tokens.Required || Presented(context) is { } token && tokens.Accepts(token))
+                var presented = tokens.Required ? Presented(context) : null;
+                if (!tokens.Required || presented is not null && tokens.Accepts(presented))
                 {
                     return next(context);
                 }
-                var message = Presented(context) is null
+                var message = presented is null
                     ? "this gateway needs a bearer token: set MOCO_SERVER_TOKEN (the CLI) or Moco:Host:GatewayToken (a service) to a token of its Moco:Gateway:Auth:TokensFile"
                     : "the bearer token is not one this gateway accepts: check MOCO_SERVER_TOKEN or Moco:Host:GatewayToken against Moco:Gateway:Auth:TokensFile";
                 GrpcTrailersOnly.Write(context, Unauthenticated, message);

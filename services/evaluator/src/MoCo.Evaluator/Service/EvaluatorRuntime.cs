@@ -26,8 +26,7 @@ public sealed class EvaluatorRuntime
         Views = new ViewResolver(new DatasetLocator([.. options.DataDirectories, .. environment.DataDirectories]), new DatasetCache());
         Texts = new PromptTexts(options.PromptDirectory);
         Prompts = new PromptBuilder(Texts);
-        Sandbox = sandbox ?? new LocalSandbox(
-            new SandboxRunner(SandboxTools.Find(), new SandboxUidPool(options.SandboxUidBase), logs.CreateLogger<SandboxRunner>()), new PythonLocator());
+        Sandbox = sandbox ?? LocalSandbox.OfThisMachine(options.SandboxUidBase, logs.CreateLogger<SandboxRunner>());
         Inference = inference;
         Judgements = new JudgeCache();
     }

@@ -30,9 +30,8 @@ public sealed class SandboxModule() : GrpcServiceModule<SandboxGrpcService>(
         // One instance for every call (gRPC makes one per call otherwise): its slots bound the replica's programs.
         builder.Services.AddSingleton<SandboxGrpcService>();
         builder.Services.AddSingleton<IExceptionStatusMapper, EvaluatorExceptionMapper>();
-        builder.Services.AddSingleton(services => new LocalSandbox(
-            new SandboxRunner(SandboxTools.Find(), new SandboxUidPool(options.UidBase), services.GetRequiredService<ILogger<SandboxRunner>>(), options.PodIsolation),
-            new PythonLocator()));
+        builder.Services.AddSingleton(services =>
+            LocalSandbox.OfThisMachine(options.UidBase, services.GetRequiredService<ILogger<SandboxRunner>>(), options.PodIsolation));
         builder.Services.AddHealthChecks().AddCheck<SandboxReadiness>("sandbox", tags: [MocoHost.ReadyTag]);
     }
 }

@@ -13,7 +13,7 @@ public sealed class SandboxReadiness(LocalSandbox sandbox) : IHealthCheck
         try
         {
             var session = await sandbox.PrepareAsync(new SandboxLimits(), cancellationToken).ConfigureAwait(false);
-            return HealthCheckResult.Healthy($"{session.Mode} isolation, {session.Python} {session.PythonVersion}");
+            return HealthCheckResult.Healthy(session.Describe());
         }
         catch (Errors.EvaluatorException e)
         {
