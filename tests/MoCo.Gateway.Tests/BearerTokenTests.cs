@@ -8,6 +8,7 @@ using MoCo.Gateway.Tests.Fakes;
 using MoCo.Gateway.Tests.Support;
 using MoCo.Hosting;
 using MoCo.Hosting.Outbound;
+using MoCo.Testing;
 
 namespace MoCo.Gateway.Tests;
 
@@ -48,8 +49,10 @@ public sealed class BearerTokenTests : IDisposable
             Assert.Equal(StatusCode.Unauthenticated, missing.StatusCode);
             Assert.Contains("MOCO_SERVER_TOKEN", missing.Status.Detail);
 
-            var health = await new Grpc.Health.V1.Health.HealthClient(bare).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
-            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+            // Answered without a token (a refusal would throw UNAUTHENTICATED); SERVING once the first probes found the replica.
+            var health = new Grpc.Health.V1.Health.HealthClient(bare);
+            await Eventually.TrueAsync(async () => (await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10))).Status ==
+                HealthCheckResponse.Types.ServingStatus.Serving, "the gateway's health to be SERVING without a token");
 
             using var reflection = new ServerReflection.ServerReflectionClient(bare).ServerReflectionInfo(deadline: DateTime.UtcNow.AddSeconds(10));
             var listing = await Assert.ThrowsAsync<RpcException>(async () =>
