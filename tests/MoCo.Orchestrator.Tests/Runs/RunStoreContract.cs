@@ -86,6 +86,31 @@ public abstract class RunStoreContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_call_is_found_by_key_in_another_run_the_oldest_first_never_in_the_asking_run()
+    {
+        string[] runs = ["20261125-143012-aaaa", "20261125-150000-bbbb", "20261125-160000-cccc"];
+        foreach (var id in runs)
+        {
+            await Store.CreateRunAsync(Run(id));
+        }
+        await using (var batch = await Store.BeginBatchAsync())
+        {
+            // Inserted newest first: the oldest run's answer wins by id, not by insertion order.
+            foreach (var id in runs[..2].Reverse())
+            {
+                await batch.PutCallAsync(new CallRecord(id, "shared", "test", "generate", 0, "test/0", 0, $"{{\"from\":\"{id}\"}}", 10, 5, 100, "r1"));
+            }
+            await batch.PutCallAsync(new CallRecord(runs[1], "mine", "test", "generate", 0, "test/1", 0, "{}", 1, 1, 1));
+            await batch.CommitAsync();
+        }
+        var found = await Store.FindCallAsync("shared", runs[2]);
+        Assert.Equal(new CallRecord(runs[0], "shared", "test", "generate", 0, "test/0", 0, $"{{\"from\":\"{runs[0]}\"}}", 10, 5, 100, "r1"), found);
+        Assert.Equal(runs[1], (await Store.FindCallAsync("shared", runs[0]))!.RunId);
+        Assert.Null(await Store.FindCallAsync("mine", runs[1]));
+        Assert.Null(await Store.FindCallAsync("other", runs[2]));
+    }
+
+    [SkippableFact]
     public async Task A_crash_mid_write_loses_only_the_uncommitted_batch_and_resume_lists_the_done_items()
     {
         const string id = "20261125-143012-k7qz";

@@ -31,7 +31,7 @@ public sealed class SqliteRunStoreTests : RunStoreContract, IDisposable
         Assert.Equal("wal", mode.ExecuteScalar());
         using var version = connection.CreateCommand();
         version.CommandText = "SELECT MAX(version) FROM schema_version";
-        Assert.Equal(1L, version.ExecuteScalar());
+        Assert.Equal(2L, version.ExecuteScalar());
     }
 
     [Fact]
@@ -40,6 +40,30 @@ public sealed class SqliteRunStoreTests : RunStoreContract, IDisposable
         await Store.CreateRunAsync(Run("20261125-143012-k7qz"));
         await using var again = await ReopenAsync();
         Assert.NotNull(await again.GetRunAsync("20261125-143012-k7qz"));
+    }
+
+    [Fact]
+    public async Task A_store_of_the_first_schema_gains_the_call_key_index_on_open()
+    {
+        await Store.CreateRunAsync(Run("20261125-143012-k7qz"));
+        await Store.DisposeAsync();
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var downgrade = connection.CreateCommand();
+            downgrade.CommandText = "DROP INDEX calls_key; DELETE FROM schema_version WHERE version > 1";
+            downgrade.ExecuteNonQuery();
+        }
+        await using var again = await ReopenAsync();
+        Assert.NotNull(await again.GetRunAsync("20261125-143012-k7qz"));
+        using var check = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        check.Open();
+        using var index = check.CreateCommand();
+        index.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'calls_key'";
+        Assert.Equal(1L, index.ExecuteScalar());
+        using var version = check.CreateCommand();
+        version.CommandText = "SELECT MAX(version) FROM schema_version";
+        Assert.Equal(2L, version.ExecuteScalar());
     }
 
     [Fact]

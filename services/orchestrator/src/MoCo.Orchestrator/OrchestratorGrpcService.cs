@@ -27,7 +27,7 @@ public sealed class OrchestratorGrpcService(RunEngine engine, OrchestratorOption
     /// <inheritdoc/>
     public override Task ResumeRun(ResumeRunRequest request, IServerStreamWriter<ResumeRunResponse> responseStream, ServerCallContext context) =>
         StreamAsync(emit => engine.ResumeAsync(new RunResume(request.Run, request.ConfigText is { Length: > 0 } t ? t : null, request.Force, LogDirectory,
-                new LogWriteOptions(), request.WantItems), emit, CancellationToken.None),
+                new LogWriteOptions(), request.WantItems) { NoCache = request.NoCache }, emit, CancellationToken.None),
             request.Detach, request.WantLogs, e => responseStream.WriteAsync(new ResumeRunResponse { Event = e }), context.CancellationToken);
 
     /// <inheritdoc/>

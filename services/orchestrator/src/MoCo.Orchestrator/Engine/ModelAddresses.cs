@@ -37,20 +37,24 @@ public sealed class ModelAddresses
     }
 
     /// <summary>The model names in the effective values of <paramref name="method"/>'s model-valued keys.</summary>
-    public static IEnumerable<string> KeyModels(RunConfig config, MethodDescriptor? method)
+    public static IEnumerable<string> KeyModels(RunConfig config, MethodDescriptor? method) => KeyModelRoles(config, method).Select(r => r.Name);
+
+    /// <summary>Each model name in the effective values of <paramref name="method"/>'s model-valued keys, with its key
+    /// (e.g. ranker_model_name): the models a config implies beside model_names.</summary>
+    public static IEnumerable<(string Key, string Name)> KeyModelRoles(RunConfig config, MethodDescriptor? method)
     {
         foreach (var spec in method?.Keys ?? [])
         {
             var value = config.Hyperparameters[spec.Name];
             if (spec.Type == ParamType.Model && value.ValueKind == JsonValueKind.String)
             {
-                yield return value.GetString()!;
+                yield return (spec.Name, value.GetString()!);
             }
             else if (spec.Type == ParamType.ModelList && value.ValueKind == JsonValueKind.Array)
             {
                 foreach (var entry in value.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String))
                 {
-                    yield return entry.GetString()!;
+                    yield return (spec.Name, entry.GetString()!);
                 }
             }
         }

@@ -48,7 +48,7 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
             config.ConfigText, ResolvedConfig.Build(config, seed, limit, limitSeed).ToJsonString(), limit, limitSeed, DatasetSha256(config), fingerprints,
             MocoInfo.Version, descriptor.Version, environment.Mode, created), cancellationToken).ConfigureAwait(false);
         var plan = new RunPlan(runId, config, seed, limit, limitSeed, [.. overrides.DataDirs], overrides.NoBaselines, Resumed: false, start.LogDirectory,
-            start.LogOptions, start.WantItems);
+            start.LogOptions, start.WantItems) { NoCache = overrides.NoCache };
         return await ExecuteAsync(plan, active, emit).ConfigureAwait(false);
     }
 
@@ -91,7 +91,7 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
             throw new RunRejectedException("RUN_OWNED", $"run {id} is owned by a live process ({record.Owner})", []);
         }
         var plan = new RunPlan(id, config, record.Run.Seed, record.Run.Limit, record.Run.LimitSeed,
-            [], NoBaselines: false, Resumed: true, resume.LogDirectory, resume.LogOptions, resume.WantItems);
+            [], NoBaselines: false, Resumed: true, resume.LogDirectory, resume.LogOptions, resume.WantItems) { NoCache = resume.NoCache };
         return await ExecuteAsync(plan, active, emit).ConfigureAwait(false);
     }
 
@@ -192,16 +192,19 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
         }
     }
 
+    /// <summary>How a run validates its config: the command line's data folders and compat, then the environment's
+    /// folders and models (`moco run --dry-run` validates the same way).</summary>
+    public static ValidationOptions ValidationOptionsFor(RunEnvironment environment, RunOverrides overrides, string? configDirectory) => new(
+        AllowUnknownKeys: overrides.AllowUnknownKeys,
+        DataDirectories: [.. overrides.DataDirs],
+        EnvironmentDataDirectories: environment.DataDirectories,
+        Models: environment.Models,
+        ConfigDirectory: configDirectory,
+        Compat: overrides.Compat switch { Compat.Reference => CompatMode.Reference, Compat.Moco => CompatMode.Moco, _ => null });
+
     private RunConfig Validate(string text, string name, string? directory, RunOverrides overrides)
     {
-        var options = new ValidationOptions(
-            AllowUnknownKeys: overrides.AllowUnknownKeys,
-            DataDirectories: [.. overrides.DataDirs],
-            EnvironmentDataDirectories: environment.DataDirectories,
-            Models: environment.Models,
-            ConfigDirectory: directory,
-            Compat: overrides.Compat switch { Compat.Reference => CompatMode.Reference, Compat.Moco => CompatMode.Moco, _ => null });
-        var result = new ConfigValidator(registry).Validate(text, name, options);
+        var result = new ConfigValidator(registry).Validate(text, name, ValidationOptionsFor(environment, overrides, directory));
         if (result.Config is null)
         {
             throw new RunRejectedException("CONFIG_INVALID", $"{name}: invalid config, {result.Errors.Count} error(s)", result.Problems);

@@ -17,9 +17,10 @@ public static class RunEvents
     /// <summary>Whether <paramref name="e"/> is a per-item event, which only callers asking for items get.</summary>
     public static bool IsItem(RunEvent e) => e.TypeCase is RunEvent.TypeOneofCase.ItemFinished or RunEvent.TypeOneofCase.ItemRecord;
 
-    /// <summary>The phase_finished payload: done items and tokens over the phase's wall time.</summary>
-    public static PhaseFinished PhaseFinished(string name, int done, double wallSeconds, long promptTokens, long completionTokens) => new()
+    /// <summary>The phase_finished payload: done items and tokens over the phase's wall time, and the calls other runs answered.</summary>
+    public static PhaseFinished PhaseFinished(string name, int done, double wallSeconds, long promptTokens, long completionTokens, int reusedCalls = 0) => new()
     {
+        ReusedCalls = reusedCalls,
         Name = name,
         Items = done,
         WallS = wallSeconds,

@@ -35,7 +35,7 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
         try
         {
             using var rebuilds = services.Affinity.OpenScope();
-            var ledger = new StoreCallLedger(store, plan.RunId);
+            var ledger = new StoreCallLedger(store, plan.RunId, plan.NoCache ? null : recorder.CallReused);
             var data = new GrpcTaskData(services.Evaluator, config, new RunDataOptions(plan.Limit, plan.LimitSeed, plan.DataDirectories));
             var addresses = ModelAddresses.For(config, environment.Models, registry.Find(config.Method));
             var generation = new AddressedGenerationBackend(services.Generation, addresses);

@@ -63,7 +63,11 @@ public sealed record RunStart(string ConfigText, string ConfigName, string? Conf
 /// <param name="LogDirectory">The log folder.</param>
 /// <param name="LogOptions">Log options.</param>
 /// <param name="WantItems">Emit item_finished events.</param>
-public sealed record RunResume(string Run, string? ConfigText, bool Force, string LogDirectory, LogWriteOptions LogOptions, bool WantItems);
+public sealed record RunResume(string Run, string? ConfigText, bool Force, string LogDirectory, LogWriteOptions LogOptions, bool WantItems)
+{
+    /// <summary>`--no-cache`: what the run has not stored is computed, never taken from other runs.</summary>
+    public bool NoCache { get; init; }
+}
 
 /// <summary>How a run ended, for the CLI's table and exit code.</summary>
 /// <param name="RunId">Run id.</param>

@@ -75,6 +75,15 @@ public sealed class RunRecorder(IRunStore store, string runId, Action<RunEvent> 
         Report(state, model, force: done >= state.Total);
     }
 
+    /// <summary>A call of <paramref name="phase"/> was answered by another run's stored result (cross-run reuse).</summary>
+    public void CallReused(string phase)
+    {
+        if (_phases.TryGetValue(phase, out var state))
+        {
+            Interlocked.Increment(ref state.Reused);
+        }
+    }
+
     /// <inheritdoc/>
     public void TrainingStep(string phase, string model, int step, int totalSteps, double loss, double stepsPerSecond)
     {
@@ -132,7 +141,7 @@ public sealed class RunRecorder(IRunStore store, string runId, Action<RunEvent> 
         var finished = DateTimeOffset.UtcNow;
         await PutPhaseAsync(state, "finished", finished, checkpoint?.ToJsonString()).ConfigureAwait(false);
         emit(RunEvents.Create(runId, e => e.PhaseFinished = RunEvents.PhaseFinished(name, state.Done, (finished - state.StartedAt).TotalSeconds,
-            state.PromptTokens, state.CompletionTokens)));
+            state.PromptTokens, state.CompletionTokens, state.Reused)));
     }
 
     /// <inheritdoc/>
@@ -195,5 +204,6 @@ public sealed class RunRecorder(IRunStore store, string runId, Action<RunEvent> 
         public int Done;
         public long PromptTokens;
         public long CompletionTokens;
+        public int Reused;
     }
 }

@@ -49,6 +49,10 @@ public interface IRunStore : IAsyncDisposable
     /// <summary>A completed call by key, or null (resume: stored calls are not run again).</summary>
     Task<CallRecord?> GetCallAsync(string runId, string callKey, CancellationToken cancellationToken = default);
 
+    /// <summary>A completed call with this key in any run but <paramref name="exceptRunId"/>, or null (cross-run reuse,
+    /// config-and-cli.md §5.2: the key covers everything that decides the result, so any run's answer is this call's).</summary>
+    Task<CallRecord?> FindCallAsync(string callKey, string exceptRunId, CancellationToken cancellationToken = default);
+
     /// <summary>A phase checkpoint's state JSON, or null.</summary>
     Task<string?> GetCheckpointAsync(string runId, string phase, string key, CancellationToken cancellationToken = default);
 }

@@ -111,6 +111,8 @@ internal sealed record RunSchema(string Time, string Real, string Int64, string 
             PRIMARY KEY (run_id, name)
         );
         """,
+        // Cross-run reuse (config-and-cli.md §5.2) looks a call up by its key alone.
+        "CREATE INDEX calls_key ON calls (call_key);",
     ];
 
     /// <summary>The migrations with this engine's types.</summary>
