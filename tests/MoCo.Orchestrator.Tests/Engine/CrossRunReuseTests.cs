@@ -34,6 +34,10 @@ public sealed class CrossRunReuseTests(EngineHarness harness) : IClassFixture<En
             EngineHarness.ReferencePart(harness.ReadRunLog(second.RunId)).ToJsonString());
         var reused = events.Where(e => e.PhaseFinished is not null).Sum(e => e.PhaseFinished.ReusedCalls);
         Assert.Equal(3 * Limit, reused);
+        // Nothing was generated now: the phase keeps its tokens (the logs match the first run's) but no throughput.
+        var generate = events.Single(e => e.PhaseFinished?.Name == "test · generate").PhaseFinished;
+        Assert.True(generate.CompletionTokens > 0);
+        Assert.Equal(0, generate.TokensPerS);
         foreach (var key in keys)
         {
             Assert.NotNull(await store.GetCallAsync(second.RunId, key));

@@ -17,17 +17,20 @@ public static class RunEvents
     /// <summary>Whether <paramref name="e"/> is a per-item event, which only callers asking for items get.</summary>
     public static bool IsItem(RunEvent e) => e.TypeCase is RunEvent.TypeOneofCase.ItemFinished or RunEvent.TypeOneofCase.ItemRecord;
 
-    /// <summary>The phase_finished payload: done items and tokens over the phase's wall time, and the calls other runs answered.</summary>
-    public static PhaseFinished PhaseFinished(string name, int done, double wallSeconds, long promptTokens, long completionTokens, int reusedCalls = 0) => new()
+    /// <summary>The phase_finished payload: done items and tokens over the phase's wall time, and the calls other runs
+    /// answered. Tokens/s counts <paramref name="generatedTokens"/> — the tokens generated now, not those a resumed or
+    /// reused call read back — when the caller knows them (a replay from the store does not).</summary>
+    public static PhaseFinished PhaseFinished(string name, int done, double wallSeconds, long promptTokens, long completionTokens, int reusedCalls = 0,
+        long? generatedTokens = null) => new()
     {
-        ReusedCalls = reusedCalls,
         Name = name,
         Items = done,
         WallS = wallSeconds,
         ItemsPerS = wallSeconds > 0 ? done / wallSeconds : 0,
         PromptTokens = promptTokens,
         CompletionTokens = completionTokens,
-        TokensPerS = wallSeconds > 0 ? completionTokens / wallSeconds : 0,
+        TokensPerS = wallSeconds > 0 ? (generatedTokens ?? completionTokens) / wallSeconds : 0,
+        ReusedCalls = reusedCalls,
     };
 
     /// <summary>The run_started payload: the config at a glance and the device map.</summary>

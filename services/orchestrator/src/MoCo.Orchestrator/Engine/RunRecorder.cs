@@ -71,6 +71,7 @@ public sealed class RunRecorder(IRunStore store, string runId, Action<RunEvent> 
         {
             // Replayed calls cost nothing now: tokens/s counts only tokens generated in this process.
             state.Window.Enqueue((DateTimeOffset.UtcNow, usage.CompletionTokens));
+            Interlocked.Add(ref state.GeneratedTokens, usage.CompletionTokens);
         }
         Report(state, model, force: done >= state.Total);
     }
@@ -141,7 +142,7 @@ public sealed class RunRecorder(IRunStore store, string runId, Action<RunEvent> 
         var finished = DateTimeOffset.UtcNow;
         await PutPhaseAsync(state, "finished", finished, checkpoint?.ToJsonString()).ConfigureAwait(false);
         emit(RunEvents.Create(runId, e => e.PhaseFinished = RunEvents.PhaseFinished(name, state.Done, (finished - state.StartedAt).TotalSeconds,
-            state.PromptTokens, state.CompletionTokens, state.Reused)));
+            state.PromptTokens, state.CompletionTokens, state.Reused, state.GeneratedTokens)));
     }
 
     /// <inheritdoc/>
@@ -204,6 +205,7 @@ public sealed class RunRecorder(IRunStore store, string runId, Action<RunEvent> 
         public int Done;
         public long PromptTokens;
         public long CompletionTokens;
+        public long GeneratedTokens;
         public int Reused;
     }
 }
