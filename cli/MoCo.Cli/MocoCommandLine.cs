@@ -22,6 +22,7 @@ public static class MocoCommandLine
         root.Subcommands.Add(ValidateCommand.Build());
         root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(RunsCommand.Build());
+        root.Subcommands.Add(ReportCommand.Build());
         root.Subcommands.Add(ZooCommand.Build());
         RunCommand.AttachReferenceForm(root);
         return root;

@@ -33,6 +33,10 @@ public sealed class RunCommandTests : IDisposable
     [InlineData("run", "x.json", "--limit-seed", "3")]
     [InlineData("run", "x.json", "--compat", "python")]
     [InlineData("run", "x.json", "--limit", "many")]
+    [InlineData("run", "x.json", "--embedded", "--server", "http://127.0.0.1:1")]
+    [InlineData("run", "x.json", "--json-items", "-q")]
+    [InlineData("run", "x.json", "--json-items", "--progress", "plain")]
+    [InlineData("run", "x.json", "--dry-run", "--resume", "last")]
     public async Task Usage_errors_exit_2_before_anything_starts(params string[] args)
     {
         var (code, _, err) = await Run(args);
@@ -64,6 +68,56 @@ public sealed class RunCommandTests : IDisposable
         Assert.Contains("[CFG004]", err);
         Assert.Contains("[CFG005]", err);
         Assert.Contains("CONFIG_INVALID", err);
+    }
+
+    [Fact]
+    public async Task A_dry_run_prints_the_resolved_plan_and_creates_neither_store_nor_logs()
+    {
+        var quickstart = Path.Combine(new MoCo.Hosting.MocoEnvironment().InstallDirectory, "examples", "quickstart.json");
+        var logs = Path.Combine(_dir, "logs");
+        var (code, output, err) = await Run("run", quickstart, "--dry-run", "--json", "--limit", "3", "--seed", "5", "--no-cache", "--store", Store, "-l", logs);
+        Assert.True(code == 0, err);
+        var plan = System.Text.Json.Nodes.JsonNode.Parse(output)!.AsObject();
+        Assert.True((bool)plan["dry_run"]!);
+        Assert.Equal("text_slm_mux", (string)plan["method"]!);
+        Assert.Equal(5UL, (ulong)plan["seed"]!);
+        Assert.Equal("flag", (string)plan["seed_source"]!);
+        Assert.Equal("cpu", (string)plan["device"]!);
+        Assert.Equal(3, (int)plan["data"]!["used_test"]!);
+        Assert.True((int)plan["data"]!["n_test"]! > 3);
+        var models = plan["models"]!.AsArray();
+        Assert.Equal(["zoo/north", "zoo/south"], models.Select(m => (string)m!["name"]!));
+        Assert.All(models, m => Assert.Equal("zoo", (string)m!["rule"]!));
+        Assert.True(Directory.Exists((string)models[0]!["dir"]!));
+        Assert.Equal(["zoo/north", "zoo/south"], plan["baselines"]!.AsArray().Select(m => (string)m!));
+        Assert.False((bool)plan["reuse_other_runs"]!);
+        Assert.False(File.Exists(Store));
+        Assert.False(Directory.Exists(logs));
+
+        var (human, text, _) = await Run("run", quickstart, "--dry-run", "--no-baselines", "--store", Store, "-l", logs);
+        Assert.Equal(0, human);
+        Assert.Contains("nothing was run (--dry-run)", text);
+        Assert.Contains("drawn at start", text);
+        Assert.Contains("none (--no-baselines)", text);
+        Assert.Matches(@"\[1\]\s+zoo/south\s+zoo\s+cpu", text);
+    }
+
+    [Fact]
+    public async Task A_dry_run_refuses_an_invalid_config_or_a_missing_device_like_the_run()
+    {
+        var config = Config("""
+            {"method": "text_majority_vote", "task": "agieval_tiny", "task_type": "multiple_choice", "gpu_ids": [0],
+             "model_names": ["nowhere/model-a"], "hyperparameters": {"tie": "coin"}}
+            """);
+        var (code, _, err) = await Run("run", config, "--dry-run", "--data-dir", Path.Combine(_dir, "no-data"));
+        Assert.Equal(2, code);
+        Assert.Contains("[CFG009]", err);
+        Assert.Contains("CONFIG_INVALID", err);
+
+        var quickstart = Path.Combine(new MoCo.Hosting.MocoEnvironment().InstallDirectory, "examples", "quickstart.json");
+        var (device, _, deviceErr) = await Run("run", quickstart, "--dry-run", "--device", "cuda:7");
+        Assert.Equal(2, device);
+        Assert.Contains("moco doctor", deviceErr);
     }
 
     [Fact]

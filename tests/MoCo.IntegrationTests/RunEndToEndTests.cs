@@ -126,6 +126,52 @@ public sealed class RunEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Runs_reuse_earlier_calls_json_items_lists_items_no_cache_recomputes_and_reports_compare_them()
+    {
+        var config = Config("single_model", $"\"{Model}\"");
+        string[] common = ["--limit", "2", "--data-dir", DataDir, "--models-dir", _models.Root, "--device", "cpu", "--json-items"];
+        List<JsonObject> Events(string output) => [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject())];
+        int Reused(List<JsonObject> events) => events.Where(e => (string)e["type"]! == "phase_finished").Sum(e => (int?)e["reused_calls"] ?? 0);
+
+        var first = await Moco(["run", config, "-l", Path.Combine(_dir, "first"), "--report", .. common]);
+        Assert.True(first.Code == 0, first.Err);
+        var firstEvents = Events(first.Out);
+        var firstId = (string)firstEvents[0]["run_id"]!;
+        var report = Path.Combine(_dir, "first", "moco", firstId, "report.html");
+        Assert.Contains($"report: {report}", first.Err);
+        Assert.Contains("Score distributions", File.ReadAllText(report));
+        Assert.Equal(0, Reused(firstEvents));
+        Assert.Equal([0, 1], firstEvents.Where(e => (string)e["type"]! == "item_finished" && (string)e["phase"]! == "test").Select(e => (int?)e["index"] ?? 0).Order());
+
+        var second = await Moco(["run", config, "-l", Path.Combine(_dir, "second"), .. common]);
+        Assert.True(second.Code == 0, second.Err);
+        var secondEvents = Events(second.Out);
+        // Every call the first run stored (a prompt over the model's context fails and is not stored, so it runs again).
+        using (var store = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "runs.db")};Pooling=False"))
+        {
+            store.Open();
+            using var count = store.CreateCommand();
+            count.CommandText = "SELECT COUNT(*) FROM calls WHERE run_id = $id";
+            count.Parameters.AddWithValue("$id", firstId);
+            var stored = (long)count.ExecuteScalar()!;
+            Assert.True(stored > 0);
+            Assert.Equal(stored, Reused(secondEvents));
+        }
+        double? Score(List<JsonObject> events) => (double?)events.Single(e => (string)e["type"]! == "run_finished")["score"];
+        Assert.Equal(Score(firstEvents), Score(secondEvents));
+
+        var third = await Moco(["run", config, "-l", Path.Combine(_dir, "third"), "--no-cache", .. common]);
+        Assert.True(third.Code == 0, third.Err);
+        Assert.Equal(0, Reused(Events(third.Out)));
+        Assert.Equal(Score(firstEvents), Score(Events(third.Out)));
+
+        var compared = await Moco("report", firstId, (string)secondEvents[0]["run_id"]!, "--md", "-o", "-");
+        Assert.True(compared.Code == 0, compared.Err);
+        Assert.StartsWith("# MoCo.NET: 2 runs compared", compared.Out);
+        Assert.Equal(2, (await Moco("report", "nope")).Code);
+    }
+
+    [Fact]
     public async Task A_run_on_a_server_streams_its_events_and_the_cli_writes_the_logs_locally()
     {
         var saved = new[] { "MOCO_DATA_DIR", "MOCO_RUN_STORE", "MOCO_LOG_DIR" }.ToDictionary(v => v, Environment.GetEnvironmentVariable);

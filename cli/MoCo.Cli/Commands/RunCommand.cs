@@ -69,6 +69,10 @@ public static class RunCommand
         }
         settings = settings with { Progress = progress, Json = progress == "json" };
         var environment = new MocoEnvironment();
+        if (settings.DryRun)
+        {
+            return RunDryRun.Print(file!, text!, settings, environment, settings.Embedded ? null : settings.Server ?? environment.Server, output, error);
+        }
         var logDirectory = Path.GetFullPath(logDir ?? Environment.GetEnvironmentVariable("MOCO_LOG_DIR") ?? "logs");
         Directory.CreateDirectory(logDirectory);
         var console = new RunConsole(output, error, settings.Json, progress: progress != "none", warnings: !settings.Quiet);
@@ -82,7 +86,7 @@ public static class RunCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            var server = settings.Server ?? environment.Server;
+            var server = settings.Embedded ? null : settings.Server ?? environment.Server;
             if (server is null && (settings.Detach || settings.Watch is not null))
             {
                 return Usage(error, (settings.Detach ? "--detach" : "runs watch") + " needs a server (--server URL or MOCO_SERVER): an embedded run lives and " +
@@ -144,9 +148,10 @@ public static class RunCommand
         var logOptions = new LogWriteOptions(settings.OverwriteLogs, settings.StrictReferenceLogs);
         RunResult result;
         Task<RunResult> Execute(Action<RunEvent> show) => settings.Resume is { } reference
-            ? engine.ResumeAsync(new RunResume(reference, text, settings.Force, logDirectory, logOptions, false), show, cancel)
-            : engine.StartAsync(new RunStart(text!, file!, Path.GetDirectoryName(Path.GetFullPath(file!)), settings.Overrides(), logDirectory, logOptions, false),
-                show, cancel);
+            ? engine.ResumeAsync(new RunResume(reference, text, settings.Force, logDirectory, logOptions, settings.JsonItems) { NoCache = settings.NoCache },
+                show, cancel)
+            : engine.StartAsync(new RunStart(text!, file!, Path.GetDirectoryName(Path.GetFullPath(file!)), settings.Overrides(), logDirectory, logOptions,
+                settings.JsonItems), show, cancel);
         try
         {
             var terminal = Terminal.For(output);
@@ -178,8 +183,16 @@ public static class RunCommand
             error.WriteLine($"error: {e.Message}\n  fix: `moco validate --list-methods` shows which methods this build runs");
             return ExitCodes.Environment;
         }
+        if (settings.Report)
+        {
+            Reported(await RunRecords.ToProtoAsync(store, result.RunId, withItems: true, CancellationToken.None).ConfigureAwait(false), logDirectory, error);
+        }
         return Finish(result, settings, logDirectory, output, error);
     }
+
+    /// <summary>`--report`: the run's HTML report beside its logs, named on stderr (stdout may carry JSON lines).</summary>
+    internal static void Reported(Contracts.V1.RunRecord record, string logDirectory, TextWriter error) =>
+        error.WriteLine($"report: {ReportCommand.Write([record], markdown: false, file: null, logDirectory, error)}");
 
     internal static int Finish(RunResult result, RunSettings settings, string logDirectory, TextWriter output, TextWriter error)
     {

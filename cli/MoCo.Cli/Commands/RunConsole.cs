@@ -53,9 +53,7 @@ public sealed class RunConsole(TextWriter output, TextWriter error, bool json, b
                     error.WriteLine($"  {p.Phase}  {p.Done}/{p.Total}  {p.ItemsPerS:0.0} it/s  {p.TokensPerS:#,0} tok/s{(p.EtaS is { } eta ? $"  eta {eta:0}s" : "")}");
                     break;
                 case RunEvent.TypeOneofCase.PhaseFinished:
-                    var f = e.PhaseFinished;
-                    error.WriteLine($"✓ {f.Name}  {f.Items} {_units.GetValueOrDefault(f.Name, "items")}  {f.WallS:0.0} s  {f.ItemsPerS:0.0} it/s" +
-                        (f.CompletionTokens > 0 ? $"  {f.TokensPerS:#,0} tok/s" : ""));
+                    error.WriteLine(FinishedLine(e.PhaseFinished, _units.GetValueOrDefault(e.PhaseFinished.Name, "items")));
                     break;
                 case RunEvent.TypeOneofCase.Warning:
                     error.WriteLine($"warning: {e.Warning.Message}");
@@ -68,6 +66,12 @@ public sealed class RunConsole(TextWriter output, TextWriter error, bool json, b
             }
         }
     }
+
+    /// <summary>A finished phase's one line (`✓ dev · generate  160 items  41.2 s  3.9 it/s  2,410 tok/s`), and how many
+    /// stored results of earlier runs (one per generated sequence, score or embedding) it reused.</summary>
+    public static string FinishedLine(PhaseFinished f, string unit) =>
+        $"✓ {f.Name}  {f.Items} {unit}  {f.WallS:0.0} s  {f.ItemsPerS:0.0} it/s" + (f.CompletionTokens > 0 ? $"  {f.TokensPerS:#,0} tok/s" : "") +
+        (f.ReusedCalls > 0 ? $"  ({f.ReusedCalls} result{(f.ReusedCalls == 1 ? "" : "s")} reused from earlier runs)" : "");
 
     /// <summary>One `--json` line (config-and-cli.md §4.2): v, ts, run_id, `type` = the event's oneof case, then that
     /// event's fields at top level, as the spec's examples show them.</summary>

@@ -31,6 +31,16 @@ internal sealed record RunSettings
     public bool AllowUnknownKeys { get; init; }
     public bool OverwriteLogs { get; init; }
     public bool StrictReferenceLogs { get; init; }
+    /// <summary>`--no-cache`: compute every call this run has not stored, never take other runs' results (config-and-cli.md §5.2).</summary>
+    public bool NoCache { get; init; }
+    /// <summary>`--json-items`: item_finished events among the JSON lines (implies `--json`).</summary>
+    public bool JsonItems { get; init; }
+    /// <summary>`--embedded`: host the services in-process even when MOCO_SERVER is set.</summary>
+    public bool Embedded { get; init; }
+    /// <summary>`--dry-run`: validate, resolve and print the plan; run nothing.</summary>
+    public bool DryRun { get; init; }
+    /// <summary>`--report`: write the run's HTML report (`moco report`) when it ends.</summary>
+    public bool Report { get; init; }
 
     /// <summary>The overrides StartRun carries (flag &gt; environment &gt; config, config-and-cli.md §6).</summary>
     public RunOverrides Overrides()
@@ -44,6 +54,7 @@ internal sealed record RunSettings
             Device = Device,
             AllowUnknownKeys = AllowUnknownKeys,
             NoBaselines = NoBaselines,
+            NoCache = NoCache,
             Force = Force,
         };
         overrides.DataDirs.AddRange(DataDirs.Select(Path.GetFullPath));
@@ -74,6 +85,11 @@ internal sealed class RunOptions
     private readonly Option<bool> _allowUnknown = new("--allow-unknown-keys") { Description = "Unknown config keys are warnings, not errors." };
     private readonly Option<bool> _overwrite = new("--overwrite-logs") { Description = "Replace an existing top-level log with other content." };
     private readonly Option<bool> _strict = new("--strict-reference-logs") { Description = "Write reference logs without the `moco` object." };
+    private readonly Option<bool> _noCache = new("--no-cache") { Description = "Compute every call again instead of reusing other runs' results for the same call." };
+    private readonly Option<bool> _jsonItems = new("--json-items") { Description = "Add an item_finished event per scored item to the JSON lines (implies --json)." };
+    private readonly Option<bool> _embedded = new("--embedded") { Description = "Host the services in-process even when MOCO_SERVER is set." };
+    private readonly Option<bool> _report = new("--report") { Description = "When the run ends, write its HTML report to <log dir>/moco/<run>/report.html (see `moco report`)." };
+    private readonly Option<bool> _dryRun = new("--dry-run") { Description = "Validate and resolve the config, print the plan and device map, and run nothing." };
 
     public RunOptions()
     {
@@ -92,7 +108,7 @@ internal sealed class RunOptions
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { _server, _resume, _detach, _force, _json, _progress, _quiet, _noTable, _compat, _limit, _limitSeed, _seed, _device, _store, _dataDir, _modelsDir,
-            _noBaselines, _allowUnknown, _overwrite, _strict })
+            _noBaselines, _allowUnknown, _overwrite, _strict, _noCache, _jsonItems, _embedded, _dryRun, _report })
         {
             command.Options.Add(option);
         }
@@ -105,6 +121,22 @@ internal sealed class RunOptions
             if (r.GetValue(_limitSeed) is not null && r.GetValue(_limit) is null)
             {
                 r.AddError("--limit-seed needs --limit");
+            }
+            if (r.GetValue(_embedded) && r.GetValue(_server) is not null)
+            {
+                r.AddError("--embedded and --server exclude each other: drop one");
+            }
+            if (r.GetValue(_jsonItems) && (r.GetValue(_quiet) || r.GetValue(_progress) is { } mode && mode != "json"))
+            {
+                r.AddError("--json-items adds items to the JSON lines: drop -q / --progress, or use --progress json");
+            }
+            if (r.GetValue(_report) && r.GetValue(_detach))
+            {
+                r.AddError("--report needs the run's end: drop --detach, and run `moco report RUN` once it has finished");
+            }
+            if (r.GetValue(_dryRun) && (r.GetValue(_resume) is not null || r.GetValue(_detach)))
+            {
+                r.AddError("--dry-run plans a new run: drop --resume / --detach");
             }
         });
     }
@@ -131,5 +163,10 @@ internal sealed class RunOptions
         AllowUnknownKeys = parse.GetValue(_allowUnknown),
         OverwriteLogs = parse.GetValue(_overwrite),
         StrictReferenceLogs = parse.GetValue(_strict),
+        NoCache = parse.GetValue(_noCache),
+        JsonItems = parse.GetValue(_jsonItems),
+        Embedded = parse.GetValue(_embedded),
+        DryRun = parse.GetValue(_dryRun),
+        Report = parse.GetValue(_report),
     };
 }

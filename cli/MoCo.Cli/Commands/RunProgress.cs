@@ -1,7 +1,7 @@
 namespace MoCo.Cli.Commands;
 
 /// <summary>How `moco run` shows progress (config-and-cli.md §4.2): `--progress`, else MOCO_PROGRESS, else auto; `--json`
-/// is json and `-q` none.</summary>
+/// and `--json-items` are json, `-q` none.</summary>
 internal static class RunProgress
 {
     /// <summary>The values `--progress` and MOCO_PROGRESS take.</summary>
@@ -10,7 +10,7 @@ internal static class RunProgress
     /// <summary>The mode of <paramref name="settings"/>, or the problem with MOCO_PROGRESS (a usage error).</summary>
     public static (string? Mode, string? Problem) Resolve(RunSettings settings, Func<string, string?> environment)
     {
-        if (settings.Json)
+        if (settings.Json || settings.JsonItems)
         {
             return ("json", null);
         }

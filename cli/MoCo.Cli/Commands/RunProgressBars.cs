@@ -42,10 +42,8 @@ internal sealed class RunProgressBars
                     phase.Task.Description = Markup.Escape($"{p.Phase}  {p.Done}/{p.Total} {phase.Unit}  {p.ItemsPerS:0.0} it/s  {p.TokensPerS:#,0} tok/s");
                     break;
                 case RunEvent.TypeOneofCase.PhaseFinished when _phases.TryGetValue(e.PhaseFinished.Name, out var done):
-                    var f = e.PhaseFinished;
                     done.Task.Value = done.Task.MaxValue;
-                    done.Task.Description = Markup.Escape($"✓ {f.Name}  {f.Items} {done.Unit}  {f.WallS:0.0} s  {f.ItemsPerS:0.0} it/s" +
-                        (f.CompletionTokens > 0 ? $"  {f.TokensPerS:#,0} tok/s" : ""));
+                    done.Task.Description = Markup.Escape(RunConsole.FinishedLine(e.PhaseFinished, done.Unit));
                     done.Task.StopTask();
                     break;
                 case RunEvent.TypeOneofCase.Warning:

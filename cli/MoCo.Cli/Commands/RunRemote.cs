@@ -28,14 +28,16 @@ internal static class RunRemote
         {
             using var call = (settings.Watch, settings.Resume) switch
             {
-                ({ } watched, _) => Relay(client.WatchRun(new WatchRunRequest { Run = watched, WantLogs = true }), r => r.Event),
+                ({ } watched, _) => Relay(client.WatchRun(new WatchRunRequest { Run = watched, WantLogs = true, WantItems = settings.JsonItems }), r => r.Event),
                 (_, { } reference) => Relay(client.ResumeRun(new ResumeRunRequest
                 {
-                    Run = reference, ConfigText = text ?? "", Force = settings.Force, WantLogs = true, Detach = settings.Detach,
+                    Run = reference, ConfigText = text ?? "", Force = settings.Force, WantLogs = true, Detach = settings.Detach, WantItems = settings.JsonItems,
+                    NoCache = settings.NoCache,
                 }), r => r.Event),
                 _ => Relay(client.StartRun(new StartRunRequest
                 {
                     ConfigText = text!, ConfigName = file!, Overrides = settings.Overrides(), WantLogs = true, Detach = settings.Detach,
+                    WantItems = settings.JsonItems,
                 }), r => r.Event),
             };
             using var cancelOnce = cancel.Register(() =>
@@ -84,7 +86,11 @@ internal static class RunRemote
             error.WriteLine("error: the server ended the run's stream without run_finished");
             return ExitCodes.Failed;
         }
-        var record = (await client.GetRunAsync(new GetRunRequest { Run = runId }).ConfigureAwait(false)).Run;
+        var record = (await client.GetRunAsync(new GetRunRequest { Run = runId, Items = settings.Report }).ConfigureAwait(false)).Run;
+        if (settings.Report)
+        {
+            RunCommand.Reported(record, logDirectory, error);
+        }
         var config = new ConfigValidator(MethodRegistry.Default).Validate(record.ConfigText, file ?? "config", new ValidationOptions()).Config!;
         var state = finished.Status switch { RunStatus.Succeeded => RunState.Succeeded, RunStatus.Cancelled => RunState.Cancelled, _ => RunState.Failed };
         var result = new RunResult(runId, state, config, finished.Score, record.Scores.NTest,

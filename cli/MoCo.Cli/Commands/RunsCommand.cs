@@ -127,7 +127,7 @@ public static class RunsCommand
 
     // The server when one is named (flag, then MOCO_SERVER), else the local store; a run that is not there is a usage
     // error (exit 2), an unreachable server or a store that cannot be opened an environment one (exit 4).
-    private static async Task<int> WithSource(ParseResult parse, Option<string?> store, Option<string?> server, Func<IRunsSource, Task<int>> action,
+    internal static async Task<int> WithSource(ParseResult parse, Option<string?> store, Option<string?> server, Func<IRunsSource, Task<int>> action,
         CancellationToken cancel)
     {
         var error = parse.InvocationConfiguration.Error;
