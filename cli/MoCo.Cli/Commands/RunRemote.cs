@@ -23,6 +23,7 @@ internal static class RunRemote
         var files = new Dictionary<string, MemoryStream>(StringComparer.Ordinal);
         string? runId = null;
         RunFinished? finished = null;
+        long generated = 0;
         var started = DateTimeOffset.UtcNow;
         try
         {
@@ -57,6 +58,11 @@ internal static class RunRemote
                     continue;
                 }
                 console.Show(e);
+                if (e.TypeCase == RunEvent.TypeOneofCase.PhaseFinished)
+                {
+                    // The server's tokens/s counts only what it generated now: tokens read back are not the table's.
+                    generated += (long)Math.Round(e.PhaseFinished.TokensPerS * e.PhaseFinished.WallS);
+                }
                 if (e.TypeCase == RunEvent.TypeOneofCase.RunFinished)
                 {
                     finished = e.RunFinished;
@@ -96,7 +102,7 @@ internal static class RunRemote
         var result = new RunResult(runId, state, config, finished.Score, record.Scores.NTest,
             [.. record.Scores.Baselines.Where(b => b.Test is not null).Select(b => new ModelBaseline(b.Model, b.Test!.Value))],
             finished.ReferenceLog is { Length: > 0 } log ? log : null, [.. files.Keys], DateTimeOffset.UtcNow - started,
-            record.Phases.Sum(p => p.CompletionTokens), record.Error);
+            generated, record.Error);
         return RunCommand.Finish(result, settings, logDirectory, output, error);
     }
 

@@ -85,13 +85,13 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
                 WallS = clock.Elapsed.TotalSeconds,
             }));
             return new RunResult(plan.RunId, RunState.Succeeded, config, outcome.TestScore, outcome.TestItems, baselines, written.ReferenceLog, written.Files,
-                clock.Elapsed, recorder.CompletionTokens, null);
+                clock.Elapsed, recorder.GeneratedTokens, null);
         }
         catch (Exception e) when (cancel.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
         {
             await Finish(RunState.Cancelled, null, null, null, null, heartbeatStop, heartbeat).ConfigureAwait(false);
             emit(RunEvents.Create(plan.RunId, ev => ev.RunFinished = new RunFinished { Status = RunStatus.Cancelled, WallS = clock.Elapsed.TotalSeconds }));
-            return new RunResult(plan.RunId, RunState.Cancelled, config, null, 0, [], null, [], clock.Elapsed, recorder.CompletionTokens, null);
+            return new RunResult(plan.RunId, RunState.Cancelled, config, null, 0, [], null, [], clock.Elapsed, recorder.GeneratedTokens, null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -99,7 +99,7 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
             await Finish(RunState.Failed, null, null, null, error, heartbeatStop, heartbeat).ConfigureAwait(false);
             emit(RunEvents.Create(plan.RunId, ev => ev.Error = error));
             emit(RunEvents.Create(plan.RunId, ev => ev.RunFinished = new RunFinished { Status = RunStatus.Failed, WallS = clock.Elapsed.TotalSeconds }));
-            return new RunResult(plan.RunId, RunState.Failed, config, null, 0, [], null, [], clock.Elapsed, recorder.CompletionTokens, error);
+            return new RunResult(plan.RunId, RunState.Failed, config, null, 0, [], null, [], clock.Elapsed, recorder.GeneratedTokens, error);
         }
     }
 

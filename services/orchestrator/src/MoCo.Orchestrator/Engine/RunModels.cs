@@ -79,7 +79,8 @@ public sealed record RunResume(string Run, string? ConfigText, bool Force, strin
 /// <param name="ReferenceLog">The top-level reference log relative to the log folder; null when not written.</param>
 /// <param name="LogFiles">Every file written.</param>
 /// <param name="Wall">Wall time of this execution.</param>
-/// <param name="CompletionTokens">Completion tokens of the run's calls.</param>
+/// <param name="CompletionTokens">Completion tokens this execution generated (the results table's tok/s): calls read
+/// back from the store, by a resume or from another run, cost nothing now and are not counted.</param>
 /// <param name="Error">Why it failed; null otherwise.</param>
 public sealed record RunResult(string RunId, RunState Status, Config.RunConfig Config, double? Score, int TestItems, IReadOnlyList<ModelBaseline> Baselines,
     string? ReferenceLog, IReadOnlyList<string> LogFiles, TimeSpan Wall, long CompletionTokens, RunError? Error);

@@ -20,12 +20,16 @@ public sealed class RunRecorder(IRunStore store, string runId, Action<RunEvent> 
     private readonly ConcurrentDictionary<string, long> _modelCalls = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Phase, string Model), DateTimeOffset> _trainingReports = new();
     private long _completionTokens;
+    private long _generatedTokens;
 
     /// <summary>Least time between two progress events of one phase.</summary>
     public static TimeSpan ProgressInterval { get; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Completion tokens of every call this process made or replayed.</summary>
     public long CompletionTokens => Interlocked.Read(ref _completionTokens);
+
+    /// <summary>Completion tokens generated in this process (stored calls read back excluded).</summary>
+    public long GeneratedTokens => Interlocked.Read(ref _generatedTokens);
 
     /// <summary>Calls per model, in first-call order of the models (the log's `moco.model_calls`).</summary>
     public IReadOnlyList<KeyValuePair<string, long>> ModelCalls => [.. _modelCalls.OrderBy(p => p.Key, StringComparer.Ordinal)];
@@ -59,6 +63,10 @@ public sealed class RunRecorder(IRunStore store, string runId, Action<RunEvent> 
     public void CallFinished(string phase, string model, CallUsage usage, bool fromStore)
     {
         Interlocked.Add(ref _completionTokens, usage.CompletionTokens);
+        if (!fromStore)
+        {
+            Interlocked.Add(ref _generatedTokens, usage.CompletionTokens);
+        }
         _modelCalls.AddOrUpdate(model, 1, (_, n) => n + 1);
         if (!_phases.TryGetValue(phase, out var state))
         {
