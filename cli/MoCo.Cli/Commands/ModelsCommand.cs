@@ -32,12 +32,8 @@ public static class ModelsCommand
         return command;
     }
 
-    private static ModelResolver Resolver(ParseResult parse, Option<string[]> modelsDir)
-    {
-        var env = new MocoEnvironment();
-        return new ModelResolver([.. (parse.GetValue(modelsDir) ?? []).Select(Path.GetFullPath), .. env.ModelDirectories],
-            Path.Combine(env.InstallDirectory, "models"), ModelResolver.DefaultHuggingFaceCache(Environment.GetEnvironmentVariable));
-    }
+    private static ModelResolver Resolver(ParseResult parse, Option<string[]> modelsDir) =>
+        LocalModels.Resolver(parse.GetValue(modelsDir) ?? [], new MocoEnvironment());
 
     private static Command List(Option<string[]> modelsDir)
     {

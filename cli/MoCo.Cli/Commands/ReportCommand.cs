@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MoCo.Cli.Reports;
 using MoCo.Contracts.V1;
+using MoCo.Hosting;
 
 namespace MoCo.Cli.Commands;
 
@@ -61,7 +62,7 @@ public static class ReportCommand
             return null;
         }
         var extension = markdown ? "md" : "html";
-        var runsFolder = Path.Combine(Path.GetFullPath(logDir ?? Environment.GetEnvironmentVariable("MOCO_LOG_DIR") ?? "logs"), "moco");
+        var runsFolder = Path.Combine(logDir is not null ? Path.GetFullPath(logDir) : new MocoEnvironment().LogDirectory, "moco");
         var path = Path.GetFullPath(file ?? (records.Count == 1
             ? Path.Combine(runsFolder, records[0].Id, "report." + extension)
             : Path.Combine(runsFolder, $"compare-{string.Join("_", records.Select(r => r.Id))}.{extension}")));

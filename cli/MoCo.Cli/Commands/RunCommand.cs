@@ -4,7 +4,6 @@ using Grpc.Net.Client;
 using MoCo.Cli.Embedded;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
-using MoCo.Models.Catalog;
 using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods;
@@ -73,7 +72,7 @@ public static class RunCommand
         {
             return RunDryRun.Print(file!, text!, settings, environment, settings.Embedded ? null : settings.Server ?? environment.Server, output, error);
         }
-        var logDirectory = Path.GetFullPath(logDir ?? Environment.GetEnvironmentVariable("MOCO_LOG_DIR") ?? "logs");
+        var logDirectory = logDir is not null ? Path.GetFullPath(logDir) : environment.LogDirectory;
         Directory.CreateDirectory(logDirectory);
         var console = new RunConsole(output, error, settings.Json, progress: progress != "none", warnings: !settings.Quiet);
         // Ctrl-C: cancel the run (committed calls are kept), then exit 130; the run stays resumable.
@@ -126,8 +125,6 @@ public static class RunCommand
             return ExitCodes.Environment;
         }
         await using var storeLifetime = store;
-        var models = new ModelResolver([.. settings.ModelsDirs.Select(Path.GetFullPath), .. environment.ModelDirectories],
-            Path.Combine(environment.InstallDirectory, "models"), ModelResolver.DefaultHuggingFaceCache(Environment.GetEnvironmentVariable));
         EmbeddedCluster started;
         try
         {
@@ -144,7 +141,7 @@ public static class RunCommand
         using var inferenceChannel = GrpcChannel.ForAddress(cluster.Find("inference")!.GrpcAddress);
         using var evaluatorChannel = GrpcChannel.ForAddress(cluster.Find("evaluator")!.GrpcAddress);
         var engine = new RunEngine(store, RunServices.Over(inferenceChannel, evaluatorChannel),
-            new RunEnvironment([.. settings.DataDirs.Select(Path.GetFullPath), .. environment.DataDirectories], models), MethodRegistry.Default);
+            settings.LocalEnvironment(environment), MethodRegistry.Default);
         var logOptions = new LogWriteOptions(settings.OverwriteLogs, settings.StrictReferenceLogs);
         RunResult result;
         Task<RunResult> Execute(Action<RunEvent> show) => settings.Resume is { } reference

@@ -19,10 +19,9 @@ internal static class RunDryRun
     public static int Print(string file, string text, RunSettings settings, MocoEnvironment environment, string? server, TextWriter output, TextWriter error)
     {
         var registry = MethodRegistry.Default;
-        var models = new ModelResolver([.. settings.ModelsDirs.Select(Path.GetFullPath), .. environment.ModelDirectories],
-            Path.Combine(environment.InstallDirectory, "models"), ModelResolver.DefaultHuggingFaceCache(Environment.GetEnvironmentVariable));
         var overrides = settings.Overrides();
-        var runEnvironment = new RunEnvironment([.. settings.DataDirs.Select(Path.GetFullPath), .. environment.DataDirectories], models);
+        var runEnvironment = settings.LocalEnvironment(environment);
+        var models = runEnvironment.Models!;
         var validation = new ConfigValidator(registry).Validate(text, file,
             RunEngine.ValidationOptionsFor(runEnvironment, overrides, Path.GetDirectoryName(Path.GetFullPath(file))));
         foreach (var problem in validation.Problems)

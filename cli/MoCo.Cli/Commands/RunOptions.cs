@@ -1,5 +1,7 @@
 using System.CommandLine;
 using MoCo.Contracts.V1;
+using MoCo.Hosting;
+using MoCo.Orchestrator.Engine;
 
 namespace MoCo.Cli.Commands;
 
@@ -41,6 +43,11 @@ internal sealed record RunSettings
     public bool DryRun { get; init; }
     /// <summary>`--report`: write the run's HTML report (`moco report`) when it ends.</summary>
     public bool Report { get; init; }
+
+    /// <summary>What an embedded run (and `--dry-run`) resolves against on this machine: `--data-dir` then the
+    /// environment's data path, `--models-dir` then its models path (config-and-cli.md §6).</summary>
+    public RunEnvironment LocalEnvironment(MocoEnvironment environment) =>
+        new([.. DataDirs.Select(Path.GetFullPath), .. environment.DataDirectories], LocalModels.Resolver(ModelsDirs, environment));
 
     /// <summary>The overrides StartRun carries (flag &gt; environment &gt; config, config-and-cli.md §6).</summary>
     public RunOverrides Overrides()

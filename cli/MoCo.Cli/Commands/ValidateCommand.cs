@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MoCo.Hosting;
-using MoCo.Models.Catalog;
 using MoCo.Orchestrator.Config;
 using MoCo.Orchestrator.Methods;
 
@@ -52,8 +51,7 @@ public static class ValidateCommand
                 SyntaxOnly: parse.GetValue(syntaxOnly),
                 DataDirectories: [.. (parse.GetValue(dataDir) ?? []).Select(Path.GetFullPath)],
                 EnvironmentDataDirectories: environment.DataDirectories,
-                Models: new ModelResolver([.. (parse.GetValue(modelsDir) ?? []).Select(Path.GetFullPath), .. environment.ModelDirectories],
-                    Path.Combine(environment.InstallDirectory, "models"), ModelResolver.DefaultHuggingFaceCache(Environment.GetEnvironmentVariable)),
+                Models: LocalModels.Resolver(parse.GetValue(modelsDir) ?? [], environment),
                 Compat: parse.GetValue(compat) switch { "reference" => CompatMode.Reference, "moco" => CompatMode.Moco, _ => null });
             var validator = new ConfigValidator(MethodRegistry.Default);
             var results = files.Select(f => validator.ValidateFile(f, options) with { File = f }).ToList();

@@ -57,6 +57,9 @@ public sealed class MocoEnvironment
     /// <see cref="ServerToken"/>; a bad CA file is a <see cref="MocoConfigurationException"/> naming MOCO_SERVER_CA.</summary>
     public Outbound.OutboundChannels ServerChannels() => Outbound.OutboundChannels.Load(ServerCa, ServerToken, "MOCO_SERVER_CA", "MOCO_SERVER_TOKEN");
 
+    /// <summary>Default log folder of runs (`-l`): MOCO_LOG_DIR, else ./logs, as a full path.</summary>
+    public string LogDirectory => Path.GetFullPath(Get("MOCO_LOG_DIR") ?? "logs");
+
     /// <summary>Artifacts (adapters, merged models): MOCO_ARTIFACTS_DIR, else $MOCO_HOME/artifacts.</summary>
     public string ArtifactsDirectory => Get("MOCO_ARTIFACTS_DIR") ?? Path.Combine(Home, "artifacts");
 

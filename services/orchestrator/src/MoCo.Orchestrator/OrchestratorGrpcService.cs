@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Google.Protobuf;
 using Grpc.Core;
 using MoCo.Contracts.V1;
+using MoCo.Hosting;
 using MoCo.Hosting.Errors;
 using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Logs;
@@ -16,7 +17,7 @@ public sealed class OrchestratorGrpcService(RunEngine engine, OrchestratorOption
 {
     private const int ChunkBytes = 1 << 20;
 
-    private string LogDirectory => Path.GetFullPath(options.LogDirectory ?? Environment.GetEnvironmentVariable("MOCO_LOG_DIR") ?? "logs");
+    private string LogDirectory => options.LogDirectory is { } folder ? Path.GetFullPath(folder) : new MocoEnvironment().LogDirectory;
 
     /// <inheritdoc/>
     public override Task StartRun(StartRunRequest request, IServerStreamWriter<StartRunResponse> responseStream, ServerCallContext context) =>

@@ -213,21 +213,13 @@ public abstract class SqlRunStore : IRunStore
     });
 
     /// <inheritdoc/>
-    public Task<CallRecord?> GetCallAsync(string runId, string callKey, CancellationToken cancellationToken = default) => Locked(async () =>
-    {
-        await using var reader = await Command($"SELECT {CallColumns} FROM calls WHERE run_id = @id AND call_key = @key", null, ("@id", runId), ("@key", callKey))
-            .ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadCall(reader) : null;
-    });
+    public Task<CallRecord?> GetCallAsync(string runId, string callKey, CancellationToken cancellationToken = default) =>
+        FirstCallAsync("run_id = @id AND call_key = @key", cancellationToken, ("@id", runId), ("@key", callKey));
 
     /// <inheritdoc/>
-    public Task<CallRecord?> FindCallAsync(string callKey, string exceptRunId, CancellationToken cancellationToken = default) => Locked(async () =>
-    {
+    public Task<CallRecord?> FindCallAsync(string callKey, string exceptRunId, CancellationToken cancellationToken = default) =>
         // The oldest run's answer: the same one however many runs have copied it since.
-        await using var reader = await Command($"SELECT {CallColumns} FROM calls WHERE call_key = @key AND run_id <> @id ORDER BY run_id LIMIT 1", null,
-            ("@id", exceptRunId), ("@key", callKey)).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadCall(reader) : null;
-    });
+        FirstCallAsync("call_key = @key AND run_id <> @id ORDER BY run_id", cancellationToken, ("@id", exceptRunId), ("@key", callKey));
 
     /// <inheritdoc/>
     public Task<string?> GetCheckpointAsync(string runId, string phase, string key, CancellationToken cancellationToken = default) => Locked(async () =>
@@ -242,8 +234,15 @@ public abstract class SqlRunStore : IRunStore
         GC.SuppressFinalize(this);
     }
 
-    private const string CallColumns =
-        "run_id, call_key, phase, kind, model_index, item_key, sample_index, result, prompt_tokens, completion_tokens, latency_ms, replica";
+    private Task<CallRecord?> FirstCallAsync(string condition, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters) =>
+        Locked(async () =>
+    {
+        await using var reader = await Command($"""
+            SELECT run_id, call_key, phase, kind, model_index, item_key, sample_index, result, prompt_tokens, completion_tokens, latency_ms, replica
+            FROM calls WHERE {condition} LIMIT 1
+            """, null, parameters).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadCall(reader) : null;
+    });
 
     private static CallRecord ReadCall(DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4),
         r.GetString(5), r.GetInt32(6), r.GetString(7), r.GetInt32(8), r.GetInt32(9), r.GetInt32(10), r.IsDBNull(11) ? null : r.GetString(11));
