@@ -159,32 +159,45 @@ public static class RunCommand
         }
         catch (RunRejectedException e)
         {
-            foreach (var problem in e.Problems)
-            {
-                error.WriteLine(problem.Format(file ?? "config"));
-            }
-            var lines = e.Message.Split('\n');
-            error.WriteLine($"error: {lines[0]} [{e.Code}]");
-            foreach (var line in lines.Skip(1))
-            {
-                error.WriteLine(line);
-            }
-            if (e.Code == "RUN_CHANGED")
-            {
-                error.WriteLine("  fix: drop --resume to start a new run, or add --force to resume and recompute what changed");
-            }
-            return e.Code switch { "RUN_CHANGED" => 3, "RUN_OWNED" => ExitCodes.Environment, _ => ExitCodes.Usage };
+            return Refused(e, file, error);
         }
         catch (MethodNotImplementedException e)
         {
-            error.WriteLine($"error: {e.Message}\n  fix: `moco validate --list-methods` shows which methods this build runs");
-            return ExitCodes.Environment;
+            return NotBuilt(e, error);
         }
         if (settings.Report)
         {
             Reported(await RunRecords.ToProtoAsync(store, result.RunId, withItems: true, CancellationToken.None).ConfigureAwait(false), logDirectory, error);
         }
         return Finish(result, settings, logDirectory, output, error);
+    }
+
+    /// <summary>A run refused before any work: its config problems, the error with its code and fix; exit 3 for a changed
+    /// config on resume, 4 for a run another process owns, else 2.</summary>
+    internal static int Refused(RunRejectedException e, string? file, TextWriter error)
+    {
+        foreach (var problem in e.Problems)
+        {
+            error.WriteLine(problem.Format(file ?? "config"));
+        }
+        var lines = e.Message.Split('\n');
+        error.WriteLine($"error: {lines[0]} [{e.Code}]");
+        foreach (var line in lines.Skip(1))
+        {
+            error.WriteLine(line);
+        }
+        if (e.Code == "RUN_CHANGED")
+        {
+            error.WriteLine("  fix: drop --resume to start a new run, or add --force to resume and recompute what changed");
+        }
+        return e.Code switch { "RUN_CHANGED" => 3, "RUN_OWNED" => ExitCodes.Environment, _ => ExitCodes.Usage };
+    }
+
+    /// <summary>A config whose method this build does not run (exit 4).</summary>
+    internal static int NotBuilt(MethodNotImplementedException e, TextWriter error)
+    {
+        error.WriteLine($"error: {e.Message}\n  fix: `moco validate --list-methods` shows which methods this build runs");
+        return ExitCodes.Environment;
     }
 
     /// <summary>`--report`: the run's HTML report beside its logs, named on stderr (stdout may carry JSON lines).</summary>

@@ -22,21 +22,23 @@ internal static class RunDryRun
         var overrides = settings.Overrides();
         var runEnvironment = settings.LocalEnvironment(environment);
         var models = runEnvironment.Models!;
-        var validation = new ConfigValidator(registry).Validate(text, file,
-            RunEngine.ValidationOptionsFor(runEnvironment, overrides, Path.GetDirectoryName(Path.GetFullPath(file))));
+        ValidationResult validation;
+        try
+        {
+            validation = RunEngine.Check(text, file, Path.GetDirectoryName(Path.GetFullPath(file)), overrides, runEnvironment, registry);
+        }
+        catch (RunRejectedException e)
+        {
+            return RunCommand.Refused(e, file, error);
+        }
+        catch (MethodNotImplementedException e)
+        {
+            return RunCommand.NotBuilt(e, error);
+        }
+        var config = validation.Config!;
         foreach (var problem in validation.Problems)
         {
             error.WriteLine(problem.Format(file));
-        }
-        if (validation.Config is not { } config)
-        {
-            error.WriteLine($"error: {file}: invalid config, {validation.Errors.Count} error(s) [CONFIG_INVALID]");
-            return ExitCodes.Usage;
-        }
-        if (!registry.IsImplemented(config.Method))
-        {
-            error.WriteLine($"error: {new MethodNotImplementedException(config.Method).Message}\n  fix: `moco validate --list-methods` shows which methods this build runs");
-            return ExitCodes.Environment;
         }
         string device;
         try

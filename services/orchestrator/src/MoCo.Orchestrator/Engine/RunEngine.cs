@@ -192,19 +192,21 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
         }
     }
 
-    /// <summary>How a run validates its config: the command line's data folders and compat, then the environment's
-    /// folders and models (`moco run --dry-run` validates the same way).</summary>
-    public static ValidationOptions ValidationOptionsFor(RunEnvironment environment, RunOverrides overrides, string? configDirectory) => new(
-        AllowUnknownKeys: overrides.AllowUnknownKeys,
-        DataDirectories: [.. overrides.DataDirs],
-        EnvironmentDataDirectories: environment.DataDirectories,
-        Models: environment.Models,
-        ConfigDirectory: configDirectory,
-        Compat: overrides.Compat switch { Compat.Reference => CompatMode.Reference, Compat.Moco => CompatMode.Moco, _ => null });
-
-    private RunConfig Validate(string text, string name, string? directory, RunOverrides overrides)
+    /// <summary>Validates a config as a run does — the command line's data folders and compat, then the environment's
+    /// folders and models — and returns the result with its warnings (`moco run --dry-run` checks the same way).</summary>
+    /// <exception cref="RunRejectedException">CONFIG_INVALID, with the problems.</exception>
+    /// <exception cref="MethodNotImplementedException">The method is not built.</exception>
+    public static ValidationResult Check(string text, string name, string? configDirectory, RunOverrides overrides, RunEnvironment environment,
+        MethodRegistry registry)
     {
-        var result = new ConfigValidator(registry).Validate(text, name, ValidationOptionsFor(environment, overrides, directory));
+        var options = new ValidationOptions(
+            AllowUnknownKeys: overrides.AllowUnknownKeys,
+            DataDirectories: [.. overrides.DataDirs],
+            EnvironmentDataDirectories: environment.DataDirectories,
+            Models: environment.Models,
+            ConfigDirectory: configDirectory,
+            Compat: overrides.Compat switch { Compat.Reference => CompatMode.Reference, Compat.Moco => CompatMode.Moco, _ => null });
+        var result = new ConfigValidator(registry).Validate(text, name, options);
         if (result.Config is null)
         {
             throw new RunRejectedException("CONFIG_INVALID", $"{name}: invalid config, {result.Errors.Count} error(s)", result.Problems);
@@ -213,8 +215,11 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
         {
             throw new MethodNotImplementedException(result.Config.Method);
         }
-        return result.Config;
+        return result;
     }
+
+    private RunConfig Validate(string text, string name, string? directory, RunOverrides overrides) =>
+        Check(text, name, directory, overrides, environment, registry).Config!;
 
     private AddressedGenerationBackend Models(RunConfig config) => new(services.Generation, ModelAddresses.For(config, environment.Models));
 
