@@ -49,6 +49,19 @@ public class ContextTests
     }
 
     [Fact]
+    public void CopyBandwidthIsAPlausibleFigureAndRefusesSizesOutOfRange()
+    {
+        using var context = MocoContext.Create("cpu", 2);
+        var bandwidth = context.CopyBandwidth(4 << 20);
+        Assert.InRange(bandwidth, 1e7, 1e15);
+        var tooSmall = Assert.Throws<MocoException>(() => context.CopyBandwidth((1 << 20) - 1));
+        Assert.Equal(MocoStatus.InvalidArgument, tooSmall.Status);
+        Assert.Contains("1 MiB to 64 GiB", tooSmall.Message, StringComparison.Ordinal);
+        context.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => context.CopyBandwidth(4 << 20));
+    }
+
+    [Fact]
     public void NativeCallsOnADisposedHandleAreRefused()
     {
         var context = MocoContext.Create("cpu", 1);

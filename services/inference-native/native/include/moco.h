@@ -222,6 +222,23 @@ MOCO_API const char* moco_context_device(const moco_context* ctx);
 MOCO_API int moco_context_threads(const moco_context* ctx);
 
 /*
+ * Measures the copy bandwidth of the context's device: `bytes` copied from one buffer of the
+ * device's memory to another (on the CPU by the context's threads, each copying its own slice; on a
+ * GPU by a device-to-device copy timed with events), after one untimed copy, best of three.
+ * *out_bytes_per_s receives bytes read plus bytes written per second (2 * bytes / seconds), the
+ * figure a decode step's weight reads are bounded by. Allocates 2 * bytes for the duration of the
+ * call. Benchmarks use it as the baseline they report ratios against (moco bench).
+ *
+ * Errors:
+ *   MOCO_ERR_INVALID_ARGUMENT  ctx or out_bytes_per_s is NULL; bytes below 1 MiB (too small to
+ *                              leave the caches) or above 64 GiB
+ *   MOCO_ERR_OUT_OF_MEMORY     the device cannot hold the two buffers
+ * Thread-safe; it competes with concurrent work on the device, which lowers the figure.
+ */
+MOCO_API moco_status moco_context_copy_bandwidth(const moco_context* ctx, uint64_t bytes,
+                                                 double* out_bytes_per_s);
+
+/*
  * Destroys the context and frees everything it owns. NULL is a no-op. Every other call on ctx
  * must have returned before; ctx is invalid afterwards. Never fails.
  */

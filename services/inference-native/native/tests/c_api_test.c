@@ -21,6 +21,7 @@ int main(void) {
     moco_device_info* devices;
     moco_context_options opts;
     moco_context* ctx = NULL;
+    double bandwidth = 0.0;
 
     printf("libmoco %s (%d)\n%s\n", moco_version(), moco_version_number(), moco_build_info());
     CHECK(strcmp(moco_status_name(MOCO_OK), "MOCO_OK") == 0);
@@ -44,6 +45,8 @@ int main(void) {
     CHECK(moco_context_create(&opts, &ctx) == MOCO_OK);
     CHECK(strcmp(moco_context_device(ctx), "cpu") == 0);
     CHECK(moco_context_threads(ctx) == 2);
+    CHECK(moco_context_copy_bandwidth(ctx, (uint64_t)1 << 20, &bandwidth) == MOCO_OK);
+    CHECK(bandwidth > 0.0);
     moco_context_destroy(ctx);
     moco_context_destroy(NULL);
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -239,4 +240,43 @@ TEST(ContextErrors, AccessorsOnNull) {
     EXPECT_TRUE(contains(moco_last_error(), "moco_context_device: ctx is NULL")) << moco_last_error();
     EXPECT_EQ(moco_context_threads(nullptr), -1);
     EXPECT_TRUE(contains(moco_last_error(), "moco_context_threads: ctx is NULL")) << moco_last_error();
+}
+
+// ---- copy bandwidth -----------------------------------------------------------------------------
+
+TEST(ContextCopyBandwidth, EveryDeviceReportsAPositiveFiniteFigure) {
+    std::vector<std::string> devices = {"cpu"};
+    for (int i = 0; i < cuda_devices(); ++i) {
+        devices.push_back("cuda:" + std::to_string(i));
+    }
+    for (const std::string& device : devices) {
+        const moco_context_options opts = options(device.c_str(), 2);
+        moco_context* ctx = nullptr;
+        ASSERT_EQ(moco_context_create(&opts, &ctx), MOCO_OK) << moco_last_error();
+        double bytes_per_s = -1.0;
+        ASSERT_EQ(moco_context_copy_bandwidth(ctx, uint64_t{4} << 20, &bytes_per_s), MOCO_OK)
+            << device << ": " << moco_last_error();
+        // Any machine copies faster than 10 MB/s and slower than 1 PB/s: outside that the timing is wrong.
+        EXPECT_GT(bytes_per_s, 1e7) << device;
+        EXPECT_LT(bytes_per_s, 1e15) << device;
+        moco_context_destroy(ctx);
+    }
+}
+
+TEST(ContextCopyBandwidth, InvalidArgumentsNameTheFix) {
+    const moco_context_options opts = options("cpu", 1);
+    moco_context* ctx = nullptr;
+    ASSERT_EQ(moco_context_create(&opts, &ctx), MOCO_OK) << moco_last_error();
+    double bytes_per_s = 0.0;
+    EXPECT_EQ(moco_context_copy_bandwidth(nullptr, uint64_t{1} << 20, &bytes_per_s), MOCO_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(contains(moco_last_error(), "ctx is NULL")) << moco_last_error();
+    EXPECT_EQ(moco_context_copy_bandwidth(ctx, uint64_t{1} << 20, nullptr), MOCO_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(contains(moco_last_error(), "out_bytes_per_s is NULL")) << moco_last_error();
+    for (uint64_t bytes : {uint64_t{0}, (uint64_t{1} << 20) - 1, (uint64_t{64} << 30) + 1}) {
+        EXPECT_EQ(moco_context_copy_bandwidth(ctx, bytes, &bytes_per_s), MOCO_ERR_INVALID_ARGUMENT);
+        const std::string message = moco_last_error();
+        EXPECT_TRUE(contains(message, "bytes is " + std::to_string(bytes))) << message;
+        EXPECT_TRUE(contains(message, "1 MiB to 64 GiB")) << message;
+    }
+    moco_context_destroy(ctx);
 }

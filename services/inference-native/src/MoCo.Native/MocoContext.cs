@@ -83,6 +83,24 @@ public sealed unsafe class MocoContext : IDisposable
     }
 
     /// <summary>
+    /// The copy bandwidth of this context's device in bytes read plus written per second: <paramref name="bytes"/>
+    /// copied between two buffers of the device's memory (on the CPU by <see cref="Threads"/> threads), best of three
+    /// (<c>moco_context_copy_bandwidth</c>). The figure a batch-1 decode step's weight reads are bounded by; choose
+    /// <paramref name="bytes"/> well above the last-level cache.
+    /// </summary>
+    /// <exception cref="MocoException">
+    /// <see cref="MocoStatus.InvalidArgument"/> for <paramref name="bytes"/> outside 1 MiB to 64 GiB;
+    /// <see cref="MocoStatus.OutOfMemory"/> when the device cannot hold two buffers of that size.
+    /// </exception>
+    public double CopyBandwidth(long bytes)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        MocoException.ThrowIfFailed(NativeMethods.moco_context_copy_bandwidth(_handle, (ulong)bytes, out var bandwidth), "moco_context_copy_bandwidth");
+        return bandwidth;
+    }
+
+    /// <summary>
     /// Gives up this reference to the native context; it is destroyed once no model loaded onto it is alive.
     /// Safe to call more than once.
     /// </summary>

@@ -4,6 +4,8 @@
 
 #include "moco.h"
 
+#include <cstdint>
+
 namespace moco::cuda {
 
 // Number of CUDA devices visible to this process (CUDA_VISIBLE_DEVICES applied). 0 when there is no
@@ -14,5 +16,10 @@ int device_count();
 // Fills one moco_devices entry for CUDA device `index` (0 <= index < device_count()): name
 // "cuda:<index>", product name, total memory, SM count, compute capability.
 void fill_device_info(int index, moco_device_info* out);
+
+// moco_context_copy_bandwidth on CUDA device `index` (cuda/copy_bandwidth.cu): bytes read plus
+// written per second by a device-to-device copy of `bytes`, best of three after an untimed one.
+// MOCO_ERR_OUT_OF_MEMORY when the two buffers do not fit.
+moco_status copy_bandwidth(int index, uint64_t bytes, double* out_bytes_per_s);
 
 }  // namespace moco::cuda

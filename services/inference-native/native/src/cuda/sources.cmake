@@ -4,6 +4,7 @@
 set(MOCO_CUDA_SOURCES
     src/cuda/cuda_device.cu
     src/cuda/cuda_check.cu
+    src/cuda/copy_bandwidth.cu
     src/cuda/device_buffer.cu
     src/cuda/upload_weights.cu
     src/cuda/upload_adapter.cu

@@ -7,6 +7,7 @@ if(MOCO_HAVE_CUDA)
     add_executable(moco_cuda_tests
         support/hf_writer.cpp
         cuda/engine_pair.cpp
+        cuda/test_cuda_copy_bandwidth.cpp
         cuda/test_cuda_kernels.cpp
         cuda/test_cuda_logits.cpp
         cuda/test_cuda_merge.cpp

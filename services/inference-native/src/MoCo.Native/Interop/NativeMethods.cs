@@ -48,6 +48,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName)]
     internal static partial void moco_context_destroy(IntPtr context);
 
+    [LibraryImport(LibraryName)]
+    internal static partial MocoStatus moco_context_copy_bandwidth(MocoContextHandle context, ulong bytes, out double bytesPerSecond);
+
     /// <summary>This thread's last libmoco error message ("" if none).</summary>
     internal static string LastError() => Utf8(moco_last_error());
 
