@@ -24,6 +24,7 @@ public static class MocoCommandLine
         root.Subcommands.Add(RunsCommand.Build());
         root.Subcommands.Add(ReportCommand.Build());
         root.Subcommands.Add(ZooCommand.Build());
+        root.Subcommands.Add(BenchCommand.Build());
         RunCommand.AttachReferenceForm(root);
         return root;
     }

@@ -37,9 +37,14 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     /// <summary>Starts every backend on loopback with free ports (their defaults are meant for separate hosts), then
     /// the gateway in front of them on the address and ports of <paramref name="settings"/>: one address for all.</summary>
     public static Task<EmbeddedCluster> StartAllAsync(ServeSettings settings, CancellationToken cancel) =>
+        StartWithGatewayAsync(ServiceCatalog.Backends, settings, cancel);
+
+    /// <summary>As <see cref="StartAllAsync"/> for the named backends alone (`moco bench gateway` puts the gateway in
+    /// front of inference only).</summary>
+    public static Task<EmbeddedCluster> StartWithGatewayAsync(IReadOnlyCollection<string> names, ServeSettings settings, CancellationToken cancel) =>
         StartAsync(async cluster =>
         {
-            foreach (var name in ServiceCatalog.Backends)
+            foreach (var name in ServiceCatalog.Backends.Where(names.Contains))
             {
                 var values = settings.ToConfiguration("127.0.0.1", 0, 0);
                 // Backends call inference directly: it starts first, and the gateway only after them all.

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Grpc.Core;
+using MoCo.Contracts.V1;
+
+namespace MoCo.Cli.Bench;
+
+/// <summary>
+/// `moco bench fusion`: logit fusion as the logit-level methods run it — GenerateEnsemble of two resident models on
+/// one inference replica, each step both forwards and the fused draw — against one model's Generate of the same
+/// prompt and length, both through the in-process inference service. Two forwards per token bound the ratio near
+/// 0.5 for equal models; what falls short of that is the fusion's own cost.
+/// </summary>
+public static class FusionBench
+{
+    /// <summary>Runs the suite on <see cref="BenchOptions.Model"/> and <see cref="BenchOptions.Partner"/>.</summary>
+    public static async Task<BenchSuiteResult> RunAsync(BenchOptions options, TextWriter log, CancellationToken cancel)
+    {
+        log.WriteLine("fusion: starting the inference service");
+        await using var cluster = await BenchCluster.StartAsync(options, gateway: false, cancel).ConfigureAwait(false);
+        var client = cluster.Direct;
+        var prompt = Enumerable.Range(0, options.PromptTokens).Select(i => 32 + i % 64).ToArray();
+
+        log.WriteLine("fusion: one model");
+        var first = await Measure.BestAsync(options.Repeats, () => GenerateAsync(client, BenchCluster.First, prompt, options.NewTokens, cancel)).ConfigureAwait(false);
+        log.WriteLine("fusion: the other model");
+        var second = await Measure.BestAsync(options.Repeats, () => GenerateAsync(client, BenchCluster.Second, prompt, options.NewTokens, cancel)).ConfigureAwait(false);
+        log.WriteLine("fusion: two models fused");
+        var fused = await Measure.BestAsync(options.Repeats, () => EnsembleAsync(client, prompt, options.NewTokens, cancel)).ConfigureAwait(false);
+        var rows = new List<BenchRow>
+        {
+            new($"generate, {options.Model.Name}", first, "tokens/s", null, 0),
+            new($"generate, {options.Partner.Name}", second, "tokens/s", "generate, first model", first),
+            new("generate, 2 models fused (GenerateEnsemble)", fused, "tokens/s", "generate, first model", first,
+                "two forwards per token: about 0.5 for models of one size is the most to expect"),
+        };
+        var setup = $"{options.Model.Name} + {options.Partner.Name} on {options.Device} through the in-process inference service; "
+            + $"prompt {prompt.Length} tokens, {options.NewTokens} new tokens, temperature 0.7, seed 1; best of {options.Repeats}";
+        return new BenchSuiteResult("fusion", setup, rows);
+    }
+
+    private static async Task<double> GenerateAsync(InferenceService.InferenceServiceClient client, string model, int[] prompt, int tokens, CancellationToken cancel)
+    {
+        var request = new GenerateRequest
+        {
+            Model = model,
+            Prompt = new Prompt { Tokens = new TokenIds { Ids = { prompt } } },
+            Sampling = new SamplingParams { DoSample = true, Temperature = 0.7f, MaxNewTokens = tokens },
+            InputSettings = new InputSettings { Eos = EosStop.None },
+            Seed = 1,
+        };
+        var clock = Stopwatch.StartNew();
+        var generated = await BenchCluster.GenerateAsync(client, request, cancel).ConfigureAwait(false);
+        return generated / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> EnsembleAsync(InferenceService.InferenceServiceClient client, int[] prompt, int tokens, CancellationToken cancel)
+    {
+        var request = new GenerateEnsembleRequest
+        {
+            Prompt = new Prompt { Tokens = new TokenIds { Ids = { prompt } } },
+            Sampling = new SamplingParams { Temperature = 0.7f, MaxNewTokens = tokens },
+            InputSettings = new InputSettings { Eos = EosStop.None },
+            Seed = 1,
+            Members = { new EnsembleMember { Model = BenchCluster.First }, new EnsembleMember { Model = BenchCluster.Second } },
+        };
+        var clock = Stopwatch.StartNew();
+        using var call = client.GenerateEnsemble(request, cancellationToken: cancel);
+        var generated = 0;
+        await foreach (var message in call.ResponseStream.ReadAllAsync(cancel).ConfigureAwait(false))
+        {
+            generated += message.Delta?.TokenIds.Count ?? 0;
+        }
+        return generated / clock.Elapsed.TotalSeconds;
+    }
+}
