@@ -114,6 +114,7 @@ public sealed class BenchCommandTests : IDisposable
     [InlineData("--repeats is 0; it must be at least 1", "bench", "engine", "--repeats", "0")]
     [InlineData("--model: give one or two models", "bench", "--model", "a", "--model", "b", "--model", "c")]
     [InlineData("no-such-model", "bench", "engine", "--model", "no-such-model")]
+    [InlineData("unknown random model \"random:7b\": use random:125m or random:1b", "bench", "engine", "--model", "random:7b")]
     [InlineData("the e2e suite's config", "bench", "e2e", "--config", "/nonexistent/config.json")]
     [InlineData("unknown device \"tpu\"", "bench", "engine", "--device", "tpu")]
     public async Task Bad_input_is_a_usage_error_naming_what_to_fix(string message, params string[] args)

@@ -24,7 +24,8 @@ public static class BenchCommand
         };
         var model = new Option<string[]>("--model", "-m")
         {
-            Description = "Model (name or folder) the suites run on; a second one is fusion's and merge's other member (default zoo/base and zoo/math; one given is used twice).",
+            Description = "Model (name or folder) the suites run on, or random:125m / random:1b (a seeded random Llama of that size, written to a temporary folder); " +
+                "a second one is fusion's and merge's other member (default zoo/base and zoo/math; one given is used twice).",
             AllowMultipleArgumentsPerToken = false,
         };
         var device = new Option<string?>("--device") { Description = "cpu, cuda:N or auto (default MOCO_DEVICE, else auto)." };
@@ -77,19 +78,6 @@ public static class BenchCommand
             var environment = new MocoEnvironment();
             var resolver = LocalModels.Resolver(parse.GetValue(modelsDir) ?? [], environment);
             var chosen = parse.GetValue(suites) is { Length: > 0 } named ? named : [.. BenchSuites.All.Select(s => s.Name)];
-            var models = new List<BenchModel>();
-            foreach (var name in parse.GetValue(model) is { Length: > 0 } given ? given : DefaultModels)
-            {
-                try
-                {
-                    models.Add(new BenchModel(name, resolver.Require(name).Directory!));
-                }
-                catch (ModelNotFoundException e)
-                {
-                    error.WriteLine($"error: {e.Message}\n  fix: pass --model with a model folder or a name `moco models list` shows, or --models-dir");
-                    return ExitCodes.Usage;
-                }
-            }
             var configFile = parse.GetValue(config) ?? Path.Combine(environment.InstallDirectory, "examples", "quickstart.json");
             if (chosen.Contains("e2e") && !File.Exists(configFile))
             {
@@ -108,21 +96,59 @@ public static class BenchCommand
                 error.WriteLine($"error: --device {deviceName}: {e.Message}\n  fix: `moco doctor` lists this machine's devices; pass --device cpu to measure the CPU");
                 return e.Status == MocoStatus.InvalidArgument ? ExitCodes.Usage : ExitCodes.Environment;
             }
-            var options = new BenchOptions(models, deviceName, parse.GetValue(threads), parse.GetValue(prompt), parse.GetValue(tokens), batches,
-                parse.GetValue(repeats), configFile, parse.GetValue(limit),
-                [.. (parse.GetValue(dataDir) ?? []).Select(Path.GetFullPath), .. environment.DataDirectories], resolver);
-            var report = await BenchSuites.RunAsync(chosen, options, error, cancel).ConfigureAwait(false);
-            var text = parse.GetValue(json) ? BenchRenderer.Json(report) + "\n" : BenchRenderer.Markdown(report);
-            if (parse.GetValue(output) is { } file && file != "-")
+            DirectoryInfo? generated = null;
+            try
             {
-                await File.WriteAllTextAsync(file, text, cancel).ConfigureAwait(false);
-                error.WriteLine($"wrote {Path.GetFullPath(file)}");
+                var models = new List<BenchModel>();
+                foreach (var name in parse.GetValue(model) is { Length: > 0 } given ? given : DefaultModels)
+                {
+                    try
+                    {
+                        if (!RandomModel.Names(name))
+                        {
+                            models.Add(new BenchModel(name, resolver.Require(name).Directory!));
+                        }
+                        else if (models.Find(m => m.Name == name) is { } written)
+                        {
+                            models.Add(written);
+                        }
+                        else
+                        {
+                            error.WriteLine($"writing {name}");
+                            generated ??= Directory.CreateTempSubdirectory("moco-bench-random-");
+                            models.Add(new BenchModel(name, RandomModel.Write(name, resolver.Require("zoo/base").Directory!, generated.FullName)));
+                        }
+                    }
+                    catch (ModelNotFoundException e)
+                    {
+                        error.WriteLine($"error: {e.Message}\n  fix: pass --model with a model folder, a name `moco models list` shows, or random:125m or random:1b");
+                        return ExitCodes.Usage;
+                    }
+                    catch (ArgumentException e)
+                    {
+                        return Usage(error, e.Message);
+                    }
+                }
+                var options = new BenchOptions(models, deviceName, parse.GetValue(threads), parse.GetValue(prompt), parse.GetValue(tokens), batches,
+                    parse.GetValue(repeats), configFile, parse.GetValue(limit),
+                    [.. (parse.GetValue(dataDir) ?? []).Select(Path.GetFullPath), .. environment.DataDirectories], resolver);
+                var report = await BenchSuites.RunAsync(chosen, options, error, cancel).ConfigureAwait(false);
+                var text = parse.GetValue(json) ? BenchRenderer.Json(report) + "\n" : BenchRenderer.Markdown(report);
+                if (parse.GetValue(output) is { } file && file != "-")
+                {
+                    await File.WriteAllTextAsync(file, text, cancel).ConfigureAwait(false);
+                    error.WriteLine($"wrote {Path.GetFullPath(file)}");
+                }
+                else
+                {
+                    await parse.InvocationConfiguration.Output.WriteAsync(text).ConfigureAwait(false);
+                }
+                return report.Failures.Count == 0 ? ExitCodes.Success : ExitCodes.Failed;
             }
-            else
+            finally
             {
-                await parse.InvocationConfiguration.Output.WriteAsync(text).ConfigureAwait(false);
+                generated?.Delete(recursive: true);
             }
-            return report.Failures.Count == 0 ? ExitCodes.Success : ExitCodes.Failed;
         });
         return command;
     }

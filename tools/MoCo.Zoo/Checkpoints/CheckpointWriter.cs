@@ -95,7 +95,9 @@ public static class CheckpointWriter
         ["torch_dtype"] = "bfloat16",
     };
 
-    private static List<(string, long[], float[])> InitialTensors(ModelShape s, int vocabulary, ulong seed)
+    /// <summary>The seeded initialisation of <see cref="WriteInitial"/>: every tensor of a model of <paramref name="s"/> with
+    /// <paramref name="vocabulary"/> entries, in file order (`moco bench --model random:1b` writes one of these too).</summary>
+    public static List<(string Name, long[] Shape, float[] Values)> InitialTensors(ModelShape s, int vocabulary, ulong seed)
     {
         var random = SeededRandom.For(seed, "init");
         float[] Normal(long count)
