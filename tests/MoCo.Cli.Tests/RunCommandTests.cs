@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace MoCo.Cli.Tests;
 
 /// <summary>`moco run` and `moco runs` argument handling (config-and-cli.md §4.1): usage errors exit 2 before anything
@@ -117,7 +119,42 @@ public sealed class RunCommandTests : IDisposable
         var quickstart = Path.Combine(new MoCo.Hosting.MocoEnvironment().InstallDirectory, "examples", "quickstart.json");
         var (device, _, deviceErr) = await Run("run", quickstart, "--dry-run", "--device", "cuda:7");
         Assert.Equal(2, device);
+        Assert.Contains("--device/MOCO_DEVICE \"cuda:7\" names cuda:7", deviceErr);
+        Assert.Contains("[CFG011]", deviceErr);
         Assert.Contains("moco doctor", deviceErr);
+    }
+
+    [Fact]
+    public async Task An_embedded_run_places_its_models_as_the_config_says_and_reports_remapped_gpu_ids()
+    {
+        // config-and-cli.md §2.3 on a machine without a GPU (CI's): gpu_ids map to the CPU with one CFGW03 warning, the
+        // device map and config.resolved.json say where the models ran, and a config `device` naming a GPU refuses the run.
+        if (Native.MocoEngine.Devices.Count > 1)
+        {
+            return;
+        }
+        var install = new MoCo.Hosting.MocoEnvironment().InstallDirectory;
+        var quickstart = JsonNode.Parse(File.ReadAllText(Path.Combine(install, "examples", "quickstart.json")))!.AsObject();
+        quickstart["gpu_ids"] = new JsonArray(0, 1);
+        quickstart.Remove("evaluation");
+        var logs = Path.Combine(_dir, "logs");
+        var data = Path.Combine(install, "data");
+        var (code, output, err) = await Run("run", Config(quickstart.ToJsonString()), "--data-dir", data, "--limit", "1", "--no-baselines", "--json",
+            "--store", Store, "-l", logs);
+        Assert.True(code == 0, err);
+        var events = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        var started = events.Single(e => (string)e["type"]! == "run_started");
+        Assert.Equal(["cpu", "cpu"], started["device_map"]!.AsArray().Select(m => (string)m!["device"]!));
+        var warning = Assert.Single(events, e => (string)e["type"]! == "warning");
+        Assert.Contains("gpu_ids: no CUDA device is visible: gpu_ids are mapped to the CPU [CFGW03]", (string)warning["message"]!);
+        var runId = (string)started["run_id"]!;
+        var resolved = JsonNode.Parse(File.ReadAllText(Path.Combine(logs, "moco", runId, "config.resolved.json")))!;
+        Assert.Equal(["cpu", "cpu"], resolved["models"]!.AsArray().Select(m => (string)m!["device"]!));
+
+        quickstart["device"] = "cuda:0";
+        var (refused, _, refusal) = await Run("run", Config(quickstart.ToJsonString()), "--data-dir", data, "--limit", "1", "--store", Store, "-l", logs);
+        Assert.Equal(2, refused);
+        Assert.Contains("device: device \"cuda:0\" names cuda:0, but no CUDA device is visible here (only cpu) [CFG011]", refusal);
     }
 
     [Fact]

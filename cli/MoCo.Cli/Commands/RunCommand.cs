@@ -4,6 +4,7 @@ using Grpc.Net.Client;
 using MoCo.Cli.Embedded;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
+using MoCo.Orchestrator.Config;
 using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods;
@@ -125,11 +126,13 @@ public static class RunCommand
             return ExitCodes.Environment;
         }
         await using var storeLifetime = store;
+        var runEnvironment = settings.LocalEnvironment(environment);
         EmbeddedCluster started;
         try
         {
             started = await EmbeddedCluster.StartBackendsAsync(["inference", "evaluator"],
-                new ServeSettings { QuietLogs = true, ModelDirectories = settings.ModelsDirs, Device = settings.Device }, cancel).ConfigureAwait(false);
+                new ServeSettings { QuietLogs = true, ModelDirectories = settings.ModelsDirs, Device = await ReplicaDeviceAsync(store, file, text, settings, runEnvironment, cancel).ConfigureAwait(false) },
+                cancel).ConfigureAwait(false);
         }
         catch (MocoConfigurationException e)
         {
@@ -140,8 +143,7 @@ public static class RunCommand
         await using var cluster = started;
         using var inferenceChannel = GrpcChannel.ForAddress(cluster.Find("inference")!.GrpcAddress);
         using var evaluatorChannel = GrpcChannel.ForAddress(cluster.Find("evaluator")!.GrpcAddress);
-        var engine = new RunEngine(store, RunServices.Over(inferenceChannel, evaluatorChannel),
-            settings.LocalEnvironment(environment), MethodRegistry.Default);
+        var engine = new RunEngine(store, RunServices.Over(inferenceChannel, evaluatorChannel), runEnvironment, MethodRegistry.Default);
         var logOptions = new LogWriteOptions(settings.OverwriteLogs, settings.StrictReferenceLogs);
         RunResult result;
         Task<RunResult> Execute(Action<RunEvent> show) => settings.Resume is { } reference
@@ -170,6 +172,26 @@ public static class RunCommand
             Reported(await RunRecords.ToProtoAsync(store, result.RunId, withItems: true, CancellationToken.None).ConfigureAwait(false), logDirectory, error);
         }
         return Finish(result, settings, logDirectory, output, error);
+    }
+
+    // The device the run's inference replica opens (config-and-cli.md §2.3): the placement of the config given, else of
+    // the resumed run's stored one; a config the engine will refuse with its own messages opens --device / MOCO_DEVICE / auto.
+    private static async Task<string?> ReplicaDeviceAsync(IRunStore store, string? file, string? text, RunSettings settings, RunEnvironment runEnvironment,
+        CancellationToken cancel)
+    {
+        try
+        {
+            var configText = text ?? (await store.GetRunAsync(await RunEngine.ResolveAsync(store, settings.Resume!, cancel).ConfigureAwait(false), cancel)
+                .ConfigureAwait(false))!.Run.ConfigText;
+            var config = (text is not null
+                ? RunEngine.Check(text, file!, Path.GetDirectoryName(Path.GetFullPath(file!)), settings.Overrides(), runEnvironment, MethodRegistry.Default)
+                : RunEngine.Check(configText, "config", null, settings.Overrides(), runEnvironment, MethodRegistry.Default)).Config!;
+            return DevicePlacement.For(config, runEnvironment.Devices!)?.Replica ?? settings.Device;
+        }
+        catch (Exception e) when (e is RunRejectedException or MethodNotImplementedException)
+        {
+            return settings.Device;
+        }
     }
 
     /// <summary>A run refused before any work: its config problems, the error with its code and fix; exit 3 for a changed

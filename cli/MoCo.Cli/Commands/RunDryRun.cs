@@ -20,7 +20,9 @@ internal static class RunDryRun
     {
         var registry = MethodRegistry.Default;
         var overrides = settings.Overrides();
-        var runEnvironment = settings.LocalEnvironment(environment);
+        var local = settings.LocalEnvironment(environment);
+        // A server places models itself (§2.3): this machine's GPUs are not the config's to check then.
+        var runEnvironment = server is null ? local : local with { Devices = null };
         var models = runEnvironment.Models!;
         ValidationResult validation;
         try
@@ -40,18 +42,8 @@ internal static class RunDryRun
         {
             error.WriteLine(problem.Format(file));
         }
-        string device;
-        try
-        {
-            // The device the embedded inference service would open: the same resolution, "auto" made concrete.
-            using var context = MocoContext.Create(settings.Device ?? environment.Device);
-            device = context.Device;
-        }
-        catch (MocoException e)
-        {
-            error.WriteLine($"error: {e.Message}\n  fix: pick one of the devices `moco doctor` lists, or auto");
-            return ExitCodes.Usage;
-        }
+        // The device an embedded run's inference replica would open here (§2.3), as the run places it.
+        var device = DevicePlacement.For(config, local.Devices!)?.Replica ?? "auto";
 
         var limit = overrides.Limit ?? config.Evaluation.Limit;
         var limitSeed = overrides.LimitSeed ?? config.Evaluation.LimitSeed;

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
+using MoCo.Native;
+using MoCo.Orchestrator.Config;
 using MoCo.Orchestrator.Engine;
 
 namespace MoCo.Cli.Commands;
@@ -47,7 +49,23 @@ internal sealed record RunSettings
     /// <summary>What an embedded run (and `--dry-run`) resolves against on this machine: `--data-dir` then the
     /// environment's data path, `--models-dir` then its models path (config-and-cli.md §6).</summary>
     public RunEnvironment LocalEnvironment(MocoEnvironment environment) =>
-        new([.. DataDirs.Select(Path.GetFullPath), .. environment.DataDirectories], LocalModels.Resolver(ModelsDirs, environment));
+        new([.. DataDirs.Select(Path.GetFullPath), .. environment.DataDirectories], LocalModels.Resolver(ModelsDirs, environment))
+        {
+            Devices = new DeviceEnvironment(Device ?? environment.Device, CudaDevices()),
+        };
+
+    // The GPUs libmoco sees; none when it cannot load (the run then fails on its own with the reason).
+    private static int CudaDevices()
+    {
+        try
+        {
+            return MocoEngine.Devices.Count(d => d.Kind == MoCo.Native.DeviceKind.Cuda);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or MocoException)
+        {
+            return 0;
+        }
+    }
 
     /// <summary>The overrides StartRun carries (flag &gt; environment &gt; config, config-and-cli.md §6).</summary>
     public RunOverrides Overrides()

@@ -87,6 +87,10 @@ public sealed class ConfigValidator(MethodRegistry registry, DatasetCache? datas
         {
             EnvironmentChecks.Models(root, method, hyper, resolver, options.ConfigDirectory, sink);
         }
+        if (options.Devices is { } devices && models is not null && gpuIds is not null && device is not null && hyper is not null)
+        {
+            DevicePlacement.Place(models.Count, devices.Requested, device, gpuIds, hyper.Bool(Methods.GeneralKeys.BigModelMode), devices.CudaDevices, sink);
+        }
 
         var valid = sink.Problems.All(p => p.Severity != ProblemSeverity.Error);
         if (!valid || method is null || task is null || models is null || gpuIds is null || hyper is null || compat is null || !seedOk

@@ -18,8 +18,15 @@ public sealed record ValidationOptions(
     IReadOnlyList<string>? EnvironmentDataDirectories = null,
     ModelResolver? Models = null,
     string? ConfigDirectory = null,
-    CompatMode? Compat = null)
+    CompatMode? Compat = null,
+    DeviceEnvironment? Devices = null)
 {
     /// <summary>True when the task is looked up.</summary>
     public bool ChecksTask => DataDirectories is not null || EnvironmentDataDirectories is not null;
 }
+
+/// <summary>What device placement is checked against (config-and-cli.md §2.3), in an embedded run; a server places
+/// models itself, so there is none.</summary>
+/// <param name="Requested">`--device`, else MOCO_DEVICE; null when neither is set.</param>
+/// <param name="CudaDevices">CUDA devices this process sees.</param>
+public sealed record DeviceEnvironment(string? Requested, int CudaDevices);

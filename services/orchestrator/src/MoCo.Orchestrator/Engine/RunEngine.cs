@@ -34,7 +34,8 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
     public async Task<RunResult> StartAsync(RunStart start, Action<RunEvent> emit, CancellationToken cancellationToken)
     {
         var overrides = start.Overrides;
-        var config = Validate(start.ConfigText, start.ConfigName, start.ConfigDirectory, overrides);
+        var validation = Check(start.ConfigText, start.ConfigName, start.ConfigDirectory, overrides, environment, registry);
+        var config = validation.Config!;
         var created = DateTimeOffset.UtcNow;
         var runId = RunIds.New(created);
         var seed = overrides.Seed ?? config.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
@@ -48,7 +49,11 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
             config.ConfigText, ResolvedConfig.Build(config, seed, limit, limitSeed).ToJsonString(), limit, limitSeed, DatasetSha256(config), fingerprints,
             MocoInfo.Version, descriptor.Version, environment.Mode, created), cancellationToken).ConfigureAwait(false);
         var plan = new RunPlan(runId, config, seed, limit, limitSeed, [.. overrides.DataDirs], overrides.NoBaselines, Resumed: false, start.LogDirectory,
-            start.LogOptions, start.WantItems) { NoCache = overrides.NoCache };
+            start.LogOptions, start.WantItems)
+        {
+            NoCache = overrides.NoCache,
+            Warnings = [.. validation.Problems.Where(p => p.Severity == ProblemSeverity.Warning).Select(p => p.Format(start.ConfigName))],
+        };
         return await ExecuteAsync(plan, active, emit).ConfigureAwait(false);
     }
 
@@ -205,7 +210,8 @@ public sealed class RunEngine(IRunStore store, RunServices services, RunEnvironm
             EnvironmentDataDirectories: environment.DataDirectories,
             Models: environment.Models,
             ConfigDirectory: configDirectory,
-            Compat: overrides.Compat switch { Compat.Reference => CompatMode.Reference, Compat.Moco => CompatMode.Moco, _ => null });
+            Compat: overrides.Compat switch { Compat.Reference => CompatMode.Reference, Compat.Moco => CompatMode.Moco, _ => null },
+            Devices: environment.Devices);
         var result = new ConfigValidator(registry).Validate(text, name, options);
         if (result.Config is null)
         {

@@ -33,15 +33,16 @@ public static class RunEvents
         ReusedCalls = reusedCalls,
     };
 
-    /// <summary>The run_started payload: the config at a glance and the device map.</summary>
+    /// <summary>The run_started payload: the config at a glance and the device map (<paramref name="device"/>: an embedded
+    /// run's replica device, which every model runs on).</summary>
     public static RunStarted Started(string method, string task, string taskType, IReadOnlyList<string> models, int? limit, ulong? limitSeed, ulong seed,
-        bool reference, bool resumed)
+        bool reference, bool resumed, string? device = null)
     {
         var summary = new RunConfigSummary { Method = method, Task = task, TaskType = taskType, Limit = limit, LimitSeed = limitSeed };
         summary.ModelNames.AddRange(models);
         var started = new RunStarted { Config = summary, Seed = seed, Compat = reference ? Compat.Reference : Compat.Moco, Resumed = resumed };
-        // Models are placed by the inference service; the map names them in config order.
-        started.DeviceMap.AddRange(models.Select((m, i) => new DeviceAssignment { Name = m, Index = i }));
+        // In config order; the device is empty where a cluster places the models (server mode).
+        started.DeviceMap.AddRange(models.Select((m, i) => new DeviceAssignment { Name = m, Index = i, Device = device ?? "" }));
         return started;
     }
 

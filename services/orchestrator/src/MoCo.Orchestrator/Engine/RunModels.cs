@@ -37,6 +37,10 @@ public sealed record RunEnvironment(IReadOnlyList<string> DataDirectories, Model
     /// <summary>How often the owner refreshes its heartbeat and polls the cancel flag (config-and-cli.md §5.1: 5 s).</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Device placement of an embedded run (config-and-cli.md §2.3), checked with the config; null on a server,
+    /// which places models itself.</summary>
+    public Config.DeviceEnvironment? Devices { get; init; }
+
     /// <summary>"embedded" (the CLI hosts everything) or "server".</summary>
     public string Mode { get; init; } = "embedded";
 

@@ -9,4 +9,7 @@ public sealed record RunPlan(string RunId, RunConfig Config, ulong Seed, int? Li
 {
     /// <summary>`--no-cache`: calls this run has not stored are computed, never taken from other runs (config-and-cli.md §5.2).</summary>
     public bool NoCache { get; init; }
+
+    /// <summary>The config's warnings (CFGW codes), formatted; the run emits them as `warning` events after run_started.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
