@@ -1,17 +1,10 @@
 using System.Text.Json;
+using static MoCo.Cli.Tests.CliRunner;
 
 namespace MoCo.Cli.Tests;
 
 public sealed class CliTests
 {
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await MocoCommandLine.InvokeAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public async Task Help_lists_the_commands()
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using static MoCo.Cli.Tests.CliRunner;
 
 namespace MoCo.Cli.Tests;
 
@@ -17,14 +18,6 @@ public sealed class RunCommandTests : IDisposable
         var path = Path.Combine(_dir, "config.json");
         File.WriteAllText(path, text);
         return path;
-    }
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await MocoCommandLine.InvokeAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using static MoCo.Cli.Tests.CliRunner;
 
 namespace MoCo.Cli.Tests;
 
@@ -7,14 +8,6 @@ namespace MoCo.Cli.Tests;
 public sealed class TasksCommandTests
 {
     private static readonly string DataDir = FindData();
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await MocoCommandLine.InvokeAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public async Task List_json_shows_types_sizes_and_folder()

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using static MoCo.Cli.Tests.CliRunner;
 
 namespace MoCo.Cli.Tests;
 
@@ -28,14 +29,6 @@ public sealed class ValidateCommandTests : IDisposable
         var path = Path.Combine(_dir, name);
         File.WriteAllText(path, text);
         return path;
-    }
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await MocoCommandLine.InvokeAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     private static string Data { get; } = FindData();
