@@ -13,7 +13,7 @@ namespace MoCo.Cli.Bench;
 /// `moco bench e2e`: a whole collaboration run as `moco run --embedded --no-cache` does it (validation, dev and test
 /// phases, scoring, logs) against `single_model` on the config's first model, same task, items and general
 /// hyperparameters, run next to it in the same services: what collaborating costs in wall time per item, and what it
-/// buys in score. Each is run once untimed (model loads, first calls) and then timed like every other workload. Both runs use a run store and log folder of their own, removed afterwards.
+/// buys in score. Each is run once untimed (model loads, first calls), then the two alternate like every other suite's workloads. Both runs use a run store and log folder of their own, removed afterwards.
 /// </summary>
 public static class E2eBench
 {
@@ -34,10 +34,11 @@ public static class E2eBench
             using var evaluator = GrpcChannel.ForAddress(cluster.Find("evaluator")!.GrpcAddress);
             var engine = new RunEngine(store, RunServices.Over(inference, evaluator), new RunEnvironment(options.DataDirectories, options.Resolver), MethodRegistry.Default);
 
-            log.WriteLine($"e2e: single_model on {single.Model}");
-            var baseline = await FastestAsync(options.Repeats, () => RunAsync(engine, single.Text, configPath, options, work.FullName, cancel)).ConfigureAwait(false);
-            log.WriteLine($"e2e: {Path.GetFileName(configPath)}");
-            var method = await FastestAsync(options.Repeats, () => RunAsync(engine, configText, configPath, options, work.FullName, cancel)).ConfigureAwait(false);
+            log.WriteLine($"e2e: single_model on {single.Model} and {Path.GetFileName(configPath)}, interleaved");
+            var baselineRuns = new Fastest(() => RunAsync(engine, single.Text, configPath, options, work.FullName, cancel));
+            var methodRuns = new Fastest(() => RunAsync(engine, configText, configPath, options, work.FullName, cancel));
+            await Measure.BestOfEachAsync(options.Repeats, baselineRuns.TimeAsync, methodRuns.TimeAsync).ConfigureAwait(false);
+            var (baseline, method) = (baselineRuns.Result!, methodRuns.Result!);
             var rows = new List<BenchRow>
             {
                 Row($"single_model, {single.Model}", baseline, null, null),
@@ -53,21 +54,23 @@ public static class E2eBench
         }
     }
 
-    // As Measure.Best, keeping the whole result of the fastest timed run (not the warm-up): its score and tokens go in the row's note.
-    private static async Task<RunResult> FastestAsync(int repeats, Func<Task<RunResult>> run)
+    // A workload of whole runs that keeps the fastest timed run's result (not the warm-up's): its score and tokens go in
+    // the row's note.
+    private sealed class Fastest(Func<Task<RunResult>> run)
     {
-        RunResult? fastest = null;
-        var runs = 0;
-        await Measure.BestAsync(repeats, async () =>
+        private int _runs;
+
+        public RunResult? Result { get; private set; }
+
+        public async Task<double> TimeAsync()
         {
             var result = await run().ConfigureAwait(false);
-            if (runs++ > 0 && (fastest is null || result.Wall < fastest.Wall))
+            if (_runs++ > 0 && (Result is null || result.Wall < Result.Wall))
             {
-                fastest = result;
+                Result = result;
             }
             return ItemsPerSecond(result);
-        }).ConfigureAwait(false);
-        return fastest!;
+        }
     }
 
     private static BenchRow Row(string workload, RunResult run, string? baseline, RunResult? of)

@@ -34,18 +34,18 @@ public static class EngineBench
         {
             new("copy bandwidth", bandwidth / 1e9, "GB/s", null, 0, $"read + written, {CopyBytes >> 20} MiB on {context.Device}"),
         };
-        var decode = new Dictionary<int, double>();
-        foreach (var batch in options.Batches)
+        // Batch 1 is prefill's baseline, so it is measured even when --batch leaves it out (and then not reported as a row).
+        var batches = options.Batches.Contains(1) ? options.Batches : [.. options.Batches, 1];
+        log.WriteLine($"engine: decode at batch {string.Join(", ", batches)} and a prefill of {prompt} tokens, interleaved");
+        var rates = Measure.BestOfEach(options.Repeats, [
+            .. batches.Select(batch => (Func<double>)(() => Measure.Sustained(() => Decode(model, batch, prompt, options.NewTokens)))),
+            () => Measure.Sustained(() => Prefill(model, prompt))]);
+        foreach (var (batch, i) in options.Batches.Select((b, i) => (b, i)))
         {
-            log.WriteLine($"engine: decode, batch {batch}");
-            decode[batch] = Measure.Best(options.Repeats, () => Decode(model, batch, prompt, options.NewTokens));
-            rows.Add(new BenchRow($"decode, batch {batch}", decode[batch], "tokens/s", "batch-1 bandwidth bound", bound,
+            rows.Add(new BenchRow($"decode, batch {batch}", rates[i], "tokens/s", "batch-1 bandwidth bound", bound,
                 batch == 1 ? null : $"the bound of batch {batch} is up to {batch}x the batch-1 bound"));
         }
-        log.WriteLine($"engine: prefill of {prompt} tokens");
-        var prefill = Measure.Best(options.Repeats, () => Prefill(model, prompt));
-        var oneStream = decode.TryGetValue(1, out var single) ? single : Measure.Best(options.Repeats, () => Decode(model, 1, prompt, options.NewTokens));
-        rows.Add(new BenchRow($"prefill, {prompt} tokens", prefill, "tokens/s", "decode, batch 1", oneStream));
+        rows.Add(new BenchRow($"prefill, {prompt} tokens", rates[^1], "tokens/s", "decode, batch 1", rates[batches.ToList().IndexOf(1)]));
         var setup = $"{options.Model.Name} ({info.Architecture}, {info.ParameterCount / 1e6:F1} M parameters, {info.Dtype}; "
             + $"{weightBytes / 1e6:F1} MB of weights read per step) on {context.Device}, {context.Threads} threads; "
             + $"prompt {prompt}, {options.NewTokens} new tokens per sequence; best of {options.Repeats}; "
@@ -72,8 +72,8 @@ public static class EngineBench
         return config.RootElement.TryGetProperty("tie_word_embeddings", out var tied) && tied.ValueKind == JsonValueKind.True;
     }
 
-    // batch sequences prefilled with the prompt (untimed), then newTokens steps of one token each; tokens/s of the steps.
-    private static double Decode(MocoModel model, int batch, int prompt, int newTokens)
+    // batch sequences prefilled with the prompt (untimed), then newTokens steps of one token each: the tokens and seconds of the steps.
+    private static (double Tokens, double Seconds) Decode(MocoModel model, int batch, int prompt, int newTokens)
     {
         using var cache = Cache(model, batch, prompt + newTokens);
         var vocab = model.Info.OutputSize;
@@ -99,11 +99,11 @@ public static class EngineBench
             }
             cache.Forward(forward);
         }
-        return batch * newTokens / clock.Elapsed.TotalSeconds;
+        return (batch * newTokens, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Tokens per second of one prefill of <paramref name="prompt"/> tokens, from an empty cache.</summary>
-    internal static double Prefill(MocoModel model, int prompt)
+    /// <summary>One prefill of <paramref name="prompt"/> tokens from an empty cache: the tokens and its seconds.</summary>
+    internal static (double Tokens, double Seconds) Prefill(MocoModel model, int prompt)
     {
         using var cache = Cache(model, 1, prompt);
         var logits = new float[model.Info.OutputSize];
@@ -111,7 +111,7 @@ public static class EngineBench
         forward.Add(cache.CreateSequence(), Tokens(model, prompt, 0), OutputMode.Last, logits);
         var clock = Stopwatch.StartNew();
         cache.Forward(forward);
-        return prompt / clock.Elapsed.TotalSeconds;
+        return (prompt, clock.Elapsed.TotalSeconds);
     }
 
     private static MocoKvCache Cache(MocoModel model, int sequences, int tokensEach)

@@ -20,12 +20,12 @@ public static class FusionBench
         var client = cluster.Direct;
         var prompt = Enumerable.Range(0, options.PromptTokens).Select(i => 32 + i % 64).ToArray();
 
-        log.WriteLine("fusion: one model");
-        var first = await Measure.BestAsync(options.Repeats, () => GenerateAsync(client, BenchCluster.First, prompt, options.NewTokens, cancel)).ConfigureAwait(false);
-        log.WriteLine("fusion: the other model");
-        var second = await Measure.BestAsync(options.Repeats, () => GenerateAsync(client, BenchCluster.Second, prompt, options.NewTokens, cancel)).ConfigureAwait(false);
-        log.WriteLine("fusion: two models fused");
-        var fused = await Measure.BestAsync(options.Repeats, () => EnsembleAsync(client, prompt, options.NewTokens, cancel)).ConfigureAwait(false);
+        log.WriteLine("fusion: each model alone and the two fused, interleaved");
+        var rates = await Measure.BestOfEachAsync(options.Repeats,
+            () => Measure.SustainedAsync(() => GenerateAsync(client, BenchCluster.First, prompt, options.NewTokens, cancel)),
+            () => Measure.SustainedAsync(() => GenerateAsync(client, BenchCluster.Second, prompt, options.NewTokens, cancel)),
+            () => Measure.SustainedAsync(() => EnsembleAsync(client, prompt, options.NewTokens, cancel))).ConfigureAwait(false);
+        var (first, second, fused) = (rates[0], rates[1], rates[2]);
         var rows = new List<BenchRow>
         {
             new($"generate, {options.Model.Name}", first, "tokens/s", null, 0),
@@ -38,7 +38,7 @@ public static class FusionBench
         return new BenchSuiteResult("fusion", setup, rows);
     }
 
-    private static async Task<double> GenerateAsync(InferenceService.InferenceServiceClient client, string model, int[] prompt, int tokens, CancellationToken cancel)
+    private static async Task<(double Tokens, double Seconds)> GenerateAsync(InferenceService.InferenceServiceClient client, string model, int[] prompt, int tokens, CancellationToken cancel)
     {
         var request = new GenerateRequest
         {
@@ -50,10 +50,10 @@ public static class FusionBench
         };
         var clock = Stopwatch.StartNew();
         var generated = await BenchCluster.GenerateAsync(client, request, cancel).ConfigureAwait(false);
-        return generated / clock.Elapsed.TotalSeconds;
+        return (generated, clock.Elapsed.TotalSeconds);
     }
 
-    private static async Task<double> EnsembleAsync(InferenceService.InferenceServiceClient client, int[] prompt, int tokens, CancellationToken cancel)
+    private static async Task<(double Tokens, double Seconds)> EnsembleAsync(InferenceService.InferenceServiceClient client, int[] prompt, int tokens, CancellationToken cancel)
     {
         var request = new GenerateEnsembleRequest
         {
@@ -70,6 +70,6 @@ public static class FusionBench
         {
             generated += message.Delta?.TokenIds.Count ?? 0;
         }
-        return generated / clock.Elapsed.TotalSeconds;
+        return (generated, clock.Elapsed.TotalSeconds);
     }
 }

@@ -13,7 +13,8 @@ namespace MoCo.Cli.Bench;
 /// </summary>
 public static class GatewayBench
 {
-    private const int Calls = 500;
+    // Tokenize calls per round: one is microseconds, so rounds batch them.
+    private const int Calls = 100;
 
     /// <summary>Runs the suite on <see cref="BenchOptions.Model"/>.</summary>
     public static async Task<BenchSuiteResult> RunAsync(BenchOptions options, TextWriter log, CancellationToken cancel)
@@ -25,12 +26,6 @@ public static class GatewayBench
         var text = cluster.Inference.App.Services.GetRequiredService<TextCalls>();
         var tokenize = new TokenizeRequest { Model = BenchCluster.First, Inputs = { new Prompt { Text = "The quick brown fox jumps over the lazy dog." } } };
 
-        log.WriteLine("gateway: Tokenize");
-        var local = Measure.Best(options.Repeats, () => Rate(Calls, () => text.Tokenize(tokenize)));
-        var grpc = await Measure.BestAsync(options.Repeats, () => RateAsync(Calls, () => direct.TokenizeAsync(tokenize, cancellationToken: cancel).ResponseAsync)).ConfigureAwait(false);
-        var gateway = await Measure.BestAsync(options.Repeats, () => RateAsync(Calls, () => routed.TokenizeAsync(tokenize, cancellationToken: cancel).ResponseAsync)).ConfigureAwait(false);
-
-        log.WriteLine("gateway: Generate");
         var generate = new GenerateRequest
         {
             Model = BenchCluster.First,
@@ -38,9 +33,14 @@ public static class GatewayBench
             Sampling = new SamplingParams { DoSample = false, MaxNewTokens = options.NewTokens },
             InputSettings = new InputSettings { Eos = EosStop.None },
         };
-        var generateCalls = Math.Max(1, Calls / Math.Max(1, options.NewTokens));
-        var generateDirect = await Measure.BestAsync(options.Repeats, () => RateAsync(generateCalls, () => BenchCluster.GenerateAsync(direct, generate, cancel))).ConfigureAwait(false);
-        var generateRouted = await Measure.BestAsync(options.Repeats, () => RateAsync(generateCalls, () => BenchCluster.GenerateAsync(routed, generate, cancel))).ConfigureAwait(false);
+        log.WriteLine("gateway: Tokenize and Generate in-process, over gRPC and through the gateway, interleaved");
+        var rates = await Measure.BestOfEachAsync(options.Repeats,
+            () => Task.FromResult(Measure.Sustained(() => Round(Calls, () => text.Tokenize(tokenize)))),
+            () => Measure.SustainedAsync(() => RoundAsync(Calls, () => direct.TokenizeAsync(tokenize, cancellationToken: cancel).ResponseAsync)),
+            () => Measure.SustainedAsync(() => RoundAsync(Calls, () => routed.TokenizeAsync(tokenize, cancellationToken: cancel).ResponseAsync)),
+            () => Measure.SustainedAsync(() => RoundAsync(1, () => BenchCluster.GenerateAsync(direct, generate, cancel))),
+            () => Measure.SustainedAsync(() => RoundAsync(1, () => BenchCluster.GenerateAsync(routed, generate, cancel)))).ConfigureAwait(false);
+        var (local, grpc, gateway, generateDirect, generateRouted) = (rates[0], rates[1], rates[2], rates[3], rates[4]);
 
         var rows = new List<BenchRow>
         {
@@ -50,30 +50,30 @@ public static class GatewayBench
             new($"Generate {options.NewTokens} tokens, gRPC loopback", generateDirect, "calls/s", null, 0, Latency(generateDirect)),
             new($"Generate {options.NewTokens} tokens, through the gateway", generateRouted, "calls/s", $"Generate {options.NewTokens} tokens, gRPC loopback", generateDirect, Latency(generateRouted)),
         };
-        var setup = $"{options.Model.Name} on {options.Device}; one caller, sequential calls ({Calls} Tokenize, {generateCalls} Generate per timing, "
-            + $"prompt {options.PromptTokens} tokens, greedy); best of {options.Repeats}";
+        var setup = $"{options.Model.Name} on {options.Device}; one caller, sequential calls for at least {Measure.MinimumSeconds} s per timing "
+            + $"(Generate: prompt {options.PromptTokens} tokens, greedy); best of {options.Repeats}";
         return new BenchSuiteResult("gateway", setup, rows);
     }
 
     private static string Latency(double callsPerSecond) => $"{1e6 / callsPerSecond:F0} us per call";
 
-    private static double Rate(int calls, Action call)
+    private static (double Calls, double Seconds) Round(int calls, Action call)
     {
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < calls; i++)
         {
             call();
         }
-        return calls / clock.Elapsed.TotalSeconds;
+        return (calls, clock.Elapsed.TotalSeconds);
     }
 
-    private static async Task<double> RateAsync(int calls, Func<Task> call)
+    private static async Task<(double Calls, double Seconds)> RoundAsync(int calls, Func<Task> call)
     {
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < calls; i++)
         {
             await call().ConfigureAwait(false);
         }
-        return calls / clock.Elapsed.TotalSeconds;
+        return (calls, clock.Elapsed.TotalSeconds);
     }
 }

@@ -1,30 +1,74 @@
 namespace MoCo.Cli.Bench;
 
-/// <summary>How every suite times a workload: one untimed warm-up run (first-call costs: page faults, JIT, caches,
-/// the KV blocks' first touch), then the best of the timed runs — on a shared machine the best is the steadiest
-/// figure, the others being the same work slowed by neighbours.</summary>
+/// <summary>How every suite times its workloads: one untimed warm-up run each (first-call costs: page faults, JIT,
+/// caches, the KV blocks' first touch), then rounds that time each workload in turn, keeping its best — on a shared
+/// machine the best is the steadiest figure, the others being the same work slowed by neighbours, and interleaving
+/// gives a baseline and its comparison the same neighbours. A timed run repeats its round until
+/// <see cref="MinimumSeconds"/> of timed work: a round on a small model takes milliseconds, below the noise of a
+/// scheduler tick.</summary>
 public static class Measure
 {
-    /// <summary>The highest of <paramref name="repeats"/> figures of <paramref name="rate"/> (higher is better).</summary>
-    public static double Best(int repeats, Func<double> rate)
+    /// <summary>Timed seconds a measurement accumulates at least.</summary>
+    public const double MinimumSeconds = 0.2;
+
+    /// <summary>Units per second over rounds of <paramref name="round"/> (each returns its units and the seconds of its
+    /// timed part) until <see cref="MinimumSeconds"/> have been timed.</summary>
+    public static double Sustained(Func<(double Units, double Seconds)> round)
     {
-        rate();
-        var best = 0.0;
-        for (var i = 0; i < repeats; i++)
+        var (units, seconds) = (0.0, 0.0);
+        while (seconds < MinimumSeconds)
         {
-            best = Math.Max(best, rate());
+            var (u, s) = round();
+            (units, seconds) = (units + u, seconds + s);
+        }
+        return units / seconds;
+    }
+
+    /// <summary>As <see cref="Sustained"/> for an asynchronous round.</summary>
+    public static async Task<double> SustainedAsync(Func<Task<(double Units, double Seconds)>> round)
+    {
+        var (units, seconds) = (0.0, 0.0);
+        while (seconds < MinimumSeconds)
+        {
+            var (u, s) = await round().ConfigureAwait(false);
+            (units, seconds) = (units + u, seconds + s);
+        }
+        return units / seconds;
+    }
+
+    /// <summary>Each workload's best rate (higher is better): every workload once untimed, then <paramref name="repeats"/>
+    /// rounds in which each is timed in turn, so a baseline and what is compared with it see the same machine.</summary>
+    public static double[] BestOfEach(int repeats, params Func<double>[] workloads)
+    {
+        foreach (var workload in workloads)
+        {
+            workload();
+        }
+        var best = new double[workloads.Length];
+        for (var r = 0; r < repeats; r++)
+        {
+            for (var w = 0; w < workloads.Length; w++)
+            {
+                best[w] = Math.Max(best[w], workloads[w]());
+            }
         }
         return best;
     }
 
-    /// <summary>As <see cref="Best(int, Func{double})"/> for an asynchronous workload.</summary>
-    public static async Task<double> BestAsync(int repeats, Func<Task<double>> rate)
+    /// <summary>As <see cref="BestOfEach"/> for asynchronous workloads.</summary>
+    public static async Task<double[]> BestOfEachAsync(int repeats, params Func<Task<double>>[] workloads)
     {
-        await rate().ConfigureAwait(false);
-        var best = 0.0;
-        for (var i = 0; i < repeats; i++)
+        foreach (var workload in workloads)
         {
-            best = Math.Max(best, await rate().ConfigureAwait(false));
+            await workload().ConfigureAwait(false);
+        }
+        var best = new double[workloads.Length];
+        for (var r = 0; r < repeats; r++)
+        {
+            for (var w = 0; w < workloads.Length; w++)
+            {
+                best[w] = Math.Max(best[w], await workloads[w]().ConfigureAwait(false));
+            }
         }
         return best;
     }

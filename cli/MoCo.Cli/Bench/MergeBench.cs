@@ -31,18 +31,18 @@ public static class MergeBench
         var staging = Directory.CreateTempSubdirectory("moco-bench-merge-");
         try
         {
-            log.WriteLine("merge: copying the input files");
-            var copy = Measure.Best(options.Repeats, () => CopyFiles(inputs, staging.FullName, bytes));
+            log.WriteLine("merge: a file copy of the inputs and each method, interleaved");
+            var rates = Measure.BestOfEach(options.Repeats, [
+                () => Measure.Sustained(() => CopyFiles(inputs, staging.FullName, bytes)),
+                .. Methods.Select(m => (Func<double>)(() => Measure.Sustained(() => MergeOnce(options, m.Method, staging.FullName, bytes))))]);
             var rows = new List<BenchRow>
             {
                 new("copy bandwidth (host memory)", bandwidth, "GB/s", null, 0, $"read + written, {CopyBytes >> 20} MiB, {context.Threads} threads"),
-                new("file copy of the inputs", copy, "GB/s", "copy bandwidth", bandwidth, "the input bytes read per second by File.Copy"),
+                new("file copy of the inputs", rates[0], "GB/s", "copy bandwidth", bandwidth, "the input bytes read per second by File.Copy"),
             };
-            foreach (var (method, name) in Methods)
+            foreach (var ((_, name), i) in Methods.Select((m, i) => (m, i)))
             {
-                log.WriteLine($"merge: {name}");
-                var rate = Measure.Best(options.Repeats, () => MergeOnce(options, method, staging.FullName, bytes));
-                rows.Add(new BenchRow($"merge {name}, 2 models", rate, "GB/s", "copy bandwidth", bandwidth, "input bytes read per second: read, kernels, write"));
+                rows.Add(new BenchRow($"merge {name}, 2 models", rates[i + 1], "GB/s", "copy bandwidth", bandwidth, "input bytes read per second: read, kernels, write"));
             }
             var setup = $"{options.Model.Name} and {options.Partner.Name} ({bytes / 1e6:F1} MB of weights read per merge) on the host, "
                 + $"{context.Threads} threads; density 0.5 for TIES and DARE_TIES; best of {options.Repeats}";
@@ -54,7 +54,7 @@ public static class MergeBench
         }
     }
 
-    private static double MergeOnce(BenchOptions options, MergeMethod method, string staging, long bytes)
+    private static (double Gigabytes, double Seconds) MergeOnce(BenchOptions options, MergeMethod method, string staging, long bytes)
     {
         var request = new MergeRequest { Method = method, OutputId = "bench-merged", Seed = 1 };
         if (method == MergeMethod.Linear)
@@ -73,7 +73,7 @@ public static class MergeBench
         {
             var clock = Stopwatch.StartNew();
             new MergeRunner(settings).Run(output.FullName, "model.safetensors");
-            return bytes / clock.Elapsed.TotalSeconds / 1e9;
+            return (bytes / 1e9, clock.Elapsed.TotalSeconds);
         }
         finally
         {
@@ -81,7 +81,7 @@ public static class MergeBench
         }
     }
 
-    private static double CopyFiles(IEnumerable<string> models, string staging, long bytes)
+    private static (double Gigabytes, double Seconds) CopyFiles(IEnumerable<string> models, string staging, long bytes)
     {
         var output = Directory.CreateDirectory(Path.Combine(staging, "copied"));
         try
@@ -92,7 +92,7 @@ public static class MergeBench
             {
                 File.Copy(file, Path.Combine(output.FullName, $"{n++}.safetensors"));
             }
-            return bytes / clock.Elapsed.TotalSeconds / 1e9;
+            return (bytes / 1e9, clock.Elapsed.TotalSeconds);
         }
         finally
         {

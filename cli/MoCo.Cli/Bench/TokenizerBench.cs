@@ -24,32 +24,28 @@ public static class TokenizerBench
         var (text, source) = Corpus(options.DataDirectories);
         var ids = tokenizer.Encode(text, addSpecialTokens: false);
 
-        log.WriteLine("tokenizer: engine prefill");
-        double prefill;
-        int prompt;
-        string device;
-        using (var context = MocoContext.Create(options.Device, options.Threads))
-        using (var model = MocoModel.Load(context, options.Model.Directory))
-        {
-            prompt = Math.Clamp(options.PromptTokens, 1, model.Info.MaxPositionEmbeddings);
-            device = context.Device;
-            prefill = Measure.Best(options.Repeats, () => EngineBench.Prefill(model, prompt));
-        }
-        log.WriteLine("tokenizer: encode and decode");
+        log.WriteLine("tokenizer: engine prefill, encode and decode, interleaved");
+        using var context = MocoContext.Create(options.Device, options.Threads);
+        using var model = MocoModel.Load(context, options.Model.Directory);
+        var prompt = Math.Clamp(options.PromptTokens, 1, model.Info.MaxPositionEmbeddings);
         var list = new List<int>(ids.Length);
-        var encode = Measure.Best(options.Repeats, () =>
-        {
-            list.Clear();
-            var clock = Stopwatch.StartNew();
-            tokenizer.Encode(text.AsSpan(), list, addSpecialTokens: false);
-            return list.Count / clock.Elapsed.TotalSeconds;
-        });
-        var decode = Measure.Best(options.Repeats, () =>
-        {
-            var clock = Stopwatch.StartNew();
-            tokenizer.Decode(ids);
-            return ids.Length / clock.Elapsed.TotalSeconds;
-        });
+        var rates = Measure.BestOfEach(options.Repeats,
+            () => Measure.Sustained(() => EngineBench.Prefill(model, prompt)),
+            () => Measure.Sustained(() =>
+            {
+                list.Clear();
+                var clock = Stopwatch.StartNew();
+                tokenizer.Encode(text.AsSpan(), list, addSpecialTokens: false);
+                return (list.Count, clock.Elapsed.TotalSeconds);
+            }),
+            () => Measure.Sustained(() =>
+            {
+                var clock = Stopwatch.StartNew();
+                tokenizer.Decode(ids);
+                return (ids.Length, clock.Elapsed.TotalSeconds);
+            }));
+        var (prefill, encode, decode) = (rates[0], rates[1], rates[2]);
+        var device = context.Device;
         var rows = new List<BenchRow>
         {
             new($"engine prefill, {prompt} tokens", prefill, "tokens/s", null, 0, $"on {device}"),
