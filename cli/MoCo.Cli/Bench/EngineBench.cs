@@ -50,7 +50,7 @@ public static class EngineBench
             + $"{weightBytes / 1e6:F1} MB of weights read per step) on {context.Device}, {context.Threads} threads; "
             + $"prompt {prompt}, {options.NewTokens} new tokens per sequence; best of {options.Repeats}; "
             + $"batch-1 bound {bound:F0} tokens/s"
-            + (weightBytes < CopyBytes / 4 ? " (the weights fit in the caches, so a step can beat the memory bound: pass a larger --model to measure it)" : "");
+            + (weightBytes < CopyBytes / 4 ? " (the weights fit in the caches, so a step can beat the memory bound: --model random:125m or a larger model measures it)" : "");
         return new BenchSuiteResult("engine", setup, rows);
     }
 
