@@ -11,6 +11,10 @@ public sealed class RunCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    private static readonly string Install = new MoCo.Hosting.MocoEnvironment().InstallDirectory;
+
+    private static string Quickstart => Path.Combine(Install, "examples", "quickstart.json");
+
     private string Store => Path.Combine(_dir, "runs.db");
 
     private string Config(string text)
@@ -42,7 +46,7 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public async Task A_device_that_is_not_there_exits_2_naming_the_setting_without_a_stack_trace()
     {
-        var quickstart = Path.Combine(new MoCo.Hosting.MocoEnvironment().InstallDirectory, "examples", "quickstart.json");
+        var quickstart = Quickstart;
         var (code, _, err) = await Run("run", quickstart, "--device", "cuda:7", "--limit", "1", "--store", Store, "-l", Path.Combine(_dir, "logs"));
         Assert.Equal(2, code);
         Assert.Contains("error: Moco:Inference:Device: moco_context_create", err);
@@ -68,7 +72,7 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public async Task A_dry_run_prints_the_resolved_plan_and_creates_neither_store_nor_logs()
     {
-        var quickstart = Path.Combine(new MoCo.Hosting.MocoEnvironment().InstallDirectory, "examples", "quickstart.json");
+        var quickstart = Quickstart;
         var logs = Path.Combine(_dir, "logs");
         var (code, output, err) = await Run("run", quickstart, "--dry-run", "--json", "--limit", "3", "--seed", "5", "--no-cache", "--store", Store, "-l", logs);
         Assert.True(code == 0, err);
@@ -109,7 +113,7 @@ public sealed class RunCommandTests : IDisposable
         Assert.Contains("[CFG009]", err);
         Assert.Contains("CONFIG_INVALID", err);
 
-        var quickstart = Path.Combine(new MoCo.Hosting.MocoEnvironment().InstallDirectory, "examples", "quickstart.json");
+        var quickstart = Quickstart;
         var (device, _, deviceErr) = await Run("run", quickstart, "--dry-run", "--device", "cuda:7");
         Assert.Equal(2, device);
         Assert.Contains("--device/MOCO_DEVICE \"cuda:7\" names cuda:7", deviceErr);
@@ -126,12 +130,11 @@ public sealed class RunCommandTests : IDisposable
         {
             return;
         }
-        var install = new MoCo.Hosting.MocoEnvironment().InstallDirectory;
-        var quickstart = JsonNode.Parse(File.ReadAllText(Path.Combine(install, "examples", "quickstart.json")))!.AsObject();
+        var quickstart = JsonNode.Parse(File.ReadAllText(Quickstart))!.AsObject();
         quickstart["gpu_ids"] = new JsonArray(0, 1);
         quickstart.Remove("evaluation");
         var logs = Path.Combine(_dir, "logs");
-        var data = Path.Combine(install, "data");
+        var data = Path.Combine(Install, "data");
         var (code, output, err) = await Run("run", Config(quickstart.ToJsonString()), "--data-dir", data, "--limit", "1", "--no-baselines", "--json",
             "--store", Store, "-l", logs);
         Assert.True(code == 0, err);

@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Grpc.Health.V1;
 using Grpc.Net.Client;
 using MoCo.Cli.Embedded;
 using MoCo.Contracts.V1;
@@ -59,9 +58,11 @@ public sealed class BenchCluster : IAsyncDisposable
                 {
                     await bench.Direct.LoadModelAsync(new LoadModelRequest { Model = name }, cancellationToken: cancel).ConfigureAwait(false);
                 }
-                if (gateway)
+                // The gateway routes a service once its own probe of the replica has answered SERVING.
+                var unhealthy = gateway ? (await cluster.CheckHealthAsync(TimeSpan.FromSeconds(30), cancel).ConfigureAwait(false)).Where(r => !r.Serving).ToList() : [];
+                if (unhealthy.Count > 0)
                 {
-                    await WaitUntilServingAsync(new Health.HealthClient(bench.Channel(cluster.Gateway!.GrpcAddress)), cancel).ConfigureAwait(false);
+                    throw new InvalidOperationException($"not serving: {string.Join("; ", unhealthy.Select(r => $"{r.Service}: {r.Detail}"))}");
                 }
                 return bench;
             }
@@ -98,20 +99,6 @@ public sealed class BenchCluster : IAsyncDisposable
         var channel = GrpcChannel.ForAddress(address);
         _channels.Add(channel);
         return channel;
-    }
-
-    // The gateway routes a service once its own health probe of the replica has answered SERVING.
-    private static async Task WaitUntilServingAsync(Health.HealthClient health, CancellationToken cancel)
-    {
-        using var watch = health.Watch(new HealthCheckRequest { Service = InferenceService.Descriptor.FullName }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancel);
-        await foreach (var status in watch.ResponseStream.ReadAllAsync(cancel).ConfigureAwait(false))
-        {
-            if (status.Status == HealthCheckResponse.Types.ServingStatus.Serving)
-            {
-                return;
-            }
-        }
-        throw new InvalidOperationException("the gateway never reported the inference service SERVING");
     }
 
     /// <inheritdoc />

@@ -175,7 +175,9 @@ public static class RunCommand
     }
 
     // The device the run's inference replica opens (config-and-cli.md §2.3): the placement of the config given, else of
-    // the resumed run's stored one; a config the engine will refuse with its own messages opens --device / MOCO_DEVICE / auto.
+    // the resumed run's stored one. Placement needs only the config's own keys, so this validates without the dataset
+    // and model lookups the engine does next; a config it refuses, or a placement that fails, opens --device /
+    // MOCO_DEVICE / auto, and the engine then refuses the run with its own messages.
     private static async Task<string?> ReplicaDeviceAsync(IRunStore store, string? file, string? text, RunSettings settings, RunEnvironment runEnvironment,
         CancellationToken cancel)
     {
@@ -183,12 +185,11 @@ public static class RunCommand
         {
             var configText = text ?? (await store.GetRunAsync(await RunEngine.ResolveAsync(store, settings.Resume!, cancel).ConfigureAwait(false), cancel)
                 .ConfigureAwait(false))!.Run.ConfigText;
-            var config = (text is not null
-                ? RunEngine.Check(text, file!, Path.GetDirectoryName(Path.GetFullPath(file!)), settings.Overrides(), runEnvironment, MethodRegistry.Default)
-                : RunEngine.Check(configText, "config", null, settings.Overrides(), runEnvironment, MethodRegistry.Default)).Config!;
-            return DevicePlacement.For(config, runEnvironment.Devices!)?.Replica ?? settings.Device;
+            var config = new ConfigValidator(MethodRegistry.Default).Validate(configText, file ?? "config",
+                new ValidationOptions(AllowUnknownKeys: settings.AllowUnknownKeys)).Config;
+            return config is not null && DevicePlacement.For(config, runEnvironment.Devices!) is { } placement ? placement.Replica : settings.Device;
         }
-        catch (Exception e) when (e is RunRejectedException or MethodNotImplementedException)
+        catch (RunRejectedException)
         {
             return settings.Device;
         }
