@@ -33,14 +33,14 @@ struct StepCost {
 };
 
 // The cost of an optimizer step of a trainer on `model`, over `steps` steps after one warm-up step.
-StepCost step_cost(moco_model* model, bool lora, int threads, int steps) {
+StepCost step_cost(moco_model* model, bool lora, int steps) {
     train::TrainerConfig config;
     config.lora = lora;
     config.lora_settings.rank = 16;
     config.lora_settings.scale = 2.0f;
     config.lora_settings.targets = 0xFu;  // q, k, v, o
     config.learning_rate = 1e-5;
-    train::Trainer trainer(*model, config, threads);
+    train::Trainer trainer(*model, config);
     const TrainBatch data = random_train_batch(kSequences, kTokens, model->config.vocab_size);
     auto one_step = [&] {
         return trainer.add_batch("bench", MOCO_LOSS_SFT, data.examples.data(), kSequences) == MOCO_OK &&
@@ -67,11 +67,11 @@ void print_train_table(const char* device) {
         StepCost gpu, cpu;
         {
             BenchModel model(shape, DType::BF16, 0, device);
-            gpu = step_cost(model.model(), lora, 1, 5);
+            gpu = step_cost(model.model(), lora, 5);
         }
         {
             BenchModel model(shape, DType::BF16, threads, "cpu");
-            cpu = step_cost(model.model(), lora, threads, 1);
+            cpu = step_cost(model.model(), lora, 1);
         }
         const double tokens = static_cast<double>(kSequences) * kTokens;
         if (gpu.seconds <= 0.0 || cpu.seconds <= 0.0) {

@@ -5,6 +5,11 @@
 //   BM_Decode/<dtype>/<batch>/<context>
 //                               one call decodes one token for each of `batch`
 //                               sequences holding `context` tokens (kept constant)   tokens/s
+//   BM_DecodeLockStep/<dtype>/<members>
+//                               `members` caches of the model, each decoding one token per step
+//                               (context 32) on a thread of its own, a step ending when every one
+//                               has: an ensemble's members on one context, which take the
+//                               context's threads in turn (members/1 is the baseline)   steps/s
 //   BM_Gemm/<impl>/M/N/K        y = x W^T: libmoco's fixed-order GEMM (F32 and BF16 weights)
 //                               against OpenBLAS sgemm, same thread count          GFLOP/s
 //   BM_Softmax/<impl>/n         one attention row's softmax over n scores, one thread: libmoco's
@@ -31,6 +36,9 @@ extern "C" void openblas_set_num_threads(int);
 #endif
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -38,6 +46,7 @@ extern "C" void openblas_set_num_threads(int);
 #include <map>
 #include <string>
 #include <memory>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -153,6 +162,79 @@ BENCHMARK_CAPTURE(BM_Decode, bf16, DType::BF16)
 BENCHMARK_CAPTURE(BM_Prefill, f32, DType::F32)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Decode, f32, DType::F32)
     ->Args({1, kPromptTokens})->Args({32, kPromptTokens})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// std::barrier's arrive_and_wait (C++20; libmoco builds as C++17).
+class Barrier {
+public:
+    explicit Barrier(int parties) : parties_(parties) {}
+    void arrive_and_wait() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        const uint64_t generation = generation_;
+        if (++arrived_ == parties_) {
+            arrived_ = 0;
+            ++generation_;
+            done_.notify_all();
+            return;
+        }
+        done_.wait(lock, [&] { return generation_ != generation; });
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable done_;
+    const int parties_;
+    int arrived_ = 0;
+    uint64_t generation_ = 0;
+};
+
+void BM_DecodeLockStep(benchmark::State& state, DType dtype) {
+    const int members = static_cast<int>(state.range(0));
+    moco_model* m = model(dtype).model();
+    std::vector<std::unique_ptr<Batch>> caches;
+    for (int i = 0; i < members; ++i) {
+        caches.push_back(std::make_unique<Batch>(m, 1, kPromptTokens));
+        if (!caches.back()->run()) {
+            state.SkipWithError(moco_last_error());
+            return;
+        }
+        caches.back()->entries[0].n_tokens = 1;
+    }
+    std::atomic<bool> failed{false};
+    auto decode = [&](int i) {
+        failed = failed || !caches[static_cast<size_t>(i)]->run();
+        caches[static_cast<size_t>(i)]->truncate(kPromptTokens);
+    };
+    // Each step: every member waits for the start, decodes, waits for the others to finish.
+    Barrier step(members);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> others;
+    for (int i = 1; i < members; ++i) {
+        others.emplace_back([&, i] {
+            for (;;) {
+                step.arrive_and_wait();
+                if (stop) return;
+                decode(i);
+                step.arrive_and_wait();
+            }
+        });
+    }
+    const double cpu_start = process_cpu_seconds();
+    for (auto _ : state) {
+        step.arrive_and_wait();
+        decode(0);
+        step.arrive_and_wait();
+    }
+    stop = true;
+    step.arrive_and_wait();
+    for (std::thread& t : others) t.join();
+    if (failed) {
+        state.SkipWithError(moco_last_error());
+        return;
+    }
+    set_rates(state, "steps/s", 1, cpu_start);
+}
+
+BENCHMARK_CAPTURE(BM_DecodeLockStep, bf16, DType::BF16)->Arg(1)->Arg(2)->Arg(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // ---- GEMM: libmoco's fixed-order kernel vs OpenBLAS ------------------------------------------
 

@@ -32,7 +32,7 @@ BenchModel::BenchModel(const BenchShape& s, DType dtype, int threads, const char
     ctx_.device = device;
     ctx_.kind = ctx_.device == "cpu" ? MOCO_DEVICE_CPU : MOCO_DEVICE_CUDA;
     ctx_.cuda_index = ctx_.kind == MOCO_DEVICE_CUDA ? std::stoi(ctx_.device.substr(5)) : -1;
-    ctx_.threads = threads > 0 ? threads : cpu::info().logical_cores;
+    set_host_threads(ctx_, threads > 0 ? threads : cpu::info().logical_cores);
     model_ = std::make_unique<moco_model>();
     moco_model& m = *model_;
     m.ctx = &ctx_;

@@ -72,7 +72,7 @@ void BM_Train(benchmark::State& state) {
     config.lora_settings.scale = 2.0f;
     config.lora_settings.targets = 0xFu;  // q, k, v, o
     config.learning_rate = 1e-5;
-    moco::train::Trainer trainer(*model.model(), config, threads());
+    moco::train::Trainer trainer(*model.model(), config);
 
     const moco::bench::TrainBatch data = moco::bench::random_train_batch(batch, tokens_per_sequence, shape(size).vocab);
     const double cpu_start = process_cpu_seconds();

@@ -171,6 +171,12 @@ MOCO_API moco_status moco_devices(moco_device_info* out, int capacity, int* coun
 
 /* ---------------------------------------------------------------------------------------------
  * Context: the device and thread budget every later handle (models, sequences) runs on.
+ *
+ * The budget is shared: the context keeps one pool of `threads` host threads, and the CPU forward
+ * passes of all its caches and the steps of its trainers take that pool in turn (first come, first
+ * served) rather than each running its own: each already spreads over the whole pool, and calls
+ * from several threads at once (two models' loops, a trainer beside serving) would otherwise put
+ * several pools' spinning workers on the same cores.
  * ------------------------------------------------------------------------------------------- */
 
 /* Upper bound accepted for moco_context_options.threads. */
@@ -382,9 +388,10 @@ MOCO_API moco_kv_cache_options moco_kv_cache_default_options(void);
 
 /*
  * Creates a KV cache for `model`, allocating the whole budget up front (so it fails now, not
- * mid-generation). Its forward calls run on the model's context's threads (a pool of its own), or
- * on the model's GPU for a CUDA context (the blocks then live in device memory; memory_bytes
- * budgets them as on the CPU: K and V in float32).
+ * mid-generation). Its forward calls run on the model's context's threads (taken in turn with the
+ * context's other caches and trainers; see "Context" above), or on the model's GPU for a CUDA
+ * context (the blocks then live in device memory; memory_bytes budgets them as on the CPU: K and V
+ * in float32).
  * Errors: MOCO_ERR_INVALID_ARGUMENT (NULL, bad option values, a budget below one block),
  * MOCO_ERR_UNIMPLEMENTED (a model on a CUDA context whose weights are not on the GPU, e.g. in a
  * build without CUDA), MOCO_ERR_OUT_OF_MEMORY (host or device memory). The model must outlive the

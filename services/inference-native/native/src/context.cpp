@@ -135,7 +135,7 @@ moco_status moco_context_create(const moco_context_options* opts, moco_context**
         ctx->device = std::move(device.name);
         ctx->kind = device.kind;
         ctx->cuda_index = device.cuda_index;
-        ctx->threads = o.threads == 0 ? cores : o.threads;
+        moco::set_host_threads(*ctx, o.threads == 0 ? cores : o.threads);
         *out = ctx.release();
         return MOCO_OK;
     });

@@ -2,6 +2,7 @@
 // blocks it needs, run the forward, draw, and commit - or roll everything back, so a failed call
 // changes no sequence (moco.h).
 #include "common.h"
+#include "context.h"
 #include "cpu/kv_cache_handle.h"
 #include "kernels/philox.h"
 #include "kernels/sampling.h"
@@ -250,7 +251,8 @@ moco_status run_forward(moco_kv_cache* cache, const moco_batch_entry* entries, i
         } else
 #endif
         {
-            finite = moco::cpu::forward(*cache->model, kv, cache->pool, cache->workspace, batch);
+            moco::cpu::HostCompute::Lease lease(*cache->model->ctx->compute);
+            finite = moco::cpu::forward(*cache->model, kv, lease.pool(), cache->workspace, batch);
         }
         if (finite && draws != nullptr && cache->device == nullptr) {
             const moco_status status = draw_on_cpu(batch, vocab, *draws);

@@ -141,7 +141,7 @@ moco_status moco_kv_cache_create(moco_model* model, const moco_kv_cache_options*
         }
         const int max_sequences = o.max_sequences == 0 ? kDefaultMaxSequences : o.max_sequences;
         auto cache = std::make_unique<moco_kv_cache>(
-            model, geometry, static_cast<int>(blocks), max_sequences, on_cuda ? 1 : model->ctx->threads,
+            model, geometry, static_cast<int>(blocks), max_sequences,
             on_cuda ? moco::cpu::KvCache::Storage::External : moco::cpu::KvCache::Storage::Host);
 #if MOCO_HAVE_CUDA
         if (on_cuda) {

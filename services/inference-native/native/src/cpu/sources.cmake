@@ -3,6 +3,7 @@ list(APPEND MOCO_SOURCES
     src/cpu/cpu_device.cpp
     src/cpu/isa.cpp
     src/cpu/thread_pool.cpp
+    src/cpu/host_compute.cpp
     src/cpu/copy_bandwidth.cpp
     src/cpu/gemm.cpp
     src/cpu/gemm_scalar.cpp

@@ -141,7 +141,7 @@ moco_status moco_trainer_create(moco_model* model, const moco_trainer_options* o
         const moco_status status = convert(*model, o, &config);
         if (status != MOCO_OK) return status;
         auto trainer = std::make_unique<moco_trainer>();
-        trainer->trainer = std::make_unique<moco::train::Trainer>(*model, config, model->ctx->threads);
+        trainer->trainer = std::make_unique<moco::train::Trainer>(*model, config);
         *out = trainer.release();
         return MOCO_OK;
     });

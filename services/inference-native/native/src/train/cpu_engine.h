@@ -1,9 +1,10 @@
 // The trainer's engine on the host: passes on the context's thread pool (train/pass.h), the masters
-// in the params' own buffer, AdamW in train/optimizer.h. Its results are the reference the CUDA
+// in the params' own buffer, AdamW in train/optimizer.h. Every call that runs on the pool leases it
+// (cpu/host_compute.h), so a training step and the context's forwards take turns. Its results are the reference the CUDA
 // engine is tested against.
 #pragma once
 
-#include "cpu/thread_pool.h"
+#include "cpu/host_compute.h"
 #include "train/engine.h"
 #include "train/optimizer.h"
 #include "train/params.h"
@@ -16,7 +17,7 @@ namespace moco::train {
 
 class CpuEngine final : public Engine {
 public:
-    CpuEngine(const moco_model& model, Params& params, const TrainerConfig& config, int threads);
+    CpuEngine(const moco_model& model, Params& params, const TrainerConfig& config);
 
     void forward(const PassBatch& batch, const Dropout& dropout) override;
     void policy_logprobs(const PassBatch& batch, double scale, double* out) override;
@@ -41,7 +42,8 @@ public:
 private:
     const moco_model& model_;
     Params& params_;
-    cpu::ThreadPool pool_;
+    cpu::HostCompute& compute_;
+    cpu::ThreadPool& pool_;  // compute_'s, used under a lease
     std::vector<float> grad_;
     std::vector<std::pair<size_t, size_t>> decay_ranges_;
     AdamW adam_;

@@ -66,10 +66,9 @@ public:
     virtual size_t activation_bytes() const = 0;
 };
 
-// The engine of the model's device: CpuEngine on a "cpu" context (running on `threads`), the CUDA
+// The engine of the model's device: CpuEngine on a "cpu" context (on the context's threads), the CUDA
 // engine on "cuda:N" (CUDA builds). `params` holds the initial masters; the engine keeps a
 // reference to it and to the model, both of which must outlive it.
-std::unique_ptr<Engine> make_engine(const moco_model& model, Params& params, const TrainerConfig& config,
-                                    int threads);
+std::unique_ptr<Engine> make_engine(const moco_model& model, Params& params, const TrainerConfig& config);
 
 }  // namespace moco::train

@@ -47,7 +47,7 @@ double log_sigmoid(double x) {
 
 }  // namespace
 
-Trainer::Trainer(const moco_model& model, const TrainerConfig& config, int threads)
+Trainer::Trainer(const moco_model& model, const TrainerConfig& config)
     : model_(model), config_(config),
       params_(config.lora ? Params::lora(model, config.lora_settings) : Params::full(model, config.added_vocab_rows)) {
     if (!config_.lora && !config_.added_output_row.empty()) {
@@ -58,7 +58,7 @@ Trainer::Trainer(const moco_model& model, const TrainerConfig& config, int threa
                       params_.master.begin() + static_cast<std::ptrdiff_t>(head->offset + row * H));
         }
     }
-    engine_ = make_engine(model_, params_, config_, threads);
+    engine_ = make_engine(model_, params_, config_);
 }
 
 const Params& Trainer::params() const {

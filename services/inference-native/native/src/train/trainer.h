@@ -30,8 +30,8 @@ struct TrainerState {
 
 class Trainer {
 public:
-    // On the model's device; `threads` sizes a CPU engine's pool.
-    Trainer(const moco_model& model, const TrainerConfig& config, int threads);
+    // On the model's device (a CPU engine on its context's threads).
+    Trainer(const moco_model& model, const TrainerConfig& config);
 
     // One micro-batch (moco_trainer_add_batch's contract; `fn` starts error messages).
     moco_status add_batch(const char* fn, int loss_kind, const moco_train_example* examples, int n);

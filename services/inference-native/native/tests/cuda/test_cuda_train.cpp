@@ -198,7 +198,7 @@ TEST_P(CudaTrainer, MatchesCpu) {
     Loaded cpu("cpu", dir_.path()), gpu("cuda:0", dir_.path());
     ASSERT_NE(gpu.model, nullptr);
     const train::TrainerConfig cfg = config_of(c);
-    train::Trainer tc(*cpu.model, cfg, 2), tg(*gpu.model, cfg, 2);
+    train::Trainer tc(*cpu.model, cfg), tg(*gpu.model, cfg);
     const std::vector<float> initial = tg.params().master;
     ASSERT_EQ(initial, tc.params().master) << "both trainers start from the same masters";
 
@@ -278,7 +278,7 @@ protected:
 
 TEST_F(CudaTrainerRuns, RepeatableBitForBit) {
     Loaded gpu("cuda:0", dir_.path());
-    train::Trainer a(*gpu.model, config_of(case_), 2), b(*gpu.model, config_of(case_), 2);
+    train::Trainer a(*gpu.model, config_of(case_)), b(*gpu.model, config_of(case_));
     for (int i = 0; i < 2; ++i) {
         const train::StepStats sa = step(a), sb = step(b);
         EXPECT_EQ(sa.loss, sb.loss);
@@ -291,12 +291,12 @@ TEST_F(CudaTrainerRuns, StateResumesOnTheGpuExactlyAndMovesToTheCpu) {
     Loaded gpu("cuda:0", dir_.path()), cpu("cpu", dir_.path());
     hf::TempDir out("moco_cuda_train_state");
     const std::string saved = out / "state.safetensors";
-    train::Trainer a(*gpu.model, config_of(case_), 2);
+    train::Trainer a(*gpu.model, config_of(case_));
     step(a);
     ASSERT_EQ(train::save_state("t", a, saved), MOCO_OK) << moco_last_error();
     const train::StepStats want = step(a);
 
-    train::Trainer b(*gpu.model, config_of(case_), 2), c(*cpu.model, config_of(case_), 2);
+    train::Trainer b(*gpu.model, config_of(case_)), c(*cpu.model, config_of(case_));
     ASSERT_EQ(train::load_state("t", b, saved), MOCO_OK) << moco_last_error();
     ASSERT_EQ(train::load_state("t", c, saved), MOCO_OK) << moco_last_error();
     const train::StepStats on_gpu = step(b), on_cpu = step(c);
@@ -321,7 +321,7 @@ TEST_F(CudaTrainerRuns, ALayerHoldsActivationsLinearInTheLength) {
         hf::TempDir dir("moco_cuda_train_layers");
         hf::write_model(dir.path(), spec);
         Loaded gpu("cuda:0", dir.path());
-        train::Trainer t(*gpu.model, config_of(case_), 2);
+        train::Trainer t(*gpu.model, config_of(case_));
         std::vector<Example> one(1);
         for (int i = 0; i < length; ++i) {
             one[0].tokens.push_back((i * 7) % spec.vocab_size);
@@ -342,7 +342,7 @@ TEST_F(CudaTrainerRuns, ALayerHoldsActivationsLinearInTheLength) {
 
 TEST_F(CudaTrainerRuns, OutOfMemoryLosesNothing) {
     Loaded gpu("cuda:0", dir_.path());
-    train::Trainer reference(*gpu.model, config_of(case_), 2), t(*gpu.model, config_of(case_), 2);
+    train::Trainer reference(*gpu.model, config_of(case_)), t(*gpu.model, config_of(case_));
     const std::vector<Example> first = make_examples(3, spec_.vocab_size, 50);
     const std::vector<moco_train_example> v = views(first);
     {

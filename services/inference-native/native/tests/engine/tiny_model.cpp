@@ -246,7 +246,7 @@ void TinyModel::build() {
     const int dt = s.dtype;
     ctx_.device = "cpu";
     ctx_.kind = MOCO_DEVICE_CPU;
-    ctx_.threads = 1;
+    set_host_threads(ctx_, 1);
     model_ = std::make_unique<moco_model>();
     moco_model& m = *model_;
     m.ctx = &ctx_;

@@ -33,8 +33,8 @@ public:
     const TinySpec& spec() const { return spec_; }
     const FloatWeights& weights() const { return weights_; }
     int output_size() const { return spec_.output_size(); }
-    // The context's thread count, read when a KV cache is created.
-    void set_threads(int threads) { ctx_.threads = threads; }
+    // The context's thread count (forwards and trainers run on its pool).
+    void set_threads(int threads) { set_host_threads(ctx_, threads); }
     // Makes token's embedding row +Inf, so that any forward over it fails with MOCO_ERR_NUMERIC.
     void poison_token(int token);
 

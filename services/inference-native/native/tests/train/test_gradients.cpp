@@ -49,7 +49,7 @@ void check_gradients(const TinySpec& spec, const Check& check, uint32_t seed) {
     config.dpo_beta = 0.5f;
     config.pg_temperature = check.pg_temperature;
     config.pg_token_mean = check.pg_token_mean;
-    train::Trainer trainer(*tm.model(), config, 2);
+    train::Trainer trainer(*tm.model(), config);
     const std::vector<TrainExample> examples = random_examples(4, spec.vocab, check.prompt, seed + 1);
     const std::vector<moco_train_example> ex = views(examples);
     if (check.lora) {

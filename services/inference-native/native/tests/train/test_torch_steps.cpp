@@ -72,7 +72,7 @@ TEST(TrainTorch, ThreeAdamWStepsMatchPyTorch) {
     config.warmup_steps = 1;
     config.total_steps = 4;
     {
-        train::Trainer trainer(*model, config, 2);
+        train::Trainer trainer(*model, config);
         const std::vector<int32_t> a = {5, 17, 200, 33, 90, 91, 4}, b = {250, 1, 2, 3, 64};
         const std::vector<uint8_t> mask_a = {0, 0, 0, 1, 1, 1, 1}, mask_b = {0, 0, 1, 1, 1};
         moco_train_example batch[2] = {};

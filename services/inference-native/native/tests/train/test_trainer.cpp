@@ -60,7 +60,7 @@ TEST(Trainer, FreshLoraLeavesOutputsUnchanged) {
         TinySpec spec;
         spec.dtype = dtype;
         TinyModel tm(spec, 11);
-        train::Trainer trainer(*tm.model(), lora_config(kAllTargets, 0.0f), 2);
+        train::Trainer trainer(*tm.model(), lora_config(kAllTargets, 0.0f));
         const std::vector<int32_t> tokens = random_tokens(9, spec.vocab, 12);
         Cache cache(tm.model());
         const std::vector<float> base = cache.append(cache.create(), tokens);
@@ -76,7 +76,7 @@ TEST(Trainer, ForwardIsTheInferenceForwardBitForBit) {
     for (const TinySpec& spec : all_specs()) {
         if (spec.classifier()) continue;
         TinyModel tm(spec, 13);
-        train::Trainer trainer(*tm.model(), full_config(), 2);
+        train::Trainer trainer(*tm.model(), full_config());
         const std::vector<int32_t> tokens = random_tokens(11, spec.vocab, 14);
         Cache cache(tm.model());
         EXPECT_TRUE(bits_equal(trainer.logits(tokens), cache.append(cache.create(), tokens))) << spec.name;
@@ -89,7 +89,7 @@ TEST(Trainer, SavedAdapterReproducesTrainerLogits) {
     spec.attention_bias = true;
     TinyModel tm(spec, 15);
     train::TrainerConfig config = lora_config((1u << kLoraQ) | (1u << kLoraV) | (1u << kLoraO) | (1u << kLoraDown), 0.1f);
-    train::Trainer trainer(*tm.model(), config, 2);
+    train::Trainer trainer(*tm.model(), config);
     train_steps(trainer, random_examples(4, spec.vocab, 2, 16), 3);
 
     hf::TempDir dir("trained_adapter");
@@ -132,7 +132,7 @@ TEST(Trainer, SavedCheckpointReloadsWithTheTrainersLogits) {
         hf::write_model(base.path(), spec);
         hf::write_text(base / "tokenizer.json", "{}");
         LoadedModel model(base.path());
-        train::Trainer trainer(*model.model, lora ? lora_config(kAllTargets, 0.0f) : full_config(), 2);
+        train::Trainer trainer(*model.model, lora ? lora_config(kAllTargets, 0.0f) : full_config());
         train_steps(trainer, random_examples(4, spec.vocab_size, 1, 18), 2);
 
         hf::TempDir out("train_out");
@@ -160,7 +160,8 @@ std::vector<float> train_and_read(int threads, bool lora, uint64_t seed) {
     TinyModel tm(spec, 20);
     train::TrainerConfig config = lora ? lora_config(kAllTargets, 0.2f) : full_config();
     config.lora_settings.seed = config.seed = seed;
-    train::Trainer trainer(*tm.model(), config, threads);
+    tm.set_threads(threads);
+    train::Trainer trainer(*tm.model(), config);
     train_steps(trainer, random_examples(5, spec.vocab, 2, 21), 3);
     return trainer.params().master;
 }
@@ -186,7 +187,7 @@ TEST(Trainer, ActivationMemoryGrowsLinearlyWithTheSequence) {
     spec.head_dim = 8;
     TinyModel tm(spec, 11);
     auto bytes_for = [&](int length) {
-        train::Trainer trainer(*tm.model(), lora_config(kAllTargets, 0.1f), 2);
+        train::Trainer trainer(*tm.model(), lora_config(kAllTargets, 0.1f));
         std::vector<TrainExample> one(1);
         for (int t = 0; t < length; ++t) {
             one[0].tokens.push_back((t * 7) % spec.vocab);
