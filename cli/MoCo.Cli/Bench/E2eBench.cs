@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Grpc.Net.Client;
 using MoCo.Cli.Embedded;
 using MoCo.Contracts.V1;
 using MoCo.Orchestrator.Engine;
@@ -28,11 +27,9 @@ public static class E2eBench
         {
             await using var store = await RunStores.OpenAsync(Path.Combine(work.FullName, "runs.db"), cancel).ConfigureAwait(false);
             log.WriteLine("e2e: starting inference and evaluator");
-            await using var cluster = await EmbeddedCluster.StartBackendsAsync(["inference", "evaluator"],
+            await using var services = await EmbeddedRunServices.StartAsync(store, new RunEnvironment(options.DataDirectories, options.Resolver),
                 new ServeSettings { QuietLogs = true, ModelDirectories = options.Resolver.ModelDirectories, Device = options.Device }, cancel).ConfigureAwait(false);
-            using var inference = GrpcChannel.ForAddress(cluster.Find("inference")!.GrpcAddress);
-            using var evaluator = GrpcChannel.ForAddress(cluster.Find("evaluator")!.GrpcAddress);
-            var engine = new RunEngine(store, RunServices.Over(inference, evaluator), new RunEnvironment(options.DataDirectories, options.Resolver), MethodRegistry.Default);
+            var engine = services.Engine;
 
             log.WriteLine($"e2e: single_model on {single.Model} and {Path.GetFileName(configPath)}, interleaved");
             var baselineRuns = new Fastest(() => RunAsync(engine, single.Text, configPath, options, work.FullName, cancel));

@@ -13,16 +13,9 @@ public static class Measure
 
     /// <summary>Units per second over rounds of <paramref name="round"/> (each returns its units and the seconds of its
     /// timed part) until <see cref="MinimumSeconds"/> have been timed.</summary>
-    public static double Sustained(Func<(double Units, double Seconds)> round)
-    {
-        var (units, seconds) = (0.0, 0.0);
-        while (seconds < MinimumSeconds)
-        {
-            var (u, s) = round();
-            (units, seconds) = (units + u, seconds + s);
-        }
-        return units / seconds;
-    }
+    // The synchronous forms run the asynchronous ones over completed tasks, which finish on the calling thread.
+    public static double Sustained(Func<(double Units, double Seconds)> round) =>
+        SustainedAsync(() => Task.FromResult(round())).GetAwaiter().GetResult();
 
     /// <summary>As <see cref="Sustained"/> for an asynchronous round.</summary>
     public static async Task<double> SustainedAsync(Func<Task<(double Units, double Seconds)>> round)
@@ -38,22 +31,8 @@ public static class Measure
 
     /// <summary>Each workload's best rate (higher is better): every workload once untimed, then <paramref name="repeats"/>
     /// rounds in which each is timed in turn, so a baseline and what is compared with it see the same machine.</summary>
-    public static double[] BestOfEach(int repeats, params Func<double>[] workloads)
-    {
-        foreach (var workload in workloads)
-        {
-            workload();
-        }
-        var best = new double[workloads.Length];
-        for (var r = 0; r < repeats; r++)
-        {
-            for (var w = 0; w < workloads.Length; w++)
-            {
-                best[w] = Math.Max(best[w], workloads[w]());
-            }
-        }
-        return best;
-    }
+    public static double[] BestOfEach(int repeats, params Func<double>[] workloads) =>
+        BestOfEachAsync(repeats, [.. workloads.Select(w => (Func<Task<double>>)(() => Task.FromResult(w())))]).GetAwaiter().GetResult();
 
     /// <summary>As <see cref="BestOfEach"/> for asynchronous workloads.</summary>
     public static async Task<double[]> BestOfEachAsync(int repeats, params Func<Task<double>>[] workloads)

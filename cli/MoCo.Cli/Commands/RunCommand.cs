@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Grpc.Core;
-using Grpc.Net.Client;
 using MoCo.Cli.Embedded;
 using MoCo.Contracts.V1;
 using MoCo.Hosting;
@@ -127,10 +126,10 @@ public static class RunCommand
         }
         await using var storeLifetime = store;
         var runEnvironment = settings.LocalEnvironment(environment);
-        EmbeddedCluster started;
+        EmbeddedRunServices started;
         try
         {
-            started = await EmbeddedCluster.StartBackendsAsync(["inference", "evaluator"],
+            started = await EmbeddedRunServices.StartAsync(store, runEnvironment,
                 new ServeSettings { QuietLogs = true, ModelDirectories = settings.ModelsDirs, Device = await ReplicaDeviceAsync(store, file, text, settings, runEnvironment, cancel).ConfigureAwait(false) },
                 cancel).ConfigureAwait(false);
         }
@@ -140,10 +139,8 @@ public static class RunCommand
             error.WriteLine($"error: {e.Message}");
             return ExitCodes.Usage;
         }
-        await using var cluster = started;
-        using var inferenceChannel = GrpcChannel.ForAddress(cluster.Find("inference")!.GrpcAddress);
-        using var evaluatorChannel = GrpcChannel.ForAddress(cluster.Find("evaluator")!.GrpcAddress);
-        var engine = new RunEngine(store, RunServices.Over(inferenceChannel, evaluatorChannel), runEnvironment, MethodRegistry.Default);
+        await using var services = started;
+        var engine = services.Engine;
         var logOptions = new LogWriteOptions(settings.OverwriteLogs, settings.StrictReferenceLogs);
         RunResult result;
         Task<RunResult> Execute(Action<RunEvent> show) => settings.Resume is { } reference
