@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using MoCo.Contracts;
 using MoCo.Contracts.V1;
 using MoCo.Hosting.Errors;
 using MoCo.Orchestrator.Methods.Primitives;
@@ -89,6 +90,22 @@ public sealed class DecodeEnsembleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_member_lost_mid_call_ends_it_with_that_members_error_and_cancels_the_others()
+    {
+        // The LoRA member's replica dies at its third step; the base member's replica never answers its third.
+        using var channel = GrpcChannel.ForAddress(_host.Address);
+        var faults = new MemberFaults(lost: GoldenModels.Lora, hung: GoldenModels.Llama, atStep: 3);
+        var client = new InferenceService.InferenceServiceClient(channel.Intercept(faults));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => new DecodeEnsembleBackend(client).GenerateEnsembleAsync(Call(Spec("uniform"), 0, 1), default)
+            .WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("replica lost", error.Status.Detail);
+        Assert.True(faults.HungStepCancelled);
+    }
+
+    [Fact]
     public void A_per_row_constant_added_to_a_member_leaves_the_fused_distribution_unchanged()
     {
         // Raw logits and log-probs differ by such a constant: the two paths fuse the same distribution (L2, L3).
@@ -138,6 +155,58 @@ public sealed class DecodeEnsembleTests : IAsyncLifetime
         var e = z.Select(x => Math.Exp(x - max)).ToArray();
         var sum = e.Sum();
         return [.. e.Select(x => x / sum)];
+    }
+
+    // Decode streams whose replicas fail at a step: `lost`'s stream breaks (UNAVAILABLE), `hung`'s waits until its call
+    // is cancelled.
+    private sealed class MemberFaults(string lost, string hung, int atStep) : Interceptor
+    {
+        private volatile bool _hungStepCancelled;
+
+        public bool HungStepCancelled => _hungStepCancelled;
+
+        public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(ClientInterceptorContext<TRequest, TResponse> context,
+            AsyncDuplexStreamingCallContinuation<TRequest, TResponse> continuation)
+        {
+            var call = continuation(context);
+            var model = context.Options.Headers?.GetValue(RoutingHeaders.Model);
+            if (model != lost && model != hung)
+            {
+                return call;
+            }
+            var cancel = context.Options.CancellationToken;
+            var reader = new FailingReader<TResponse>(call.ResponseStream, atStep, model == lost ? null : cancel, () => _hungStepCancelled = true);
+            return new AsyncDuplexStreamingCall<TRequest, TResponse>(call.RequestStream, reader, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
+        }
+    }
+
+    private sealed class FailingReader<T>(IAsyncStreamReader<T> inner, int atStep, CancellationToken? hangUntil, Action cancelled) : IAsyncStreamReader<T>
+    {
+        private int _steps;
+
+        public T Current => inner.Current;
+
+        public async Task<bool> MoveNext(CancellationToken cancellationToken)
+        {
+            if (++_steps < atStep)
+            {
+                return await inner.MoveNext(cancellationToken);
+            }
+            if (hangUntil is not { } token)
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, "replica lost"));
+            }
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(token, cancellationToken);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, either.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                cancelled();
+            }
+            throw new RpcException(new Status(StatusCode.Cancelled, "cancelled"));
+        }
     }
 
     // A gateway whose members live on two replicas: GenerateEnsemble answers NOT_COLOCATED.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Grpc.Core;
 using MoCo.Contracts;
@@ -15,7 +16,7 @@ namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 /// V* = min head width ids) and draws with the engine's L5 stream (<see cref="LogitFusion"/>), then appends the token
 /// to every member's sequence. A sample ends on the template member's EOS set, at max_new_tokens or at the tightest
 /// member's context; the text is the template member's detokenisation without special tokens. Members step
-/// concurrently, each on its own stream. Before the first call of a member set, every id below V* must read the same
+/// concurrently, each on its own stream; the first to fail ends the call with its error and cancels the others. Before the first call of a member set, every id below V* must read the same
 /// in every member's tokenizer and the members must share their tokenizer EOS (L6), else INVALID_ARGUMENT.
 /// </summary>
 /// <param name="client">The inference service (a gateway routes each member's calls by model).</param>
@@ -57,13 +58,14 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
         }
         var maxNew = Math.Min(call.MaxNewTokens, context - prompt.Length);
 
-        var members = spec.Members.Select(m => new MemberStream(client, m, cancellationToken)).ToList();
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var members = spec.Members.Select(m => new MemberStream(client, m, abort.Token)).ToList();
         try
         {
             var samples = Enumerable.Range(0, call.Samples).Select(_ => new List<int>()).ToList();
             var reasons = new string?[call.Samples];
             var live = Enumerable.Range(0, call.Samples).ToList();
-            var rows = await Task.WhenAll(members.Select(m => m.OpenAsync(live, prompt))).ConfigureAwait(false);
+            var rows = await StepAllAsync(members.Select(m => m.OpenAsync(live, prompt)), abort).ConfigureAwait(false);
             var vocab = rows.SelectMany(r => r.Values).Min(r => r.Length);
             for (var t = 0; live.Count > 0; t++)
             {
@@ -88,7 +90,7 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
                 live = [.. next.Keys.Order()];
                 if (live.Count > 0)
                 {
-                    rows = await Task.WhenAll(members.Select(m => m.AppendAsync(next))).ConfigureAwait(false);
+                    rows = await StepAllAsync(members.Select(m => m.AppendAsync(next)), abort).ConfigureAwait(false);
                 }
             }
             var decoded = await client.DetokenizeAsync(new DetokenizeRequest
@@ -109,6 +111,35 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
             {
                 await member.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    // Every member's step. The first member to fail cancels the others' streams and its error is the call's: a lost
+    // replica ends the call at once, not after the slowest member's step (or never, where that member's replica hangs).
+    private static async Task<Dictionary<int, float[]>[]> StepAllAsync(IEnumerable<Task<Dictionary<int, float[]>>> steps, CancellationTokenSource abort)
+    {
+        ExceptionDispatchInfo? first = null;
+        async Task<Dictionary<int, float[]>> Watch(Task<Dictionary<int, float[]>> step)
+        {
+            try
+            {
+                return await step.ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref first, ExceptionDispatchInfo.Capture(e), null);
+                await abort.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        try
+        {
+            return await Task.WhenAll(steps.Select(Watch)).ConfigureAwait(false);
+        }
+        catch (Exception) when (first is not null)
+        {
+            first.Throw();
+            throw;
         }
     }
 
@@ -181,13 +212,17 @@ public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClien
 
         public async ValueTask DisposeAsync()
         {
-            try
+            // A cancelled call (the caller's, or a member's failure) is only disposed, which ends the stream.
+            if (!cancellationToken.IsCancellationRequested)
             {
-                await _stream.RequestStream.CompleteAsync().ConfigureAwait(false);
-            }
-            catch (InvalidOperationException)
-            {
-                // The stream already ended (an error answered it).
+                try
+                {
+                    await _stream.RequestStream.CompleteAsync().ConfigureAwait(false);
+                }
+                catch (InvalidOperationException)
+                {
+                    // The stream already ended (an error answered it).
+                }
             }
             _stream.Dispose();
         }
