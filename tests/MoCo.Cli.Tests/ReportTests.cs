@@ -6,7 +6,7 @@ using MoCo.Contracts.V1;
 namespace MoCo.Cli.Tests;
 
 /// <summary>`moco report` (config-and-cli.md §4.1) over hand-built run records: results beside each model alone, phase
-/// throughput, score histograms, per-model rows, items that cannot break out of their HTML or Markdown cells, a
+/// throughput, score histograms, per-model items and calls, items that cannot break out of their HTML or Markdown cells, a
 /// comparison for several runs, and the default file path under the log folder.</summary>
 public sealed class ReportTests : IDisposable
 {
@@ -46,6 +46,13 @@ public sealed class ReportTests : IDisposable
         run.Scores.Baselines.Add(new BaselineScore { Model = "m-a", Test = 0.5 });
         run.Scores.Baselines.Add(new BaselineScore { Model = "m-b", Test = 0.25 });
         run.Phases.Add(new PhaseRecord { Name = "test · generate", Status = PhaseStatus.Finished, Done = 8, Total = 8, Wall = Duration.FromTimeSpan(TimeSpan.FromSeconds(2)), CompletionTokens = 400 });
+        var calls = new ModelCallTotals
+        {
+            Phase = "test · generate", Model = "m-a", Kind = "generate", Calls = 4, PromptTokens = 120, CompletionTokens = 200,
+            Latency = Duration.FromTimeSpan(TimeSpan.FromSeconds(2)),
+        };
+        calls.Replicas.AddRange(["inference-0", "inference-1"]);
+        run.ModelCalls.Add(calls);
         run.Items.AddRange(items);
         return run;
     }
@@ -69,6 +76,7 @@ public sealed class ReportTests : IDisposable
         Assert.Contains("test · test: n=4, mean 0.750, min 0, max 1", md);
         Assert.Matches(@"0 \(wrong\)\s+1 █+\n1 \(right\)\s+3 █+\n", md);
         Assert.Contains("| m-a | baseline | 2 | 0.500 | 20 | 0.50 s |", md);
+        Assert.Contains("| m-a | test · generate | generate | 4 | 120 | 200 | 0.500 s | inference-0, inference-1 |", md);
         Assert.Contains("a \\| b<br>next line", md);
         // The config holds a ``` run: its fence is longer.
         Assert.Contains("````\n{\"method\"", md);

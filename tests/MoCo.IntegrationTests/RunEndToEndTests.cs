@@ -199,6 +199,12 @@ public sealed class RunEndToEndTests : IDisposable
             Assert.Equal(RunStatus.Succeeded, record.Status);
             Assert.Equal("server", record.Mode);
             Assert.Equal(3, record.Items.Count);
+            // One Generate stored per item the model answered (a prompt over its context is refused and not stored).
+            var answered = record.Items.Count(i => !(i.Fields["extras"].StructValue?.Fields.ContainsKey("error") ?? false));
+            Assert.InRange(answered, 1, 3);
+            var calls = Assert.Single(record.ModelCalls);
+            Assert.Equal((Model, "generate", (long)answered), (calls.Model, calls.Kind, calls.Calls));
+            Assert.Equal(record.Phases.Sum(p => p.CompletionTokens), calls.CompletionTokens);
             Assert.Single((await client.ListRunsAsync(new ListRunsRequest())).Runs);
             var invalid = await Assert.ThrowsAsync<RpcException>(async () =>
             {

@@ -6,7 +6,7 @@ using MoCo.Hosting;
 namespace MoCo.Cli.Commands;
 
 /// <summary>`moco report &lt;run&gt;… [--html|--md] [-o FILE]` (config-and-cli.md §4.1): one self-contained file per call —
-/// the config, results beside each model alone, per-phase time and throughput, score distributions, per-model items and
+/// the config, results beside each model alone, per-phase time and throughput, score distributions, per-model items and calls,
 /// the searchable items; several runs add a comparison. Runs come from the local store or a server (`--server`), as for
 /// `moco runs show`. Default file: `&lt;log dir&gt;/moco/&lt;run&gt;/report.html`, or `compare-….html` beside the run folders.</summary>
 public static class ReportCommand
@@ -22,7 +22,7 @@ public static class ReportCommand
         var store = new Option<string?>("--store") { Description = "Run store (default MOCO_RUN_STORE, else $MOCO_HOME/runs.db)." };
         var server = new Option<string?>("--server", "--gateway") { Description = "A MoCo.NET server (gateway URL; default MOCO_SERVER) instead of the local store." };
         var command = new Command("report", "Write one self-contained report of one or more runs: config, results vs each model alone, phases with " +
-            "time and throughput, score distributions, per-model items, searchable items; several runs are compared. Exit 2 for an unknown run.")
+            "time and throughput, score distributions, per-model items and calls, searchable items; several runs are compared. Exit 2 for an unknown run.")
         {
             runs, html, markdown, file, logDir, store, server,
         };

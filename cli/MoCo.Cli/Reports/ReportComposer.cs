@@ -86,6 +86,17 @@ internal static class ReportComposer
                     [m.Model, m.Phase, N(m.Items), $"{m.MeanScore:0.000}", N((long)m.CompletionTokens), $"{m.MeanLatencySeconds:0.00} s"])]);
         }
 
+        if (run.ModelCalls.Count > 0)
+        {
+            document.Heading(level + 1, "Calls per model");
+            document.Table(["model", "phase", "kind", "calls", "prompt tokens", "completion tokens", "mean latency", "replicas"],
+                [.. run.ModelCalls.Select(c => (IReadOnlyList<string>)
+                [
+                    c.Model.Length > 0 ? c.Model : "(unnamed)", c.Phase, c.Kind, N(c.Calls), N(c.PromptTokens), N(c.CompletionTokens),
+                    $"{c.Latency.ToTimeSpan().TotalSeconds / Math.Max(c.Calls, 1):0.000} s", c.Replicas.Count > 0 ? string.Join(", ", c.Replicas) : "—",
+                ])]);
+        }
+
         document.Heading(level + 1, "Config");
         document.Code(run.ConfigText);
 

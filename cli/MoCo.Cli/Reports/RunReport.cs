@@ -7,7 +7,7 @@ namespace MoCo.Cli.Reports;
 
 /// <summary>What `moco report` shows of one run (config-and-cli.md §4.1), computed from its record as GetRun returns it
 /// (so a report reads the local store and a server alike): results beside each model alone, per-phase time and
-/// throughput, score distributions per phase and split, per-model items, and the items themselves.</summary>
+/// throughput, score distributions per phase and split, per-model items and calls, and the items themselves.</summary>
 internal sealed class RunReport
 {
     private const int Bins = 10;

@@ -73,7 +73,7 @@ public abstract class RunStoreContract : IAsyncLifetime
     public async Task Calls_are_idempotent_by_key()
     {
         await Store.CreateRunAsync(Run("20261125-143012-k7qz"));
-        var call = new CallRecord("20261125-143012-k7qz", "abc", "test", "generate", 0, "test/0", 0, "{\"text\":\"x\"}", 10, 5, 100);
+        var call = new CallRecord("20261125-143012-k7qz", "abc", "test", "generate", 0, "test/0", 0, "{\"text\":\"x\"}", 10, 5, 100, Model: "a");
         await using (var batch = await Store.BeginBatchAsync())
         {
             Assert.Equal(PutOutcome.Inserted, await batch.PutCallAsync(call));
@@ -83,6 +83,37 @@ public abstract class RunStoreContract : IAsyncLifetime
         }
         Assert.Equal(call, await Store.GetCallAsync("20261125-143012-k7qz", "abc"));
         Assert.Null(await Store.GetCallAsync("20261125-143012-k7qz", "nope"));
+    }
+
+    [SkippableFact]
+    public async Task Call_totals_group_a_runs_calls_by_phase_model_and_kind_with_their_replicas()
+    {
+        const string run = "20261125-143012-k7qz", other = "20261125-150000-bbbb";
+        await Store.CreateRunAsync(Run(run));
+        await Store.CreateRunAsync(Run(other));
+        await using (var batch = await Store.BeginBatchAsync())
+        {
+            await batch.PutCallAsync(new CallRecord(run, "k1", "dev", "generate", 0, "dev/0", 0, "{}", 10, 5, 100, "r1", "a"));
+            await batch.PutCallAsync(new CallRecord(run, "k2", "dev", "generate", 0, "dev/1", 0, "{}", 20, 7, 300, "r2", "a"));
+            await batch.PutCallAsync(new CallRecord(run, "k3", "dev", "generate", 0, "dev/2", 0, "{}", 1, 1, 1, "r1", "a"));
+            await batch.PutCallAsync(new CallRecord(run, "k4", "test", "generate", -1, "test/0", 0, "{}", 4, 2, 50, null, "ensemble of a, b"));
+            await batch.PutCallAsync(new CallRecord(run, "k5", "test", "score", 1, "test/0", 0, "{}", 3, 0, 10, "r1", "b"));
+            // Stored before calls kept their model: only the index says which.
+            await batch.PutCallAsync(new CallRecord(run, "k6", "test", "generate", 1, "test/1", 0, "{}", 6, 6, 60, "r3"));
+            await batch.PutCallAsync(new CallRecord(other, "k1", "dev", "generate", 0, "dev/0", 0, "{}", 99, 99, 999, "r9", "a"));
+            await batch.CommitAsync();
+        }
+
+        var totals = await Store.GetCallTotalsAsync(run);
+
+        Assert.Equal(
+        [
+            ("dev", "a", 0, "generate", 3L, 31L, 13L, 401L, "r1,r2"),
+            ("test", null, 1, "generate", 1L, 6L, 6L, 60L, "r3"),
+            ("test", "b", 1, "score", 1L, 3L, 0L, 10L, "r1"),
+            ("test", "ensemble of a, b", -1, "generate", 1L, 4L, 2L, 50L, ""),
+        ], totals.Select(t => (t.Phase, t.Model, t.ModelIndex, t.Kind, t.Calls, t.PromptTokens, t.CompletionTokens, t.LatencyMs, string.Join(",", t.Replicas))));
+        Assert.Empty(await Store.GetCallTotalsAsync("20261125-160000-cccc"));
     }
 
     [SkippableFact]

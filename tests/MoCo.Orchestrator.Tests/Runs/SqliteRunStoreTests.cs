@@ -31,7 +31,7 @@ public sealed class SqliteRunStoreTests : RunStoreContract, IDisposable
         Assert.Equal("wal", mode.ExecuteScalar());
         using var version = connection.CreateCommand();
         version.CommandText = "SELECT MAX(version) FROM schema_version";
-        Assert.Equal(2L, version.ExecuteScalar());
+        Assert.Equal(3L, version.ExecuteScalar());
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public sealed class SqliteRunStoreTests : RunStoreContract, IDisposable
     }
 
     [Fact]
-    public async Task A_store_of_the_first_schema_gains_the_call_key_index_on_open()
+    public async Task A_store_of_the_first_schema_gains_the_call_key_index_and_the_call_model_on_open()
     {
         await Store.CreateRunAsync(Run("20261125-143012-k7qz"));
         await Store.DisposeAsync();
@@ -51,7 +51,7 @@ public sealed class SqliteRunStoreTests : RunStoreContract, IDisposable
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "DROP INDEX calls_key; DELETE FROM schema_version WHERE version > 1";
+            downgrade.CommandText = "DROP INDEX calls_key; ALTER TABLE calls DROP COLUMN model; DELETE FROM schema_version WHERE version > 1";
             downgrade.ExecuteNonQuery();
         }
         await using var again = await ReopenAsync();
@@ -61,9 +61,12 @@ public sealed class SqliteRunStoreTests : RunStoreContract, IDisposable
         using var index = check.CreateCommand();
         index.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'calls_key'";
         Assert.Equal(1L, index.ExecuteScalar());
+        using var column = check.CreateCommand();
+        column.CommandText = "SELECT COUNT(*) FROM pragma_table_info('calls') WHERE name = 'model'";
+        Assert.Equal(1L, column.ExecuteScalar());
         using var version = check.CreateCommand();
         version.CommandText = "SELECT MAX(version) FROM schema_version";
-        Assert.Equal(2L, version.ExecuteScalar());
+        Assert.Equal(3L, version.ExecuteScalar());
     }
 
     [Fact]

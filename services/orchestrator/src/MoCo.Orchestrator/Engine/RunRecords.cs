@@ -37,6 +37,33 @@ public static class RunRecords
         return summary;
     }
 
+    // Calls stored without their model (before the store kept it) are named by model_index; those and the newer ones of
+    // the same model total together.
+    private static async Task AddModelCallsAsync(IRunStore store, Runs.RunRecord run, Contracts.V1.RunRecord record, CancellationToken cancellationToken)
+    {
+        var names = run.Run.ModelNames;
+        var phases = record.Phases.Select((p, i) => (p.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
+        var totals = await store.GetCallTotalsAsync(run.Id, cancellationToken).ConfigureAwait(false);
+        foreach (var group in totals
+            .GroupBy(t => (t.Phase, Model: t.Model ?? (t.ModelIndex >= 0 && t.ModelIndex < names.Count ? names[t.ModelIndex] : ""), t.Kind))
+            .OrderBy(g => phases.GetValueOrDefault(g.Key.Phase, int.MaxValue)).ThenBy(g => g.Key.Phase, StringComparer.Ordinal)
+            .ThenBy(g => g.Key.Model, StringComparer.Ordinal).ThenBy(g => g.Key.Kind, StringComparer.Ordinal))
+        {
+            var calls = new ModelCallTotals
+            {
+                Phase = group.Key.Phase,
+                Model = group.Key.Model,
+                Kind = group.Key.Kind,
+                Calls = group.Sum(t => t.Calls),
+                PromptTokens = group.Sum(t => t.PromptTokens),
+                CompletionTokens = group.Sum(t => t.CompletionTokens),
+                Latency = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(group.Sum(t => t.LatencyMs))),
+            };
+            calls.Replicas.AddRange(group.SelectMany(t => t.Replicas).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
+            record.ModelCalls.Add(calls);
+        }
+    }
+
     /// <summary>The full record of run <paramref name="id"/>: phases, scores with baselines, timings, error, items if asked.</summary>
     public static async Task<Contracts.V1.RunRecord> ToProtoAsync(IRunStore store, string id, bool withItems, CancellationToken cancellationToken)
     {
@@ -93,6 +120,7 @@ public static class RunRecords
                 CompletionTokens = phase.CompletionTokens,
             });
         }
+        await AddModelCallsAsync(store, run, record, cancellationToken).ConfigureAwait(false);
         if (await store.GetCheckpointAsync(id, "baselines", "state", cancellationToken).ConfigureAwait(false) is { } baselines)
         {
             foreach (var b in System.Text.Json.Nodes.JsonNode.Parse(baselines)!.AsArray())

@@ -27,7 +27,7 @@ public sealed class StoreCallLedger(IRunStore store, string runId, Action<string
     /// <inheritdoc/>
     public Task PutAsync(LedgerEntry entry, CancellationToken cancellationToken) =>
         PutAsync(new CallRecord(runId, entry.CallKey, entry.Phase, entry.Kind, entry.ModelIndex, entry.ItemKey, entry.SampleIndex,
-            entry.ResultJson, entry.Usage.PromptTokens, entry.Usage.CompletionTokens, (int)entry.Usage.Latency.TotalMilliseconds, entry.Usage.Replica),
+            entry.ResultJson, entry.Usage.PromptTokens, entry.Usage.CompletionTokens, (int)entry.Usage.Latency.TotalMilliseconds, entry.Usage.Replica, entry.Model),
             cancellationToken);
 
     private async Task PutAsync(CallRecord call, CancellationToken cancellationToken)

@@ -53,6 +53,9 @@ public interface IRunStore : IAsyncDisposable
     /// config-and-cli.md §5.2: the key covers everything that decides the result, so any run's answer is this call's).</summary>
     Task<CallRecord?> FindCallAsync(string callKey, string exceptRunId, CancellationToken cancellationToken = default);
 
+    /// <summary>A run's calls totalled per phase, model and kind, ordered by phase, model, model index, kind.</summary>
+    Task<IReadOnlyList<CallTotals>> GetCallTotalsAsync(string runId, CancellationToken cancellationToken = default);
+
     /// <summary>A phase checkpoint's state JSON, or null.</summary>
     Task<string?> GetCheckpointAsync(string runId, string phase, string key, CancellationToken cancellationToken = default);
 }

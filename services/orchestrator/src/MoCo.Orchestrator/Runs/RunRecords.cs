@@ -60,7 +60,12 @@ public sealed record ItemRecord(string RunId, string Phase, string Split, int In
 
 /// <summary>A completed service call (`calls` table). Unique per (run, call key).</summary>
 public sealed record CallRecord(string RunId, string CallKey, string Phase, string Kind, int ModelIndex, string ItemKey, int SampleIndex,
-    string ResultJson, int PromptTokens, int CompletionTokens, int LatencyMs, string? Replica = null);
+    string ResultJson, int PromptTokens, int CompletionTokens, int LatencyMs, string? Replica = null, string? Model = null);
+
+/// <summary>A run's calls of one kind to one model in one phase, totalled (`calls` table; GetRun's model_calls). Model is
+/// null for calls stored without it (then ModelIndex says which of model_names, or -1).</summary>
+public sealed record CallTotals(string Phase, string? Model, int ModelIndex, string Kind, long Calls, long PromptTokens, long CompletionTokens,
+    long LatencyMs, IReadOnlyList<string> Replicas);
 
 /// <summary>What storing a keyed record did: the first write inserts; the same record again is a harmless duplicate
 /// (a replayed call after resume); different content under a stored key is a conflict, never overwritten.</summary>

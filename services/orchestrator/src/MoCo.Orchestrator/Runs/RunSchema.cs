@@ -113,6 +113,9 @@ internal sealed record RunSchema(string Time, string Real, string Int64, string 
         """,
         // Cross-run reuse (config-and-cli.md §5.2) looks a call up by its key alone.
         "CREATE INDEX calls_key ON calls (call_key);",
+        // The model a call went to as the method named it (model_index is -1 for ensembles, trained and embedding
+        // models): per-model call totals. Null in calls stored before this migration.
+        "ALTER TABLE calls ADD COLUMN model TEXT;",
     ];
 
     /// <summary>The migrations with this engine's types.</summary>

@@ -222,6 +222,31 @@ public abstract class SqlRunStore : IRunStore
         FirstCallAsync("call_key = @key AND run_id <> @id ORDER BY run_id", cancellationToken, ("@id", exceptRunId), ("@key", callKey));
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<CallTotals>> GetCallTotalsAsync(string runId, CancellationToken cancellationToken = default) => Locked(async () =>
+    {
+        // Grouped with the replica too (string aggregation differs between the engines), then merged here.
+        var groups = new List<(CallTotals Totals, string? Replica)>();
+        await using var reader = await Command("""
+            SELECT phase, model, model_index, kind, replica, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(latency_ms)
+            FROM calls WHERE run_id = @id GROUP BY phase, model, model_index, kind, replica
+            """, null, ("@id", runId)).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            groups.Add((new CallTotals(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2), reader.GetString(3),
+                Convert.ToInt64(reader.GetValue(5), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(6), CultureInfo.InvariantCulture),
+                Convert.ToInt64(reader.GetValue(7), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(8), CultureInfo.InvariantCulture), []),
+                reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+        return (IReadOnlyList<CallTotals>)[.. groups
+            .GroupBy(g => (g.Totals.Phase, g.Totals.Model, g.Totals.ModelIndex, g.Totals.Kind))
+            .OrderBy(g => g.Key.Phase, StringComparer.Ordinal).ThenBy(g => g.Key.Model, StringComparer.Ordinal).ThenBy(g => g.Key.ModelIndex)
+            .ThenBy(g => g.Key.Kind, StringComparer.Ordinal)
+            .Select(g => new CallTotals(g.Key.Phase, g.Key.Model, g.Key.ModelIndex, g.Key.Kind, g.Sum(x => x.Totals.Calls), g.Sum(x => x.Totals.PromptTokens),
+                g.Sum(x => x.Totals.CompletionTokens), g.Sum(x => x.Totals.LatencyMs),
+                [.. g.Select(x => x.Replica).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]))];
+    });
+
+    /// <inheritdoc/>
     public Task<string?> GetCheckpointAsync(string runId, string phase, string key, CancellationToken cancellationToken = default) => Locked(async () =>
         (string?)await Scalar("SELECT state FROM checkpoints WHERE run_id = @id AND phase = @phase AND key = @key", null, cancellationToken,
             ("@id", runId), ("@phase", phase), ("@key", key)).ConfigureAwait(false));
@@ -238,14 +263,15 @@ public abstract class SqlRunStore : IRunStore
         Locked(async () =>
     {
         await using var reader = await Command($"""
-            SELECT run_id, call_key, phase, kind, model_index, item_key, sample_index, result, prompt_tokens, completion_tokens, latency_ms, replica
+            SELECT run_id, call_key, phase, kind, model_index, item_key, sample_index, result, prompt_tokens, completion_tokens, latency_ms, replica, model
             FROM calls WHERE {condition} LIMIT 1
             """, null, parameters).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadCall(reader) : null;
     });
 
     private static CallRecord ReadCall(DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4),
-        r.GetString(5), r.GetInt32(6), r.GetString(7), r.GetInt32(8), r.GetInt32(9), r.GetInt32(10), r.IsDBNull(11) ? null : r.GetString(11));
+        r.GetString(5), r.GetInt32(6), r.GetString(7), r.GetInt32(8), r.GetInt32(9), r.GetInt32(10), r.IsDBNull(11) ? null : r.GetString(11),
+        r.IsDBNull(12) ? null : r.GetString(12));
 
     // A null is sent untyped, so a parameter only compared with NULL is written CAST(@p AS TEXT) for PostgreSQL to type it.
     internal DbCommand Command(string sql, DbTransaction? transaction, params (string Name, object? Value)[] parameters)

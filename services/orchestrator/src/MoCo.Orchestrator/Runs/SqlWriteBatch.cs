@@ -34,12 +34,14 @@ internal sealed class SqlWriteBatch(SqlRunStore store, DbTransaction transaction
     public async Task<PutOutcome> PutCallAsync(CallRecord call, CancellationToken cancellationToken = default)
     {
         var inserted = await store.Command("""
-            INSERT INTO calls (run_id, call_key, phase, kind, model_index, item_key, sample_index, result, prompt_tokens, completion_tokens, latency_ms, replica)
-            VALUES (@run, @key, @phase, @kind, @model, @item, @sample, @result, @prompt, @completion, @latency, @replica)
+            INSERT INTO calls (run_id, call_key, phase, kind, model_index, item_key, sample_index, result, prompt_tokens, completion_tokens, latency_ms, replica,
+                model)
+            VALUES (@run, @key, @phase, @kind, @model, @item, @sample, @result, @prompt, @completion, @latency, @replica, @model_name)
             ON CONFLICT DO NOTHING
             """, transaction, ("@run", call.RunId), ("@key", call.CallKey), ("@phase", call.Phase), ("@kind", call.Kind), ("@model", call.ModelIndex),
             ("@item", call.ItemKey), ("@sample", call.SampleIndex), ("@result", call.ResultJson), ("@prompt", call.PromptTokens),
-            ("@completion", call.CompletionTokens), ("@latency", call.LatencyMs), ("@replica", call.Replica))
+            ("@completion", call.CompletionTokens), ("@latency", call.LatencyMs), ("@replica", call.Replica),
+            ("@model_name", call.Model))
             .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         if (inserted == 1)
         {

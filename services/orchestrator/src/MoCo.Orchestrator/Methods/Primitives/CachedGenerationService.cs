@@ -132,7 +132,7 @@ public sealed class CachedGenerationService(IGenerationBackend backend, ICallLed
                 result["confidence"] = generated[s].Confidence ?? throw new InvalidOperationException($"the backend returned no confidence for {model}");
             }
             await ledger.PutAsync(new LedgerEntry(keys[s], request.Site.Phase, "generate", target.ModelIndex, request.ItemKey, s, result.ToJsonString(),
-                generated[s].Usage), cancellationToken).ConfigureAwait(false);
+                generated[s].Usage, model), cancellationToken).ConfigureAwait(false);
         }
         var total = Sum(generated.Select(g => g.Usage));
         meter.CallFinished(request.Site.Phase, model, total, fromStore: false);

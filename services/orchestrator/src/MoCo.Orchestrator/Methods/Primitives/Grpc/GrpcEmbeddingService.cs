@@ -31,7 +31,7 @@ public sealed class GrpcEmbeddingService(InferenceService.InferenceServiceClient
             ["substituted"] = response.Substituted,
         };
         var usage = new CallUsage(0, 0, TimeSpan.Zero, RoutingHeaders.ReplicaOf(await call.ResponseHeadersAsync.ConfigureAwait(false)));
-        await ledger.PutAsync(new LedgerEntry(key, site.Phase, "embed", -1, itemKey, 0, result.ToJsonString(), usage), cancellationToken).ConfigureAwait(false);
+        await ledger.PutAsync(new LedgerEntry(key, site.Phase, "embed", -1, itemKey, 0, result.ToJsonString(), usage, model), cancellationToken).ConfigureAwait(false);
         meter.CallFinished(site.Phase, model, usage, fromStore: false);
         return Parse(result.ToJsonString());
     }

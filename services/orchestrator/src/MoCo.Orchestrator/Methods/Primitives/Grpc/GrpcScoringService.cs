@@ -65,7 +65,7 @@ public sealed class GrpcScoringService(InferenceService.InferenceServiceClient c
             ["max_logprobs"] = new JsonArray([.. response.MaxLogprobs.Select(v => (JsonNode?)JsonValue.Create((double)v))]),
             ["value"] = request.Reward ? ScoreCalls.Reward(response, model) : response.SumLogprob,
         };
-        await ledger.PutAsync(new LedgerEntry(key, request.Site.Phase, "score", modelIndex, request.ItemKey, request.Index, result.ToJsonString(), usage),
+        await ledger.PutAsync(new LedgerEntry(key, request.Site.Phase, "score", modelIndex, request.ItemKey, request.Index, result.ToJsonString(), usage, model),
             cancellationToken).ConfigureAwait(false);
         meter.CallFinished(request.Site.Phase, model, usage, fromStore: false);
         return Parse(result.ToJsonString(), usage);

@@ -119,7 +119,7 @@ public sealed class GrpcTrainingService(InferenceService.InferenceServiceClient 
         var (done, replica) = await RunAsync(site.Phase, baseModel, job, examples, rewards, cancellationToken).ConfigureAwait(false);
         var spent = new CallUsage(0, 0, clock.Elapsed, replica);
         var result = new JsonObject { ["model_id"] = done.ModelId, ["final_loss"] = done.FinalLoss, ["fingerprint"] = done.Fingerprint };
-        await ledger.PutAsync(new LedgerEntry(key, site.Phase, "train", modelIndex, "train", 0, result.ToJsonString(), spent), cancellationToken).ConfigureAwait(false);
+        await ledger.PutAsync(new LedgerEntry(key, site.Phase, "train", modelIndex, "train", 0, result.ToJsonString(), spent, baseModel), cancellationToken).ConfigureAwait(false);
         meter.CallFinished(site.Phase, baseModel, spent, fromStore: false);
         Rebuildable();
         return new TrainedModel(done.ModelId, done.FinalLoss, Reused: false);
