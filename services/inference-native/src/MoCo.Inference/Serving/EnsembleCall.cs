@@ -109,10 +109,7 @@ public sealed class EnsembleCall(ModelRegistry registry, RequestLimits limits)
         try
         {
             await stream.WriteAsync(new GenerateEnsembleResponse { Header = header }).ConfigureAwait(false);
-            await foreach (var message in run.Output.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-            {
-                await stream.WriteAsync(message).ConfigureAwait(false);
-            }
+            await DeltaStream.CopyAsync(run.Output, stream, m => m.Delta).ConfigureAwait(false);
         }
         // As in GenerateCall: a write after the client left fails with InvalidOperationException, still the caller's cancel.
         catch (Exception e) when (e is OperationCanceledException or InvalidOperationException && context.CancellationToken.IsCancellationRequested)

@@ -9,7 +9,7 @@ using MoCo.Inference.Scheduling;
 namespace MoCo.Inference.Serving;
 
 /// <summary>Generate (contracts.md §4): the request checked and its defaults decided, queued on the model's loop,
-/// then the header and the loop's deltas and finals streamed in order.</summary>
+/// then the header and the loop's deltas (merged where several wait, <see cref="DeltaStream"/>) and finals streamed in order.</summary>
 public sealed class GenerateCall(ModelRegistry registry, RequestLimits limits)
 {
     /// <summary>Runs one call.</summary>
@@ -34,10 +34,7 @@ public sealed class GenerateCall(ModelRegistry registry, RequestLimits limits)
         try
         {
             await stream.WriteAsync(new GenerateResponse { Header = effective.Header(served.Id) }).ConfigureAwait(false);
-            await foreach (var message in job.Output.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-            {
-                await stream.WriteAsync(message).ConfigureAwait(false);
-            }
+            await DeltaStream.CopyAsync(job.Output, stream, m => m.Delta).ConfigureAwait(false);
         }
         // A write after the client went away fails with InvalidOperationException ("the request is complete") rather
         // than a cancellation; both are the caller's cancel, not a server error worth logging as one.
