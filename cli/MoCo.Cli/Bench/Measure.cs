@@ -1,7 +1,11 @@
+using System.Diagnostics;
+
 namespace MoCo.Cli.Bench;
 
-/// <summary>How every suite times its workloads: one untimed warm-up run each (first-call costs: page faults, JIT,
-/// caches, the KV blocks' first touch), then rounds that time each workload in turn, keeping its best — on a shared
+/// <summary>How every suite times its workloads: each first runs untimed for <see cref="WarmupSeconds"/> (first-call
+/// costs: page faults, caches, the KV blocks' first touch, and .NET's tiered JIT, which recompiles hot methods in the
+/// background only once they have run a while: after a single warm-up run a direct Generate timed slower than the same
+/// call through the gateway), then rounds time each workload in turn, keeping its best — on a shared
 /// machine the best is the steadiest figure, the others being the same work slowed by neighbours, and interleaving
 /// gives a baseline and its comparison the same neighbours. A timed run repeats its round until
 /// <see cref="MinimumSeconds"/> of timed work: a round on a small model takes milliseconds, below the noise of a
@@ -10,6 +14,9 @@ public static class Measure
 {
     /// <summary>Timed seconds a measurement accumulates at least.</summary>
     public const double MinimumSeconds = 0.2;
+
+    /// <summary>Untimed seconds each workload runs before the timed rounds (at least one run).</summary>
+    public const double WarmupSeconds = 1.0;
 
     /// <summary>Units per second over rounds of <paramref name="round"/> (each returns its units and the seconds of its
     /// timed part) until <see cref="MinimumSeconds"/> have been timed.</summary>
@@ -29,7 +36,7 @@ public static class Measure
         return units / seconds;
     }
 
-    /// <summary>Each workload's best rate (higher is better): every workload once untimed, then <paramref name="repeats"/>
+    /// <summary>Each workload's best rate (higher is better): every workload warmed up untimed, then <paramref name="repeats"/>
     /// rounds in which each is timed in turn, so a baseline and what is compared with it see the same machine.</summary>
     public static double[] BestOfEach(int repeats, params Func<double>[] workloads) =>
         BestOfEachAsync(repeats, [.. workloads.Select(w => (Func<Task<double>>)(() => Task.FromResult(w())))]).GetAwaiter().GetResult();
@@ -39,7 +46,12 @@ public static class Measure
     {
         foreach (var workload in workloads)
         {
-            await workload().ConfigureAwait(false);
+            var warm = Stopwatch.StartNew();
+            do
+            {
+                await workload().ConfigureAwait(false);
+            }
+            while (warm.Elapsed.TotalSeconds < WarmupSeconds);
         }
         var best = new double[workloads.Length];
         for (var r = 0; r < repeats; r++)
