@@ -53,6 +53,8 @@ public sealed class ReportTests : IDisposable
         };
         calls.Replicas.AddRange(["inference-0", "inference-1"]);
         run.ModelCalls.Add(calls);
+        // As a producer that leaves the latency unset (and names no replica) sends it.
+        run.ModelCalls.Add(new ModelCallTotals { Phase = "test · generate", Model = "m-b", Kind = "score", Calls = 2, PromptTokens = 10 });
         run.Items.AddRange(items);
         return run;
     }
@@ -77,6 +79,7 @@ public sealed class ReportTests : IDisposable
         Assert.Matches(@"0 \(wrong\)\s+1 █+\n1 \(right\)\s+3 █+\n", md);
         Assert.Contains("| m-a | baseline | 2 | 0.500 | 20 | 0.50 s |", md);
         Assert.Contains("| m-a | test · generate | generate | 4 | 120 | 200 | 0.500 s | inference-0, inference-1 |", md);
+        Assert.Contains("| m-b | test · generate | score | 2 | 10 | 0 | 0.000 s | — |", md);
         Assert.Contains("a \\| b<br>next line", md);
         // The config holds a ``` run: its fence is longer.
         Assert.Contains("````\n{\"method\"", md);

@@ -93,7 +93,7 @@ internal static class ReportComposer
                 [.. run.ModelCalls.Select(c => (IReadOnlyList<string>)
                 [
                     c.Model.Length > 0 ? c.Model : "(unnamed)", c.Phase, c.Kind, N(c.Calls), N(c.PromptTokens), N(c.CompletionTokens),
-                    $"{c.Latency.ToTimeSpan().TotalSeconds / Math.Max(c.Calls, 1):0.000} s", c.Replicas.Count > 0 ? string.Join(", ", c.Replicas) : "—",
+                    $"{(c.Latency?.ToTimeSpan().TotalSeconds ?? 0) / Math.Max(c.Calls, 1):0.000} s", c.Replicas.Count > 0 ? string.Join(", ", c.Replicas) : "—",
                 ])]);
         }
 
