@@ -35,7 +35,11 @@ public static class GatewayBench
         };
         log.WriteLine("gateway: Tokenize and Generate in-process, over gRPC and through the gateway, interleaved");
         var rates = await Measure.BestOfEachAsync(options.Repeats,
-            () => Task.FromResult(Measure.Sustained(() => Round(Calls, () => text.Tokenize(tokenize)))),
+            () => Measure.SustainedAsync(() => RoundAsync(Calls, () =>
+            {
+                text.Tokenize(tokenize);
+                return Task.CompletedTask;
+            })),
             () => Measure.SustainedAsync(() => RoundAsync(Calls, () => direct.TokenizeAsync(tokenize, cancellationToken: cancel).ResponseAsync)),
             () => Measure.SustainedAsync(() => RoundAsync(Calls, () => routed.TokenizeAsync(tokenize, cancellationToken: cancel).ResponseAsync)),
             () => Measure.SustainedAsync(() => RoundAsync(1, () => BenchCluster.GenerateAsync(direct, generate, cancel))),
@@ -56,16 +60,6 @@ public static class GatewayBench
     }
 
     private static string Latency(double callsPerSecond) => $"{1e6 / callsPerSecond:F0} us per call";
-
-    private static (double Calls, double Seconds) Round(int calls, Action call)
-    {
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < calls; i++)
-        {
-            call();
-        }
-        return (calls, clock.Elapsed.TotalSeconds);
-    }
 
     private static async Task<(double Calls, double Seconds)> RoundAsync(int calls, Func<Task> call)
     {

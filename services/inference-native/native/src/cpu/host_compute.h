@@ -22,8 +22,6 @@ public:
     HostCompute(const HostCompute&) = delete;
     HostCompute& operator=(const HostCompute&) = delete;
 
-    int threads() const { return pool_.threads(); }
-
     // Holds the pool from construction (waiting for earlier holders) until destruction.
     class Lease {
     public:

@@ -16,8 +16,9 @@ namespace MoCo.Orchestrator.Methods.Primitives.Grpc;
 /// V* = min head width ids) and draws with the engine's L5 stream (<see cref="LogitFusion"/>), then appends the token
 /// to every member's sequence. A sample ends on the template member's EOS set, at max_new_tokens or at the tightest
 /// member's context; the text is the template member's detokenisation without special tokens. Members step
-/// concurrently, each on its own stream; the first to fail ends the call with its error and cancels the others. Before the first call of a member set, every id below V* must read the same
-/// in every member's tokenizer and the members must share their tokenizer EOS (L6), else INVALID_ARGUMENT.
+/// concurrently, each on its own stream; the first to fail ends the call with its error and cancels the others. Before
+/// the first call of a member set, every id below V* must read the same in every member's tokenizer and the members
+/// must share their tokenizer EOS (L6), else INVALID_ARGUMENT.
 /// </summary>
 /// <param name="client">The inference service (a gateway routes each member's calls by model).</param>
 public sealed class DecodeEnsembleBackend(InferenceService.InferenceServiceClient client) : IEnsembleBackend
