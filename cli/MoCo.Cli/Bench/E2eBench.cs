@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using MoCo.Cli.Embedded;
 using MoCo.Contracts.V1;
+using MoCo.Orchestrator.Config;
 using MoCo.Orchestrator.Engine;
 using MoCo.Orchestrator.Logs;
 using MoCo.Orchestrator.Methods;
@@ -28,7 +29,7 @@ public static class E2eBench
             await using var store = await RunStores.OpenAsync(Path.Combine(work.FullName, "runs.db"), cancel).ConfigureAwait(false);
             log.WriteLine("e2e: starting inference and evaluator");
             await using var services = await EmbeddedRunServices.StartAsync(store, new RunEnvironment(options.DataDirectories, options.Resolver),
-                new ServeSettings { QuietLogs = true, ModelDirectories = options.Resolver.ModelDirectories, Device = options.Device }, cancel).ConfigureAwait(false);
+                new ServeSettings { QuietLogs = true, ModelDirectories = options.Resolver.ModelDirectories }, ReplicaPlan.On(options.Device), cancel).ConfigureAwait(false);
             var engine = services.Engine;
 
             log.WriteLine($"e2e: single_model on {single.Model} and {Path.GetFileName(configPath)}, interleaved");

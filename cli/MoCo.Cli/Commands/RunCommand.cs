@@ -129,9 +129,8 @@ public static class RunCommand
         EmbeddedRunServices started;
         try
         {
-            started = await EmbeddedRunServices.StartAsync(store, runEnvironment,
-                new ServeSettings { QuietLogs = true, ModelDirectories = settings.ModelsDirs, Device = await ReplicaDeviceAsync(store, file, text, settings, runEnvironment, cancel).ConfigureAwait(false) },
-                cancel).ConfigureAwait(false);
+            started = await EmbeddedRunServices.StartAsync(store, runEnvironment, new ServeSettings { QuietLogs = true, ModelDirectories = settings.ModelsDirs },
+                await ReplicasAsync(store, file, text, settings, runEnvironment, cancel).ConfigureAwait(false), cancel).ConfigureAwait(false);
         }
         catch (MocoConfigurationException e)
         {
@@ -171,11 +170,11 @@ public static class RunCommand
         return Finish(result, settings, logDirectory, output, error);
     }
 
-    // The device the run's inference replica opens (config-and-cli.md §2.3): the placement of the config given, else of
-    // the resumed run's stored one. Placement needs only the config's own keys, so this validates without the dataset
-    // and model lookups the engine does next; a config it refuses, or a placement that fails, opens --device /
-    // MOCO_DEVICE / auto, and the engine then refuses the run with its own messages.
-    private static async Task<string?> ReplicaDeviceAsync(IRunStore store, string? file, string? text, RunSettings settings, RunEnvironment runEnvironment,
+    // The inference replicas the run opens (config-and-cli.md §2.3): one per device of the placement of the config given,
+    // else of the resumed run's stored one. Placement needs only the config's own keys, so this validates without the
+    // dataset and model lookups the engine does next; a config it refuses, or a placement that fails, opens one replica
+    // on --device / MOCO_DEVICE / auto, and the engine then refuses the run with its own messages.
+    private static async Task<ReplicaPlan> ReplicasAsync(IRunStore store, string? file, string? text, RunSettings settings, RunEnvironment runEnvironment,
         CancellationToken cancel)
     {
         try
@@ -184,11 +183,13 @@ public static class RunCommand
                 .ConfigureAwait(false))!.Run.ConfigText;
             var config = new ConfigValidator(MethodRegistry.Default).Validate(configText, file ?? "config",
                 new ValidationOptions(AllowUnknownKeys: settings.AllowUnknownKeys)).Config;
-            return config is not null && DevicePlacement.For(config, runEnvironment.Devices!) is { } placement ? placement.Replica : settings.Device;
+            return config is not null && DevicePlacement.For(config, runEnvironment.Devices!) is { } placement
+                ? ReplicaPlan.Of(placement, config.ModelNames).WithAddresses(ModelAddresses.For(config, runEnvironment.Models))
+                : ReplicaPlan.On(settings.Device);
         }
         catch (RunRejectedException)
         {
-            return settings.Device;
+            return ReplicaPlan.On(settings.Device);
         }
     }
 

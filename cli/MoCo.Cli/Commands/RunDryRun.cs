@@ -42,8 +42,9 @@ internal static class RunDryRun
         {
             error.WriteLine(problem.Format(file));
         }
-        // The device an embedded run's inference replica would open here (§2.3), as the run places it.
-        var device = DevicePlacement.For(config, local.Devices!)?.Replica ?? "auto";
+        // The devices an embedded run's inference replicas would open here (§2.3), one each, as the run places them.
+        var replicas = DevicePlacement.For(config, local.Devices!) is { } placement ? ReplicaPlan.Of(placement, config.ModelNames) : null;
+        string DeviceOf(string model) => replicas?.DeviceOf(model) ?? "auto";
 
         var limit = overrides.Limit ?? config.Evaluation.Limit;
         var limitSeed = overrides.LimitSeed ?? config.Evaluation.LimitSeed;
@@ -52,12 +53,12 @@ internal static class RunDryRun
         plan["dry_run"] = true;
         plan["seed"] = seed;
         plan["seed_source"] = overrides.Seed is not null ? "flag" : config.Seed is not null ? "config" : "drawn at start";
-        plan["device"] = device;
+        plan["device"] = replicas is null ? "auto" : string.Join(", ", replicas.Groups.Select(g => g.Device));
         plan["data"] = Data(config, limit);
-        plan["models"] = new JsonArray([.. config.ModelNames.Select((name, i) => (JsonNode)Model(models, config, name, device, i, null))]);
+        plan["models"] = new JsonArray([.. config.ModelNames.Select((name, i) => (JsonNode)Model(models, config, name, DeviceOf(name), i, null))]);
         plan["implied_models"] = new JsonArray([.. ModelAddresses.KeyModelRoles(config, registry.Find(config.Method))
             .Where(r => !config.ModelNames.Contains(r.Name, StringComparer.Ordinal))
-            .Select(r => (JsonNode)Model(models, config, r.Name, device, null, r.Key))]);
+            .Select(r => (JsonNode)Model(models, config, r.Name, DeviceOf(r.Name), null, r.Key))]);
         plan["baselines"] = new JsonArray([.. (settings.NoBaselines ? [] : config.ModelNames.Distinct(StringComparer.Ordinal)).Select(m => (JsonNode?)m)]);
         plan["reuse_other_runs"] = !settings.NoCache;
         plan["server"] = server;
@@ -118,7 +119,8 @@ internal static class RunDryRun
             (plan["limit"] is { } l ? $" (--limit {l}{(plan["limit_seed"] is { } ls ? $", random sample seed {ls}" : ", first items")})" : "");
         output.WriteLine($"  data      {S(data["file"])}{sizes}");
         output.WriteLine($"  seed      {(plan["seed"] is { } seed ? $"{seed} ({S(plan["seed_source"])})" : "drawn at start (give --seed or `seed` to repeat a run)")}");
-        output.WriteLine($"  device    {S(plan["device"])}{(plan["server"] is { } server ? $" here; a run on {server} is placed by the cluster" : "")}");
+        var spread = S(plan["device"]).Contains(',', StringComparison.Ordinal) ? " (an inference replica on each)" : "";
+        output.WriteLine($"  device    {S(plan["device"])}{spread}{(plan["server"] is { } server ? $" here; a run on {server} is placed by the cluster" : "")}");
         var rows = plan["models"]!.AsArray().Select(m => new[] { $"[{m!["index"]}]", S(m["name"]), S(m["rule"]), S(m["device"]), S(m["dir"]) })
             .Concat(plan["implied_models"]!.AsArray().Select(m => new[] { S(m!["role"]), S(m["name"]), S(m["rule"]), S(m["device"]), S(m["dir"]) }))
             .Prepend(["model", "name", "rule", "device", "folder"]).ToList();

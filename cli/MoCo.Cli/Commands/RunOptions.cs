@@ -102,7 +102,7 @@ internal sealed class RunOptions
     private readonly Option<int?> _limit = new("--limit") { Description = "First N items of every split read (the run is partial when a split is cut)." };
     private readonly Option<ulong?> _limitSeed = new("--limit-seed") { Description = "With --limit: a seeded random sample of N items instead of the first N." };
     private readonly Option<ulong?> _seed = new("--seed") { Description = "Run seed (default: the config's `seed`, else drawn and printed)." };
-    private readonly Option<string?> _device = new("--device") { Description = "Inference device: cpu, cuda:N or auto." };
+    private readonly Option<string?> _device = new("--device") { Description = "Where the models run: cpu, cuda:N (all on N), cuda:N,M or cuda (round-robin over those GPUs, an inference replica on each) or auto; default MOCO_DEVICE, else the config." };
     private readonly Option<string?> _store = new("--store") { Description = "Run store: SQLite path (default MOCO_RUN_STORE, else $MOCO_HOME/runs.db)." };
     private readonly Option<string[]> _dataDir = new("--data-dir") { Description = "Dataset folder searched first (repeatable)." };
     private readonly Option<string[]> _modelsDir = new("--models-dir") { Description = "Models folder searched first (repeatable)." };

@@ -5,7 +5,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MoCo.Gateway;
+using MoCo.Gateway.Configuration;
 using MoCo.Hosting;
+using MoCo.Orchestrator.Config;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace MoCo.Cli.Embedded;
@@ -22,7 +24,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     {
     }
 
-    /// <summary>The running services in start order (the gateway, when there is one, last).</summary>
+    /// <summary>The running services in start order (a gateway after the backends it routes to).</summary>
     public IReadOnlyList<RunningService> Services => _services;
 
     /// <summary>The gateway in front of the others, when this cluster has one.</summary>
@@ -68,6 +70,47 @@ public sealed class EmbeddedCluster : IAsyncDisposable
                 cluster._services.Add(await StartServiceAsync(ServiceCatalog.Create(name), values, cancel).ConfigureAwait(false));
             }
         });
+
+    /// <summary>What an embedded run over several devices talks to (<paramref name="replicas"/>, config-and-cli.md
+    /// §2.3): an inference replica per device, a gateway on loopback routing each model's calls to its device's replica
+    /// (the first serves every model no group lists), and the evaluator calling inference through that gateway.</summary>
+    public static Task<EmbeddedCluster> StartReplicasAsync(ReplicaPlan replicas, ServeSettings settings, CancellationToken cancel) =>
+        StartAsync(async cluster =>
+        {
+            var hosts = new List<RunningService>();
+            foreach (var group in replicas.Groups)
+            {
+                var host = await StartServiceAsync(ServiceCatalog.Create("inference"),
+                    (settings with { Device = group.Device ?? settings.Device }).ToConfiguration("127.0.0.1", 0, 0), cancel).ConfigureAwait(false);
+                hosts.Add(host);
+                cluster._services.Add(host);
+            }
+            var gateway = await StartServiceAsync(new GatewayModule(ServiceCatalog.Contracts, Routing(replicas, hosts)),
+                settings.ToConfiguration("127.0.0.1", 0, 0), cancel).ConfigureAwait(false);
+            cluster._services.Add(gateway);
+            var values = settings.ToConfiguration("127.0.0.1", 0, 0);
+            values["Moco:Evaluator:InferenceAddress"] = gateway.GrpcAddress.ToString();
+            cluster._services.Add(await StartServiceAsync(ServiceCatalog.Create("evaluator"), values, cancel).ConfigureAwait(false));
+        });
+
+    // One group per replica, named by position. The replicas live and die with this process, so health probes must
+    // never take one out of rotation (a /readyz answered late under load would otherwise strand its models).
+    private static GatewayOptions Routing(ReplicaPlan replicas, IReadOnlyList<RunningService> hosts)
+    {
+        var options = new GatewayOptions();
+        options.Inference.DefaultGroup = "replica-0";
+        for (var i = 0; i < hosts.Count; i++)
+        {
+            options.Inference.Groups[$"replica-{i}"] = new ReplicaGroupOptions
+            {
+                Models = [.. replicas.Groups[i].Models],
+                Replicas = [new ReplicaOptions(hosts[i].GrpcAddress, hosts[i].AdminAddress)],
+            };
+        }
+        options.HealthChecks.FailureThreshold = int.MaxValue;
+        options.HealthChecks.Passive = false;
+        return options;
+    }
 
     // Backends call each other directly on loopback: the evaluator, the router and the orchestrator call inference, the
     // router and the orchestrator call the evaluator. Services start in ServiceCatalog.Backends order, so callees come first.

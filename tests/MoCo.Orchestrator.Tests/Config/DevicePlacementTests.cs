@@ -4,8 +4,7 @@ using MoCo.Orchestrator.Methods;
 namespace MoCo.Orchestrator.Tests.Config;
 
 /// <summary>Device placement of an embedded run (config-and-cli.md §2.3): `--device`/MOCO_DEVICE, then the config's
-/// `device`, then the gpu_ids mapping, then auto; the problems validation reports for GPUs that are not there, and for
-/// a placement over several devices that one replica collapses.</summary>
+/// `device`, then the gpu_ids mapping, then auto; the problems validation reports for GPUs that are not there.</summary>
 public sealed class DevicePlacementTests
 {
     private static string Config(string extra = "", string gpuIds = "[0, 1, 2]") => $$"""
@@ -30,10 +29,8 @@ public sealed class DevicePlacementTests
         Assert.Equal("gpu_ids", placement!.Source);
         Assert.Equal(["cuda:1", "cpu", "cuda:1"], placement.Models);
         Assert.Equal("cuda:1", placement.Replica);
-        // One replica serves every model: a spread placement says so.
-        var spread = Single(problems, ConfigCodes.GpuRemapped);
-        Assert.Contains("spreads the models over cuda:1, cpu", spread.Message);
-        Assert.Contains("every model runs on cuda:1", spread.Message);
+        // Each device gets a replica of its own (ReplicaPlan), so a spread placement is nothing to warn about.
+        Assert.Empty(problems);
     }
 
     [Fact]

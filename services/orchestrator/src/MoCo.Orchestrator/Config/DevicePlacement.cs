@@ -7,14 +7,14 @@ namespace MoCo.Orchestrator.Config;
 /// round-robin over every GPU, `cuda:N` all on N, `cuda:N,M` round-robin over the list. Without a GPU, gpu_ids map to
 /// the CPU with one CFGW03 notice, so every reference config runs on a laptop; a GPU that is not there is CFG011 naming
 /// the visible ones, as is big_model_mode over more than one device (the engine cannot split a model yet).
-/// An embedded run hosts one inference replica, and a replica serves one device: the run opens it on the first model's
-/// device, and a placement over several devices says so with CFGW03 (the models share that one device).
+/// A replica serves one device, so an embedded run opens one inference replica per device the placement uses
+/// (<see cref="ReplicaPlan"/>) and routes each model's calls to its device's.
 /// </summary>
 /// <param name="Source">Which rule placed the models: "--device/MOCO_DEVICE", "device", "gpu_ids" or "auto".</param>
 /// <param name="Models">The device of each model_names entry, in order.</param>
 public sealed record DevicePlacement(string Source, IReadOnlyList<string> Models)
 {
-    /// <summary>The device the run's inference replica opens: the first model's.</summary>
+    /// <summary>The first model's device: that of the replica serving the models no group lists (<see cref="ReplicaPlan"/>).</summary>
     public string Replica => Models.Count > 0 ? Models[0] : "cpu";
 
     /// <summary>The placement of a validated <paramref name="config"/>'s models, problems not reported (validation did).</summary>
@@ -55,13 +55,6 @@ public sealed record DevicePlacement(string Source, IReadOnlyList<string> Models
                 $"big_model_mode would split each model over {string.Join(", ", placement.Models.Distinct(StringComparer.Ordinal))}, which this engine cannot do yet",
                 "map the run to one device (e.g. \"device\": \"cuda:0\" or gpu_ids with one index), or set big_model_mode to false");
             return null;
-        }
-        if (placement is not null && placement.Models.Distinct(StringComparer.Ordinal).Count() > 1)
-        {
-            sink?.Warning(ConfigCodes.GpuRemapped, placement.Source == "--device/MOCO_DEVICE" ? "" : placement.Source,
-                $"{placement.Source} spreads the models over {string.Join(", ", placement.Models.Distinct(StringComparer.Ordinal))}, but an embedded run hosts "
-                + $"one inference replica: every model runs on {placement.Replica}",
-                "to use several GPUs at once, run on a cluster (moco serve, --server), where each device is a replica");
         }
         return placement;
     }

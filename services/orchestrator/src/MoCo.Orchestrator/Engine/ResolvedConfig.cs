@@ -7,9 +7,9 @@ namespace MoCo.Orchestrator.Engine;
 /// to — dataset file, seed, limit, models as written (the inference service resolves their folders).</summary>
 public static class ResolvedConfig
 {
-    /// <summary>The resolved config of a run; <paramref name="device"/> is where an embedded run's models ran (§2.3), null
-    /// when a cluster placed them.</summary>
-    public static JsonObject Build(RunConfig config, ulong seed, int? limit, ulong? limitSeed, string? device = null)
+    /// <summary>The resolved config of a run; <paramref name="replicas"/> say where an embedded run's models ran (§2.3),
+    /// null when a cluster placed them.</summary>
+    public static JsonObject Build(RunConfig config, ulong seed, int? limit, ulong? limitSeed, ReplicaPlan? replicas = null)
     {
         var hyperparameters = new JsonObject();
         foreach (var (key, value) in config.Hyperparameters.Effective)
@@ -28,7 +28,7 @@ public static class ResolvedConfig
             ["limit"] = limit,
             ["limit_seed"] = limitSeed,
             ["data"] = new JsonObject { ["file"] = config.DatasetPath },
-            ["models"] = new JsonArray([.. config.ModelNames.Select(m => (JsonNode)(device is null ? new JsonObject { ["name"] = m } : new JsonObject { ["name"] = m, ["device"] = device }))]),
+            ["models"] = new JsonArray([.. config.ModelNames.Select(m => (JsonNode)(replicas?.DeviceOf(m) is { } device ? new JsonObject { ["name"] = m, ["device"] = device } : new JsonObject { ["name"] = m }))]),
             ["hyperparameters"] = hyperparameters,
         };
     }

@@ -33,16 +33,16 @@ public static class RunEvents
         ReusedCalls = reusedCalls,
     };
 
-    /// <summary>The run_started payload: the config at a glance and the device map (<paramref name="device"/>: an embedded
-    /// run's replica device, which every model runs on).</summary>
+    /// <summary>The run_started payload: the config at a glance and the device map (<paramref name="replicas"/>: an
+    /// embedded run's inference replicas, which say where each model runs; null on a server).</summary>
     public static RunStarted Started(string method, string task, string taskType, IReadOnlyList<string> models, int? limit, ulong? limitSeed, ulong seed,
-        bool reference, bool resumed, string? device = null)
+        bool reference, bool resumed, Config.ReplicaPlan? replicas = null)
     {
         var summary = new RunConfigSummary { Method = method, Task = task, TaskType = taskType, Limit = limit, LimitSeed = limitSeed };
         summary.ModelNames.AddRange(models);
         var started = new RunStarted { Config = summary, Seed = seed, Compat = reference ? Compat.Reference : Compat.Moco, Resumed = resumed };
         // In config order; the device is empty where a cluster places the models (server mode).
-        started.DeviceMap.AddRange(models.Select((m, i) => new DeviceAssignment { Name = m, Index = i, Device = device ?? "" }));
+        started.DeviceMap.AddRange(models.Select((m, i) => new DeviceAssignment { Name = m, Index = i, Device = replicas?.DeviceOf(m) ?? "" }));
         return started;
     }
 

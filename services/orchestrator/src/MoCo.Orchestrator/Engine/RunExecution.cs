@@ -69,7 +69,7 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
                 Mode = environment.Mode,
             };
             var written = new RunLogWriter(plan.LogDirectory).Write(config, registry.Find(config.Method)!.LogSuffix, outcome, info, items, phases,
-                ResolvedConfig.Build(config, plan.Seed, plan.Limit, plan.LimitSeed, ReplicaDevice()), plan.LogOptions);
+                ResolvedConfig.Build(config, plan.Seed, plan.Limit, plan.LimitSeed, Replicas()), plan.LogOptions);
             foreach (var warning in written.Warnings)
             {
                 recorder.Warn(warning);
@@ -139,10 +139,12 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
     }
 
     private RunStarted Started() => RunEvents.Started(plan.Config.Method, plan.Config.Task, plan.Config.TaskType, plan.Config.ModelNames, plan.Limit,
-        plan.LimitSeed, plan.Seed, plan.Config.Compat == CompatMode.Reference, plan.Resumed, ReplicaDevice());
+        plan.LimitSeed, plan.Seed, plan.Config.Compat == CompatMode.Reference, plan.Resumed, Replicas());
 
-    // Where an embedded run's models run (config-and-cli.md §2.3): its one inference replica's device; null on a server.
-    private string? ReplicaDevice() => environment.Devices is { } devices ? DevicePlacement.For(plan.Config, devices)?.Replica : null;
+    // Where an embedded run's models run (config-and-cli.md §2.3): its inference replicas, one per device; null on a server.
+    private ReplicaPlan? Replicas() => environment.Devices is { } devices && DevicePlacement.For(plan.Config, devices) is { } placement
+        ? ReplicaPlan.Of(placement, plan.Config.ModelNames)
+        : null;
 
     // The owner's heartbeat (config-and-cli.md §5.1); a cancel flag set by another process (`moco runs cancel`) stops the run.
     private async Task HeartbeatAsync(CancellationTokenSource cancel, CancellationToken stop)
