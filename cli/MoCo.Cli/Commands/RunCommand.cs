@@ -183,9 +183,13 @@ public static class RunCommand
                 .ConfigureAwait(false))!.Run.ConfigText;
             var config = new ConfigValidator(MethodRegistry.Default).Validate(configText, file ?? "config",
                 new ValidationOptions(AllowUnknownKeys: settings.AllowUnknownKeys)).Config;
-            return config is not null && DevicePlacement.For(config, runEnvironment.Devices!) is { } placement
-                ? ReplicaPlan.Of(placement, config.ModelNames).WithAddresses(ModelAddresses.For(config, runEnvironment.Models))
-                : ReplicaPlan.On(settings.Device);
+            if (config is null || DevicePlacement.For(config, runEnvironment.Devices!) is not { } placement)
+            {
+                return ReplicaPlan.On(settings.Device);
+            }
+            var method = MethodRegistry.Default.Find(config.Method);
+            return ReplicaPlan.Of(placement, config.ModelNames, placement.Implied(config, method, runEnvironment.Devices!.CudaDevices))
+                .WithAddresses(ModelAddresses.For(config, runEnvironment.Models, method));
         }
         catch (RunRejectedException)
         {

@@ -43,7 +43,9 @@ internal static class RunDryRun
             error.WriteLine(problem.Format(file));
         }
         // The devices an embedded run's inference replicas would open here (§2.3), one each, as the run places them.
-        var replicas = DevicePlacement.For(config, local.Devices!) is { } placement ? ReplicaPlan.Of(placement, config.ModelNames) : null;
+        var replicas = DevicePlacement.For(config, local.Devices!) is { } placement
+            ? ReplicaPlan.Of(placement, config.ModelNames, placement.Implied(config, registry.Find(config.Method), local.Devices!.CudaDevices))
+            : null;
         string DeviceOf(string model) => replicas?.DeviceOf(model) ?? "auto";
 
         var limit = overrides.Limit ?? config.Evaluation.Limit;

@@ -119,4 +119,41 @@ public sealed class DevicePlacementTests
         Assert.True(result.Valid);
         Assert.DoesNotContain(result.Problems, p => p.Code is ConfigCodes.Device or ConfigCodes.GpuRemapped);
     }
+
+    // text_llm_blender over models a and b with a ranker r: its ranker_gpu_id places r, its fuser defaults to model_names[0].
+    private static string Blender(string gpuIds, string ranker = "") => $$$"""
+        {"method": "text_llm_blender", "task": "agieval_tiny", "task_type": "multiple_choice", "gpu_ids": {{{gpuIds}}},
+         "model_names": ["m-a", "m-b"], "hyperparameters": {"ranker_model_name": "m-r"{{{ranker}}}}}
+        """;
+
+    private static IReadOnlyList<(string Key, string Name, string Device)> Implied(string text, string? requested, int gpus)
+    {
+        var devices = new DeviceEnvironment(requested, gpus);
+        var config = new ConfigValidator(MethodRegistry.Default).Validate(text, "test.json", new ValidationOptions(Devices: devices)).Config!;
+        return DevicePlacement.For(config, devices)!.Implied(config, MethodRegistry.Default.Find(config.Method), gpus);
+    }
+
+    [Fact]
+    public void A_models_gpu_index_key_places_it_through_the_gpu_ids_map()
+    {
+        Assert.Equal([("ranker_model_name", "m-r", "cuda:1")], Implied(Blender("[0, 1]", ", \"ranker_gpu_id\": 1"), null, gpus: 2));
+        // Its default is gpu_ids[0]; a negative index, or a machine without a GPU, is the CPU.
+        Assert.Equal("cuda:1", Implied(Blender("[1, 0]"), null, gpus: 2).Single().Device);
+        Assert.Equal("cpu", Implied(Blender("[0, 1]", ", \"ranker_gpu_id\": -1"), null, gpus: 2).Single().Device);
+        Assert.Equal("cpu", Implied(Blender("[0, 1]", ", \"ranker_gpu_id\": 1"), null, gpus: 0).Single().Device);
+        // A rule above gpu_ids places implied models with the first model.
+        Assert.Equal("cuda:0", Implied(Blender("[0, 1]", ", \"ranker_gpu_id\": 1"), "cuda", gpus: 2).Single().Device);
+    }
+
+    [Fact]
+    public void A_gpu_index_key_naming_a_gpu_that_is_not_there_is_CFG011()
+    {
+        var (problems, _) = Place(Blender("[0, 1]", ", \"ranker_gpu_id\": 2"), null, gpus: 2);
+        var error = Single(problems, ConfigCodes.Device);
+        Assert.Equal("hyperparameters.ranker_gpu_id", error.Path);
+        Assert.Contains("ranker_gpu_id 2 names cuda:2, but the visible devices are cpu, cuda:0, cuda:1", error.Message);
+        // The same key under --device is not used, so not checked; nor without a GPU, where everything runs on the CPU.
+        Assert.DoesNotContain(Place(Blender("[0, 1]", ", \"ranker_gpu_id\": 2"), "cuda", gpus: 2).Problems, p => p.Code == ConfigCodes.Device);
+        Assert.DoesNotContain(Place(Blender("[0, 1]", ", \"ranker_gpu_id\": 2"), null, gpus: 0).Problems, p => p.Code == ConfigCodes.Device);
+    }
 }

@@ -38,6 +38,19 @@ public sealed class ReplicaPlanTests
     }
 
     [Fact]
+    public void Implied_models_join_the_replica_of_their_device_after_model_names()
+    {
+        var plan = ReplicaPlan.Of(Placement("cuda:0", "cuda:1"), ["m-a", "m-b"],
+            [("ranker_model_name", "m-r", "cuda:2"), ("fuser_model_name", "m-f", "cuda:1"), ("reward_model_name", "m-a", "cuda:2")]);
+
+        Assert.Equal(["cuda:0", "cuda:1", "cuda:2"], plan.Groups.Select(g => g.Device));
+        Assert.Equal(["m-b", "m-f"], plan.Groups[1].Models);
+        Assert.Equal(["m-r"], plan.Groups[2].Models);
+        // A name of model_names keeps its own placement.
+        Assert.Equal("cuda:0", plan.DeviceOf("m-a"));
+    }
+
+    [Fact]
     public void One_device_is_one_replica()
     {
         var plan = ReplicaPlan.Of(Placement("cpu", "cpu"), ["m-a", "m-b"]);

@@ -89,7 +89,12 @@ public sealed class ConfigValidator(MethodRegistry registry, DatasetCache? datas
         }
         if (options.Devices is { } devices && models is not null && gpuIds is not null && device is not null && hyper is not null)
         {
-            DevicePlacement.Place(models.Count, devices.Requested, device, gpuIds, hyper.Bool(Methods.GeneralKeys.BigModelMode), devices.CudaDevices, sink);
+            var placement = DevicePlacement.Place(models.Count, devices.Requested, device, gpuIds, hyper.Bool(Methods.GeneralKeys.BigModelMode),
+                devices.CudaDevices, sink);
+            if (placement?.Source == "gpu_ids" && method is not null)
+            {
+                DevicePlacement.CheckIndexKeys(method, hyper, devices.CudaDevices, sink);
+            }
         }
 
         var valid = sink.Problems.All(p => p.Severity != ProblemSeverity.Error);

@@ -59,6 +59,43 @@ public sealed record DevicePlacement(string Source, IReadOnlyList<string> Models
         return placement;
     }
 
+    /// <summary>The models <paramref name="method"/>'s keys imply beside model_names (a ranker, a fuser, a reward model),
+    /// each with its key and device: where the gpu_ids rule placed the run, the key's GPU index key (ranker_gpu_id …)
+    /// through the same map; otherwise, or without such a key, the first model's device. Names of model_names are left
+    /// out: they are placed already.</summary>
+    public IReadOnlyList<(string Key, string Name, string Device)> Implied(RunConfig config, Methods.MethodDescriptor? method, int cudaDevices)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var indexKeys = (method?.Keys ?? []).Where(k => k.PlacesModel is not null).ToDictionary(k => k.PlacesModel!, k => k.Name, StringComparer.Ordinal);
+        return [.. Engine.ModelAddresses.KeyModelRoles(config, method)
+            .Where(r => !config.ModelNames.Contains(r.Name, StringComparer.Ordinal))
+            .Select(r => (r.Key, r.Name, Source == "gpu_ids" && indexKeys.TryGetValue(r.Key, out var key)
+                ? OnGpu(config.Hyperparameters.Int(key), cudaDevices) ?? Replica
+                : Replica))];
+    }
+
+    /// <summary>Reports a GPU index key (ranker_gpu_id …) of <paramref name="method"/> written with a GPU that is not
+    /// there (CFG011), where the gpu_ids rule places the run on a machine with GPUs. (Its default, gpu_ids[0], is
+    /// checked as part of gpu_ids.)</summary>
+    public static void CheckIndexKeys(Methods.MethodDescriptor method, Hyperparameters hyperparameters, int cudaDevices, ProblemSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(hyperparameters);
+        foreach (var key in method.Keys.Where(k => k.PlacesModel is not null))
+        {
+            if (cudaDevices > 0 && hyperparameters.Written.ValueKind == System.Text.Json.JsonValueKind.Object
+                && hyperparameters.Written.TryGetProperty(key.Name, out _) && hyperparameters.Int(key.Name) is var index && index >= cudaDevices)
+            {
+                sink.Error(ConfigCodes.Device, $"hyperparameters.{key.Name}", $"{key.Name} {index} names cuda:{index}, but {Visible(cudaDevices)}",
+                    $"use an index below {cudaDevices}, a negative one for the CPU, or leave the key out (gpu_ids[0])");
+            }
+        }
+    }
+
+    // A GPU index through the gpu_ids map: negative or no GPU at all is the CPU; null for a GPU that is not there.
+    private static string? OnGpu(long index, int cudaDevices) =>
+        index < 0 || cudaDevices == 0 ? "cpu" : index < cudaDevices ? $"cuda:{index}" : null;
+
     // A device string: cpu, cuda (every GPU), cuda:N or cuda:N,M (round-robin over the list).
     private static DevicePlacement? Spread(string source, string spec, string path, int modelCount, int cudaDevices, ProblemSink? sink, string fix)
     {

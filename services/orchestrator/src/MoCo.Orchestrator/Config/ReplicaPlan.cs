@@ -17,8 +17,10 @@ public sealed record ReplicaPlan(IReadOnlyList<ReplicaGroup> Groups)
     /// <summary>One replica on <paramref name="device"/> serving every model (null: the host's default device).</summary>
     public static ReplicaPlan On(string? device) => new([new ReplicaGroup(device, [])]);
 
-    /// <summary>The replicas of <paramref name="placement"/>, whose i-th device is that of <paramref name="modelNames"/>[i].</summary>
-    public static ReplicaPlan Of(DevicePlacement placement, IReadOnlyList<string> modelNames)
+    /// <summary>The replicas of <paramref name="placement"/>, whose i-th device is that of <paramref name="modelNames"/>[i],
+    /// and of the <paramref name="implied"/> models (<see cref="DevicePlacement.Implied"/>), placed after them.</summary>
+    public static ReplicaPlan Of(DevicePlacement placement, IReadOnlyList<string> modelNames,
+        IReadOnlyList<(string Key, string Name, string Device)>? implied = null)
     {
         ArgumentNullException.ThrowIfNull(placement);
         ArgumentNullException.ThrowIfNull(modelNames);
@@ -32,20 +34,19 @@ public sealed record ReplicaPlan(IReadOnlyList<ReplicaGroup> Groups)
         }
         var groups = new List<(string Device, List<string> Models)>();
         var placed = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < modelNames.Count; i++)
+        foreach (var (name, device) in modelNames.Zip(placement.Models).Concat((implied ?? []).Select(m => (m.Name, m.Device))))
         {
-            if (!placed.Add(modelNames[i]))
+            if (!placed.Add(name))
             {
                 continue;
             }
-            var device = placement.Models[i];
             var index = groups.FindIndex(g => g.Device == device);
             if (index < 0)
             {
                 groups.Add((device, []));
                 index = groups.Count - 1;
             }
-            groups[index].Models.Add(modelNames[i]);
+            groups[index].Models.Add(name);
         }
         return new ReplicaPlan([.. groups.Select(g => new ReplicaGroup(g.Device, g.Models))]);
     }

@@ -34,15 +34,18 @@ public static class RunEvents
     };
 
     /// <summary>The run_started payload: the config at a glance and the device map (<paramref name="replicas"/>: an
-    /// embedded run's inference replicas, which say where each model runs; null on a server).</summary>
+    /// embedded run's inference replicas, which say where each model runs; null on a server) of model_names, then of
+    /// the <paramref name="implied"/> models, each with its key as its role.</summary>
     public static RunStarted Started(string method, string task, string taskType, IReadOnlyList<string> models, int? limit, ulong? limitSeed, ulong seed,
-        bool reference, bool resumed, Config.ReplicaPlan? replicas = null)
+        bool reference, bool resumed, Config.ReplicaPlan? replicas = null, IReadOnlyList<(string Key, string Name)>? implied = null)
     {
         var summary = new RunConfigSummary { Method = method, Task = task, TaskType = taskType, Limit = limit, LimitSeed = limitSeed };
         summary.ModelNames.AddRange(models);
         var started = new RunStarted { Config = summary, Seed = seed, Compat = reference ? Compat.Reference : Compat.Moco, Resumed = resumed };
         // In config order; the device is empty where a cluster places the models (server mode).
         started.DeviceMap.AddRange(models.Select((m, i) => new DeviceAssignment { Name = m, Index = i, Device = replicas?.DeviceOf(m) ?? "" }));
+        started.DeviceMap.AddRange((implied ?? []).DistinctBy(m => m.Name, StringComparer.Ordinal)
+            .Select(m => new DeviceAssignment { Name = m.Name, Role = m.Key, Device = replicas?.DeviceOf(m.Name) ?? "" }));
         return started;
     }
 

@@ -139,11 +139,12 @@ internal sealed class RunExecution(IRunStore store, RunServices services, Method
     }
 
     private RunStarted Started() => RunEvents.Started(plan.Config.Method, plan.Config.Task, plan.Config.TaskType, plan.Config.ModelNames, plan.Limit,
-        plan.LimitSeed, plan.Seed, plan.Config.Compat == CompatMode.Reference, plan.Resumed, Replicas());
+        plan.LimitSeed, plan.Seed, plan.Config.Compat == CompatMode.Reference, plan.Resumed, Replicas(),
+        [.. ModelAddresses.KeyModelRoles(plan.Config, registry.Find(plan.Config.Method)).Where(r => !plan.Config.ModelNames.Contains(r.Name, StringComparer.Ordinal))]);
 
     // Where an embedded run's models run (config-and-cli.md §2.3): its inference replicas, one per device; null on a server.
     private ReplicaPlan? Replicas() => environment.Devices is { } devices && DevicePlacement.For(plan.Config, devices) is { } placement
-        ? ReplicaPlan.Of(placement, plan.Config.ModelNames)
+        ? ReplicaPlan.Of(placement, plan.Config.ModelNames, placement.Implied(plan.Config, registry.Find(plan.Config.Method), devices.CudaDevices))
         : null;
 
     // The owner's heartbeat (config-and-cli.md §5.1); a cancel flag set by another process (`moco runs cancel`) stops the run.

@@ -9,10 +9,6 @@ internal static class ApiMethods
     private const string Skywork = "Skywork/Skywork-Reward-Llama-3.1-8B-v0.2";
     private const string QwenInstruct = "Qwen/Qwen2.5-7B-Instruct";
 
-    // gpu-id keys default to gpu_ids[0]; [] (auto) maps to 0.
-    private static ParamSpec FirstGpu(string name) =>
-        P.Derived(name, ParamType.Int, "gpu_ids[0]", c => JsonValues.Of(c.GpuIds.Count > 0 ? c.GpuIds[0] : 0));
-
     private static readonly string[] MentorTrainGenerators =
     [
         "Qwen/Qwen3-1.7B", "Qwen/Qwen3-8B-Base", "meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.2-3B-Instruct",
@@ -121,7 +117,7 @@ internal static class ApiMethods
             P.Bool("objective_flag", false),
             P.Int("training_instance_num", 500, min: 1),
             P.Int("rollout_per_instance", 16, min: 1),
-            FirstGpu("reward_model_gpu_id"),
+            P.GpuOf("reward_model_gpu_id", "reward_model_name"),
             P.Model("reward_model_name", Skywork),
             P.Bool("wait_flag", false),
         ])
@@ -134,7 +130,7 @@ internal static class ApiMethods
         [
             P.Model("router_base_model", QwenInstruct),
             new ParamSpec("model_descriptions", ParamType.StringList) { Default = ParamDefault.Null, Nullable = true },
-            FirstGpu("reward_model_gpu_id"),
+            P.GpuOf("reward_model_gpu_id", "reward_model_name"),
             P.Model("reward_model_name", Skywork),
         ])
         {

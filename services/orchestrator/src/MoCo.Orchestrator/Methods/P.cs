@@ -25,6 +25,10 @@ internal static class P
 
     public static ParamSpec Required(string name, ParamType type) => new(name, type) { Required = true };
 
+    // A GPU index key that places the model of modelKey through the gpu_ids map (config-and-cli.md §2.3); default gpu_ids[0], 0 for [] (auto).
+    public static ParamSpec GpuOf(string name, string modelKey) =>
+        Derived(name, ParamType.Int, "gpu_ids[0]", c => Config.JsonValues.Of(c.GpuIds.Count > 0 ? c.GpuIds[0] : 0)) with { PlacesModel = modelKey };
+
     public static ParamSpec Derived(string name, ParamType type, string text, Func<DefaultContext, System.Text.Json.JsonElement> compute) =>
         new(name, type) { Default = new ParamDefault(text, compute) };
 }

@@ -70,6 +70,10 @@ public sealed record ParamSpec(string Name, ParamType Type)
     /// ranker): validation resolves that implied model too (config-and-cli.md §1.5), so a missing one fails before any work.</summary>
     public bool LoadedByDefault { get; init; }
 
+    /// <summary>For a GPU index key, the model key whose model it places (ranker_gpu_id: ranker_model_name), through the
+    /// gpu_ids map when that rule places the run (config-and-cli.md §2.3); null for every other key.</summary>
+    public string? PlacesModel { get; init; }
+
     /// <summary>One line for help and schema.</summary>
     public string Description { get; init; } = "";
 

@@ -142,15 +142,14 @@ internal static class TextMethods
 
     private static List<ParamSpec> LlmBlenderKeys()
     {
-        var first = (string name) => P.Derived(name, ParamType.Int, "gpu_ids[0]", c => JsonValues.Of(c.GpuIds.Count > 0 ? c.GpuIds[0] : 0));
         List<ParamSpec> keys =
         [
             P.Int("top_k", 3, min: 1) with { Description = "candidates fused, clipped to [1, n]" },
             P.Model("ranker_model_name", "Qwen/Qwen2.5-7B-Instruct") with { LoadedByDefault = true },
-            first("ranker_gpu_id"),
+            P.GpuOf("ranker_gpu_id", "ranker_model_name"),
             P.Int("ranker_max_response_length", 128, min: 1),
             P.Model("fuser_model_name", null) with { Description = "null or \"\" = model_names[0]", EmptyMeansDefault = true },
-            first("fuser_gpu_id"),
+            P.GpuOf("fuser_gpu_id", "fuser_model_name"),
             P.Derived("fuser_max_response_length", ParamType.Int, "max_response_length", c => c.Effective(GeneralKeys.MaxResponseLength)) with { Min = 1 },
             P.Bool("train_ranker_on_dev", false),
             P.Bool("train_fuser_on_dev", false),
