@@ -128,6 +128,34 @@ public sealed class SandboxChartTests
     }
 
     [Fact]
+    public void With_auth_the_sandbox_reads_its_own_tokens_as_root_alone_and_the_evaluator_sends_its_caller_token()
+    {
+        const string auth = "sandbox: {enabled: true, auth: {existingSecret: moco-sandbox-auth}}\ngateway: {auth: {existingSecret: moco-auth}}\n";
+        var (code, output, error) = Chart.Helm(auth, "lint", Chart.Directory);
+        Assert.True(code == 0, output + error);
+        var chart = Chart.Render(auth);
+
+        var sandbox = chart.Get("Deployment", "t-moco-sandbox");
+        Assert.Equal("/etc/moco/sandbox-auth/tokens", Manifests.Env(sandbox)["Moco__Sandbox__TokensFile"]);
+        var mount = ((List<object>)Manifests.Container(sandbox)["volumeMounts"]).Cast<Dictionary<object, object>>().Single(m => (string)m["name"] == "sandbox-auth");
+        Assert.Equal(("/etc/moco/sandbox-auth", "true"), ((string)mount["mountPath"], (string)mount["readOnly"]));
+        var secret = (Dictionary<object, object>)((List<object>)PodSpec(sandbox)["volumes"]).Cast<Dictionary<object, object>>()
+            .Single(v => (string)v["name"] == "sandbox-auth")["secret"];
+        Assert.Equal("moco-sandbox-auth", secret["secretName"]);
+        Assert.Equal(("tokens", "tokens"), ((string)Node.At(secret, "items", 0, "key"), (string)Node.At(secret, "items", 0, "path")));
+        // Root reads it; a program's unprivileged uid cannot.
+        Assert.Equal("0400", secret["defaultMode"]);
+        // The gateway's credentials never reach the pod that runs model-written code.
+        Assert.DoesNotContain((List<object>)Manifests.Container(sandbox)["env"], e => ((Dictionary<object, object>)e).ContainsKey("valueFrom"));
+
+        var evaluator = Manifests.Container(chart.Get("Deployment", "t-moco-evaluator"));
+        var token = ((List<object>)evaluator["env"]).Cast<Dictionary<object, object>>().Single(e => (string)e["name"] == "Moco__Evaluator__SandboxToken");
+        Assert.Equal(("moco-sandbox-auth", "evaluator-token"),
+            ((string)Node.At(token, "valueFrom", "secretKeyRef", "name"), (string)Node.At(token, "valueFrom", "secretKeyRef", "key")));
+        Assert.DoesNotContain(Manifests.Env(Chart.Render(Enabled).Get("Deployment", "t-moco-evaluator")), e => e.Key == "Moco__Evaluator__SandboxToken");
+    }
+
+    [Fact]
     public void Network_policies_let_only_the_evaluator_reach_the_sandbox_and_the_sandbox_reach_nothing()
     {
         var chart = Chart.Render(Enabled + Policies);

@@ -3,11 +3,11 @@ using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
 using MoCo.Gateway.Configuration;
-using MoCo.Gateway.Security;
 using MoCo.Gateway.Tests.Fakes;
 using MoCo.Gateway.Tests.Support;
 using MoCo.Hosting;
 using MoCo.Hosting.Outbound;
+using MoCo.Hosting.Security;
 using MoCo.Testing;
 
 namespace MoCo.Gateway.Tests;
@@ -106,10 +106,10 @@ public sealed class BearerTokenTests : IDisposable
         {
             File.WriteAllText(tokens, content);
         }
-        var error = Assert.Throws<MocoConfigurationException>(() => BearerTokens.Load(new GatewayAuthOptions { TokensFile = tokens }));
+        var error = Assert.Throws<MocoConfigurationException>(() => BearerTokens.Load(tokens, GatewayAuthOptions.TokensFileKey));
         Assert.Equal("Moco:Gateway:Auth:TokensFile", error.Key);
         Assert.Contains(problem, error.Message);
-        Assert.False(BearerTokens.Load(new GatewayAuthOptions()).Required);
+        Assert.False(BearerTokens.Load(null, GatewayAuthOptions.TokensFileKey).Required);
     }
 
     [Fact]

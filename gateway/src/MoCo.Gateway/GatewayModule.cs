@@ -10,6 +10,7 @@ using MoCo.Gateway.Reflection;
 using MoCo.Gateway.Routing;
 using MoCo.Gateway.Security;
 using MoCo.Hosting;
+using MoCo.Hosting.Security;
 using FileDescriptor = Google.Protobuf.Reflection.FileDescriptor;
 
 namespace MoCo.Gateway;
@@ -51,7 +52,7 @@ public sealed class GatewayModule(IEnumerable<FileDescriptor> contracts, Gateway
         var resolved = options ?? builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
         var topology = GatewayOptionsValidator.Validate(resolved);
         builder.Services.AddSingleton(GatewayCertificate.Load(resolved.Tls));
-        builder.Services.AddSingleton(BearerTokens.Load(resolved.Auth));
+        builder.Services.AddSingleton(BearerTokens.Load(resolved.Auth.TokensFile, GatewayAuthOptions.TokensFileKey));
         _topology = topology;
 
         var proxyConfig = new GatewayProxyConfig(topology);

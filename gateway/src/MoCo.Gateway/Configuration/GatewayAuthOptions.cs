@@ -8,7 +8,10 @@ namespace MoCo.Gateway.Configuration;
 public sealed class GatewayAuthOptions
 {
     /// <summary>A file of accepted tokens, one per line (blank lines and lines starting with # ignored), each at least
-    /// <see cref="Security.BearerTokens.MinimumLength"/> characters. Re-read when it changes, so a rotated Kubernetes
+    /// <see cref="Hosting.Security.BearerTokens.MinimumLength"/> characters. Re-read when it changes, so a rotated Kubernetes
     /// Secret takes effect without a restart.</summary>
     public string? TokensFile { get; set; }
+
+    /// <summary>The setting's full key, as problems name it.</summary>
+    public const string TokensFileKey = GatewayOptions.Section + ":" + nameof(GatewayOptions.Auth) + ":" + nameof(TokensFile);
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using MoCo.Gateway.Routing;
+using MoCo.Hosting.Security;
 
 namespace MoCo.Gateway.Security;
 
@@ -20,7 +21,7 @@ internal static class BearerCheck
             endpoint.RequestDelegate = context =>
             {
                 var tokens = context.RequestServices.GetRequiredService<BearerTokens>();
-                var presented = tokens.Required ? Presented(context) : null;
+                var presented = tokens.Required ? BearerTokens.Presented(context.Request.Headers.Authorization.ToString()) : null;
                 if (!tokens.Required || presented is not null && tokens.Accepts(presented))
                 {
                     return next(context);
@@ -33,12 +34,5 @@ internal static class BearerCheck
             };
         });
         return builder;
-    }
-
-    private static string? Presented(HttpContext context)
-    {
-        const string scheme = "Bearer ";
-        var header = context.Request.Headers.Authorization.ToString();
-        return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) && header.Length > scheme.Length ? header[scheme.Length..].Trim() : null;
     }
 }

@@ -46,7 +46,11 @@ public sealed class EvaluatorModule() : GrpcServiceModule<EvaluatorGrpcService>(
         builder.Services.AddSingleton<IInferenceBackend>(s => new GrpcInferenceBackend(options.InferenceAddress, s.GetRequiredService<OutboundChannels>()));
         if (options.SandboxAddress is { } sandboxAddress)
         {
-            builder.Services.AddSingleton<ICodeSandbox>(s => new RemoteSandbox(sandboxAddress, s.GetRequiredService<OutboundChannels>()));
+            var tokenSetting = EvaluatorOptions.Section + ":" + nameof(EvaluatorOptions.SandboxToken);
+            // Checked here, so a token with a line break stops the host at start rather than the first coding item.
+            _ = OutboundChannels.SystemTrust.WithToken(options.SandboxToken, tokenSetting);
+            builder.Services.AddSingleton<ICodeSandbox>(s => new RemoteSandbox(sandboxAddress,
+                s.GetRequiredService<OutboundChannels>().WithToken(options.SandboxToken, tokenSetting)));
         }
         builder.Services.AddSingleton(services => new EvaluatorRuntime(options, new MocoEnvironment(),
             services.GetRequiredService<IInferenceBackend>(), services.GetRequiredService<ILoggerFactory>(), services.GetService<ICodeSandbox>()));

@@ -26,6 +26,10 @@ public sealed class EvaluatorOptions
     /// evaluator (evaluation.md §4.2).</summary>
     public string? SandboxAddress { get; set; }
 
+    /// <summary>The bearer token sent to the sandbox service (one of its Moco:Sandbox:TokensFile), in place of
+    /// Moco:Host:GatewayToken, which never goes there; null = none. In Kubernetes: an env entry from a Secret.</summary>
+    public string? SandboxToken { get; set; }
+
     /// <summary>Folder whose prompt files (multiple_choice_instruction.txt, box_instruction.txt, verifier_prompt.txt,
     /// reward_judge_prompt.txt) replace the built-in ones; null = built-in only.</summary>
     public string? PromptDirectory { get; set; }

@@ -47,6 +47,12 @@ public sealed class OutboundChannels
         return new OutboundChannels(string.IsNullOrWhiteSpace(trustedCaPath) ? [] : Roots(trustedCaPath, caSetting), token);
     }
 
+    /// <summary>These channels' trust with <paramref name="token"/> instead of theirs (none when null or blank): for a
+    /// service called directly with a credential of its own (the code sandbox), so the gateway token never reaches it.
+    /// A problem names <paramref name="tokenSetting"/>.</summary>
+    public OutboundChannels WithToken(string? token, string tokenSetting) =>
+        new(_roots, Load(null, token, "", tokenSetting)._token);
+
     private static X509Certificate2Collection Roots(string file, string key)
     {
         var path = Path.GetFullPath(file);

@@ -6,11 +6,13 @@ using MoCo.Contracts.V1;
 using MoCo.Evaluator.Errors;
 using MoCo.Hosting;
 using MoCo.Hosting.Errors;
+using MoCo.Hosting.Security;
 
 namespace MoCo.Evaluator.Sandbox.Service;
 
 /// <summary>The code sandbox as a hostable module (`moco serve sandbox`): moco.v1.SandboxService on ports 50055 / 9055,
-/// configured from <c>Moco:Sandbox</c> (<see cref="SandboxOptions"/>). Ready once a probe program has run.</summary>
+/// configured from <c>Moco:Sandbox</c> (<see cref="SandboxOptions"/>). Ready once a probe program has run. With a
+/// tokens file, only calls bearing one of its tokens run programs.</summary>
 public sealed class SandboxModule() : GrpcServiceModule<SandboxGrpcService>(
     "sandbox", SandboxService.Descriptor.FullName, ServicePorts.Sandbox, new Dictionary<string, string>())
 {
@@ -25,6 +27,13 @@ public sealed class SandboxModule() : GrpcServiceModule<SandboxGrpcService>(
         if (options.MaxParallel < 1)
         {
             throw new MocoConfigurationException(SandboxOptions.Section + ":MaxParallel", $"must be ≥ 1, got {options.MaxParallel}", "use at most the pod's CPU count");
+        }
+        var tokens = BearerTokens.Load(options.TokensFile, SandboxOptions.Section + ":" + nameof(SandboxOptions.TokensFile));
+        if (tokens.Required)
+        {
+            builder.Services.AddSingleton(new BearerTokenInterceptor(tokens, "Moco:Evaluator:SandboxToken",
+                SandboxOptions.Section + ":" + nameof(SandboxOptions.TokensFile)));
+            builder.Services.AddGrpc().AddServiceOptions<SandboxGrpcService>(o => o.Interceptors.Add<BearerTokenInterceptor>());
         }
         builder.Services.AddSingleton(options);
         // One instance for every call (gRPC makes one per call otherwise): its slots bound the replica's programs.

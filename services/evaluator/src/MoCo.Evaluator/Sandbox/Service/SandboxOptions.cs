@@ -14,6 +14,11 @@ public sealed class SandboxOptions
     /// <summary>First uid of programs when the service runs as root; one uid per program running at once.</summary>
     public int UidBase { get; set; } = 1_900_000_000;
 
+    /// <summary>A file of the bearer tokens callers must present (one per line, each at least 32 characters, re-read
+    /// when it changes; the evaluator sends Moco:Evaluator:SandboxToken); unset = no check, the network policy is the
+    /// boundary. Use a token of its own, not the gateway's: this pod runs untrusted programs.</summary>
+    public string? TokensFile { get; set; }
+
     /// <summary>Programs run at once by this replica, over all callers; the rest wait. Default the core count.</summary>
     public int MaxParallel { get; set; } = Environment.ProcessorCount;
 }

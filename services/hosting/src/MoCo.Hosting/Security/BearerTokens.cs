@@ -1,21 +1,18 @@
 using System.Security.Cryptography;
 using System.Text;
-using MoCo.Gateway.Configuration;
-using MoCo.Hosting;
 
-namespace MoCo.Gateway.Security;
+namespace MoCo.Hosting.Security;
 
 /// <summary>
-/// The tokens of Moco:Gateway:Auth:TokensFile, kept as SHA-256 digests and compared in constant time. The file is
-/// read at start (a missing, empty or weak one stops the gateway naming the key) and again whenever its write time
-/// changes; a rewrite that leaves it unreadable or empty keeps the last good tokens rather than locking everyone out.
+/// The accepted bearer tokens of a file (the gateway's Moco:Gateway:Auth:TokensFile, the sandbox's
+/// Moco:Sandbox:TokensFile), kept as SHA-256 digests and compared in constant time. The file is read at start (a
+/// missing, empty or weak one stops the host naming the setting) and again whenever its write time changes; a rewrite
+/// that leaves it unreadable or empty keeps the last good tokens rather than locking everyone out.
 /// </summary>
 public sealed class BearerTokens
 {
     /// <summary>Shortest token accepted: 128 bits of hex, so a guessable word is never a credential.</summary>
     public const int MinimumLength = 32;
-
-    private const string Key = GatewayOptions.Section + ":" + nameof(GatewayOptions.Auth) + ":" + nameof(GatewayAuthOptions.TokensFile);
 
     private readonly string? _path;
     private readonly Lock _gate = new();
@@ -30,28 +27,39 @@ public sealed class BearerTokens
     /// <summary>Whether calls must present a token.</summary>
     public bool Required => _path is not null;
 
-    /// <summary>The tokens of <paramref name="auth"/>; <see cref="None"/> when no file is named.</summary>
-    public static BearerTokens Load(GatewayAuthOptions auth)
+    /// <summary>The tokens of <paramref name="tokensFile"/>, read from the setting <paramref name="setting"/> (which a
+    /// problem names); <see cref="None"/> when no file is named.</summary>
+    public static BearerTokens Load(string? tokensFile, string setting)
     {
-        if (string.IsNullOrWhiteSpace(auth.TokensFile))
+        if (string.IsNullOrWhiteSpace(tokensFile))
         {
             return None;
         }
-        var path = Path.GetFullPath(auth.TokensFile);
+        var path = Path.GetFullPath(tokensFile);
         if (!File.Exists(path))
         {
-            throw new MocoConfigurationException(Key, $"'{path}' does not exist", "point it at a file of tokens, one per line (a mounted Secret), or remove it to accept every caller");
+            throw new MocoConfigurationException(setting, $"'{path}' does not exist", "point it at a file of tokens, one per line (a mounted Secret), or remove it to accept every caller");
         }
         var tokens = new BearerTokens(path);
         var (digests, problem) = Read(path);
         if (problem is not null)
         {
-            throw new MocoConfigurationException(Key, $"'{path}': {problem}",
+            throw new MocoConfigurationException(setting, $"'{path}': {problem}",
                 $"put one token of at least {MinimumLength} characters per line, e.g. from `openssl rand -hex 32`");
         }
         tokens._digests = digests;
         tokens._readAt = File.GetLastWriteTimeUtc(path);
         return tokens;
+    }
+
+    /// <summary>The token of an <c>authorization</c> header value ("Bearer &lt;token&gt;", the scheme in any case);
+    /// null when it holds none.</summary>
+    public static string? Presented(string? authorization)
+    {
+        const string scheme = "Bearer ";
+        return authorization is not null && authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) && authorization.Length > scheme.Length
+            ? authorization[scheme.Length..].Trim()
+            : null;
     }
 
     /// <summary>Whether <paramref name="token"/> is one of the file's.</summary>
