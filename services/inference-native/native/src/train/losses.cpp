@@ -17,11 +17,11 @@ void log_normaliser(const float* z, int n, double s, double* max_out, double* lo
     *log_sum = std::log(sum);
 }
 
+}  // namespace
+
 double log_sigmoid(double x) {
     return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x));
 }
-
-}  // namespace
 
 void target_logprobs(cpu::ThreadPool& pool, const float* logits, int rows, int vocab, int classes,
                      const int32_t* targets, double scale, double* out) {

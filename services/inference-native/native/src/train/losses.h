@@ -35,6 +35,9 @@ void target_logprobs(cpu::ThreadPool& pool, const float* logits, int rows, int v
 void logprob_gradients(cpu::ThreadPool& pool, const float* logits, int rows, int vocab, int classes,
                        const int32_t* targets, double scale, const double* coef, float* dlogits);
 
+// log sigmoid(x), without overflow for |x| large.
+double log_sigmoid(double x);
+
 // The DEFER loss of each row (returned summed) and its gradient (dlogits).
 double defer_loss(cpu::ThreadPool& pool, const float* logits, int rows, int vocab,
                   const int32_t* targets, const float* mentor_logprobs, float* dlogits);

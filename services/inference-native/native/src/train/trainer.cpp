@@ -41,10 +41,6 @@ Layout lay_out(const moco_train_example* examples, int n) {
     return out;
 }
 
-double log_sigmoid(double x) {
-    return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x));
-}
-
 }  // namespace
 
 Trainer::Trainer(const moco_model& model, const TrainerConfig& config)
