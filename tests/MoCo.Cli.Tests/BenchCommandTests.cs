@@ -82,6 +82,7 @@ public sealed class BenchCommandTests : IDisposable
         }
         Assert.DoesNotContain("## engine", markdown);
         Assert.Matches(@"\| generate, 2 models fused \(GenerateEnsemble\) \| [\d,.]+ tokens/s \| generate, first model \| [\d.]+x \|", markdown);
+        Assert.Matches(@"\| fused chat prompt, over Decode streams \| [\d,.]+ tokens/s \| fused chat prompt, GenerateEnsemble \| [\d.]+x \|", markdown);
         Assert.Matches(@"\| merge DARE_TIES, 2 models \| [\d,.]+ GB/s \| copy bandwidth \| [\d.]+x \|", markdown);
         Assert.Matches(@"\| Tokenize, through the gateway \| [\d,.]+ calls/s \| Tokenize, gRPC loopback \| [\d.]+x \| \d+ us per call \|", markdown);
         Assert.Matches(@"\| single_model, zoo/north \| [\d,.]+ items/s \| \(baseline\) \| — \| score [\d.]+ on 2 test items", markdown);
