@@ -47,22 +47,37 @@ public sealed class EmbeddedReplicasTests : IDisposable
         Assert.NotEqual(replicas[A], replicas[B]);
     }
 
+    [Fact]
+    public async Task A_merge_of_models_on_two_replicas_is_made_on_one_and_answers_there()
+    {
+        // θ_A + 1·(θ_B − θ_A) = θ_B: the fine-tune on the second replica, its base (base_model_name) on the first.
+        var apart = await RunAsync(new ReplicaPlan([new ReplicaGroup("cpu", [A]), new ReplicaGroup("cpu", [B])]), "weight_dare_ties", $"\"{B}\"",
+            $", \"base_model_name\": \"{A}\"");
+
+        Assert.Equal(3, Outputs(apart.Items, "test").Count);
+        Assert.Equal(Outputs(apart.Items, "baseline · " + B), Outputs(apart.Items, "test"));
+        Assert.Single(BaselineReplicas(apart.Calls).Values);
+    }
+
     // The one replica that answered each model's baseline calls.
     private static Dictionary<string, string> BaselineReplicas(IReadOnlyList<CallTotals> calls) =>
         calls.Where(c => c.Phase == "baselines")
             .GroupBy(c => c.Model!).ToDictionary(g => g.Key, g => Assert.Single(g.SelectMany(c => c.Replicas).Distinct()));
 
-    private async Task<(List<JsonObject> Items, IReadOnlyList<CallTotals> Calls)> RunAsync(ReplicaPlan replicas)
+    private Task<(List<JsonObject> Items, IReadOnlyList<CallTotals> Calls)> RunAsync(ReplicaPlan replicas) =>
+        RunAsync(replicas, "logit_logit_fusion", $"\"{A}\", \"{B}\"", "");
+
+    private async Task<(List<JsonObject> Items, IReadOnlyList<CallTotals> Calls)> RunAsync(ReplicaPlan replicas, string method, string models, string keys)
     {
         var name = Guid.NewGuid().ToString("N")[..8];
         await using var store = await SqliteRunStore.OpenAsync(Path.Combine(_dir, name + ".db"));
         var environment = new RunEnvironment([RunEndToEndTests.DataDir], null) { ArtifactsDirectory = Path.Combine(_dir, "artifacts") };
         await using var services = await EmbeddedRunServices.StartAsync(store, environment,
             new ServeSettings { QuietLogs = true, ModelDirectories = [_models.Root] }, replicas, default);
-        var config = $$"""
-            {"method": "logit_logit_fusion", "task": "agieval_tiny", "task_type": "multiple_choice", "gpu_ids": [-1],
-             "model_names": ["{{A}}", "{{B}}"],
-             "hyperparameters": {"max_response_length": 8, "temperature": 0, "batch_size": 4}, "seed": 5}
+        var config = $$$"""
+            {"method": "{{{method}}}", "task": "agieval_tiny", "task_type": "multiple_choice", "gpu_ids": [-1],
+             "model_names": [{{{models}}}],
+             "hyperparameters": {"max_response_length": 8, "temperature": 0, "batch_size": 4{{{keys}}}}, "seed": 5}
             """;
         var logs = Path.Combine(_dir, "logs-" + name);
         var result = await services.Engine.StartAsync(new RunStart(config, "replicas.json", null, new RunOverrides { Limit = 3 }, logs, new LogWriteOptions(),
