@@ -66,6 +66,41 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Serve_takes_the_run_store_the_data_folders_and_the_models_to_preload()
+    {
+        var folder = Directory.CreateTempSubdirectory("moco-serve-flags-");
+        try
+        {
+            // What --data-dir and --store set: the evaluator lists the folder's tasks, the orchestrator keeps runs in the store.
+            var data = Directory.CreateDirectory(Path.Combine(folder.FullName, "data")).FullName;
+            File.Copy(Path.Combine(Testing.Checkout.Root, "data", "zoo_world.json"), Path.Combine(data, "served_world.json"));
+            var store = Path.Combine(folder.FullName, "served.db");
+            var settings = new Embedded.ServeSettings { BindAddress = "127.0.0.1", GrpcPort = 0, AdminPort = 0, QuietLogs = true, DataDirectories = [data], RunStore = store };
+            await using (var evaluator = await Embedded.EmbeddedCluster.StartOneAsync("evaluator", settings, default))
+            await using (var orchestrator = await Embedded.EmbeddedCluster.StartOneAsync("orchestrator", settings, default))
+            {
+                using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(evaluator.Services[0].GrpcAddress);
+                var tasks = await new Contracts.V1.EvaluatorService.EvaluatorServiceClient(channel).ListTasksAsync(new Contracts.V1.ListTasksRequest());
+                Assert.Contains(tasks.Datasets, d => d.Task == "served_world" && d.File.StartsWith(data, StringComparison.Ordinal));
+                using var runs = Grpc.Net.Client.GrpcChannel.ForAddress(orchestrator.Services[0].GrpcAddress);
+                Assert.Empty((await new Contracts.V1.OrchestratorService.OrchestratorServiceClient(runs).ListRunsAsync(new Contracts.V1.ListRunsRequest())).Runs);
+                Assert.True(File.Exists(store), "the orchestrator did not open the run store --store names");
+            }
+
+            // A model to preload that is nowhere stops the inference host before it serves, naming the model.
+            var (refused, refusal, _) = await Run("serve", "inference", "--bind", "127.0.0.1", "--grpc-port", "0", "--admin-port", "0",
+                "--preload", "zoo/base, no-such-model", "--check");
+            Assert.Equal(ExitCodes.Usage, refused);
+            Assert.Contains("Moco:Inference:Preload:1: 'no-such-model' cannot be loaded", refusal.ReplaceLineEndings(" ").Replace("  ", " ", StringComparison.Ordinal));
+            Assert.DoesNotContain("   at ", refusal, StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_bad_device_is_refused_before_binding_with_exit_code_2()
     {
         var (code, output, _) = await Run("serve", "inference", "--bind", "127.0.0.1", "--grpc-port", "0", "--admin-port", "0", "--device", "quantum:3", "--check");

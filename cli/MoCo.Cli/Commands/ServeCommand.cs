@@ -26,12 +26,15 @@ public static class ServeCommand
         var adminPort = new Option<int?>("--admin-port") { Description = "Admin HTTP/1.1 port (/healthz, /readyz, /metrics) of the service (of the gateway for `all`); default per contracts.md §9 (gateway 9050, inference 9051 …)." };
         var device = new Option<string?>("--device") { Description = "Inference device: cpu, cuda:N or auto (default MOCO_DEVICE, else auto)." };
         var modelsDir = new Option<string[]>("--models-dir") { Description = "Models folder searched first (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var dataDir = new Option<string[]>("--data-dir") { Description = "Dataset folder the evaluator and orchestrator search first (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var store = new Option<string?>("--store") { Description = "The orchestrator's run store: a SQLite path or a PostgreSQL connection (default MOCO_RUN_STORE, else $MOCO_HOME/runs.db)." };
+        var preload = new Option<string?>("--preload") { Description = "Models the inference service loads before it serves, comma-separated (M,…): the first calls then find them resident; one that cannot load stops the host." };
         var check = new Option<bool>("--check") { Description = "Start, check that every service answers grpc.health.v1 SERVING (through the gateway too), stop. Exit 0 when all do." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Every host's information-level logs." };
 
         var command = new Command("serve", "Serve MoCo.NET services until SIGINT/SIGTERM, draining in-flight calls on the way out.")
         {
-            service, bind, grpcPort, adminPort, device, modelsDir, check, verbose,
+            service, bind, grpcPort, adminPort, device, modelsDir, dataDir, store, preload, check, verbose,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -44,6 +47,9 @@ public static class ServeCommand
                 AdminPort = parse.GetValue(adminPort),
                 Device = parse.GetValue(device),
                 ModelDirectories = parse.GetValue(modelsDir) ?? [],
+                DataDirectories = parse.GetValue(dataDir) ?? [],
+                RunStore = parse.GetValue(store),
+                Preload = [.. (parse.GetValue(preload) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 QuietLogs = (all || parse.GetValue(check)) && !parse.GetValue(verbose),
             };
             return await RunAsync(all ? null : name, settings, parse.GetValue(check), parse.InvocationConfiguration.Output).ConfigureAwait(false);

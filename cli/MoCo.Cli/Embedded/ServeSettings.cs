@@ -13,6 +13,12 @@ public sealed record ServeSettings
     public string? Device { get; init; }
     /// <summary>Extra models folders searched before the defaults.</summary>
     public IReadOnlyList<string> ModelDirectories { get; init; } = [];
+    /// <summary>Dataset folders the evaluator and the orchestrator search first.</summary>
+    public IReadOnlyList<string> DataDirectories { get; init; } = [];
+    /// <summary>The orchestrator's run store (SQLite path or PostgreSQL connection); null = MOCO_RUN_STORE, else the default.</summary>
+    public string? RunStore { get; init; }
+    /// <summary>Models the inference service loads at start.</summary>
+    public IReadOnlyList<string> Preload { get; init; } = [];
     /// <summary>Warnings and errors only: embedded mode prints its own summary instead of every host's start lines.</summary>
     public bool QuietLogs { get; init; }
 
@@ -40,9 +46,26 @@ public sealed record ServeSettings
         {
             values[$"Moco:Inference:ModelDirectories:{i}"] = Path.GetFullPath(ModelDirectories[i]);
         }
+        for (var i = 0; i < DataDirectories.Count; i++)
+        {
+            var folder = Path.GetFullPath(DataDirectories[i]);
+            values[$"Moco:Evaluator:DataDirectories:{i}"] = folder;
+            values[$"Moco:Orchestrator:DataDirectories:{i}"] = folder;
+        }
+        if (RunStore is not null)
+        {
+            values["Moco:Orchestrator:RunStore"] = RunStore;
+        }
+        for (var i = 0; i < Preload.Count; i++)
+        {
+            values[$"Moco:Inference:Preload:{i}"] = Preload[i];
+        }
         if (QuietLogs)
         {
             values["Logging:LogLevel:Default"] = "Warning";
+            // A host that fails to start (a preload that cannot load) is reported by the command with its key and
+            // fix; the generic host's own stack-trace line before it would only bury that.
+            values["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "None";
         }
         return values;
     }

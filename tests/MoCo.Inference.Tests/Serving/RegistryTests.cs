@@ -40,7 +40,9 @@ public sealed class RegistryTests : IDisposable
             Assert.Equal([GoldenModels.Llama, GoldenModels.Lora], listed.Where(m => m.Resident).Select(m => m.Id).Order());
         }
 
-        await Assert.ThrowsAnyAsync<Exception>(() => InferenceHost.StartAsync(_models.Root, ("Moco:Inference:Preload:0", "nobody/nothing")));
+        var bad = await Assert.ThrowsAsync<Hosting.MocoConfigurationException>(() => InferenceHost.StartAsync(_models.Root, ("Moco:Inference:Preload:0", "nobody/nothing")));
+        Assert.Equal("Moco:Inference:Preload:0", bad.Key);
+        Assert.Contains("'nobody/nothing' cannot be loaded: model 'nobody/nothing' not found", bad.Message);
     }
 
     [Fact]
