@@ -2,15 +2,16 @@ namespace MoCo.Orchestrator.Config;
 
 /// <summary>One inference replica of an embedded run: its device and the model names placed there.</summary>
 /// <param name="Device">cpu or cuda:N; null = the inference host's own default (MOCO_DEVICE, else auto).</param>
-/// <param name="Models">The config's model names this replica serves, in config order.</param>
+/// <param name="Models">The model names this replica serves: model_names entries in config order, then implied models.</param>
 public sealed record ReplicaGroup(string? Device, IReadOnlyList<string> Models);
 
 /// <summary>
 /// The inference replicas an embedded run opens (config-and-cli.md §2.3): one per device its placement uses, in order
 /// of first use, so each model stays resident on the device it was placed on. Calls are routed by model name, and a
 /// model is resident once per replica, so a name placed on two devices (model_names ["a", "a"] over gpu_ids [0, 1])
-/// runs where it was placed first. The first group also serves every model no group lists: judges, reward models,
-/// rankers, and models made at run time (until the affinity pin of the replica that made them takes over).
+/// runs where it was placed first. A method's implied models (a ranker, a fuser, a reward model) join the group of
+/// the device their GPU index key maps to. The first group also serves every model no group lists: the evaluator's
+/// judges, and models made at run time (until the affinity pin of the replica that made them takes over).
 /// </summary>
 public sealed record ReplicaPlan(IReadOnlyList<ReplicaGroup> Groups)
 {

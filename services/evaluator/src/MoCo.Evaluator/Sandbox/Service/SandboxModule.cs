@@ -28,11 +28,11 @@ public sealed class SandboxModule() : GrpcServiceModule<SandboxGrpcService>(
         {
             throw new MocoConfigurationException(SandboxOptions.Section + ":MaxParallel", $"must be ≥ 1, got {options.MaxParallel}", "use at most the pod's CPU count");
         }
-        var tokens = BearerTokens.Load(options.TokensFile, SandboxOptions.Section + ":" + nameof(SandboxOptions.TokensFile));
+        const string tokensSetting = SandboxOptions.Section + ":" + nameof(SandboxOptions.TokensFile);
+        var tokens = BearerTokens.Load(options.TokensFile, tokensSetting);
         if (tokens.Required)
         {
-            builder.Services.AddSingleton(new BearerTokenInterceptor(tokens, "Moco:Evaluator:SandboxToken",
-                SandboxOptions.Section + ":" + nameof(SandboxOptions.TokensFile)));
+            builder.Services.AddSingleton(new BearerTokenInterceptor(tokens, "Moco:Evaluator:SandboxToken", tokensSetting));
             builder.Services.AddGrpc().AddServiceOptions<SandboxGrpcService>(o => o.Interceptors.Add<BearerTokenInterceptor>());
         }
         builder.Services.AddSingleton(options);
