@@ -33,9 +33,7 @@ public sealed class RunConsole(TextWriter output, TextWriter error, bool json, b
             switch (e.TypeCase)
             {
                 case RunEvent.TypeOneofCase.RunStarted:
-                    var s = e.RunStarted;
-                    error.WriteLine($"run {e.RunId}{(s.Resumed ? " (resumed)" : "")}: {s.Config.Method} on {s.Config.Task} ({s.Config.TaskType}), " +
-                        $"{s.Config.ModelNames.Count} model(s), seed {s.Seed}{(s.Config.Limit is { } l ? $", limit {l}" : "")}");
+                    error.WriteLine(StartedLine(e));
                     break;
                 case RunEvent.TypeOneofCase.PhaseStarted:
                     _units[e.PhaseStarted.Name] = e.PhaseStarted.Unit;
@@ -65,6 +63,24 @@ public sealed class RunConsole(TextWriter output, TextWriter error, bool json, b
                     break;
             }
         }
+    }
+
+    /// <summary>A run's first line: `run 20261208-…: text_slm_mux on zoo_world (multiple_choice), 2 model(s), seed 42, on
+    /// cuda:0 (zoo/north), cuda:1 (zoo/south)` - the devices as the device map gives them (none on a server).</summary>
+    public static string StartedLine(RunEvent e)
+    {
+        var s = e.RunStarted;
+        var placed = s.DeviceMap.Where(d => d.Device.Length > 0).ToList();
+        var devices = placed.Select(d => d.Device).Distinct(StringComparer.Ordinal).ToList();
+        var on = devices.Count switch
+        {
+            0 => "",
+            1 => $", on {devices[0]}",
+            _ => ", on " + string.Join(", ", devices.Select(device =>
+                $"{device} ({string.Join(", ", placed.Where(d => d.Device == device).Select(d => d.Name).Distinct(StringComparer.Ordinal))})")),
+        };
+        return $"run {e.RunId}{(s.Resumed ? " (resumed)" : "")}: {s.Config.Method} on {s.Config.Task} ({s.Config.TaskType}), " +
+            $"{s.Config.ModelNames.Count} model(s), seed {s.Seed}{(s.Config.Limit is { } l ? $", limit {l}" : "")}{on}";
     }
 
     /// <summary>A finished phase's one line (`✓ dev · generate  160 items  41.2 s  3.9 it/s  2,410 tok/s`), and how many

@@ -31,6 +31,9 @@ internal sealed class RunProgressBars
         {
             switch (e.TypeCase)
             {
+                case RunEvent.TypeOneofCase.RunStarted:
+                    AnsiConsole.MarkupLine(Markup.Escape(RunConsole.StartedLine(e)));
+                    break;
                 case RunEvent.TypeOneofCase.PhaseStarted:
                     var started = e.PhaseStarted;
                     var task = _context!.AddTask(Markup.Escape(started.Name), maxValue: Math.Max(1, started.Total));
