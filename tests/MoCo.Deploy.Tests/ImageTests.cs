@@ -164,6 +164,46 @@ public sealed class ImageTests
         Assert.Equal(SandboxIsolation.Pod, run.Isolation);
     }
 
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task The_images_sandbox_with_auth_runs_programs_only_for_its_token_which_they_cannot_read()
+    {
+        var chart = Chart.Render("sandbox: {enabled: true, auth: {existingSecret: moco-sandbox-auth}}");
+        var workload = chart.Get("Deployment", "t-moco-sandbox");
+        var env = Manifests.Env(workload);
+        var token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        // The Secret volume as Kubernetes mounts it with the chart's defaultMode 0400: a readable folder, a root-only file.
+        var secret = Directory.CreateTempSubdirectory("moco-sandbox-secret-");
+        try
+        {
+            File.SetUnixFileMode(secret.FullName, (UnixFileMode)Convert.ToInt32("755", 8));
+            var tokens = Path.Combine(secret.FullName, "tokens");
+            await File.WriteAllTextAsync(tokens, token + "\n");
+            File.SetUnixFileMode(tokens, UnixFileMode.UserRead);
+            var mountPath = Path.GetDirectoryName(env["Moco__Sandbox__TokensFile"])!;
+
+            await using var container = await StartAsync(workload, (secret.FullName, mountPath));
+            var address = $"http://{container.Hostname}:{container.GetMappedPublicPort(int.Parse(env["Moco__Host__GrpcPort"]))}";
+            const string program = "try:\n    print(open('/etc/moco/sandbox-auth/tokens').read())\nexcept Exception as e:\n    print('refused', type(e).__name__)\n";
+            var request = new RunProgramRequest { Program = program, Limits = new SandboxLimits { TimeoutS = 10 } };
+
+            using (var bare = GrpcChannel.ForAddress(address))
+            {
+                var refused = await Assert.ThrowsAsync<RpcException>(() => new SandboxService.SandboxServiceClient(bare).RunProgramAsync(request).ResponseAsync);
+                Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+            }
+            using var channel = MoCo.Hosting.Outbound.OutboundChannels.SystemTrust.WithToken(token, "token").Create(address);
+            var run = await new SandboxService.SandboxServiceClient(channel).RunProgramAsync(request);
+            Assert.True(run.Failure.Length == 0 && run.ExitCode == 0, run.Failure + run.StderrTail);
+            Assert.StartsWith("refused ", run.StdoutTail);
+            Assert.DoesNotContain(token, run.StdoutTail + run.StderrTail, StringComparison.Ordinal);
+        }
+        finally
+        {
+            secret.Delete(recursive: true);
+        }
+    }
+
     private static async Task<List<int>> GreedyAsync(InferenceService.InferenceServiceClient client)
     {
         var chat = new ChatPrompt();
